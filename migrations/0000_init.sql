@@ -1,0 +1,58 @@
+CREATE TABLE `clusters` (
+	`id` text PRIMARY KEY NOT NULL,
+	`name` text NOT NULL,
+	`ipv4_range` text NOT NULL,
+	`ipv4_start` integer NOT NULL,
+	`ipv4_end` integer NOT NULL,
+	`node_limit` integer,
+	`network_name` text NOT NULL,
+	`vpn_domain` text NOT NULL,
+	`inserted_at` integer NOT NULL,
+	`updated_at` integer NOT NULL
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `clusters_name_unique` ON `clusters` (`name`);--> statement-breakpoint
+CREATE INDEX `clusters_ipv4_start_idx` ON `clusters` (`ipv4_start`,`ipv4_end`);--> statement-breakpoint
+CREATE INDEX `clusters_inserted_at_idx` ON `clusters` (`inserted_at`,`id`);--> statement-breakpoint
+CREATE TABLE `enrollment_keys` (
+	`id` text PRIMARY KEY NOT NULL,
+	`cluster_id` text NOT NULL,
+	`name` text,
+	`key_hash` text NOT NULL,
+	`key_ciphertext` text NOT NULL,
+	`uses_remaining` integer,
+	`expired_at` integer,
+	`last_used_at` integer,
+	`inserted_at` integer NOT NULL,
+	`updated_at` integer NOT NULL,
+	FOREIGN KEY (`cluster_id`) REFERENCES `clusters`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `enrollment_keys_key_hash_unique` ON `enrollment_keys` (`key_hash`);--> statement-breakpoint
+CREATE INDEX `enrollment_keys_cluster_idx` ON `enrollment_keys` (`cluster_id`);--> statement-breakpoint
+CREATE INDEX `enrollment_keys_inserted_at_idx` ON `enrollment_keys` (`inserted_at`,`id`);--> statement-breakpoint
+CREATE TABLE `nodes` (
+	`id` text PRIMARY KEY NOT NULL,
+	`id_type` text NOT NULL,
+	`cluster_id` text NOT NULL,
+	`node_name` text NOT NULL,
+	`status` text DEFAULT 'unreachable' NOT NULL,
+	`version` text,
+	`hostname` text,
+	`platform` text,
+	`ipv4_address` text,
+	`netmaker_host_id` text,
+	`api_token_hash` text NOT NULL,
+	`api_token_ciphertext` text NOT NULL,
+	`proxy_password_ciphertext` text NOT NULL,
+	`self_update_enabled` integer DEFAULT true NOT NULL,
+	`last_seen_at` integer,
+	`inserted_at` integer NOT NULL,
+	`updated_at` integer DEFAULT 0 NOT NULL,
+	FOREIGN KEY (`cluster_id`) REFERENCES `clusters`(`id`) ON UPDATE no action ON DELETE restrict
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `nodes_api_token_hash_unique` ON `nodes` (`api_token_hash`);--> statement-breakpoint
+CREATE INDEX `nodes_cluster_idx` ON `nodes` (`cluster_id`);--> statement-breakpoint
+CREATE INDEX `nodes_inserted_at_idx` ON `nodes` (`inserted_at`,`id`);--> statement-breakpoint
+CREATE INDEX `nodes_status_idx` ON `nodes` (`status`);

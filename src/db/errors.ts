@@ -1,0 +1,30 @@
+function* causes(err: unknown): Generator<any> {
+  const seen = new Set<unknown>();
+  let current: any = err;
+  while (current && typeof current === "object" && !seen.has(current)) {
+    seen.add(current);
+    yield current;
+    current = current.cause;
+  }
+}
+
+/** Whether a (possibly drizzle-wrapped) libSQL error is a UNIQUE or PRIMARY KEY violation. */
+export function isUniqueViolation(err: unknown): boolean {
+  for (const e of causes(err)) {
+    const code = String(e.code ?? "");
+    const message = String(e.message ?? "");
+    if (code === "SQLITE_CONSTRAINT_UNIQUE" || code === "SQLITE_CONSTRAINT_PRIMARYKEY") return true;
+    if (code.startsWith("SQLITE_CONSTRAINT") && /UNIQUE|PRIMARY KEY/i.test(message)) return true;
+  }
+  return false;
+}
+
+/** Whether a (possibly drizzle-wrapped) libSQL error is a FOREIGN KEY violation. */
+export function isForeignKeyViolation(err: unknown): boolean {
+  for (const e of causes(err)) {
+    const code = String(e.code ?? "");
+    if (code === "SQLITE_CONSTRAINT_FOREIGNKEY") return true;
+    if (code.startsWith("SQLITE_CONSTRAINT") && /FOREIGN KEY/i.test(String(e.message ?? ""))) return true;
+  }
+  return false;
+}

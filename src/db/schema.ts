@@ -1,0 +1,85 @@
+import { sql } from "drizzle-orm";
+import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+// Timestamps are stored as integer milliseconds since the epoch (UTC): cheap to
+// index and compare; the API renders them as ISO 8601.
+
+export const clusters = sqliteTable(
+  "clusters",
+  {
+    id: text("id").primaryKey(),
+    name: text("name").notNull(),
+    ipv4Range: text("ipv4_range").notNull(),
+    // First and last address of the range as integers, so overlap checks are one comparison.
+    ipv4Start: integer("ipv4_start").notNull(),
+    ipv4End: integer("ipv4_end").notNull(),
+    nodeLimit: integer("node_limit"),
+    networkName: text("network_name").notNull(),
+    vpnDomain: text("vpn_domain").notNull(),
+    insertedAt: integer("inserted_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("clusters_name_unique").on(t.name),
+    index("clusters_ipv4_start_idx").on(t.ipv4Start, t.ipv4End),
+    index("clusters_inserted_at_idx").on(t.insertedAt, t.id),
+  ],
+);
+
+export const enrollmentKeys = sqliteTable(
+  "enrollment_keys",
+  {
+    id: text("id").primaryKey(),
+    clusterId: text("cluster_id")
+      .notNull()
+      .references(() => clusters.id, { onDelete: "cascade" }),
+    name: text("name"),
+    // SHA-256 of the secret, for lookup when an agent presents the key.
+    keyHash: text("key_hash").notNull(),
+    // AES-GCM ciphertext of the full key blob, so the API can show it again.
+    keyCiphertext: text("key_ciphertext").notNull(),
+    usesRemaining: integer("uses_remaining"),
+    expiredAt: integer("expired_at"),
+    lastUsedAt: integer("last_used_at"),
+    insertedAt: integer("inserted_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("enrollment_keys_key_hash_unique").on(t.keyHash),
+    index("enrollment_keys_cluster_idx").on(t.clusterId),
+    index("enrollment_keys_inserted_at_idx").on(t.insertedAt, t.id),
+  ],
+);
+
+export const nodes = sqliteTable(
+  "nodes",
+  {
+    id: text("id").primaryKey(),
+    idType: text("id_type", { enum: ["persistent", "random"] }).notNull(),
+    clusterId: text("cluster_id")
+      .notNull()
+      .references(() => clusters.id, { onDelete: "restrict" }),
+    nodeName: text("node_name").notNull(),
+    status: text("status", { enum: ["healthy", "unhealthy", "unreachable"] })
+      .notNull()
+      .default("unreachable"),
+    version: text("version"),
+    hostname: text("hostname"),
+    platform: text("platform"),
+    ipv4Address: text("ipv4_address"),
+    netmakerHostId: text("netmaker_host_id"),
+    apiTokenHash: text("api_token_hash").notNull(),
+    apiTokenCiphertext: text("api_token_ciphertext").notNull(),
+    proxyPasswordCiphertext: text("proxy_password_ciphertext").notNull(),
+    selfUpdateEnabled: integer("self_update_enabled", { mode: "boolean" }).notNull().default(true),
+    lastSeenAt: integer("last_seen_at"),
+    insertedAt: integer("inserted_at").notNull(),
+    updatedAt: integer("updated_at").notNull().default(sql`0`),
+  },
+  (t) => [
+    uniqueIndex("nodes_api_token_hash_unique").on(t.apiTokenHash),
+    index("nodes_cluster_idx").on(t.clusterId),
+    index("nodes_inserted_at_idx").on(t.insertedAt, t.id),
+    index("nodes_status_idx").on(t.status),
+  ],
+);

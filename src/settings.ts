@@ -1,0 +1,80 @@
+/**
+ * Every documented setting of Outpost: one list that the Worker's env parser,
+ * the dev runner (which forwards them to `wrangler dev`) and the README's
+ * configuration table all read. Plain data so Node can import it directly.
+ */
+export interface SettingSpec {
+  name: string;
+  secret: boolean;
+  /** Default used when unset; `undefined` means "no default". */
+  default?: string;
+  description: string;
+}
+
+export const SETTINGS: readonly SettingSpec[] = [
+  { name: "API_KEY", secret: true, description: "Bearer key for the REST API (`/api/v1`)." },
+  {
+    name: "MASTER_KEY",
+    secret: true,
+    description: "Second Bearer key for the REST API, for rotation or break-glass use.",
+  },
+  {
+    name: "ENCRYPTION_KEY",
+    secret: true,
+    description: "Key for AES-GCM encryption of stored secrets (any string; a SHA-256 of it is the AES key).",
+  },
+  {
+    name: "LIBSQL_URL",
+    secret: true,
+    description: "libSQL database URL (`libsql://…` for Turso, `http://…` for sqld or the dev server).",
+  },
+  { name: "LIBSQL_AUTH_TOKEN", secret: true, description: "libSQL auth token (Turso)." },
+  {
+    name: "PUBLIC_API_URL",
+    secret: false,
+    description:
+      "Public origin of the API written into enrollment keys. Defaults to the origin of the request that created the key.",
+  },
+  {
+    name: "DEFAULT_CLUSTER_NAME",
+    secret: false,
+    description: "Cluster used by the `/clusters/default/…` convenience routes.",
+  },
+  {
+    name: "PUBLIC_ENROLLMENT_KEY_ENABLED",
+    secret: false,
+    default: "false",
+    description: "`true` enables the unauthenticated `POST /api/v1/clusters/default/enrollment_keys/public`.",
+  },
+  {
+    name: "CLUSTER_IPV4_POOL",
+    secret: false,
+    default: "100.64.0.0/10",
+    description: "Address pool from which cluster `ipv4_range`s are carved when none is given.",
+  },
+  {
+    name: "CLUSTER_IPV4_PREFIX",
+    secret: false,
+    default: "24",
+    description: "Prefix length of auto-allocated cluster ranges.",
+  },
+  {
+    name: "VPN_DOMAIN_SUFFIX",
+    secret: false,
+    default: "nm.internal",
+    description: "DNS suffix of cluster VPN domains (`cluster-<name>.<suffix>`).",
+  },
+  {
+    name: "WEBHOOK_ALLOW_PRIVATE_IPS",
+    secret: false,
+    default: "false",
+    description: "`true` lets webhooks target loopback and private addresses (local testing only).",
+  },
+  {
+    name: "WEBHOOK_MAX_ATTEMPTS",
+    secret: false,
+    default: "3",
+    description: "Delivery attempts per webhook event before it is given up.",
+  },
+  { name: "LOG_LEVEL", secret: false, default: "info", description: "`debug`, `info`, `warn` or `error`." },
+];

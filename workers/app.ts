@@ -1,0 +1,28 @@
+import { Hono } from "hono";
+import { ApiError, errorResponse, handleError } from "./errors";
+import { type AppEnv, requestContext } from "./middleware/request-context";
+import { registerClusterRoutes } from "./routes/clusters";
+import { registerDocsRoutes } from "./routes/docs";
+import { registerEnrollmentKeyRoutes } from "./routes/enrollment-keys";
+import { registerHealthRoutes } from "./routes/health";
+
+/**
+ * Builds the Hono app: request context, every route module, and the error and
+ * not-found handlers that keep every answer in the contract's envelope.
+ */
+export function createApp(): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.use("*", requestContext());
+  registerHealthRoutes(app);
+  registerDocsRoutes(app);
+  registerClusterRoutes(app);
+  registerEnrollmentKeyRoutes(app);
+  app.notFound((c) =>
+    errorResponse(
+      c,
+      new ApiError("not_found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}`),
+    ),
+  );
+  app.onError(handleError);
+  return app;
+}

@@ -1,0 +1,32 @@
+import type { Env } from "../env";
+import { loadConfig } from "../env";
+
+/** One periodic job; each runs independently so one failure doesn't stop the rest. */
+export interface CronJob {
+  name: string;
+  run(env: Env): Promise<unknown>;
+}
+
+// Jobs join this list as the features that need them arrive (expiry, staleness, webhook retries, pruning).
+const jobs: CronJob[] = [];
+
+/** Runs every cron job once; returns each job's outcome for logging and tests. */
+export async function runCronTick(
+  env: Env,
+): Promise<Record<string, { ok: boolean; result?: unknown; error?: string }>> {
+  loadConfig(env);
+  const outcomes: Record<string, { ok: boolean; result?: unknown; error?: string }> = {};
+  await Promise.all(
+    jobs.map(async (job) => {
+      try {
+        outcomes[job.name] = { ok: true, result: await job.run(env) };
+      } catch (err) {
+        outcomes[job.name] = { ok: false, error: String(err) };
+        console.error(
+          JSON.stringify({ level: "error", msg: "cron job failed", job: job.name, error: String(err) }),
+        );
+      }
+    }),
+  );
+  return outcomes;
+}

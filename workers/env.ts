@@ -1,0 +1,90 @@
+import { SETTINGS } from "../src/settings";
+
+/** Raw bindings the Worker receives (strings from `[vars]`, `.dev.vars` and secrets). */
+export interface Env {
+  API_KEY?: string;
+  MASTER_KEY?: string;
+  ENCRYPTION_KEY?: string;
+  LIBSQL_URL?: string;
+  LIBSQL_AUTH_TOKEN?: string;
+  PUBLIC_API_URL?: string;
+  DEFAULT_CLUSTER_NAME?: string;
+  PUBLIC_ENROLLMENT_KEY_ENABLED?: string;
+  CLUSTER_IPV4_POOL?: string;
+  CLUSTER_IPV4_PREFIX?: string;
+  VPN_DOMAIN_SUFFIX?: string;
+  WEBHOOK_ALLOW_PRIVATE_IPS?: string;
+  WEBHOOK_MAX_ATTEMPTS?: string;
+  LOG_LEVEL?: string;
+  OUTPOST_VERSION?: string;
+}
+
+/** Settings parsed once per environment object: typed, defaulted, checked. */
+export interface Config {
+  apiKeys: string[];
+  encryptionKey: string;
+  libsqlUrl: string;
+  libsqlAuthToken?: string;
+  publicApiUrl?: string;
+  defaultClusterName?: string;
+  publicEnrollmentKeyEnabled: boolean;
+  clusterIpv4Pool: string;
+  clusterIpv4Prefix: number;
+  vpnDomainSuffix: string;
+  webhookAllowPrivateIps: boolean;
+  webhookMaxAttempts: number;
+}
+
+/** Raised when a setting is missing or malformed; surfaces as a 500 naming the setting, never silently. */
+export class ConfigError extends Error {}
+
+const cache = new WeakMap<object, Config>();
+
+function setting(env: Env, name: keyof Env): string | undefined {
+  const raw = env[name];
+  if (raw !== undefined && raw !== "") return String(raw);
+  return SETTINGS.find((s) => s.name === name)?.default;
+}
+
+function bool(env: Env, name: keyof Env): boolean {
+  const raw = (setting(env, name) ?? "false").toLowerCase();
+  if (raw === "true" || raw === "1") return true;
+  if (raw === "false" || raw === "0") return false;
+  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+}
+
+function int(env: Env, name: keyof Env, min: number, max: number): number {
+  const raw = setting(env, name) ?? "";
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new ConfigError(`${name} must be an integer in [${min}, ${max}], got "${raw}"`);
+  return n;
+}
+
+/** Parses and validates the bindings; memoised per `env` object. */
+export function loadConfig(env: Env): Config {
+  const hit = cache.get(env);
+  if (hit) return hit;
+  const apiKeys = [env.API_KEY, env.MASTER_KEY].filter(
+    (k): k is string => typeof k === "string" && k.length > 0,
+  );
+  if (apiKeys.length === 0) throw new ConfigError("API_KEY or MASTER_KEY must be set");
+  if (!env.ENCRYPTION_KEY) throw new ConfigError("ENCRYPTION_KEY must be set");
+  if (!env.LIBSQL_URL) throw new ConfigError("LIBSQL_URL must be set");
+  const config: Config = {
+    apiKeys,
+    encryptionKey: env.ENCRYPTION_KEY,
+    libsqlUrl: env.LIBSQL_URL,
+    libsqlAuthToken: env.LIBSQL_AUTH_TOKEN || undefined,
+    publicApiUrl: env.PUBLIC_API_URL?.replace(/\/+$/, "") || undefined,
+    defaultClusterName: env.DEFAULT_CLUSTER_NAME || undefined,
+    publicEnrollmentKeyEnabled: bool(env, "PUBLIC_ENROLLMENT_KEY_ENABLED"),
+    clusterIpv4Pool: setting(env, "CLUSTER_IPV4_POOL")!,
+    clusterIpv4Prefix: int(env, "CLUSTER_IPV4_PREFIX", 8, 30),
+    vpnDomainSuffix: setting(env, "VPN_DOMAIN_SUFFIX")!,
+    webhookAllowPrivateIps: bool(env, "WEBHOOK_ALLOW_PRIVATE_IPS"),
+    webhookMaxAttempts: int(env, "WEBHOOK_MAX_ATTEMPTS", 1, 20),
+  };
+  cache.set(env, config);
+  return config;
+}

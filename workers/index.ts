@@ -1,0 +1,12 @@
+import { createApp } from "./app";
+import { runCronTick } from "./cron";
+import type { Env } from "./env";
+
+const app = createApp();
+
+export default {
+  fetch: app.fetch,
+  async scheduled(_controller: ScheduledController, env: Env, ctx: ExecutionContext) {
+    ctx.waitUntil(runCronTick(env));
+  },
+} satisfies ExportedHandler<Env>;

@@ -1,0 +1,159 @@
+import { toJsonSchema } from "@valibot/to-json-schema";
+import type * as v from "valibot";
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../../src/list-query/engine";
+import { ErrorBodySchema, MetaSchema, PaginatedMetaSchema } from "../../src/schemas/common";
+import { OUTPOST_VERSION } from "../../src/version";
+import { listOperations, type OperationSpec } from "./registry";
+
+type JsonObject = Record<string, unknown>;
+
+const ERROR_DESCRIPTIONS: Record<number, string> = {
+  400: "Bad Request: malformed parameters or JSON (details name each field)",
+  401: "Unauthorized: missing or invalid API key",
+  403: "Forbidden",
+  404: "Not Found",
+  409: "Conflict",
+  413: "Payload Too Large",
+  415: "Unsupported Media Type: send application/json",
+  422: "Validation Failed: details map each field to its messages",
+  500: "Internal Server Error",
+  503: "Service Unavailable: the database is unreachable",
+};
+
+function schema(s: v.GenericSchema): JsonObject {
+  const json = toJsonSchema(s, {
+    target: "draft-2020-12",
+    errorMode: "ignore",
+    typeMode: "input",
+  }) as JsonObject;
+  delete json.$schema;
+  return json;
+}
+
+function queryParameters(op: OperationSpec): JsonObject[] {
+  if (!op.list) return [];
+  const params: JsonObject[] = Object.entries(op.list.filters).map(([name, f]) => ({
+    name,
+    in: "query",
+    required: false,
+    description: f.description,
+    schema: { type: f.type, ...(f.format ? { format: f.format } : {}), ...(f.enum ? { enum: f.enum } : {}) },
+  }));
+  const sortable = Object.keys(op.list.sortable);
+  params.push(
+    {
+      name: "order_by",
+      in: "query",
+      description: `Comma-separated fields to sort by: ${sortable.join(", ")}`,
+      schema: { type: "string" },
+    },
+    {
+      name: "order_directions",
+      in: "query",
+      description: "Comma-separated asc/desc, one per order_by field",
+      schema: { type: "string" },
+    },
+    {
+      name: "page",
+      in: "query",
+      description: "Page number (1-indexed)",
+      schema: { type: "integer", minimum: 1, default: 1 },
+    },
+    {
+      name: "page_size",
+      in: "query",
+      description: "Items per page",
+      schema: { type: "integer", minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE },
+    },
+  );
+  return params;
+}
+
+function operationObject(op: OperationSpec): JsonObject {
+  const parameters = [
+    ...Object.entries(op.params ?? {}).map(([name, p]) => ({
+      name,
+      in: "path",
+      required: true,
+      description: p.description,
+      schema: schema(p.schema),
+    })),
+    ...queryParameters(op),
+  ];
+  const responses: JsonObject = {};
+  const { success } = op;
+  if (success.data === null) {
+    responses[success.status] = { description: success.description };
+  } else {
+    const data = success.paginated ? { type: "array", items: schema(success.data) } : schema(success.data);
+    const meta = success.paginated ? schema(PaginatedMetaSchema) : schema(MetaSchema);
+    responses[success.status] = {
+      description: success.description,
+      content: {
+        "application/json": {
+          schema: { type: "object", required: ["data", "meta"], properties: { data, meta } },
+        },
+      },
+    };
+  }
+  const statuses = new Set<number>([400, ...(op.public ? [] : [401]), ...(op.errors ?? []), 500]);
+  if (op.body) {
+    statuses.add(413);
+    statuses.add(415);
+    statuses.add(422);
+  }
+  for (const status of [...statuses].sort()) {
+    responses[status] = {
+      description: ERROR_DESCRIPTIONS[status],
+      content: { "application/json": { schema: { $ref: "#/components/schemas/ErrorResponse" } } },
+    };
+  }
+  return {
+    tags: [op.tag],
+    summary: op.summary,
+    ...(op.description ? { description: op.description } : {}),
+    operationId: `${op.method}_${op.path
+      .replace(/^\/api\/v1\//, "")
+      .replace(/[{}]/g, "")
+      .replace(/[^A-Za-z0-9]+/g, "_")}`,
+    security: op.public ? [] : [{ apiKey: [] }],
+    ...(parameters.length > 0 ? { parameters } : {}),
+    ...(op.body
+      ? { requestBody: { required: true, content: { "application/json": { schema: schema(op.body) } } } }
+      : {}),
+    responses,
+  };
+}
+
+/** The OpenAPI 3.1 document, built from the same specs that validate requests. */
+export function buildOpenApiDocument(serverUrl?: string): JsonObject {
+  const paths: Record<string, JsonObject> = {};
+  const tags: string[] = [];
+  for (const op of listOperations()) {
+    paths[op.path] ??= {};
+    paths[op.path][op.method] = operationObject(op);
+    if (!tags.includes(op.tag)) tags.push(op.tag);
+  }
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "Outpost API",
+      version: OUTPOST_VERSION,
+      description:
+        "Control plane for fleets of edge machines. Authenticate with `Authorization: Bearer <API_KEY or MASTER_KEY>`; operations with an empty `security` list are public.",
+    },
+    ...(serverUrl ? { servers: [{ url: serverUrl }] } : {}),
+    tags: tags.map((name) => ({ name })),
+    paths,
+    components: {
+      securitySchemes: {
+        apiKey: {
+          type: "http",
+          scheme: "bearer",
+          description: "API key for REST API access (API_KEY or MASTER_KEY)",
+        },
+      },
+      schemas: { ErrorResponse: schema(ErrorBodySchema) },
+    },
+  };
+}

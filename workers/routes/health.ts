@@ -1,0 +1,56 @@
+import { sql } from "drizzle-orm";
+import type { Hono } from "hono";
+import * as v from "valibot";
+import { OUTPOST_VERSION } from "../../src/version";
+import type { AppEnv } from "../middleware/request-context";
+import { defineRoute } from "../openapi/define-route";
+import { respond } from "../respond";
+
+const startedAt = Date.now();
+
+const HealthSchema = v.object({
+  status: v.picklist(["ok", "degraded"]),
+  version: v.string(),
+  uptime_seconds: v.number(),
+  database: v.object({
+    reachable: v.boolean(),
+    latency_ms: v.nullable(v.number()),
+    error: v.nullable(v.string()),
+  }),
+});
+
+/** Registers the public `GET /health`: 200 when the database answers, 503 when it does not. */
+export function registerHealthRoutes(app: Hono<AppEnv>): void {
+  defineRoute(
+    app,
+    {
+      method: "get",
+      path: "/health",
+      tag: "Health",
+      public: true,
+      summary: "Service health",
+      description:
+        "Status, version, isolate uptime and database reachability. 503 when the database is unreachable.",
+      success: { status: 200, description: "Healthy", data: HealthSchema },
+      errors: [503],
+    },
+    async (c) => {
+      const began = Date.now();
+      let error: string | null = null;
+      try {
+        await c.get("db").run(sql`SELECT 1`);
+      } catch (err) {
+        error = (err as Error).message;
+      }
+      const data = {
+        status: error ? "degraded" : "ok",
+        version: OUTPOST_VERSION,
+        uptime_seconds: Math.floor((Date.now() - startedAt) / 1000),
+        database: { reachable: !error, latency_ms: error ? null : Date.now() - began, error },
+      };
+      return error
+        ? c.json({ data, meta: { request_id: c.get("requestId"), timestamp: new Date().toISOString() } }, 503)
+        : respond(c, data);
+    },
+  );
+}
