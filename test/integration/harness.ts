@@ -7,9 +7,9 @@ import { migrateDatabase } from "../support/migrations";
 export const API_KEY = (env as Env).API_KEY!;
 export const MASTER_KEY = (env as Env).MASTER_KEY!;
 
-/** A database namespace on the shared dev server, unique to the caller. */
+/** A database namespace on the shared dev server; the trailing slash matters (the client resolves `v2/pipeline` against it). */
 export function namespaceUrl(base: string, namespace: string): string {
-  return `${base.replace(/\/+$/, "")}/${namespace}`;
+  return `${base.replace(/\/+$/, "")}/${namespace}/`;
 }
 
 export interface TestApi {
