@@ -2,7 +2,6 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
-// @ts-expect-error plain ESM module without types
 import { startLibsqlServer } from "../../scripts/libsql-server/server.mjs";
 
 declare module "vitest" {

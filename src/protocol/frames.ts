@@ -1,0 +1,173 @@
+import * as v from "valibot";
+
+/**
+ * The agent wire protocol: JSON text frames `{v: 1, type, …}` over the node's
+ * WebSocket. One catalog, imported by the NodeSession Durable Object and the
+ * agent, validated on send and on receive by both.
+ */
+export const PROTOCOL_VERSION = 1;
+
+/** WebSocket close codes the server uses, so the agent can tell why it was dropped. */
+export const CLOSE_CODES = {
+  /** Another connection for the same node took over (possible clone). */
+  replaced: 4000,
+  /** The token is not (or no longer) valid. */
+  unauthorized: 4001,
+  /** The node was deleted; the agent must stop and not reconnect. */
+  nodeDeleted: 4002,
+  /** Too many invalid frames. */
+  protocolError: 4003,
+} as const;
+
+const Id = v.pipe(v.string(), v.minLength(1), v.maxLength(128));
+const Count = v.pipe(v.number(), v.integer(), v.minValue(0));
+const Num = v.pipe(v.number(), v.finite());
+const base = { v: v.literal(PROTOCOL_VERSION) };
+
+/** Host metrics the agent reads each heartbeat (bytes, percent, seconds). */
+export const HostMetricsSchema = v.object({
+  cpu: v.object({ cores: Count, load_1m: Num, load_5m: Num, load_15m: Num, usage_percent: Num }),
+  memory: v.object({ total_bytes: Count, available_bytes: Count, used_bytes: Count }),
+  disk: v.object({ total_bytes: Count, available_bytes: Count, used_bytes: Count }),
+  uptime_seconds: Count,
+});
+export type HostMetrics = v.InferOutput<typeof HostMetricsSchema>;
+
+/** The agent's own counters since it started. */
+export const AgentMetricsSchema = v.object({
+  version: v.string(),
+  uptime_seconds: Count,
+  rss_bytes: Count,
+  commands_run: Count,
+  commands_failed: Count,
+  reconnects: Count,
+  frames_in: Count,
+  frames_out: Count,
+  errors: Count,
+  ssh_verifications: v.optional(Count, 0),
+});
+export type AgentMetrics = v.InferOutput<typeof AgentMetricsSchema>;
+
+/** A self-check result; any failing check makes the node `unhealthy`. */
+export const CheckSchema = v.object({ name: v.string(), ok: v.boolean(), message: v.optional(v.string()) });
+
+// ---- agent → server ----
+
+export const HelloFrame = v.object({
+  ...base,
+  type: v.literal("hello"),
+  agent_version: v.pipe(v.string(), v.maxLength(64)),
+  hostname: v.pipe(v.string(), v.maxLength(255)),
+  platform: v.pipe(v.string(), v.maxLength(64)),
+  arch: v.optional(v.pipe(v.string(), v.maxLength(32))),
+  capabilities: v.optional(v.array(v.pipe(v.string(), v.maxLength(64))), []),
+});
+
+export const HeartbeatFrame = v.object({
+  ...base,
+  type: v.literal("heartbeat"),
+  host: HostMetricsSchema,
+  agent: AgentMetricsSchema,
+  checks: v.optional(v.array(CheckSchema), []),
+});
+
+export const ResultFrame = v.object({
+  ...base,
+  type: v.literal("result"),
+  execution_id: Id,
+  exit_code: v.pipe(v.number(), v.integer()),
+  output: v.string(),
+  truncated: v.optional(v.boolean(), false),
+  started_at: v.optional(Count),
+  finished_at: v.optional(Count),
+});
+
+export const OutputFrame = v.object({
+  ...base,
+  type: v.literal("output"),
+  execution_id: Id,
+  seq: Count,
+  chunk: v.string(),
+});
+
+/** The agent confirms it received an `exec` (before it runs it). */
+export const AgentAckFrame = v.object({ ...base, type: v.literal("ack"), execution_id: Id });
+
+export const PingFrame = v.object({ ...base, type: v.literal("ping"), id: Id, sent_at: Count });
+export const PongFrame = v.object({ ...base, type: v.literal("pong"), id: Id, sent_at: Count });
+
+export const AgentFrame = v.variant("type", [HelloFrame, HeartbeatFrame, ResultFrame, OutputFrame, AgentAckFrame, PingFrame, PongFrame]);
+export type AgentFrame = v.InferOutput<typeof AgentFrame>;
+
+// ---- server → agent ----
+
+export const ExecFrame = v.object({
+  ...base,
+  type: v.literal("exec"),
+  execution_id: Id,
+  command: v.string(),
+  timeout_ms: v.nullable(Count),
+});
+
+export const CancelFrame = v.object({ ...base, type: v.literal("cancel"), execution_id: Id });
+
+/** The server stored a result; the agent may forget it. */
+export const ServerAckFrame = v.object({ ...base, type: v.literal("ack"), execution_id: Id });
+
+export const ConfigFrame = v.object({
+  ...base,
+  type: v.literal("config"),
+  node_id: Id,
+  cluster_name: v.string(),
+  heartbeat_interval_seconds: Count,
+});
+
+export const SelfUpdateFrame = v.object({
+  ...base,
+  type: v.literal("self_update"),
+  version: v.string(),
+  url: v.string(),
+  sha256: v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/)),
+});
+
+export const ErrorFrame = v.object({ ...base, type: v.literal("error"), code: v.string(), message: v.string() });
+
+export const ServerFrame = v.variant("type", [ExecFrame, CancelFrame, ServerAckFrame, ConfigFrame, SelfUpdateFrame, ErrorFrame, PingFrame, PongFrame]);
+export type ServerFrame = v.InferOutput<typeof ServerFrame>;
+
+type Outgoing<T> = T extends unknown ? Omit<T, "v"> : never;
+
+/** Parses a text frame against a catalog; returns the frame or a readable error. */
+function parseWith<S extends v.GenericSchema>(schema: S, text: string): { frame: v.InferOutput<S> } | { error: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { error: "frame is not valid JSON" };
+  }
+  const result = v.safeParse(schema, json);
+  if (result.success) return { frame: result.output };
+  const issue = result.issues[0];
+  const path = issue.path?.map((p) => String(p.key)).join(".");
+  return { error: `invalid frame${path ? ` at ${path}` : ""}: ${issue.message}` };
+}
+
+/** Parses a frame the server received from an agent. */
+export function parseAgentFrame(text: string) {
+  return parseWith(AgentFrame, text);
+}
+
+/** Parses a frame the agent received from the server. */
+export function parseServerFrame(text: string) {
+  return parseWith(ServerFrame, text);
+}
+
+/** Serialises a server → agent frame, validating it first so a bug can't put a bad frame on the wire. */
+export function encodeServerFrame(frame: Outgoing<ServerFrame>): string {
+  return JSON.stringify(v.parse(ServerFrame, { v: PROTOCOL_VERSION, ...frame }));
+}
+
+/** Serialises an agent → server frame, validating it first. */
+export function encodeAgentFrame(frame: Outgoing<AgentFrame>): string {
+  return JSON.stringify(v.parse(AgentFrame, { v: PROTOCOL_VERSION, ...frame }));
+}
