@@ -83,6 +83,23 @@ describe("concurrent streams", () => {
     expect((await db.execute("SELECT count(*) AS n FROM t")).rows[0].n).toBe(21);
   });
 
+  it("serializes 10 concurrent read-modify-write transactions without deadlock", async () => {
+    server = await startTestServer();
+    const db = server.client("rmw");
+    await db.execute("CREATE TABLE c(n INT)");
+    await db.execute("INSERT INTO c VALUES (0)");
+    await Promise.all(
+      Array.from({ length: 10 }, async () => {
+        const tx = await db.transaction("write");
+        const n = Number((await tx.execute("SELECT n FROM c")).rows[0].n);
+        await sleep(5);
+        await tx.execute({ sql: "UPDATE c SET n = ?", args: [n + 1] });
+        await tx.commit();
+      }),
+    );
+    expect((await db.execute("SELECT n FROM c")).rows[0].n).toBe(10);
+  });
+
   it("gives up on a lock held too long with SQLITE_BUSY", async () => {
     server = await startTestServer({ busyTimeoutMs: 100 });
     const db = server.client("busy");
