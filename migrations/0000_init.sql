@@ -1,3 +1,16 @@
+CREATE TABLE `aliases` (
+	`id` text PRIMARY KEY NOT NULL,
+	`node_id` text NOT NULL,
+	`cluster_id` text NOT NULL,
+	`name` text NOT NULL,
+	`inserted_at` integer NOT NULL,
+	`updated_at` integer NOT NULL,
+	FOREIGN KEY (`node_id`) REFERENCES `nodes`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `aliases_cluster_name_unique` ON `aliases` (`cluster_id`,`name`);--> statement-breakpoint
+CREATE INDEX `aliases_node_idx` ON `aliases` (`node_id`);--> statement-breakpoint
+CREATE INDEX `aliases_inserted_at_idx` ON `aliases` (`inserted_at`,`id`);--> statement-breakpoint
 CREATE TABLE `clusters` (
 	`id` text PRIMARY KEY NOT NULL,
 	`name` text NOT NULL,
@@ -31,6 +44,15 @@ CREATE TABLE `enrollment_keys` (
 CREATE UNIQUE INDEX `enrollment_keys_key_hash_unique` ON `enrollment_keys` (`key_hash`);--> statement-breakpoint
 CREATE INDEX `enrollment_keys_cluster_idx` ON `enrollment_keys` (`cluster_id`);--> statement-breakpoint
 CREATE INDEX `enrollment_keys_inserted_at_idx` ON `enrollment_keys` (`inserted_at`,`id`);--> statement-breakpoint
+CREATE TABLE `events` (
+	`id` text PRIMARY KEY NOT NULL,
+	`type` text NOT NULL,
+	`occurred_at` integer NOT NULL,
+	`data` text NOT NULL
+);
+--> statement-breakpoint
+CREATE INDEX `events_occurred_at_idx` ON `events` (`occurred_at`,`id`);--> statement-breakpoint
+CREATE INDEX `events_type_idx` ON `events` (`type`,`occurred_at`);--> statement-breakpoint
 CREATE TABLE `nodes` (
 	`id` text PRIMARY KEY NOT NULL,
 	`id_type` text NOT NULL,
@@ -48,11 +70,13 @@ CREATE TABLE `nodes` (
 	`self_update_enabled` integer DEFAULT true NOT NULL,
 	`last_seen_at` integer,
 	`inserted_at` integer NOT NULL,
-	`updated_at` integer DEFAULT 0 NOT NULL,
+	`updated_at` integer NOT NULL,
 	FOREIGN KEY (`cluster_id`) REFERENCES `clusters`(`id`) ON UPDATE no action ON DELETE restrict
 );
 --> statement-breakpoint
 CREATE UNIQUE INDEX `nodes_api_token_hash_unique` ON `nodes` (`api_token_hash`);--> statement-breakpoint
+CREATE UNIQUE INDEX `nodes_cluster_ipv4_unique` ON `nodes` (`cluster_id`,`ipv4_address`);--> statement-breakpoint
+CREATE INDEX `nodes_last_seen_at_idx` ON `nodes` (`last_seen_at`);--> statement-breakpoint
 CREATE INDEX `nodes_cluster_idx` ON `nodes` (`cluster_id`);--> statement-breakpoint
 CREATE INDEX `nodes_inserted_at_idx` ON `nodes` (`inserted_at`,`id`);--> statement-breakpoint
 CREATE INDEX `nodes_status_idx` ON `nodes` (`status`);

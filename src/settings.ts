@@ -76,5 +76,37 @@ export const SETTINGS: readonly SettingSpec[] = [
     default: "3",
     description: "Delivery attempts per webhook event before it is given up.",
   },
+  {
+    name: "NODE_HEARTBEAT_STALE_FACTOR",
+    secret: false,
+    default: "3",
+    description: "A node is `unreachable` when no heartbeat came within this many heartbeat intervals.",
+  },
+  { name: "NODE_HTTP_PORT", secret: false, default: "44000", description: "`http_port` reported for nodes." },
+  {
+    name: "NODE_HTTP_PROXY_PORT",
+    secret: false,
+    default: "44880",
+    description: "`http_proxy_port` reported for nodes.",
+  },
+  {
+    name: "NODE_SOCKS5_PROXY_PORT",
+    secret: false,
+    default: "44180",
+    description: "`socks5_proxy_port` reported for nodes.",
+  },
+  { name: "NODE_SSH_PORT", secret: false, default: "42222", description: "`ssh_port` reported for nodes." },
+  {
+    name: "NODE_HOST_METRICS_PORT",
+    secret: false,
+    default: "49100",
+    description: "`host_metrics_port` reported for nodes.",
+  },
+  {
+    name: "NODE_WIREGUARD_METRICS_PORT",
+    secret: false,
+    default: "49586",
+    description: "`wireguard_metrics_port` reported for nodes.",
+  },
   { name: "LOG_LEVEL", secret: false, default: "info", description: "`debug`, `info`, `warn` or `error`." },
 ];

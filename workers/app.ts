@@ -1,10 +1,16 @@
 import { Hono } from "hono";
 import { ApiError, errorResponse, handleError } from "./errors";
+import { registerConnectRoute } from "./gateway/connect";
+import { registerEnrollRoute } from "./gateway/enroll";
 import { type AppEnv, requestContext } from "./middleware/request-context";
+import { registerAliasRoutes } from "./routes/aliases";
 import { registerClusterRoutes } from "./routes/clusters";
 import { registerDocsRoutes } from "./routes/docs";
 import { registerEnrollmentKeyRoutes } from "./routes/enrollment-keys";
+import { registerEventTypeRoutes } from "./routes/event-types";
 import { registerHealthRoutes } from "./routes/health";
+import { registerNodeMetricsRoutes } from "./routes/node-metrics";
+import { registerNodeRoutes } from "./routes/nodes";
 
 /**
  * Builds the Hono app: request context, every route module, and the error and
@@ -17,6 +23,12 @@ export function createApp(): Hono<AppEnv> {
   registerDocsRoutes(app);
   registerClusterRoutes(app);
   registerEnrollmentKeyRoutes(app);
+  registerNodeRoutes(app);
+  registerAliasRoutes(app);
+  registerNodeMetricsRoutes(app);
+  registerEventTypeRoutes(app);
+  registerEnrollRoute(app);
+  registerConnectRoute(app);
   app.notFound((c) =>
     errorResponse(
       c,

@@ -16,7 +16,24 @@ export interface Env {
   WEBHOOK_ALLOW_PRIVATE_IPS?: string;
   WEBHOOK_MAX_ATTEMPTS?: string;
   LOG_LEVEL?: string;
-  OUTPOST_VERSION?: string;
+  NODE_HEARTBEAT_STALE_FACTOR?: string;
+  NODE_HTTP_PORT?: string;
+  NODE_HTTP_PROXY_PORT?: string;
+  NODE_SOCKS5_PROXY_PORT?: string;
+  NODE_SSH_PORT?: string;
+  NODE_HOST_METRICS_PORT?: string;
+  NODE_WIREGUARD_METRICS_PORT?: string;
+  NODE_SESSION?: DurableObjectNamespace<import("../durable-objects/node-session").NodeSession>;
+}
+
+/** Ports every node reports (the seed's NodeResponse port fields). */
+export interface NodePorts {
+  http_port: number;
+  http_proxy_port: number;
+  socks5_proxy_port: number;
+  ssh_port: number;
+  host_metrics_port: number;
+  wireguard_metrics_port: number;
 }
 
 /** Settings parsed once per environment object: typed, defaulted, checked. */
@@ -33,6 +50,8 @@ export interface Config {
   vpnDomainSuffix: string;
   webhookAllowPrivateIps: boolean;
   webhookMaxAttempts: number;
+  heartbeatStaleFactor: number;
+  nodePorts: NodePorts;
 }
 
 /** Raised when a setting is missing or malformed; surfaces as a 500 naming the setting, never silently. */
@@ -84,6 +103,15 @@ export function loadConfig(env: Env): Config {
     vpnDomainSuffix: setting(env, "VPN_DOMAIN_SUFFIX")!,
     webhookAllowPrivateIps: bool(env, "WEBHOOK_ALLOW_PRIVATE_IPS"),
     webhookMaxAttempts: int(env, "WEBHOOK_MAX_ATTEMPTS", 1, 20),
+    heartbeatStaleFactor: int(env, "NODE_HEARTBEAT_STALE_FACTOR", 2, 20),
+    nodePorts: {
+      http_port: int(env, "NODE_HTTP_PORT", 1, 65535),
+      http_proxy_port: int(env, "NODE_HTTP_PROXY_PORT", 1, 65535),
+      socks5_proxy_port: int(env, "NODE_SOCKS5_PROXY_PORT", 1, 65535),
+      ssh_port: int(env, "NODE_SSH_PORT", 1, 65535),
+      host_metrics_port: int(env, "NODE_HOST_METRICS_PORT", 1, 65535),
+      wireguard_metrics_port: int(env, "NODE_WIREGUARD_METRICS_PORT", 1, 65535),
+    },
   };
   cache.set(env, config);
   return config;

@@ -2,6 +2,8 @@ import { createApp } from "./app";
 import { runCronTick } from "./cron";
 import type { Env } from "./env";
 
+export { NodeSession } from "../durable-objects/node-session";
+
 const app = createApp();
 
 export default {

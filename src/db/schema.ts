@@ -1,4 +1,3 @@
-import { sql } from "drizzle-orm";
 import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 // Timestamps are stored as integer milliseconds since the epoch (UTC): cheap to
@@ -74,12 +73,53 @@ export const nodes = sqliteTable(
     selfUpdateEnabled: integer("self_update_enabled", { mode: "boolean" }).notNull().default(true),
     lastSeenAt: integer("last_seen_at"),
     insertedAt: integer("inserted_at").notNull(),
-    updatedAt: integer("updated_at").notNull().default(sql`0`),
+    updatedAt: integer("updated_at").notNull(),
   },
   (t) => [
     uniqueIndex("nodes_api_token_hash_unique").on(t.apiTokenHash),
+    uniqueIndex("nodes_cluster_ipv4_unique").on(t.clusterId, t.ipv4Address),
+    index("nodes_last_seen_at_idx").on(t.lastSeenAt),
     index("nodes_cluster_idx").on(t.clusterId),
     index("nodes_inserted_at_idx").on(t.insertedAt, t.id),
     index("nodes_status_idx").on(t.status),
+  ],
+);
+
+export const aliases = sqliteTable(
+  "aliases",
+  {
+    id: text("id").primaryKey(),
+    nodeId: text("node_id")
+      .notNull()
+      .references(() => nodes.id, { onDelete: "cascade" }),
+    // Denormalised from the node so uniqueness per cluster is a plain unique index; kept in step on cluster change.
+    clusterId: text("cluster_id").notNull(),
+    name: text("name").notNull(),
+    insertedAt: integer("inserted_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("aliases_cluster_name_unique").on(t.clusterId, t.name),
+    index("aliases_node_idx").on(t.nodeId),
+    index("aliases_inserted_at_idx").on(t.insertedAt, t.id),
+  ],
+);
+
+/**
+ * The event outbox: every event is inserted in the same database write as the
+ * change it describes; webhook delivery reads from here.
+ */
+export const events = sqliteTable(
+  "events",
+  {
+    id: text("id").primaryKey(),
+    type: text("type").notNull(),
+    occurredAt: integer("occurred_at").notNull(),
+    /** JSON payload (`data` of the webhook body). */
+    data: text("data").notNull(),
+  },
+  (t) => [
+    index("events_occurred_at_idx").on(t.occurredAt, t.id),
+    index("events_type_idx").on(t.type, t.occurredAt),
   ],
 );

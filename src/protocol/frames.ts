@@ -61,6 +61,11 @@ export const HelloFrame = v.object({
   platform: v.pipe(v.string(), v.maxLength(64)),
   arch: v.optional(v.pipe(v.string(), v.maxLength(32))),
   capabilities: v.optional(v.array(v.pipe(v.string(), v.maxLength(64))), []),
+  /** How often this agent sends heartbeats; the server's staleness window follows it. */
+  heartbeat_interval_seconds: v.optional(
+    v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(3600)),
+    15,
+  ),
 });
 
 export const HeartbeatFrame = v.object({
@@ -96,7 +101,15 @@ export const AgentAckFrame = v.object({ ...base, type: v.literal("ack"), executi
 export const PingFrame = v.object({ ...base, type: v.literal("ping"), id: Id, sent_at: Count });
 export const PongFrame = v.object({ ...base, type: v.literal("pong"), id: Id, sent_at: Count });
 
-export const AgentFrame = v.variant("type", [HelloFrame, HeartbeatFrame, ResultFrame, OutputFrame, AgentAckFrame, PingFrame, PongFrame]);
+export const AgentFrame = v.variant("type", [
+  HelloFrame,
+  HeartbeatFrame,
+  ResultFrame,
+  OutputFrame,
+  AgentAckFrame,
+  PingFrame,
+  PongFrame,
+]);
 export type AgentFrame = v.InferOutput<typeof AgentFrame>;
 
 // ---- server → agent ----
@@ -130,15 +143,32 @@ export const SelfUpdateFrame = v.object({
   sha256: v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/)),
 });
 
-export const ErrorFrame = v.object({ ...base, type: v.literal("error"), code: v.string(), message: v.string() });
+export const ErrorFrame = v.object({
+  ...base,
+  type: v.literal("error"),
+  code: v.string(),
+  message: v.string(),
+});
 
-export const ServerFrame = v.variant("type", [ExecFrame, CancelFrame, ServerAckFrame, ConfigFrame, SelfUpdateFrame, ErrorFrame, PingFrame, PongFrame]);
+export const ServerFrame = v.variant("type", [
+  ExecFrame,
+  CancelFrame,
+  ServerAckFrame,
+  ConfigFrame,
+  SelfUpdateFrame,
+  ErrorFrame,
+  PingFrame,
+  PongFrame,
+]);
 export type ServerFrame = v.InferOutput<typeof ServerFrame>;
 
 type Outgoing<T> = T extends unknown ? Omit<T, "v"> : never;
 
 /** Parses a text frame against a catalog; returns the frame or a readable error. */
-function parseWith<S extends v.GenericSchema>(schema: S, text: string): { frame: v.InferOutput<S> } | { error: string } {
+function parseWith<S extends v.GenericSchema>(
+  schema: S,
+  text: string,
+): { frame: v.InferOutput<S> } | { error: string } {
   let json: unknown;
   try {
     json = JSON.parse(text);

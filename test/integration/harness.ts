@@ -26,10 +26,16 @@ export interface TestApi {
  * A fresh, migrated database and an API client bound to it, with `overrides`
  * applied to the Worker's bindings (e.g. `{ DEFAULT_CLUSTER_NAME: "edge" }`).
  */
-export async function createTestApi(overrides: Partial<Env> = {}): Promise<TestApi> {
+export async function createTestApi(
+  overrides: Partial<Env> = {},
+  options: { sharedDatabase?: boolean } = {},
+): Promise<TestApi> {
   const base = (env as Env).LIBSQL_URL!;
-  const url = overrides.LIBSQL_URL ?? namespaceUrl(base, `t_${crypto.randomUUID().replace(/-/g, "")}`);
-  if (!overrides.LIBSQL_URL) await migrateDatabase(url);
+  // Durable Objects read LIBSQL_URL from their own bindings, so tests that involve them use the shared root database.
+  const url =
+    overrides.LIBSQL_URL ??
+    (options.sharedDatabase ? base : namespaceUrl(base, `t_${crypto.randomUUID().replace(/-/g, "")}`));
+  if (!overrides.LIBSQL_URL && !options.sharedDatabase) await migrateDatabase(url);
   const testEnv: Env = { ...(env as Env), ...overrides, LIBSQL_URL: url };
 
   async function doFetch(path: string, init: RequestInit & { json?: unknown; auth?: string | null } = {}) {

@@ -1,5 +1,6 @@
 import type { Env } from "../env";
 import { loadConfig } from "../env";
+import { staleNodesJob } from "./stale-nodes";
 
 /** One periodic job; each runs independently so one failure doesn't stop the rest. */
 export interface CronJob {
@@ -7,8 +8,7 @@ export interface CronJob {
   run(env: Env): Promise<unknown>;
 }
 
-// Jobs join this list as the features that need them arrive (expiry, staleness, webhook retries, pruning).
-const jobs: CronJob[] = [];
+const jobs: CronJob[] = [staleNodesJob];
 
 /** Runs every cron job once; returns each job's outcome for logging and tests. */
 export async function runCronTick(

@@ -1,0 +1,227 @@
+import { type Connection, type ConnectionContext, Server, type WSMessage } from "partyserver";
+import { createDatabase, type Database } from "../src/db/client";
+import { type AgentFrame, CLOSE_CODES, encodeServerFrame, parseAgentFrame } from "../src/protocol/frames";
+import { type Env, loadConfig } from "../workers/env";
+import { internalApi } from "./node-session/internal-api";
+import { observe, readPresence, recordHello, staleWindowMs } from "./node-session/presence";
+import { SessionStore } from "./node-session/store";
+
+/** Header the Worker sets after authenticating the agent's token. */
+export const NODE_ID_HEADER = "x-outpost-node-id";
+const MAX_INVALID_FRAMES = 20;
+
+/**
+ * One per node (`idFromName(node_id)`): holds the agent's WebSocket with the
+ * hibernation API, tracks presence and status, keeps the node's metrics. The
+ * handlers stay thin; the logic lives in `./node-session/*`.
+ */
+export class NodeSession extends Server<Env> {
+  static options = { hibernate: true };
+
+  #store?: SessionStore;
+  #db?: Database;
+  #invalidFrames = 0;
+  // Frames are handled one at a time, in arrival order: a handler awaits libSQL,
+  // and a later heartbeat must not act on presence state an earlier one is still changing.
+  #queue: Promise<void> = Promise.resolve();
+
+  get store(): SessionStore {
+    this.#store ??= new SessionStore(this.sql.bind(this) as never);
+    return this.#store;
+  }
+
+  get db(): Database {
+    if (!this.#db) {
+      const config = loadConfig(this.env);
+      this.#db = createDatabase({ url: config.libsqlUrl, authToken: config.libsqlAuthToken });
+    }
+    return this.#db;
+  }
+
+  get staleFactor(): number {
+    return loadConfig(this.env).heartbeatStaleFactor;
+  }
+
+  /** The newest open connection (there is at most one once `onConnect` has run). */
+  liveConnection(): Connection | undefined {
+    let live: Connection | undefined;
+    for (const conn of this.getConnections()) if (conn.readyState === WebSocket.OPEN) live = conn;
+    return live;
+  }
+
+  async onConnect(connection: Connection, ctx: ConnectionContext): Promise<void> {
+    if (ctx.request.headers.get(NODE_ID_HEADER) !== this.name) {
+      connection.close(CLOSE_CODES.unauthorized, "node mismatch");
+      return;
+    }
+    for (const other of this.getConnections()) {
+      if (other.id === connection.id) continue;
+      // One live connection per node: the newcomer wins; two agents fighting over an id is a clone.
+      other.close(CLOSE_CODES.replaced, "replaced by a newer connection");
+      this.store.log("replaced", `connection ${other.id} replaced by ${connection.id}`);
+      console.warn(
+        JSON.stringify({
+          level: "warn",
+          msg: "agent connection replaced (possible clone)",
+          node_id: this.name,
+        }),
+      );
+    }
+    this.store.log("connected", connection.id);
+  }
+
+  onMessage(connection: Connection, message: WSMessage): Promise<void> {
+    return this.#enqueue(() => this.#process(connection, message));
+  }
+
+  #enqueue(task: () => Promise<void>): Promise<void> {
+    this.#queue = this.#queue.then(task).catch((err) => {
+      console.error(
+        JSON.stringify({
+          level: "error",
+          msg: "node session task failed",
+          node_id: this.name,
+          error: String(err),
+        }),
+      );
+    });
+    return this.#queue;
+  }
+
+  async #process(connection: Connection, message: WSMessage): Promise<void> {
+    if (typeof message !== "string") return this.#reject(connection, "binary frames are not supported");
+    const parsed = parseAgentFrame(message);
+    if ("error" in parsed) return this.#reject(connection, parsed.error);
+    try {
+      await this.#handle(connection, parsed.frame);
+    } catch (err) {
+      console.error(
+        JSON.stringify({
+          level: "error",
+          msg: "frame handling failed",
+          node_id: this.name,
+          error: String(err),
+        }),
+      );
+      connection.send(
+        encodeServerFrame({
+          type: "error",
+          code: "internal_error",
+          message: "the server could not process that frame",
+        }),
+      );
+    }
+  }
+
+  async #handle(connection: Connection, frame: AgentFrame): Promise<void> {
+    switch (frame.type) {
+      case "hello": {
+        const presence = readPresence(this.store);
+        presence.heartbeatIntervalSeconds = frame.heartbeat_interval_seconds;
+        this.store.set("presence", presence);
+        const facts = await recordHello(this.db, this.name, {
+          version: frame.agent_version,
+          hostname: frame.hostname,
+          platform: frame.platform,
+        });
+        if (!facts) {
+          connection.close(CLOSE_CODES.nodeDeleted, "node deleted");
+          return;
+        }
+        await observe(this.db, this.store, this.name, "healthy", "agent connected", true);
+        connection.send(
+          encodeServerFrame({
+            type: "config",
+            node_id: this.name,
+            cluster_name: facts.clusterName,
+            heartbeat_interval_seconds: frame.heartbeat_interval_seconds,
+          }),
+        );
+        await this.#armAlarm();
+        return;
+      }
+      case "heartbeat": {
+        const failing = frame.checks.filter((c) => !c.ok);
+        this.store.addSample({ at: Date.now(), host: frame.host, agent: frame.agent, checks: frame.checks });
+        const reason =
+          failing.length > 0 ? `failing checks: ${failing.map((c) => c.name).join(", ")}` : "heartbeat";
+        await observe(
+          this.db,
+          this.store,
+          this.name,
+          failing.length > 0 ? "unhealthy" : "healthy",
+          reason,
+          true,
+        );
+        return;
+      }
+      case "ping":
+        connection.send(encodeServerFrame({ type: "pong", id: frame.id, sent_at: frame.sent_at }));
+        return;
+      default:
+        return;
+    }
+  }
+
+  #reject(connection: Connection, message: string): void {
+    this.#invalidFrames++;
+    console.warn(
+      JSON.stringify({ level: "warn", msg: "invalid agent frame", node_id: this.name, error: message }),
+    );
+    connection.send(encodeServerFrame({ type: "error", code: "invalid_frame", message }));
+    if (this.#invalidFrames > MAX_INVALID_FRAMES)
+      connection.close(CLOSE_CODES.protocolError, "too many invalid frames");
+  }
+
+  onClose(connection: Connection, code: number): Promise<void> {
+    return this.#enqueue(() => this.#closed(connection, code));
+  }
+
+  async #closed(connection: Connection, code: number): Promise<void> {
+    this.store.log("closed", `${connection.id} code ${code}`);
+    const stillLive = [...this.getConnections()].some(
+      (c) => c.id !== connection.id && c.readyState === WebSocket.OPEN,
+    );
+    if (!stillLive && code !== CLOSE_CODES.nodeDeleted) {
+      await observe(this.db, this.store, this.name, "unreachable", "agent disconnected", false);
+    }
+  }
+
+  async #armAlarm(): Promise<void> {
+    const presence = readPresence(this.store);
+    await this.ctx.storage.setAlarm(presence.lastHeartbeatAt + staleWindowMs(presence, this.staleFactor));
+  }
+
+  /** Staleness check: no heartbeat within the window → unreachable; otherwise check again later. */
+  async onAlarm(): Promise<void> {
+    const presence = readPresence(this.store);
+    if (presence.status === "unreachable") return;
+    const deadline = presence.lastHeartbeatAt + staleWindowMs(presence, this.staleFactor);
+    if (Date.now() >= deadline) {
+      await observe(
+        this.db,
+        this.store,
+        this.name,
+        "unreachable",
+        "no heartbeat within the stale window",
+        false,
+      );
+      return;
+    }
+    await this.ctx.storage.setAlarm(deadline);
+  }
+
+  async onRequest(request: Request): Promise<Response> {
+    return internalApi({
+      nodeId: this.name,
+      store: this.store,
+      liveConnection: () => this.liveConnection(),
+      forget: () => this.#forget(),
+    }).fetch(request);
+  }
+
+  async #forget(): Promise<void> {
+    await this.ctx.storage.deleteAlarm();
+    this.store.clear();
+  }
+}

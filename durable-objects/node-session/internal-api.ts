@@ -1,0 +1,72 @@
+import { Hono } from "hono";
+import type { Connection } from "partyserver";
+import { CLOSE_CODES, encodeServerFrame, type ServerFrame } from "../../src/protocol/frames";
+import { readPresence } from "./presence";
+import type { SessionStore } from "./store";
+
+/** What the internal API needs from its Durable Object. */
+export interface SessionHost {
+  nodeId: string;
+  store: SessionStore;
+  liveConnection(): Connection | undefined;
+  forget(): Promise<void>;
+}
+
+type Outgoing = Parameters<typeof encodeServerFrame>[0];
+
+/**
+ * The Worker → NodeSession API (plain HTTP on the DO stub; never exposed publicly):
+ * metrics, connection state, pushing a frame, and deletion.
+ */
+export function internalApi(host: SessionHost) {
+  const app = new Hono();
+
+  app.get("/internal/metrics", (c) => {
+    const limit = Math.min(Number(c.req.query("history") ?? "0") || 0, 1000);
+    const latest = host.store.latestSample();
+    return c.json({ latest, history: limit > 0 ? host.store.samples(limit) : [] });
+  });
+
+  app.get("/internal/state", (c) =>
+    c.json({
+      connected: host.liveConnection() !== undefined,
+      presence: readPresence(host.store),
+      samples: host.store.sampleCount(),
+      connection_log: host.store.connectionLog(),
+    }),
+  );
+
+  app.post("/internal/send", async (c) => {
+    const frame = (await c.req.json()) as Outgoing;
+    const conn = host.liveConnection();
+    if (!conn) return c.json({ delivered: false }, 409);
+    conn.send(encodeServerFrame(frame as ServerFrame));
+    return c.json({ delivered: true });
+  });
+
+  // The node's cluster changed: tell a connected agent, keeping the heartbeat interval it announced.
+  app.post("/internal/config", async (c) => {
+    const { cluster_name } = (await c.req.json()) as { cluster_name: string };
+    const conn = host.liveConnection();
+    if (!conn) return c.json({ delivered: false }, 409);
+    const presence = readPresence(host.store);
+    conn.send(
+      encodeServerFrame({
+        type: "config",
+        node_id: host.nodeId,
+        cluster_name,
+        heartbeat_interval_seconds: presence.heartbeatIntervalSeconds,
+      }),
+    );
+    return c.json({ delivered: true });
+  });
+
+  app.post("/internal/delete", async (c) => {
+    host.liveConnection()?.close(CLOSE_CODES.nodeDeleted, "node deleted");
+    await host.forget();
+    return c.json({ deleted: true });
+  });
+
+  app.notFound((c) => c.json({ error: "unknown internal route" }, 404));
+  return app;
+}

@@ -1,0 +1,97 @@
+import { eq, sql } from "drizzle-orm";
+import type { Database } from "../../src/db/client";
+import { clusters, nodes } from "../../src/db/schema";
+import { recordEventWhere } from "../../src/events/outbox";
+import { type NodeStatus, setNodeStatus } from "../../src/nodes/status";
+import type { SessionStore } from "./store";
+
+/** `last_seen_at` is written to libSQL at most this often per node; heartbeats in between stay in the DO. */
+export const LAST_SEEN_WRITE_INTERVAL_MS = 30_000;
+
+export interface PresenceState {
+  lastHeartbeatAt: number;
+  lastSeenWrittenAt: number;
+  heartbeatIntervalSeconds: number;
+  status: NodeStatus;
+}
+
+/** Reads the presence record (defaults for a node that never connected). */
+export function readPresence(store: SessionStore): PresenceState {
+  return (
+    store.get<PresenceState>("presence") ?? {
+      lastHeartbeatAt: 0,
+      lastSeenWrittenAt: 0,
+      heartbeatIntervalSeconds: 15,
+      status: "unreachable",
+    }
+  );
+}
+
+/** How long without a heartbeat before the node counts as unreachable. */
+export function staleWindowMs(presence: PresenceState, factor: number): number {
+  return presence.heartbeatIntervalSeconds * factor * 1000;
+}
+
+/**
+ * Applies a status the node's own evidence implies (hello, heartbeat, close,
+ * alarm). Writes to libSQL only on a real change, or to refresh `last_seen_at`
+ * once per `LAST_SEEN_WRITE_INTERVAL_MS`.
+ */
+export async function observe(
+  db: Database,
+  store: SessionStore,
+  nodeId: string,
+  status: NodeStatus,
+  reason: string,
+  seen: boolean,
+): Promise<void> {
+  const presence = readPresence(store);
+  const now = Date.now();
+  if (seen) presence.lastHeartbeatAt = now;
+  const dueSeen = seen && now - presence.lastSeenWrittenAt >= LAST_SEEN_WRITE_INTERVAL_MS;
+  if (presence.status !== status) {
+    await setNodeStatus(db, nodeId, status, reason, seen ? { lastSeenAt: now } : {});
+    presence.status = status;
+    if (seen) presence.lastSeenWrittenAt = now;
+  } else if (dueSeen) {
+    const [row] = await db
+      .update(nodes)
+      .set({ lastSeenAt: now })
+      .where(eq(nodes.id, nodeId))
+      .returning({ status: nodes.status });
+    presence.lastSeenWrittenAt = now;
+    // The cron's safety net may have marked the node unreachable while our writes were failing; put it right.
+    if (row && row.status !== status) await setNodeStatus(db, nodeId, status, reason);
+  }
+  store.set("presence", presence);
+}
+
+/**
+ * Records what the agent said about itself in `hello`; a version change emits
+ * `edge.node.version_changed` in the same batch as the update.
+ */
+export async function recordHello(
+  db: Database,
+  nodeId: string,
+  facts: { version: string; hostname: string; platform: string },
+): Promise<{ clusterName: string } | null> {
+  const now = Date.now();
+  await db.batch([
+    recordEventWhere(
+      db,
+      "edge.node.version_changed",
+      sql`json_object('node_id', n.id, 'cluster_name', c.name, 'from', n.version, 'to', ${facts.version})`,
+      sql`FROM ${nodes} n JOIN ${clusters} c ON c.id = n.cluster_id WHERE n.id = ${nodeId} AND n.version IS NOT ${facts.version}`,
+      now,
+    ),
+    db.run(sql`UPDATE ${nodes} SET version = ${facts.version}, hostname = ${facts.hostname}, platform = ${facts.platform},
+               updated_at = ${now} WHERE id = ${nodeId}
+               AND (version IS NOT ${facts.version} OR hostname IS NOT ${facts.hostname} OR platform IS NOT ${facts.platform})`),
+  ]);
+  const [row] = await db
+    .select({ clusterName: clusters.name })
+    .from(nodes)
+    .innerJoin(clusters, eq(clusters.id, nodes.clusterId))
+    .where(eq(nodes.id, nodeId));
+  return row ?? null;
+}

@@ -1,0 +1,23 @@
+/**
+ * The event catalog, in the contract's order. Every producer imports its type
+ * from here; `GET /api/v1/event_types` and webhook validation read the same list.
+ */
+export const EVENT_TYPES = [
+  "edge.enrollment_key.verified",
+  "edge.node.registered",
+  "edge.node.reregistered",
+  "edge.node.version_changed",
+  "edge.node.status_changed",
+  "edge.node.cluster_changed",
+  "edge.node.update_triggered",
+  "edge.command_execution.created",
+  "edge.command_execution.sent",
+  "edge.command_execution.completed",
+  "edge.command_execution.cancelled",
+  "edge.command_execution.expired",
+  "edge.command_execution.pruned",
+  "edge.ssh_username.verified",
+  "edge.self_update_request.completed",
+] as const;
+
+export type EventType = (typeof EVENT_TYPES)[number];

@@ -1,0 +1,57 @@
+import { sql } from "drizzle-orm";
+import type { Database } from "../db/client";
+import { clusters, nodes } from "../db/schema";
+import { recordEventWhere } from "../events/outbox";
+
+export type NodeStatus = "healthy" | "unhealthy" | "unreachable";
+
+/**
+ * Moves a node to `to` and records `edge.node.status_changed` in the same
+ * batch. Both statements are conditional on the status really changing, so
+ * concurrent writers (the DO, the cron) produce one event per real change.
+ * Returns whether it changed.
+ */
+export async function setNodeStatus(
+  db: Database,
+  nodeId: string,
+  to: NodeStatus,
+  reason: string,
+  extra: { lastSeenAt?: number } = {},
+): Promise<boolean> {
+  const now = Date.now();
+  const [, update] = await db.batch([
+    recordEventWhere(
+      db,
+      "edge.node.status_changed",
+      sql`json_object('node_id', n.id, 'cluster_name', c.name, 'from', n.status, 'to', ${to}, 'reason', ${reason})`,
+      sql`FROM ${nodes} n JOIN ${clusters} c ON c.id = n.cluster_id WHERE n.id = ${nodeId} AND n.status != ${to}`,
+      now,
+    ),
+    db.run(
+      sql`UPDATE ${nodes} SET status = ${to}, updated_at = ${now}, last_seen_at = coalesce(${extra.lastSeenAt ?? null}, last_seen_at)
+          WHERE id = ${nodeId} AND status != ${to}`,
+    ),
+  ]);
+  return (update as { rowsAffected: number }).rowsAffected > 0;
+}
+
+/**
+ * The cron's safety net: every node not already `unreachable` whose
+ * `last_seen_at` is older than `cutoff` becomes `unreachable`, with one event
+ * each, in one set-based batch (no per-node round trips).
+ */
+export async function markStaleNodesUnreachable(db: Database, cutoff: number): Promise<number> {
+  const now = Date.now();
+  const stale = sql`n.status != 'unreachable' AND coalesce(n.last_seen_at, n.inserted_at) < ${cutoff}`;
+  const [, update] = await db.batch([
+    recordEventWhere(
+      db,
+      "edge.node.status_changed",
+      sql`json_object('node_id', n.id, 'cluster_name', c.name, 'from', n.status, 'to', 'unreachable', 'reason', 'no heartbeat recorded (cron)')`,
+      sql`FROM ${nodes} n JOIN ${clusters} c ON c.id = n.cluster_id WHERE ${stale}`,
+      now,
+    ),
+    db.run(sql`UPDATE ${nodes} AS n SET status = 'unreachable', updated_at = ${now} WHERE ${stale}`),
+  ]);
+  return (update as { rowsAffected: number }).rowsAffected;
+}

@@ -1,0 +1,230 @@
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { NodeSession } from "../../durable-objects/node-session";
+import { METRICS_HISTORY_LIMIT } from "../../durable-objects/node-session/store";
+import { CLOSE_CODES } from "../../src/protocol/frames";
+import { AGENT, connectAgent, enrolNode, HOST } from "./agent-session";
+import { createTestApi, type TestApi } from "./harness";
+
+let api: TestApi;
+const CLUSTER = `ns-${crypto.randomUUID().slice(0, 8)}`;
+
+/** Retries an assertion until it passes (the DO's writes land asynchronously). */
+async function eventually(assertion: () => Promise<void>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await assertion();
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
+function stubFor(nodeId: string) {
+  const ns = (env as any).NODE_SESSION as DurableObjectNamespace<NodeSession>;
+  return ns.get(ns.idFromName(nodeId));
+}
+
+async function status(nodeId: string) {
+  return (await api.get(`/api/v1/nodes/${nodeId}`)).body.data.status;
+}
+
+beforeAll(async () => {
+  api = await createTestApi({}, { sharedDatabase: true });
+  await api.post("/api/v1/clusters", {
+    name: CLUSTER,
+    ipv4_range: `10.${Math.floor(Math.random() * 200) + 20}.0.0/24`,
+  });
+});
+
+describe("agent WebSocket upgrade", () => {
+  it("refuses a missing or unknown token with 401 before reaching the object", async () => {
+    const none = await api.fetch("/agent/v1/connect", { headers: { upgrade: "websocket" }, auth: null });
+    expect(none.status).toBe(401);
+    const bad = await api.fetch("/agent/v1/connect", {
+      headers: { upgrade: "websocket", authorization: "Bearer nope" },
+      auth: null,
+    });
+    expect(bad.status).toBe(401);
+    expect((await bad.json<any>()).error.code).toBe("unauthorized");
+  });
+
+  it("answers hello with config and marks the node healthy", async () => {
+    const { nodeId, token } = await enrolNode(api, CLUSTER);
+    expect(await status(nodeId)).toBe("unreachable");
+    const agent = await connectAgent(api, token);
+    agent.hello();
+    const config = await agent.next("config");
+    expect(config).toMatchObject({ node_id: nodeId, cluster_name: CLUSTER, heartbeat_interval_seconds: 15 });
+    expect(await status(nodeId)).toBe("healthy");
+    const node = (await api.get(`/api/v1/nodes/${nodeId}`)).body.data;
+    expect(node.last_seen_at).not.toBeNull();
+    agent.ws.close(1000, "bye");
+  });
+
+  it("answers ping with pong and an invalid frame with an error frame, without dropping the socket", async () => {
+    const { token } = await enrolNode(api, CLUSTER);
+    const agent = await connectAgent(api, token);
+    agent.sendRaw("{not json");
+    expect((await agent.next("error")).code).toBe("invalid_frame");
+    agent.sendRaw(JSON.stringify({ v: 1, type: "heartbeat", host: {} }));
+    agent.send({ type: "ping", id: "p1", sent_at: 123 });
+    expect(await agent.next("pong")).toMatchObject({ id: "p1", sent_at: 123 });
+    expect(agent.closed).toBeNull();
+    agent.ws.close(1000);
+  });
+});
+
+describe("one live connection per node", () => {
+  it("replaces the first connection when a second arrives, and logs it", async () => {
+    const { nodeId, token } = await enrolNode(api, CLUSTER);
+    const first = await connectAgent(api, token);
+    first.hello();
+    await first.next("config");
+    const second = await connectAgent(api, token);
+    second.hello();
+    await second.next("config");
+    expect((await first.waitClosed()).code).toBe(CLOSE_CODES.replaced);
+    expect(await status(nodeId)).toBe("healthy");
+    const state = await runInDurableObject(stubFor(nodeId), (instance: NodeSession) =>
+      instance.store.connectionLog(),
+    );
+    expect(state.some((e) => e.event === "replaced")).toBe(true);
+    second.ws.close(1000);
+  });
+});
+
+describe("status from heartbeats, disconnects and the alarm", () => {
+  it("turns unhealthy on a failing check and healthy again when it passes", async () => {
+    const { nodeId, token } = await enrolNode(api, CLUSTER);
+    const agent = await connectAgent(api, token);
+    agent.hello();
+    await agent.next("config");
+    agent.heartbeat([{ name: "disk", ok: false }]);
+    await eventually(async () => expect(await status(nodeId)).toBe("unhealthy"));
+    agent.heartbeat([{ name: "disk", ok: true }]);
+    await eventually(async () => expect(await status(nodeId)).toBe("healthy"));
+    agent.ws.close(1000);
+  });
+
+  it("turns unreachable when the agent disconnects", async () => {
+    const { nodeId, token } = await enrolNode(api, CLUSTER);
+    const agent = await connectAgent(api, token);
+    agent.hello();
+    await agent.next("config");
+    agent.ws.close(1000, "bye");
+    await eventually(async () => expect(await status(nodeId)).toBe("unreachable"));
+  });
+
+  it("turns unreachable from the alarm when heartbeats stop on an open socket", async () => {
+    const { nodeId, token } = await enrolNode(api, CLUSTER);
+    const agent = await connectAgent(api, token);
+    agent.hello(1);
+    await agent.next("config");
+    expect(await status(nodeId)).toBe("healthy");
+    // Pretend the last heartbeat was long ago, then fire the alarm.
+    await runInDurableObject(stubFor(nodeId), (instance: NodeSession) => {
+      const presence = instance.store.get<any>("presence");
+      instance.store.set("presence", { ...presence, lastHeartbeatAt: Date.now() - 60_000 });
+    });
+    expect(await runDurableObjectAlarm(stubFor(nodeId))).toBe(true);
+    expect(await status(nodeId)).toBe("unreachable");
+    agent.ws.close(1000);
+  });
+
+  it("records one status_changed event per real change", async () => {
+    const { nodeId, token } = await enrolNode(api, CLUSTER);
+    const agent = await connectAgent(api, token);
+    agent.hello();
+    await agent.next("config");
+    agent.heartbeat();
+    agent.heartbeat();
+    await new Promise((r) => setTimeout(r, 200));
+    const { createDatabase } = await import("../../src/db/client");
+    const { sql } = await import("drizzle-orm");
+    const db = createDatabase({ url: api.env.LIBSQL_URL! });
+    const rows = await db.all<{ type: string; data: string }>(
+      sql`SELECT type, data FROM events WHERE json_extract(data, '$.node_id') = ${nodeId} ORDER BY occurred_at, rowid`,
+    );
+    expect(rows.map((r) => r.type)).toEqual([
+      "edge.enrollment_key.verified",
+      "edge.node.registered",
+      "edge.node.status_changed",
+    ]);
+    expect(JSON.parse(rows[2].data)).toMatchObject({
+      from: "unreachable",
+      to: "healthy",
+      cluster_name: CLUSTER,
+    });
+    agent.ws.close(1000);
+  });
+});
+
+describe("metrics", () => {
+  it("serves the latest heartbeat as host, agent and unified metrics", async () => {
+    const { nodeId, token } = await enrolNode(api, CLUSTER);
+    expect((await api.get(`/api/v1/nodes/${nodeId}/metrics/host`)).status).toBe(503);
+    const agent = await connectAgent(api, token);
+    agent.hello();
+    await agent.next("config");
+    agent.heartbeat();
+    await new Promise((r) => setTimeout(r, 100));
+    const host = (await api.get(`/api/v1/nodes/${nodeId}/metrics/host`)).body.data;
+    expect(host).toMatchObject({
+      cluster_name: CLUSTER,
+      node_id: nodeId,
+      cpu: HOST.cpu,
+      memory: {
+        total_gb: 8,
+        available_gb: 6,
+        used_gb: 2,
+        usage_percent: 25,
+        total_bytes: HOST.memory.total_bytes,
+      },
+      disk: { total_gb: 100, usage_percent: 60 },
+      uptime: { seconds: 90_061, human: "1d 1h 1m" },
+    });
+    const agentMetrics = (await api.get(`/api/v1/nodes/${nodeId}/metrics/agent`)).body.data;
+    expect(agentMetrics.commands).toEqual({ run: AGENT.commands_run, failed: AGENT.commands_failed });
+    expect(agentMetrics.health_check.status).toBe("passing");
+    const unified = (await api.get(`/api/v1/nodes/${nodeId}/metrics`)).body.data;
+    expect(unified).toMatchObject({
+      node_id: nodeId,
+      cluster_name: CLUSTER,
+      host: { available: true },
+      agent: { available: true },
+    });
+    expect((await api.get(`/api/v1/nodes/${crypto.randomUUID()}/metrics`)).status).toBe(404);
+    agent.ws.close(1000);
+  });
+
+  it("keeps a bounded history", async () => {
+    const { nodeId } = await enrolNode(api, CLUSTER);
+    const count = await runInDurableObject(stubFor(nodeId), (instance: NodeSession) => {
+      for (let i = 0; i < METRICS_HISTORY_LIMIT + 50; i++) {
+        instance.store.addSample({ at: 1_000_000 + i, host: HOST, agent: AGENT, checks: [] });
+      }
+      return { n: instance.store.sampleCount(), newest: instance.store.latestSample()?.at };
+    });
+    expect(count).toEqual({ n: METRICS_HISTORY_LIMIT, newest: 1_000_000 + METRICS_HISTORY_LIMIT + 49 });
+  });
+});
+
+describe("node deletion", () => {
+  it("closes the socket with the node-deleted code and refuses the token afterwards", async () => {
+    const { nodeId, token } = await enrolNode(api, CLUSTER);
+    const agent = await connectAgent(api, token);
+    agent.hello();
+    await agent.next("config");
+    expect((await api.del(`/api/v1/nodes/${nodeId}`)).status).toBe(204);
+    expect((await agent.waitClosed()).code).toBe(CLOSE_CODES.nodeDeleted);
+    const again = await api.fetch("/agent/v1/connect", {
+      headers: { upgrade: "websocket", authorization: `Bearer ${token}` },
+      auth: null,
+    });
+    expect(again.status).toBe(401);
+  });
+});
