@@ -122,16 +122,14 @@ export function registerAliasRoutes(app: Hono<AppEnv>): void {
       const now = Date.now();
       const id = crypto.randomUUID();
       try {
-        await db
-          .insert(aliases)
-          .values({
-            id,
-            nodeId: node.id,
-            clusterId: node.clusterId,
-            name: body.name,
-            insertedAt: now,
-            updatedAt: now,
-          });
+        await db.insert(aliases).values({
+          id,
+          nodeId: node.id,
+          clusterId: node.clusterId,
+          name: body.name,
+          insertedAt: now,
+          updatedAt: now,
+        });
       } catch (err) {
         if (isUniqueViolation(err)) {
           throw new ApiError(
