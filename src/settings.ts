@@ -65,18 +65,6 @@ export const SETTINGS: readonly SettingSpec[] = [
     description: "DNS suffix of cluster VPN domains (`cluster-<name>.<suffix>`).",
   },
   {
-    name: "WEBHOOK_ALLOW_PRIVATE_IPS",
-    secret: false,
-    default: "false",
-    description: "`true` lets webhooks target loopback and private addresses (local testing only).",
-  },
-  {
-    name: "WEBHOOK_MAX_ATTEMPTS",
-    secret: false,
-    default: "3",
-    description: "Delivery attempts per webhook event before it is given up.",
-  },
-  {
     name: "NODE_HEARTBEAT_STALE_FACTOR",
     secret: false,
     default: "3",
@@ -108,5 +96,4 @@ export const SETTINGS: readonly SettingSpec[] = [
     default: "49586",
     description: "`wireguard_metrics_port` reported for nodes.",
   },
-  { name: "LOG_LEVEL", secret: false, default: "info", description: "`debug`, `info`, `warn` or `error`." },
 ];

@@ -13,9 +13,6 @@ export interface Env {
   CLUSTER_IPV4_POOL?: string;
   CLUSTER_IPV4_PREFIX?: string;
   VPN_DOMAIN_SUFFIX?: string;
-  WEBHOOK_ALLOW_PRIVATE_IPS?: string;
-  WEBHOOK_MAX_ATTEMPTS?: string;
-  LOG_LEVEL?: string;
   NODE_HEARTBEAT_STALE_FACTOR?: string;
   NODE_HTTP_PORT?: string;
   NODE_HTTP_PROXY_PORT?: string;
@@ -48,8 +45,6 @@ export interface Config {
   clusterIpv4Pool: string;
   clusterIpv4Prefix: number;
   vpnDomainSuffix: string;
-  webhookAllowPrivateIps: boolean;
-  webhookMaxAttempts: number;
   heartbeatStaleFactor: number;
   nodePorts: NodePorts;
 }
@@ -101,8 +96,6 @@ export function loadConfig(env: Env): Config {
     clusterIpv4Pool: setting(env, "CLUSTER_IPV4_POOL")!,
     clusterIpv4Prefix: int(env, "CLUSTER_IPV4_PREFIX", 8, 30),
     vpnDomainSuffix: setting(env, "VPN_DOMAIN_SUFFIX")!,
-    webhookAllowPrivateIps: bool(env, "WEBHOOK_ALLOW_PRIVATE_IPS"),
-    webhookMaxAttempts: int(env, "WEBHOOK_MAX_ATTEMPTS", 1, 20),
     heartbeatStaleFactor: int(env, "NODE_HEARTBEAT_STALE_FACTOR", 2, 20),
     nodePorts: {
       http_port: int(env, "NODE_HTTP_PORT", 1, 65535),
