@@ -6,7 +6,8 @@ import type { AppEnv } from "../middleware/request-context";
 import { defineRoute } from "../openapi/define-route";
 import { respond } from "../respond";
 
-const startedAt = Date.now();
+// workerd reports Date.now() as 0 while a module is being loaded, so the isolate's start is taken at its first request.
+let startedAt: number | undefined;
 
 const HealthSchema = v.object({
   status: v.picklist(["ok", "degraded"]),
@@ -35,6 +36,7 @@ export function registerHealthRoutes(app: Hono<AppEnv>): void {
       errors: [503],
     },
     async (c) => {
+      startedAt ??= Date.now();
       const began = Date.now();
       let error: string | null = null;
       try {
