@@ -1,7 +1,9 @@
 import { type Connection, type ConnectionContext, Server, type WSMessage } from "partyserver";
 import { createDatabase, type Database } from "../src/db/client";
+import { applyResult } from "../src/executions/lifecycle";
 import { type AgentFrame, CLOSE_CODES, encodeServerFrame, parseAgentFrame } from "../src/protocol/frames";
 import { type Env, loadConfig } from "../workers/env";
+import { deliverExecutions } from "./node-session/delivery";
 import { internalApi } from "./node-session/internal-api";
 import { observe, readPresence, recordHello, staleWindowMs } from "./node-session/presence";
 import { SessionStore } from "./node-session/store";
@@ -138,6 +140,17 @@ export class NodeSession extends Server<Env> {
           }),
         );
         await this.#armAlarm();
+        await deliverExecutions(this.db, this.name, connection, { resend: true });
+        return;
+      }
+      case "result": {
+        await applyResult(this.db, this.name, {
+          executionId: frame.execution_id,
+          exitCode: frame.exit_code,
+          output: frame.output,
+        });
+        // Acked whether or not it changed the row: a duplicate or late result is settled either way.
+        connection.send(encodeServerFrame({ type: "ack", execution_id: frame.execution_id }));
         return;
       }
       case "heartbeat": {
@@ -217,6 +230,11 @@ export class NodeSession extends Server<Env> {
       store: this.store,
       liveConnection: () => this.liveConnection(),
       forget: () => this.#forget(),
+      deliver: () =>
+        this.#enqueue(async () => {
+          const conn = this.liveConnection();
+          if (conn) await deliverExecutions(this.db, this.name, conn, { resend: false });
+        }),
     }).fetch(request);
   }
 

@@ -27,6 +27,44 @@ CREATE TABLE `clusters` (
 CREATE UNIQUE INDEX `clusters_name_unique` ON `clusters` (`name`);--> statement-breakpoint
 CREATE INDEX `clusters_ipv4_start_idx` ON `clusters` (`ipv4_start`,`ipv4_end`);--> statement-breakpoint
 CREATE INDEX `clusters_inserted_at_idx` ON `clusters` (`inserted_at`,`id`);--> statement-breakpoint
+CREATE TABLE `command_executions` (
+	`id` text PRIMARY KEY NOT NULL,
+	`command_id` text NOT NULL,
+	`node_id` text,
+	`cluster_name` text,
+	`target_all` integer NOT NULL,
+	`command_text` text NOT NULL,
+	`timeout` integer,
+	`expired_at` integer,
+	`status` text NOT NULL,
+	`exit_code` integer,
+	`output` text,
+	`sent_at` integer,
+	`completed_at` integer,
+	`cancelled_at` integer,
+	`cancel_requested_at` integer,
+	`inserted_at` integer NOT NULL,
+	`updated_at` integer NOT NULL,
+	FOREIGN KEY (`command_id`) REFERENCES `commands`(`id`) ON UPDATE no action ON DELETE cascade,
+	FOREIGN KEY (`node_id`) REFERENCES `nodes`(`id`) ON UPDATE no action ON DELETE set null
+);
+--> statement-breakpoint
+CREATE INDEX `command_executions_node_status_idx` ON `command_executions` (`node_id`,`status`,`inserted_at`);--> statement-breakpoint
+CREATE INDEX `command_executions_status_inserted_idx` ON `command_executions` (`status`,`inserted_at`,`id`);--> statement-breakpoint
+CREATE INDEX `command_executions_command_idx` ON `command_executions` (`command_id`,`status`);--> statement-breakpoint
+CREATE INDEX `command_executions_inserted_at_idx` ON `command_executions` (`inserted_at`,`id`);--> statement-breakpoint
+CREATE INDEX `command_executions_expiry_idx` ON `command_executions` (`status`,`expired_at`);--> statement-breakpoint
+CREATE TABLE `commands` (
+	`id` text PRIMARY KEY NOT NULL,
+	`command_text` text NOT NULL,
+	`targeting` text NOT NULL,
+	`timeout` integer,
+	`expired_at` integer,
+	`inserted_at` integer NOT NULL,
+	`updated_at` integer NOT NULL
+);
+--> statement-breakpoint
+CREATE INDEX `commands_inserted_at_idx` ON `commands` (`inserted_at`,`id`);--> statement-breakpoint
 CREATE TABLE `enrollment_keys` (
 	`id` text PRIMARY KEY NOT NULL,
 	`cluster_id` text NOT NULL,

@@ -70,6 +70,13 @@ export const SETTINGS: readonly SettingSpec[] = [
     default: "3",
     description: "A node is `unreachable` when no heartbeat came within this many heartbeat intervals.",
   },
+  {
+    name: "EXECUTION_RETENTION_DAYS",
+    secret: false,
+    default: "30",
+    description:
+      "Finished command executions older than this are pruned by the cron (`edge.command_execution.pruned`).",
+  },
   { name: "NODE_HTTP_PORT", secret: false, default: "44000", description: "`http_port` reported for nodes." },
   {
     name: "NODE_HTTP_PROXY_PORT",

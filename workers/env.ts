@@ -21,6 +21,8 @@ export interface Env {
   NODE_HOST_METRICS_PORT?: string;
   NODE_WIREGUARD_METRICS_PORT?: string;
   NODE_SESSION?: DurableObjectNamespace<import("../durable-objects/node-session").NodeSession>;
+  DISPATCH_QUEUE?: Queue<import("./services/dispatch").DispatchMessage>;
+  EXECUTION_RETENTION_DAYS?: string;
 }
 
 /** Ports every node reports (the seed's NodeResponse port fields). */
@@ -46,6 +48,7 @@ export interface Config {
   clusterIpv4Prefix: number;
   vpnDomainSuffix: string;
   heartbeatStaleFactor: number;
+  executionRetentionDays: number;
   nodePorts: NodePorts;
 }
 
@@ -97,6 +100,7 @@ export function loadConfig(env: Env): Config {
     clusterIpv4Prefix: int(env, "CLUSTER_IPV4_PREFIX", 8, 30),
     vpnDomainSuffix: setting(env, "VPN_DOMAIN_SUFFIX")!,
     heartbeatStaleFactor: int(env, "NODE_HEARTBEAT_STALE_FACTOR", 2, 20),
+    executionRetentionDays: int(env, "EXECUTION_RETENTION_DAYS", 1, 3650),
     nodePorts: {
       http_port: int(env, "NODE_HTTP_PORT", 1, 65535),
       http_proxy_port: int(env, "NODE_HTTP_PROXY_PORT", 1, 65535),

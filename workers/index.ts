@@ -1,6 +1,7 @@
 import { createApp } from "./app";
 import { runCronTick } from "./cron";
 import type { Env } from "./env";
+import { consumeDispatchBatch, type DispatchMessage } from "./services/dispatch";
 
 export { NodeSession } from "../durable-objects/node-session";
 
@@ -11,4 +12,7 @@ export default {
   async scheduled(_controller: ScheduledController, env: Env, ctx: ExecutionContext) {
     ctx.waitUntil(runCronTick(env));
   },
-} satisfies ExportedHandler<Env>;
+  async queue(batch: MessageBatch<DispatchMessage>, env: Env) {
+    await consumeDispatchBatch(batch, env);
+  },
+} satisfies ExportedHandler<Env, DispatchMessage>;

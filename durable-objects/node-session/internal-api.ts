@@ -10,6 +10,8 @@ export interface SessionHost {
   store: SessionStore;
   liveConnection(): Connection | undefined;
   forget(): Promise<void>;
+  /** Sends the node's pending executions to a connected agent (serialised with frame handling). */
+  deliver(): Promise<void>;
 }
 
 type Outgoing = Parameters<typeof encodeServerFrame>[0];
@@ -59,6 +61,12 @@ export function internalApi(host: SessionHost) {
       }),
     );
     return c.json({ delivered: true });
+  });
+
+  app.post("/internal/deliver", async (c) => {
+    const connected = host.liveConnection() !== undefined;
+    if (connected) await host.deliver();
+    return c.json({ connected });
   });
 
   app.post("/internal/delete", async (c) => {

@@ -123,3 +123,55 @@ export const events = sqliteTable(
     index("events_type_idx").on(t.type, t.occurredAt),
   ],
 );
+
+export const commands = sqliteTable(
+  "commands",
+  {
+    id: text("id").primaryKey(),
+    commandText: text("command_text").notNull(),
+    /** The targeting object as given (deduplicated), JSON. */
+    targeting: text("targeting").notNull(),
+    timeout: integer("timeout"),
+    expiredAt: integer("expired_at"),
+    insertedAt: integer("inserted_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [index("commands_inserted_at_idx").on(t.insertedAt, t.id)],
+);
+
+export const EXECUTION_STATUSES = ["pending", "sent", "completed", "cancelled", "expired"] as const;
+export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
+
+export const commandExecutions = sqliteTable(
+  "command_executions",
+  {
+    id: text("id").primaryKey(),
+    commandId: text("command_id")
+      .notNull()
+      .references(() => commands.id, { onDelete: "cascade" }),
+    // Executions outlive their node: a deleted node leaves them with node_id NULL.
+    nodeId: text("node_id").references(() => nodes.id, { onDelete: "set null" }),
+    clusterName: text("cluster_name"),
+    targetAll: integer("target_all", { mode: "boolean" }).notNull(),
+    commandText: text("command_text").notNull(),
+    timeout: integer("timeout"),
+    expiredAt: integer("expired_at"),
+    status: text("status", { enum: EXECUTION_STATUSES }).notNull(),
+    exitCode: integer("exit_code"),
+    output: text("output"),
+    sentAt: integer("sent_at"),
+    completedAt: integer("completed_at"),
+    cancelledAt: integer("cancelled_at"),
+    /** Set when a cancel was sent to the agent; a later exit code 143 then means `cancelled`. */
+    cancelRequestedAt: integer("cancel_requested_at"),
+    insertedAt: integer("inserted_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    index("command_executions_node_status_idx").on(t.nodeId, t.status, t.insertedAt),
+    index("command_executions_status_inserted_idx").on(t.status, t.insertedAt, t.id),
+    index("command_executions_command_idx").on(t.commandId, t.status),
+    index("command_executions_inserted_at_idx").on(t.insertedAt, t.id),
+    index("command_executions_expiry_idx").on(t.status, t.expiredAt),
+  ],
+);

@@ -1,0 +1,187 @@
+import { type SQL, sql } from "drizzle-orm";
+import type { Database } from "../db/client";
+import { commandExecutions as ce } from "../db/schema";
+import { recordEventWhere } from "../events/outbox";
+
+// Every state change below is a conditional UPDATE (`… AND status IN (…)`) preceded, in the same
+// batch, by an event insert with the same condition: races (cancel vs result, expiry vs result,
+// duplicates) resolve to exactly one winner, and only the winner's event is written.
+
+/** Largest output stored per execution; anything beyond is cut with a visible marker. */
+export const MAX_STORED_OUTPUT_BYTES = 1024 * 1024;
+const LIVE = sql`('pending', 'sent')`;
+
+function eventData(extra: SQL = sql``): SQL {
+  return sql`json_object('execution_id', e.id, 'command_id', e.command_id, 'node_id', e.node_id, 'cluster_name', e.cluster_name${extra})`;
+}
+
+function idList(ids: string[]): SQL {
+  return sql.join(
+    ids.map((id) => sql`${id}`),
+    sql`, `,
+  );
+}
+
+/** Caps output at `MAX_STORED_OUTPUT_BYTES` with an explicit truncation marker (never a silent cut). */
+export function capOutput(output: string): string {
+  const bytes = new TextEncoder().encode(output);
+  if (bytes.byteLength <= MAX_STORED_OUTPUT_BYTES) return output;
+  const kept = new TextDecoder().decode(bytes.slice(0, MAX_STORED_OUTPUT_BYTES)).replace(/\uFFFD$/, "");
+  return `${kept}\n[output truncated by the server: ${bytes.byteLength - MAX_STORED_OUTPUT_BYTES} bytes omitted]\n`;
+}
+
+/** Marks delivered `pending` rows of a node as `sent` (with `edge.command_execution.sent`); returns how many moved. */
+export async function markSent(
+  db: Database,
+  nodeId: string,
+  ids: string[],
+  now = Date.now(),
+): Promise<number> {
+  if (ids.length === 0) return 0;
+  const where = sql`e.node_id = ${nodeId} AND e.id IN (${idList(ids)}) AND e.status = 'pending'`;
+  const [, update] = await db.batch([
+    recordEventWhere(db, "edge.command_execution.sent", eventData(), sql`FROM ${ce} e WHERE ${where}`, now),
+    db.run(sql`UPDATE ${ce} AS e SET status = 'sent', sent_at = ${now}, updated_at = ${now} WHERE ${where}`),
+  ]);
+  return (update as { rowsAffected: number }).rowsAffected;
+}
+
+/**
+ * Applies an agent's result. Exit code 143 after a cancel request means
+ * `cancelled`; anything else `completed`. Only a live row of that node changes,
+ * so duplicates and late results after cancel or expiry are no-ops.
+ * Returns the new status, or null when the row was not live.
+ */
+export async function applyResult(
+  db: Database,
+  nodeId: string,
+  result: { executionId: string; exitCode: number; output: string },
+  now = Date.now(),
+): Promise<"completed" | "cancelled" | null> {
+  const output = capOutput(result.output);
+  const live = sql`e.id = ${result.executionId} AND e.node_id = ${nodeId} AND e.status IN ${LIVE}`;
+  const cancelled = sql`(e.cancel_requested_at IS NOT NULL AND ${result.exitCode} = 143)`;
+  const data = eventData(sql`, 'exit_code', ${result.exitCode}`);
+  const [, , update] = await db.batch([
+    recordEventWhere(
+      db,
+      "edge.command_execution.cancelled",
+      data,
+      sql`FROM ${ce} e WHERE ${live} AND ${cancelled}`,
+      now,
+    ),
+    recordEventWhere(
+      db,
+      "edge.command_execution.completed",
+      data,
+      sql`FROM ${ce} e WHERE ${live} AND NOT ${cancelled}`,
+      now,
+    ),
+    db.all<{ status: "completed" | "cancelled" }>(sql`UPDATE ${ce} AS e SET
+        status = CASE WHEN ${cancelled} THEN 'cancelled' ELSE 'completed' END,
+        exit_code = ${result.exitCode}, output = ${output},
+        completed_at = CASE WHEN ${cancelled} THEN NULL ELSE ${now} END,
+        cancelled_at = CASE WHEN ${cancelled} THEN ${now} ELSE NULL END,
+        updated_at = ${now}
+      WHERE ${live} RETURNING status`),
+  ]);
+  return (update as { status: "completed" | "cancelled" }[])[0]?.status ?? null;
+}
+
+/** `pending` → `cancelled` at once; returns whether it happened. */
+export async function cancelPending(db: Database, executionId: string, now = Date.now()): Promise<boolean> {
+  const where = sql`e.id = ${executionId} AND e.status = 'pending'`;
+  const [, update] = await db.batch([
+    recordEventWhere(
+      db,
+      "edge.command_execution.cancelled",
+      eventData(),
+      sql`FROM ${ce} e WHERE ${where}`,
+      now,
+    ),
+    db.run(
+      sql`UPDATE ${ce} AS e SET status = 'cancelled', cancelled_at = ${now}, updated_at = ${now} WHERE ${where}`,
+    ),
+  ]);
+  return (update as { rowsAffected: number }).rowsAffected > 0;
+}
+
+/** Records that a cancel went to the agent of a `sent` row; returns whether the row is still `sent`. */
+export async function requestCancel(db: Database, executionId: string, now = Date.now()): Promise<boolean> {
+  const rows = await db.all<{ id: string }>(
+    sql`UPDATE ${ce} SET cancel_requested_at = coalesce(cancel_requested_at, ${now}), updated_at = ${now}
+        WHERE id = ${executionId} AND status = 'sent' RETURNING id`,
+  );
+  return rows.length > 0;
+}
+
+/**
+ * Expires live rows past their deadline (at most `limit` per call) with their events.
+ * Returns the rows that had reached an agent (`sent`), whose processes should be stopped.
+ */
+export async function expireDue(
+  db: Database,
+  now = Date.now(),
+  limit = 1000,
+): Promise<{ expired: number; sent: { id: string; nodeId: string }[] }> {
+  const due = await db.all<{ id: string; node_id: string | null; status: string }>(
+    sql`SELECT id, node_id, status FROM ${ce} WHERE status IN ${LIVE} AND expired_at IS NOT NULL AND expired_at <= ${now} LIMIT ${limit}`,
+  );
+  if (due.length === 0) return { expired: 0, sent: [] };
+  const where = sql`e.id IN (${idList(due.map((d) => d.id))}) AND e.status IN ${LIVE} AND e.expired_at <= ${now}`;
+  const [, update] = await db.batch([
+    recordEventWhere(
+      db,
+      "edge.command_execution.expired",
+      eventData(),
+      sql`FROM ${ce} e WHERE ${where}`,
+      now,
+    ),
+    db.run(sql`UPDATE ${ce} AS e SET status = 'expired', updated_at = ${now} WHERE ${where}`),
+  ]);
+  return {
+    expired: (update as { rowsAffected: number }).rowsAffected,
+    sent: due.filter((d) => d.status === "sent" && d.node_id).map((d) => ({ id: d.id, nodeId: d.node_id! })),
+  };
+}
+
+/** Statements that end every live execution of a node being deleted (to run in the delete's batch). */
+export function cancelForDeletedNode(db: Database, nodeId: string, now = Date.now()) {
+  const where = sql`e.node_id = ${nodeId} AND e.status IN ${LIVE}`;
+  return [
+    recordEventWhere(
+      db,
+      "edge.command_execution.cancelled",
+      eventData(sql`, 'reason', 'node deleted'`),
+      sql`FROM ${ce} e WHERE ${where}`,
+      now,
+    ),
+    db.run(sql`UPDATE ${ce} AS e SET status = 'cancelled', cancelled_at = ${now}, updated_at = ${now},
+               output = coalesce(output, '') || '[cancelled: the node was deleted]' WHERE ${where}`),
+  ] as const;
+}
+
+/** Deletes terminal executions last updated before `cutoff` (at most `limit`), each with `edge.command_execution.pruned`. */
+export async function pruneTerminal(
+  db: Database,
+  cutoff: number,
+  limit = 1000,
+  now = Date.now(),
+): Promise<number> {
+  const old = await db.all<{ id: string }>(
+    sql`SELECT id FROM ${ce} WHERE status IN ('completed', 'cancelled', 'expired') AND updated_at < ${cutoff} LIMIT ${limit}`,
+  );
+  if (old.length === 0) return 0;
+  const where = sql`e.id IN (${idList(old.map((o) => o.id))})`;
+  const [, del] = await db.batch([
+    recordEventWhere(
+      db,
+      "edge.command_execution.pruned",
+      eventData(sql`, 'status', e.status`),
+      sql`FROM ${ce} e WHERE ${where}`,
+      now,
+    ),
+    db.run(sql`DELETE FROM ${ce} AS e WHERE ${where}`),
+  ]);
+  return (del as { rowsAffected: number }).rowsAffected;
+}
