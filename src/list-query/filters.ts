@@ -12,7 +12,12 @@ export interface FilterDef {
   toSql(value: any): SQL | Promise<SQL>;
 }
 
-const BOOL_VALUES: Record<string, boolean> = { true: true, false: false, "1": true, "0": false };
+const BOOL_VALUES = new Map<string, boolean>([
+  ["true", true],
+  ["false", false],
+  ["1", true],
+  ["0", false],
+]);
 const MAX_TEXT = 512;
 
 function escapeLike(text: string): string {
@@ -127,7 +132,8 @@ export function booleanFilter(description: string, when: (value: boolean) => SQL
   return {
     description,
     type: "boolean",
-    parse: (raw) => (raw in BOOL_VALUES ? { value: BOOL_VALUES[raw] } : { error: "must be true or false" }),
+    parse: (raw) =>
+      BOOL_VALUES.has(raw) ? { value: BOOL_VALUES.get(raw) } : { error: "must be true or false" },
     toSql: (value: boolean) => when(value),
   };
 }

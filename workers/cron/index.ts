@@ -1,5 +1,6 @@
 import type { Env } from "../env";
 import { loadConfig } from "../env";
+import { expireExecutionsJob, pruneExecutionsJob, redispatchJob } from "./executions";
 import { staleNodesJob } from "./stale-nodes";
 
 /** One periodic job; each runs independently so one failure doesn't stop the rest. */
@@ -8,7 +9,7 @@ export interface CronJob {
   run(env: Env): Promise<unknown>;
 }
 
-const jobs: CronJob[] = [staleNodesJob];
+const jobs: CronJob[] = [staleNodesJob, expireExecutionsJob, redispatchJob, pruneExecutionsJob];
 
 /** Runs every cron job once; returns each job's outcome for logging and tests. */
 export async function runCronTick(

@@ -2,6 +2,7 @@ import { count, eq, sql } from "drizzle-orm";
 import type { Hono } from "hono";
 import * as v from "valibot";
 import { clusters, nodes } from "../../src/db/schema";
+import { cancelForDeletedNode } from "../../src/executions/lifecycle";
 import { type ListSpec, paginate } from "../../src/list-query/engine";
 import { booleanFilter, enumFilter, rangeFilters, textFilter } from "../../src/list-query/filters";
 import { DateTimeOutput, UuidOutput, UuidParam } from "../../src/schemas/common";
@@ -179,11 +180,12 @@ export function registerNodeRoutes(app: Hono<AppEnv>): void {
       errors: [404, 503],
     },
     async (c, { params }) => {
-      const deleted = await c
-        .get("db")
-        .delete(nodes)
-        .where(eq(nodes.id, params.id))
-        .returning({ id: nodes.id });
+      const db = c.get("db");
+      // Live executions end `cancelled` in the same batch, so none is left stuck without a node.
+      const [, , deleted] = await db.batch([
+        ...cancelForDeletedNode(db, params.id),
+        db.delete(nodes).where(eq(nodes.id, params.id)).returning({ id: nodes.id }),
+      ]);
       if (deleted.length === 0) throw new ApiError("not_found", "Node not found");
       // The token is gone from libSQL first, so the agent cannot reconnect; then its session is told.
       await callNodeSession(c.env, params.id, "/internal/delete", { method: "POST" });

@@ -1,7 +1,8 @@
 import { and, eq, sql } from "drizzle-orm";
 import { encryptSecret, randomSecret, sha256Hex } from "../../src/crypto/secrets";
 import type { Database } from "../../src/db/client";
-import { clusters, enrollmentKeys, nodes } from "../../src/db/schema";
+import { isUniqueViolation } from "../../src/db/errors";
+import { aliases, clusters, enrollmentKeys, nodes } from "../../src/db/schema";
 import { recordEvent } from "../../src/events/outbox";
 import { nextFreeAddress } from "../../src/nodes/address";
 import { nodeNameFor } from "../../src/nodes/names";
@@ -77,6 +78,16 @@ async function claimSeat(tx: Tx, cluster: typeof clusters.$inferSelect, nodeId: 
  * Returns the node id and a fresh `api_token` (shown to the agent once, stored encrypted).
  */
 export async function enrollNode(db: Database, config: Config, input: EnrollInput) {
+  try {
+    return await enrollInTransaction(db, config, input);
+  } catch (err) {
+    if (isUniqueViolation(err))
+      throw new ApiError("conflict", "An alias of this node already exists in the key's cluster");
+    throw err;
+  }
+}
+
+async function enrollInTransaction(db: Database, config: Config, input: EnrollInput) {
   const apiToken = randomSecret(32);
   const tokenHash = await sha256Hex(apiToken);
   const tokenCiphertext = await encryptSecret(apiToken, config.encryptionKey);
@@ -107,6 +118,13 @@ export async function enrollNode(db: Database, config: Config, input: EnrollInpu
           updatedAt: now,
         })
         .where(eq(nodes.id, existing.id));
+      if (existing.clusterId !== cluster.id) {
+        // Aliases follow their node; a name clash in the new cluster is a unique violation → 409, and the key use rolls back.
+        await tx
+          .update(aliases)
+          .set({ clusterId: cluster.id, updatedAt: now })
+          .where(eq(aliases.nodeId, existing.id));
+      }
     } else {
       await tx.insert(nodes).values({
         id: input.node_id,

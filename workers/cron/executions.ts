@@ -1,0 +1,58 @@
+import { sql } from "drizzle-orm";
+import { createDatabase } from "../../src/db/client";
+import { commandExecutions, nodes } from "../../src/db/schema";
+import { expireDue, pruneTerminal } from "../../src/executions/lifecycle";
+import { type Env, loadConfig } from "../env";
+import { deliverToNodes } from "../services/dispatch";
+import { callNodeSession } from "../services/node-sessions";
+import type { CronJob } from "./index";
+
+/** A `pending` row older than this on a connected node means its delivery was lost. */
+const REDISPATCH_AFTER_MS = 30_000;
+const REDISPATCH_NODE_LIMIT = 500;
+
+function database(env: Env) {
+  const config = loadConfig(env);
+  return createDatabase({ url: config.libsqlUrl, authToken: config.libsqlAuthToken });
+}
+
+/** Expires live executions past `expired_at`; agents still running one are told to stop it. */
+export const expireExecutionsJob: CronJob = {
+  name: "expire_executions",
+  async run(env) {
+    const result = await expireDue(database(env));
+    await Promise.allSettled(
+      result.sent.map((row) =>
+        callNodeSession(env, row.nodeId, "/internal/send", {
+          method: "POST",
+          body: JSON.stringify({ type: "cancel", execution_id: row.id }),
+        }),
+      ),
+    );
+    return { expired: result.expired, stopped: result.sent.length };
+  },
+};
+
+/** The safety net for lost fan-out: nodes that look connected but still have old `pending` rows get a delivery round. */
+export const redispatchJob: CronJob = {
+  name: "redispatch_pending",
+  async run(env) {
+    const rows = await database(env).all<{ node_id: string }>(sql`
+      SELECT DISTINCT e.node_id FROM ${commandExecutions} e JOIN ${nodes} n ON n.id = e.node_id
+       WHERE e.status = 'pending' AND e.inserted_at < ${Date.now() - REDISPATCH_AFTER_MS} AND n.status != 'unreachable'
+       LIMIT ${REDISPATCH_NODE_LIMIT}`);
+    return deliverToNodes(
+      env,
+      rows.map((r) => r.node_id),
+    );
+  },
+};
+
+/** Deletes finished executions past the retention window, each with `edge.command_execution.pruned`. */
+export const pruneExecutionsJob: CronJob = {
+  name: "prune_executions",
+  async run(env) {
+    const days = loadConfig(env).executionRetentionDays;
+    return { pruned: await pruneTerminal(database(env), Date.now() - days * 86_400_000) };
+  },
+};
