@@ -29,6 +29,7 @@ describe("executor", () => {
   it("closes stdin and keeps the enrollment key from commands", async () => {
     process.env.ENROLLMENT_KEY = "must-not-leak";
     try {
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell parameter expansion
       const outcome = await run('cat; echo "key=${ENROLLMENT_KEY:-unset} id=$OUTPOST_EXECUTION_ID"', {
         env: { OUTPOST_EXECUTION_ID: "exec-1" },
       }).done;
@@ -43,12 +44,16 @@ describe("executor", () => {
     const outcome = await run("echo before; sleep 30", { timeoutMs: 300 }).done;
     expect(Date.now() - started).toBeLessThan(3000);
     expect(outcome.exit_code).toBe(124);
-    expect(outcome.output).toMatch(/^before\n\[timed out after 300 ms: sent SIGTERM to the command's process group\]\n$/);
+    expect(outcome.output).toMatch(
+      /^before\n\[timed out after 300 ms: sent SIGTERM to the command's process group\]\n$/,
+    );
   });
 
   it("SIGKILLs a group that ignores SIGTERM after the grace period", async () => {
-    const outcome = await run("trap '' TERM; sleep 30 & trap '' TERM; wait", { timeoutMs: 200, killGraceMs: 300 })
-      .done;
+    const outcome = await run("trap '' TERM; sleep 30 & trap '' TERM; wait", {
+      timeoutMs: 200,
+      killGraceMs: 300,
+    }).done;
     expect(outcome.exit_code).toBe(124);
     expect(outcome.output).toMatch(/then SIGKILL after 300 ms/);
   });
@@ -67,9 +72,12 @@ describe("executor", () => {
 
   it("caps stored output with a visible marker, keeping the head and the tail", async () => {
     // 200 000 bytes: "0123456789" × 20 000, then "END".
-    const outcome = await run("i=0; while [ $i -lt 2000 ]; do printf '%0100d' 0; i=$((i+1)); done; printf END", {
-      outputLimitBytes: 64 * 1024,
-    }).done;
+    const outcome = await run(
+      "i=0; while [ $i -lt 2000 ]; do printf '%0100d' 0; i=$((i+1)); done; printf END",
+      {
+        outputLimitBytes: 64 * 1024,
+      },
+    ).done;
     expect(outcome.exit_code).toBe(0);
     expect(outcome.truncated).toBe(true);
     const omitted = 200_003 - 64 * 1024;

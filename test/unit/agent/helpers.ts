@@ -67,7 +67,11 @@ export function keyBlob(server: string, key = "secret-key-1"): string {
 }
 
 /** Writes identity.json as if the node had enrolled already (so no enrol request is made). */
-export async function writeIdentity(stateDir: string, server: string, token = "node-token-1"): Promise<string> {
+export async function writeIdentity(
+  stateDir: string,
+  server: string,
+  token = "node-token-1",
+): Promise<string> {
   const nodeId = "6f1d5e0c-3b8a-4c55-9a4e-0b7e2f1a9c3d";
   await writeFile(
     join(stateDir, "identity.json"),
@@ -119,7 +123,11 @@ export async function runAgentCommand(bundle: string, args: string[], env: Recor
 }
 
 /** Polls until `check` returns a truthy value. */
-export async function waitFor<T>(check: () => T | undefined | null | false, timeoutMs = 5000, what = "condition"): Promise<T> {
+export async function waitFor<T>(
+  check: () => T | undefined | null | false,
+  timeoutMs = 5000,
+  what = "condition",
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = check();
@@ -196,7 +204,11 @@ export async function startFakeServer(
   };
   server.on("upgrade", (request, socket, head) => {
     const expected = `Bearer ${options.token ?? "node-token-1"}`;
-    if (request.url !== "/agent/v1/connect" || fake.refuseUpgrade || request.headers.authorization !== expected) {
+    if (
+      request.url !== "/agent/v1/connect" ||
+      fake.refuseUpgrade ||
+      request.headers.authorization !== expected
+    ) {
       const status = fake.refuseUpgrade ?? 401;
       socket.end(`HTTP/1.1 ${status} Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
       return;

@@ -76,7 +76,9 @@ describe("execution journal", () => {
     const files = await readdir(join(dir, "executions"));
     expect(files).toHaveLength(1);
     expect(files[0]).toMatch(/^%[0-9a-f]{40}\.json$/);
-    expect(JSON.parse(await readFile(join(dir, "executions", files[0]), "utf8")).execution_id).toBe("../../etc/passwd");
+    expect(JSON.parse(await readFile(join(dir, "executions", files[0]), "utf8")).execution_id).toBe(
+      "../../etc/passwd",
+    );
     expect((await stat(join(dir, "executions"))).mode & 0o777).toBe(0o700);
     expect((await stat(join(dir, "executions", files[0]))).mode & 0o777).toBe(0o600);
     expect((await Journal.open(dir)).state("../../etc/passwd")).toBe("started");

@@ -1,0 +1,163 @@
+import { hostname } from "node:os";
+import * as v from "valibot";
+import type { EnrollmentKeyBlob } from "../src/enrollment/key-blob";
+import type { IdType } from "./config";
+import type { Identity } from "./identity";
+import type { Logger } from "./log";
+import { AGENT_VERSION } from "./version";
+
+/** The server refused the enrolment (bad, spent or expired key, …). Retrying won't help. Exit 3. */
+export class EnrollmentRefused extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly code?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The server could not be reached (or kept failing) within the retry budget. Exit 1, systemd retries. */
+export class EnrollmentUnavailable extends Error {}
+
+/** The body POSTed to `/agent/v1/enroll`. */
+export interface EnrollRequest {
+  key: string;
+  node_id: string;
+  id_type: IdType;
+  hostname: string;
+  platform: string;
+  arch: string;
+  version: string;
+}
+
+const EnrollResponse = v.object({
+  data: v.object({
+    id: v.pipe(v.string(), v.uuid()),
+    cluster_name: v.string(),
+    api_token: v.pipe(v.string(), v.minLength(1)),
+    node_name: v.optional(v.nullable(v.string())),
+    vpn_hostname: v.optional(v.nullable(v.string())),
+  }),
+});
+
+const ErrorEnvelope = v.object({
+  error: v.object({ code: v.optional(v.string()), message: v.string() }),
+});
+
+export interface EnrollOptions {
+  blob: EnrollmentKeyBlob;
+  nodeId: string;
+  idType: IdType;
+  log: Logger;
+  /** Attempts in all, counting the first; only network errors, 408, 429 and 5xx are retried. */
+  maxAttempts?: number;
+  retryBaseMs?: number;
+  requestTimeoutMs?: number;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function isRetryable(status: number): boolean {
+  return status === 408 || status === 429 || status >= 500;
+}
+
+/** Strips trailing slashes so `${origin}/agent/v1/...` never doubles them. */
+export function serverBase(server: string): string {
+  return server.replace(/\/+$/, "");
+}
+
+/**
+ * Enrols this machine: one POST of the key and node id; 201 returns the node's API token.
+ * Refusals (4xx) end at once — each attempt may spend a key use; network errors and
+ * 5xx are retried with jittered exponential backoff, a bounded number of times.
+ * @throws EnrollmentRefused | EnrollmentUnavailable
+ * @example const identity = await enroll({ blob, nodeId, idType: "persistent", log })
+ */
+export async function enroll(options: EnrollOptions): Promise<Identity> {
+  const {
+    blob,
+    nodeId,
+    idType,
+    log,
+    maxAttempts = 5,
+    retryBaseMs = 1000,
+    requestTimeoutMs = 15_000,
+  } = options;
+  const url = `${serverBase(blob.server)}/agent/v1/enroll`;
+  const body: EnrollRequest = {
+    key: blob.key,
+    node_id: nodeId,
+    id_type: idType,
+    hostname: hostname(),
+    platform: process.platform,
+    arch: process.arch,
+    version: AGENT_VERSION,
+  };
+  let lastProblem = "";
+  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    if (attempt > 1) {
+      const ceiling = Math.min(retryBaseMs * 2 ** (attempt - 2), 30_000);
+      const delay = Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+      log.warn("enrolment attempt failed; retrying", { problem: lastProblem, attempt, delay_ms: delay });
+      await sleep(delay);
+    }
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json", "user-agent": `outpost-agent/${AGENT_VERSION}` },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(requestTimeoutMs),
+      });
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string } }).cause?.code;
+      lastProblem = `${(error as Error).message}${cause ? ` (${cause})` : ""}`;
+      continue;
+    }
+    const text = await response.text().catch(() => "");
+    let json: unknown = null;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      // not JSON; handled below
+    }
+    if (response.ok) {
+      const parsed = v.safeParse(EnrollResponse, json);
+      // The key use is probably spent already, so a malformed success is not retried.
+      if (!parsed.success) {
+        throw new EnrollmentRefused(
+          `server answered ${response.status} without a usable node record`,
+          response.status,
+        );
+      }
+      const data = parsed.output.data;
+      if (data.id !== nodeId)
+        log.warn("server assigned a different node id", { sent: nodeId, assigned: data.id });
+      log.info("enrolled", {
+        node_id: data.id,
+        cluster: data.cluster_name,
+        node_name: data.node_name ?? undefined,
+      });
+      return {
+        node_id: data.id,
+        id_type: idType,
+        server: serverBase(blob.server),
+        api_token: data.api_token,
+        cluster_name: data.cluster_name,
+        enrolled_at: new Date().toISOString(),
+      };
+    }
+    const envelope = v.safeParse(ErrorEnvelope, json);
+    const message = envelope.success ? envelope.output.error.message : `HTTP ${response.status}`;
+    if (!isRetryable(response.status)) {
+      throw new EnrollmentRefused(
+        message,
+        response.status,
+        envelope.success ? envelope.output.error.code : undefined,
+      );
+    }
+    lastProblem = `HTTP ${response.status}: ${message}`;
+  }
+  throw new EnrollmentUnavailable(`could not reach ${url} after ${maxAttempts} attempts: ${lastProblem}`);
+}

@@ -1,0 +1,170 @@
+#!/bin/sh
+# Outpost agent installer (POSIX sh).
+#
+#   curl -fsSL https://outpost.example.com/install.sh | sudo ENROLLMENT_KEY=... sh
+#
+# Downloads the agent bundle, verifies its SHA-256 against the release record, installs
+#   $ROOT/usr/local/lib/outpost-agent/outpost-agent.mjs   the agent (one file, Node >= 20)
+#   $ROOT/usr/local/bin/outpost-agent                     wrapper
+#   $ROOT/etc/outpost-agent/env                           ENROLLMENT_KEY=... (mode 0600)
+#   $ROOT/etc/systemd/system/outpost-agent.service        systemd unit
+# and enables the service, unless --no-systemd or OUTPOST_NO_SYSTEMD=1.
+#
+# Environment:
+#   OUTPOST_SERVER      Outpost origin; the Worker substitutes its own when serving this file
+#   ENROLLMENT_KEY      enrollment key blob (required unless $ROOT/etc/outpost-agent/env has one)
+#   ROOT                install into this directory instead of / (tests, image builds)
+#   OUTPOST_NODE        node binary to run the agent with (default: `node` on PATH, must be >= 20)
+#   OUTPOST_NO_SYSTEMD  1 = don't touch systemd
+set -eu
+
+# Replaced by the Worker when it serves GET /install.sh; an OUTPOST_SERVER variable wins.
+DEFAULT_SERVER="@@OUTPOST_SERVER@@"
+OUTPOST_SERVER="${OUTPOST_SERVER:-$DEFAULT_SERVER}"
+ROOT="${ROOT:-}"
+NO_SYSTEMD="${OUTPOST_NO_SYSTEMD:-0}"
+
+say() { printf 'outpost-agent install: %s\n' "$*" >&2; }
+die() {
+  say "error: $*"
+  exit 1
+}
+
+for arg in "$@"; do
+  case "$arg" in
+    --no-systemd) NO_SYSTEMD=1 ;;
+    -h | --help)
+      echo "usage: [ENROLLMENT_KEY=...] [OUTPOST_SERVER=...] [ROOT=dir] sh install.sh [--no-systemd]"
+      exit 0
+      ;;
+    *) die "unknown argument: $arg (expected --no-systemd)" ;;
+  esac
+done
+
+case "$OUTPOST_SERVER" in
+  http://* | https://*) OUTPOST_SERVER="${OUTPOST_SERVER%/}" ;;
+  *) die "OUTPOST_SERVER is not set to an http(s) URL (got '$OUTPOST_SERVER')" ;;
+esac
+
+if [ -z "$ROOT" ] && [ "$(id -u)" != 0 ]; then
+  die "run as root (e.g. curl -fsSL $OUTPOST_SERVER/install.sh | sudo ENROLLMENT_KEY=... sh)"
+fi
+
+ENV_FILE="$ROOT/etc/outpost-agent/env"
+KEY="${ENROLLMENT_KEY:-}"
+if [ -n "$KEY" ]; then
+  # A base64 blob; anything else could inject lines into the environment file.
+  case "$KEY" in
+    *[!A-Za-z0-9+/=_-]*) die "ENROLLMENT_KEY does not look like an enrollment key (base64)" ;;
+  esac
+elif [ ! -f "$ENV_FILE" ]; then
+  die "ENROLLMENT_KEY is required (create a key in Outpost and pass ENROLLMENT_KEY=...)"
+fi
+
+NODE="${OUTPOST_NODE:-$(command -v node || true)}"
+[ -n "$NODE" ] || die "Node.js >= 20 is required (node not found on PATH; or set OUTPOST_NODE)"
+NODE_MAJOR="$("$NODE" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)"
+[ "$NODE_MAJOR" -ge 20 ] 2>/dev/null || die "Node.js >= 20 is required ($NODE is version $NODE_MAJOR)"
+
+if command -v curl >/dev/null 2>&1; then
+  fetch() { curl -fsSL --retry 3 -o "$2" "$1"; }
+elif command -v wget >/dev/null 2>&1; then
+  fetch() { wget -q -O "$2" "$1"; }
+else
+  die "curl or wget is required"
+fi
+if command -v sha256sum >/dev/null 2>&1; then
+  sha256() { sha256sum "$1" | cut -d' ' -f1; }
+elif command -v shasum >/dev/null 2>&1; then
+  sha256() { shasum -a 256 "$1" | cut -d' ' -f1; }
+else
+  die "sha256sum (or shasum) is required"
+fi
+
+TMP="$(mktemp -d)"
+trap 'rm -rf "$TMP"' EXIT
+trap 'exit 130' INT TERM
+
+RELEASE_URL="$OUTPOST_SERVER/agent/v1/releases/latest"
+fetch "$RELEASE_URL" "$TMP/release.json" || die "cannot fetch $RELEASE_URL"
+# No jq on most hosts: pull the fields out of the one-object JSON with sed.
+RELEASE="$(tr -d '\n\r' <"$TMP/release.json")"
+EXPECTED="$(printf '%s' "$RELEASE" | sed -n 's/.*"sha256"[[:space:]]*:[[:space:]]*"\([0-9a-fA-F]\{64\}\)".*/\1/p' | tr 'A-F' 'a-f')"
+VERSION="$(printf '%s' "$RELEASE" | sed -n 's/.*"version"[[:space:]]*:[[:space:]]*"\([^"]*\)".*/\1/p')"
+[ -n "$EXPECTED" ] || die "the release record at $RELEASE_URL has no sha256"
+
+BUNDLE_URL="$OUTPOST_SERVER/agent/v1/releases/latest/outpost-agent.mjs"
+fetch "$BUNDLE_URL" "$TMP/outpost-agent.mjs" || die "cannot download $BUNDLE_URL"
+ACTUAL="$(sha256 "$TMP/outpost-agent.mjs")"
+if [ "$ACTUAL" != "$EXPECTED" ]; then
+  die "checksum mismatch for $BUNDLE_URL: expected $EXPECTED, got $ACTUAL; nothing was installed"
+fi
+say "downloaded outpost-agent ${VERSION:-?} (sha256 $ACTUAL)"
+
+LIB_DIR="$ROOT/usr/local/lib/outpost-agent"
+mkdir -p "$LIB_DIR" "$ROOT/usr/local/bin" "$ROOT/etc/outpost-agent" "$ROOT/etc/systemd/system"
+chmod 0700 "$ROOT/etc/outpost-agent"
+
+# Rename into place so a running agent never sees half a file.
+cp "$TMP/outpost-agent.mjs" "$LIB_DIR/outpost-agent.mjs.new"
+chmod 0755 "$LIB_DIR/outpost-agent.mjs.new"
+mv -f "$LIB_DIR/outpost-agent.mjs.new" "$LIB_DIR/outpost-agent.mjs"
+
+cat >"$ROOT/usr/local/bin/outpost-agent.new" <<EOF
+#!/bin/sh
+# Installed by the Outpost agent installer.
+exec "$NODE" /usr/local/lib/outpost-agent/outpost-agent.mjs "\$@"
+EOF
+chmod 0755 "$ROOT/usr/local/bin/outpost-agent.new"
+mv -f "$ROOT/usr/local/bin/outpost-agent.new" "$ROOT/usr/local/bin/outpost-agent"
+
+if [ -n "$KEY" ]; then
+  # Keep any other settings an operator added; replace only the key.
+  (
+    umask 077
+    {
+      if [ -f "$ENV_FILE" ]; then grep -v '^ENROLLMENT_KEY=' "$ENV_FILE" || true; fi
+      printf 'ENROLLMENT_KEY=%s\n' "$KEY"
+    } >"$ENV_FILE.new"
+  )
+  chmod 0600 "$ENV_FILE.new"
+  mv -f "$ENV_FILE.new" "$ENV_FILE"
+fi
+
+cat >"$ROOT/etc/systemd/system/outpost-agent.service" <<'EOF'
+[Unit]
+Description=Outpost agent
+Wants=network-online.target
+After=network-online.target
+
+[Service]
+Type=simple
+ExecStart=/usr/local/bin/outpost-agent run
+EnvironmentFile=/etc/outpost-agent/env
+Environment=OUTPOST_STATE_DIR=/var/lib/outpost-agent
+StateDirectory=outpost-agent
+StateDirectoryMode=0700
+Restart=always
+RestartSec=5
+# 2 bad config, 3 key refused, 4 node deleted, 5 token revoked: a restart cannot help.
+RestartPreventExitStatus=2 3 4 5
+# SIGTERM to the agent only; it stops its commands' process groups itself and records them.
+KillMode=mixed
+TimeoutStopSec=30
+
+[Install]
+WantedBy=multi-user.target
+EOF
+chmod 0644 "$ROOT/etc/systemd/system/outpost-agent.service"
+
+if [ "$NO_SYSTEMD" = 1 ]; then
+  say "installed (systemd left alone: start it with 'systemctl enable --now outpost-agent')"
+  exit 0
+fi
+command -v systemctl >/dev/null 2>&1 || die "systemctl not found; re-run with --no-systemd and start /usr/local/bin/outpost-agent yourself"
+WAS_ACTIVE=0
+systemctl is-active --quiet outpost-agent 2>/dev/null && WAS_ACTIVE=1
+systemctl daemon-reload && systemctl enable --now outpost-agent
+# An upgrade: enable --now leaves a running agent on the old bundle.
+if [ "$WAS_ACTIVE" = 1 ]; then systemctl restart outpost-agent; fi
+say "installed and started; check with: outpost-agent status"

@@ -1,0 +1,73 @@
+// outpost-agent: the CLI entry. Parses the command line, runs the command, maps every
+// failure to one clear line on stderr and a documented exit code (./exit-codes.ts).
+import { ConfigError, loadInvocation, USAGE } from "./config";
+import { EnrollmentRefused, EnrollmentUnavailable } from "./enroll";
+import { EXIT } from "./exit-codes";
+import { AlreadyRunning } from "./lock";
+import { createLogger } from "./log";
+import { obtainIdentity, runAgent } from "./run";
+import { statusCommand } from "./status";
+import { AGENT_VERSION } from "./version";
+
+const fail = (line: string) => process.stderr.write(`${line}\n`);
+
+/** Runs one invocation and returns the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  let invocation: ReturnType<typeof loadInvocation>;
+  try {
+    invocation = loadInvocation(argv, process.env);
+  } catch (error) {
+    fail(`outpost-agent: ${(error as Error).message} (see outpost-agent --help)`);
+    return EXIT.config;
+  }
+  if (invocation.kind === "help") {
+    process.stdout.write(`${USAGE}\n`);
+    return EXIT.ok;
+  }
+  if (invocation.kind === "version") {
+    process.stdout.write(`${AGENT_VERSION}\n`);
+    return EXIT.ok;
+  }
+  const { command, config } = invocation;
+  const log = createLogger(config.logLevel);
+  try {
+    if (command === "status")
+      return await statusCommand(config.stateDir, (text) => process.stdout.write(text));
+    if (command === "enroll") {
+      const { identity, enrolled } = await obtainIdentity(config, log);
+      process.stdout.write(
+        `${enrolled ? "enrolled" : "already enrolled"}: node ${identity.node_id} in cluster ${identity.cluster_name} (${identity.server})\n`,
+      );
+      return EXIT.ok;
+    }
+    return await runAgent(config, log);
+  } catch (error) {
+    const message = (error as Error).message;
+    if (error instanceof ConfigError) {
+      fail(`outpost-agent: ${message}`);
+      return EXIT.config;
+    }
+    if (error instanceof EnrollmentRefused) {
+      fail(`enrolment failed: ${message}`);
+      return EXIT.enrollmentRefused;
+    }
+    if (error instanceof EnrollmentUnavailable) {
+      fail(`enrolment failed: ${message}`);
+      return EXIT.error;
+    }
+    if (error instanceof AlreadyRunning) {
+      fail(`outpost-agent: ${message}`);
+      return EXIT.error;
+    }
+    fail(`outpost-agent: unexpected error: ${(error as Error).stack ?? message}`);
+    return EXIT.error;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error) => {
+    fail(`outpost-agent: unexpected error: ${(error as Error).stack ?? error}`);
+    process.exit(EXIT.error);
+  },
+);
