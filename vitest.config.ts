@@ -32,7 +32,7 @@ export default defineConfig({
         test: {
           name: "integration",
           include: ["test/integration/**/*.test.ts"],
-          globalSetup: ["test/support/libsql-global-setup.ts"],
+          globalSetup: ["test/support/agent-build-setup.ts", "test/support/libsql-global-setup.ts"],
           testTimeout: 30_000,
         },
       },
@@ -41,6 +41,7 @@ export default defineConfig({
           name: "e2e",
           environment: "node",
           include: ["test/e2e/**/*.test.ts"],
+          globalSetup: ["test/support/agent-build-setup.ts"],
           testTimeout: 180_000,
           hookTimeout: 180_000,
           fileParallelism: false,

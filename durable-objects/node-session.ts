@@ -5,6 +5,7 @@ import { type AgentFrame, CLOSE_CODES, encodeServerFrame, parseAgentFrame } from
 import { type Env, loadConfig } from "../workers/env";
 import { deliverExecutions } from "./node-session/delivery";
 import { internalApi } from "./node-session/internal-api";
+import { LiveOutput } from "./node-session/live-output";
 import { observe, readPresence, recordHello, staleWindowMs } from "./node-session/presence";
 import { SessionStore } from "./node-session/store";
 
@@ -26,6 +27,7 @@ export class NodeSession extends Server<Env> {
   // Frames are handled one at a time, in arrival order: a handler awaits libSQL,
   // and a later heartbeat must not act on presence state an earlier one is still changing.
   #queue: Promise<void> = Promise.resolve();
+  readonly liveOutput = new LiveOutput();
 
   get store(): SessionStore {
     this.#store ??= new SessionStore(this.sql.bind(this) as never);
@@ -230,6 +232,8 @@ export class NodeSession extends Server<Env> {
       store: this.store,
       liveConnection: () => this.liveConnection(),
       forget: () => this.#forget(),
+      liveOutput: this.liveOutput,
+      db: this.db,
       deliver: () =>
         this.#enqueue(async () => {
           const conn = this.liveConnection();

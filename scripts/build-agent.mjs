@@ -3,10 +3,12 @@
 // dist/agent/outpost-agent.mjs (+ .sha256 in `sha256sum` format, which the
 // release endpoint and agent/install.sh verify against).
 //
-// Usage: node scripts/build-agent.mjs [--if-stale] [--version X] [--outfile F]
+// Usage: node scripts/build-agent.mjs [--if-stale] [--version X] [--outfile F] [--publish DIR]
 //   --if-stale   skip when the bundle is newer than every file under agent/ and src/
 //   --version X  bake version X into the bundle instead of package.json's (tests build "version B")
 //   --outfile F  write somewhere else (tests build into a temp dir, so parallel files never race)
+//   --publish D  also publish bundle + release.json + install.sh into D (default dist/public/agent
+//                when building the default outfile): the Worker serves agent releases from there
 import { createHash } from "node:crypto";
 import { chmod, mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
@@ -16,6 +18,8 @@ import { build } from "esbuild";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const DEFAULT_OUTFILE = join(ROOT, "dist/agent/outpost-agent.mjs");
+// The Worker serves the agent from its static assets (wrangler.toml [assets]): bundle, release record, install script.
+const DEFAULT_PUBLISH_DIR = join(ROOT, "dist/public/agent");
 
 // ws is CommonJS and calls require() for Node built-ins; in an ESM bundle esbuild's
 // require shim throws unless a real `require` is in scope, so the banner provides one.
@@ -42,12 +46,16 @@ async function newestMtime(dir) {
   return newest;
 }
 
-/** True when `outfile` (and its checksum) exist and are newer than every input. */
-async function isFresh(outfile) {
+/** Release record the Worker serves; its presence means the default bundle was published. */
+export const PUBLISHED_RELEASE = join(DEFAULT_PUBLISH_DIR, "release.json");
+
+/** True when `outfile` (and its checksum, and for the default bundle its published release) are newer than every input. */
+export async function isFresh(outfile = DEFAULT_OUTFILE) {
   let built;
   try {
     built = (await stat(outfile)).mtimeMs;
     await stat(`${outfile}.sha256`);
+    if (outfile === DEFAULT_OUTFILE) built = Math.min(built, (await stat(PUBLISHED_RELEASE)).mtimeMs);
   } catch {
     return false;
   }
@@ -93,18 +101,41 @@ export async function buildAgent(options = {}) {
   return { outfile, version, sha256 };
 }
 
+/**
+ * Copies a built bundle, its release record (`release.json`: version, sha256, size) and
+ * agent/install.sh into `dir`, the Worker's asset folder for agent releases.
+ * @param {{ outfile: string, version: string, sha256: string }} build
+ * @param {string} [dir]
+ */
+export async function publishRelease(build, dir = DEFAULT_PUBLISH_DIR) {
+  await mkdir(dir, { recursive: true });
+  const bundle = await readFile(build.outfile);
+  await writeFile(join(dir, "outpost-agent.mjs"), bundle);
+  await writeFile(join(dir, "install.sh"), await readFile(join(ROOT, "agent/install.sh")));
+  const release = {
+    version: build.version,
+    sha256: build.sha256,
+    size_bytes: bundle.byteLength,
+    built_at: new Date().toISOString(),
+  };
+  await writeFile(join(dir, "release.json"), `${JSON.stringify(release, null, 2)}\n`);
+}
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
   const { values } = parseArgs({
     options: {
       "if-stale": { type: "boolean", default: false },
       version: { type: "string" },
       outfile: { type: "string" },
+      publish: { type: "string" },
     },
   });
   const outfile = resolve(values.outfile ?? DEFAULT_OUTFILE);
+  const publishDir = values.publish ?? (values.outfile ? undefined : DEFAULT_PUBLISH_DIR);
   if (values["if-stale"] && (await isFresh(outfile))) process.exit(0);
   try {
     const result = await buildAgent({ outfile, version: values.version });
+    if (publishDir) await publishRelease(result, resolve(publishDir));
     console.error(`built ${result.outfile} (version ${result.version}, sha256 ${result.sha256})`);
   } catch (error) {
     console.error(`agent build failed: ${error?.message ?? error}`);

@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { ApiError, errorResponse, handleError } from "./errors";
 import { registerConnectRoute } from "./gateway/connect";
 import { registerEnrollRoute } from "./gateway/enroll";
+import { registerReleaseRoutes } from "./gateway/releases";
 import { type AppEnv, requestContext } from "./middleware/request-context";
 import { registerAliasRoutes } from "./routes/aliases";
 import { registerClusterRoutes } from "./routes/clusters";
@@ -29,6 +30,7 @@ export function createApp(): Hono<AppEnv> {
   registerEventTypeRoutes(app);
   registerEnrollRoute(app);
   registerConnectRoute(app);
+  registerReleaseRoutes(app);
   app.notFound((c) =>
     errorResponse(
       c,

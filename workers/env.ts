@@ -23,6 +23,7 @@ export interface Env {
   NODE_SESSION?: DurableObjectNamespace<import("../durable-objects/node-session").NodeSession>;
   DISPATCH_QUEUE?: Queue<import("./services/dispatch").DispatchMessage>;
   EXECUTION_RETENTION_DAYS?: string;
+  ASSETS?: Fetcher;
 }
 
 /** Ports every node reports (the seed's NodeResponse port fields). */

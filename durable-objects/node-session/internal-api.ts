@@ -1,6 +1,10 @@
+import { eq } from "drizzle-orm";
 import { Hono } from "hono";
 import type { Connection } from "partyserver";
+import type { Database } from "../../src/db/client";
+import { commandExecutions } from "../../src/db/schema";
 import { CLOSE_CODES, encodeServerFrame, type ServerFrame } from "../../src/protocol/frames";
+import type { LiveOutput } from "./live-output";
 import { readPresence } from "./presence";
 import type { SessionStore } from "./store";
 
@@ -12,6 +16,8 @@ export interface SessionHost {
   forget(): Promise<void>;
   /** Sends the node's pending executions to a connected agent (serialised with frame handling). */
   deliver(): Promise<void>;
+  liveOutput: LiveOutput;
+  db: Database;
 }
 
 type Outgoing = Parameters<typeof encodeServerFrame>[0];
@@ -67,6 +73,20 @@ export function internalApi(host: SessionHost) {
     const connected = host.liveConnection() !== undefined;
     if (connected) await host.deliver();
     return c.json({ connected });
+  });
+
+  // Server-Sent Events of one execution's live output; ends with its final state.
+  app.get("/internal/stream/:executionId", (c) => {
+    const id = c.req.param("executionId");
+    return host.liveOutput.subscribe(id, async () => {
+      const [row] = await host.db
+        .select({ status: commandExecutions.status, exit_code: commandExecutions.exitCode })
+        .from(commandExecutions)
+        .where(eq(commandExecutions.id, id));
+      return !row || ["completed", "cancelled", "expired"].includes(row.status)
+        ? (row ?? { status: "deleted", exit_code: null })
+        : null;
+    });
   });
 
   app.post("/internal/delete", async (c) => {

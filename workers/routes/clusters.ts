@@ -79,7 +79,8 @@ export const ClusterResponseSchema = v.pipe(
 
 const nodeCount = sql`(SELECT count(*) FROM ${nodes} WHERE ${nodes.clusterId} = ${clusters.id})`;
 
-const listSpec: ListSpec = {
+/** The cluster list's field table; command targeting reuses its filters. */
+export const listSpec: ListSpec = {
   filters: {
     name: textFilter(
       sql`${clusters.name}`,

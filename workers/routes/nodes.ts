@@ -45,7 +45,8 @@ export const NodeResponseSchema = v.pipe(
   v.title("NodeResponse"),
 );
 
-const listSpec: ListSpec = {
+/** The node list's field table; command targeting reuses its filters. */
+export const listSpec: ListSpec = {
   filters: {
     cluster_name: textFilter(
       sql`${clusters.name}`,

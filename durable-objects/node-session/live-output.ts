@@ -1,0 +1,102 @@
+/** Bytes of live output kept per running execution for late subscribers (the stored result is complete anyway). */
+const REPLAY_LIMIT = 256 * 1024;
+const KEEPALIVE_MS = 10_000;
+
+export interface FinalState {
+  status: string;
+  exit_code: number | null;
+}
+
+interface Subscriber {
+  controller: ReadableStreamDefaultController<Uint8Array>;
+  timer: ReturnType<typeof setInterval>;
+}
+
+interface LiveExecution {
+  chunks: string[];
+  bytes: number;
+  subscribers: Set<Subscriber>;
+}
+
+const encoder = new TextEncoder();
+
+function sse(event: string, data: unknown): Uint8Array {
+  return encoder.encode(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+}
+
+function quietly(action: () => void): void {
+  try {
+    action();
+  } catch {
+    // the subscriber went away
+  }
+}
+
+/**
+ * Live output of a node's running executions, fanned out to Server-Sent-Event
+ * subscribers. In memory only: a subscriber that arrives after the object was
+ * evicted still gets the final state when the execution ends.
+ */
+export class LiveOutput {
+  #live = new Map<string, LiveExecution>();
+
+  #entry(executionId: string): LiveExecution {
+    let entry = this.#live.get(executionId);
+    if (!entry) {
+      entry = { chunks: [], bytes: 0, subscribers: new Set() };
+      this.#live.set(executionId, entry);
+    }
+    return entry;
+  }
+
+  /** A chunk from the agent: kept for replay (bounded) and pushed to every subscriber. */
+  push(executionId: string, chunk: string): void {
+    const entry = this.#entry(executionId);
+    entry.chunks.push(chunk);
+    entry.bytes += chunk.length;
+    while (entry.bytes > REPLAY_LIMIT && entry.chunks.length > 1) entry.bytes -= entry.chunks.shift()!.length;
+    for (const sub of entry.subscribers) quietly(() => sub.controller.enqueue(sse("output", { chunk })));
+  }
+
+  /** The execution ended: subscribers get `end` with the final state and are closed. */
+  finish(executionId: string, final: FinalState): void {
+    const entry = this.#live.get(executionId);
+    if (!entry) return;
+    this.#live.delete(executionId);
+    for (const sub of entry.subscribers) {
+      clearInterval(sub.timer);
+      quietly(() => sub.controller.enqueue(sse("end", final)));
+      quietly(() => sub.controller.close());
+    }
+  }
+
+  /**
+   * An SSE response for one execution: buffered chunks first, then live ones,
+   * until `finish`. `poll` is asked on every keepalive whether the execution
+   * ended elsewhere (cancelled while pending, expired) so no stream hangs.
+   */
+  subscribe(executionId: string, poll: () => Promise<FinalState | null>): Response {
+    let subscriber: Subscriber | undefined;
+    const stream = new ReadableStream<Uint8Array>({
+      start: (controller) => {
+        const entry = this.#entry(executionId);
+        for (const chunk of entry.chunks) controller.enqueue(sse("output", { chunk }));
+        const timer = setInterval(async () => {
+          quietly(() => controller.enqueue(encoder.encode(": keepalive\n\n")));
+          const ended = await poll().catch(() => null);
+          if (ended) this.finish(executionId, ended);
+        }, KEEPALIVE_MS);
+        subscriber = { controller, timer };
+        entry.subscribers.add(subscriber);
+      },
+      cancel: () => {
+        if (!subscriber) return;
+        clearInterval(subscriber.timer);
+        this.#live.get(executionId)?.subscribers.delete(subscriber);
+      },
+    });
+    return new Response(stream, {
+      headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" },
+    });
+  }
+}
