@@ -143,6 +143,8 @@ export class AgentConnection {
     if ("error" in parsed) {
       counters.errors++;
       log.warn("ignoring an invalid frame from the server", { problem: parsed.error });
+      // The protocol answers an invalid frame with an error frame, so the server's logs show it too.
+      this.send({ type: "error", code: "invalid_frame", message: parsed.error });
       return;
     }
     try {

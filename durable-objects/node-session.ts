@@ -170,6 +170,17 @@ export class NodeSession extends Server<Env> {
         );
         return;
       }
+      case "error":
+        console.warn(
+          JSON.stringify({
+            level: "warn",
+            msg: "agent reported a frame error",
+            node_id: this.name,
+            code: frame.code,
+            error: frame.message,
+          }),
+        );
+        return;
       case "ping":
         connection.send(encodeServerFrame({ type: "pong", id: frame.id, sent_at: frame.sent_at }));
         return;

@@ -9,6 +9,7 @@ import { registerClusterRoutes } from "./routes/clusters";
 import { registerDocsRoutes } from "./routes/docs";
 import { registerEnrollmentKeyRoutes } from "./routes/enrollment-keys";
 import { registerEventTypeRoutes } from "./routes/event-types";
+import { registerExecutionStreamRoute } from "./routes/execution-stream";
 import { registerHealthRoutes } from "./routes/health";
 import { registerNodeMetricsRoutes } from "./routes/node-metrics";
 import { registerNodeRoutes } from "./routes/nodes";
@@ -28,6 +29,7 @@ export function createApp(): Hono<AppEnv> {
   registerAliasRoutes(app);
   registerNodeMetricsRoutes(app);
   registerEventTypeRoutes(app);
+  registerExecutionStreamRoute(app);
   registerEnrollRoute(app);
   registerConnectRoute(app);
   registerReleaseRoutes(app);

@@ -98,10 +98,19 @@ export const OutputFrame = v.object({
 /** The agent confirms it received an `exec` (before it runs it). */
 export const AgentAckFrame = v.object({ ...base, type: v.literal("ack"), execution_id: Id });
 
+/** Either side answers an invalid frame with this, and keeps the connection. */
+export const ErrorFrame = v.object({
+  ...base,
+  type: v.literal("error"),
+  code: v.string(),
+  message: v.string(),
+});
+
 export const PingFrame = v.object({ ...base, type: v.literal("ping"), id: Id, sent_at: Count });
 export const PongFrame = v.object({ ...base, type: v.literal("pong"), id: Id, sent_at: Count });
 
 export const AgentFrame = v.variant("type", [
+  ErrorFrame,
   HelloFrame,
   HeartbeatFrame,
   ResultFrame,
@@ -141,13 +150,6 @@ export const SelfUpdateFrame = v.object({
   version: v.string(),
   url: v.string(),
   sha256: v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/)),
-});
-
-export const ErrorFrame = v.object({
-  ...base,
-  type: v.literal("error"),
-  code: v.string(),
-  message: v.string(),
 });
 
 export const ServerFrame = v.variant("type", [
