@@ -48,7 +48,7 @@ export async function deliverToNodes(
  */
 export async function dispatchExecutions(
   env: Env,
-  ctx: ExecutionContext,
+  ctx: { waitUntil(promise: Promise<unknown>): void },
   nodeIds: string[],
 ): Promise<"direct" | "queue"> {
   const unique = [...new Set(nodeIds)];
