@@ -6,5 +6,7 @@ import { SETTINGS } from "../src/settings.ts";
 console.log("| Setting | Secret | Default | Description |");
 console.log("|---|---|---|---|");
 for (const s of SETTINGS) {
-  console.log(`| \`${s.name}\` | ${s.secret ? "yes" : "no"} | ${s.default === undefined ? "—" : `\`${s.default}\``} | ${s.description} |`);
+  console.log(
+    `| \`${s.name}\` | ${s.secret ? "yes" : "no"} | ${s.default === undefined ? "—" : `\`${s.default}\``} | ${s.description} |`,
+  );
 }
