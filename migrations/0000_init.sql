@@ -86,11 +86,13 @@ CREATE TABLE `events` (
 	`id` text PRIMARY KEY NOT NULL,
 	`type` text NOT NULL,
 	`occurred_at` integer NOT NULL,
-	`data` text NOT NULL
+	`data` text NOT NULL,
+	`fanned_out_at` integer
 );
 --> statement-breakpoint
 CREATE INDEX `events_occurred_at_idx` ON `events` (`occurred_at`,`id`);--> statement-breakpoint
 CREATE INDEX `events_type_idx` ON `events` (`type`,`occurred_at`);--> statement-breakpoint
+CREATE INDEX `events_fan_out_idx` ON `events` (`fanned_out_at`,`occurred_at`);--> statement-breakpoint
 CREATE TABLE `nodes` (
 	`id` text PRIMARY KEY NOT NULL,
 	`id_type` text NOT NULL,
@@ -117,4 +119,46 @@ CREATE UNIQUE INDEX `nodes_cluster_ipv4_unique` ON `nodes` (`cluster_id`,`ipv4_a
 CREATE INDEX `nodes_last_seen_at_idx` ON `nodes` (`last_seen_at`);--> statement-breakpoint
 CREATE INDEX `nodes_cluster_idx` ON `nodes` (`cluster_id`);--> statement-breakpoint
 CREATE INDEX `nodes_inserted_at_idx` ON `nodes` (`inserted_at`,`id`);--> statement-breakpoint
-CREATE INDEX `nodes_status_idx` ON `nodes` (`status`);
+CREATE INDEX `nodes_status_idx` ON `nodes` (`status`);--> statement-breakpoint
+CREATE TABLE `webhook_deliveries` (
+	`id` text PRIMARY KEY NOT NULL,
+	`webhook_id` text NOT NULL,
+	`event_id` text NOT NULL,
+	`event_type` text NOT NULL,
+	`status` text NOT NULL,
+	`attempts` integer DEFAULT 0 NOT NULL,
+	`next_attempt_at` integer,
+	`last_status_code` integer,
+	`last_error` text,
+	`inserted_at` integer NOT NULL,
+	`updated_at` integer NOT NULL,
+	FOREIGN KEY (`webhook_id`) REFERENCES `webhooks`(`id`) ON UPDATE no action ON DELETE cascade,
+	FOREIGN KEY (`event_id`) REFERENCES `events`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `webhook_deliveries_event_unique` ON `webhook_deliveries` (`webhook_id`,`event_id`);--> statement-breakpoint
+CREATE INDEX `webhook_deliveries_due_idx` ON `webhook_deliveries` (`status`,`next_attempt_at`);--> statement-breakpoint
+CREATE INDEX `webhook_deliveries_webhook_idx` ON `webhook_deliveries` (`webhook_id`,`inserted_at`);--> statement-breakpoint
+CREATE TABLE `webhook_delivery_attempts` (
+	`id` text PRIMARY KEY NOT NULL,
+	`delivery_id` text NOT NULL,
+	`attempt` integer NOT NULL,
+	`status_code` integer,
+	`duration_ms` integer NOT NULL,
+	`error` text,
+	`attempted_at` integer NOT NULL,
+	FOREIGN KEY (`delivery_id`) REFERENCES `webhook_deliveries`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+CREATE INDEX `webhook_delivery_attempts_delivery_idx` ON `webhook_delivery_attempts` (`delivery_id`,`attempt`);--> statement-breakpoint
+CREATE TABLE `webhooks` (
+	`id` text PRIMARY KEY NOT NULL,
+	`url` text NOT NULL,
+	`secret_ciphertext` text NOT NULL,
+	`headers_ciphertext` text,
+	`subscribed_events` text NOT NULL,
+	`inserted_at` integer NOT NULL,
+	`updated_at` integer NOT NULL
+);
+--> statement-breakpoint
+CREATE INDEX `webhooks_inserted_at_idx` ON `webhooks` (`inserted_at`,`id`);

@@ -117,11 +117,75 @@ export const events = sqliteTable(
     occurredAt: integer("occurred_at").notNull(),
     /** JSON payload (`data` of the webhook body). */
     data: text("data").notNull(),
+    /** When webhook deliveries were created for this event; null = not yet fanned out. */
+    fannedOutAt: integer("fanned_out_at"),
   },
   (t) => [
     index("events_occurred_at_idx").on(t.occurredAt, t.id),
     index("events_type_idx").on(t.type, t.occurredAt),
+    index("events_fan_out_idx").on(t.fannedOutAt, t.occurredAt),
   ],
+);
+
+export const webhooks = sqliteTable(
+  "webhooks",
+  {
+    id: text("id").primaryKey(),
+    url: text("url").notNull(),
+    /** AES-GCM ciphertext of the signing secret (write-only). */
+    secretCiphertext: text("secret_ciphertext").notNull(),
+    /** AES-GCM ciphertext of the JSON object of extra headers (write-only). */
+    headersCiphertext: text("headers_ciphertext"),
+    /** JSON array of event types. */
+    subscribedEvents: text("subscribed_events").notNull(),
+    insertedAt: integer("inserted_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [index("webhooks_inserted_at_idx").on(t.insertedAt, t.id)],
+);
+
+/** One event to one webhook: retried until it succeeds or runs out of attempts. */
+export const webhookDeliveries = sqliteTable(
+  "webhook_deliveries",
+  {
+    id: text("id").primaryKey(),
+    webhookId: text("webhook_id")
+      .notNull()
+      .references(() => webhooks.id, { onDelete: "cascade" }),
+    eventId: text("event_id")
+      .notNull()
+      .references(() => events.id, { onDelete: "cascade" }),
+    eventType: text("event_type").notNull(),
+    status: text("status", { enum: ["pending", "succeeded", "failed"] }).notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: integer("next_attempt_at"),
+    lastStatusCode: integer("last_status_code"),
+    lastError: text("last_error"),
+    insertedAt: integer("inserted_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("webhook_deliveries_event_unique").on(t.webhookId, t.eventId),
+    index("webhook_deliveries_due_idx").on(t.status, t.nextAttemptAt),
+    index("webhook_deliveries_webhook_idx").on(t.webhookId, t.insertedAt),
+  ],
+);
+
+/** Every HTTP attempt of a delivery, as it happened. */
+export const webhookDeliveryAttempts = sqliteTable(
+  "webhook_delivery_attempts",
+  {
+    id: text("id").primaryKey(),
+    deliveryId: text("delivery_id")
+      .notNull()
+      .references(() => webhookDeliveries.id, { onDelete: "cascade" }),
+    attempt: integer("attempt").notNull(),
+    statusCode: integer("status_code"),
+    durationMs: integer("duration_ms").notNull(),
+    error: text("error"),
+    attemptedAt: integer("attempted_at").notNull(),
+  },
+  (t) => [index("webhook_delivery_attempts_delivery_idx").on(t.deliveryId, t.attempt)],
 );
 
 export const commands = sqliteTable(
