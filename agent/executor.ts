@@ -1,3 +1,6 @@
+/** Largest delay Node's timers honour. */
+const MAX_TIMER_MS = 2_147_483_647;
+
 import { type ChildProcess, spawn } from "node:child_process";
 import { constants } from "node:os";
 import { StringDecoder } from "node:string_decoder";
@@ -183,7 +186,9 @@ export function startExecution(options: ExecutionOptions): RunningExecution {
     }, 2000).unref();
     child?.once("close", () => finish({ code, signal }));
   });
-  if (timeoutMs !== null) timeoutTimer = setTimeout(() => stop("timeout"), timeoutMs);
+  // Node fires timers above 2^31-1 ms at once; such a timeout is as good as none.
+  if (timeoutMs !== null && timeoutMs <= MAX_TIMER_MS)
+    timeoutTimer = setTimeout(() => stop("timeout"), timeoutMs);
 
   return {
     get pid() {

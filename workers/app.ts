@@ -6,6 +6,8 @@ import { registerReleaseRoutes } from "./gateway/releases";
 import { type AppEnv, requestContext } from "./middleware/request-context";
 import { registerAliasRoutes } from "./routes/aliases";
 import { registerClusterRoutes } from "./routes/clusters";
+import { registerCommandExecutionRoutes } from "./routes/command-executions";
+import { registerCommandRoutes } from "./routes/commands";
 import { registerDocsRoutes } from "./routes/docs";
 import { registerEnrollmentKeyRoutes } from "./routes/enrollment-keys";
 import { registerEventTypeRoutes } from "./routes/event-types";
@@ -29,6 +31,8 @@ export function createApp(): Hono<AppEnv> {
   registerAliasRoutes(app);
   registerNodeMetricsRoutes(app);
   registerEventTypeRoutes(app);
+  registerCommandRoutes(app);
+  registerCommandExecutionRoutes(app);
   registerExecutionStreamRoute(app);
   registerEnrollRoute(app);
   registerConnectRoute(app);

@@ -23,8 +23,14 @@ export async function deliverExecutions(
   options: { resend: boolean },
 ): Promise<number> {
   const states = options.resend ? sql`('pending', 'sent')` : sql`('pending')`;
-  const rows = await db.all<{ id: string; command_text: string; timeout: number | null; status: string }>(sql`
-    SELECT id, command_text, timeout, status FROM ${ce}
+  const rows = await db.all<{
+    id: string;
+    command_text: string;
+    timeout: number | null;
+    status: string;
+    cancel_requested_at: number | null;
+  }>(sql`
+    SELECT id, command_text, timeout, status, cancel_requested_at FROM ${ce}
      WHERE node_id = ${nodeId} AND status IN ${states} AND (expired_at IS NULL OR expired_at > ${Date.now()})
      ORDER BY inserted_at, id LIMIT ${DELIVERY_BATCH}`);
   for (const row of rows) {
@@ -36,6 +42,10 @@ export async function deliverExecutions(
         timeout_ms: row.timeout,
       }),
     );
+    // A cancel requested while the agent was away follows its exec: a running copy is stopped, an
+    // unseen one is started and stopped at once, and either way the row ends `cancelled` (143).
+    if (row.cancel_requested_at !== null)
+      conn.send(encodeServerFrame({ type: "cancel", execution_id: row.id }));
   }
   await markSent(
     db,

@@ -74,7 +74,7 @@ process.once("exit", () => {
 });
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
-  const port = await freePort();
+  const port = Number(options.env?.PORT) || (await freePort());
   const ownsDataDir = !options.dataDir;
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), "outpost-e2e-")));
   const env: Record<string, string | undefined> = { ...process.env };

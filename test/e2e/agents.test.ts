@@ -1,0 +1,315 @@
+// Agents that enrol and stay connected: a real `npm start`-style stack and real agent processes
+// (the bundle on Node 20), killed, restarted, signalled and deleted; the stack itself restarted
+// under them on the same port and data dir.
+import { type ChildProcess, spawn } from "node:child_process";
+import { readFile, rm } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { SETTINGS } from "../../src/settings";
+import {
+  type AgentProcess,
+  copyBundle,
+  runAgentToExit,
+  startAgent,
+  stopAllAgents,
+  tempDir,
+} from "../support/agent-process";
+import { E2E_API_KEY, E2E_MASTER_KEY, portIsFree, ROOT, type Stack, startStack } from "../support/stack";
+
+const HEARTBEAT_SECONDS = 1;
+const STALE_FACTOR = 3;
+const STALE_WINDOW_MS = HEARTBEAT_SECONDS * STALE_FACTOR * 1000;
+const STACK_ENV = { NODE_HEARTBEAT_STALE_FACTOR: String(STALE_FACTOR) };
+
+/** What the test needs of a stack: the harness's, or the one restarted on the same port below. */
+interface RunningStack {
+  url: string;
+  port: number;
+  output(): string;
+  stop(): Promise<number | null>;
+}
+
+/**
+ * `startStack` can't reuse a port: it always picks a free one for its URL and readiness probe
+ * (an `env.PORT` override would move the runner but not the probe). So the restart spawns
+ * `scripts/dev.mjs` itself, with the environment the harness gives it.
+ */
+async function restartStackOnPort(port: number, dataDir: string): Promise<RunningStack> {
+  const env: Record<string, string | undefined> = { ...process.env };
+  for (const s of SETTINGS) delete env[s.name];
+  Object.assign(env, {
+    PATH: [join(ROOT, "node_modules/.bin"), process.env.PATH].join(":"),
+    PORT: String(port),
+    DATA_DIR: dataDir,
+    DEV_VARS_FILE: join(dataDir, ".dev.vars"),
+    API_KEY: E2E_API_KEY,
+    MASTER_KEY: E2E_MASTER_KEY,
+    DEV_CRON_INTERVAL: "3600",
+    ...STACK_ENV,
+  });
+  const node =
+    Number(process.versions.node.split(".")[0]) >= 22
+      ? process.execPath
+      : join(ROOT, "node_modules/.bin/node");
+  const child: ChildProcess = spawn(node, [resolve(ROOT, "scripts/dev.mjs")], {
+    cwd: ROOT,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  child.stdout!.on("data", (c) => (out += c));
+  child.stderr!.on("data", (c) => (out += c));
+  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+  let stopping: Promise<number | null> | undefined;
+  const stack: RunningStack = {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    output: () => out,
+    stop: () => {
+      stopping ??= (async () => {
+        if (child.exitCode === null && child.signalCode === null) child.kill("SIGINT");
+        const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+        const code = await exited;
+        clearTimeout(timer);
+        return code;
+      })();
+      return stopping;
+    },
+  };
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`restarted stack exited early:\n${out.slice(-3000)}`);
+    if (Date.now() > deadline) {
+      await stack.stop();
+      throw new Error(`restarted stack not ready:\n${out.slice(-3000)}`);
+    }
+    if (out.includes("Outpost dev stack is ready")) {
+      const ok = await fetch(`${stack.url}/health`)
+        .then(async (r) => {
+          await r.arrayBuffer();
+          return r.status === 200;
+        })
+        .catch(() => false);
+      if (ok) return stack;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe("agents that enrol and stay connected", () => {
+  let dataDir: string;
+  let workDir: string;
+  let bundle: string;
+  let agentVersion: string;
+  let stack: RunningStack;
+  let firstStack: Stack;
+  let keyId: string;
+  let keyBlob: string;
+  const stateDirs: Record<"a" | "b" | "c", string> = { a: "", b: "", c: "" };
+  const agents: Record<"a" | "b", AgentProcess | undefined> = { a: undefined, b: undefined };
+  const nodeIds: Record<"a" | "b", string> = { a: "", b: "" };
+
+  async function api(method: string, path: string, body?: unknown) {
+    const res = await fetch(`${stack.url}${path}`, {
+      method,
+      headers: {
+        Authorization: `Bearer ${E2E_API_KEY}`,
+        ...(body === undefined ? {} : { "Content-Type": "application/json" }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, json: text ? JSON.parse(text) : null };
+  }
+
+  async function nodeStatuses(): Promise<Record<string, string>> {
+    const res = await api("GET", "/api/v1/nodes?page_size=100");
+    expect(res.status).toBe(200);
+    return Object.fromEntries(res.json.data.map((n: { id: string; status: string }) => [n.id, n.status]));
+  }
+
+  /** Polls GET /api/v1/nodes until `id` has `status`; resolves the milliseconds it took. */
+  async function waitForStatus(id: string, status: string, timeoutMs = 20_000): Promise<number> {
+    const started = Date.now();
+    let last: string | undefined;
+    while (Date.now() - started < timeoutMs) {
+      last = (await nodeStatuses())[id];
+      if (last === status) return Date.now() - started;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`node ${id} not ${status} within ${timeoutMs} ms (last: ${last})`);
+  }
+
+  const agentEnv = (key?: string) => ({
+    OUTPOST_ID_TYPE: "random",
+    OUTPOST_HEARTBEAT_INTERVAL: String(HEARTBEAT_SECONDS),
+    ...(key ? { ENROLLMENT_KEY: key } : {}),
+  });
+
+  async function identity(stateDir: string) {
+    return JSON.parse(await readFile(join(stateDir, "identity.json"), "utf8")) as {
+      node_id: string;
+      cluster_name: string;
+      server: string;
+    };
+  }
+
+  beforeAll(async () => {
+    workDir = await tempDir("outpost-e2e-agents-");
+    dataDir = join(workDir, "stack");
+    for (const name of ["a", "b", "c"] as const) stateDirs[name] = join(workDir, `state-${name}`);
+    bundle = await copyBundle(workDir);
+    firstStack = await startStack({ dataDir, env: STACK_ENV });
+    stack = firstStack;
+    agentVersion = (
+      await runAgentToExit({ bundle, stateDir: stateDirs.c, args: ["--version"] })
+    ).stdout.trim();
+    expect((await api("POST", "/api/v1/clusters", { name: "fleet" })).status).toBe(201);
+    const key = await api("POST", "/api/v1/clusters/fleet/enrollment_keys", { uses_remaining: 2 });
+    expect(key.status).toBe(201);
+    keyId = key.json.data.id;
+    keyBlob = key.json.data.key;
+  });
+
+  afterAll(async () => {
+    await stopAllAgents();
+    await stack?.stop();
+    if (firstStack !== stack) await firstStack?.stop();
+    if (workDir) await rm(workDir, { recursive: true, force: true });
+  });
+
+  // On a failure, show what the stack and the agents printed: most causes are visible there.
+  afterEach((ctx) => {
+    if (ctx.task.result?.state !== "fail") return;
+    const tail = (text: string) => text.split("\n").slice(-40).join("\n");
+    console.error(`--- stack output ---\n${tail(stack?.output() ?? "")}`);
+    for (const [name, agent] of Object.entries(agents))
+      if (agent) console.error(`--- agent ${name} (pid ${agent.pid}) ---\n${tail(agent.output())}`);
+  });
+
+  it("enrols two agents with a two-use key; both report healthy with real metrics", async () => {
+    agents.a = startAgent({ bundle, stateDir: stateDirs.a, env: agentEnv(keyBlob) });
+    agents.b = startAgent({ bundle, stateDir: stateDirs.b, env: agentEnv(keyBlob) });
+    await Promise.all([agents.a.waitFor(/INFO\s+connected/), agents.b.waitFor(/INFO\s+connected/)]);
+    nodeIds.a = (await identity(stateDirs.a)).node_id;
+    nodeIds.b = (await identity(stateDirs.b)).node_id;
+    expect(nodeIds.a).not.toBe(nodeIds.b);
+    await Promise.all([waitForStatus(nodeIds.a, "healthy"), waitForStatus(nodeIds.b, "healthy")]);
+    expect(Object.keys(await nodeStatuses()).sort()).toEqual([nodeIds.a, nodeIds.b].sort());
+
+    for (const id of [nodeIds.a, nodeIds.b]) {
+      const host = await api("GET", `/api/v1/nodes/${id}/metrics/host`);
+      expect(host.status).toBe(200);
+      expect(host.json.data.node_id).toBe(id);
+      expect(host.json.data.cluster_name).toBe("fleet");
+      expect(host.json.data.cpu.cores).toBeGreaterThan(0);
+      expect(host.json.data.memory.total_bytes).toBeGreaterThan(0);
+      expect(host.json.data.disk.total_bytes).toBeGreaterThan(0);
+      expect(host.json.data.uptime.seconds).toBeGreaterThan(0);
+      const agent = await api("GET", `/api/v1/nodes/${id}/metrics/agent`);
+      expect(agent.status).toBe(200);
+      expect(agent.json.data.application.version).toBe(agentVersion);
+      expect(agent.json.data.health_check.status).toBe("passing");
+    }
+    const key = await api("GET", `/api/v1/enrollment_keys/${keyId}`);
+    expect(key.json.data.uses_remaining).toBe(0);
+  });
+
+  it("refuses a third enrolment with the spent key: clear message, exit 3", async () => {
+    const third = await runAgentToExit({ bundle, stateDir: stateDirs.c, env: agentEnv(keyBlob) });
+    expect(third.code).toBe(3);
+    expect(third.stderr).toMatch(/enrolment failed: .*no uses left/i);
+    expect(Object.keys(await nodeStatuses())).toHaveLength(2);
+  });
+
+  it("marks a SIGKILLed agent's node unreachable within the stale window", async () => {
+    agents.a!.child.kill("SIGKILL");
+    const exit = await agents.a!.exited;
+    expect(exit.signal).toBe("SIGKILL");
+    const took = await waitForStatus(nodeIds.a, "unreachable", STALE_WINDOW_MS + 10_000);
+    expect(took).toBeLessThanOrEqual(STALE_WINDOW_MS + 3000);
+    expect((await nodeStatuses())[nodeIds.b]).toBe("healthy");
+  });
+
+  it("brings a restarted agent back healthy with the same node id, without spending a key use", async () => {
+    // The key is spent: only the saved identity can get this agent back in.
+    agents.a = startAgent({ bundle, stateDir: stateDirs.a, env: agentEnv(keyBlob) });
+    await agents.a.waitFor(/INFO\s+connected/);
+    expect(agents.a.output()).not.toMatch(/enrolling/);
+    expect((await identity(stateDirs.a)).node_id).toBe(nodeIds.a);
+    await waitForStatus(nodeIds.a, "healthy");
+    expect(Object.keys(await nodeStatuses()).sort()).toEqual([nodeIds.a, nodeIds.b].sort());
+    const key = await api("GET", `/api/v1/enrollment_keys/${keyId}`);
+    expect(key.status).toBe(200);
+    expect(key.json.data.uses_remaining).toBe(0);
+  });
+
+  it("`outpost-agent status` shows node id, cluster, server, connection and last heartbeat", async () => {
+    // One heartbeat interval after connecting, last_heartbeat_at is certainly set.
+    await new Promise((r) => setTimeout(r, HEARTBEAT_SECONDS * 1000 + 200));
+    const status = await runAgentToExit({ bundle, stateDir: stateDirs.a, args: ["status"] });
+    expect(status.code).toBe(0);
+    const rows = Object.fromEntries(
+      status.stdout
+        .trim()
+        .split("\n")
+        .map((line) => [line.slice(0, 16).replace(/:\s*$/, ""), line.slice(16)]),
+    );
+    expect(rows["node id"]).toBe(nodeIds.a);
+    expect(rows.cluster).toBe("fleet");
+    expect(rows.server).toBe(stack.url);
+    expect(rows.connection).toMatch(new RegExp(`^connected since \\S+ \\(pid ${agents.a!.pid}\\)$`));
+    expect(rows["last heartbeat"]).toMatch(/^\d{4}-\d\d-\d\dT\S+Z \(\d+ s ago\)$/);
+  });
+
+  it("reconnects every agent by itself when wrangler dev restarts on the same port and data", async () => {
+    const live = [agents.a!, agents.b!];
+    const marks = live.map((a) => a.mark());
+    const pids = live.map((a) => a.pid);
+    const port = stack.port;
+    expect(await stack.stop()).toBe(0);
+    expect(await portIsFree(port)).toBe(true);
+    // Agents notice the loss and keep retrying.
+    await Promise.all(live.map((a, i) => a.waitFor("connection lost", { from: marks[i] })));
+    stack = await restartStackOnPort(port, dataDir);
+    const restartedAt = Date.now();
+    await Promise.all(
+      live.map((a, i) => a.waitFor(/INFO\s+connected/, { from: marks[i], timeoutMs: 45_000 })),
+    );
+    for (const [i, agent] of live.entries()) {
+      expect(agent.running()).toBe(true);
+      expect(agent.pid).toBe(pids[i]);
+    }
+    for (const id of [nodeIds.a, nodeIds.b]) {
+      await waitForStatus(id, "healthy");
+      // A heartbeat from after the restart, from an agent that counts the reconnect.
+      const host = await api("GET", `/api/v1/nodes/${id}/metrics/host`);
+      expect(Date.parse(host.json.data.timestamp)).toBeGreaterThanOrEqual(
+        Math.floor(restartedAt / 1000) * 1000,
+      );
+      const agent = await api("GET", `/api/v1/nodes/${id}/metrics/agent`);
+      expect(agent.json.data.application.reconnects).toBeGreaterThanOrEqual(1);
+    }
+  });
+
+  it("SIGTERM stops an agent with exit 0 and its node turns unreachable", async () => {
+    agents.b!.child.kill("SIGTERM");
+    const exit = await agents.b!.exited;
+    expect(exit).toEqual({ code: 0, signal: null });
+    await waitForStatus(nodeIds.b, "unreachable", 10_000);
+    expect((await nodeStatuses())[nodeIds.a]).toBe("healthy");
+  });
+
+  it("deleting a node through the API makes its connected agent exit with code 4", async () => {
+    const del = await api("DELETE", `/api/v1/nodes/${nodeIds.a}`);
+    expect(del.status).toBe(204);
+    const exit = await Promise.race([
+      agents.a!.exited,
+      new Promise<never>((_, rej) => setTimeout(() => rej(new Error("agent did not exit")), 15_000)),
+    ]);
+    expect(exit).toEqual({ code: 4, signal: null });
+    expect(agents.a!.stderr()).toMatch(/deleted/);
+    expect((await api("GET", `/api/v1/nodes/${nodeIds.a}`)).status).toBe(404);
+  });
+});
