@@ -120,6 +120,41 @@ CREATE INDEX `nodes_last_seen_at_idx` ON `nodes` (`last_seen_at`);--> statement-
 CREATE INDEX `nodes_cluster_idx` ON `nodes` (`cluster_id`);--> statement-breakpoint
 CREATE INDEX `nodes_inserted_at_idx` ON `nodes` (`inserted_at`,`id`);--> statement-breakpoint
 CREATE INDEX `nodes_status_idx` ON `nodes` (`status`);--> statement-breakpoint
+CREATE TABLE `self_update_requests` (
+	`id` text PRIMARY KEY NOT NULL,
+	`targeting` text NOT NULL,
+	`status` text NOT NULL,
+	`summary` text,
+	`inserted_at` integer NOT NULL,
+	`updated_at` integer NOT NULL
+);
+--> statement-breakpoint
+CREATE INDEX `self_update_requests_inserted_at_idx` ON `self_update_requests` (`inserted_at`,`id`);--> statement-breakpoint
+CREATE TABLE `ssh_public_keys` (
+	`id` text PRIMARY KEY NOT NULL,
+	`ssh_username_id` text NOT NULL,
+	`key_name` text NOT NULL,
+	`public_key` text NOT NULL,
+	`fingerprint` text NOT NULL,
+	`inserted_at` integer NOT NULL,
+	`updated_at` integer NOT NULL,
+	FOREIGN KEY (`ssh_username_id`) REFERENCES `ssh_usernames`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `ssh_public_keys_username_fingerprint_unique` ON `ssh_public_keys` (`ssh_username_id`,`fingerprint`);--> statement-breakpoint
+CREATE INDEX `ssh_public_keys_inserted_at_idx` ON `ssh_public_keys` (`inserted_at`,`id`);--> statement-breakpoint
+CREATE TABLE `ssh_usernames` (
+	`id` text PRIMARY KEY NOT NULL,
+	`node_id` text NOT NULL,
+	`username` text NOT NULL,
+	`password_hash` text,
+	`inserted_at` integer NOT NULL,
+	`updated_at` integer NOT NULL,
+	FOREIGN KEY (`node_id`) REFERENCES `nodes`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `ssh_usernames_node_username_unique` ON `ssh_usernames` (`node_id`,`username`);--> statement-breakpoint
+CREATE INDEX `ssh_usernames_inserted_at_idx` ON `ssh_usernames` (`inserted_at`,`id`);--> statement-breakpoint
 CREATE TABLE `webhook_deliveries` (
 	`id` text PRIMARY KEY NOT NULL,
 	`webhook_id` text NOT NULL,

@@ -239,3 +239,57 @@ export const commandExecutions = sqliteTable(
     index("command_executions_expiry_idx").on(t.status, t.expiredAt),
   ],
 );
+
+export const sshUsernames = sqliteTable(
+  "ssh_usernames",
+  {
+    id: text("id").primaryKey(),
+    nodeId: text("node_id")
+      .notNull()
+      .references(() => nodes.id, { onDelete: "cascade" }),
+    username: text("username").notNull(),
+    /** Argon2id PHC string; null when the username has keys only. */
+    passwordHash: text("password_hash"),
+    insertedAt: integer("inserted_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("ssh_usernames_node_username_unique").on(t.nodeId, t.username),
+    index("ssh_usernames_inserted_at_idx").on(t.insertedAt, t.id),
+  ],
+);
+
+export const sshPublicKeys = sqliteTable(
+  "ssh_public_keys",
+  {
+    id: text("id").primaryKey(),
+    sshUsernameId: text("ssh_username_id")
+      .notNull()
+      .references(() => sshUsernames.id, { onDelete: "cascade" }),
+    keyName: text("key_name").notNull(),
+    /** Normalised `algorithm base64 [comment]`. */
+    publicKey: text("public_key").notNull(),
+    /** SHA-256 of the decoded key blob, so the same key with another comment is still a duplicate. */
+    fingerprint: text("fingerprint").notNull(),
+    insertedAt: integer("inserted_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("ssh_public_keys_username_fingerprint_unique").on(t.sshUsernameId, t.fingerprint),
+    index("ssh_public_keys_inserted_at_idx").on(t.insertedAt, t.id),
+  ],
+);
+
+export const selfUpdateRequests = sqliteTable(
+  "self_update_requests",
+  {
+    id: text("id").primaryKey(),
+    targeting: text("targeting").notNull(),
+    status: text("status", { enum: ["pending", "processing", "completed"] }).notNull(),
+    /** JSON `{total, triggered, failed}` once known. */
+    summary: text("summary"),
+    insertedAt: integer("inserted_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [index("self_update_requests_inserted_at_idx").on(t.insertedAt, t.id)],
+);
