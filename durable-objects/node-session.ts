@@ -145,14 +145,18 @@ export class NodeSession extends Server<Env> {
         await deliverExecutions(this.db, this.name, connection, { resend: true });
         return;
       }
+      case "output":
+        this.liveOutput.push(frame.execution_id, frame.chunk);
+        return;
       case "result": {
-        await applyResult(this.db, this.name, {
+        const status = await applyResult(this.db, this.name, {
           executionId: frame.execution_id,
           exitCode: frame.exit_code,
           output: frame.output,
         });
         // Acked whether or not it changed the row: a duplicate or late result is settled either way.
         connection.send(encodeServerFrame({ type: "ack", execution_id: frame.execution_id }));
+        if (status) this.liveOutput.finish(frame.execution_id, { status, exit_code: frame.exit_code });
         return;
       }
       case "heartbeat": {
