@@ -32,7 +32,11 @@ export default defineConfig({
         test: {
           name: "integration",
           include: ["test/integration/**/*.test.ts"],
-          globalSetup: ["test/support/agent-build-setup.ts", "test/support/libsql-global-setup.ts"],
+          globalSetup: [
+            "test/support/agent-build-setup.ts",
+            "test/support/libsql-global-setup.ts",
+            "test/support/webhook-receiver-setup.ts",
+          ],
           testTimeout: 30_000,
         },
       },

@@ -77,6 +77,20 @@ export const SETTINGS: readonly SettingSpec[] = [
     description:
       "Finished command executions older than this are pruned by the cron (`edge.command_execution.pruned`).",
   },
+  {
+    name: "WEBHOOK_ALLOW_PRIVATE_IPS",
+    secret: false,
+    default: "false",
+    description:
+      "`true` lets webhooks target loopback, private (RFC 1918), link-local, CGNAT, unique-local and cloud-metadata addresses (refused by the SSRF check otherwise).",
+  },
+  {
+    name: "WEBHOOK_MAX_ATTEMPTS",
+    secret: false,
+    default: "3",
+    description:
+      "HTTP attempts per webhook delivery (with exponential backoff) before it is marked `failed`.",
+  },
   { name: "NODE_HTTP_PORT", secret: false, default: "44000", description: "`http_port` reported for nodes." },
   {
     name: "NODE_HTTP_PROXY_PORT",

@@ -5,6 +5,7 @@ import { registerEnrollRoute } from "./gateway/enroll";
 import { registerReleaseRoutes } from "./gateway/releases";
 import { type AppEnv, requestContext } from "./middleware/request-context";
 import { registerAliasRoutes } from "./routes/aliases";
+import { registerAsyncApiRoutes } from "./routes/asyncapi";
 import { registerClusterRoutes } from "./routes/clusters";
 import { registerCommandExecutionRoutes } from "./routes/command-executions";
 import { registerCommandRoutes } from "./routes/commands";
@@ -15,6 +16,8 @@ import { registerExecutionStreamRoute } from "./routes/execution-stream";
 import { registerHealthRoutes } from "./routes/health";
 import { registerNodeMetricsRoutes } from "./routes/node-metrics";
 import { registerNodeRoutes } from "./routes/nodes";
+import { registerWebhookRoutes } from "./routes/webhooks";
+import { dispatchWebhooksAfterWrites } from "./services/webhook-delivery";
 
 /**
  * Builds the Hono app: request context, every route module, and the error and
@@ -23,6 +26,8 @@ import { registerNodeRoutes } from "./routes/nodes";
 export function createApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.use("*", requestContext());
+  app.use("/api/v1/*", dispatchWebhooksAfterWrites());
+  app.use("/agent/v1/*", dispatchWebhooksAfterWrites());
   registerHealthRoutes(app);
   registerDocsRoutes(app);
   registerClusterRoutes(app);
@@ -31,6 +36,8 @@ export function createApp(): Hono<AppEnv> {
   registerAliasRoutes(app);
   registerNodeMetricsRoutes(app);
   registerEventTypeRoutes(app);
+  registerWebhookRoutes(app);
+  registerAsyncApiRoutes(app);
   registerCommandRoutes(app);
   registerCommandExecutionRoutes(app);
   registerExecutionStreamRoute(app);

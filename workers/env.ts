@@ -23,6 +23,8 @@ export interface Env {
   NODE_SESSION?: DurableObjectNamespace<import("../durable-objects/node-session").NodeSession>;
   DISPATCH_QUEUE?: Queue<import("./services/dispatch").DispatchMessage>;
   EXECUTION_RETENTION_DAYS?: string;
+  WEBHOOK_ALLOW_PRIVATE_IPS?: string;
+  WEBHOOK_MAX_ATTEMPTS?: string;
   ASSETS?: Fetcher;
 }
 
@@ -50,6 +52,8 @@ export interface Config {
   vpnDomainSuffix: string;
   heartbeatStaleFactor: number;
   executionRetentionDays: number;
+  webhookAllowPrivateIps: boolean;
+  webhookMaxAttempts: number;
   nodePorts: NodePorts;
 }
 
@@ -102,6 +106,8 @@ export function loadConfig(env: Env): Config {
     vpnDomainSuffix: setting(env, "VPN_DOMAIN_SUFFIX")!,
     heartbeatStaleFactor: int(env, "NODE_HEARTBEAT_STALE_FACTOR", 2, 20),
     executionRetentionDays: int(env, "EXECUTION_RETENTION_DAYS", 1, 3650),
+    webhookAllowPrivateIps: bool(env, "WEBHOOK_ALLOW_PRIVATE_IPS"),
+    webhookMaxAttempts: int(env, "WEBHOOK_MAX_ATTEMPTS", 1, 20),
     nodePorts: {
       http_port: int(env, "NODE_HTTP_PORT", 1, 65535),
       http_proxy_port: int(env, "NODE_HTTP_PROXY_PORT", 1, 65535),

@@ -2,6 +2,7 @@ import type { Env } from "../env";
 import { loadConfig } from "../env";
 import { expireExecutionsJob, pruneExecutionsJob, redispatchJob } from "./executions";
 import { staleNodesJob } from "./stale-nodes";
+import { webhooksJob } from "./webhooks";
 
 /** One periodic job; each runs independently so one failure doesn't stop the rest. */
 export interface CronJob {
@@ -9,7 +10,7 @@ export interface CronJob {
   run(env: Env): Promise<unknown>;
 }
 
-const jobs: CronJob[] = [staleNodesJob, expireExecutionsJob, redispatchJob, pruneExecutionsJob];
+const jobs: CronJob[] = [staleNodesJob, expireExecutionsJob, redispatchJob, pruneExecutionsJob, webhooksJob];
 
 /** Runs every cron job once; returns each job's outcome for logging and tests. */
 export async function runCronTick(

@@ -1,0 +1,8 @@
+import { runWebhookDispatch } from "../services/webhook-delivery";
+import type { CronJob } from "./index";
+
+/** Every tick: fan out new outbox events (including those the NodeSession DOs wrote) and attempt due deliveries. */
+export const webhooksJob: CronJob = {
+  name: "webhooks",
+  run: (env) => runWebhookDispatch(env),
+};
