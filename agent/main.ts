@@ -6,6 +6,8 @@ import { EXIT } from "./exit-codes";
 import { AlreadyRunning } from "./lock";
 import { createLogger } from "./log";
 import { obtainIdentity, runAgent } from "./run";
+import { EXIT_RESTART, restartAfterStop, selfUpdateSettings } from "./self-update";
+import { runSshCommand, SSH_COMMANDS, SSH_USAGE, type SshCommand } from "./ssh-commands";
 import { statusCommand } from "./status";
 import { AGENT_VERSION } from "./version";
 
@@ -13,6 +15,13 @@ const fail = (line: string) => process.stderr.write(`${line}\n`);
 
 /** Runs one invocation and returns the process exit code. */
 export async function main(argv: string[]): Promise<number> {
+  // sshd and PAM run these with their own arguments; they never enrol or connect.
+  if (SSH_COMMANDS.includes(argv[0] as SshCommand)) {
+    return runSshCommand(argv[0] as SshCommand, argv.slice(1), process.env, {
+      out: (text) => process.stdout.write(text),
+      err: (text) => process.stderr.write(text),
+    });
+  }
   let invocation: ReturnType<typeof loadInvocation>;
   try {
     invocation = loadInvocation(argv, process.env);
@@ -21,7 +30,7 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.config;
   }
   if (invocation.kind === "help") {
-    process.stdout.write(`${USAGE}\n`);
+    process.stdout.write(`${USAGE}\n\n${SSH_USAGE}\n`);
     return EXIT.ok;
   }
   if (invocation.kind === "version") {
@@ -40,7 +49,10 @@ export async function main(argv: string[]): Promise<number> {
       );
       return EXIT.ok;
     }
-    return await runAgent(config, log);
+    const selfUpdate = selfUpdateSettings(process.env);
+    const code = await runAgent(config, log, selfUpdate);
+    // Stopped to run a new bundle (or the restored one): start it, and watch it when it is on trial.
+    return code === EXIT_RESTART ? await restartAfterStop(config.stateDir, selfUpdate, log) : code;
   } catch (error) {
     const message = (error as Error).message;
     if (error instanceof ConfigError) {

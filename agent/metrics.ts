@@ -1,6 +1,7 @@
 import { readFile, statfs } from "node:fs/promises";
 import { cpus, freemem, loadavg, totalmem, uptime } from "node:os";
 import type { AgentMetrics, HostMetrics } from "../src/protocol/frames";
+import { sshVerificationsSoFar } from "./ssh-verifications";
 import { AGENT_VERSION } from "./version";
 
 /** The agent's own counters since start, reported in every heartbeat. */
@@ -13,9 +14,30 @@ export interface AgentCounters {
   errors: number;
 }
 
-/** Fresh zeroed counters. */
-export function createCounters(): AgentCounters {
-  return { commands_run: 0, commands_failed: 0, reconnects: 0, frames_in: 0, frames_out: 0, errors: 0 };
+// SSH verifications are counted by other processes in the state dir (./ssh-verifications.ts);
+// each counters object remembers where, and how many there were when it was created.
+const sshBaselines = new WeakMap<AgentCounters, { stateDir: string; base: number }>();
+
+/** Fresh zeroed counters; with `stateDir`, SSH verifications made from now on are counted too. */
+export function createCounters(stateDir?: string): AgentCounters {
+  const counters = {
+    commands_run: 0,
+    commands_failed: 0,
+    reconnects: 0,
+    frames_in: 0,
+    frames_out: 0,
+    errors: 0,
+  };
+  if (stateDir) sshBaselines.set(counters, { stateDir, base: sshVerificationsSoFar(stateDir) });
+  return counters;
+}
+
+function sshVerifications(counters: AgentCounters): number {
+  const baseline = sshBaselines.get(counters);
+  if (!baseline) return 0;
+  const now = sshVerificationsSoFar(baseline.stateDir);
+  // A removed or truncated counter file starts again from zero.
+  return now >= baseline.base ? now - baseline.base : now;
 }
 
 interface CpuTimes {
@@ -98,7 +120,7 @@ export function agentMetrics(counters: AgentCounters): AgentMetrics {
     uptime_seconds: Math.floor(process.uptime()),
     rss_bytes: process.memoryUsage.rss(),
     ...counters,
-    ssh_verifications: 0,
+    ssh_verifications: sshVerifications(counters),
   };
 }
 

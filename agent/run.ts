@@ -19,6 +19,13 @@ import { Journal } from "./journal";
 import { acquireLock } from "./lock";
 import type { Logger } from "./log";
 import { agentMetrics, createCounters, createHostSampler, healthChecks } from "./metrics";
+import {
+  EXIT_RESTART,
+  runningBundle,
+  SelfUpdater,
+  type SelfUpdateSettings,
+  selfUpdateSettings,
+} from "./self-update";
 import { StatusFile } from "./status";
 import { AGENT_VERSION } from "./version";
 
@@ -62,7 +69,11 @@ export async function obtainIdentity(
  * `outpost-agent run`: enrol if needed, then stay connected — hello, heartbeats, commands —
  * until SIGTERM/SIGINT (exit 0), a deleted node (4) or a refused token (5).
  */
-export async function runAgent(config: AgentConfig, log: Logger): Promise<number> {
+export async function runAgent(
+  config: AgentConfig,
+  log: Logger,
+  selfUpdate: SelfUpdateSettings = selfUpdateSettings(process.env),
+): Promise<number> {
   // Lock before enrolling: two agents on one state dir must not both spend a key use.
   await ensurePrivateDir(config.stateDir);
   const lock = await acquireLock(config.stateDir);
@@ -82,7 +93,7 @@ export async function runAgent(config: AgentConfig, log: Logger): Promise<number
   }
   await journal.sweep();
 
-  const counters = createCounters();
+  const counters = createCounters(config.stateDir);
   const sampler = createHostSampler();
   const status = new StatusFile(
     config.stateDir,
@@ -111,6 +122,19 @@ export async function runAgent(config: AgentConfig, log: Logger): Promise<number
     outputLimitBytes: config.outputLimitBytes,
   });
 
+  // Set once the run loop below exists; a self-update asks it to stop with EXIT_RESTART.
+  let stop: (code: number) => void = () => {};
+  const updater = new SelfUpdater({
+    stateDir: config.stateDir,
+    bundle: runningBundle(),
+    version: AGENT_VERSION,
+    settings: selfUpdate,
+    log,
+    send,
+    requestRestart: () => stop(EXIT_RESTART),
+  });
+  await updater.start();
+
   const heartbeat = async () => {
     if (!connection?.isOpen) return;
     const host = await sampler.sample();
@@ -118,7 +142,7 @@ export async function runAgent(config: AgentConfig, log: Logger): Promise<number
       type: "heartbeat",
       host,
       agent: agentMetrics(counters),
-      checks: healthChecks(host, config.diskCheckPercent),
+      checks: [...healthChecks(host, config.diskCheckPercent), ...updater.checks()],
     });
     if (sent) void status.update({ last_heartbeat_at: new Date().toISOString() });
     connection.probe();
@@ -136,6 +160,7 @@ export async function runAgent(config: AgentConfig, log: Logger): Promise<number
   );
 
   const onConfig = async (frame: Extract<ServerFrame, { type: "config" }>) => {
+    await updater.onServerAnswered();
     if (frame.node_id !== identity.node_id) {
       log.warn("server config names another node id", { ours: identity.node_id, theirs: frame.node_id });
     }
@@ -180,8 +205,7 @@ export async function runAgent(config: AgentConfig, log: Logger): Promise<number
         log.warn("the server reported an error", { code: frame.code, message: frame.message });
         return;
       case "self_update":
-        log.warn("self_update is not supported by this agent version; ignoring", { version: frame.version });
-        return;
+        return background("self_update", updater.handle(frame));
     }
   };
 
@@ -190,6 +214,7 @@ export async function runAgent(config: AgentConfig, log: Logger): Promise<number
     const shutdown = (code: number) => {
       if (stopping) return;
       stopping = true;
+      if (code === EXIT_RESTART) log.info("stopping for a restart");
       const force = setTimeout(() => {
         log.error("graceful shutdown timed out; exiting anyway");
         resolve(code);
@@ -212,6 +237,7 @@ export async function runAgent(config: AgentConfig, log: Logger): Promise<number
         });
     };
 
+    stop = shutdown;
     for (const signal of ["SIGTERM", "SIGINT"] as const) {
       process.on(signal, () => {
         if (stopping && signal === "SIGINT") process.exit(130); // a second Ctrl-C forces it
@@ -233,10 +259,11 @@ export async function runAgent(config: AgentConfig, log: Logger): Promise<number
           hostname: hostname(),
           platform: process.platform,
           arch: process.arch,
-          capabilities: ["exec", "cancel", "output"],
+          capabilities: ["exec", "cancel", "output", "self_update"],
           heartbeat_interval_seconds: heartbeatSeconds,
         });
         void status.update({ connection: "connected", connected_since: new Date().toISOString() });
+        updater.onConnected();
         background(
           "re-sending results",
           dispatcher.resendUnacknowledged().then((count) => {

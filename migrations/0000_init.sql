@@ -125,6 +125,7 @@ CREATE TABLE `self_update_requests` (
 	`targeting` text NOT NULL,
 	`status` text NOT NULL,
 	`summary` text,
+	`release` text,
 	`inserted_at` integer NOT NULL,
 	`updated_at` integer NOT NULL
 );

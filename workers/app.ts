@@ -3,7 +3,9 @@ import { ApiError, errorResponse, handleError } from "./errors";
 import { registerConnectRoute } from "./gateway/connect";
 import { registerEnrollRoute } from "./gateway/enroll";
 import { registerReleaseRoutes } from "./gateway/releases";
+import { registerSshGatewayRoutes } from "./gateway/ssh";
 import { type AppEnv, requestContext } from "./middleware/request-context";
+import { registerAdminRoutes } from "./routes/admins";
 import { registerAliasRoutes } from "./routes/aliases";
 import { registerAsyncApiRoutes } from "./routes/asyncapi";
 import { registerClusterRoutes } from "./routes/clusters";
@@ -16,6 +18,9 @@ import { registerExecutionStreamRoute } from "./routes/execution-stream";
 import { registerHealthRoutes } from "./routes/health";
 import { registerNodeMetricsRoutes } from "./routes/node-metrics";
 import { registerNodeRoutes } from "./routes/nodes";
+import { registerSelfUpdateRequestRoutes } from "./routes/self-update-requests";
+import { registerSshPublicKeyRoutes } from "./routes/ssh-public-keys";
+import { registerSshUsernameRoutes } from "./routes/ssh-usernames";
 import { registerWebhookRoutes } from "./routes/webhooks";
 import { dispatchWebhooksAfterWrites } from "./services/webhook-delivery";
 
@@ -41,9 +46,14 @@ export function createApp(): Hono<AppEnv> {
   registerCommandRoutes(app);
   registerCommandExecutionRoutes(app);
   registerExecutionStreamRoute(app);
+  registerSelfUpdateRequestRoutes(app);
+  registerAdminRoutes(app);
+  registerSshUsernameRoutes(app);
+  registerSshPublicKeyRoutes(app);
   registerEnrollRoute(app);
   registerConnectRoute(app);
   registerReleaseRoutes(app);
+  registerSshGatewayRoutes(app);
   app.notFound((c) =>
     errorResponse(
       c,

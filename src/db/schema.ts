@@ -288,6 +288,8 @@ export const selfUpdateRequests = sqliteTable(
     status: text("status", { enum: ["pending", "processing", "completed"] }).notNull(),
     /** JSON `{total, triggered, failed}` once known. */
     summary: text("summary"),
+    /** JSON `{version, url, sha256}`: the agent release pinned when the request was created. */
+    release: text("release"),
     insertedAt: integer("inserted_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },

@@ -1,5 +1,6 @@
 import type { Env } from "../env";
 import { loadConfig } from "../env";
+import { selfUpdateRequestsJob } from "../services/self-update";
 import { expireExecutionsJob, pruneExecutionsJob, redispatchJob } from "./executions";
 import { staleNodesJob } from "./stale-nodes";
 import { webhooksJob } from "./webhooks";
@@ -10,7 +11,14 @@ export interface CronJob {
   run(env: Env): Promise<unknown>;
 }
 
-const jobs: CronJob[] = [staleNodesJob, expireExecutionsJob, redispatchJob, pruneExecutionsJob, webhooksJob];
+const jobs: CronJob[] = [
+  staleNodesJob,
+  expireExecutionsJob,
+  redispatchJob,
+  pruneExecutionsJob,
+  webhooksJob,
+  selfUpdateRequestsJob,
+];
 
 /** Runs every cron job once; returns each job's outcome for logging and tests. */
 export async function runCronTick(

@@ -1,0 +1,129 @@
+import { and, asc, eq, sql } from "drizzle-orm";
+import type { Hono } from "hono";
+import * as v from "valibot";
+import { sha256Hex } from "../../src/crypto/secrets";
+import type { Database } from "../../src/db/client";
+import { nodes, sshPublicKeys, sshUsernames } from "../../src/db/schema";
+import { recordEvent } from "../../src/events/outbox";
+import { verifyPassword } from "../../src/ssh/password";
+import { isSshUsername } from "../../src/ssh/username";
+import { ApiError, issuesToDetails } from "../errors";
+import type { AppContext, AppEnv } from "../middleware/request-context";
+import { respond } from "../respond";
+
+const MAX_BODY_BYTES = 16 * 1024;
+
+const Username = v.pipe(
+  v.string("must be a string"),
+  v.minLength(1, "can't be blank"),
+  v.maxLength(64, "must be at most 64 characters"),
+);
+
+const VerifyPasswordRequest = v.strictObject({
+  username: Username,
+  // Bounded so one request cannot make Argon2 hash megabytes.
+  password: v.pipe(v.string("must be a string"), v.maxLength(1024, "must be at most 1024 characters")),
+});
+
+/** The node whose token is the request's Bearer (sha256 against `nodes.api_token_hash`), as `/agent/v1/connect` checks it. */
+async function authenticateNode(c: AppContext): Promise<string> {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header("authorization") ?? "");
+  if (!match) throw new ApiError("unauthorized", "Missing node token");
+  const [node] = await c
+    .get("db")
+    .select({ id: nodes.id })
+    .from(nodes)
+    .where(eq(nodes.apiTokenHash, await sha256Hex(match[1])))
+    .limit(1);
+  if (!node) throw new ApiError("unauthorized", "Unknown or revoked node token");
+  return node.id;
+}
+
+/** One of this node's usernames (usernames of other nodes are invisible), with its password hash. */
+async function findUsername(db: Database, nodeId: string, username: string) {
+  if (!isSshUsername(username)) return null;
+  const [row] = await db
+    .select({ id: sshUsernames.id, passwordHash: sshUsernames.passwordHash })
+    .from(sshUsernames)
+    .where(and(eq(sshUsernames.nodeId, nodeId), eq(sshUsernames.username, username)))
+    .limit(1);
+  return row ?? null;
+}
+
+function verified(db: Database, nodeId: string, sshUsernameId: string, username: string, method: string) {
+  return recordEvent(db, "edge.ssh_username.verified", {
+    node_id: nodeId,
+    ssh_username_id: sshUsernameId,
+    username,
+    method,
+  });
+}
+
+async function readJson(c: AppContext): Promise<unknown> {
+  if (!/^application\/json\b/i.test(c.req.header("content-type") ?? ""))
+    throw new ApiError("unsupported_media_type", "Content-Type must be application/json");
+  const text = await c.req.text();
+  if (text.length > MAX_BODY_BYTES)
+    throw new ApiError("payload_too_large", `Request body exceeds ${MAX_BODY_BYTES} bytes`);
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new ApiError("bad_request", "Malformed JSON body", { body: [(err as Error).message] });
+  }
+}
+
+/**
+ * The agent's SSH lookups, guarded by the node token: `GET /agent/v1/ssh/authorized_keys?username=U`
+ * (sshd's AuthorizedKeysCommand) and `POST /agent/v1/ssh/verify_password` (pam_exec). Both record
+ * `edge.ssh_username.verified` when the username has a key to offer / the password matches.
+ */
+export function registerSshGatewayRoutes(app: Hono<AppEnv>): void {
+  app.get("/agent/v1/ssh/authorized_keys", async (c) => {
+    const nodeId = await authenticateNode(c);
+    const search = new URL(c.req.url).searchParams;
+    const unknown = [...search.keys()].filter((k) => k !== "username");
+    if (unknown.length > 0) {
+      throw new ApiError(
+        "bad_request",
+        "Invalid request parameters",
+        Object.fromEntries(unknown.map((k) => [k, ["unknown parameter; allowed: username"]])),
+      );
+    }
+    const parsed = v.safeParse(Username, search.get("username") ?? undefined);
+    if (!parsed.success) {
+      throw new ApiError("bad_request", "Invalid request parameters", {
+        username: parsed.issues.map((i) => i.message),
+      });
+    }
+    const db = c.get("db");
+    const found = await findUsername(db, nodeId, parsed.output);
+    const keys = found
+      ? await db
+          .select({ publicKey: sshPublicKeys.publicKey })
+          .from(sshPublicKeys)
+          .where(eq(sshPublicKeys.sshUsernameId, found.id))
+          .orderBy(asc(sshPublicKeys.insertedAt), sql`rowid`)
+      : [];
+    // A username without keys cannot log in by key, so only a lookup that offers keys counts as one.
+    if (found && keys.length > 0) await verified(db, nodeId, found.id, parsed.output, "public_key");
+    return respond(c, {
+      ssh_username_id: found?.id ?? null,
+      username: parsed.output,
+      public_keys: keys.map((k) => k.publicKey),
+    });
+  });
+
+  app.post("/agent/v1/ssh/verify_password", async (c) => {
+    const nodeId = await authenticateNode(c);
+    const parsed = v.safeParse(VerifyPasswordRequest, await readJson(c));
+    if (!parsed.success)
+      throw new ApiError("validation_failed", "Validation failed", issuesToDetails(parsed.issues));
+    const { username, password } = parsed.output;
+    const db = c.get("db");
+    const found = await findUsername(db, nodeId, username);
+    if (!found?.passwordHash || !verifyPassword(password, found.passwordHash))
+      throw new ApiError("unauthorized", "Invalid username or password");
+    await verified(db, nodeId, found.id, username, "password");
+    return respond(c, { ssh_username_id: found.id, username });
+  });
+}

@@ -1,0 +1,326 @@
+import { eq, sql } from "drizzle-orm";
+import { createDatabase, type Database } from "../../src/db/client";
+import { clusters, nodes, selfUpdateRequests as sur } from "../../src/db/schema";
+import { recordEventWhere } from "../../src/events/outbox";
+import { isoSeconds } from "../../src/time";
+import type { CronJob } from "../cron/index";
+import { type Env, loadConfig } from "../env";
+import { ApiError } from "../errors";
+import { callNodeSession } from "./node-sessions";
+import { resolveTargeting, type Targeting } from "./targeting";
+
+export type SelfUpdateRow = typeof sur.$inferSelect;
+
+/** The agent release a request rolls out; sent to each agent as the `self_update` frame. */
+export interface Release {
+  version: string;
+  url: string;
+  sha256: string;
+}
+
+/** `summary` of a completed request: nodes targeted, sent the frame, and not reachable. */
+export interface Summary {
+  total: number;
+  triggered: number;
+  failed: number;
+}
+
+/** The node filters every self-update applies on top of its targeting (seed: only healthy, enabled nodes). */
+export const ELIGIBLE_NODE_FILTERS = { status: "healthy", self_update_enabled: true } as const;
+
+/** A request still `pending` or `processing` this long after its last change is taken over by the cron. */
+export const STALE_AFTER_MS = 2 * 60_000;
+
+/** Concurrent NodeSession calls while triggering. */
+const CONCURRENCY = 32;
+
+/** The seed's `SelfUpdateRequestResponse`, plus the pinned `release`. */
+export function presentSelfUpdateRequest(row: SelfUpdateRow) {
+  return {
+    id: row.id,
+    inserted_at: isoSeconds(row.insertedAt),
+    release: row.release ? (JSON.parse(row.release) as Release) : null,
+    status: row.status,
+    summary: row.summary ? (JSON.parse(row.summary) as Summary) : null,
+    targeting: JSON.parse(row.targeting) as Targeting,
+    updated_at: isoSeconds(row.updatedAt),
+  };
+}
+
+/** Loads a request or throws 404. */
+export async function getSelfUpdateRequest(db: Database, id: string): Promise<SelfUpdateRow> {
+  const [row] = await db.select().from(sur).where(eq(sur.id, id)).limit(1);
+  if (!row) throw new ApiError("not_found", "Self-update request not found");
+  return row;
+}
+
+/**
+ * The targeting with the eligibility filters merged into `node_filters`, as stored and shown.
+ * A filter that contradicts them (e.g. `status: "unhealthy"`) is a 422, not silently replaced.
+ */
+export function eligibleTargeting(targeting: Targeting): Targeting {
+  const given = targeting.node_filters ?? {};
+  const details: Record<string, string[]> = {};
+  for (const [key, required] of Object.entries(ELIGIBLE_NODE_FILTERS)) {
+    if (given[key] !== undefined && given[key] !== required) {
+      details[`targeting.node_filters.${key}`] = [
+        `self-updates only target nodes with ${key} = ${JSON.stringify(required)}`,
+      ];
+    }
+  }
+  if (Object.keys(details).length > 0) throw new ApiError("validation_failed", "Validation failed", details);
+  return { ...targeting, node_filters: { ...given, ...ELIGIBLE_NODE_FILTERS } };
+}
+
+/**
+ * Validates the targeting against the fleet (unknown ids or names, or no eligible
+ * node, are 422s), then pins the release (`release()` runs only after that) and
+ * writes the request `pending`.
+ */
+export async function createSelfUpdateRequest(
+  db: Database,
+  input: { targeting: Targeting; release: () => Promise<Release> },
+  now = Date.now(),
+): Promise<SelfUpdateRow> {
+  const targeting = eligibleTargeting(input.targeting);
+  try {
+    await resolveTargeting(db, targeting);
+  } catch (err) {
+    if (err instanceof ApiError && err.details?.targeting) {
+      throw new ApiError("validation_failed", "targeting matched no eligible nodes", {
+        targeting: [
+          "matched no healthy nodes with self_update_enabled; check the ids, names and filters, and the nodes' status",
+        ],
+      });
+    }
+    throw err;
+  }
+  const row: SelfUpdateRow = {
+    id: crypto.randomUUID(),
+    targeting: JSON.stringify(targeting),
+    status: "pending",
+    summary: null,
+    release: JSON.stringify(await input.release()),
+    insertedAt: now,
+    updatedAt: now,
+  };
+  await db.insert(sur).values(row);
+  return row;
+}
+
+/**
+ * Deletes a completed request; `pending` or `processing` ones are a 409.
+ * One conditional DELETE, so it can't race the processing.
+ */
+export async function deleteSelfUpdateRequest(db: Database, id: string): Promise<void> {
+  const deleted = await db
+    .delete(sur)
+    .where(sql`${sur.id} = ${id} AND ${sur.status} = 'completed'`)
+    .returning({ id: sur.id });
+  if (deleted.length > 0) return;
+  const row = await getSelfUpdateRequest(db, id);
+  throw new ApiError(
+    "conflict",
+    `Self-update request is ${row.status}; only completed requests can be deleted`,
+  );
+}
+
+interface Target {
+  node_id: string;
+  cluster_name: string;
+  version: string | null;
+}
+
+// The targeting as stored, minus ids and names deleted since: a node removed after the request
+// was accepted drops out instead of failing the whole request.
+async function resolveCurrentTargets(db: Database, targeting: Targeting): Promise<Target[]> {
+  let current = targeting;
+  if (targeting.type === "nodes") {
+    const rows = await db.all<{ id: string }>(
+      sql`SELECT id FROM ${nodes} WHERE id IN (SELECT value FROM json_each(${JSON.stringify(targeting.node_ids)}))`,
+    );
+    if (rows.length === 0) return [];
+    current = { ...targeting, node_ids: rows.map((r) => r.id) };
+  } else if (targeting.type === "clusters") {
+    const rows = await db.all<{ name: string }>(
+      sql`SELECT name FROM ${clusters} WHERE name IN (SELECT value FROM json_each(${JSON.stringify(targeting.cluster_names)}))`,
+    );
+    if (rows.length === 0) return [];
+    current = { ...targeting, cluster_names: rows.map((r) => r.name) };
+  }
+  let ids: string[];
+  try {
+    ids = await resolveTargeting(db, current);
+  } catch (err) {
+    if (err instanceof ApiError && err.code === "validation_failed") return [];
+    throw err;
+  }
+  return db.all<Target>(sql`
+    SELECT n.id AS node_id, c.name AS cluster_name, n.version AS version
+      FROM ${nodes} n JOIN ${clusters} c ON c.id = n.cluster_id
+     WHERE n.id IN (SELECT value FROM json_each(${JSON.stringify(ids)}))
+     ORDER BY n.inserted_at, n.id`);
+}
+
+/** Sends the `self_update` frame to each target's session, a bounded number at a time; returns who got it. */
+async function trigger(env: Env, targets: Target[], release: Release): Promise<Set<string>> {
+  const frame = JSON.stringify({ type: "self_update", ...release });
+  const triggered = new Set<string>();
+  let next = 0;
+  async function worker() {
+    while (next < targets.length) {
+      const target = targets[next++];
+      try {
+        // 409 = the agent is not connected right now.
+        const res = await callNodeSession<{ delivered?: boolean }>(env, target.node_id, "/internal/send", {
+          method: "POST",
+          body: frame,
+        });
+        if (res.status === 200 && res.body.delivered) triggered.add(target.node_id);
+      } catch (err) {
+        console.warn(
+          JSON.stringify({
+            level: "warn",
+            msg: "self_update send failed",
+            node_id: target.node_id,
+            error: String(err),
+          }),
+        );
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, targets.length) }, worker));
+  return triggered;
+}
+
+/**
+ * Runs one request: claims it (`pending` → `processing`, or a stale one when
+ * `staleBefore` is given), resolves its targets now, sends each connected
+ * agent the pinned release, then completes it with its summary, one
+ * `edge.node.update_triggered` per triggered node and
+ * `edge.self_update_request.completed`, all in one batch. The batch only
+ * applies while this run still holds the claim, so a run the cron took over
+ * leaves no trace. Returns the summary, or null when the claim was not won or was lost.
+ */
+export async function processSelfUpdateRequest(
+  env: Env,
+  db: Database,
+  id: string,
+  options: { staleBefore?: number; now?: () => number } = {},
+): Promise<Summary | null> {
+  const now = options.now ?? Date.now;
+  const claimedAt = now();
+  const claimable =
+    options.staleBefore === undefined
+      ? sql`${sur.status} = 'pending'`
+      : sql`${sur.status} IN ('pending', 'processing') AND ${sur.updatedAt} < ${options.staleBefore}`;
+  const [row] = await db
+    .update(sur)
+    .set({ status: "processing", updatedAt: claimedAt })
+    .where(sql`${sur.id} = ${id} AND ${claimable}`)
+    .returning();
+  if (!row) return null;
+
+  const release = JSON.parse(row.release ?? "null") as Release | null;
+  const targets = release ? await resolveCurrentTargets(db, JSON.parse(row.targeting)) : [];
+  const triggered = release ? await trigger(env, targets, release) : new Set<string>();
+  const summary: Summary = {
+    total: targets.length,
+    triggered: triggered.size,
+    failed: targets.length - triggered.size,
+  };
+  const payloads: TriggeredPayload[] = targets
+    .filter((t) => triggered.has(t.node_id))
+    .map((t) => ({
+      node_id: t.node_id,
+      cluster_name: t.cluster_name,
+      from_version: t.version,
+      to_version: release!.version,
+      request_id: id,
+    }));
+  return (await completeSelfUpdateRequest(db, id, claimedAt, summary, payloads, now())) ? summary : null;
+}
+
+/** Payload of `edge.node.update_triggered`. */
+export interface TriggeredPayload {
+  node_id: string;
+  cluster_name: string;
+  from_version: string | null;
+  to_version: string;
+  request_id: string;
+}
+
+/**
+ * `processing` → `completed` with its summary and events, in one batch that only
+ * applies while the run still holds its claim (`updated_at = claimedAt`).
+ * Returns false when the claim was lost (the cron took the request over).
+ */
+export async function completeSelfUpdateRequest(
+  db: Database,
+  id: string,
+  claimedAt: number,
+  summary: Summary,
+  payloads: TriggeredPayload[],
+  now = Date.now(),
+): Promise<boolean> {
+  const held = sql`EXISTS (SELECT 1 FROM ${sur} r WHERE r.id = ${id} AND r.status = 'processing' AND r.updated_at = ${claimedAt})`;
+  const [, , update] = await db.batch([
+    recordEventWhere(
+      db,
+      "edge.node.update_triggered",
+      sql`json(p.value)`,
+      sql`FROM json_each(${JSON.stringify(payloads)}) p WHERE ${held} ORDER BY p.key`,
+      now,
+    ),
+    recordEventWhere(
+      db,
+      "edge.self_update_request.completed",
+      sql`json_object('request_id', ${id}, 'summary', json(${JSON.stringify(summary)}))`,
+      sql`WHERE ${held}`,
+      now,
+    ),
+    db.run(sql`UPDATE ${sur} SET status = 'completed', summary = ${JSON.stringify(summary)}, updated_at = ${now}
+               WHERE id = ${id} AND status = 'processing' AND updated_at = ${claimedAt}`),
+  ]);
+  return (update as { rowsAffected: number }).rowsAffected > 0;
+}
+
+/** Largest number of stale requests one cron tick finishes. */
+export const STALE_BATCH = 10;
+
+/**
+ * The cron's safety net: requests left `pending` or `processing` longer than
+ * `STALE_AFTER_MS` (their background run was lost) are processed again from
+ * the start. Re-sending `self_update` is harmless: an agent already on the
+ * version, or already updating, ignores it.
+ */
+export async function finishStaleSelfUpdateRequests(
+  env: Env,
+  db: Database,
+  now = Date.now(),
+): Promise<{ finished: number }> {
+  const staleBefore = now - STALE_AFTER_MS;
+  const rows = await db
+    .select({ id: sur.id })
+    .from(sur)
+    .where(sql`${sur.status} IN ('pending', 'processing') AND ${sur.updatedAt} < ${staleBefore}`)
+    .orderBy(sur.insertedAt, sur.id)
+    .limit(STALE_BATCH);
+  let finished = 0;
+  for (const row of rows) {
+    if (await processSelfUpdateRequest(env, db, row.id, { staleBefore })) finished++;
+  }
+  return { finished };
+}
+
+/** Cron job: finishes self-update requests whose background run was lost. */
+export const selfUpdateRequestsJob: CronJob = {
+  name: "self_update_requests",
+  run(env) {
+    const config = loadConfig(env);
+    return finishStaleSelfUpdateRequests(
+      env,
+      createDatabase({ url: config.libsqlUrl, authToken: config.libsqlAuthToken }),
+    );
+  },
+};
