@@ -13,277 +13,38 @@
 // The marker (`<state>/self-update.json`) is read at every start: a recorded failure is reported
 // on the next connection (an `error` frame once, and a failing `self_update` heartbeat check for
 // OUTPOST_SELF_UPDATE_REPORT_SECONDS, which makes the node `unhealthy` meanwhile).
-import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { createHash, randomBytes } from "node:crypto";
-import { chmod, copyFile, open, readFile, rename, stat, unlink } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { unlink } from "node:fs/promises";
 import type * as v from "valibot";
 import type { SelfUpdateFrame } from "../src/protocol/frames";
-import { ConfigError } from "./config";
 import type { OutgoingFrame } from "./connection";
-import { readJsonFile, removeFile, writeFileAtomic } from "./files";
 import type { Logger } from "./log";
+import { checkBundleVersion, downloadVerified, installBundle, restorePrevious } from "./self-update/bundle";
+import { clearMarker, type Marker, readMarker, writeMarker } from "./self-update/marker";
+import type { SelfUpdateSettings } from "./self-update/settings";
 import { isProcessAlive } from "./status";
 
-/** Exit code asking the supervisor (systemd, `Restart=always`) to start the agent again. */
-export const EXIT_RESTART = 75;
-export const MARKER_FILE = "self-update.json";
-/** Largest bundle the agent downloads. */
-export const MAX_BUNDLE_BYTES = 64 * 1024 * 1024;
-const DOWNLOAD_TIMEOUT_MS = 120_000;
-const VERSION_CHECK_TIMEOUT_MS = 15_000;
-const KILL_GRACE_MS = 10_000;
-const POLL_MS = 200;
+export {
+  checkBundleVersion,
+  downloadVerified,
+  installBundle,
+  MAX_BUNDLE_BYTES,
+  restorePrevious,
+  runningBundle,
+  UpdateRefused,
+} from "./self-update/bundle";
+export { clearMarker, MARKER_FILE, type Marker, readMarker, writeMarker } from "./self-update/marker";
+export {
+  EXIT_RESTART,
+  restartMode,
+  type SelfUpdateSettings,
+  selfUpdateSettings,
+} from "./self-update/settings";
+export { restartAfterStop, startSelf, superviseTrial } from "./self-update/trial";
 
+/** The `self_update` frame the server sends. */
 export type SelfUpdate = v.InferOutput<typeof SelfUpdateFrame>;
 
-/** What the agent remembers about an update across restarts. */
-export interface Marker {
-  state: "trial" | "confirmed" | "failed";
-  from_version: string;
-  to_version: string;
-  /** The bundle file that was replaced. */
-  bundle: string;
-  /** The old process supervising the trial; null when none is (e.g. a refused download). */
-  watchdog_pid: number | null;
-  started_at: string;
-  failed_at?: string;
-  message?: string;
-}
-
-export interface SelfUpdateSettings {
-  /** How long a new version has to reconnect before it is rolled back. */
-  timeoutMs: number;
-  /** How long a failure is reported as a failing `self_update` check. */
-  reportMs: number;
-}
-
-/** A download the agent will not install: wrong checksum, too large, wrong version, HTTP error. */
-export class UpdateRefused extends Error {}
-
-function seconds(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === "") return fallback;
-  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max)
-    throw new ConfigError(
-      `${name} must be a whole number of seconds between ${min} and ${max} (got "${raw}")`,
-    );
-  return Number(raw);
-}
-
-/**
- * OUTPOST_SELF_UPDATE_TIMEOUT_SECONDS (default 60) and OUTPOST_SELF_UPDATE_REPORT_SECONDS
- * (default 600), validated at boot.
- * @throws ConfigError naming the variable
- */
-export function selfUpdateSettings(env: NodeJS.ProcessEnv): SelfUpdateSettings {
-  return {
-    timeoutMs: seconds(env, "OUTPOST_SELF_UPDATE_TIMEOUT_SECONDS", 60, 1, 3600) * 1000,
-    reportMs: seconds(env, "OUTPOST_SELF_UPDATE_REPORT_SECONDS", 600, 0, 86_400) * 1000,
-  };
-}
-
-/** `exit` under systemd (it restarts the service), else `spawn` (start a detached copy, then exit). */
-export function restartMode(env: NodeJS.ProcessEnv): "exit" | "spawn" {
-  return env.INVOCATION_ID ? "exit" : "spawn";
-}
-
-/**
- * The bundle file this process runs, or null when it does not run from a bundle (tests,
- * `tsx agent/main.ts`): then there is nothing to replace.
- */
-export function runningBundle(moduleUrl = import.meta.url): string | null {
-  // Bundled, this module is the bundle itself (esbuild keeps import.meta.url); unbundled it is a .ts file.
-  const self = fileURLToPath(moduleUrl);
-  return self.endsWith(".mjs") ? self : null;
-}
-
-const markerPath = (stateDir: string) => join(stateDir, MARKER_FILE);
-
-/** The marker, or null when there is none (or it is unreadable: it is then ignored). */
-export async function readMarker(stateDir: string): Promise<Marker | null> {
-  try {
-    return (await readJsonFile(markerPath(stateDir))) as Marker | null;
-  } catch {
-    return null;
-  }
-}
-
-export async function writeMarker(stateDir: string, marker: Marker): Promise<void> {
-  await writeFileAtomic(markerPath(stateDir), `${JSON.stringify(marker, null, 2)}\n`);
-}
-
-export async function clearMarker(stateDir: string): Promise<void> {
-  await removeFile(markerPath(stateDir));
-}
-
-const tempBeside = (file: string, suffix: string) =>
-  join(dirname(file), `.${basename(file, ".mjs")}.${randomBytes(6).toString("hex")}${suffix}`);
-
-/**
- * Downloads `url` into a temp file beside `bundle` (same filesystem, so it can be renamed over
- * it), hashing as it goes. Returns the temp path; nothing is left behind on failure.
- * @throws UpdateRefused on an HTTP error, a body over `maxBytes` or a SHA-256 mismatch
- */
-export async function downloadVerified(
-  url: string,
-  sha256: string,
-  bundle: string,
-  options: { timeoutMs?: number; maxBytes?: number } = {},
-): Promise<string> {
-  const maxBytes = options.maxBytes ?? MAX_BUNDLE_BYTES;
-  const res = await fetch(url, { signal: AbortSignal.timeout(options.timeoutMs ?? DOWNLOAD_TIMEOUT_MS) });
-  if (!res.ok || !res.body) throw new UpdateRefused(`download failed: HTTP ${res.status} from ${url}`);
-  if (Number(res.headers.get("content-length") ?? 0) > maxBytes)
-    throw new UpdateRefused(`the bundle is larger than ${maxBytes} bytes`);
-  const temp = tempBeside(bundle, ".mjs");
-  const handle = await open(temp, "wx", 0o600);
-  const hash = createHash("sha256");
-  let size = 0;
-  try {
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-      size += chunk.byteLength;
-      if (size > maxBytes) throw new UpdateRefused(`the bundle is larger than ${maxBytes} bytes`);
-      hash.update(chunk);
-      await handle.write(chunk);
-    }
-    await handle.sync();
-    await handle.close();
-    const actual = hash.digest("hex");
-    if (actual !== sha256.toLowerCase())
-      throw new UpdateRefused(`checksum mismatch: expected sha256 ${sha256}, got ${actual}`);
-    return temp;
-  } catch (error) {
-    await handle.close().catch(() => {});
-    await unlink(temp).catch(() => {});
-    throw error;
-  }
-}
-
-/**
- * Runs `<bundle> --version` and checks it prints `expected`, so a bundle that cannot even start
- * (or is another version than announced) is refused before it replaces anything.
- * @throws UpdateRefused
- */
-export function checkBundleVersion(bundle: string, expected: string, node = process.execPath): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      node,
-      [bundle, "--version"],
-      { timeout: VERSION_CHECK_TIMEOUT_MS, env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } },
-      (error, stdout) => {
-        const printed = String(stdout).trim();
-        if (!error && printed === expected) return resolve();
-        reject(
-          new UpdateRefused(
-            error
-              ? `the new bundle does not start (${error.message.split("\n")[0]})`
-              : `the new bundle reports version ${JSON.stringify(printed)}, expected ${expected}`,
-          ),
-        );
-      },
-    );
-  });
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const handle = await open(dir, "r").catch(() => null);
-  await handle
-    ?.sync()
-    .catch(() => {})
-    .finally(() => handle.close());
-}
-
-async function replaceWithCopy(source: string, target: string): Promise<void> {
-  const temp = tempBeside(target, ".tmp");
-  try {
-    await copyFile(source, temp);
-    await rename(temp, target);
-  } catch (error) {
-    await unlink(temp).catch(() => {});
-    throw error;
-  }
-}
-
-/**
- * Puts `downloaded` in place of `bundle` atomically (rename in the same directory) with the
- * bundle's file mode, after copying the current bundle to `<bundle>.previous`.
- */
-export async function installBundle(bundle: string, downloaded: string): Promise<void> {
-  const mode = (await stat(bundle)).mode & 0o7777;
-  await chmod(downloaded, mode);
-  await replaceWithCopy(bundle, `${bundle}.previous`);
-  await rename(downloaded, bundle);
-  await syncDir(dirname(bundle));
-}
-
-/** Puts `<bundle>.previous` back in place (atomically; the `.previous` copy stays). */
-export async function restorePrevious(bundle: string): Promise<void> {
-  await replaceWithCopy(`${bundle}.previous`, bundle);
-  await syncDir(dirname(bundle));
-}
-
-/** The same process again: same Node flags, same bundle path, same arguments, same environment. */
-export function startSelf(bundle: string, detached: boolean): ChildProcess {
-  return spawn(process.execPath, [...process.execArgv, bundle, ...process.argv.slice(2)], {
-    env: process.env,
-    stdio: "inherit",
-    detached,
-  });
-}
-
-async function stopChild(child: ChildProcess, exited: Promise<unknown>): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), KILL_GRACE_MS);
-  await exited;
-  clearTimeout(timer);
-}
-
-/**
- * Watches a trial: resolves `confirmed` when the marker says so, else kills the child and
- * resolves the reason — it exited first, or `timeoutMs` passed.
- */
-export async function superviseTrial(options: {
-  stateDir: string;
-  child: ChildProcess;
-  timeoutMs: number;
-  version: string;
-}): Promise<{ confirmed: true } | { confirmed: false; reason: string }> {
-  const { child, stateDir } = options;
-  let exitedWith: string | null = null;
-  const exited = new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve();
-    child.once("exit", (code, signal) => {
-      exitedWith = signal ? `signal ${signal}` : `code ${code}`;
-      resolve();
-    });
-    child.once("error", (error) => {
-      exitedWith = `error ${error.message}`;
-      resolve();
-    });
-  });
-  const deadline = Date.now() + options.timeoutMs;
-  for (;;) {
-    if ((await readMarker(stateDir))?.state === "confirmed") return { confirmed: true };
-    if (exitedWith) {
-      return {
-        confirmed: false,
-        reason: `version ${options.version} exited (${exitedWith}) before it reconnected`,
-      };
-    }
-    if (Date.now() >= deadline) {
-      await stopChild(child, exited);
-      return {
-        confirmed: false,
-        reason: `version ${options.version} did not reconnect within ${Math.ceil(options.timeoutMs / 1000)} s`,
-      };
-    }
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-  }
-}
-
+/** What a SelfUpdater needs from the agent that runs it. */
 export interface SelfUpdaterOptions {
   stateDir: string;
   /** The running bundle file; null when not running from one (updates are then refused). */
@@ -490,76 +251,4 @@ export class SelfUpdater {
     log.info("self-update: new bundle installed; restarting", { from: version, to: frame.version });
     this.options.requestRestart();
   }
-}
-
-/**
- * After runAgent stopped for a restart (EXIT_RESTART): supervise the trial this process
- * started, or simply start again. Returns the process exit code.
- */
-export async function restartAfterStop(
-  stateDir: string,
-  settings: SelfUpdateSettings,
-  log: Logger,
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<number> {
-  const mode = restartMode(env);
-  const marker = await readMarker(stateDir);
-  const restart = (bundle: string) => {
-    if (mode === "exit") return EXIT_RESTART;
-    startSelf(bundle, true).unref();
-    return 0;
-  };
-  const bundle = marker?.bundle || runningBundle();
-  if (!bundle) return EXIT_RESTART;
-  // A shutdown that timed out may have left our pid lock behind; the next process needs it.
-  const lockFile = join(stateDir, "agent.pid");
-  if ((await readFile(lockFile, "utf8").catch(() => "")).trim() === String(process.pid))
-    await removeFile(lockFile);
-  if (marker?.state !== "trial" || marker.watchdog_pid !== process.pid) return restart(bundle);
-
-  log.info("starting the new version and watching it", {
-    to: marker.to_version,
-    timeout_s: settings.timeoutMs / 1000,
-    mode,
-  });
-  const child = startSelf(bundle, mode === "spawn");
-  const onSignal = () => {
-    // Stopped during the trial: stop the trial too; its next start finds the marker and finishes the job.
-    child.kill("SIGTERM");
-    process.exit(0);
-  };
-  // Ahead of runAgent's own handlers, which would exit without stopping the trial.
-  process.prependOnceListener("SIGTERM", onSignal);
-  process.prependOnceListener("SIGINT", onSignal);
-  const outcome = await superviseTrial({
-    stateDir,
-    child,
-    timeoutMs: settings.timeoutMs,
-    version: marker.to_version,
-  });
-  process.off("SIGTERM", onSignal);
-  process.off("SIGINT", onSignal);
-  if (outcome.confirmed) {
-    await clearMarker(stateDir);
-    log.info("the new version is connected; handing over", { version: marker.to_version, mode });
-    if (mode === "exit") return EXIT_RESTART;
-    child.unref();
-    return 0;
-  }
-  let message = `${outcome.reason}; restored ${marker.from_version}`;
-  try {
-    await restorePrevious(bundle);
-  } catch (error) {
-    message = `${outcome.reason}; could not restore ${marker.from_version}: ${(error as Error).message}`;
-  }
-  log.error(`self-update failed: ${message}`);
-  await writeMarker(stateDir, {
-    ...marker,
-    state: "failed",
-    watchdog_pid: null,
-    failed_at: new Date().toISOString(),
-    message,
-  }).catch((error) => log.warn("cannot write the self-update marker", { problem: (error as Error).message }));
-  // Whatever is in place now runs again; never leave the node without an agent.
-  return restart(bundle);
 }
