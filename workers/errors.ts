@@ -121,7 +121,8 @@ export function isDatabaseUnavailable(err: unknown): boolean {
 
 /** Turns valibot issues into `{field: [messages]}` keyed by dotted path. */
 export function issuesToDetails(issues: readonly v.BaseIssue<unknown>[]): ErrorDetails {
-  const details: ErrorDetails = {};
+  // No prototype: a body key named `__proto__` or `constructor` must be just another field.
+  const details: ErrorDetails = Object.create(null);
   for (const issue of issues) {
     const key = issue.path?.map((p) => String(p.key)).join(".") || "body";
     details[key] ??= [];

@@ -70,7 +70,8 @@ function positiveInt(
  * @example const q = await parseListQuery(new URL(req.url).searchParams, clusterListSpec)
  */
 export async function parseListQuery(params: URLSearchParams, spec: ListSpec): Promise<ListQuery> {
-  const details: Record<string, string[]> = {};
+  // No prototype: a parameter named `__proto__` or `constructor` must be just another key.
+  const details: Record<string, string[]> = Object.create(null);
   const add = (key: string) => (msg: string) => {
     details[key] ??= [];
     details[key].push(msg);

@@ -38,7 +38,7 @@ export function registerEnrollRoute(app: Hono<AppEnv>): void {
         "Called once by the agent. Spends one use of the key atomically and creates the node in the key's cluster (or re-registers a known persistent id). 401 unknown key, 403 expired or spent key, 409 full cluster or clashing random id. Returns the node including its `api_token`.",
       body: EnrollRequest,
       success: { status: 201, description: "Node enrolled", data: NodeResponseSchema },
-      errors: [403, 409, 422, 503],
+      errors: [401, 403, 409, 422, 503],
     },
     async (c, { body }) => {
       const db = c.get("db");

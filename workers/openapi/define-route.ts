@@ -80,7 +80,7 @@ export function defineRoute(app: Hono<AppEnv>, spec: OperationSpec, handler: Han
         throw err;
       }
     } else if ([...search.keys()].length > 0) {
-      const details: Record<string, string[]> = {};
+      const details: Record<string, string[]> = Object.create(null);
       for (const key of search.keys())
         details[key] = ["unknown parameter; this operation takes no query parameters"];
       throw new ApiError("bad_request", "Invalid request parameters", details);

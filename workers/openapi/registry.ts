@@ -24,7 +24,7 @@ export interface OperationSpec {
     paginated?: boolean;
   };
   /** Error statuses this operation can answer with, beyond 400/401/500. */
-  errors?: (403 | 404 | 409 | 413 | 415 | 422 | 503)[];
+  errors?: (401 | 403 | 404 | 409 | 413 | 415 | 422 | 503)[];
 }
 
 const operations: OperationSpec[] = [];
