@@ -1,0 +1,114 @@
+// Linux /proc readings: RSS, CPU time; a sampler that tracks peak/mean RSS and CPU % over a window
+// for named processes or groups of processes (RSS and CPU summed over the group).
+import { readFileSync } from "node:fs";
+
+const CLK_TCK = 100;
+
+export function rssBytes(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** utime + stime of the process, in seconds (0 when it is gone). */
+export function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  } catch {
+    return 0;
+  }
+}
+
+export interface ProcFigures {
+  peak_rss: number;
+  mean_rss: number;
+  /** CPU time over wall time, in % of one core (200 % = both cores of this machine). */
+  cpu_percent: number;
+  /** CPU time used over the window. */
+  cpu_seconds: number;
+}
+
+/** Samples RSS and CPU of named processes (or groups) every `intervalMs` until stop(). */
+export class ProcSampler {
+  private timer: NodeJS.Timeout;
+  private readonly groups: Record<string, number[]>;
+  private readonly peak = new Map<string, number>();
+  private readonly sums = new Map<string, { total: number; n: number }>();
+  private readonly cpuStart = new Map<string, number>();
+  private readonly started = performance.now();
+
+  constructor(pids: Record<string, number | number[]>, intervalMs = 250) {
+    this.groups = Object.fromEntries(
+      Object.entries(pids).map(([k, v]) => [k, (Array.isArray(v) ? v : [v]).filter((p) => p > 0)]),
+    );
+    for (const [name, group] of Object.entries(this.groups)) this.cpuStart.set(name, this.cpu(group));
+    this.sample();
+    this.timer = setInterval(() => this.sample(), intervalMs);
+  }
+
+  private cpu(group: number[]) {
+    return group.reduce((s, pid) => s + cpuSeconds(pid), 0);
+  }
+
+  private sample() {
+    for (const [name, group] of Object.entries(this.groups)) {
+      const rss = group.reduce((s, pid) => s + rssBytes(pid), 0);
+      if (!rss) continue;
+      this.peak.set(name, Math.max(this.peak.get(name) ?? 0, rss));
+      const s = this.sums.get(name) ?? { total: 0, n: 0 };
+      s.total += rss;
+      s.n++;
+      this.sums.set(name, s);
+    }
+  }
+
+  stop(): Record<string, ProcFigures> {
+    this.sample();
+    clearInterval(this.timer);
+    const wall = (performance.now() - this.started) / 1000;
+    const out: Record<string, ProcFigures> = {};
+    for (const [name, group] of Object.entries(this.groups)) {
+      const s = this.sums.get(name) ?? { total: 0, n: 1 };
+      const cpu = this.cpu(group) - (this.cpuStart.get(name) ?? 0);
+      out[name] = {
+        peak_rss: this.peak.get(name) ?? 0,
+        mean_rss: s.total / s.n,
+        cpu_percent: (cpu / wall) * 100,
+        cpu_seconds: cpu,
+      };
+    }
+    return out;
+  }
+}
+
+/** CPU % of every process on the machine over `ms` (top consumers), to show what else was running. */
+export async function machineCpu(
+  ms: number,
+  top = 8,
+): Promise<{ pid: number; cmd: string; cpu_percent: number }[]> {
+  const { readdirSync } = await import("node:fs");
+  const pids = readdirSync("/proc")
+    .filter((d) => /^\d+$/.test(d))
+    .map(Number);
+  const before = new Map(pids.map((p) => [p, cpuSeconds(p)]));
+  await new Promise((r) => setTimeout(r, ms));
+  return pids
+    .map((pid) => {
+      let cmd = "";
+      try {
+        cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ").trim().slice(0, 120);
+      } catch {
+        // gone
+      }
+      return { pid, cmd, cpu_percent: ((cpuSeconds(pid) - (before.get(pid) ?? 0)) / (ms / 1000)) * 100 };
+    })
+    .filter((p) => p.cpu_percent > 0)
+    .sort((a, b) => b.cpu_percent - a.cpu_percent)
+    .slice(0, top)
+    .map((p) => ({ ...p, cpu_percent: Math.round(p.cpu_percent) }));
+}
