@@ -12,16 +12,15 @@ export type AppEnv = { Bindings: Env; Variables: AppVariables };
 export type AppContext = Context<AppEnv>;
 
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
-const databases = new Map<string, Database>();
 
+/**
+ * A client per request, never one per isolate: the client queues statements behind a
+ * concurrency limit, so a shared one makes a request wait on another request's I/O. workerd
+ * cancels such a request ("code had hung"), its queued slot is never released, and every later
+ * request of the isolate that touches libSQL fails. Creating the web client is only object setup.
+ */
 function databaseFor(config: Config): Database {
-  const key = `${config.libsqlUrl}\n${config.libsqlAuthToken ?? ""}`;
-  let db = databases.get(key);
-  if (!db) {
-    db = createDatabase({ url: config.libsqlUrl, authToken: config.libsqlAuthToken });
-    databases.set(key, db);
-  }
-  return db;
+  return createDatabase({ url: config.libsqlUrl, authToken: config.libsqlAuthToken });
 }
 
 /** `meta` of every response: the request id and the response time. */
