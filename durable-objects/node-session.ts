@@ -30,7 +30,7 @@ export class NodeSession extends Server<Env> {
   readonly liveOutput = new LiveOutput();
 
   get store(): SessionStore {
-    this.#store ??= new SessionStore(this.sql.bind(this) as never);
+    this.#store ??= new SessionStore(this.ctx.storage.sql);
     return this.#store;
   }
 
@@ -170,7 +170,7 @@ export class NodeSession extends Server<Env> {
           this.name,
           failing.length > 0 ? "unhealthy" : "healthy",
           reason,
-          true,
+          "sampled",
         );
         return;
       }
@@ -249,10 +249,10 @@ export class NodeSession extends Server<Env> {
       forget: () => this.#forget(),
       liveOutput: this.liveOutput,
       db: this.db,
-      deliver: () =>
+      deliver: (resend) =>
         this.#enqueue(async () => {
           const conn = this.liveConnection();
-          if (conn) await deliverExecutions(this.db, this.name, conn, { resend: false });
+          if (conn) await deliverExecutions(this.db, this.name, conn, { resend });
         }),
     }).fetch(request);
   }

@@ -6,7 +6,7 @@ import { commandExecutions } from "../../src/db/schema";
 import { CLOSE_CODES, encodeServerFrame, type ServerFrame } from "../../src/protocol/frames";
 import type { LiveOutput } from "./live-output";
 import { readPresence } from "./presence";
-import type { SessionStore } from "./store";
+import { METRICS_HISTORY_LIMIT, type SessionStore } from "./store";
 
 /** What the internal API needs from its Durable Object. */
 export interface SessionHost {
@@ -15,7 +15,8 @@ export interface SessionHost {
   liveConnection(): Connection | undefined;
   forget(): Promise<void>;
   /** Sends the node's pending executions to a connected agent (serialised with frame handling). */
-  deliver(): Promise<void>;
+  /** `resend`: rows already `sent` go out again too. */
+  deliver(resend: boolean): Promise<void>;
   liveOutput: LiveOutput;
   db: Database;
 }
@@ -30,7 +31,7 @@ export function internalApi(host: SessionHost) {
   const app = new Hono();
 
   app.get("/internal/metrics", (c) => {
-    const limit = Math.min(Number(c.req.query("history") ?? "0") || 0, 1000);
+    const limit = Math.min(Number(c.req.query("history") ?? "0") || 0, METRICS_HISTORY_LIMIT);
     const latest = host.store.latestSample();
     return c.json({ latest, history: limit > 0 ? host.store.samples(limit) : [] });
   });
@@ -71,7 +72,7 @@ export function internalApi(host: SessionHost) {
 
   app.post("/internal/deliver", async (c) => {
     const connected = host.liveConnection() !== undefined;
-    if (connected) await host.deliver();
+    if (connected) await host.deliver(c.req.query("resend") === "1");
     return c.json({ connected });
   });
 

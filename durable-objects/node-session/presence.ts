@@ -15,16 +15,19 @@ export interface PresenceState {
   status: NodeStatus;
 }
 
-/** Reads the presence record (defaults for a node that never connected). */
+/**
+ * Reads the presence record (defaults for a node that never connected). The stored
+ * `lastHeartbeatAt` is only rewritten on hello and on changes: a heartbeat's time is its metrics
+ * sample's, so a routine heartbeat costs one storage write, not two.
+ */
 export function readPresence(store: SessionStore): PresenceState {
-  return (
-    store.get<PresenceState>("presence") ?? {
-      lastHeartbeatAt: 0,
-      lastSeenWrittenAt: 0,
-      heartbeatIntervalSeconds: 15,
-      status: "unreachable",
-    }
-  );
+  const stored = store.get<PresenceState>("presence") ?? {
+    lastHeartbeatAt: 0,
+    lastSeenWrittenAt: 0,
+    heartbeatIntervalSeconds: 15,
+    status: "unreachable" as NodeStatus,
+  };
+  return { ...stored, lastHeartbeatAt: Math.max(stored.lastHeartbeatAt, store.latestSampleAt()) };
 }
 
 /** How long without a heartbeat before the node counts as unreachable. */
@@ -34,8 +37,9 @@ export function staleWindowMs(presence: PresenceState, factor: number): number {
 
 /**
  * Applies a status the node's own evidence implies (hello, heartbeat, close,
- * alarm). Writes to libSQL only on a real change, or to refresh `last_seen_at`
- * once per `LAST_SEEN_WRITE_INTERVAL_MS`.
+ * alarm); `seen` says the agent was heard from just now (`"sampled"`: by a heartbeat whose sample
+ * is stored). Writes to libSQL only on a real change, or to refresh `last_seen_at` once per
+ * `LAST_SEEN_WRITE_INTERVAL_MS`.
  */
 export async function observe(
   db: Database,
@@ -43,11 +47,14 @@ export async function observe(
   nodeId: string,
   status: NodeStatus,
   reason: string,
-  seen: boolean,
+  seen: boolean | "sampled",
 ): Promise<void> {
   const presence = readPresence(store);
+  const stored = store.get<PresenceState>("presence");
   const now = Date.now();
-  if (seen) presence.lastHeartbeatAt = now;
+  // "sampled": the heartbeat's sample already records when it was seen.
+  if (seen === true) presence.lastHeartbeatAt = now;
+  else if (stored) presence.lastHeartbeatAt = stored.lastHeartbeatAt;
   const dueSeen = seen && now - presence.lastSeenWrittenAt >= LAST_SEEN_WRITE_INTERVAL_MS;
   if (presence.status !== status) {
     await setNodeStatus(db, nodeId, status, reason, seen ? { lastSeenAt: now } : {});
@@ -63,7 +70,7 @@ export async function observe(
     // The cron's safety net may have marked the node unreachable while our writes were failing; put it right.
     if (row && row.status !== status) await setNodeStatus(db, nodeId, status, reason);
   }
-  store.set("presence", presence);
+  store.set("presence", presence); // skipped by the store when nothing changed
 }
 
 /**

@@ -11,6 +11,8 @@ export interface MetricsSample {
 /** Samples kept per node (24 h at the default 15 s heartbeat would be 5,760; a bounded recent window is enough here). */
 export const METRICS_HISTORY_LIMIT = 720;
 const LOG_LIMIT = 200;
+/** Rows beyond a limit are deleted on about one write in this many: a prune per write would double the heartbeat's writes. */
+const PRUNE_ONE_IN = 16;
 
 type Sql = <T = Record<string, unknown>>(
   strings: TemplateStringsArray,
@@ -22,27 +24,64 @@ type Sql = <T = Record<string, unknown>>(
  * state, the metrics history and a connection log, each bounded.
  */
 export class SessionStore {
-  constructor(private readonly sql: Sql) {
-    sql`CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL)`;
-    sql`CREATE TABLE IF NOT EXISTS metrics (at INTEGER PRIMARY KEY, host TEXT NOT NULL, agent TEXT NOT NULL, checks TEXT NOT NULL)`;
-    sql`CREATE TABLE IF NOT EXISTS connection_log (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, event TEXT NOT NULL, detail TEXT)`;
+  // Values read or written by this instance; the object is the only writer of its storage.
+  readonly #cache = new Map<string, string | undefined>();
+  #latestSampleAt?: number;
+
+  readonly #sql: Sql;
+
+  // The tables are created when a statement first finds them missing, not in the constructor: a
+  // hibernated object is constructed again for every heartbeat, and three schema statements per
+  // wake were most of a heartbeat's storage work.
+  constructor(storage: SqlStorage) {
+    const sql: Sql = (strings, ...values) => storage.exec(strings.join("?"), ...values).toArray() as never;
+    this.#sql = (strings, ...values) => {
+      try {
+        return sql(strings, ...values);
+      } catch (error) {
+        if (!/no such table/.test(String(error))) throw error;
+        sql`CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL)`;
+        sql`CREATE TABLE IF NOT EXISTS metrics (at INTEGER PRIMARY KEY, host TEXT NOT NULL, agent TEXT NOT NULL, checks TEXT NOT NULL)`;
+        sql`CREATE TABLE IF NOT EXISTS connection_log (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, event TEXT NOT NULL, detail TEXT)`;
+        return sql(strings, ...values);
+      }
+    };
   }
 
   get<T>(key: string): T | undefined {
-    const [row] = this.sql<{ value: string }>`SELECT value FROM state WHERE key = ${key}`;
-    return row ? (JSON.parse(row.value) as T) : undefined;
+    if (!this.#cache.has(key)) {
+      const [row] = this.#sql<{ value: string }>`SELECT value FROM state WHERE key = ${key}`;
+      this.#cache.set(key, row?.value);
+    }
+    const value = this.#cache.get(key);
+    return value === undefined ? undefined : (JSON.parse(value) as T);
   }
 
   set(key: string, value: unknown): void {
-    this.sql`INSERT INTO state (key, value) VALUES (${key}, ${JSON.stringify(value)})
+    const text = JSON.stringify(value);
+    if (this.#cache.get(key) === text) return;
+    this.#sql`INSERT INTO state (key, value) VALUES (${key}, ${text})
              ON CONFLICT(key) DO UPDATE SET value = excluded.value`;
+    this.#cache.set(key, text);
   }
 
+  /** Stores a sample; the history is kept to `METRICS_HISTORY_LIMIT` rows, give or take a few between prunes. */
   addSample(sample: MetricsSample): void {
-    this.sql`INSERT OR REPLACE INTO metrics (at, host, agent, checks)
+    this.#sql`INSERT OR REPLACE INTO metrics (at, host, agent, checks)
              VALUES (${sample.at}, ${JSON.stringify(sample.host)}, ${JSON.stringify(sample.agent)}, ${JSON.stringify(sample.checks)})`;
+    this.#latestSampleAt = Math.max(this.#latestSampleAt ?? 0, sample.at);
+    if (Math.random() * PRUNE_ONE_IN < 1) this.pruneSamples();
+  }
+
+  /** When the newest sample was taken (0 without samples). */
+  latestSampleAt(): number {
+    this.#latestSampleAt ??= this.#sql<{ at: number | null }>`SELECT max(at) AS at FROM metrics`[0].at ?? 0;
+    return this.#latestSampleAt;
+  }
+
+  pruneSamples(): void {
     this
-      .sql`DELETE FROM metrics WHERE at <= (SELECT at FROM metrics ORDER BY at DESC LIMIT 1 OFFSET ${METRICS_HISTORY_LIMIT})`;
+      .#sql`DELETE FROM metrics WHERE at <= (SELECT at FROM metrics ORDER BY at DESC LIMIT 1 OFFSET ${METRICS_HISTORY_LIMIT})`;
   }
 
   latestSample(): MetricsSample | null {
@@ -50,8 +89,8 @@ export class SessionStore {
   }
 
   /** Newest first. */
-  samples(limit: number): MetricsSample[] {
-    return this.sql<{ at: number; host: string; agent: string; checks: string }>`
+  samples(limit = METRICS_HISTORY_LIMIT): MetricsSample[] {
+    return this.#sql<{ at: number; host: string; agent: string; checks: string }>`
       SELECT at, host, agent, checks FROM metrics ORDER BY at DESC LIMIT ${limit}`.map((r) => ({
       at: r.at,
       host: JSON.parse(r.host),
@@ -61,24 +100,27 @@ export class SessionStore {
   }
 
   sampleCount(): number {
-    return this.sql<{ n: number }>`SELECT count(*) AS n FROM metrics`[0].n;
+    return this.#sql<{ n: number }>`SELECT count(*) AS n FROM metrics`[0].n;
   }
 
   log(event: string, detail: string | null = null): void {
-    this.sql`INSERT INTO connection_log (at, event, detail) VALUES (${Date.now()}, ${event}, ${detail})`;
-    this
-      .sql`DELETE FROM connection_log WHERE id <= (SELECT id FROM connection_log ORDER BY id DESC LIMIT 1 OFFSET ${LOG_LIMIT})`;
+    this.#sql`INSERT INTO connection_log (at, event, detail) VALUES (${Date.now()}, ${event}, ${detail})`;
+    if (Math.random() * PRUNE_ONE_IN < 1)
+      this
+        .#sql`DELETE FROM connection_log WHERE id <= (SELECT id FROM connection_log ORDER BY id DESC LIMIT 1 OFFSET ${LOG_LIMIT})`;
   }
 
   connectionLog(limit = 50): { at: number; event: string; detail: string | null }[] {
-    return this.sql<{ at: number; event: string; detail: string | null }>`
+    return this.#sql<{ at: number; event: string; detail: string | null }>`
       SELECT at, event, detail FROM connection_log ORDER BY id DESC LIMIT ${limit}`;
   }
 
   /** Forgets everything (the node was deleted). */
   clear(): void {
-    this.sql`DELETE FROM state`;
-    this.sql`DELETE FROM metrics`;
-    this.sql`DELETE FROM connection_log`;
+    this.#cache.clear();
+    this.#latestSampleAt = 0;
+    this.#sql`DELETE FROM state`;
+    this.#sql`DELETE FROM metrics`;
+    this.#sql`DELETE FROM connection_log`;
   }
 }

@@ -46,6 +46,39 @@ export async function markSent(
   return (update as { rowsAffected: number }).rowsAffected;
 }
 
+/** A row handed to the agent by `claimPending`. */
+export interface ClaimedExecution {
+  id: string;
+  command_text: string;
+  timeout: number | null;
+  cancel_requested_at: number | null;
+  inserted_at: number;
+}
+
+/**
+ * Moves a node's oldest live `pending` rows (at most `limit`) to `sent` with their events and returns
+ * them, oldest first: the status check and the claim are one statement, so a row cancelled or expired
+ * a moment earlier is never handed out, and a delivery costs one database round trip.
+ */
+export async function claimPending(
+  db: Database,
+  nodeId: string,
+  limit: number,
+  now = Date.now(),
+): Promise<ClaimedExecution[]> {
+  const where = sql`e.id IN (SELECT id FROM ${ce} WHERE node_id = ${nodeId} AND status = 'pending'
+    AND (expired_at IS NULL OR expired_at > ${now}) ORDER BY inserted_at, id LIMIT ${limit})
+    AND e.status = 'pending'`;
+  const [, claimed] = await db.batch([
+    recordEventWhere(db, "edge.command_execution.sent", eventData(), sql`FROM ${ce} e WHERE ${where}`, now),
+    db.all<ClaimedExecution>(sql`UPDATE ${ce} AS e SET status = 'sent', sent_at = ${now}, updated_at = ${now}
+      WHERE ${where} RETURNING id, command_text, timeout, cancel_requested_at, inserted_at`),
+  ]);
+  return (claimed as ClaimedExecution[]).sort(
+    (a, b) => a.inserted_at - b.inserted_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+  );
+}
+
 /**
  * Applies an agent's result. Exit code 143 after a cancel request means
  * `cancelled`; anything else `completed`. Only a live row of that node changes,

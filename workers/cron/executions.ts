@@ -9,6 +9,11 @@ import type { CronJob } from "./index";
 
 /** A `pending` row older than this on a connected node means its delivery was lost. */
 const REDISPATCH_AFTER_MS = 30_000;
+/**
+ * A `sent` row unfinished this long is sent again: a delivery whose object died between claiming a
+ * row and sending it leaves the row `sent` but unseen. An agent already running it only acks.
+ */
+const RESEND_SENT_AFTER_MS = 5 * 60_000;
 const REDISPATCH_NODE_LIMIT = 500;
 
 function database(env: Env) {
@@ -33,17 +38,24 @@ export const expireExecutionsJob: CronJob = {
   },
 };
 
-/** The safety net for lost fan-out: nodes that look connected but still have old `pending` rows get a delivery round. */
+/**
+ * The safety net for lost deliveries: nodes that look connected but still have old `pending` rows, or
+ * `sent` rows unfinished for long, get a delivery round that re-sends both.
+ */
 export const redispatchJob: CronJob = {
   name: "redispatch_pending",
   async run(env) {
+    const now = Date.now();
     const rows = await database(env).all<{ node_id: string }>(sql`
       SELECT DISTINCT e.node_id FROM ${commandExecutions} e JOIN ${nodes} n ON n.id = e.node_id
-       WHERE e.status = 'pending' AND e.inserted_at < ${Date.now() - REDISPATCH_AFTER_MS} AND n.status != 'unreachable'
+       WHERE ((e.status = 'pending' AND e.inserted_at < ${now - REDISPATCH_AFTER_MS})
+           OR (e.status = 'sent' AND e.sent_at < ${now - RESEND_SENT_AFTER_MS}))
+         AND n.status != 'unreachable'
        LIMIT ${REDISPATCH_NODE_LIMIT}`);
     return deliverToNodes(
       env,
       rows.map((r) => r.node_id),
+      { resend: true },
     );
   },
 };

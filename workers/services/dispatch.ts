@@ -5,7 +5,7 @@ import { callNodeSession } from "./node-sessions";
 export const DIRECT_FANOUT_LIMIT = 50;
 /** Node ids per queue message. */
 export const NODES_PER_MESSAGE = 100;
-/** Concurrent DO calls while fanning out. */
+/** Concurrent DO calls per fan-out (per queue message). */
 const CONCURRENCY = 32;
 
 export interface DispatchMessage {
@@ -16,14 +16,16 @@ export interface DispatchMessage {
 export async function deliverToNodes(
   env: Env,
   nodeIds: string[],
+  options: { resend?: boolean } = {},
 ): Promise<{ delivered: number; failed: number }> {
+  const path = options.resend ? "/internal/deliver?resend=1" : "/internal/deliver";
   let next = 0;
   let failed = 0;
   async function worker() {
     while (next < nodeIds.length) {
       const nodeId = nodeIds[next++];
       try {
-        await callNodeSession(env, nodeId, "/internal/deliver", { method: "POST" });
+        await callNodeSession(env, nodeId, path, { method: "POST" });
       } catch (err) {
         failed++;
         console.warn(
@@ -65,11 +67,17 @@ export async function dispatchExecutions(
   return "queue";
 }
 
-/** The queue consumer: delivers each message's nodes; a message whose deliveries all failed is retried. */
+/**
+ * The queue consumer: delivers the nodes of every message in the batch at once (one message after
+ * another left the machine idle waiting on single Durable Objects); a message whose deliveries all
+ * failed is retried, partial failures are left to the cron's re-dispatch.
+ */
 export async function consumeDispatchBatch(batch: MessageBatch<DispatchMessage>, env: Env): Promise<void> {
-  for (const message of batch.messages) {
-    const result = await deliverToNodes(env, message.body.node_ids);
-    if (result.failed > 0 && result.delivered === 0) message.retry();
-    else message.ack();
-  }
+  await Promise.all(
+    batch.messages.map(async (message) => {
+      const result = await deliverToNodes(env, message.body.node_ids);
+      if (result.failed > 0 && result.delivered === 0) message.retry();
+      else message.ack();
+    }),
+  );
 }

@@ -1,10 +1,13 @@
-import { getServerByName } from "partyserver";
 import type { Env } from "../env";
 
-/** The NodeSession stub of a node (`idFromName(node_id)`). */
+/**
+ * The NodeSession stub of a node (`idFromName(node_id)`). Not partyserver's `getServerByName`: that
+ * makes a `setName` call to the object before every request, a second round trip per delivery,
+ * while the object reads its name from `ctx.id.name` anyway.
+ */
 export async function nodeSession(env: Env, nodeId: string) {
   if (!env.NODE_SESSION) throw new Error("NODE_SESSION binding is missing");
-  return getServerByName(env.NODE_SESSION, nodeId);
+  return env.NODE_SESSION.get(env.NODE_SESSION.idFromName(nodeId));
 }
 
 /** Calls the node's internal API; returns the parsed JSON and status. */
