@@ -79,7 +79,8 @@ export const nodes = sqliteTable(
     uniqueIndex("nodes_api_token_hash_unique").on(t.apiTokenHash),
     uniqueIndex("nodes_cluster_ipv4_unique").on(t.clusterId, t.ipv4Address),
     index("nodes_last_seen_at_idx").on(t.lastSeenAt),
-    index("nodes_cluster_idx").on(t.clusterId),
+    // Leads with the cluster so a cluster filter also serves the default order (no temp B-tree).
+    index("nodes_cluster_idx").on(t.clusterId, t.insertedAt, t.id),
     index("nodes_inserted_at_idx").on(t.insertedAt, t.id),
     index("nodes_status_idx").on(t.status),
   ],
@@ -235,6 +236,11 @@ export const commandExecutions = sqliteTable(
     index("command_executions_node_status_idx").on(t.nodeId, t.status, t.insertedAt),
     index("command_executions_status_inserted_idx").on(t.status, t.insertedAt, t.id),
     index("command_executions_command_idx").on(t.commandId, t.status),
+    // A command's or a node's executions in the default order, without a temp B-tree.
+    index("command_executions_command_inserted_idx").on(t.commandId, t.insertedAt, t.id),
+    index("command_executions_node_inserted_idx").on(t.nodeId, t.insertedAt, t.id),
+    index("command_executions_exit_code_idx").on(t.exitCode),
+    index("command_executions_completed_at_idx").on(t.completedAt, t.id),
     index("command_executions_inserted_at_idx").on(t.insertedAt, t.id),
     index("command_executions_expiry_idx").on(t.status, t.expiredAt),
   ],
