@@ -111,6 +111,18 @@ describe("dev stack (npm start)", () => {
     expect(readKey.json.data).toMatchObject({ id: keyId, cluster_name: "edge", key: keyBlob });
   });
 
+  it("answers a burst of 150 simultaneous API requests and stays healthy", async () => {
+    // A per-isolate libSQL client once made concurrent requests wait on each other's I/O; workerd
+    // cancelled them ("code had hung") and every later request failed with 500.
+    const statuses = await Promise.all(
+      Array.from({ length: 150 }, (_, i) =>
+        api(stack, "GET", i % 2 ? "/api/v1/clusters" : "/api/v1/nodes?page_size=5").then((r) => r.status),
+      ),
+    );
+    expect(statuses.filter((s) => s !== 200)).toEqual([]);
+    expect((await fetch(`${stack.url}/health`)).status).toBe(200);
+  });
+
   it("passes settings from the environment to the Worker", async () => {
     // DEFAULT_CLUSTER_NAME=edge and PUBLIC_ENROLLMENT_KEY_ENABLED=true only exist in the runner's env.
     const res = await api(stack, "POST", "/api/v1/clusters/default/enrollment_keys/public", undefined, null);
