@@ -5,13 +5,10 @@ import { node20 } from "../../test/support/agent-process";
 import { BUILD_DIR } from "./paths";
 
 /**
- * Enrolments and connects in flight at once. Above ~20 concurrent requests that touch libSQL the
- * Worker fails them ("code had hung", HTTP 500): the module-global @libsql/client in
- * workers/middleware/request-context.ts queues requests in its shared promise-limit (concurrency 20),
- * so one request ends up waiting on another's I/O. 16 stays below that; the reconnect storm
- * benchmark shows what happens above it.
+ * Enrolments and connects in flight at once: a bound on the swarm's own burst, well above what the
+ * Worker once survived (about 20, before it got a libSQL client per request).
  */
-export const SAFE_CONCURRENCY = 16;
+export const SWARM_CONCURRENCY = 64;
 
 export interface SwarmIdentity {
   node_id: string;
@@ -122,7 +119,7 @@ export class Swarm {
       "connect",
       {
         count,
-        batch: options.batch ?? SAFE_CONCURRENCY,
+        batch: options.batch ?? SWARM_CONCURRENCY,
         heartbeatSeconds: options.heartbeatSeconds,
         timeoutMs: options.timeoutMs,
       },
