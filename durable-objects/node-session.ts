@@ -3,7 +3,7 @@ import { createDatabase, type Database } from "../src/db/client";
 import { applyResult } from "../src/executions/lifecycle";
 import { type AgentFrame, CLOSE_CODES, encodeServerFrame, parseAgentFrame } from "../src/protocol/frames";
 import { type Env, loadConfig } from "../workers/env";
-import { deliverExecutions } from "./node-session/delivery";
+import { deliverExecutions, resendLive } from "./node-session/delivery";
 import { internalApi } from "./node-session/internal-api";
 import { LiveOutput } from "./node-session/live-output";
 import { observe, readPresence, recordHello, staleWindowMs } from "./node-session/presence";
@@ -120,9 +120,6 @@ export class NodeSession extends Server<Env> {
   async #handle(connection: Connection, frame: AgentFrame): Promise<void> {
     switch (frame.type) {
       case "hello": {
-        const presence = readPresence(this.store);
-        presence.heartbeatIntervalSeconds = frame.heartbeat_interval_seconds;
-        this.store.set("presence", presence);
         const facts = await recordHello(this.db, this.name, {
           version: frame.agent_version,
           hostname: frame.hostname,
@@ -132,7 +129,16 @@ export class NodeSession extends Server<Env> {
           connection.close(CLOSE_CODES.nodeDeleted, "node deleted");
           return;
         }
-        await observe(this.db, this.store, this.name, "healthy", "agent connected", true);
+        const now = Date.now();
+        const presence = readPresence(this.store);
+        this.store.set("presence", {
+          ...presence,
+          heartbeatIntervalSeconds: frame.heartbeat_interval_seconds,
+          status: "healthy",
+          lastHeartbeatAt: now,
+          // last_seen_at was written with the status change; otherwise the next heartbeat refreshes it when due.
+          lastSeenWrittenAt: facts.statusChanged ? now : presence.lastSeenWrittenAt,
+        });
         connection.send(
           encodeServerFrame({
             type: "config",
@@ -142,7 +148,7 @@ export class NodeSession extends Server<Env> {
           }),
         );
         await this.#armAlarm();
-        await deliverExecutions(this.db, this.name, connection, { resend: true });
+        await resendLive(this.db, this.name, connection, facts.live);
         return;
       }
       case "output":

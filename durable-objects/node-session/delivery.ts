@@ -46,17 +46,33 @@ export async function deliverExecutions(
     for (const row of claimed) sendExec(conn, row);
     return claimed.length;
   }
-  const states = sql`('pending', 'sent')`;
-  const rows = await db.all<{
-    id: string;
-    command_text: string;
-    timeout: number | null;
-    status: string;
-    cancel_requested_at: number | null;
-  }>(sql`
+  return resendLive(db, nodeId, conn, await db.all<LiveExecution>(liveExecutionsQuery(nodeId)));
+}
+
+/** A `pending` or `sent` row as `liveExecutionsQuery` reads it. */
+export interface LiveExecution {
+  id: string;
+  command_text: string;
+  timeout: number | null;
+  status: string;
+  cancel_requested_at: number | null;
+}
+
+/** The node's live rows, oldest first (at most `DELIVERY_BATCH`). */
+export function liveExecutionsQuery(nodeId: string) {
+  return sql`
     SELECT id, command_text, timeout, status, cancel_requested_at FROM ${ce}
-     WHERE node_id = ${nodeId} AND status IN ${states} AND (expired_at IS NULL OR expired_at > ${Date.now()})
-     ORDER BY inserted_at, id LIMIT ${DELIVERY_BATCH}`);
+     WHERE node_id = ${nodeId} AND status IN ('pending', 'sent') AND (expired_at IS NULL OR expired_at > ${Date.now()})
+     ORDER BY inserted_at, id LIMIT ${DELIVERY_BATCH}`;
+}
+
+/** Sends every live row (already read), then marks the `pending` ones `sent`. */
+export async function resendLive(
+  db: Database,
+  nodeId: string,
+  conn: Connection,
+  rows: LiveExecution[],
+): Promise<number> {
   for (const row of rows) sendExec(conn, row);
   await markSent(
     db,

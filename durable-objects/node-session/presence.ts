@@ -2,7 +2,8 @@ import { eq, sql } from "drizzle-orm";
 import type { Database } from "../../src/db/client";
 import { clusters, nodes } from "../../src/db/schema";
 import { recordEventWhere } from "../../src/events/outbox";
-import { type NodeStatus, setNodeStatus } from "../../src/nodes/status";
+import { type NodeStatus, nodeStatusStatements, setNodeStatus } from "../../src/nodes/status";
+import { type LiveExecution, liveExecutionsQuery } from "./delivery";
 import type { SessionStore } from "./store";
 
 /** `last_seen_at` is written to libSQL at most this often per node; heartbeats in between stay in the DO. */
@@ -74,16 +75,22 @@ export async function observe(
 }
 
 /**
- * Records what the agent said about itself in `hello`; a version change emits
- * `edge.node.version_changed` in the same batch as the update.
+ * Everything a `hello` needs from libSQL, in one batch (a reconnect storm is
+ * thousands of these): the agent's facts (a version change emits
+ * `edge.node.version_changed`), the node turning `healthy` with its
+ * `edge.node.status_changed` event and `last_seen_at`, the cluster name for
+ * `config`, and the node's live executions to send again.
+ * Returns null when the node no longer exists.
  */
 export async function recordHello(
   db: Database,
   nodeId: string,
   facts: { version: string; hostname: string; platform: string },
-): Promise<{ clusterName: string } | null> {
+): Promise<{ clusterName: string; live: LiveExecution[]; statusChanged: boolean } | null> {
   const now = Date.now();
-  await db.batch([
+  const status: NodeStatus = "healthy";
+  const reason = "agent connected";
+  const [, , , statusUpdate, cluster, live] = await db.batch([
     recordEventWhere(
       db,
       "edge.node.version_changed",
@@ -94,11 +101,14 @@ export async function recordHello(
     db.run(sql`UPDATE ${nodes} SET version = ${facts.version}, hostname = ${facts.hostname}, platform = ${facts.platform},
                updated_at = ${now} WHERE id = ${nodeId}
                AND (version IS NOT ${facts.version} OR hostname IS NOT ${facts.hostname} OR platform IS NOT ${facts.platform})`),
+    ...nodeStatusStatements(db, nodeId, status, reason, now, { lastSeenAt: now }),
+    db.all<{ clusterName: string }>(
+      sql`SELECT c.name AS clusterName FROM ${nodes} n JOIN ${clusters} c ON c.id = n.cluster_id WHERE n.id = ${nodeId}`,
+    ),
+    db.all<LiveExecution>(liveExecutionsQuery(nodeId)),
   ]);
-  const [row] = await db
-    .select({ clusterName: clusters.name })
-    .from(nodes)
-    .innerJoin(clusters, eq(clusters.id, nodes.clusterId))
-    .where(eq(nodes.id, nodeId));
-  return row ?? null;
+  const row = (cluster as { clusterName: string }[])[0];
+  if (!row) return null;
+  const statusChanged = (statusUpdate as { rowsAffected: number }).rowsAffected > 0;
+  return { clusterName: row.clusterName, live: live as LiveExecution[], statusChanged };
 }

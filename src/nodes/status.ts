@@ -18,8 +18,20 @@ export async function setNodeStatus(
   reason: string,
   extra: { lastSeenAt?: number } = {},
 ): Promise<boolean> {
-  const now = Date.now();
-  const [, update] = await db.batch([
+  const [, update] = await db.batch(nodeStatusStatements(db, nodeId, to, reason, Date.now(), extra));
+  return (update as { rowsAffected: number }).rowsAffected > 0;
+}
+
+/** The two statements of `setNodeStatus`, for a caller's own batch (event first, then the update). */
+export function nodeStatusStatements(
+  db: Database,
+  nodeId: string,
+  to: NodeStatus,
+  reason: string,
+  now: number,
+  extra: { lastSeenAt?: number } = {},
+) {
+  return [
     recordEventWhere(
       db,
       "edge.node.status_changed",
@@ -31,8 +43,7 @@ export async function setNodeStatus(
       sql`UPDATE ${nodes} SET status = ${to}, updated_at = ${now}, last_seen_at = coalesce(${extra.lastSeenAt ?? null}, last_seen_at)
           WHERE id = ${nodeId} AND status != ${to}`,
     ),
-  ]);
-  return (update as { rowsAffected: number }).rowsAffected > 0;
+  ] as const;
 }
 
 /**
