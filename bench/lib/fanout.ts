@@ -146,7 +146,9 @@ export async function fanout(mode: Mode, options: FanoutOptions = {}): Promise<B
       }
       if (enrol.total < n) step.status = `ok with ${enrol.total} nodes`;
       const target = enrol.total;
-      const conn = await swarm.connect(target, { timeoutMs: mode.quick ? 120_000 : 20 * 60_000 });
+      // Bounded by N: connecting is limited by the Worker's one thread (each hello is a Worker
+      // request, a DO wake and a libSQL batch, while the already connected agents heartbeat).
+      const conn = await swarm.connect(target, { timeoutMs: mode.quick ? 120_000 : 60_000 + target * 40 });
       step.connect_ms = Math.round(conn.ms);
       step.ready = conn.ready;
       mode.log(`  N=${n}: ${conn.ready} ready in ${round(conn.ms / 1000, 1)} s; fan-out`);
