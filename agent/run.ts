@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import type { ServerFrame } from "../src/protocol/frames";
 import type { AgentConfig } from "./config";
@@ -28,6 +29,9 @@ import {
 } from "./self-update";
 import { StatusFile } from "./status";
 import { AGENT_VERSION } from "./version";
+
+/** How often the agent measures its round trip to the server (`outpost-agent status`). */
+const PING_EVERY_MS = 60_000;
 
 /** Overall budget for a graceful stop: SIGKILL grace for commands (5 s) + drain + close. */
 const SHUTDOWN_TIMEOUT_MS = 10_000;
@@ -145,8 +149,14 @@ export async function runAgent(
       checks: [...healthChecks(host, config.diskCheckPercent), ...updater.checks()],
     });
     if (sent) void status.update({ last_heartbeat_at: new Date().toISOString() });
+    // About once a minute, an application ping through the node's session: `status` shows its round trip.
+    if (sent && Date.now() - lastPingAt >= PING_EVERY_MS) {
+      lastPingAt = Date.now();
+      send({ type: "ping", id: randomUUID(), sent_at: lastPingAt });
+    }
     connection.probe();
   };
+  let lastPingAt = 0;
   let heartbeatSeconds = config.heartbeatIntervalSeconds;
   const tick = () =>
     heartbeat().catch((error) => log.warn("heartbeat failed", { problem: (error as Error).message }));
@@ -199,6 +209,7 @@ export async function runAgent(
         send({ type: "pong", id: frame.id, sent_at: frame.sent_at });
         return;
       case "pong":
+        void status.update({ server_rtt_ms: Math.max(0, Date.now() - frame.sent_at) });
         return;
       case "error":
         counters.errors++;

@@ -14,6 +14,8 @@ export interface AgentStatus {
   connection: ConnectionState;
   connected_since: string | null;
   last_heartbeat_at: string | null;
+  /** Round trip of the last application `ping` through the node's Durable Object. */
+  server_rtt_ms?: number | null;
   started_at: string;
   updated_at: string;
 }
@@ -93,6 +95,12 @@ export function formatStatus(
     ["server", identity.server],
     ["connection", state],
     ["last heartbeat", ago(status?.last_heartbeat_at ?? null, now)],
+    [
+      "server rtt",
+      typeof status?.server_rtt_ms === "number"
+        ? `${status.server_rtt_ms} ms (ping through the node's session)`
+        : "—",
+    ],
     ["agent version", status?.version ?? "unknown"],
   ];
   return rows.map(([k, value]) => `${`${k}:`.padEnd(16)}${value}`).join("\n");

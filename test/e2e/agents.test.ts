@@ -245,7 +245,7 @@ describe("agents that enrol and stay connected", () => {
     expect(key.json.data.uses_remaining).toBe(0);
   });
 
-  it("`outpost-agent status` shows node id, cluster, server, connection and last heartbeat", async () => {
+  it("`outpost-agent status` shows node id, cluster, server, connection, last heartbeat and server round trip", async () => {
     // One heartbeat interval after connecting, last_heartbeat_at is certainly set.
     await new Promise((r) => setTimeout(r, HEARTBEAT_SECONDS * 1000 + 200));
     const status = await runAgentToExit({ bundle, stateDir: stateDirs.a, args: ["status"] });
@@ -261,6 +261,8 @@ describe("agents that enrol and stay connected", () => {
     expect(rows.server).toBe(stack.url);
     expect(rows.connection).toMatch(new RegExp(`^connected since \\S+ \\(pid ${agents.a!.pid}\\)$`));
     expect(rows["last heartbeat"]).toMatch(/^\d{4}-\d\d-\d\dT\S+Z \(\d+ s ago\)$/);
+    // The first heartbeat is followed by an application ping through the node's Durable Object.
+    expect(rows["server rtt"]).toMatch(/^\d+ ms \(ping through the node's session\)$/);
   });
 
   it("reconnects every agent by itself when wrangler dev restarts on the same port and data", async () => {
