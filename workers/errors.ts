@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type * as v from "valibot";
+import { isDatabaseBusy } from "../src/db/errors";
 import { responseMeta } from "./middleware/request-context";
 
 /** Error codes of the REST contract and the HTTP status each one leaves with. */
@@ -72,6 +73,11 @@ export function handleError(err: Error, c: Context): Response {
     const code = (Object.entries(ERROR_STATUS).find(([, s]) => s === err.status)?.[0] ??
       "bad_request") as ErrorCode;
     return errorResponse(c, new ApiError(code, err.message || undefined));
+  }
+  if (isDatabaseBusy(err)) {
+    // Another writer held the lock too long; nothing was written. Clients retry (the agent does on 5xx).
+    c.header("retry-after", "1");
+    return errorResponse(c, new ApiError("service_unavailable", "The database is busy; retry shortly"));
   }
   if (isDatabaseUnavailable(err)) {
     console.error(

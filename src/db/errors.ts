@@ -19,6 +19,18 @@ export function isUniqueViolation(err: unknown): boolean {
   return false;
 }
 
+/**
+ * Whether a (possibly drizzle-wrapped) libSQL error says the database was locked by another
+ * writer for longer than the server waits (SQLITE_BUSY): nothing was written, a retry is safe.
+ */
+export function isDatabaseBusy(err: unknown): boolean {
+  for (const e of causes(err)) {
+    if (String(e.code ?? "").startsWith("SQLITE_BUSY")) return true;
+    if (/SQLITE_BUSY|database is locked/i.test(String(e.message ?? ""))) return true;
+  }
+  return false;
+}
+
 /** Whether a (possibly drizzle-wrapped) libSQL error is a FOREIGN KEY violation. */
 export function isForeignKeyViolation(err: unknown): boolean {
   for (const e of causes(err)) {

@@ -123,6 +123,38 @@ describe("dev stack (npm start)", () => {
     expect((await fetch(`${stack.url}/health`)).status).toBe(200);
   });
 
+  it("enrols 120 nodes sent at once, every one (a burst queues on the write lock, never 500s)", async () => {
+    const cluster = await api(stack, "POST", "/api/v1/clusters", {
+      name: "burst",
+      ipv4_range: "100.99.0.0/22",
+    });
+    expect(cluster.status).toBe(201);
+    const key = await api(stack, "POST", "/api/v1/clusters/burst/enrollment_keys", { uses_remaining: null });
+    const secret = JSON.parse(Buffer.from(key.json.data.key, "base64").toString()).key;
+    const statuses = await Promise.all(
+      Array.from({ length: 120 }, () =>
+        fetch(`${stack.url}/agent/v1/enroll`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({
+            key: secret,
+            node_id: crypto.randomUUID(),
+            id_type: "random",
+            hostname: "burst",
+            platform: "linux",
+            version: "0.1.0",
+          }),
+        }).then(async (r) => {
+          await r.arrayBuffer();
+          return r.status;
+        }),
+      ),
+    );
+    expect(statuses.filter((s) => s !== 201)).toEqual([]);
+    const nodes = await api(stack, "GET", "/api/v1/nodes?cluster_name=burst&page_size=1");
+    expect(nodes.json.meta.pagination.total_count).toBe(120);
+  });
+
   it("passes settings from the environment to the Worker", async () => {
     // DEFAULT_CLUSTER_NAME=edge and PUBLIC_ENROLLMENT_KEY_ENABLED=true only exist in the runner's env.
     const res = await api(stack, "POST", "/api/v1/clusters/default/enrollment_keys/public", undefined, null);

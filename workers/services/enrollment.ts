@@ -1,7 +1,7 @@
 import { and, eq, sql } from "drizzle-orm";
 import { encryptSecret, randomSecret, sha256Hex } from "../../src/crypto/secrets";
 import type { Database } from "../../src/db/client";
-import { isUniqueViolation } from "../../src/db/errors";
+import { isDatabaseBusy, isUniqueViolation } from "../../src/db/errors";
 import { aliases, clusters, enrollmentKeys, nodes } from "../../src/db/schema";
 import { recordEvent } from "../../src/events/outbox";
 import { nextFreeAddress } from "../../src/nodes/address";
@@ -78,14 +78,22 @@ async function claimSeat(tx: Tx, cluster: typeof clusters.$inferSelect, nodeId: 
  * Returns the node id and a fresh `api_token` (shown to the agent once, stored encrypted).
  */
 export async function enrollNode(db: Database, config: Config, input: EnrollInput) {
-  try {
-    return await enrollInTransaction(db, config, input);
-  } catch (err) {
-    if (isUniqueViolation(err))
-      throw new ApiError("conflict", "An alias of this node already exists in the key's cluster");
-    throw err;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await enrollInTransaction(db, config, input);
+    } catch (err) {
+      if (isUniqueViolation(err))
+        throw new ApiError("conflict", "An alias of this node already exists in the key's cluster");
+      // A burst of enrolments queues on the write lock; a busy transaction rolled back whole, so
+      // it is tried again after a jittered pause before the caller sees a 503.
+      if (!isDatabaseBusy(err) || attempt >= BUSY_ATTEMPTS) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 200 * attempt));
+    }
   }
 }
+
+/** Tries of one enrolment transaction that found the database locked. */
+const BUSY_ATTEMPTS = 4;
 
 async function enrollInTransaction(db: Database, config: Config, input: EnrollInput) {
   const apiToken = randomSecret(32);
