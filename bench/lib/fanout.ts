@@ -10,7 +10,7 @@ import { ProcSampler } from "./proc";
 import { topSql } from "./roundtrip";
 import { seedNodes } from "./seed-nodes";
 import { mb, round, sleep, summarize } from "./stats";
-import { SWARM_CONCURRENCY, Swarm } from "./swarm-client";
+import { ENROL_CONCURRENCY, Swarm } from "./swarm-client";
 import { type BenchResult, fmt, type Goal, type Mode, table } from "./types";
 
 export interface FanoutOptions {
@@ -94,7 +94,7 @@ export async function fanout(mode: Mode, options: FanoutOptions = {}): Promise<B
         enrol = await swarm.enroll(
           key,
           options.enrol === "direct" ? 1 : n - have,
-          SWARM_CONCURRENCY,
+          ENROL_CONCURRENCY,
           enrolBound,
         );
         if (options.enrol === "direct" && n - have > 1) {
@@ -279,7 +279,7 @@ export async function fanout(mode: Mode, options: FanoutOptions = {}): Promise<B
       ),
       "",
       ...profileMarkdown(profiles.map((p) => ({ label: `fan-out N=${p.n}`, profiles: p.profiles }))),
-      "Executor: the swarm answers `exec` in-process (ack + result exit 0 at once; no journal, no shell). CPU % is of one core over the fan-out window (the machine has 2 cores). Enrolment and connects run 64 at a time (SWARM_CONCURRENCY in bench/lib/swarm-client.ts).",
+      "Executor: the swarm answers `exec` in-process (ack + result exit 0 at once; no journal, no shell). CPU % is of one core over the fan-out window (the machine has 2 cores). Enrolments run 16 at a time, connects 64 (bench/lib/swarm-client.ts).",
     ],
     goals,
     notes,

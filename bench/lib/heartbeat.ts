@@ -8,7 +8,7 @@ import { apiClient, clusterWithKey } from "./api";
 import { startBenchStack } from "./bench-stack";
 import { ProcSampler } from "./proc";
 import { mb, round, sleep, summarize } from "./stats";
-import { SWARM_CONCURRENCY, Swarm } from "./swarm-client";
+import { ENROL_CONCURRENCY, Swarm } from "./swarm-client";
 import { type BenchResult, fmt, type Goal, type Mode, table } from "./types";
 
 interface Step {
@@ -43,7 +43,7 @@ export async function heartbeatLoad(mode: Mode): Promise<BenchResult> {
     const pids = await stack.pids();
     for (const n of steps) {
       const have = (await swarm.stats()).identities;
-      const enrol = await swarm.enroll(key, n - have, SWARM_CONCURRENCY, 15 * 60_000);
+      const enrol = await swarm.enroll(key, n - have, ENROL_CONCURRENCY, 15 * 60_000);
       if (enrol.total < n) {
         notes.push(`N=${n}: enrolled only ${enrol.total}`);
         break;

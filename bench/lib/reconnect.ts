@@ -1,4 +1,4 @@
-// 4. Reconnect storm. N swarm connections (connected 16 at a time), then the stack is restarted: the
+// 4. Reconnect storm. N swarm connections (enrolled 16 and connected 64 at a time), then the stack is restarted: the
 // runner stops wrangler dev and the libSQL dev server, a new runner starts on the same port and data
 // dir (the runner can't restart wrangler alone). Measured: when each connection is ready again
 // (hello → config) relative to the new Worker answering and to the old stack being down, the spread
@@ -7,7 +7,7 @@
 import { apiClient, clusterWithKey } from "./api";
 import { startBenchStack } from "./bench-stack";
 import { percentile, round, sleep, summarize } from "./stats";
-import { SWARM_CONCURRENCY, Swarm } from "./swarm-client";
+import { ENROL_CONCURRENCY, Swarm } from "./swarm-client";
 import { type BenchResult, fmt, type Goal, type Mode, table } from "./types";
 
 function histogram(times: number[], origin: number, bin = 1): string {
@@ -30,7 +30,7 @@ export async function reconnect(mode: Mode): Promise<BenchResult> {
   const swarm = await Swarm.start();
   try {
     const key = await clusterWithKey(api, "storm", "100.72.0.0/20");
-    const enrol = await swarm.enroll(key, n, SWARM_CONCURRENCY, 15 * 60_000);
+    const enrol = await swarm.enroll(key, n, ENROL_CONCURRENCY, 15 * 60_000);
     if (enrol.total < n) throw new Error(`enrolled only ${enrol.total}/${n}`);
     const conn = await swarm.connect(n, { timeoutMs: mode.quick ? 120_000 : 15 * 60_000 });
     if (conn.ready < n) throw new Error(`only ${conn.ready}/${n} connected`);

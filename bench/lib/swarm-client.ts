@@ -10,6 +10,13 @@ import { BUILD_DIR } from "./paths";
  */
 export const SWARM_CONCURRENCY = 64;
 
+/**
+ * Enrolments in flight at once. Each is one write transaction, so they run one after another on the
+ * database's write lock whatever the concurrency; more in flight only queues them longer (a burst
+ * that waits past the busy timeout gets 503s, which the agent's retries absorb).
+ */
+export const ENROL_CONCURRENCY = 16;
+
 export interface SwarmIdentity {
   node_id: string;
   api_token: string;

@@ -249,7 +249,7 @@ const handlers: Record<string, (req: Request) => Promise<unknown>> = {
         }
         const t = performance.now();
         try {
-          const id = await enroll({ blob, nodeId, idType: "random", log, maxAttempts: 3, retryBaseMs: 500 });
+          const id = await enroll({ blob, nodeId, idType: "random", log, maxAttempts: 8, retryBaseMs: 500 });
           identities.push({ node_id: id.node_id, api_token: id.api_token, server: id.server });
           latencies.push(performance.now() - t);
         } catch (error) {

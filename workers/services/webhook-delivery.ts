@@ -236,12 +236,45 @@ export async function runWebhookDispatch(env: Env, options: DispatchOptions = {}
   return result;
 }
 
+// One immediate dispatch at a time per isolate: a burst of writes (a fleet enrolling) would
+// otherwise start one dispatch each, and their write batches queue on the database's write lock
+// behind each other and behind the writes they follow. A write arriving meanwhile asks the running
+// dispatch for one more pass; the cron and the leased claims keep delivery correct either way.
+// A start time, not a flag: a `waitUntil` task that workerd cancels never reaches `finally`, and
+// a stuck flag would stop immediate dispatch in this isolate for good.
+let dispatchStartedAt = 0;
+let dispatchAgain = false;
+const DISPATCH_STALE_MS = 60_000;
+
+async function dispatchOnce(env: Env): Promise<void> {
+  const config = loadConfig(env);
+  const db = createDatabase({ url: config.libsqlUrl, authToken: config.libsqlAuthToken });
+  // Without any webhook there is nothing to deliver now; the cron marks the events fanned out.
+  const [any] = await db.select({ id: webhooks.id }).from(webhooks).limit(1);
+  if (any) await runWebhookDispatch(env);
+}
+
 /** Runs a dispatch after the response is sent (`waitUntil`); failures are logged and left to the cron. */
 export function processOutboxSoon(env: Env, ctx: { waitUntil(promise: Promise<unknown>): void }): void {
+  if (Date.now() - dispatchStartedAt < DISPATCH_STALE_MS) {
+    dispatchAgain = true;
+    return;
+  }
+  const startedAt = Date.now();
+  dispatchStartedAt = startedAt;
   ctx.waitUntil(
-    runWebhookDispatch(env).catch((err) =>
-      console.warn(JSON.stringify({ level: "warn", msg: "webhook dispatch failed", error: String(err) })),
-    ),
+    (async () => {
+      try {
+        do {
+          dispatchAgain = false;
+          await dispatchOnce(env);
+        } while (dispatchAgain);
+      } catch (err) {
+        console.warn(JSON.stringify({ level: "warn", msg: "webhook dispatch failed", error: String(err) }));
+      } finally {
+        if (dispatchStartedAt === startedAt) dispatchStartedAt = 0;
+      }
+    })(),
   );
 }
 
