@@ -1,20 +1,9 @@
-// A benchmark stack: test/support/stack.ts's startStack (the real `npm start` runner: libSQL dev
-// server + wrangler dev + ticker) with the libSQL probe preloaded into the dev server, plus helpers
-// to find workerd and read the probe's counters.
-import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { delimiter, join } from "node:path";
-import { SETTINGS } from "../../src/settings";
-import {
-  E2E_API_KEY,
-  E2E_MASTER_KEY,
-  type Stack,
-  stackProcesses,
-  startStack,
-} from "../../test/support/stack";
-import { BENCH_DIR, ROOT } from "./paths";
+import { join } from "node:path";
+import { E2E_API_KEY, type Stack, stackProcesses, startStack } from "../../test/support/stack";
+import { BENCH_DIR } from "./paths";
 
 export interface ProbeStats {
   pid: number;
@@ -78,83 +67,6 @@ export async function stackPids(dataDir: string): Promise<StackPids> {
   return out;
 }
 
-/**
- * Starts the runner like test/support/stack.ts does, but without failing on Worker errors logged
- * while starting: in the reconnect storm, agents hit the new wrangler before the runner's banner,
- * and the errors they cause are what the benchmark measures, not a broken build.
- */
-async function startTolerant(env: Record<string, string>, dataDir: string, port: number): Promise<Stack> {
-  const childEnv: Record<string, string | undefined> = { ...process.env };
-  for (const setting of SETTINGS) delete childEnv[setting.name];
-  Object.assign(childEnv, {
-    PATH: [join(ROOT, "node_modules/.bin"), process.env.PATH].join(delimiter),
-    PORT: String(port),
-    DATA_DIR: dataDir,
-    DEV_VARS_FILE: join(dataDir, ".dev.vars"),
-    API_KEY: E2E_API_KEY,
-    MASTER_KEY: E2E_MASTER_KEY,
-    DEV_CRON_INTERVAL: "3600",
-    ...env,
-  });
-  const node =
-    Number(process.versions.node.split(".")[0]) >= 22
-      ? process.execPath
-      : join(ROOT, "node_modules/.bin/node");
-  const child = spawn(node, [join(ROOT, "scripts/dev.mjs")], {
-    cwd: ROOT,
-    env: childEnv,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  process.once("exit", () => child.kill("SIGINT"));
-  let out = "";
-  const append = (chunk: Buffer) => {
-    out += chunk.toString();
-    if (out.length > 200_000) out = out.slice(-100_000);
-  };
-  child.stdout!.on("data", append);
-  child.stderr!.on("data", append);
-  const exited = new Promise<number | null>((res) => child.once("exit", (code) => res(code)));
-  const url = `http://127.0.0.1:${port}`;
-  let stopped: Promise<number | null> | undefined;
-  const stack: Stack = {
-    url,
-    port,
-    apiKey: E2E_API_KEY,
-    masterKey: E2E_MASTER_KEY,
-    dataDir,
-    pid: child.pid!,
-    output: () => out,
-    stop() {
-      stopped ??= (async () => {
-        if (child.exitCode === null && child.signalCode === null) child.kill("SIGINT");
-        const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-        const code = await exited;
-        clearTimeout(timer);
-        return code;
-      })();
-      return stopped;
-    },
-  };
-  // Serving = the Worker answers /health with any status (the runner itself waits for a 200).
-  const deadline = Date.now() + 180_000;
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null)
-      throw new Error(`dev stack exited while starting:\n${out.slice(-3000)}`);
-    if (Date.now() > deadline) {
-      await stack.stop();
-      throw new Error(`dev stack not serving within 180 s:\n${out.slice(-3000)}`);
-    }
-    const status = await fetch(`${url}/health`, { signal: AbortSignal.timeout(5000) })
-      .then(async (r) => {
-        await r.arrayBuffer();
-        return r.status;
-      })
-      .catch(() => 0);
-    if (status > 0) return stack;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 export interface BenchStackOptions {
   capture?: boolean;
   env?: Record<string, string>;
@@ -210,7 +122,15 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
     async restart() {
       await stack.stop();
       const downAt = Date.now();
-      stack = await startTolerant(env, dataDir, port);
+      // Tolerant: agents hit the new wrangler before the runner's banner, and the errors they cause
+      // are what the benchmark measures, not a broken build.
+      stack = await startStack({
+        env: { ...env, PORT: String(port) },
+        dataDir,
+        cronInterval,
+        startTimeoutMs: 180_000,
+        tolerant: true,
+      });
       bench.stack = stack;
       // The new runner's banner (with the libSQL URL) only comes once /health answers 200.
       bench.libsqlUrl = /Database\s+(http:\/\/\S+)/.exec(stack.output())?.[1] ?? bench.libsqlUrl;

@@ -1,11 +1,6 @@
-// Agents that enrol and stay connected: a real `npm start`-style stack and real agent processes
-// (the bundle on Node 20), killed, restarted, signalled and deleted; the stack itself restarted
-// under them on the same port and data dir.
-import { type ChildProcess, spawn } from "node:child_process";
 import { readFile, rm } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { SETTINGS } from "../../src/settings";
 import {
   type AgentProcess,
   copyBundle,
@@ -14,95 +9,19 @@ import {
   stopAllAgents,
   tempDir,
 } from "../support/agent-process";
-import { E2E_API_KEY, E2E_MASTER_KEY, portIsFree, ROOT, type Stack, startStack } from "../support/stack";
+import { E2E_API_KEY, portIsFree, type Stack, startStack } from "../support/stack";
 
 const HEARTBEAT_SECONDS = 1;
 const STALE_FACTOR = 3;
 const STALE_WINDOW_MS = HEARTBEAT_SECONDS * STALE_FACTOR * 1000;
 const STACK_ENV = { NODE_HEARTBEAT_STALE_FACTOR: String(STALE_FACTOR) };
 
-/** What the test needs of a stack: the harness's, or the one restarted on the same port below. */
-interface RunningStack {
-  url: string;
-  port: number;
-  output(): string;
-  stop(): Promise<number | null>;
-}
-
-/**
- * `startStack` can't reuse a port: it always picks a free one for its URL and readiness probe
- * (an `env.PORT` override would move the runner but not the probe). So the restart spawns
- * `scripts/dev.mjs` itself, with the environment the harness gives it.
- */
-async function restartStackOnPort(port: number, dataDir: string): Promise<RunningStack> {
-  const env: Record<string, string | undefined> = { ...process.env };
-  for (const s of SETTINGS) delete env[s.name];
-  Object.assign(env, {
-    PATH: [join(ROOT, "node_modules/.bin"), process.env.PATH].join(":"),
-    PORT: String(port),
-    DATA_DIR: dataDir,
-    DEV_VARS_FILE: join(dataDir, ".dev.vars"),
-    API_KEY: E2E_API_KEY,
-    MASTER_KEY: E2E_MASTER_KEY,
-    DEV_CRON_INTERVAL: "3600",
-    ...STACK_ENV,
-  });
-  const node =
-    Number(process.versions.node.split(".")[0]) >= 22
-      ? process.execPath
-      : join(ROOT, "node_modules/.bin/node");
-  const child: ChildProcess = spawn(node, [resolve(ROOT, "scripts/dev.mjs")], {
-    cwd: ROOT,
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  child.stdout!.on("data", (c) => (out += c));
-  child.stderr!.on("data", (c) => (out += c));
-  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
-  let stopping: Promise<number | null> | undefined;
-  const stack: RunningStack = {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    output: () => out,
-    stop: () => {
-      stopping ??= (async () => {
-        if (child.exitCode === null && child.signalCode === null) child.kill("SIGINT");
-        const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-        const code = await exited;
-        clearTimeout(timer);
-        return code;
-      })();
-      return stopping;
-    },
-  };
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null)
-      throw new Error(`restarted stack exited early:\n${out.slice(-3000)}`);
-    if (Date.now() > deadline) {
-      await stack.stop();
-      throw new Error(`restarted stack not ready:\n${out.slice(-3000)}`);
-    }
-    if (out.includes("Outpost dev stack is ready")) {
-      const ok = await fetch(`${stack.url}/health`)
-        .then(async (r) => {
-          await r.arrayBuffer();
-          return r.status === 200;
-        })
-        .catch(() => false);
-      if (ok) return stack;
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 describe("agents that enrol and stay connected", () => {
   let dataDir: string;
   let workDir: string;
   let bundle: string;
   let agentVersion: string;
-  let stack: RunningStack;
+  let stack: Stack;
   let firstStack: Stack;
   let keyId: string;
   let keyBlob: string;
@@ -274,7 +193,7 @@ describe("agents that enrol and stay connected", () => {
     expect(await portIsFree(port)).toBe(true);
     // Agents notice the loss and keep retrying.
     await Promise.all(live.map((a, i) => a.waitFor("connection lost", { from: marks[i] })));
-    stack = await restartStackOnPort(port, dataDir);
+    stack = await startStack({ dataDir, env: { ...STACK_ENV, PORT: String(port) } });
     const restartedAt = Date.now();
     await Promise.all(
       live.map((a, i) => a.waitFor(/INFO\s+connected/, { from: marks[i], timeoutMs: 45_000 })),

@@ -21,6 +21,11 @@ export interface StackOptions {
   dataDir?: string;
   /** Milliseconds to wait for the stack; default 90 000. */
   startTimeoutMs?: number;
+  /**
+   * Ready as soon as the Worker answers /health with any status, and Worker errors logged while it
+   * starts don't fail the start: a restart under load (agents reconnecting before the banner).
+   */
+  tolerant?: boolean;
 }
 
 export interface Stack {
@@ -145,6 +150,17 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       throw new Error(
         `dev stack not ready within ${timeoutMs / 1000} s (last /health: ${last}):\n${tail(out)}`,
       );
+    }
+    if (options.tolerant) {
+      const status = await fetch(`${url}/health`, { signal: AbortSignal.timeout(5000) })
+        .then(async (r) => {
+          await r.arrayBuffer();
+          return r.status;
+        })
+        .catch(() => 0);
+      if (status > 0) return stack;
+      await new Promise((r) => setTimeout(r, 100));
+      continue;
     }
     // wrangler dev reports build errors and keeps waiting for a fix: fail fast instead.
     if (/\[wrangler\] .*\[ERROR\]/.test(out) && !out.includes("Outpost dev stack is ready")) {
