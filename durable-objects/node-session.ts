@@ -1,5 +1,6 @@
 import { type Connection, type ConnectionContext, Server, type WSMessage } from "partyserver";
 import { createDatabase, type Database } from "../src/db/client";
+import { describeError } from "../src/db/errors";
 import { applyResult } from "../src/executions/lifecycle";
 import { type AgentFrame, CLOSE_CODES, encodeServerFrame, parseAgentFrame } from "../src/protocol/frames";
 import { type Env, loadConfig } from "../workers/env";
@@ -85,7 +86,7 @@ export class NodeSession extends Server<Env> {
           level: "error",
           msg: "node session task failed",
           node_id: this.name,
-          error: String(err),
+          error: describeError(err),
         }),
       );
     });
@@ -104,7 +105,7 @@ export class NodeSession extends Server<Env> {
           level: "error",
           msg: "frame handling failed",
           node_id: this.name,
-          error: String(err),
+          error: describeError(err),
         }),
       );
       connection.send(

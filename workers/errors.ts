@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type * as v from "valibot";
-import { isDatabaseBusy } from "../src/db/errors";
+import { describeError, isDatabaseBusy } from "../src/db/errors";
 import { responseMeta } from "./middleware/request-context";
 
 /** Error codes of the REST contract and the HTTP status each one leaves with. */
@@ -85,7 +85,7 @@ export function handleError(err: Error, c: Context): Response {
         level: "error",
         msg: "database unavailable",
         request_id: c.get("requestId"),
-        error: String(err),
+        error: describeError(err),
       }),
     );
     return errorResponse(c, new ApiError("service_unavailable", "Database unreachable"));
@@ -95,7 +95,7 @@ export function handleError(err: Error, c: Context): Response {
       level: "error",
       msg: "unhandled error",
       request_id: c.get("requestId"),
-      error: String(err),
+      error: describeError(err),
       stack: err.stack,
     }),
   );

@@ -8,6 +8,16 @@ function* causes(err: unknown): Generator<any> {
   }
 }
 
+/**
+ * An error with its causes, for logs: drizzle wraps a libSQL error as "Failed query: …", and the
+ * part that says why (`SQLITE_BUSY`, a network failure) is only in the cause.
+ */
+export function describeError(err: unknown): string {
+  const parts: string[] = [];
+  for (const e of causes(err)) parts.push(String(e));
+  return parts.length > 0 ? parts.join(" <- caused by: ") : String(err);
+}
+
 /** Whether a (possibly drizzle-wrapped) libSQL error is a UNIQUE or PRIMARY KEY violation. */
 export function isUniqueViolation(err: unknown): boolean {
   for (const e of causes(err)) {

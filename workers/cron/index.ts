@@ -1,3 +1,4 @@
+import { describeError } from "../../src/db/errors";
 import type { Env } from "../env";
 import { loadConfig } from "../env";
 import { selfUpdateRequestsJob } from "../services/self-update";
@@ -31,9 +32,14 @@ export async function runCronTick(
       try {
         outcomes[job.name] = { ok: true, result: await job.run(env) };
       } catch (err) {
-        outcomes[job.name] = { ok: false, error: String(err) };
+        outcomes[job.name] = { ok: false, error: describeError(err) };
         console.error(
-          JSON.stringify({ level: "error", msg: "cron job failed", job: job.name, error: String(err) }),
+          JSON.stringify({
+            level: "error",
+            msg: "cron job failed",
+            job: job.name,
+            error: describeError(err),
+          }),
         );
       }
     }),

@@ -1,6 +1,7 @@
 import { count, sql } from "drizzle-orm";
 import type { Hono } from "hono";
 import * as v from "valibot";
+import { describeError } from "../../src/db/errors";
 import { commands } from "../../src/db/schema";
 import { type ListSpec, paginate } from "../../src/list-query/engine";
 import { presenceFilter, rangeFilters, textFilter } from "../../src/list-query/filters";
@@ -165,7 +166,7 @@ export function registerCommandRoutes(app: Hono<AppEnv>): void {
             level: "warn",
             msg: "dispatch failed",
             command_id: command.id,
-            error: String(err),
+            error: describeError(err),
           }),
         );
       }

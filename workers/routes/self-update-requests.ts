@@ -1,6 +1,7 @@
 import { count, sql } from "drizzle-orm";
 import type { Hono } from "hono";
 import * as v from "valibot";
+import { describeError } from "../../src/db/errors";
 import { selfUpdateRequests as sur } from "../../src/db/schema";
 import { type ListSpec, paginate } from "../../src/list-query/engine";
 import { enumFilter, rangeFilters } from "../../src/list-query/filters";
@@ -148,7 +149,7 @@ export function registerSelfUpdateRequestRoutes(app: Hono<AppEnv>): void {
               level: "warn",
               msg: "self-update processing failed; the cron will retry",
               request_id: row.id,
-              error: String(err),
+              error: describeError(err),
             }),
           ),
         ),

@@ -1,5 +1,6 @@
 import { eq, sql } from "drizzle-orm";
 import type { Database } from "../../src/db/client";
+import { describeError } from "../../src/db/errors";
 import { commandExecutions as ce } from "../../src/db/schema";
 import { cancelPending, requestCancel } from "../../src/executions/lifecycle";
 import { isoOrNull, isoSeconds } from "../../src/time";
@@ -86,7 +87,7 @@ export async function cancelExecution(env: Env, db: Database, id: string): Promi
             level: "error",
             msg: "cancel frame not sent",
             execution_id: id,
-            error: String(err),
+            error: describeError(err),
           }),
         );
         throw new ApiError(

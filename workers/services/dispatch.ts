@@ -1,3 +1,4 @@
+import { describeError } from "../../src/db/errors";
 import type { Env } from "../env";
 import { callNodeSession } from "./node-sessions";
 
@@ -33,7 +34,7 @@ export async function deliverToNodes(
             level: "warn",
             msg: "delivery request failed",
             node_id: nodeId,
-            error: String(err),
+            error: describeError(err),
           }),
         );
       }

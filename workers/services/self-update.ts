@@ -1,5 +1,6 @@
 import { eq, sql } from "drizzle-orm";
 import { createDatabase, type Database } from "../../src/db/client";
+import { describeError } from "../../src/db/errors";
 import { clusters, nodes, selfUpdateRequests as sur } from "../../src/db/schema";
 import { recordEventWhere } from "../../src/events/outbox";
 import { isoSeconds } from "../../src/time";
@@ -183,7 +184,7 @@ async function trigger(env: Env, targets: Target[], release: Release): Promise<S
             level: "warn",
             msg: "self_update send failed",
             node_id: target.node_id,
-            error: String(err),
+            error: describeError(err),
           }),
         );
       }

@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import type { MiddlewareHandler } from "hono";
 import { decryptSecret } from "../../src/crypto/secrets";
 import { createDatabase, type Database } from "../../src/db/client";
+import { describeError } from "../../src/db/errors";
 import { webhookDeliveries as d, events, webhookDeliveryAttempts, webhooks } from "../../src/db/schema";
 import { OUTPOST_VERSION } from "../../src/version";
 import { SIGNATURE_HEADER, signWebhook } from "../../src/webhooks/signature";
@@ -270,7 +271,9 @@ export function processOutboxSoon(env: Env, ctx: { waitUntil(promise: Promise<un
           await dispatchOnce(env);
         } while (dispatchAgain);
       } catch (err) {
-        console.warn(JSON.stringify({ level: "warn", msg: "webhook dispatch failed", error: String(err) }));
+        console.warn(
+          JSON.stringify({ level: "warn", msg: "webhook dispatch failed", error: describeError(err) }),
+        );
       } finally {
         if (dispatchStartedAt === startedAt) dispatchStartedAt = 0;
       }
