@@ -4,7 +4,7 @@ import * as v from "valibot";
 import type { Database } from "../../src/db/client";
 import { isUniqueViolation } from "../../src/db/errors";
 import { aliases, clusters } from "../../src/db/schema";
-import { type ListSpec, paginate } from "../../src/list-query/engine";
+import type { ListSpec } from "../../src/list-query/engine";
 import { rangeFilters, textFilter } from "../../src/list-query/filters";
 import { DateTimeOutput, UuidOutput, UuidParam } from "../../src/schemas/common";
 import { isoSeconds } from "../../src/time";
@@ -12,6 +12,7 @@ import { ApiError } from "../errors";
 import type { AppEnv } from "../middleware/request-context";
 import { defineRoute } from "../openapi/define-route";
 import { respond, respondList, respondNoContent } from "../respond";
+import { listPage } from "../services/list-page";
 import { getNode } from "../services/nodes";
 
 const TAG = "Nodes.Alias";
@@ -163,19 +164,13 @@ export function registerAliasRoutes(app: Hono<AppEnv>): void {
     async (c, { list }) => {
       const db = c.get("db");
       const q = list!;
-      const [rows, [{ total }]] = await Promise.all([
-        selectAliases(db)
-          .where(q.where)
-          .orderBy(...q.orderBy)
-          .limit(q.limit)
-          .offset(q.offset),
-        db
-          .select({ total: count() })
-          .from(aliases)
-          .innerJoin(clusters, eq(clusters.id, aliases.clusterId))
-          .where(q.where),
-      ]);
-      return respondList(c, rows.map(present), paginate(total, q.page, q.pageSize));
+      const { rows, pagination } = await listPage(
+        db,
+        q,
+        selectAliases(db),
+        db.select({ total: count() }).from(aliases).innerJoin(clusters, eq(clusters.id, aliases.clusterId)),
+      );
+      return respondList(c, rows.map(present), pagination);
     },
   );
 

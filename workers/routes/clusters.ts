@@ -4,7 +4,6 @@ import * as v from "valibot";
 import { type ClusterResponse, presentClusters } from "../../src/clusters/present";
 import { clusters, nodes } from "../../src/db/schema";
 import type { ListSpec } from "../../src/list-query/engine";
-import { paginate } from "../../src/list-query/engine";
 import { integerFilter, presenceFilter, rangeFilters, textFilter } from "../../src/list-query/filters";
 import { DateTimeOutput, UuidOutput } from "../../src/schemas/common";
 import { ApiError } from "../errors";
@@ -12,6 +11,7 @@ import type { AppEnv } from "../middleware/request-context";
 import { defineRoute } from "../openapi/define-route";
 import { respond, respondList, respondNoContent } from "../respond";
 import { createCluster, getClusterByName } from "../services/clusters";
+import { listPage } from "../services/list-page";
 
 const TAG = "Nodes.Cluster";
 
@@ -156,17 +156,13 @@ export function registerClusterRoutes(app: Hono<AppEnv>): void {
     async (c, { list }) => {
       const db = c.get("db");
       const q = list!;
-      const [rows, [{ total }]] = await Promise.all([
-        db
-          .select()
-          .from(clusters)
-          .where(q.where)
-          .orderBy(...q.orderBy)
-          .limit(q.limit)
-          .offset(q.offset),
-        db.select({ total: count() }).from(clusters).where(q.where),
-      ]);
-      return respondList(c, await presentClusters(db, rows), paginate(total, q.page, q.pageSize));
+      const { rows, pagination } = await listPage(
+        db,
+        q,
+        db.select().from(clusters),
+        db.select({ total: count() }).from(clusters),
+      );
+      return respondList(c, await presentClusters(db, rows), pagination);
     },
   );
 

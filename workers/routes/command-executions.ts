@@ -2,7 +2,7 @@ import { count, type SQL, sql } from "drizzle-orm";
 import type { Hono } from "hono";
 import * as v from "valibot";
 import { commandExecutions as ce, clusters, EXECUTION_STATUSES, nodes } from "../../src/db/schema";
-import { type ListSpec, paginate } from "../../src/list-query/engine";
+import type { ListSpec } from "../../src/list-query/engine";
 import {
   booleanFilter,
   enumFilter,
@@ -22,6 +22,7 @@ import {
   getExecution,
   presentExecution,
 } from "../services/command-executions";
+import { listPage } from "../services/list-page";
 
 const TAG = "Commands.CommandExecution";
 
@@ -152,17 +153,13 @@ export function registerCommandExecutionRoutes(app: Hono<AppEnv>): void {
     async (c, { list }) => {
       const db = c.get("db");
       const q = list!;
-      const [rows, [{ total }]] = await Promise.all([
-        db
-          .select()
-          .from(ce)
-          .where(q.where)
-          .orderBy(...q.orderBy)
-          .limit(q.limit)
-          .offset(q.offset),
-        db.select({ total: count() }).from(ce).where(q.where),
-      ]);
-      return respondList(c, rows.map(presentExecution), paginate(total, q.page, q.pageSize));
+      const { rows, pagination } = await listPage(
+        db,
+        q,
+        db.select().from(ce),
+        db.select({ total: count() }).from(ce),
+      );
+      return respondList(c, rows.map(presentExecution), pagination);
     },
   );
 

@@ -3,7 +3,7 @@ import type { Hono } from "hono";
 import * as v from "valibot";
 import { describeError } from "../../src/db/errors";
 import { commands } from "../../src/db/schema";
-import { type ListSpec, paginate } from "../../src/list-query/engine";
+import type { ListSpec } from "../../src/list-query/engine";
 import { presenceFilter, rangeFilters, textFilter } from "../../src/list-query/filters";
 import { DateTimeOutput, FutureDateTimeInput, UuidOutput, UuidParam } from "../../src/schemas/common";
 import type { AppEnv } from "../middleware/request-context";
@@ -17,6 +17,7 @@ import {
   summarizeCommand,
 } from "../services/commands";
 import { dispatchExecutions } from "../services/dispatch";
+import { listPage } from "../services/list-page";
 import { objectMessage, TargetingSchema } from "../services/targeting";
 
 const TAG = "Commands.Command";
@@ -192,17 +193,13 @@ export function registerCommandRoutes(app: Hono<AppEnv>): void {
     async (c, { list }) => {
       const db = c.get("db");
       const q = list!;
-      const [rows, [{ total }]] = await Promise.all([
-        db
-          .select()
-          .from(commands)
-          .where(q.where)
-          .orderBy(...q.orderBy)
-          .limit(q.limit)
-          .offset(q.offset),
-        db.select({ total: count() }).from(commands).where(q.where),
-      ]);
-      return respondList(c, rows.map(presentCommand), paginate(total, q.page, q.pageSize));
+      const { rows, pagination } = await listPage(
+        db,
+        q,
+        db.select().from(commands),
+        db.select({ total: count() }).from(commands),
+      );
+      return respondList(c, rows.map(presentCommand), pagination);
     },
   );
 

@@ -4,7 +4,7 @@ import * as v from "valibot";
 import { sha256Hex } from "../../src/crypto/secrets";
 import { clusters, enrollmentKeys } from "../../src/db/schema";
 import { decodeKeyBlob } from "../../src/enrollment/key-blob";
-import { type ListSpec, paginate } from "../../src/list-query/engine";
+import type { ListSpec } from "../../src/list-query/engine";
 import {
   booleanFilter,
   integerFilter,
@@ -19,6 +19,7 @@ import { defineRoute } from "../openapi/define-route";
 import { respond, respondList, respondNoContent } from "../respond";
 import { getClusterByName } from "../services/clusters";
 import { createEnrollmentKey, getKeyById, keyWithCluster, presentKey } from "../services/enrollment-keys";
+import { listPage } from "../services/list-page";
 
 const TAG = "Nodes.EnrollmentKey";
 
@@ -233,19 +234,14 @@ export function registerEnrollmentKeyRoutes(app: Hono<AppEnv>): void {
       const db = c.get("db");
       const q = list!;
       const joined = eq(clusters.id, k.clusterId);
-      const [rows, [{ total }]] = await Promise.all([
-        db
-          .select(keyWithCluster)
-          .from(k)
-          .innerJoin(clusters, joined)
-          .where(q.where)
-          .orderBy(...q.orderBy)
-          .limit(q.limit)
-          .offset(q.offset),
-        db.select({ total: count() }).from(k).innerJoin(clusters, joined).where(q.where),
-      ]);
+      const { rows, pagination } = await listPage(
+        db,
+        q,
+        db.select(keyWithCluster).from(k).innerJoin(clusters, joined),
+        db.select({ total: count() }).from(k).innerJoin(clusters, joined),
+      );
       const data = await Promise.all(rows.map((row) => presentKey(row, c.get("config"))));
-      return respondList(c, data, paginate(total, q.page, q.pageSize));
+      return respondList(c, data, pagination);
     },
   );
 

@@ -3,7 +3,7 @@ import type { Hono } from "hono";
 import * as v from "valibot";
 import { clusters, nodes } from "../../src/db/schema";
 import { cancelForDeletedNode } from "../../src/executions/lifecycle";
-import { type ListSpec, paginate } from "../../src/list-query/engine";
+import type { ListSpec } from "../../src/list-query/engine";
 import { booleanFilter, enumFilter, rangeFilters, textFilter } from "../../src/list-query/filters";
 import { DateTimeOutput, UuidOutput, UuidParam } from "../../src/schemas/common";
 import { ApiError } from "../errors";
@@ -11,6 +11,7 @@ import type { AppEnv } from "../middleware/request-context";
 import { defineRoute } from "../openapi/define-route";
 import { respond, respondList, respondNoContent } from "../respond";
 import { changeNodeCluster } from "../services/change-cluster";
+import { listPage } from "../services/list-page";
 import { callNodeSession } from "../services/node-sessions";
 import { getNode, presentNode, selectNodes, toNodeRow } from "../services/nodes";
 import { ClusterName } from "./clusters";
@@ -107,20 +108,14 @@ export function registerNodeRoutes(app: Hono<AppEnv>): void {
     async (c, { list }) => {
       const db = c.get("db");
       const q = list!;
-      const [rows, [{ total }]] = await Promise.all([
-        selectNodes(db)
-          .where(q.where)
-          .orderBy(...q.orderBy)
-          .limit(q.limit)
-          .offset(q.offset),
-        db
-          .select({ total: count() })
-          .from(nodes)
-          .innerJoin(clusters, eq(clusters.id, nodes.clusterId))
-          .where(q.where),
-      ]);
+      const { rows, pagination } = await listPage(
+        db,
+        q,
+        selectNodes(db),
+        db.select({ total: count() }).from(nodes).innerJoin(clusters, eq(clusters.id, nodes.clusterId)),
+      );
       const data = await Promise.all(rows.map((r) => presentNode(toNodeRow(r), c.get("config"))));
-      return respondList(c, data, paginate(total, q.page, q.pageSize));
+      return respondList(c, data, pagination);
     },
   );
 

@@ -3,13 +3,14 @@ import type { Hono } from "hono";
 import * as v from "valibot";
 import { describeError } from "../../src/db/errors";
 import { selfUpdateRequests as sur } from "../../src/db/schema";
-import { type ListSpec, paginate } from "../../src/list-query/engine";
+import type { ListSpec } from "../../src/list-query/engine";
 import { enumFilter, rangeFilters } from "../../src/list-query/filters";
 import { DateTimeOutput, UuidOutput, UuidParam } from "../../src/schemas/common";
 import { latestRelease } from "../gateway/releases";
 import type { AppEnv } from "../middleware/request-context";
 import { defineRoute } from "../openapi/define-route";
 import { respond, respondList, respondNoContent } from "../respond";
+import { listPage } from "../services/list-page";
 import {
   createSelfUpdateRequest,
   deleteSelfUpdateRequest,
@@ -177,17 +178,13 @@ export function registerSelfUpdateRequestRoutes(app: Hono<AppEnv>): void {
     async (c, { list }) => {
       const db = c.get("db");
       const q = list!;
-      const [rows, [{ total }]] = await Promise.all([
-        db
-          .select()
-          .from(sur)
-          .where(q.where)
-          .orderBy(...q.orderBy)
-          .limit(q.limit)
-          .offset(q.offset),
-        db.select({ total: count() }).from(sur).where(q.where),
-      ]);
-      return respondList(c, rows.map(presentSelfUpdateRequest), paginate(total, q.page, q.pageSize));
+      const { rows, pagination } = await listPage(
+        db,
+        q,
+        db.select().from(sur),
+        db.select({ total: count() }).from(sur),
+      );
+      return respondList(c, rows.map(presentSelfUpdateRequest), pagination);
     },
   );
 

@@ -4,7 +4,7 @@ import * as v from "valibot";
 import type { Database } from "../../src/db/client";
 import { isForeignKeyViolation, isUniqueViolation } from "../../src/db/errors";
 import { clusters, nodes, sshPublicKeys, sshUsernames } from "../../src/db/schema";
-import { type ListSpec, paginate } from "../../src/list-query/engine";
+import type { ListSpec } from "../../src/list-query/engine";
 import { type FilterDef, rangeFilters, textFilter } from "../../src/list-query/filters";
 import { DateTimeOutput, UuidOutput, UuidParam } from "../../src/schemas/common";
 import {
@@ -18,6 +18,7 @@ import { ApiError } from "../errors";
 import type { AppEnv } from "../middleware/request-context";
 import { defineRoute } from "../openapi/define-route";
 import { respond, respondList, respondNoContent } from "../respond";
+import { listPage } from "../services/list-page";
 import { objectMessage } from "../services/targeting";
 
 const TAG = "Ssh.SshPublicKey";
@@ -233,21 +234,18 @@ export function registerSshPublicKeyRoutes(app: Hono<AppEnv>): void {
     async (c, { list }) => {
       const db = c.get("db");
       const q = list!;
-      const [rows, [{ total }]] = await Promise.all([
-        selectKeys(db)
-          .where(q.where)
-          .orderBy(...q.orderBy)
-          .limit(q.limit)
-          .offset(q.offset),
+      const { rows, pagination } = await listPage(
+        db,
+        q,
+        selectKeys(db),
         db
           .select({ total: count() })
           .from(sshPublicKeys)
           .innerJoin(sshUsernames, eq(sshUsernames.id, sshPublicKeys.sshUsernameId))
           .innerJoin(nodes, eq(nodes.id, sshUsernames.nodeId))
-          .innerJoin(clusters, eq(clusters.id, nodes.clusterId))
-          .where(q.where),
-      ]);
-      return respondList(c, rows.map(presentPublicKey), paginate(total, q.page, q.pageSize));
+          .innerJoin(clusters, eq(clusters.id, nodes.clusterId)),
+      );
+      return respondList(c, rows.map(presentPublicKey), pagination);
     },
   );
 

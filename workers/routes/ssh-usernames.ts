@@ -4,7 +4,7 @@ import * as v from "valibot";
 import type { Database } from "../../src/db/client";
 import { isForeignKeyViolation, isUniqueViolation } from "../../src/db/errors";
 import { clusters, nodes, sshPublicKeys, sshUsernames } from "../../src/db/schema";
-import { type ListSpec, paginate } from "../../src/list-query/engine";
+import type { ListSpec } from "../../src/list-query/engine";
 import { presenceFilter, rangeFilters, textFilter } from "../../src/list-query/filters";
 import { DateTimeOutput, UuidOutput, UuidParam } from "../../src/schemas/common";
 import { hashPassword } from "../../src/ssh/password";
@@ -14,6 +14,7 @@ import { ApiError } from "../errors";
 import type { AppEnv } from "../middleware/request-context";
 import { defineRoute } from "../openapi/define-route";
 import { respond, respondList, respondNoContent } from "../respond";
+import { listPage } from "../services/list-page";
 import { getNode } from "../services/nodes";
 import { objectMessage } from "../services/targeting";
 import {
@@ -280,20 +281,17 @@ export function registerSshUsernameRoutes(app: Hono<AppEnv>): void {
     async (c, { list }) => {
       const db = c.get("db");
       const q = list!;
-      const [rows, [{ total }]] = await Promise.all([
-        selectUsernames(db)
-          .where(q.where)
-          .orderBy(...q.orderBy)
-          .limit(q.limit)
-          .offset(q.offset),
+      const { rows, pagination } = await listPage(
+        db,
+        q,
+        selectUsernames(db),
         db
           .select({ total: count() })
           .from(sshUsernames)
           .innerJoin(nodes, eq(nodes.id, sshUsernames.nodeId))
-          .innerJoin(clusters, eq(clusters.id, nodes.clusterId))
-          .where(q.where),
-      ]);
-      return respondList(c, await present(db, rows), paginate(total, q.page, q.pageSize));
+          .innerJoin(clusters, eq(clusters.id, nodes.clusterId)),
+      );
+      return respondList(c, await present(db, rows), pagination);
     },
   );
 

@@ -3,7 +3,7 @@ import type { Hono } from "hono";
 import * as v from "valibot";
 import { webhooks as w } from "../../src/db/schema";
 import { EVENT_TYPES, type EventType } from "../../src/events/catalog";
-import { type ListSpec, paginate } from "../../src/list-query/engine";
+import type { ListSpec } from "../../src/list-query/engine";
 import { rangeFilters, textFilter } from "../../src/list-query/filters";
 import { DateTimeOutput, UuidOutput, UuidParam } from "../../src/schemas/common";
 import { ApiError } from "../errors";
@@ -11,6 +11,7 @@ import { checkApiKey } from "../middleware/auth";
 import type { AppEnv } from "../middleware/request-context";
 import { defineRoute } from "../openapi/define-route";
 import { respond, respondList, respondNoContent } from "../respond";
+import { listPage } from "../services/list-page";
 import {
   deliveryListSpec,
   listDeliveries,
@@ -213,17 +214,13 @@ export function registerWebhookRoutes(app: Hono<AppEnv>): void {
     async (c, { list }) => {
       const db = c.get("db");
       const q = list!;
-      const [rows, [{ total }]] = await Promise.all([
-        db
-          .select()
-          .from(w)
-          .where(q.where)
-          .orderBy(...q.orderBy)
-          .limit(q.limit)
-          .offset(q.offset),
-        db.select({ total: count() }).from(w).where(q.where),
-      ]);
-      return respondList(c, rows.map(presentWebhook), paginate(total, q.page, q.pageSize));
+      const { rows, pagination } = await listPage(
+        db,
+        q,
+        db.select().from(w),
+        db.select({ total: count() }).from(w),
+      );
+      return respondList(c, rows.map(presentWebhook), pagination);
     },
   );
 

@@ -3,11 +3,12 @@ import * as v from "valibot";
 import type { Database } from "../../src/db/client";
 import { webhookDeliveryAttempts as a, webhookDeliveries as d } from "../../src/db/schema";
 import { EVENT_TYPES } from "../../src/events/catalog";
-import { type ListQuery, type ListSpec, paginate } from "../../src/list-query/engine";
+import type { ListQuery, ListSpec } from "../../src/list-query/engine";
 import { enumFilter, integerFilter, rangeFilters } from "../../src/list-query/filters";
 import { DateTimeOutput, UuidOutput, UuidParam } from "../../src/schemas/common";
 import { isoOrNull, isoSeconds } from "../../src/time";
 import { ApiError } from "../errors";
+import { listPage } from "./list-page";
 
 export const DELIVERY_STATUSES = ["pending", "succeeded", "failed"] as const;
 
@@ -135,17 +136,14 @@ async function withAttempts(db: Database, rows: DeliveryRow[]) {
 /** One page of a webhook's deliveries (the webhook must exist; the caller checks). */
 export async function listDeliveries(db: Database, webhookId: string, q: ListQuery) {
   const where = and(eq(d.webhookId, webhookId), q.where);
-  const [rows, [{ total }]] = await Promise.all([
-    db
-      .select()
-      .from(d)
-      .where(where)
-      .orderBy(...q.orderBy)
-      .limit(q.limit)
-      .offset(q.offset),
-    db.select({ total: count() }).from(d).where(where),
-  ]);
-  return { data: await withAttempts(db, rows), pagination: paginate(total, q.page, q.pageSize) };
+  const { rows, pagination } = await listPage(
+    db,
+    q,
+    db.select().from(d),
+    db.select({ total: count() }).from(d),
+    where,
+  );
+  return { data: await withAttempts(db, rows), pagination };
 }
 
 /**
