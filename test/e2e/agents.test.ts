@@ -204,11 +204,15 @@ describe("agents that enrol and stay connected", () => {
     }
     for (const id of [nodeIds.a, nodeIds.b]) {
       await waitForStatus(id, "healthy");
-      // A heartbeat from after the restart, from an agent that counts the reconnect.
-      const host = await api("GET", `/api/v1/nodes/${id}/metrics/host`);
-      expect(Date.parse(host.json.data.timestamp)).toBeGreaterThanOrEqual(
-        Math.floor(restartedAt / 1000) * 1000,
-      );
+      // A heartbeat from after the restart, from an agent that counts the reconnect. An agent may
+      // reconnect before the runner reports ready, so its newest sample can predate `restartedAt`
+      // by a moment; the next one (1 s heartbeats) follows.
+      await expect
+        .poll(
+          async () => Date.parse((await api("GET", `/api/v1/nodes/${id}/metrics/host`)).json.data.timestamp),
+          { timeout: 5000 },
+        )
+        .toBeGreaterThanOrEqual(Math.floor(restartedAt / 1000) * 1000);
       const agent = await api("GET", `/api/v1/nodes/${id}/metrics/agent`);
       expect(agent.json.data.application.reconnects).toBeGreaterThanOrEqual(1);
     }
