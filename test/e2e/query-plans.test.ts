@@ -4,7 +4,8 @@
 // a temporary B-tree for ORDER BY fails the test (bench/query-plans.md shows the plans).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type BenchStack, startBenchStack } from "../../bench/lib/bench-stack";
-import { planQueries, queryPlans, seed } from "../../bench/lib/rest";
+import { planQueries, queryPlans } from "../../bench/lib/query-plans";
+import { seed } from "../../bench/lib/seed-rest";
 
 describe("query plans of the list endpoints", () => {
   let stack: BenchStack;
