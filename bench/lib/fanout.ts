@@ -219,6 +219,11 @@ export async function fanout(mode: Mode, options: FanoutOptions = {}): Promise<B
         `  N=${n}: all completed in ${step.seconds} s (${step.exec_per_s}/s), workerd peak ${step.workerd_peak_mb} MB, swarm peak ${step.swarm_peak_mb} MB`,
       );
     }
+  } catch (err) {
+    // A failed step must not leave its stack running under the next benchmark.
+    await swarm.stop().catch(() => {});
+    await stack.stop().catch(() => {});
+    throw err;
   } finally {
     await swarm.stop().catch(() => {});
   }
