@@ -1,14 +1,14 @@
 import { type Connection, type ConnectionContext, Server, type WSMessage } from "partyserver";
 import { createDatabase, type Database } from "../src/db/client";
 import { describeError } from "../src/db/errors";
-import { applyResult } from "../src/executions/lifecycle";
 import { type AgentFrame, CLOSE_CODES, encodeServerFrame, parseAgentFrame } from "../src/protocol/frames";
 import { type Env, loadConfig } from "../workers/env";
-import { deliverExecutions, resendLive } from "./node-session/delivery";
+import { deliverExecutions, resendLive, sendExec } from "./node-session/delivery";
 import { internalApi } from "./node-session/internal-api";
 import { LiveOutput } from "./node-session/live-output";
 import { observe, readPresence, recordHello, staleWindowMs } from "./node-session/presence";
 import { SessionStore } from "./node-session/store";
+import { writeResult } from "./result-writer";
 
 /** Header the Worker sets after authenticating the agent's token. */
 export const NODE_ID_HEADER = "x-outpost-node-id";
@@ -156,7 +156,9 @@ export class NodeSession extends Server<Env> {
         this.liveOutput.push(frame.execution_id, frame.chunk);
         return;
       case "result": {
-        const status = await applyResult(this.db, this.name, {
+        // Through the shard's writer, which groups results arriving together into one libSQL write.
+        const status = await writeResult(this.env, this.db, {
+          nodeId: this.name,
           executionId: frame.execution_id,
           exitCode: frame.exit_code,
           output: frame.output,
@@ -261,6 +263,16 @@ export class NodeSession extends Server<Env> {
           const conn = this.liveConnection();
           if (conn) await deliverExecutions(this.db, this.name, conn, { resend });
         }),
+      push: async (executions) => {
+        let connected = false;
+        await this.#enqueue(async () => {
+          const conn = this.liveConnection();
+          if (!conn) return;
+          connected = true;
+          for (const row of executions) sendExec(conn, row);
+        });
+        return connected;
+      },
     }).fetch(request);
   }
 

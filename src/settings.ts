@@ -78,6 +78,13 @@ export const SETTINGS: readonly SettingSpec[] = [
       "Finished command executions older than this are pruned by the cron (`edge.command_execution.pruned`).",
   },
   {
+    name: "RESULT_WRITER_SHARDS",
+    secret: false,
+    default: "8",
+    description:
+      "Result writer Durable Objects (1–256). Command results are written to libSQL through them in group commits (one write per burst); more shards spread a very large fleet's results over more objects, fewer make bigger batches.",
+  },
+  {
     name: "WEBHOOK_ALLOW_PRIVATE_IPS",
     secret: false,
     default: "false",

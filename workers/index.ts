@@ -4,6 +4,7 @@ import type { Env } from "./env";
 import { consumeDispatchBatch, type DispatchMessage } from "./services/dispatch";
 
 export { NodeSession } from "../durable-objects/node-session";
+export { ResultWriter } from "../durable-objects/result-writer";
 
 const app = createApp();
 

@@ -2,13 +2,16 @@ import { sql } from "drizzle-orm";
 import type { Connection } from "partyserver";
 import type { Database } from "../../src/db/client";
 import { commandExecutions as ce } from "../../src/db/schema";
-import { type ClaimedExecution, claimPending, markSent } from "../../src/executions/lifecycle";
+import {
+  type ClaimedExecution,
+  claimPending,
+  DELIVERY_BATCH,
+  markSent,
+} from "../../src/executions/lifecycle";
 import { encodeServerFrame } from "../../src/protocol/frames";
 
-/** Most executions handed to an agent in one delivery round; the rest follow on the next round. */
-export const DELIVERY_BATCH = 500;
-
-function sendExec(conn: Connection, row: Omit<ClaimedExecution, "inserted_at">): void {
+/** Sends one `exec` (and its `cancel` when one was requested while the agent was away). */
+export function sendExec(conn: Connection, row: Omit<ClaimedExecution, "inserted_at">): void {
   conn.send(
     encodeServerFrame({
       type: "exec",

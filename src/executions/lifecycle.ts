@@ -1,6 +1,6 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { commandExecutions as ce } from "../db/schema";
+import { commandExecutions as ce, nodes } from "../db/schema";
 import { recordEventWhere } from "../events/outbox";
 
 // Every state change below is a conditional UPDATE (`… AND status IN (…)`) preceded, in the same
@@ -46,6 +46,9 @@ export async function markSent(
   return (update as { rowsAffected: number }).rowsAffected;
 }
 
+/** Most executions handed to one agent in one delivery round; the rest follow on the next round. */
+export const DELIVERY_BATCH = 500;
+
 /** A row handed to the agent by `claimPending`. */
 export interface ClaimedExecution {
   id: string;
@@ -53,6 +56,24 @@ export interface ClaimedExecution {
   timeout: number | null;
   cancel_requested_at: number | null;
   inserted_at: number;
+}
+
+/** A row claimed by `claimPendingForNodes`: a `ClaimedExecution` with its node. */
+export interface ClaimedNodeExecution extends ClaimedExecution {
+  node_id: string;
+}
+
+function byAge(a: ClaimedExecution, b: ClaimedExecution): number {
+  return a.inserted_at - b.inserted_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+/** Moves the rows `where` selects (all `pending`) to `sent` with their events, returning them oldest first. */
+function claimStatements(db: Database, where: SQL, now: number) {
+  return [
+    recordEventWhere(db, "edge.command_execution.sent", eventData(), sql`FROM ${ce} e WHERE ${where}`, now),
+    db.all<ClaimedNodeExecution>(sql`UPDATE ${ce} AS e SET status = 'sent', sent_at = ${now}, updated_at = ${now}
+      WHERE ${where} RETURNING id, node_id, command_text, timeout, cancel_requested_at, inserted_at`),
+  ] as const;
 }
 
 /**
@@ -69,33 +90,80 @@ export async function claimPending(
   const where = sql`e.id IN (SELECT id FROM ${ce} WHERE node_id = ${nodeId} AND status = 'pending'
     AND (expired_at IS NULL OR expired_at > ${now}) ORDER BY inserted_at, id LIMIT ${limit})
     AND e.status = 'pending'`;
-  const [, claimed] = await db.batch([
-    recordEventWhere(db, "edge.command_execution.sent", eventData(), sql`FROM ${ce} e WHERE ${where}`, now),
-    db.all<ClaimedExecution>(sql`UPDATE ${ce} AS e SET status = 'sent', sent_at = ${now}, updated_at = ${now}
-      WHERE ${where} RETURNING id, command_text, timeout, cancel_requested_at, inserted_at`),
-  ]);
-  return (claimed as ClaimedExecution[]).sort(
-    (a, b) => a.inserted_at - b.inserted_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
-  );
+  const [, claimed] = await db.batch(claimStatements(db, where, now));
+  return (claimed as ClaimedExecution[]).sort(byAge);
 }
 
 /**
- * Applies an agent's result. Exit code 143 after a cancel request means
- * `cancelled`; anything else `completed`. Only a live row of that node changes,
- * so duplicates and late results after cancel or expiry are no-ops.
- * Returns the new status, or null when the row was not live.
+ * The statements of `claimPendingForNodes`, to run alone or at the end of another batch (a command's
+ * creation). The last one returns the claimed rows.
  */
-export async function applyResult(
+export function claimPendingForNodesStatements(
   db: Database,
-  nodeId: string,
-  result: { executionId: string; exitCode: number; output: string },
+  nodeIds: string[],
+  perNodeLimit: number,
   now = Date.now(),
-): Promise<"completed" | "cancelled" | null> {
+) {
+  // Nodes the database believes connected only: an offline node's rows stay `pending` until its agent
+  // says hello. One bound JSON array, whatever the number of nodes.
+  const where = sql`e.id IN (
+      SELECT id FROM (
+        SELECT x.id, row_number() OVER (PARTITION BY x.node_id ORDER BY x.inserted_at, x.id) AS rank
+          FROM ${ce} x JOIN ${nodes} n ON n.id = x.node_id
+         WHERE x.node_id IN (SELECT value FROM json_each(${JSON.stringify(nodeIds)}))
+           AND x.status = 'pending' AND (x.expired_at IS NULL OR x.expired_at > ${now})
+           AND n.status != 'unreachable')
+       WHERE rank <= ${perNodeLimit})
+    AND e.status = 'pending'`;
+  return claimStatements(db, where, now);
+}
+
+/**
+ * Claims the oldest live `pending` rows (at most `perNodeLimit` each) of many connected nodes in one
+ * round trip, for a dispatcher that then hands each node's rows to its session. Returned per node,
+ * oldest first.
+ */
+export async function claimPendingForNodes(
+  db: Database,
+  nodeIds: string[],
+  perNodeLimit: number,
+  now = Date.now(),
+): Promise<Map<string, ClaimedExecution[]>> {
+  if (nodeIds.length === 0) return new Map();
+  const [, claimed] = await db.batch(claimPendingForNodesStatements(db, nodeIds, perNodeLimit, now));
+  return groupClaimedByNode(claimed as ClaimedNodeExecution[]);
+}
+
+/** Claimed rows per node, oldest first. */
+export function groupClaimedByNode(rows: ClaimedNodeExecution[]): Map<string, ClaimedExecution[]> {
+  const byNode = new Map<string, ClaimedExecution[]>();
+  for (const { node_id, ...row } of rows) {
+    const list = byNode.get(node_id);
+    if (list) list.push(row);
+    else byNode.set(node_id, [row]);
+  }
+  for (const list of byNode.values()) list.sort(byAge);
+  return byNode;
+}
+
+/** An agent's report of one execution, as a node's session received it. */
+export interface ExecutionResult {
+  nodeId: string;
+  executionId: string;
+  exitCode: number;
+  output: string;
+}
+
+/** What a result did to its row: the new status, or null when the row was no longer live. */
+export type ResultOutcome = "completed" | "cancelled" | null;
+
+/** The three statements that apply one result (two conditional event inserts, the conditional UPDATE). */
+function resultStatements(db: Database, result: ExecutionResult, now: number) {
   const output = capOutput(result.output);
-  const live = sql`e.id = ${result.executionId} AND e.node_id = ${nodeId} AND e.status IN ${LIVE}`;
+  const live = sql`e.id = ${result.executionId} AND e.node_id = ${result.nodeId} AND e.status IN ${LIVE}`;
   const cancelled = sql`(e.cancel_requested_at IS NOT NULL AND ${result.exitCode} = 143)`;
   const data = eventData(sql`, 'exit_code', ${result.exitCode}`);
-  const [, , update] = await db.batch([
+  return [
     recordEventWhere(
       db,
       "edge.command_execution.cancelled",
@@ -117,8 +185,36 @@ export async function applyResult(
         cancelled_at = CASE WHEN ${cancelled} THEN ${now} ELSE NULL END,
         updated_at = ${now}
       WHERE ${live} RETURNING status`),
-  ]);
-  return (update as { status: "completed" | "cancelled" }[])[0]?.status ?? null;
+  ] as const;
+}
+
+/**
+ * Applies agents' results, all in one batch (one transaction, one round trip). Exit code 143 after a
+ * cancel request means `cancelled`; anything else `completed`. Only a live row of the reporting node
+ * changes, so duplicates and late results after cancel or expiry are no-ops (outcome null).
+ */
+export async function applyResults(
+  db: Database,
+  results: ExecutionResult[],
+  now = Date.now(),
+): Promise<ResultOutcome[]> {
+  if (results.length === 0) return [];
+  const statements = results.flatMap((r) => resultStatements(db, r, now));
+  const outcomes = await db.batch(statements as unknown as [any, ...any[]]);
+  return results.map(
+    (_, i) => (outcomes[i * 3 + 2] as { status: "completed" | "cancelled" }[])[0]?.status ?? null,
+  );
+}
+
+/** Applies one agent's result (`applyResults` with one item). */
+export async function applyResult(
+  db: Database,
+  nodeId: string,
+  result: { executionId: string; exitCode: number; output: string },
+  now = Date.now(),
+): Promise<ResultOutcome> {
+  const [outcome] = await applyResults(db, [{ nodeId, ...result }], now);
+  return outcome ?? null;
 }
 
 /** `pending` → `cancelled` at once; returns whether it happened. */

@@ -16,7 +16,7 @@ import {
   presentCommand,
   summarizeCommand,
 } from "../services/commands";
-import { dispatchExecutions } from "../services/dispatch";
+import { dispatchExecutions, isDirectFanout } from "../services/dispatch";
 import { listPage } from "../services/list-page";
 import { objectMessage, TargetingSchema } from "../services/targeting";
 
@@ -157,9 +157,11 @@ export function registerCommandRoutes(app: Hono<AppEnv>): void {
       errors: [422, 503],
     },
     async (c, { body }) => {
-      const { command, nodeIds } = await createCommand(c.get("db"), body);
+      const { command, nodeIds, claimed } = await createCommand(c.get("db"), body, {
+        claimUpTo: (count) => isDirectFanout(c.env, count),
+      });
       try {
-        await dispatchExecutions(c.env, c.executionCtx, nodeIds);
+        await dispatchExecutions(c.env, c.executionCtx, nodeIds, claimed);
       } catch (err) {
         // The rows are written; the cron's re-dispatch delivers them if this fan-out was lost.
         console.warn(

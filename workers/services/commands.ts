@@ -2,6 +2,13 @@ import { eq, sql } from "drizzle-orm";
 import type { Database } from "../../src/db/client";
 import { commandExecutions as ce, commands, EXECUTION_STATUSES, nodes } from "../../src/db/schema";
 import { recordEventWhere } from "../../src/events/outbox";
+import {
+  type ClaimedExecution,
+  type ClaimedNodeExecution,
+  claimPendingForNodesStatements,
+  DELIVERY_BATCH,
+  groupClaimedByNode,
+} from "../../src/executions/lifecycle";
 import { isoOrNull, isoSeconds } from "../../src/time";
 import { ApiError } from "../errors";
 import { resolveTargeting, type Targeting } from "./targeting";
@@ -42,12 +49,18 @@ export async function getCommand(db: Database, id: string): Promise<CommandRow> 
  * Resolves the targeting, then writes the command, one `pending` execution per
  * node and one `edge.command_execution.created` event per execution in one
  * batch. Returns the command and the node ids to dispatch to.
+ *
+ * `claimUpTo`: when the target set has at most this many nodes, the same batch also claims the
+ * `pending` rows of those that are connected (`sent`, as a delivery would) and returns them in
+ * `claimed`, ready to push to the sessions: a small command reaches its agents without another
+ * database round trip.
  */
 export async function createCommand(
   db: Database,
   input: CommandInput,
-  now = Date.now(),
-): Promise<{ command: CommandRow; nodeIds: string[] }> {
+  options: { claimUpTo?: (nodeCount: number) => boolean; now?: number } = {},
+): Promise<{ command: CommandRow; nodeIds: string[]; claimed?: Map<string, ClaimedExecution[]> }> {
+  const now = options.now ?? Date.now();
   const { targeting } = input;
   const nodeIds = await resolveTargeting(db, targeting);
   const command: CommandRow = {
@@ -90,8 +103,11 @@ export async function createCommand(
       now,
     ),
   );
-  await db.batch(statements as [any, ...any[]]);
-  return { command, nodeIds };
+  const claim = options.claimUpTo?.(nodeIds.length) ?? false;
+  if (claim) statements.push(...claimPendingForNodesStatements(db, nodeIds, DELIVERY_BATCH, now));
+  const results = await db.batch(statements as [any, ...any[]]);
+  if (!claim) return { command, nodeIds };
+  return { command, nodeIds, claimed: groupClaimedByNode(results.at(-1) as ClaimedNodeExecution[]) };
 }
 
 /**

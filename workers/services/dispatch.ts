@@ -1,10 +1,12 @@
+import { createDatabase, type Database } from "../../src/db/client";
 import { describeError } from "../../src/db/errors";
-import type { Env } from "../env";
+import { type ClaimedExecution, claimPendingForNodes, DELIVERY_BATCH } from "../../src/executions/lifecycle";
+import { type Env, loadConfig } from "../env";
 import { callNodeSession } from "./node-sessions";
 
 /** Above this many target nodes, fan-out goes through the dispatch queue instead of the request's own subrequests. */
 export const DIRECT_FANOUT_LIMIT = 50;
-/** Node ids per queue message. */
+/** Node ids per queue message, and per claim (one libSQL round trip). */
 export const NODES_PER_MESSAGE = 100;
 /** Concurrent DO calls per fan-out (per queue message). */
 const CONCURRENCY = 32;
@@ -13,49 +15,132 @@ export interface DispatchMessage {
   node_ids: string[];
 }
 
-/** Asks each node's session to deliver its pending executions, a bounded number at a time; failures are left to the cron's re-dispatch. */
-export async function deliverToNodes(
-  env: Env,
-  nodeIds: string[],
-  options: { resend?: boolean } = {},
-): Promise<{ delivered: number; failed: number }> {
-  const path = options.resend ? "/internal/deliver?resend=1" : "/internal/deliver";
+/** Runs `task` over `items`, at most `CONCURRENCY` at a time; returns how many threw (each logged). */
+async function forEachBounded<T>(
+  items: T[],
+  label: (item: T) => Record<string, unknown>,
+  task: (item: T) => Promise<void>,
+): Promise<number> {
   let next = 0;
   let failed = 0;
   async function worker() {
-    while (next < nodeIds.length) {
-      const nodeId = nodeIds[next++];
+    while (next < items.length) {
+      const item = items[next++];
       try {
-        await callNodeSession(env, nodeId, path, { method: "POST" });
+        await task(item);
       } catch (err) {
         failed++;
         console.warn(
           JSON.stringify({
             level: "warn",
             msg: "delivery request failed",
-            node_id: nodeId,
+            ...label(item),
             error: describeError(err),
           }),
         );
       }
     }
   }
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, nodeIds.length) }, worker));
-  return { delivered: nodeIds.length - failed, failed };
+  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, items.length) }, worker));
+  return failed;
 }
 
 /**
- * Fans new executions out to their nodes' sessions. Small target sets are
- * delivered in the background of this request; large ones are split into
+ * Hands claimed rows to their nodes' sessions, which send them to connected agents without touching
+ * the database. A session that cannot be reached leaves its rows `sent` but unseen: the agent gets
+ * them with its next hello, and the cron re-sends `sent` rows that stay unfinished.
+ */
+export async function pushClaimed(
+  env: Env,
+  claimed: Map<string, ClaimedExecution[]>,
+): Promise<{ delivered: number; failed: number }> {
+  const entries = [...claimed.entries()];
+  const failed = await forEachBounded(
+    entries,
+    ([nodeId]) => ({ node_id: nodeId }),
+    async ([nodeId, executions]) => {
+      await callNodeSession(env, nodeId, "/internal/exec", {
+        method: "POST",
+        body: JSON.stringify({ executions }),
+      });
+    },
+  );
+  return { delivered: entries.length - failed, failed };
+}
+
+/**
+ * Delivers the `pending` rows of many nodes: claims those of connected nodes in one libSQL round
+ * trip per `NODES_PER_MESSAGE` nodes, then pushes each node's rows to its session. A claim that
+ * fails is left to the cron's re-dispatch.
+ *
+ * With `resend` (the cron's safety net), each session instead re-reads and re-sends its node's
+ * `pending` and `sent` rows itself.
+ */
+export async function deliverToNodes(
+  env: Env,
+  nodeIds: string[],
+  options: { resend?: boolean; db?: Database } = {},
+): Promise<{ delivered: number; failed: number }> {
+  if (options.resend) {
+    const failed = await forEachBounded(
+      nodeIds,
+      (nodeId) => ({ node_id: nodeId }),
+      async (nodeId) => {
+        await callNodeSession(env, nodeId, "/internal/deliver?resend=1", { method: "POST" });
+      },
+    );
+    return { delivered: nodeIds.length - failed, failed };
+  }
+  const config = loadConfig(env);
+  const db = options.db ?? createDatabase({ url: config.libsqlUrl, authToken: config.libsqlAuthToken });
+  let delivered = 0;
+  let failed = 0;
+  for (let i = 0; i < nodeIds.length; i += NODES_PER_MESSAGE) {
+    const chunk = nodeIds.slice(i, i + NODES_PER_MESSAGE);
+    let claimed: Map<string, ClaimedExecution[]>;
+    try {
+      claimed = await claimPendingForNodes(db, chunk, DELIVERY_BATCH);
+    } catch (err) {
+      failed += chunk.length;
+      console.warn(
+        JSON.stringify({
+          level: "warn",
+          msg: "claiming executions for delivery failed",
+          nodes: chunk.length,
+          error: describeError(err),
+        }),
+      );
+      continue;
+    }
+    const pushed = await pushClaimed(env, claimed);
+    delivered += pushed.delivered;
+    failed += pushed.failed;
+  }
+  return { delivered, failed };
+}
+
+/** Whether a fan-out to this many nodes runs in the creating request (its rows claimed in the creation's batch). */
+export function isDirectFanout(env: Env, nodeCount: number): boolean {
+  return nodeCount <= DIRECT_FANOUT_LIMIT || !env.DISPATCH_QUEUE;
+}
+
+/**
+ * Fans new executions out to their nodes' sessions. A small target set was claimed in the command's
+ * own batch (`claimed`) and is pushed in the background of this request; a large one is split into
  * queue messages so no single invocation hits the subrequest limit.
  */
 export async function dispatchExecutions(
   env: Env,
   ctx: { waitUntil(promise: Promise<unknown>): void },
   nodeIds: string[],
+  claimed?: Map<string, ClaimedExecution[]>,
 ): Promise<"direct" | "queue"> {
   const unique = [...new Set(nodeIds)];
-  if (unique.length <= DIRECT_FANOUT_LIMIT || !env.DISPATCH_QUEUE) {
+  if (claimed) {
+    ctx.waitUntil(pushClaimed(env, claimed));
+    return "direct";
+  }
+  if (isDirectFanout(env, unique.length)) {
     ctx.waitUntil(deliverToNodes(env, unique));
     return "direct";
   }
@@ -64,7 +149,7 @@ export async function dispatchExecutions(
     messages.push({ body: { node_ids: unique.slice(i, i + NODES_PER_MESSAGE) } });
   // sendBatch takes at most 100 messages per call.
   for (let i = 0; i < messages.length; i += 100)
-    await env.DISPATCH_QUEUE.sendBatch(messages.slice(i, i + 100));
+    await env.DISPATCH_QUEUE!.sendBatch(messages.slice(i, i + 100));
   return "queue";
 }
 
