@@ -1,6 +1,7 @@
 import { type Connection, type ConnectionContext, Server, type WSMessage } from "partyserver";
 import { createDatabase, type Database } from "../src/db/client";
 import { describeError } from "../src/db/errors";
+import type { ClaimedExecution } from "../src/executions/lifecycle";
 import { type AgentFrame, CLOSE_CODES, encodeServerFrame, parseAgentFrame } from "../src/protocol/frames";
 import { type Env, loadConfig } from "../workers/env";
 import { deliverExecutions, resendLive, sendExec } from "./node-session/delivery";
@@ -25,6 +26,7 @@ export class NodeSession extends Server<Env> {
   #store?: SessionStore;
   #db?: Database;
   #invalidFrames = 0;
+  #internal?: ReturnType<typeof internalApi>;
   // Frames are handled one at a time, in arrival order: a handler awaits libSQL,
   // and a later heartbeat must not act on presence state an earlier one is still changing.
   #queue: Promise<void> = Promise.resolve();
@@ -251,7 +253,8 @@ export class NodeSession extends Server<Env> {
   }
 
   async onRequest(request: Request): Promise<Response> {
-    return internalApi({
+    // Built once per instance: a Hono app and its routes per request cost more than most handlers.
+    this.#internal ??= internalApi({
       nodeId: this.name,
       store: this.store,
       liveConnection: () => this.liveConnection(),
@@ -263,17 +266,24 @@ export class NodeSession extends Server<Env> {
           const conn = this.liveConnection();
           if (conn) await deliverExecutions(this.db, this.name, conn, { resend });
         }),
-      push: async (executions) => {
-        let connected = false;
-        await this.#enqueue(async () => {
-          const conn = this.liveConnection();
-          if (!conn) return;
-          connected = true;
-          for (const row of executions) sendExec(conn, row);
-        });
-        return connected;
-      },
-    }).fetch(request);
+    });
+    return this.#internal.fetch(request);
+  }
+
+  /**
+   * RPC from the dispatcher: sends executions it already claimed (`sent`) for this node, in order
+   * with frame handling and without database work. False when no agent is connected: those rows are
+   * `sent` but unseen, and go out again with the agent's next hello.
+   */
+  async pushExecutions(executions: ClaimedExecution[]): Promise<boolean> {
+    let connected = false;
+    await this.#enqueue(async () => {
+      const conn = this.liveConnection();
+      if (!conn) return;
+      connected = true;
+      for (const row of executions) sendExec(conn, row);
+    });
+    return connected;
   }
 
   async #forget(): Promise<void> {

@@ -3,7 +3,6 @@ import { Hono } from "hono";
 import type { Connection } from "partyserver";
 import type { Database } from "../../src/db/client";
 import { commandExecutions } from "../../src/db/schema";
-import type { ClaimedExecution } from "../../src/executions/lifecycle";
 import { CLOSE_CODES, encodeServerFrame, type ServerFrame } from "../../src/protocol/frames";
 import type { LiveOutput } from "./live-output";
 import { readPresence } from "./presence";
@@ -20,8 +19,6 @@ export interface SessionHost {
    * `resend`: rows already `sent` go out again too.
    */
   deliver(resend: boolean): Promise<void>;
-  /** Sends executions a dispatcher already claimed for this node; false when no agent is connected. */
-  push(executions: ClaimedExecution[]): Promise<boolean>;
   liveOutput: LiveOutput;
   db: Database;
 }
@@ -79,13 +76,6 @@ export function internalApi(host: SessionHost) {
     const connected = host.liveConnection() !== undefined;
     if (connected) await host.deliver(c.req.query("resend") === "1");
     return c.json({ connected });
-  });
-
-  // Rows the dispatcher claimed (`sent`) in one write for many nodes: no database work here. Rows of
-  // an agent that has just gone are `sent` but unseen; its next hello re-sends them.
-  app.post("/internal/exec", async (c) => {
-    const { executions } = (await c.req.json()) as { executions: ClaimedExecution[] };
-    return c.json({ connected: await host.push(executions) });
   });
 
   // Server-Sent Events of one execution's live output; ends with its final state.

@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createDatabase } from "../../src/db/client";
+import { claimPendingForNodes } from "../../src/executions/lifecycle";
 import { connectAgent, enrolNode } from "./agent-session";
 import { createTestApi, type TestApi } from "./harness";
 
@@ -208,6 +209,90 @@ describe("delivery through a connected agent", () => {
     );
     expect(row.status).toBe("sent");
     expect(row.cancel_requested_at).not.toBeNull();
+  });
+});
+
+describe("fan-out and results in bulk", () => {
+  it("claims a small command's rows for connected nodes in its creation batch; an offline node's stays pending", async () => {
+    const on = await online();
+    const { nodeId: offline } = await enrolNode(api, LIVE);
+    const { command, executions } = await run([on.nodeId, offline]);
+    // Listed right after the POST answered: the claim was part of the command's own write.
+    const byNode = Object.fromEntries(executions.map((e) => [e.node_id, e]));
+    expect(byNode[on.nodeId]).toMatchObject({ status: "sent" });
+    expect(byNode[on.nodeId].sent_at).not.toBeNull();
+    expect(byNode[offline]).toMatchObject({ status: "pending", sent_at: null });
+    await waitFrame(on.agent, "exec", byNode[on.nodeId].id);
+    const events = await db.all<{ type: string; n: number }>(sql`
+      SELECT type, count(*) AS n FROM events WHERE json_extract(data, '$.command_id') = ${command.id}
+       GROUP BY type ORDER BY type`);
+    expect(events).toEqual([
+      { type: "edge.command_execution.created", n: 2 },
+      { type: "edge.command_execution.sent", n: 1 },
+    ]);
+    on.agent.ws.close(1000);
+  });
+
+  it("applies results that many agents send at once exactly once each, duplicates included", async () => {
+    const agents = await Promise.all(Array.from({ length: 12 }, () => online()));
+    const { command, executions } = await run(agents.map((a) => a.nodeId));
+    const byNode = new Map(executions.map((e) => [e.node_id, e.id as string]));
+    await Promise.all(agents.map((a) => waitFrame(a.agent, "exec", byNode.get(a.nodeId)!)));
+    agents.forEach((a, i) => {
+      const id = byNode.get(a.nodeId)!;
+      const result = {
+        type: "result" as const,
+        execution_id: id,
+        exit_code: i,
+        output: `out ${i}\n`,
+        truncated: false,
+      };
+      a.agent.send(result);
+      // Every third agent repeats itself, as after a reconnect with an unacknowledged result.
+      if (i % 3 === 0) a.agent.send({ ...result, exit_code: 99, output: "late duplicate" });
+    });
+    await Promise.all(
+      agents.map((a, i) => waitFrame(a.agent, "ack", byNode.get(a.nodeId)!, i % 3 === 0 ? 2 : 1)),
+    );
+    for (const [i, a] of agents.entries())
+      expect(await execution(byNode.get(a.nodeId)!)).toMatchObject({
+        status: "completed",
+        exit_code: i,
+        output: `out ${i}\n`,
+      });
+    const [completed] = await db.all<{ n: number }>(sql`
+      SELECT count(*) AS n FROM events WHERE type = 'edge.command_execution.completed'
+         AND json_extract(data, '$.command_id') = ${command.id}`);
+    expect(completed.n).toBe(12);
+    for (const a of agents) a.agent.ws.close(1000);
+  });
+
+  it("a dispatcher's claim takes connected nodes' oldest rows first, at most the limit per node", async () => {
+    const { nodeId: a } = await enrolNode(api, LIVE);
+    const { nodeId: b } = await enrolNode(api, LIVE);
+    const { nodeId: away } = await enrolNode(api, LIVE);
+    // Three commands, oldest first; each round maps node → its execution id.
+    const rounds: Map<string, string>[] = [];
+    for (let i = 0; i < 3; i++) {
+      const { executions } = await run([a, b, away]);
+      expect(executions.map((e) => e.status)).toEqual(["pending", "pending", "pending"]);
+      rounds.push(new Map(executions.map((e) => [e.node_id, e.id])));
+      await new Promise((r) => setTimeout(r, 5)); // distinct inserted_at: "oldest" is then unambiguous
+    }
+    // The database believes a and b connected (no session here: the rows are claimed, not pushed).
+    await db.run(sql`UPDATE nodes SET status = 'healthy' WHERE id IN (${a}, ${b})`);
+    try {
+      const claimed = await claimPendingForNodes(db, [a, b, away], 2);
+      expect([...claimed.keys()].sort()).toEqual([a, b].sort());
+      for (const node of [a, b]) {
+        expect(claimed.get(node)!.map((e) => e.id)).toEqual([rounds[0].get(node), rounds[1].get(node)]);
+        expect((await execution(rounds[0].get(node)!)).status).toBe("sent");
+        expect((await execution(rounds[2].get(node)!)).status).toBe("pending");
+      }
+      for (const round of rounds) expect((await execution(round.get(away)!)).status).toBe("pending");
+    } finally {
+      await db.run(sql`UPDATE nodes SET status = 'unreachable' WHERE id IN (${a}, ${b})`);
+    }
   });
 });
 

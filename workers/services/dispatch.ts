@@ -2,7 +2,7 @@ import { createDatabase, type Database } from "../../src/db/client";
 import { describeError } from "../../src/db/errors";
 import { type ClaimedExecution, claimPendingForNodes, DELIVERY_BATCH } from "../../src/executions/lifecycle";
 import { type Env, loadConfig } from "../env";
-import { callNodeSession } from "./node-sessions";
+import { callNodeSession, nodeSession } from "./node-sessions";
 
 /** Above this many target nodes, fan-out goes through the dispatch queue instead of the request's own subrequests. */
 export const DIRECT_FANOUT_LIMIT = 50;
@@ -59,10 +59,7 @@ export async function pushClaimed(
     entries,
     ([nodeId]) => ({ node_id: nodeId }),
     async ([nodeId, executions]) => {
-      await callNodeSession(env, nodeId, "/internal/exec", {
-        method: "POST",
-        body: JSON.stringify({ executions }),
-      });
+      await (await nodeSession(env, nodeId)).pushExecutions(executions);
     },
   );
   return { delivered: entries.length - failed, failed };
