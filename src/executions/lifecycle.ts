@@ -89,7 +89,7 @@ export async function claimPending(
 ): Promise<ClaimedExecution[]> {
   const where = sql`e.id IN (SELECT id FROM ${ce} WHERE node_id = ${nodeId} AND status = 'pending'
     AND (expired_at IS NULL OR expired_at > ${now}) ORDER BY inserted_at, id LIMIT ${limit})
-    AND e.status = 'pending'`;
+    AND +e.status = 'pending'`;
   const [, claimed] = await db.batch(claimStatements(db, where, now));
   return (claimed as ClaimedExecution[]).sort(byAge);
 }
@@ -114,7 +114,7 @@ export function claimPendingForNodesStatements(
            AND x.status = 'pending' AND (x.expired_at IS NULL OR x.expired_at > ${now})
            AND n.status != 'unreachable')
        WHERE rank <= ${perNodeLimit})
-    AND e.status = 'pending'`;
+    AND +e.status = 'pending'`;
   return claimStatements(db, where, now);
 }
 
@@ -157,41 +157,53 @@ export interface ExecutionResult {
 /** What a result did to its row: the new status, or null when the row was no longer live. */
 export type ResultOutcome = "completed" | "cancelled" | null;
 
-/** The three statements that apply one result (two conditional event inserts, the conditional UPDATE). */
-function resultStatements(db: Database, result: ExecutionResult, now: number) {
-  const output = capOutput(result.output);
-  const live = sql`e.id = ${result.executionId} AND e.node_id = ${result.nodeId} AND e.status IN ${LIVE}`;
-  const cancelled = sql`(e.cancel_requested_at IS NOT NULL AND ${result.exitCode} = 143)`;
-  const data = eventData(sql`, 'exit_code', ${result.exitCode}`);
+/**
+ * The three statements that apply a set of results with distinct execution ids: two conditional
+ * event inserts and one conditional UPDATE … FROM, all joined to the results as one bound JSON array,
+ * so the statement count stays three whatever the number of results. The UPDATE returns the rows it
+ * changed with their new status.
+ */
+export function resultStatements(db: Database, results: ExecutionResult[], now = Date.now()) {
+  const rows = JSON.stringify(results.map((r) => [r.executionId, r.nodeId, r.exitCode, capOutput(r.output)]));
+  const r = sql`(SELECT json_extract(value, '$[0]') AS id, json_extract(value, '$[1]') AS node_id,
+                        json_extract(value, '$[2]') AS exit_code, json_extract(value, '$[3]') AS output
+                   FROM json_each(${rows}))`;
+  // `+` keeps the planner off the status and node indexes: the results drive the loop, each row is
+  // found by its primary key (with the status index, every live row of the fleet was scanned).
+  const live = sql`e.id = r.id AND +e.node_id = r.node_id AND +e.status IN ${LIVE}`;
+  const cancelled = sql`(e.cancel_requested_at IS NOT NULL AND r.exit_code = 143)`;
+  const data = eventData(sql`, 'exit_code', r.exit_code`);
   return [
     recordEventWhere(
       db,
       "edge.command_execution.cancelled",
       data,
-      sql`FROM ${ce} e WHERE ${live} AND ${cancelled}`,
+      sql`FROM ${r} r JOIN ${ce} e ON ${live} WHERE ${cancelled}`,
       now,
     ),
     recordEventWhere(
       db,
       "edge.command_execution.completed",
       data,
-      sql`FROM ${ce} e WHERE ${live} AND NOT ${cancelled}`,
+      sql`FROM ${r} r JOIN ${ce} e ON ${live} WHERE NOT ${cancelled}`,
       now,
     ),
-    db.all<{ status: "completed" | "cancelled" }>(sql`UPDATE ${ce} AS e SET
+    db.all<{ id: string; status: "completed" | "cancelled" }>(sql`UPDATE ${ce} AS e SET
         status = CASE WHEN ${cancelled} THEN 'cancelled' ELSE 'completed' END,
-        exit_code = ${result.exitCode}, output = ${output},
+        exit_code = r.exit_code, output = r.output,
         completed_at = CASE WHEN ${cancelled} THEN NULL ELSE ${now} END,
         cancelled_at = CASE WHEN ${cancelled} THEN ${now} ELSE NULL END,
         updated_at = ${now}
-      WHERE ${live} RETURNING status`),
+      FROM ${r} AS r WHERE ${live} RETURNING id, status`),
   ] as const;
 }
 
 /**
- * Applies agents' results, all in one batch (one transaction, one round trip). Exit code 143 after a
- * cancel request means `cancelled`; anything else `completed`. Only a live row of the reporting node
- * changes, so duplicates and late results after cancel or expiry are no-ops (outcome null).
+ * Applies agents' results, all in one batch (one transaction, one round trip, three statements per
+ * round). Exit code 143 after a cancel request means `cancelled`; anything else `completed`. Only a
+ * live row of the reporting node changes, so duplicates and late results after cancel or expiry are
+ * no-ops (outcome null). Results repeating an execution id go in later rounds of the same batch, in
+ * order, as if applied one after the other.
  */
 export async function applyResults(
   db: Database,
@@ -199,11 +211,32 @@ export async function applyResults(
   now = Date.now(),
 ): Promise<ResultOutcome[]> {
   if (results.length === 0) return [];
-  const statements = results.flatMap((r) => resultStatements(db, r, now));
-  const outcomes = await db.batch(statements as unknown as [any, ...any[]]);
-  return results.map(
-    (_, i) => (outcomes[i * 3 + 2] as { status: "completed" | "cancelled" }[])[0]?.status ?? null,
+  const rounds: { index: number; result: ExecutionResult }[][] = [];
+  const seen = new Map<string, number>();
+  results.forEach((result, index) => {
+    const round = seen.get(result.executionId) ?? 0;
+    seen.set(result.executionId, round + 1);
+    (rounds[round] ??= []).push({ index, result });
+  });
+  const statements = rounds.flatMap((round) =>
+    resultStatements(
+      db,
+      round.map((x) => x.result),
+      now,
+    ),
   );
+  const written = await db.batch(statements as unknown as [any, ...any[]]);
+  const outcomes: ResultOutcome[] = results.map(() => null);
+  rounds.forEach((round, k) => {
+    const changed = new Map(
+      (written[k * 3 + 2] as { id: string; status: "completed" | "cancelled" }[]).map((row) => [
+        row.id,
+        row.status,
+      ]),
+    );
+    for (const { index, result } of round) outcomes[index] = changed.get(result.executionId) ?? null;
+  });
+  return outcomes;
 }
 
 /** Applies one agent's result (`applyResults` with one item). */

@@ -1,7 +1,13 @@
 import { sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createDatabase } from "../../src/db/client";
-import { claimPendingForNodes } from "../../src/executions/lifecycle";
+import {
+  applyResults,
+  claimPendingForNodes,
+  claimPendingForNodesStatements,
+  DELIVERY_BATCH,
+  resultStatements,
+} from "../../src/executions/lifecycle";
 import { connectAgent, enrolNode } from "./agent-session";
 import { createTestApi, type TestApi } from "./harness";
 
@@ -73,6 +79,15 @@ async function online() {
   agent.hello();
   await agent.next("config");
   return { nodeId, token, agent };
+}
+
+/** The statement with its parameters written in as SQL literals (EXPLAIN QUERY PLAN takes no batch). */
+function inline(text: string, params: unknown[]): string {
+  let i = 0;
+  return text.replace(/\?/g, () => {
+    const p = params[i++];
+    return typeof p === "number" ? String(p) : `'${String(p).replaceAll("'", "''")}'`;
+  });
 }
 
 type Agent = Awaited<ReturnType<typeof connectAgent>>;
@@ -265,6 +280,67 @@ describe("fan-out and results in bulk", () => {
          AND json_extract(data, '$.command_id') = ${command.id}`);
     expect(completed.n).toBe(12);
     for (const a of agents) a.agent.ws.close(1000);
+  });
+
+  it("applies a batch of results as if one after the other: wrong node, repeats, cancel, late", async () => {
+    const nodes = await Promise.all(Array.from({ length: 4 }, () => enrolNode(api, LIVE)));
+    const [n0, n1, n2, n3] = nodes.map((n) => n.nodeId);
+    const { command, executions } = await run([n0, n1, n2, n3]);
+    const of = new Map(executions.map((e) => [e.node_id, e.id as string]));
+    await db.run(sql`UPDATE command_executions SET cancel_requested_at = 1 WHERE id = ${of.get(n2)}`);
+    await db.run(sql`UPDATE command_executions SET status = 'expired' WHERE id = ${of.get(n3)}`);
+    const result = (node: string, executionOf: string, exitCode: number) => ({
+      nodeId: node,
+      executionId: of.get(executionOf)!,
+      exitCode,
+      output: `${exitCode}`,
+    });
+    const outcomes = await applyResults(db, [
+      result(n1, n0, 7), // another node's execution: no effect
+      result(n0, n0, 1), // the owner, in the next round: applied
+      result(n0, n0, 2), // a repeat: already completed
+      result(n1, n1, 0),
+      result(n2, n2, 143), // after a cancel request: cancelled
+      result(n3, n3, 0), // expired meanwhile: no effect
+    ]);
+    expect(outcomes).toEqual([null, "completed", null, "completed", "cancelled", null]);
+    expect(await execution(of.get(n0)!)).toMatchObject({ status: "completed", exit_code: 1, output: "1" });
+    expect(await execution(of.get(n2)!)).toMatchObject({ status: "cancelled", exit_code: 143 });
+    expect(await execution(of.get(n3)!)).toMatchObject({ status: "expired", exit_code: null });
+    const events = await db.all<{ type: string; node_id: string; exit_code: number }>(sql`
+      SELECT type, json_extract(data, '$.node_id') AS node_id, json_extract(data, '$.exit_code') AS exit_code
+        FROM events WHERE json_extract(data, '$.command_id') = ${command.id} AND type != 'edge.command_execution.created'
+       ORDER BY node_id`);
+    expect(events).toEqual(
+      [
+        { type: "edge.command_execution.completed", node_id: n0, exit_code: 1 },
+        { type: "edge.command_execution.completed", node_id: n1, exit_code: 0 },
+        { type: "edge.command_execution.cancelled", node_id: n2, exit_code: 143 },
+      ].sort((a, b) => (a.node_id < b.node_id ? -1 : 1)),
+    );
+  });
+
+  it("claims and results find execution rows by primary key, never by walking every live row", async () => {
+    const plans: string[][] = [];
+    const statements = [
+      ...claimPendingForNodesStatements(db, [crypto.randomUUID(), crypto.randomUUID()], DELIVERY_BATCH),
+      ...resultStatements(db, [
+        { nodeId: crypto.randomUUID(), executionId: crypto.randomUUID(), exitCode: 0, output: "" },
+      ]),
+    ];
+    for (const statement of statements) {
+      const query = (statement as unknown as { getQuery(): { sql: string; params: unknown[] } }).getQuery();
+      const rows = await db.all<{ detail: string }>(
+        sql.join([sql.raw("EXPLAIN QUERY PLAN "), sql.raw(inline(query.sql, query.params))]),
+      );
+      plans.push(rows.map((r) => r.detail));
+    }
+    for (const plan of plans) {
+      const outer = plan.find((step) => /^(SEARCH|SCAN) e /.test(step));
+      expect(outer, plan.join("\n")).toMatch(
+        /^SEARCH e USING (COVERING )?INDEX sqlite_autoindex_command_executions_1 \(id=\?\)/,
+      );
+    }
   });
 
   it("a dispatcher's claim takes connected nodes' oldest rows first, at most the limit per node", async () => {
