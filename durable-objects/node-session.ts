@@ -2,14 +2,15 @@ import { type Connection, type ConnectionContext, Server, type WSMessage } from 
 import { createDatabase, type Database } from "../src/db/client";
 import { describeError } from "../src/db/errors";
 import type { ClaimedExecution } from "../src/executions/lifecycle";
+import type { NodeStatus } from "../src/nodes/status";
 import { type AgentFrame, CLOSE_CODES, encodeServerFrame, parseAgentFrame } from "../src/protocol/frames";
 import { type Env, loadConfig } from "../workers/env";
+import { writeLastSeen, writeResult } from "./batch-writer";
 import { deliverExecutions, resendLive, sendExec } from "./node-session/delivery";
 import { internalApi } from "./node-session/internal-api";
 import { LiveOutput } from "./node-session/live-output";
 import { observe, readPresence, recordHello, staleWindowMs } from "./node-session/presence";
 import { SessionStore } from "./node-session/store";
-import { writeResult } from "./result-writer";
 
 /** Header the Worker sets after authenticating the agent's token. */
 export const NODE_ID_HEADER = "x-outpost-node-id";
@@ -175,14 +176,7 @@ export class NodeSession extends Server<Env> {
         this.store.addSample({ at: Date.now(), host: frame.host, agent: frame.agent, checks: frame.checks });
         const reason =
           failing.length > 0 ? `failing checks: ${failing.map((c) => c.name).join(", ")}` : "heartbeat";
-        await observe(
-          this.db,
-          this.store,
-          this.name,
-          failing.length > 0 ? "unhealthy" : "healthy",
-          reason,
-          "sampled",
-        );
+        await this.#observe(failing.length > 0 ? "unhealthy" : "healthy", reason, "sampled");
         return;
       }
       case "error":
@@ -224,8 +218,15 @@ export class NodeSession extends Server<Env> {
       (c) => c.id !== connection.id && c.readyState === WebSocket.OPEN,
     );
     if (!stillLive && code !== CLOSE_CODES.nodeDeleted) {
-      await observe(this.db, this.store, this.name, "unreachable", "agent disconnected", false);
+      await this.#observe("unreachable", "agent disconnected", false);
     }
+  }
+
+  /** `observe` for this node, its `last_seen_at` refreshes grouped by the node's batch writer. */
+  #observe(status: NodeStatus, reason: string, seen: boolean | "sampled"): Promise<void> {
+    return observe(this.db, this.store, this.name, status, reason, seen, (s) =>
+      writeLastSeen(this.env, this.db, s),
+    );
   }
 
   async #armAlarm(): Promise<void> {
@@ -239,14 +240,7 @@ export class NodeSession extends Server<Env> {
     if (presence.status === "unreachable") return;
     const deadline = presence.lastHeartbeatAt + staleWindowMs(presence, this.staleFactor);
     if (Date.now() >= deadline) {
-      await observe(
-        this.db,
-        this.store,
-        this.name,
-        "unreachable",
-        "no heartbeat within the stale window",
-        false,
-      );
+      await this.#observe("unreachable", "no heartbeat within the stale window", false);
       return;
     }
     await this.ctx.storage.setAlarm(deadline);

@@ -78,7 +78,7 @@ export const SETTINGS: readonly SettingSpec[] = [
       "Finished command executions older than this are pruned by the cron (`edge.command_execution.pruned`).",
   },
   {
-    name: "RESULT_WRITER_SHARDS",
+    name: "BATCH_WRITER_SHARDS",
     secret: false,
     default: "8",
     description:

@@ -23,8 +23,8 @@ export interface Env {
   NODE_SESSION?: DurableObjectNamespace<import("../durable-objects/node-session").NodeSession>;
   DISPATCH_QUEUE?: Queue<import("./services/dispatch").DispatchMessage>;
   EXECUTION_RETENTION_DAYS?: string;
-  RESULT_WRITER?: DurableObjectNamespace<import("../durable-objects/result-writer").ResultWriter>;
-  RESULT_WRITER_SHARDS?: string;
+  BATCH_WRITER?: DurableObjectNamespace<import("../durable-objects/batch-writer").BatchWriter>;
+  BATCH_WRITER_SHARDS?: string;
   WEBHOOK_ALLOW_PRIVATE_IPS?: string;
   WEBHOOK_MAX_ATTEMPTS?: string;
   ASSETS?: Fetcher;
@@ -54,7 +54,7 @@ export interface Config {
   vpnDomainSuffix: string;
   heartbeatStaleFactor: number;
   executionRetentionDays: number;
-  resultWriterShards: number;
+  batchWriterShards: number;
   webhookAllowPrivateIps: boolean;
   webhookMaxAttempts: number;
   nodePorts: NodePorts;
@@ -109,7 +109,7 @@ export function loadConfig(env: Env): Config {
     vpnDomainSuffix: setting(env, "VPN_DOMAIN_SUFFIX")!,
     heartbeatStaleFactor: int(env, "NODE_HEARTBEAT_STALE_FACTOR", 2, 20),
     executionRetentionDays: int(env, "EXECUTION_RETENTION_DAYS", 1, 3650),
-    resultWriterShards: int(env, "RESULT_WRITER_SHARDS", 1, 256),
+    batchWriterShards: int(env, "BATCH_WRITER_SHARDS", 1, 256),
     webhookAllowPrivateIps: bool(env, "WEBHOOK_ALLOW_PRIVATE_IPS"),
     webhookMaxAttempts: int(env, "WEBHOOK_MAX_ATTEMPTS", 1, 20),
     nodePorts: {

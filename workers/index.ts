@@ -3,8 +3,8 @@ import { runCronTick } from "./cron";
 import type { Env } from "./env";
 import { consumeDispatchBatch, type DispatchMessage } from "./services/dispatch";
 
+export { BatchWriter } from "../durable-objects/batch-writer";
 export { NodeSession } from "../durable-objects/node-session";
-export { ResultWriter } from "../durable-objects/result-writer";
 
 const app = createApp();
 

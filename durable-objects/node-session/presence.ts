@@ -1,8 +1,8 @@
-import { eq, sql } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import type { Database } from "../../src/db/client";
 import { clusters, nodes } from "../../src/db/schema";
 import { recordEventWhere } from "../../src/events/outbox";
-import { type NodeStatus, nodeStatusStatements, setNodeStatus } from "../../src/nodes/status";
+import { type LastSeen, type NodeStatus, nodeStatusStatements, setNodeStatus } from "../../src/nodes/status";
 import { type LiveExecution, liveExecutionsQuery } from "./delivery";
 import type { SessionStore } from "./store";
 
@@ -40,7 +40,7 @@ export function staleWindowMs(presence: PresenceState, factor: number): number {
  * Applies a status the node's own evidence implies (hello, heartbeat, close,
  * alarm); `seen` says the agent was heard from just now (`"sampled"`: by a heartbeat whose sample
  * is stored). Writes to libSQL only on a real change, or to refresh `last_seen_at` once per
- * `LAST_SEEN_WRITE_INTERVAL_MS`.
+ * `LAST_SEEN_WRITE_INTERVAL_MS` (through `touchLastSeen`, which groups a fleet's refreshes).
  */
 export async function observe(
   db: Database,
@@ -49,6 +49,7 @@ export async function observe(
   status: NodeStatus,
   reason: string,
   seen: boolean | "sampled",
+  touchLastSeen: (seen: LastSeen) => Promise<NodeStatus | null>,
 ): Promise<void> {
   const presence = readPresence(store);
   const stored = store.get<PresenceState>("presence");
@@ -62,14 +63,10 @@ export async function observe(
     presence.status = status;
     if (seen) presence.lastSeenWrittenAt = now;
   } else if (dueSeen) {
-    const [row] = await db
-      .update(nodes)
-      .set({ lastSeenAt: now })
-      .where(eq(nodes.id, nodeId))
-      .returning({ status: nodes.status });
+    const stored = await touchLastSeen({ nodeId, at: now });
     presence.lastSeenWrittenAt = now;
     // The cron's safety net may have marked the node unreachable while our writes were failing; put it right.
-    if (row && row.status !== status) await setNodeStatus(db, nodeId, status, reason);
+    if (stored && stored !== status) await setNodeStatus(db, nodeId, status, reason);
   }
   store.set("presence", presence); // skipped by the store when nothing changed
 }

@@ -213,11 +213,12 @@ export async function applyResults(
   if (results.length === 0) return [];
   const rounds: { index: number; result: ExecutionResult }[][] = [];
   const seen = new Map<string, number>();
-  results.forEach((result, index) => {
+  for (const [index, result] of results.entries()) {
     const round = seen.get(result.executionId) ?? 0;
     seen.set(result.executionId, round + 1);
-    (rounds[round] ??= []).push({ index, result });
-  });
+    if (!rounds[round]) rounds[round] = [];
+    rounds[round].push({ index, result });
+  }
   const statements = rounds.flatMap((round) =>
     resultStatements(
       db,

@@ -46,6 +46,30 @@ export function nodeStatusStatements(
   ] as const;
 }
 
+/** A node heard from at `at` (for `touchLastSeen`). */
+export interface LastSeen {
+  nodeId: string;
+  at: number;
+}
+
+/**
+ * Refreshes `last_seen_at` of many nodes in one statement, never moving it back, and returns each
+ * node's stored status (null for a node that no longer exists), so a session can put right a status
+ * the cron changed meanwhile.
+ */
+export async function touchLastSeen(db: Database, seen: LastSeen[]): Promise<(NodeStatus | null)[]> {
+  if (seen.length === 0) return [];
+  const latest = new Map<string, number>();
+  for (const s of seen) latest.set(s.nodeId, Math.max(latest.get(s.nodeId) ?? 0, s.at));
+  const rows = await db.all<{ id: string; status: NodeStatus }>(sql`
+    UPDATE ${nodes} AS n SET last_seen_at = max(coalesce(n.last_seen_at, 0), t.at)
+      FROM (SELECT json_extract(value, '$[0]') AS id, json_extract(value, '$[1]') AS at
+              FROM json_each(${JSON.stringify([...latest])})) AS t
+     WHERE n.id = t.id RETURNING id, status`);
+  const status = new Map(rows.map((r) => [r.id, r.status]));
+  return seen.map((s) => status.get(s.nodeId) ?? null);
+}
+
 /**
  * The cron's safety net: every node not already `unreachable` whose
  * `last_seen_at` is older than `cutoff` becomes `unreachable`, with one event

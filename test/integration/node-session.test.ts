@@ -163,6 +163,51 @@ describe("status from heartbeats, disconnects and the alarm", () => {
   });
 });
 
+describe("last_seen_at", () => {
+  it("a heartbeat past the write interval refreshes last_seen_at and undoes the cron's unreachable", async () => {
+    const { createDatabase } = await import("../../src/db/client");
+    const { sql } = await import("drizzle-orm");
+    const db = createDatabase({ url: api.env.LIBSQL_URL! });
+    const { nodeId, token } = await enrolNode(api, CLUSTER);
+    const agent = await connectAgent(api, token);
+    agent.hello();
+    await agent.next("config");
+    // The cron judged the node stale while its writes were failing, and the last write is long ago.
+    await db.run(sql`UPDATE nodes SET status = 'unreachable', last_seen_at = 1000 WHERE id = ${nodeId}`);
+    await runInDurableObject(stubFor(nodeId), (instance: NodeSession) => {
+      const presence = instance.store.get<any>("presence");
+      instance.store.set("presence", { ...presence, lastSeenWrittenAt: 0 });
+    });
+    const before = Date.now();
+    agent.heartbeat();
+    await eventually(async () => expect(await status(nodeId)).toBe("healthy"));
+    const node = (await api.get(`/api/v1/nodes/${nodeId}`)).body.data;
+    expect(Date.parse(node.last_seen_at)).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000);
+    agent.ws.close(1000);
+  });
+
+  it("group refreshes never move last_seen_at back, and report each node's status", async () => {
+    const { createDatabase } = await import("../../src/db/client");
+    const { touchLastSeen } = await import("../../src/nodes/status");
+    const { sql } = await import("drizzle-orm");
+    const db = createDatabase({ url: api.env.LIBSQL_URL! });
+    const a = (await enrolNode(api, CLUSTER)).nodeId;
+    const b = (await enrolNode(api, CLUSTER)).nodeId;
+    await db.run(sql`UPDATE nodes SET last_seen_at = 5000 WHERE id = ${a}`);
+    const statuses = await touchLastSeen(db, [
+      { nodeId: a, at: 4000 },
+      { nodeId: b, at: 7000 },
+      { nodeId: b, at: 6000 },
+      { nodeId: crypto.randomUUID(), at: 7000 },
+    ]);
+    expect(statuses).toEqual(["unreachable", "unreachable", "unreachable", null]);
+    const rows = await db.all<{ id: string; last_seen_at: number }>(
+      sql`SELECT id, last_seen_at FROM nodes WHERE id IN (${a}, ${b})`,
+    );
+    expect(Object.fromEntries(rows.map((r) => [r.id, r.last_seen_at]))).toEqual({ [a]: 5000, [b]: 7000 });
+  });
+});
+
 describe("metrics", () => {
   it("serves the latest heartbeat as host, agent and unified metrics", async () => {
     const { nodeId, token } = await enrolNode(api, CLUSTER);

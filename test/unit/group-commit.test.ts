@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { GroupCommit } from "../../durable-objects/result-writer/group-commit";
+import { GroupCommit } from "../../durable-objects/batch-writer/group-commit";
 
 /** A flush that records each group and can be held open or made to fail. */
 function recorder(options: { failTimes?: number; poison?: string } = {}) {

@@ -1,0 +1,96 @@
+import { DurableObject } from "cloudflare:workers";
+import { createDatabase, type Database } from "../src/db/client";
+import { applyResults, type ExecutionResult, type ResultOutcome } from "../src/executions/lifecycle";
+import { type LastSeen, type NodeStatus, touchLastSeen } from "../src/nodes/status";
+import { type Env, loadConfig } from "../workers/env";
+import { GroupCommit } from "./batch-writer/group-commit";
+
+/** Results per libSQL batch (one set-based write whatever the number). */
+const MAX_RESULTS_PER_WRITE = 100;
+/** Output characters per libSQL batch: a few capped 1 MiB outputs, never hundreds of them at once. */
+const MAX_OUTPUT_PER_WRITE = 4 * 1024 * 1024;
+/** `last_seen_at` refreshes per libSQL statement. */
+const MAX_TOUCHES_PER_WRITE = 500;
+
+/**
+ * Writes the NodeSessions' frequent small rows to libSQL in group commits: command results (a
+ * fan-out to thousands of nodes returns thousands within moments) and `last_seen_at` refreshes (a
+ * fleet's heartbeats). Each session writing its own would cost one libSQL round trip per row; here
+ * rows arriving while a write is in flight go together in the next one, so a lone row is written at
+ * once and a burst of a thousand in a handful of writes. One of `BATCH_WRITER_SHARDS` objects, by
+ * execution or node id. It holds nothing durable: a caller's promise resolves only after the write
+ * that carried its row committed (a session acks its agent only then), so a lost writer means an
+ * unacked result the agent sends again, or a `last_seen_at` refreshed by the next heartbeat.
+ */
+export class BatchWriter extends DurableObject<Env> {
+  #db?: Database;
+  readonly #results = new GroupCommit<ExecutionResult, ResultOutcome>(
+    (results) => applyResults(this.#database(), results),
+    {
+      maxItems: MAX_RESULTS_PER_WRITE,
+      maxSize: MAX_OUTPUT_PER_WRITE,
+      sizeOf: (r) => r.output.length,
+      retries: 2,
+      retryDelayMs: 50,
+    },
+  );
+  readonly #touches = new GroupCommit<LastSeen, NodeStatus | null>(
+    (seen) => touchLastSeen(this.#database(), seen),
+    {
+      maxItems: MAX_TOUCHES_PER_WRITE,
+      maxSize: MAX_TOUCHES_PER_WRITE,
+      sizeOf: () => 1,
+      retries: 2,
+      retryDelayMs: 50,
+    },
+  );
+
+  #database(): Database {
+    if (!this.#db) {
+      const config = loadConfig(this.env);
+      this.#db = createDatabase({ url: config.libsqlUrl, authToken: config.libsqlAuthToken });
+    }
+    return this.#db;
+  }
+
+  /** Applies one result in the next group write; resolves with its outcome once that write is committed. */
+  applyResult(result: ExecutionResult): Promise<ResultOutcome> {
+    return this.#results.submit(result);
+  }
+
+  /** Refreshes a node's `last_seen_at` in the next group write; resolves with its stored status. */
+  touchLastSeen(seen: LastSeen): Promise<NodeStatus | null> {
+    return this.#touches.submit(seen);
+  }
+}
+
+/** FNV-1a of the id: spreads ids evenly over the shards, the same id always to the same one. */
+function shardOf(id: string, shards: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) {
+    hash ^= id.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % shards;
+}
+
+function writerFor(env: Env, id: string) {
+  const namespace = env.BATCH_WRITER;
+  if (!namespace) return null;
+  const shard = shardOf(id, loadConfig(env).batchWriterShards);
+  return namespace.get(namespace.idFromName(`writer-${shard}`));
+}
+
+/** Writes a result through its shard's writer; without the binding (a Worker configured without it), directly. */
+export async function writeResult(env: Env, db: Database, result: ExecutionResult): Promise<ResultOutcome> {
+  const writer = writerFor(env, result.executionId);
+  if (!writer) return (await applyResults(db, [result]))[0] ?? null;
+  return writer.applyResult(result);
+}
+
+/** Refreshes `last_seen_at` through the node's shard's writer (directly without the binding). */
+export async function writeLastSeen(env: Env, db: Database, seen: LastSeen): Promise<NodeStatus | null> {
+  const writer = writerFor(env, seen.nodeId);
+  if (!writer) return (await touchLastSeen(db, [seen]))[0] ?? null;
+  return writer.touchLastSeen(seen);
+}
