@@ -1,4 +1,4 @@
-import { createDatabase, type Database } from "../../src/db/client";
+import { createDatabase } from "../../src/db/client";
 import { describeError } from "../../src/db/errors";
 import { type ClaimedExecution, claimPendingForNodes, DELIVERY_BATCH } from "../../src/executions/lifecycle";
 import { type Env, loadConfig } from "../env";
@@ -76,7 +76,7 @@ export async function pushClaimed(
 export async function deliverToNodes(
   env: Env,
   nodeIds: string[],
-  options: { resend?: boolean; db?: Database } = {},
+  options: { resend?: boolean } = {},
 ): Promise<{ delivered: number; failed: number }> {
   if (options.resend) {
     const failed = await forEachBounded(
@@ -89,7 +89,7 @@ export async function deliverToNodes(
     return { delivered: nodeIds.length - failed, failed };
   }
   const config = loadConfig(env);
-  const db = options.db ?? createDatabase({ url: config.libsqlUrl, authToken: config.libsqlAuthToken });
+  const db = createDatabase({ url: config.libsqlUrl, authToken: config.libsqlAuthToken });
   let delivered = 0;
   let failed = 0;
   for (let i = 0; i < nodeIds.length; i += NODES_PER_MESSAGE) {
