@@ -137,6 +137,10 @@ function startWrangler(config, libsqlUrl) {
     WRANGLER_SEND_METRICS: "false",
     WRANGLER_HIDE_BANNER: "true",
     WRANGLER_LOG_PATH: resolve(config.dataDir, "wrangler/logs"),
+    // wrangler's local trace collector streams every invocation (each WebSocket frame, each
+    // Durable Object RPC) into a SQLite store on the Worker's own thread: with it on, fan-out to
+    // 1,000 agents took 3.4× as long (bench/README.md). Off unless asked for.
+    X_LOCAL_OBSERVABILITY: process.env.X_LOCAL_OBSERVABILITY || "false",
   };
   return watch(
     spawnChild("wrangler", node22(), args, {
