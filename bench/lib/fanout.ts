@@ -67,6 +67,7 @@ export async function fanout(mode: Mode, options: FanoutOptions = {}): Promise<B
   const swarm = await Swarm.start();
   const results: Step[] = [];
   const profiles: { n: number; profiles: ProfileSummary[] }[] = [];
+  const connectProfiles: { n: number; profiles: ProfileSummary[] }[] = [];
   const notes: string[] = [];
   let stoppedBecause = "";
   try {
@@ -148,7 +149,14 @@ export async function fanout(mode: Mode, options: FanoutOptions = {}): Promise<B
       const target = enrol.total;
       // Bounded by N: connecting is limited by the Worker's one thread (each hello is a Worker
       // request, a DO wake and a libSQL batch, while the already connected agents heartbeat).
+      const stopConnectProfile = mode.profile
+        ? await startProfile(pids.workerd[0], `${mode.filePrefix}-connect-${n}`).catch((e) => {
+            notes.push(`profile: ${e.message}`);
+            return undefined;
+          })
+        : undefined;
       const conn = await swarm.connect(target, { timeoutMs: mode.quick ? 120_000 : 60_000 + target * 40 });
+      if (stopConnectProfile) connectProfiles.push({ n, profiles: await stopConnectProfile() });
       step.connect_ms = Math.round(conn.ms);
       step.ready = conn.ready;
       mode.log(`  N=${n}: ${conn.ready} ready in ${round(conn.ms / 1000, 1)} s; fan-out`);
@@ -283,11 +291,14 @@ export async function fanout(mode: Mode, options: FanoutOptions = {}): Promise<B
         ]),
       ),
       "",
-      ...profileMarkdown(profiles.map((p) => ({ label: `fan-out N=${p.n}`, profiles: p.profiles }))),
+      ...profileMarkdown([
+        ...connectProfiles.map((p) => ({ label: `connecting N=${p.n}`, profiles: p.profiles })),
+        ...profiles.map((p) => ({ label: `fan-out N=${p.n}`, profiles: p.profiles })),
+      ]),
       "Executor: the swarm answers `exec` in-process (ack + result exit 0 at once; no journal, no shell). CPU % is of one core over the fan-out window (the machine has 2 cores). Enrolments run 16 at a time, connects 64 (bench/lib/swarm-client.ts).",
     ],
     goals,
     notes,
-    data: { steps: results, probe_top: topSql(probe, 15), profiles },
+    data: { steps: results, probe_top: topSql(probe, 15), profiles, connect_profiles: connectProfiles },
   };
 }

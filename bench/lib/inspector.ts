@@ -32,7 +32,9 @@ async function targets(pid: number): Promise<Target[]> {
       const res = await fetch(`http://127.0.0.1:${port}/json/list`, { signal: AbortSignal.timeout(1000) });
       if (!res.ok) continue;
       const list = (await res.json()) as Target[];
-      if (Array.isArray(list) && list.length) return list;
+      // Only the Worker's own isolate (its Durable Objects run in it): miniflare's internal
+      // workers are targets too, and some never answer `Profiler.enable`.
+      if (Array.isArray(list)) return list.filter((t) => t.id.startsWith("core:user:"));
     } catch {
       // not the inspector
     }
