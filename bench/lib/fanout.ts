@@ -150,10 +150,12 @@ export async function fanout(mode: Mode, options: FanoutOptions = {}): Promise<B
       // Bounded by N: connecting is limited by the Worker's one thread (each hello is a Worker
       // request, a DO wake and a libSQL batch, while the already connected agents heartbeat).
       const stopConnectProfile = mode.profile
-        ? await startProfile(pids.workerd[0], `${mode.filePrefix}-connect-${n}`).catch((e) => {
-            notes.push(`profile: ${e.message}`);
-            return undefined;
-          })
+        ? await startProfile(pids.workerd[0], `${mode.filePrefix}-connect-${n}`, `${stack.url}/health`).catch(
+            (e) => {
+              notes.push(`profile: ${e.message}`);
+              return undefined;
+            },
+          )
         : undefined;
       const conn = await swarm.connect(target, { timeoutMs: mode.quick ? 120_000 : 60_000 + target * 40 });
       if (stopConnectProfile) connectProfiles.push({ n, profiles: await stopConnectProfile() });
@@ -185,10 +187,12 @@ export async function fanout(mode: Mode, options: FanoutOptions = {}): Promise<B
         200,
       );
       const stopProfile = mode.profile
-        ? await startProfile(pids.workerd[0], `${mode.filePrefix}-fanout-${n}`).catch((e) => {
-            notes.push(`profile: ${e.message}`);
-            return undefined;
-          })
+        ? await startProfile(pids.workerd[0], `${mode.filePrefix}-fanout-${n}`, `${stack.url}/health`).catch(
+            (e) => {
+              notes.push(`profile: ${e.message}`);
+              return undefined;
+            },
+          )
         : undefined;
       const t0 = Date.now();
       const cmd = await must(

@@ -107,17 +107,40 @@ function summarize(profile: any, limit: number) {
   };
 }
 
-/** Starts profiling every inspector target of workerd `pid`; the returned function stops and saves. */
+/**
+ * workerd handles inspector messages only while the isolate runs something: an idle Worker would
+ * leave `Profiler.enable` unanswered, so it is woken with requests until the answer comes.
+ */
+async function whileWaking<T>(wakeUrl: string, pending: Promise<T>): Promise<T> {
+  let done = false;
+  const wake = (async () => {
+    while (!done) {
+      await fetch(wakeUrl, { signal: AbortSignal.timeout(5000) })
+        .then((r) => r.arrayBuffer())
+        .catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  try {
+    return await pending;
+  } finally {
+    done = true;
+    await wake;
+  }
+}
+
+/** Starts profiling every inspector target of workerd `pid` (`wakeUrl`: any cheap URL of the Worker); the returned function stops and saves. */
 export async function startProfile(
   pid: number,
   filePrefix: string,
+  wakeUrl: string,
 ): Promise<() => Promise<ProfileSummary[]>> {
   const list = await targets(pid);
   if (!list.length) throw new Error(`no inspector found on workerd ${pid}`);
   const sessions: { target: Target; session: Session }[] = [];
   for (const target of list) {
     const session = await Session.open(target.webSocketDebuggerUrl);
-    await session.send("Profiler.enable");
+    await whileWaking(wakeUrl, session.send("Profiler.enable"));
     await session.send("Profiler.setSamplingInterval", { interval: 200 });
     await session.send("Profiler.start");
     sessions.push({ target, session });

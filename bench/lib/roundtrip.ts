@@ -113,7 +113,9 @@ export async function roundtrip(mode: Mode): Promise<BenchResult> {
     const p0 = await stack.probeSettled();
     let sampler = new ProcSampler({ ...groups, client: swarm.pid }, 500);
     const stopProfile = mode.profile
-      ? await startProfile(pids.workerd[0], `${mode.filePrefix}-roundtrip`).catch(() => undefined)
+      ? await startProfile(pids.workerd[0], `${mode.filePrefix}-roundtrip`, `${stack.url}/health`).catch(
+          () => undefined,
+        )
       : undefined;
     const inproc = await commandSeries(api, stack.url, nodeId, commands, 10, 10 * 60_000, mode.log);
     const inprocCpu = cpuPerCommand(sampler.stop(), inproc.samples.length + 10);
