@@ -7,6 +7,9 @@ import { execFileSync } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import WebSocket from "ws";
 
+/** `name` in wrangler.toml. */
+const WORKER_NAME = "outpost";
+
 interface Target {
   id: string;
   title: string;
@@ -33,8 +36,8 @@ async function targets(pid: number): Promise<Target[]> {
       if (!res.ok) continue;
       const list = (await res.json()) as Target[];
       // Only the Worker's own isolate (its Durable Objects run in it): miniflare's internal
-      // workers are targets too, and some never answer `Profiler.enable`.
-      if (Array.isArray(list)) return list.filter((t) => t.id.startsWith("core:user:"));
+      // workers are targets too, and an idle one never answers `Profiler.enable`.
+      if (Array.isArray(list)) return list.filter((t) => t.id === `core:user:${WORKER_NAME}`);
     } catch {
       // not the inspector
     }
