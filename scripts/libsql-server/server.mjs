@@ -60,7 +60,10 @@ export async function startLibsqlServer({
       });
     });
   });
-  server.keepAliveTimeout = 5000;
+  // Longer than any client keeps an idle connection: closing one after 5 s raced workerd reusing it
+  // under load, and the request on it failed with "Network connection lost" (a hello batch, a claim).
+  server.keepAliveTimeout = 10 * 60_000;
+  server.headersTimeout = server.keepAliveTimeout + 1000;
 
   await new Promise((resolve, reject) => {
     server.once("error", reject);
