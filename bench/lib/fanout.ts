@@ -73,6 +73,14 @@ export async function fanout(mode: Mode, options: FanoutOptions = {}): Promise<B
   try {
     const key = await clusterWithKey(api, "fleet", "100.64.0.0/16");
     const pids = await stack.pids();
+    // A profile that cannot start is a note, not a failed benchmark.
+    const profileWindow = (label: string) =>
+      mode.profile
+        ? startProfile(pids.workerd[0], `${mode.filePrefix}-${label}`, `${stack.url}/health`).catch((e) => {
+            notes.push(`profile: ${e.message}`);
+            return undefined;
+          })
+        : Promise.resolve(undefined);
     for (const n of steps) {
       const have = (await swarm.stats()).identities;
       const enrolBound = mode.quick ? 120_000 : 20 * 60_000;
@@ -149,14 +157,7 @@ export async function fanout(mode: Mode, options: FanoutOptions = {}): Promise<B
       const target = enrol.total;
       // Bounded by N: connecting is limited by the Worker's one thread (each hello is a Worker
       // request, a DO wake and a libSQL batch, while the already connected agents heartbeat).
-      const stopConnectProfile = mode.profile
-        ? await startProfile(pids.workerd[0], `${mode.filePrefix}-connect-${n}`, `${stack.url}/health`).catch(
-            (e) => {
-              notes.push(`profile: ${e.message}`);
-              return undefined;
-            },
-          )
-        : undefined;
+      const stopConnectProfile = await profileWindow(`connect-${n}`);
       const conn = await swarm.connect(target, { timeoutMs: mode.quick ? 120_000 : 60_000 + target * 40 });
       if (stopConnectProfile) connectProfiles.push({ n, profiles: await stopConnectProfile() });
       step.connect_ms = Math.round(conn.ms);
@@ -186,14 +187,7 @@ export async function fanout(mode: Mode, options: FanoutOptions = {}): Promise<B
         },
         200,
       );
-      const stopProfile = mode.profile
-        ? await startProfile(pids.workerd[0], `${mode.filePrefix}-fanout-${n}`, `${stack.url}/health`).catch(
-            (e) => {
-              notes.push(`profile: ${e.message}`);
-              return undefined;
-            },
-          )
-        : undefined;
+      const stopProfile = await profileWindow(`fanout-${n}`);
       const t0 = Date.now();
       const cmd = await must(
         api("POST", "/api/v1/commands", {
