@@ -31,18 +31,6 @@ export const EXECUTION_FIELDS = [
   "updated_at",
 ];
 
-export async function eventually(assertion: () => Promise<void>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await assertion();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-}
-
 export async function makeCluster(name: string, i: number) {
   const res = await api.post("/api/v1/clusters", { name, ipv4_range: `172.${24 + i}.${NET}.0/24` });
   expect(res.status, JSON.stringify(res.body)).toBe(201);

@@ -70,3 +70,16 @@ export async function createTestApi(
     del: (p) => call("DELETE", p),
   };
 }
+
+/** Retries an assertion until it passes or `timeoutMs` is over (Durable Objects write asynchronously). */
+export async function eventually(assertion: () => Promise<void>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await assertion();
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}

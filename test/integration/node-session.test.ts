@@ -5,23 +5,10 @@ import type { NodeSession } from "../../durable-objects/node-session";
 import { METRICS_HISTORY_LIMIT } from "../../durable-objects/node-session/store";
 import { CLOSE_CODES } from "../../src/protocol/frames";
 import { AGENT, connectAgent, enrolNode, HOST } from "./agent-session";
-import { createTestApi, type TestApi } from "./harness";
+import { createTestApi, eventually, type TestApi } from "./harness";
 
 let api: TestApi;
 const CLUSTER = `ns-${crypto.randomUUID().slice(0, 8)}`;
-
-/** Retries an assertion until it passes (the DO's writes land asynchronously). */
-async function eventually(assertion: () => Promise<void>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await assertion();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-}
 
 function stubFor(nodeId: string) {
   const ns = (env as any).NODE_SESSION as DurableObjectNamespace<NodeSession>;

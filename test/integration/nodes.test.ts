@@ -4,7 +4,7 @@ import { createDatabase } from "../../src/db/client";
 import { ipv4ToInt, parseCidr } from "../../src/net/cidr";
 import { CLOSE_CODES } from "../../src/protocol/frames";
 import { connectAgent, enrolNode } from "./agent-session";
-import { createTestApi, type TestApi } from "./harness";
+import { createTestApi, eventually, type TestApi } from "./harness";
 
 // Deletion, cluster changes and metrics reach the NodeSession Durable Object, which reads the
 // root database: this file shares it and keeps apart from other files by a unique name prefix.
@@ -57,18 +57,6 @@ async function eventsFor(nodeId: string, type: string) {
     sql`SELECT data FROM events WHERE type = ${type} AND json_extract(data, '$.node_id') = ${nodeId} ORDER BY occurred_at, rowid`,
   );
   return rows.map((r) => JSON.parse(r.data));
-}
-
-async function eventually(assertion: () => Promise<void>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await assertion();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
 }
 
 beforeAll(async () => {
