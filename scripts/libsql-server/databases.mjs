@@ -1,8 +1,11 @@
 // Database registry: one SQLite file per namespace under the data dir,
-// created on first use. Every Hrana stream gets its own connection (so two
-// streams never share a transaction); each namespace also keeps one anchor
-// connection open so WAL files are not checkpointed and removed each time a
-// stream's connection closes.
+// created on first use. Every Hrana stream gets a connection of its own (so
+// two streams never share a transaction). A stream's connection goes back to
+// a small per-namespace pool when the stream ends: @libsql/client opens one
+// stream per request, and opening a connection (file, WAL index, schema) cost
+// more than the statements of most requests. Each namespace also keeps one
+// anchor connection open so WAL files are not checkpointed and removed each
+// time the last other connection closes.
 
 import fs from "node:fs";
 import { createRequire } from "node:module";
@@ -16,14 +19,47 @@ const Database = require("libsql");
 export const DEFAULT_NAMESPACE = "main";
 const NAMESPACE_RE = /^[A-Za-z0-9_-]{1,64}$/;
 const STATEMENT_CACHE_SIZE = 64;
+/** Idle connections kept per namespace; more concurrent streams open (and later close) their own. */
+const POOL_SIZE = 8;
+/**
+ * First keywords of statements that leave nothing behind on the connection
+ * once the stream's transaction is over. Anything else (PRAGMA, ATTACH,
+ * CREATE TEMP …) may change per-connection state, so such a connection is
+ * closed rather than handed to the next stream.
+ */
+const STATELESS = new Set([
+  "select",
+  "values",
+  "with",
+  "insert",
+  "update",
+  "delete",
+  "replace",
+  "begin",
+  "commit",
+  "end",
+  "rollback",
+  "savepoint",
+  "release",
+  "create",
+  "drop",
+  "alter",
+  "explain",
+  "analyze",
+  "reindex",
+]);
 
 /** @param {string} name */
 export const isValidNamespace = (name) => NAMESPACE_RE.test(name);
 
 /** One SQLite connection, with a small cache of prepared statements. */
 export class Connection {
-  /** @param {string} file */
-  constructor(file) {
+  /**
+   * @param {string} file
+   * @param {string} namespace
+   */
+  constructor(file, namespace) {
+    this.namespace = namespace;
     // timeout 0: a busy wait would block the event loop, and with it the
     // stream that holds the lock. Busy errors are retried asynchronously.
     this.db = new Database(file, { timeout: 0 });
@@ -34,6 +70,28 @@ export class Connection {
     this.analyses = new Map();
     this.infoStmt = this.db.prepare("SELECT changes(), last_insert_rowid(), total_changes()");
     this.infoStmt.safeIntegers(true).raw(true);
+    /** False once a statement may have changed per-connection state. */
+    this.reusable = true;
+  }
+
+  /**
+   * Notes a statement about to run: one that may leave per-connection state
+   * behind makes the connection not reusable by another stream.
+   * @param {string} sql
+   */
+  #track(sql) {
+    if (!this.reusable) return;
+    const { firstWord, words } = this.analyze(sql);
+    if (!STATELESS.has(firstWord ?? "") || words.has("temp") || words.has("temporary")) this.reusable = false;
+  }
+
+  /**
+   * Runs a script with the engine's `exec`. Throws the engine's error.
+   * @param {string} sql
+   */
+  exec(sql) {
+    this.#track(sql);
+    this.db.exec(sql);
   }
 
   /**
@@ -41,6 +99,7 @@ export class Connection {
    * @param {string} sql
    */
   prepare(sql) {
+    this.#track(sql);
     let stmt = this.statements.get(sql);
     if (stmt) {
       this.statements.delete(sql);
@@ -77,6 +136,20 @@ export class Connection {
     return this.db.open && this.db.inTransaction;
   }
 
+  /**
+   * Ends the connection's use by a stream: an open transaction is rolled back.
+   * Returns whether the connection is clean and can serve another stream.
+   */
+  reset() {
+    if (!this.db.open || !this.reusable) return false;
+    try {
+      if (this.db.inTransaction) this.db.exec("ROLLBACK");
+      return !this.db.inTransaction;
+    } catch {
+      return false;
+    }
+  }
+
   /** Closes the connection; SQLite rolls back an open transaction. */
   close() {
     if (!this.db.open) return;
@@ -95,7 +168,7 @@ export class DatabaseRegistry {
   constructor(dataDir) {
     this.dataDir = path.resolve(dataDir);
     fs.mkdirSync(this.dataDir, { recursive: true });
-    /** @type {Map<string, { file: string, anchor: Connection }>} */
+    /** @type {Map<string, { file: string, anchor: Connection, idle: Connection[] }>} */
     this.databases = new Map();
     /** @type {Set<Connection>} */
     this.open = new Set();
@@ -111,10 +184,10 @@ export class DatabaseRegistry {
     let entry = this.databases.get(namespace);
     if (!entry) {
       const file = this.fileFor(namespace);
-      const anchor = new Connection(file);
+      const anchor = new Connection(file, namespace);
       // WAL is a property of the file; setting it once is enough.
       anchor.db.exec("PRAGMA journal_mode = WAL;");
-      entry = { file, anchor };
+      entry = { file, anchor, idle: [] };
       this.databases.set(namespace, entry);
     }
     return entry;
@@ -125,21 +198,38 @@ export class DatabaseRegistry {
    * @param {string} namespace
    */
   connect(namespace) {
-    const conn = new Connection(this.#database(namespace).file);
+    const entry = this.#database(namespace);
+    const conn = entry.idle.pop() ?? new Connection(entry.file, namespace);
     this.open.add(conn);
     return conn;
   }
 
-  /** @param {Connection} conn */
+  /**
+   * Ends a stream's use of its connection: back to the pool when it is clean
+   * and the pool has room, closed otherwise.
+   * @param {Connection} conn
+   */
   disconnect(conn) {
     this.open.delete(conn);
-    conn.close();
+    const idle = this.databases.get(conn.namespace)?.idle;
+    if (idle && idle.length < POOL_SIZE && conn.reset()) idle.push(conn);
+    else conn.close();
+  }
+
+  /** Open connections: those streams hold plus the idle ones in the pools (anchors not counted). */
+  get connectionCount() {
+    let idle = 0;
+    for (const entry of this.databases.values()) idle += entry.idle.length;
+    return this.open.size + idle;
   }
 
   closeAll() {
     for (const conn of this.open) conn.close();
     this.open.clear();
-    for (const { anchor } of this.databases.values()) anchor.close();
+    for (const { anchor, idle } of this.databases.values()) {
+      for (const conn of idle) conn.close();
+      anchor.close();
+    }
     this.databases.clear();
   }
 }

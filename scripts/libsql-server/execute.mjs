@@ -32,6 +32,9 @@ async function withBusyRetry(ctx, fn) {
       if (!isRetryableBusy(error) || Date.now() >= deadline || ctx.isClosed()) throw fromEngineError(error);
     }
     await sleep(delay);
+    // A stream closed meanwhile has handed its connection back (or to another stream): never retry on it.
+    if (ctx.isClosed())
+      throw new RequestError("The stream was closed while waiting for a lock", "STREAM_CLOSED");
     delay = Math.min(delay * 2, 25);
   }
 }
@@ -205,6 +208,6 @@ export async function executeBatch(ctx, batch) {
  */
 export async function executeSequence(ctx, sql) {
   for (const statement of splitStatements(sql)) {
-    await withBusyRetry(ctx, () => ctx.conn.db.exec(statement));
+    await withBusyRetry(ctx, () => ctx.conn.exec(statement));
   }
 }
