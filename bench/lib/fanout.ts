@@ -6,7 +6,7 @@
 import { type Api, apiClient, clusterWithKey, must } from "./api";
 import { type BenchStack, startBenchStack } from "./bench-stack";
 import { type ProfileSummary, profileMarkdown, startProfile } from "./inspector";
-import { ProcSampler } from "./proc";
+import { openFileCount, openFileLimit, ProcSampler } from "./proc";
 import { topSql } from "./roundtrip";
 import { seedNodes } from "./seed-nodes";
 import { mb, round, sleep, summarize } from "./stats";
@@ -41,6 +41,8 @@ interface Step {
   libsql_requests?: number;
   libsql_server_ms?: number;
   cpu?: Record<string, number>;
+  /** workerd's open files with all N agents connected. */
+  workerd_open_files?: number;
   status: string;
   error_samples?: string[];
 }
@@ -81,7 +83,19 @@ export async function fanout(mode: Mode, options: FanoutOptions = {}): Promise<B
             return undefined;
           })
         : Promise.resolve(undefined);
+    // Each connected agent holds workerd descriptors (its socket; its NodeSession's SQLite file, WAL
+    // and shared memory). Past the process's limit workerd's accept() fails and the runtime restarts,
+    // dropping every agent, so a step that cannot fit is reported, not attempted.
+    const baselineFds = openFileCount(pids.workerd[0]);
+    let fdsPerAgent: number | null = null;
     for (const n of steps) {
+      const fdLimit = openFileLimit(pids.workerd[0]);
+      if (fdsPerAgent && fdLimit && baselineFds + n * fdsPerAgent > fdLimit * 0.95) {
+        const status = `not attempted: needs ~${Math.round(baselineFds + n * fdsPerAgent)} open files in workerd (${round(fdsPerAgent, 1)} per agent measured), its limit is ${fdLimit}`;
+        notes.push(`N=${n}: ${status}`);
+        stoppedBecause = `N=${n}: ${status}`;
+        break;
+      }
       const have = (await swarm.stats()).identities;
       const enrolBound = mode.quick ? 120_000 : 20 * 60_000;
       let enrol: { enrolled: number; failed: number; ms: number; latencies: number[]; total: number };
@@ -171,6 +185,8 @@ export async function fanout(mode: Mode, options: FanoutOptions = {}): Promise<B
         stoppedBecause = `N=${n}: ${step.status}`;
         break;
       }
+      step.workerd_open_files = openFileCount(pids.workerd[0]);
+      fdsPerAgent = Math.max(0, step.workerd_open_files - baselineFds) / target;
       await sleep(2000);
       await swarm.resetTotals();
       const p0 = await stack.probeSettled();
@@ -268,6 +284,7 @@ export async function fanout(mode: Mode, options: FanoutOptions = {}): Promise<B
           "CPU % workerd / proxy workerd / libSQL / wrangler / swarm",
           "enrol s (p50 ms)",
           "connect s",
+          "workerd open files",
           "status",
         ],
         results.map((r) => [
@@ -283,8 +300,9 @@ export async function fanout(mode: Mode, options: FanoutOptions = {}): Promise<B
           r.cpu
             ? `${r.cpu.workerd} / ${r.cpu.proxy} / ${r.cpu.libsql} / ${r.cpu.wrangler} / ${r.cpu.swarm}`
             : "—",
-          `${fmt(r.enrol_ms / 1000, 1)} (${r.enrol_p50_ms})`,
+          `${fmt(r.enrol_ms / 1000, 1)} (${Number.isFinite(r.enrol_p50_ms) ? r.enrol_p50_ms : "—"})`,
           fmt(r.connect_ms / 1000, 1),
+          r.workerd_open_files ?? "—",
           r.status,
         ]),
       ),

@@ -1,6 +1,6 @@
 // Linux /proc readings: RSS, CPU time; a sampler that tracks peak/mean RSS and CPU % over a window
 // for named processes or groups of processes (RSS and CPU summed over the group).
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 
 const CLK_TCK = 100;
 
@@ -111,4 +111,23 @@ export async function machineCpu(
     .sort((a, b) => b.cpu_percent - a.cpu_percent)
     .slice(0, top)
     .map((p) => ({ ...p, cpu_percent: Math.round(p.cpu_percent) }));
+}
+
+/** Open file descriptors of the process (0 when it is gone). */
+export function openFileCount(pid: number): number {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).length;
+  } catch {
+    return 0;
+  }
+}
+
+/** The process's soft limit on open files (RLIMIT_NOFILE), or null when unknown or unlimited. */
+export function openFileLimit(pid: number): number | null {
+  try {
+    const m = /^Max open files\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/limits`, "utf8"));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
 }
