@@ -9,6 +9,8 @@ export class Connection {
   readonly reusable: boolean;
   readonly inTransaction: boolean;
   exec(sql: string): void;
+  /** A statement failed: the engine may have left it holding a snapshot, so the connection is not reused. */
+  noteFailure(): void;
   /** The engine's statement object (better-sqlite3 API). */
   prepare(sql: string): any;
   close(): void;

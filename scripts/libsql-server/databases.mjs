@@ -86,6 +86,15 @@ export class Connection {
   }
 
   /**
+   * A statement failed. The engine leaves a failed statement active (after SQLITE_BUSY_SNAPSHOT it
+   * keeps its read snapshot even past ROLLBACK, so every later write on the connection fails the
+   * same way); such a connection must not serve another stream.
+   */
+  noteFailure() {
+    this.reusable = false;
+  }
+
+  /**
    * Runs a script with the engine's `exec`. Throws the engine's error.
    * @param {string} sql
    */

@@ -29,6 +29,7 @@ async function withBusyRetry(ctx, fn) {
     try {
       return fn();
     } catch (error) {
+      ctx.conn.noteFailure();
       if (!isRetryableBusy(error) || Date.now() >= deadline || ctx.isClosed()) throw fromEngineError(error);
     }
     await sleep(delay);

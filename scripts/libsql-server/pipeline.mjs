@@ -113,6 +113,7 @@ function describe(stream, sql) {
   try {
     prepared = stream.conn.prepare(sql);
   } catch (error) {
+    stream.conn.noteFailure();
     throw fromEngineError(error);
   }
   const { params, firstWord, words } = analyzeStatement(sql);

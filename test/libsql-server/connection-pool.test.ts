@@ -66,6 +66,14 @@ describe("connection pool", () => {
     }
   });
 
+  it("closes instead of pooling a connection on which a statement failed", () => {
+    const reg = newRegistry();
+    const conn = reg.connect("main");
+    conn.noteFailure();
+    reg.disconnect(conn);
+    expect(reg.connect("main")).not.toBe(conn);
+  });
+
   it("keeps at most a few idle connections however many streams ran at once", () => {
     const reg = newRegistry();
     const many = Array.from({ length: 40 }, () => reg.connect("main"));
@@ -106,14 +114,46 @@ describe("pooled connections through the server", () => {
     }
   });
 
+  it("a connection whose write failed with SQLITE_BUSY_SNAPSHOT does not reach the next stream", async () => {
+    // The engine keeps such a statement's read snapshot past ROLLBACK: pooled, the connection made
+    // every later write fail the same way (enrolments and last_seen_at writes failed for minutes).
+    server = await startTestServer();
+    const client = server.client();
+    await client.execute("CREATE TABLE t(v INTEGER)");
+    await client.execute("INSERT INTO t VALUES (0)");
+    const tx = await server.client().transaction("deferred");
+    await tx.execute("SELECT count(*) FROM t");
+    await client.execute("INSERT INTO t VALUES (1)");
+    const stale = await tx.execute("UPDATE t SET v = v + 1").catch((e) => e);
+    expect(stale.code).toBe("SQLITE_BUSY_SNAPSHOT");
+    await tx.rollback().catch(() => {});
+    tx.close();
+    for (let i = 0; i < 5; i++) {
+      await client.execute({ sql: "INSERT INTO t VALUES (?)", args: [i + 2] });
+      const again = await client.transaction("write");
+      await again.execute("UPDATE t SET v = v + 1 WHERE v = 0");
+      await again.commit();
+    }
+    expect((await client.execute("SELECT count(*) AS n FROM t")).rows[0].n).toBe(7);
+  });
+
   it("many sequential requests do not grow the server's open files", async () => {
     server = await startTestServer();
     const client = server.client();
     await client.execute("CREATE TABLE t(v INTEGER)");
-    const openFiles = () => fs.readdirSync("/proc/self/fd").length;
+    // Only this server's database files: other test files may share the process.
+    const openFiles = () =>
+      fs.readdirSync("/proc/self/fd").filter((fd) => {
+        try {
+          return fs.readlinkSync(`/proc/self/fd/${fd}`).startsWith(server!.dataDir);
+        } catch {
+          return false;
+        }
+      }).length;
     for (let i = 0; i < 20; i++) await client.execute({ sql: "INSERT INTO t VALUES (?)", args: [i] });
     const before = openFiles();
     for (let i = 0; i < 300; i++) await client.execute({ sql: "INSERT INTO t VALUES (?)", args: [i] });
+    expect(before).toBeGreaterThan(0);
     expect(openFiles() - before).toBeLessThanOrEqual(4);
     expect((await client.execute("SELECT count(*) AS n FROM t")).rows[0].n).toBe(320);
   });
