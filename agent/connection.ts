@@ -30,6 +30,12 @@ export interface ConnectionOptions {
   minReconnectDelayMs?: number;
   /** Ceiling of the unjittered delay, so with jitter no wait exceeds 2× this (30 s). */
   maxReconnectDelayMs?: number;
+  /**
+   * How long a WebSocket ping may go unanswered before the connection counts as dead (default
+   * 10 s). Probes come with heartbeats; with short heartbeats a deadline of one interval made
+   * every agent of a busy server reconnect at once, which made the server busier.
+   */
+  pongTimeoutMs?: number;
 }
 
 const GROW_FACTOR = 1.7;
@@ -59,6 +65,7 @@ export class AgentConnection {
   private opens = 0;
   private stopping = false;
   private pingOutstanding = false;
+  private pingSentAt = 0;
   private serverPongs = false;
 
   constructor(private readonly options: ConnectionOptions) {
@@ -208,17 +215,21 @@ export class AgentConnection {
   }
 
   /**
-   * Detects a half-open TCP connection: pings at the WebSocket level each call and, if the
-   * server has answered pings on this connection before but not the last one, reconnects.
+   * Detects a half-open TCP connection: pings at the WebSocket level and, if the server has
+   * answered pings on this connection before but has left the outstanding one unanswered for
+   * `pongTimeoutMs`, reconnects. Called with every heartbeat; no second ping while one is out.
    */
   probe(): void {
     if (!this.open || !this.socket || this.socket.readyState !== WS.OPEN) return;
-    if (this.pingOutstanding && this.serverPongs) {
-      this.options.log.warn("no pong from the server since the last heartbeat; reconnecting");
+    if (this.pingOutstanding) {
+      const waited = Date.now() - this.pingSentAt;
+      if (!this.serverPongs || waited < (this.options.pongTimeoutMs ?? 10_000)) return;
+      this.options.log.warn("no pong from the server; reconnecting", { waited_ms: waited });
       this.rws.reconnect(1001, "no pong");
       return;
     }
     this.pingOutstanding = true;
+    this.pingSentAt = Date.now();
     this.socket.ping();
   }
 
