@@ -23,9 +23,11 @@ const STATEMENT_CACHE_SIZE = 64;
 const POOL_SIZE = 8;
 /**
  * First keywords of statements that leave nothing behind on the connection
- * once the stream's transaction is over. Anything else (PRAGMA, ATTACH,
- * CREATE TEMP …) may change per-connection state, so such a connection is
- * closed rather than handed to the next stream.
+ * once the stream's transaction is over. Anything else may, so such a
+ * connection is closed rather than handed to the next stream: PRAGMA, ATTACH
+ * and CREATE TEMP change per-connection state, and the engine leaves an
+ * EXPLAIN of a write statement active after its last row, so the next write on
+ * that connection never commits and holds the database's write lock.
  */
 const STATELESS = new Set([
   "select",
@@ -44,9 +46,6 @@ const STATELESS = new Set([
   "create",
   "drop",
   "alter",
-  "explain",
-  "analyze",
-  "reindex",
 ]);
 
 /** @param {string} name */

@@ -50,10 +50,11 @@ describe("connection pool", () => {
     expect(next.prepare("SELECT count(*) FROM t").raw(true).get()).toEqual([0n]);
   });
 
-  it("closes instead of pooling a connection after a PRAGMA, an ATTACH or a TEMP object", () => {
+  it("closes instead of pooling a connection after a PRAGMA, an EXPLAIN, an ATTACH or a TEMP object", () => {
     const reg = newRegistry();
     for (const sql of [
       "PRAGMA foreign_keys = OFF",
+      "EXPLAIN QUERY PLAN SELECT 1",
       "CREATE TEMP TABLE scratch(v TEXT)",
       "CREATE TEMPORARY VIEW v1 AS SELECT 1",
       `ATTACH DATABASE '${path.join(dataDir!, "other.db")}' AS other`,
