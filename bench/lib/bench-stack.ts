@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { E2E_API_KEY, type Stack, stackProcesses, startStack } from "../../test/support/stack";
 import { BENCH_DIR } from "./paths";
+import { listeningPorts } from "./proc";
 
 export interface ProbeStats {
   pid: number;
@@ -32,6 +33,11 @@ export interface BenchStack {
   /** The stack's processes by role. */
   pids(): Promise<StackPids>;
   probe(): ProbeStats | null;
+  /**
+   * The Worker's own workerd entry socket, behind wrangler's proxy workerd: a diagnostic path that
+   * skips the proxy hop. Found by asking each of its listening ports for /health.
+   */
+  workerUrl(): Promise<string>;
   /** Waits until the probe file was rewritten after now (stats settled). */
   probeSettled(): Promise<ProbeStats | null>;
   /** Stops the stack (keeps the data dir when `keepData`). */
@@ -98,6 +104,17 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
     libsqlUrl: libsqlUrlOf(stack),
     probeFile,
     pids: () => stackPids(dataDir),
+    async workerUrl() {
+      const [pid] = (await stackPids(dataDir)).workerd;
+      for (const port of pid ? listeningPorts(pid) : []) {
+        const url = `http://127.0.0.1:${port}`;
+        const body = await fetch(`${url}/health`, { signal: AbortSignal.timeout(5000) })
+          .then((r) => (r.ok ? (r.json() as Promise<{ data?: { version?: string } }>) : null))
+          .catch(() => null);
+        if (body?.data?.version) return url;
+      }
+      throw new Error("the Worker's workerd answers /health on none of its listening ports");
+    },
     probe() {
       if (!existsSync(probeFile)) return null;
       try {

@@ -1,6 +1,6 @@
-// Linux /proc readings: RSS, CPU time; a sampler that tracks peak/mean RSS and CPU % over a window
+// Linux /proc readings: RSS, CPU time, open files, listening ports; a sampler that tracks peak/mean RSS and CPU % over a window
 // for named processes or groups of processes (RSS and CPU summed over the group).
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 
 const CLK_TCK = 100;
 
@@ -129,5 +129,29 @@ export function openFileLimit(pid: number): number | null {
     return m ? Number(m[1]) : null;
   } catch {
     return null;
+  }
+}
+
+/** TCP ports the process listens on (IPv4, from /proc/<pid>/net/tcp matched to its socket descriptors). */
+export function listeningPorts(pid: number): number[] {
+  try {
+    const inodes = new Set<string>();
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      try {
+        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+        if (m) inodes.add(m[1]);
+      } catch {
+        // the descriptor closed while listing
+      }
+    }
+    const ports: number[] = [];
+    for (const line of readFileSync(`/proc/${pid}/net/tcp`, "utf8").split("\n").slice(1)) {
+      const f = line.trim().split(/\s+/);
+      // f[1] local address "0100007F:1F90", f[3] state (0A = LISTEN), f[9] inode
+      if (f[3] === "0A" && inodes.has(f[9])) ports.push(Number.parseInt(f[1].split(":")[1], 16));
+    }
+    return ports;
+  } catch {
+    return [];
   }
 }

@@ -1,7 +1,8 @@
 // 1. Round trip. One node. Floor: the application-level ping/pong through the node's Durable Object.
 // Measured: POST /api/v1/commands (that node, `true`) → GET the execution id → its SSE stream's
-// `end` event with status completed. Twice: with the real agent process (journal + `sh -c true`),
-// and with the swarm's in-process executor on the same node (no shell), so the agent's own share shows.
+// `end` event with status completed. With the swarm's in-process executor on the node (no shell) and
+// with the real agent process (journal + `sh -c true`), so the agent's own share shows; then the real
+// agent again with the API requests sent past wrangler's proxy workerd, so the proxy's share shows.
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { copyBundle, runAgentToExit, startAgent, tempDir } from "../../test/support/agent-process";
@@ -41,14 +42,14 @@ async function oneCommand(api: Api, base: string, nodeId: string): Promise<Sampl
   return { total: t3 - t0, post: t1 - t0, list: t2 - t1, stream: t3 - t2 };
 }
 
-/** Sequential latency of one request (ms samples). */
-async function requestSeries(url: string, count: number): Promise<number[]> {
+/** Sequential latency of one request (ms samples; NaN where the status is not the expected one). */
+async function requestSeries(url: string, count: number, expected = 200): Promise<number[]> {
   const out: number[] = [];
   for (let i = 0; i < count + 5; i++) {
     const t = performance.now();
     const res = await fetch(url, { headers: { authorization: `Bearer ${API_KEY}` } });
     await res.arrayBuffer();
-    if (i >= 5) out.push(res.ok ? performance.now() - t : Number.NaN);
+    if (i >= 5) out.push(res.status === expected ? performance.now() - t : Number.NaN);
   }
   return out;
 }
@@ -147,16 +148,34 @@ export async function roundtrip(mode: Mode): Promise<BenchResult> {
     const realCpu = cpuPerCommand(sampler.stop(), real.samples.length + 10);
     const p3 = await stack.probeSettled();
     const realDb = perCommand(p2, p3, real.samples.length + 10);
-    await agent.stop();
-    // Context: one request with no database work, and one with a single libSQL read.
-    const anyExec = (await must(api("GET", "/api/v1/command_executions?page_size=1"), "list"))[0];
-    const health = summarize(await requestSeries(`${stack.url}/health`, 100));
-    const oneRead = summarize(
-      await requestSeries(`${stack.url}/api/v1/command_executions/${anyExec.id}`, 100),
+    // Diagnostic: the same commands sent to the Worker's workerd directly, without wrangler's proxy
+    // hop (the agent's WebSocket still goes through it, as for the floor).
+    const workerUrl = await stack.workerUrl();
+    mode.log(`  real agent, API without wrangler's proxy (${workerUrl}): ${commands} commands`);
+    const direct = await commandSeries(
+      apiClient(() => workerUrl),
+      workerUrl,
+      nodeId,
+      commands,
+      10,
+      10 * 60_000,
+      mode.log,
     );
+    await agent.stop();
+    // Context: a request with no database work (an authenticated 404), /health (one `SELECT 1`)
+    // and one libSQL read, each through the proxy and directly.
+    const anyExec = (await must(api("GET", "/api/v1/command_executions?page_size=1"), "list"))[0];
+    const context = async (base: string) => ({
+      noDb: summarize(await requestSeries(`${base}/api/v1/no_such_resource`, 100, 404)),
+      health: summarize(await requestSeries(`${base}/health`, 100)),
+      oneRead: summarize(await requestSeries(`${base}/api/v1/command_executions/${anyExec.id}`, 100)),
+    });
+    const viaProxy = await context(stack.url);
+    const viaWorker = await context(workerUrl);
 
     const sum = (s: Sample[], k: keyof Sample) => summarize(s.map((x) => x[k]));
     const realTotal = sum(real.samples, "total");
+    const directTotal = sum(direct.samples, "total");
     const inTotal = sum(inproc.samples, "total");
     const row = (label: string, s: Summary) => [
       label,
@@ -185,8 +204,13 @@ export async function roundtrip(mode: Mode): Promise<BenchResult> {
             row("floor again (after the commands)", floorAfter),
             row("command → completed on SSE, real agent (sh -c true)", realTotal),
             row("command → completed on SSE, in-process executor", inTotal),
-            row("context: GET /health", health),
-            row("context: GET /api/v1/command_executions/{id} (one libSQL read)", oneRead),
+            row("command → completed on SSE, real agent, API without wrangler's proxy", directTotal),
+            row("context: authenticated 404 (no database work)", viaProxy.noDb),
+            row("context: GET /health (one `SELECT 1`)", viaProxy.health),
+            row("context: GET /api/v1/command_executions/{id} (one libSQL read)", viaProxy.oneRead),
+            row("context without wrangler's proxy: authenticated 404", viaWorker.noDb),
+            row("context without wrangler's proxy: GET /health", viaWorker.health),
+            row("context without wrangler's proxy: GET /api/v1/command_executions/{id}", viaWorker.oneRead),
           ],
         ),
         "",
@@ -204,6 +228,7 @@ export async function roundtrip(mode: Mode): Promise<BenchResult> {
           ],
           [
             [...phases("real agent", real.samples), realDb.requests, realDb.statements, realDb.ms],
+            [...phases("real agent, without wrangler's proxy", direct.samples), "", "", ""],
             [
               ...phases("in-process executor", inproc.samples),
               inprocDb.requests,
@@ -235,19 +260,21 @@ export async function roundtrip(mode: Mode): Promise<BenchResult> {
       ],
       notes: [
         ...real.failures.slice(0, 3).map((f) => `real agent failure: ${f}`),
+        ...direct.failures.slice(0, 3).map((f) => `real agent without the proxy failure: ${f}`),
         ...inproc.failures.slice(0, 3).map((f) => `in-process failure: ${f}`),
       ],
       data: {
         floor,
         floorAfter,
-        health,
-        oneRead,
+        viaProxy,
+        viaWorker,
         realDb,
         inprocDb,
         realCpu,
         inprocCpu,
         profiles,
         real: { total: realTotal, samples: real.samples, failures: real.failures },
+        direct: { total: directTotal, samples: direct.samples, failures: direct.failures },
         inproc: { total: inTotal, samples: inproc.samples, failures: inproc.failures },
         probe: topSql(stack.probe()),
       },
