@@ -1,0 +1,50 @@
+import { expect } from "vitest";
+import { createDatabase } from "../../src/db/client";
+import { createTestApi, type TestApi } from "./harness";
+
+// Shared by the node test files. Deletion, cluster changes and metrics reach the NodeSession Durable
+// Object, which reads the root database: each file shares it and keeps apart from other files by a
+// unique prefix on its cluster names (this module is loaded once per test file).
+export let api: TestApi;
+export let db: ReturnType<typeof createDatabase>;
+export const P = `nd${crypto.randomUUID().slice(0, 6)}`;
+/** The clusters this file created, by name. */
+export const clusters: Record<string, { ipv4_range: string; vpn_domain: string }> = {};
+
+export const NODE_FIELDS = [
+  "api_token",
+  "cluster_name",
+  "host_metrics_port",
+  "http_port",
+  "http_proxy_port",
+  "id",
+  "id_type",
+  "inserted_at",
+  "ipv4_address",
+  "last_seen_at",
+  "mdns_hostname",
+  "netmaker_host_id",
+  "node_name",
+  "proxy_password",
+  "self_update_enabled",
+  "socks5_proxy_port",
+  "ssh_port",
+  "status",
+  "updated_at",
+  "version",
+  "vpn_hostname",
+  "wireguard_metrics_port",
+];
+
+export async function makeCluster(name: string, extra: object = {}) {
+  const res = await api.post("/api/v1/clusters", { name, ...extra });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  clusters[name] = res.body.data;
+  return res.body.data;
+}
+
+/** Connects to the shared database. */
+export async function setUpNodes(): Promise<void> {
+  api = await createTestApi({}, { sharedDatabase: true });
+  db = createDatabase({ url: api.env.LIBSQL_URL! });
+}
