@@ -4,7 +4,6 @@
 
 import { fromEngineError, HttpError, protocolError, RequestError } from "./errors.mjs";
 import { executeBatch, executeSequence, executeStmt, resolveSql } from "./execute.mjs";
-import { analyzeStatement } from "./sql.mjs";
 
 /**
  * @typedef {import("./streams.mjs").Stream} Stream
@@ -116,7 +115,7 @@ function describe(stream, sql) {
     stream.conn.noteFailure();
     throw fromEngineError(error);
   }
-  const { params, firstWord, words } = analyzeStatement(sql);
+  const { params, firstWord, words } = stream.conn.analyze(sql);
   const writes = ["insert", "update", "delete", "replace", "create", "drop", "alter"].some((w) =>
     words.has(w),
   );
