@@ -125,19 +125,15 @@ export async function heartbeatLoad(mode: Mode): Promise<BenchResult> {
     await swarm.stop().catch(() => {});
     await stack.stop();
   }
+  const goal = (n: number, value: string, met: boolean): Goal => ({
+    what: `libSQL writes per heartbeat (N=${n})`,
+    goal: "≤ 0.05",
+    value,
+    met,
+  });
   const goals: Goal[] = [
-    ...results.map((r) => ({
-      what: `libSQL writes per heartbeat (N=${r.n})`,
-      goal: "≤ 0.05",
-      value: String(r.writes_per_heartbeat),
-      met: r.writes_per_heartbeat <= 0.05,
-    })),
-    ...unreached.map((u) => ({
-      what: `libSQL writes per heartbeat (N=${u.n})`,
-      goal: "≤ 0.05",
-      value: `not measured: ${u.why}`,
-      met: false,
-    })),
+    ...results.map((r) => goal(r.n, String(r.writes_per_heartbeat), r.writes_per_heartbeat <= 0.05)),
+    ...unreached.map((u) => goal(u.n, `not measured: ${u.why}`, false)),
   ];
   return {
     name: "heartbeat",

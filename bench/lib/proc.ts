@@ -1,5 +1,5 @@
-// Linux /proc readings: RSS, CPU time, open files, listening ports; a sampler that tracks peak/mean RSS and CPU % over a window
-// for named processes or groups of processes (RSS and CPU summed over the group).
+// Linux /proc readings: RSS, CPU time, open files, listening ports; a sampler that tracks peak/mean
+// RSS and CPU % over a window for named processes or groups of processes (summed over the group).
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 
 const CLK_TCK = 100;
