@@ -3,7 +3,8 @@
  * `npm start`: the local Outpost stack in one command.
  *
  *   1. the libSQL dev server (scripts/libsql-server) on a free port, data in DATA_DIR/*.db
- *   2. migrations (scripts/migrate.mjs), and the agent bundle when stale (scripts/build-agent.mjs)
+ *   2. migrations (scripts/migrate.mjs), the agent bundle when stale (scripts/build-agent.mjs) and
+ *      Swagger UI (scripts/build-docs-assets.mjs) into the Worker's assets
  *   3. `wrangler dev` on 127.0.0.1:PORT, state in DATA_DIR/wrangler, run with Node ≥ 22
  *   4. a ticker that calls the Worker's scheduled handler (local workerd never fires crons)
  *
@@ -27,6 +28,7 @@
  */
 import { resolve } from "node:path";
 import { buildAgent, isFresh, publishRelease } from "./build-agent.mjs";
+import { publishDocsAssets } from "./build-docs-assets.mjs";
 import { printBanner } from "./dev/banner.mjs";
 import { killNow, node22, portIsFree, running, spawnChild, stopChild, waitForOk } from "./dev/children.mjs";
 import { loadConfig, ROOT } from "./dev/config.mjs";
@@ -184,8 +186,9 @@ async function main() {
   const libsqlUrl = await startLibsql(config.dataDir);
   await waitForOk(`${libsqlUrl}/health`, { timeoutMs: 15_000, abort: () => (stopping ? "stopping" : null) });
   await applyMigrations({ url: libsqlUrl });
-  // The Worker serves the agent bundle and install script from its assets.
+  // The Worker serves the agent bundle, install script and Swagger UI from its assets.
   if (!(await isFresh())) await publishRelease(await buildAgent());
+  await publishDocsAssets();
   if (stopping) return;
   const wrangler = startWrangler(config, libsqlUrl);
   const api = `http://127.0.0.1:${config.port}`;

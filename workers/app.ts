@@ -5,6 +5,7 @@ import { registerEnrollRoute } from "./gateway/enroll";
 import { registerReleaseRoutes } from "./gateway/releases";
 import { registerSshGatewayRoutes } from "./gateway/ssh";
 import { type AppEnv, requestContext } from "./middleware/request-context";
+import { securityHeaders } from "./middleware/security-headers";
 import { registerAdminRoutes } from "./routes/admins";
 import { registerAliasRoutes } from "./routes/aliases";
 import { registerAsyncApiRoutes } from "./routes/asyncapi";
@@ -30,6 +31,7 @@ import { dispatchWebhooksAfterWrites } from "./services/webhook-delivery";
  */
 export function createApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
+  app.use("*", securityHeaders());
   app.use("*", requestContext());
   app.use("/api/v1/*", dispatchWebhooksAfterWrites());
   app.use("/agent/v1/*", dispatchWebhooksAfterWrites());
