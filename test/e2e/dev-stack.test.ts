@@ -76,7 +76,10 @@ describe("dev stack (npm start)", () => {
     expect(doc.paths["/api/v1/clusters/default/enrollment_keys/public"].post.security).toEqual([]);
     const ui = await fetch(`${stack.url}/swaggerui`);
     expect(ui.status).toBe(200);
-    expect(await ui.text()).toContain("/api/v1/openapi.json");
+    expect(await ui.text()).toContain("/swaggerui/swagger-initializer.js");
+    const init = await fetch(`${stack.url}/swaggerui/swagger-initializer.js`);
+    expect(init.status).toBe(200);
+    expect(await init.text()).toContain("/api/v1/openapi.json");
   });
 
   it("reports a sane uptime and version on /health", async () => {
