@@ -10,3 +10,4 @@ export function publishRelease(build: AgentBuild, dir?: string): Promise<void>;
 /** Whether the bundle (and, for the default one, its published release) is newer than every input. */
 export function isFresh(outfile?: string): Promise<boolean>;
 export const PUBLISHED_RELEASE: string;
+export const AGENT_NODE_MAJOR: number;

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Bundles the agent (agent/main.ts) into one self-contained ESM file for Node ≥ 20:
+// Bundles the agent (agent/main.ts) into one self-contained ESM file for Node ≥ 20 (AGENT_NODE_MAJOR):
 // dist/agent/outpost-agent.mjs (+ .sha256 in `sha256sum` format, which the
 // release endpoint and agent/install.sh verify against).
 //
@@ -21,12 +21,23 @@ const DEFAULT_OUTFILE = join(ROOT, "dist/agent/outpost-agent.mjs");
 // The Worker serves the agent from its static assets (wrangler.toml [assets]): bundle, release record, install script.
 const DEFAULT_PUBLISH_DIR = join(ROOT, "dist/public/agent");
 
+/**
+ * The oldest Node.js the agent runs on (machines keep their distribution's Node). The control plane
+ * itself needs Node ≥ 22 (package.json `engines`, for wrangler); agent/install.sh checks this too.
+ */
+export const AGENT_NODE_MAJOR = 20;
+
 // ws is CommonJS and calls require() for Node built-ins; in an ESM bundle esbuild's
 // require shim throws unless a real `require` is in scope, so the banner provides one.
+// The version check runs before any of the agent's code; exit 2 is "bad configuration".
 const BANNER = [
   "#!/usr/bin/env node",
   'import { createRequire as __outpostCreateRequire } from "node:module";',
   "const require = __outpostCreateRequire(import.meta.url);",
+  `if (Number(process.versions.node.split(".")[0]) < ${AGENT_NODE_MAJOR}) {`,
+  `  process.stderr.write("outpost-agent needs Node.js >= ${AGENT_NODE_MAJOR} (this is " + process.version + ")\\n");`,
+  "  process.exit(2);",
+  "}",
 ].join("\n");
 
 /** Newest mtime (ms) of any file under `dir`, or 0 when it doesn't exist. */
@@ -84,7 +95,7 @@ export async function buildAgent(options = {}) {
     outfile,
     bundle: true,
     platform: "node",
-    target: "node20",
+    target: `node${AGENT_NODE_MAJOR}`,
     format: "esm",
     banner: { js: BANNER },
     define: { __OUTPOST_AGENT_VERSION__: JSON.stringify(version) },
