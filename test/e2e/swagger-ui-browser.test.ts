@@ -65,7 +65,9 @@ describe.skipIf(!available)("Swagger UI in Chromium, offline", () => {
     expect(res?.headers()["content-security-policy"]).toContain("script-src 'self'");
     // Tag sections and operation summaries come from /api/v1/openapi.json, rendered by the bundle.
     await page.getByText("List all clusters").first().waitFor({ timeout: 30_000 });
-    await expect(page.locator(".opblock-summary-path", { hasText: "/api/v1/clusters" }).count()).resolves.toBeGreaterThan(0);
+    await expect(
+      page.locator(".opblock-summary-path", { hasText: "/api/v1/clusters" }).count(),
+    ).resolves.toBeGreaterThan(0);
     await expect(page.locator(".opblock").count()).resolves.toBeGreaterThan(20);
     await page.waitForLoadState("networkidle");
 
