@@ -53,6 +53,12 @@ describe.skipIf(!available)("Swagger UI in Chromium, offline", () => {
     });
     const page = await context.newPage();
     page.on("request", (req) => requested.push(req.url()));
+    // Static assets too: wrangler.toml's run_worker_first sends them through the headers middleware.
+    const withoutHeaders: string[] = [];
+    page.on("response", (r) => {
+      if (r.url().startsWith(`${origin}/`) && r.headers()["x-content-type-options"] !== "nosniff")
+        withoutHeaders.push(r.url());
+    });
     page.on("console", (msg) => {
       if (msg.type() === "error" || msg.type() === "warning")
         problems.push(`console.${msg.type()}: ${msg.text()}`);
@@ -75,6 +81,7 @@ describe.skipIf(!available)("Swagger UI in Chromium, offline", () => {
     expect(requested.filter((url) => !url.startsWith(`${origin}/`) && !url.startsWith("data:"))).toEqual([]);
     expect(requested).toContain(`${origin}/api/v1/openapi.json`);
     expect(problems).toEqual([]);
+    expect(withoutHeaders).toEqual([]);
     await context.close();
   });
 });
