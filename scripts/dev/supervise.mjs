@@ -47,11 +47,11 @@ child.on("exit", (code, signal) => {
   process.exit(code ?? 1);
 });
 
-process.stdin.on("error", () => {});
+// With the runner gone, its ends of our stdout/stderr are closed too (EPIPE): nothing must throw here.
+for (const stream of [process.stdin, process.stdout, process.stderr]) stream.on("error", () => {});
 process.stdin.on("close", () => {
   if (orphaned) return;
   orphaned = true;
-  process.stderr.write(`dev runner gone: stopping ${command}\n`);
   killGroup("SIGTERM");
   setTimeout(() => killGroup("SIGKILL"), GRACE_MS).unref();
 });
