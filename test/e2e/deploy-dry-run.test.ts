@@ -10,18 +10,28 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROOT } from "../support/stack";
 
-/** What a deploy needs from a checkout; dist/ and .wrangler/ deliberately not. */
-const CHECKOUT = [
-  "package.json",
-  "wrangler.toml",
-  "tsconfig.json",
-  "workers",
-  "src",
-  "durable-objects",
-  "agent",
-  "scripts",
-  "migrations",
-];
+/**
+ * The checkout's files as a fresh clone has them (tracked, plus new files not ignored; so never dist/
+ * or .wrangler/), else the folders a deploy needs.
+ */
+function checkoutFiles(): string[] {
+  const git = spawnSync("git", ["ls-files", "--cached", "--others", "--exclude-standard", "-z"], {
+    cwd: ROOT,
+    encoding: "utf8",
+  });
+  if (git.status === 0 && git.stdout)
+    return git.stdout.split("\0").filter((f) => f && existsSync(join(ROOT, f)));
+  return [
+    "package.json",
+    "wrangler.toml",
+    "tsconfig.json",
+    "workers",
+    "src",
+    "durable-objects",
+    "agent",
+    "scripts",
+  ];
+}
 
 const offline = spawnSync("unshare", ["--net", "true"]).status === 0;
 if (!offline && process.env.CI)
@@ -59,7 +69,8 @@ describe("npm run deploy -- --dry-run from a fresh checkout", () => {
 
   beforeAll(async () => {
     checkout = await mkdtemp(join(tmpdir(), "outpost-deploy-"));
-    for (const entry of CHECKOUT) await cp(join(ROOT, entry), join(checkout, entry), { recursive: true });
+    for (const entry of checkoutFiles())
+      await cp(join(ROOT, entry), join(checkout, entry), { recursive: true });
     await symlink(join(ROOT, "node_modules"), join(checkout, "node_modules"));
   });
 
