@@ -274,13 +274,13 @@ export class NodeSession extends Server<Env> {
     return this.#liveOutput.subscribe(executionId, () => finalState(this.#database(), executionId));
   }
 
-  // ---- RPC from the Worker ----
+  // ---- RPC from the Worker (the stub returns a promise of each result) ----
 
   /**
    * Sends one frame to the connected agent, validated against the catalog on the way out.
    * False when no agent is connected.
    */
-  async sendFrame(frame: Outgoing<ServerFrame>): Promise<boolean> {
+  sendFrame(frame: Outgoing<ServerFrame>): boolean {
     const conn = this.#liveConnection();
     if (!conn) return false;
     conn.send(encodeServerFrame(frame));
@@ -291,7 +291,7 @@ export class NodeSession extends Server<Env> {
    * The node moved to `clusterName`: a connected agent gets a new `config`, keeping the heartbeat
    * interval it announced. False when no agent is connected (it learns with its next hello).
    */
-  async changeCluster(clusterName: string): Promise<boolean> {
+  changeCluster(clusterName: string): boolean {
     const conn = this.#liveConnection();
     if (!conn) return false;
     conn.send(
@@ -346,13 +346,13 @@ export class NodeSession extends Server<Env> {
   }
 
   /** The latest heartbeat sample, and up to `history` recent ones (at most `METRICS_HISTORY_LIMIT`). */
-  async metrics(history = 0): Promise<NodeMetrics> {
+  metrics(history = 0): NodeMetrics {
     const limit = Number.isInteger(history) ? Math.min(Math.max(history, 0), METRICS_HISTORY_LIMIT) : 0;
     return { latest: this.store.latestSample(), history: limit > 0 ? this.store.samples(limit) : [] };
   }
 
   /** Connection, presence and the connection log, for diagnostics and tests. */
-  async state(): Promise<SessionState> {
+  state(): SessionState {
     return {
       connected: this.#liveConnection() !== undefined,
       presence: readPresence(this.store),

@@ -1,8 +1,8 @@
 import { eq, sql } from "drizzle-orm";
 import type { Database } from "../../src/db/client";
-import { describeError } from "../../src/db/errors";
 import { commandExecutions as ce } from "../../src/db/schema";
 import { cancelPending, requestCancel } from "../../src/executions/lifecycle";
+import { createLogger } from "../../src/log";
 import { isoOrNull, isoSeconds } from "../../src/time";
 import type { Env } from "../env";
 import { ApiError } from "../errors";
@@ -79,14 +79,7 @@ export async function cancelExecution(env: Env, db: Database, id: string): Promi
       try {
         delivered = await nodeSession(env, row.nodeId).sendFrame({ type: "cancel", execution_id: id });
       } catch (err) {
-        console.error(
-          JSON.stringify({
-            level: "error",
-            msg: "cancel frame not sent",
-            execution_id: id,
-            error: describeError(err),
-          }),
-        );
+        createLogger().error("cancel frame not sent", { execution_id: id, error: err });
         throw new ApiError(
           "service_unavailable",
           "The node's session could not be reached; retry the cancel",

@@ -1,9 +1,9 @@
 import { eq, sql } from "drizzle-orm";
 import type { Env } from "../../src/config";
 import type { Database } from "../../src/db/client";
-import { describeError } from "../../src/db/errors";
 import { clusters, nodes, selfUpdateRequests as sur } from "../../src/db/schema";
 import { recordEventWhere } from "../../src/events/outbox";
+import { createLogger } from "../../src/log";
 import { isoSeconds } from "../../src/time";
 import { ApiError } from "../errors";
 import { nodeSession } from "./node-sessions";
@@ -174,14 +174,7 @@ async function trigger(env: Env, targets: Target[], release: Release): Promise<S
         if (await nodeSession(env, target.node_id).sendFrame({ type: "self_update", ...release }))
           triggered.add(target.node_id);
       } catch (err) {
-        console.warn(
-          JSON.stringify({
-            level: "warn",
-            msg: "self_update send failed",
-            node_id: target.node_id,
-            error: describeError(err),
-          }),
-        );
+        createLogger().warn("self_update send failed", { node_id: target.node_id, error: err });
       }
     }
   }
