@@ -6,23 +6,17 @@ import { createLogger, type Logger } from "../src/log";
 import type { MetricsSample } from "../src/nodes/metrics-sample";
 import type { NodeStatus } from "../src/nodes/status";
 import {
-  type AgentFrame,
   CLOSE_CODES,
   encodeServerFrame,
   type Outgoing,
   parseAgentFrame,
   type ServerFrame,
 } from "../src/protocol/frames";
-import { writeLastSeen, writeResult } from "./batch-writer";
-import { deliverExecutions, finalState, resendLive, sendExec } from "./node-session/delivery";
+import { writeLastSeen } from "./batch-writer";
+import { deliverExecutions, finalState, sendExec } from "./node-session/delivery";
+import { type FrameSession, handleAgentFrame } from "./node-session/frames";
 import { LiveOutput } from "./node-session/live-output";
-import {
-  observe,
-  type PresenceState,
-  readPresence,
-  recordHello,
-  staleWindowMs,
-} from "./node-session/presence";
+import { observe, type PresenceState, readPresence, staleWindowMs } from "./node-session/presence";
 import { NODE_ID_HEADER, streamedExecution } from "./node-session/requests";
 import { METRICS_HISTORY_LIMIT, SessionStore } from "./node-session/store";
 
@@ -53,7 +47,7 @@ export interface SessionState {
 /**
  * One per node (`idFromName(node_id)`): holds the agent's WebSocket with the
  * hibernation API, tracks presence and status, keeps the node's metrics. The
- * handlers stay thin; the logic lives in `./node-session/*`. The Worker calls it
+ * handlers stay thin; the logic lives in `./node-session/*` (frames in `frames.ts`). The Worker calls it
  * through typed RPC methods; `fetch` carries only the agent's upgrade and the
  * live-output stream (`./node-session/requests`).
  */
@@ -63,6 +57,7 @@ export class NodeSession extends Server<Env> {
   #store?: SessionStore;
   #db?: Database;
   #log?: Logger;
+  #frames?: FrameSession;
   #invalidFrames = 0;
   // Frames are handled one at a time, in arrival order: a handler awaits libSQL,
   // and a later heartbeat must not act on presence state an earlier one is still changing.
@@ -80,6 +75,21 @@ export class NodeSession extends Server<Env> {
       this.#db = createDatabase({ url: config.libsqlUrl, authToken: config.libsqlAuthToken });
     }
     return this.#db;
+  }
+
+  /** The session as frame handling sees it (`./node-session/frames`). */
+  #frameSession(): FrameSession {
+    this.#frames ??= {
+      nodeId: this.name,
+      env: this.env,
+      store: this.store,
+      liveOutput: this.#liveOutput,
+      log: this.#logger(),
+      db: () => this.#database(),
+      observe: (status, reason, seen) => this.#observe(status, reason, seen),
+      armAlarm: () => this.#armAlarm(),
+    };
+    return this.#frames;
   }
 
   #logger(): Logger {
@@ -129,7 +139,7 @@ export class NodeSession extends Server<Env> {
     const parsed = parseAgentFrame(message);
     if ("error" in parsed) return this.#reject(connection, parsed.error);
     try {
-      await this.#handle(connection, parsed.frame);
+      await handleAgentFrame(this.#frameSession(), connection, parsed.frame);
     } catch (err) {
       this.#logger().error("frame handling failed", { frame: parsed.frame.type, error: err });
       connection.send(
@@ -139,86 +149,6 @@ export class NodeSession extends Server<Env> {
           message: "the server could not process that frame",
         }),
       );
-    }
-  }
-
-  async #handle(connection: Connection, frame: AgentFrame): Promise<void> {
-    switch (frame.type) {
-      case "hello": {
-        const db = this.#database();
-        const facts = await recordHello(db, this.name, {
-          version: frame.agent_version,
-          hostname: frame.hostname,
-          platform: frame.platform,
-        });
-        if (!facts) {
-          connection.close(CLOSE_CODES.nodeDeleted, "node deleted");
-          return;
-        }
-        const now = Date.now();
-        const presence = readPresence(this.store);
-        this.store.set("presence", {
-          ...presence,
-          heartbeatIntervalSeconds: frame.heartbeat_interval_seconds,
-          status: "healthy",
-          lastHeartbeatAt: now,
-          // last_seen_at was written with the status change; otherwise the next heartbeat refreshes it when due.
-          lastSeenWrittenAt: facts.statusChanged ? now : presence.lastSeenWrittenAt,
-        });
-        connection.send(
-          encodeServerFrame({
-            type: "config",
-            node_id: this.name,
-            cluster_name: facts.clusterName,
-            heartbeat_interval_seconds: frame.heartbeat_interval_seconds,
-          }),
-        );
-        await this.#armAlarm();
-        await resendLive(db, this.name, connection, facts.live);
-        return;
-      }
-      case "output":
-        this.#liveOutput.push(frame.execution_id, frame.chunk);
-        return;
-      case "result": {
-        // Through the shard's writer, which groups results arriving together into one libSQL write.
-        const status = await writeResult(this.env, this.#database(), {
-          nodeId: this.name,
-          executionId: frame.execution_id,
-          exitCode: frame.exit_code,
-          output: frame.output,
-        });
-        // Acked whether or not it changed the row: a duplicate or late result is settled either way.
-        connection.send(encodeServerFrame({ type: "ack", execution_id: frame.execution_id }));
-        if (status) this.#liveOutput.finish(frame.execution_id, { status, exit_code: frame.exit_code });
-        return;
-      }
-      case "heartbeat": {
-        const failing = frame.checks.filter((c) => !c.ok);
-        this.store.addSample({ at: Date.now(), host: frame.host, agent: frame.agent, checks: frame.checks });
-        const reason =
-          failing.length > 0 ? `failing checks: ${failing.map((c) => c.name).join(", ")}` : "heartbeat";
-        await this.#observe(failing.length > 0 ? "unhealthy" : "healthy", reason, "sampled");
-        return;
-      }
-      case "ack":
-        // The agent journaled an exec before running it. The row is already `sent` and the agent's
-        // journal keeps it from running twice, so there is nothing to record.
-        return;
-      case "error":
-        this.#logger().warn("agent reported a frame error", { code: frame.code, error: frame.message });
-        return;
-      case "ping":
-        connection.send(encodeServerFrame({ type: "pong", id: frame.id, sent_at: frame.sent_at }));
-        return;
-      case "pong":
-        // The server sends no pings (the agent measures the round trip), so a pong answers nothing.
-        return;
-      default: {
-        // A frame type added to the catalog fails to compile here until it has a case.
-        const unhandled: never = frame;
-        return unhandled;
-      }
     }
   }
 
