@@ -4,7 +4,7 @@
  *   src/              the ground floor: domain code, config, logger, the agent wire protocol
  *   durable-objects/  NodeSession and BatchWriter; build on src/
  *   workers/          the Worker: routes, services, gateway, cron; build on src/ and durable-objects/
- *   agent/            the Node agent; shares only the wire protocol (src/protocol/)
+ *   agent/            the Node agent; shares the wire protocol (src/protocol/) and pure parsers
  *
  * Type-only imports count (`tsPreCompilationDeps`): a type cycle is still a cycle for a reader.
  * @type {import('dependency-cruiser').IConfiguration}
@@ -21,10 +21,10 @@ module.exports = {
     {
       name: "agent-shares-only-the-protocol",
       comment:
-        "The agent is bundled for the hosts: it imports nothing of the Worker or the Durable Objects, and from src/ only the wire protocol.",
+        "The agent is bundled for the hosts: it imports nothing of the Worker or the Durable Objects, and from src/ only the wire protocol and the pure parsers both ends share (SSH names and keys, the enrollment key blob), never the database or config.",
       severity: "error",
       from: { path: "^agent/" },
-      to: { path: "^(workers|durable-objects)/|^src/", pathNot: "^src/protocol/" },
+      to: { path: "^(workers|durable-objects)/|^src/", pathNot: "^src/(protocol|ssh|enrollment/key-blob)" },
     },
     {
       name: "durable-objects-stay-below-the-worker",
