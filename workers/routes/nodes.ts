@@ -14,7 +14,7 @@ import { changeNodeCluster } from "../services/change-cluster";
 import { listPage } from "../services/list-page";
 import { callNodeSession } from "../services/node-sessions";
 import { getNode, presentNode, selectNodes, toNodeRow } from "../services/nodes";
-import { ClusterName } from "./clusters";
+import { ClusterName } from "../../src/clusters/schema";
 
 const TAG = "Nodes.Node";
 

@@ -4,7 +4,7 @@ import type { Database } from "../../src/db/client";
 import { clusters, nodes } from "../../src/db/schema";
 import { type FilterDef, integerFilter } from "../../src/list-query/filters";
 import { ApiError } from "../errors";
-import { listSpec as clusterListSpec } from "../routes/clusters";
+import { clusterListSpec } from "../../src/clusters/list";
 import { listSpec as nodeListSpec } from "../routes/nodes";
 
 // Targeting filters are the list filters of nodes and clusters, with the keys the seed lists:
