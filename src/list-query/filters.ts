@@ -85,19 +85,6 @@ function parseInteger(raw: string): { value: number } | { error: string } {
   return { value: Number(raw) };
 }
 
-/**
- * Exact match of a UUID column; any case is accepted and compared lower-cased, as ids are stored.
- * @example node_id: uuidFilter(sql`${aliases.nodeId}`, "Filter by node ID (exact match UUID)")
- */
-export function uuidFilter(expr: SQL, description: string): FilterDef<string> {
-  return {
-    description,
-    type: "string",
-    parse: (raw) => (v.is(UuidParam, raw) ? { value: raw.toLowerCase() } : { error: "must be a UUID" }),
-    toSql: (id) => sql`${expr} = ${id}`,
-  };
-}
-
 /** Exact integer match. */
 export function integerFilter(expr: SQL, description: string): FilterDef {
   return {
@@ -159,4 +146,14 @@ export function booleanFilter(description: string, when: (value: boolean) => SQL
 /** A boolean that is true when `expr` is not null. */
 export function presenceFilter(expr: SQL, description: string): FilterDef {
   return booleanFilter(description, (value) => (value ? sql`${expr} IS NOT NULL` : sql`${expr} IS NULL`));
+}
+
+/** Exact match of a UUID column; any case is accepted and compared lower-cased, as ids are stored. */
+export function uuidFilter(expr: SQL, description: string): FilterDef {
+  return {
+    description,
+    type: "string",
+    parse: (raw) => (v.is(UuidParam, raw) ? { value: raw.toLowerCase() } : { error: "must be a UUID" }),
+    toSql: (id: string) => sql`${expr} = ${id}`,
+  };
 }
