@@ -6,6 +6,7 @@ import { isUniqueViolation } from "../../src/db/errors";
 import { aliases, clusters } from "../../src/db/schema";
 import type { ListSpec } from "../../src/list-query/engine";
 import { rangeFilters, textFilter } from "../../src/list-query/filters";
+import { getNode } from "../../src/nodes/store";
 import { DateTimeOutput, UuidOutput, UuidParam } from "../../src/schemas/common";
 import { isoSeconds } from "../../src/time";
 import { ApiError } from "../errors";
@@ -13,7 +14,6 @@ import type { AppEnv } from "../middleware/request-context";
 import { defineRoute } from "../openapi/define-route";
 import { respond, respondList, respondNoContent } from "../respond";
 import { listPage } from "../services/list-page";
-import { getNode } from "../services/nodes";
 
 const TAG = "Nodes.Alias";
 

@@ -6,6 +6,7 @@ import { isForeignKeyViolation, isUniqueViolation } from "../../src/db/errors";
 import { clusters, nodes, sshPublicKeys, sshUsernames } from "../../src/db/schema";
 import type { ListSpec } from "../../src/list-query/engine";
 import { presenceFilter, rangeFilters, textFilter } from "../../src/list-query/filters";
+import { getNode } from "../../src/nodes/store";
 import { DateTimeOutput, UuidOutput, UuidParam } from "../../src/schemas/common";
 import { hashPassword } from "../../src/ssh/password";
 import { SSH_USERNAME_MAX, SSH_USERNAME_MIN, SSH_USERNAME_PATTERN } from "../../src/ssh/username";
@@ -15,7 +16,6 @@ import type { AppEnv } from "../middleware/request-context";
 import { defineRoute } from "../openapi/define-route";
 import { respond, respondList, respondNoContent } from "../respond";
 import { listPage } from "../services/list-page";
-import { getNode } from "../services/nodes";
 import { objectMessage } from "../services/targeting";
 import {
   KeyNameInput,
