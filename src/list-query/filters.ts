@@ -3,15 +3,18 @@ import * as v from "valibot";
 import { UuidParam } from "../schemas/common";
 import { parseIsoInstant } from "../time";
 
-/** How one query parameter turns into SQL. `parse` returns the value or an error message. */
-export interface FilterDef {
+/**
+ * How one query parameter turns into SQL. `parse` returns the value or an error message; `toSql`
+ * gets what `parse` returned (methods, so a `FilterDef<string>` fits a table of `FilterDef`s).
+ */
+export interface FilterDef<T = unknown> {
   description: string;
   /** OpenAPI type of the parameter. */
   type: "string" | "integer" | "boolean";
   format?: "date-time";
   enum?: readonly string[];
-  parse(raw: string): { value: unknown } | { error: string };
-  toSql(value: any): SQL | Promise<SQL>;
+  parse(raw: string): { value: T } | { error: string };
+  toSql(value: T): SQL | Promise<SQL>;
 }
 
 const BOOL_VALUES = new Map<string, boolean>([

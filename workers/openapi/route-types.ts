@@ -47,7 +47,8 @@ export interface DataResult<T> {
 export type RouteResult<S extends OperationSpec> = S["success"]["eventStream"] extends true
   ? Response
   : S["success"]["data"] extends null
-    ? undefined
+    ? // biome-ignore lint/suspicious/noConfusingVoidType: a 204 handler just returns; its body is Promise<void>.
+      void
     : S["success"]["paginated"] extends true
       ? ListResult<SuccessData<S>>
       : DataResult<SuccessData<S>>;

@@ -3,10 +3,10 @@ import { aliasListSpec } from "../../src/aliases/list";
 import { presentAlias } from "../../src/aliases/present";
 import { AliasResponseSchema, CreateAliasRequest } from "../../src/aliases/schema";
 import { createAlias, deleteAlias, getAlias, listAliases } from "../../src/aliases/store";
+import { getNode } from "../../src/nodes/store";
 import { UuidParam } from "../../src/schemas/common";
 import type { AppEnv } from "../middleware/request-context";
 import { defineRoute } from "../openapi/define-route";
-import { getNode } from "../services/nodes";
 
 const TAG = "Nodes.Alias";
 

@@ -17,7 +17,7 @@ import { ApiError } from "../errors";
 import type { AppContext, AppEnv } from "../middleware/request-context";
 import { defineRoute } from "../openapi/define-route";
 import { respond, respondList, respondNoContent } from "../respond";
-import { getClusterByName } from "../services/clusters";
+import { getClusterByName } from "../../src/clusters/store";
 import { createEnrollmentKey, getKeyById, keyWithCluster, presentKey } from "../services/enrollment-keys";
 import { listPage } from "../services/list-page";
 

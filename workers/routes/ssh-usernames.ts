@@ -1,4 +1,5 @@
 import type { Hono } from "hono";
+import { getNode } from "../../src/nodes/store";
 import { UuidParam } from "../../src/schemas/common";
 import { sshUsernameListSpec } from "../../src/ssh-usernames/list";
 import { presentUsername, presentUsernames } from "../../src/ssh-usernames/present";
@@ -6,7 +7,6 @@ import { SshUsernameCreateRequest, SshUsernameSchema } from "../../src/ssh-usern
 import { createUsername, deleteUsername, getUsername, listUsernames } from "../../src/ssh-usernames/store";
 import type { AppEnv } from "../middleware/request-context";
 import { defineRoute } from "../openapi/define-route";
-import { getNode } from "../services/nodes";
 
 const TAG = "Ssh.SshUsername";
 

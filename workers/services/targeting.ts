@@ -1,12 +1,12 @@
 import { and, type SQL, sql } from "drizzle-orm";
 import * as v from "valibot";
+import { clusterListSpec } from "../../src/clusters/list";
 import type { Database } from "../../src/db/client";
 import { clusters, nodes } from "../../src/db/schema";
 import { type FilterDef, integerFilter } from "../../src/list-query/filters";
+import { nodeListSpec } from "../../src/nodes/list";
 import { objectMessage } from "../../src/schemas/common";
 import { ApiError } from "../errors";
-import { listSpec as clusterListSpec } from "../routes/clusters";
-import { listSpec as nodeListSpec } from "../routes/nodes";
 
 // Targeting filters are the list filters of nodes and clusters, with the keys the seed lists:
 // the same parsing and the same SQL, so `?status=healthy` and `{"status": "healthy"}` mean one thing.
