@@ -16,7 +16,6 @@ const columns = {
   vpnDomain: clusters.vpnDomain,
 };
 
-
 /** The node an alias is created on: its id, its cluster's id and name (for the 409 message). */
 export interface AliasOwner {
   id: string;

@@ -1,6 +1,6 @@
 import { and, asc, count, eq, inArray } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { webhookDeliveryAttempts as a, webhookDeliveries as d } from "../db/schema";
+import { webhookDeliveryAttempts as a, webhookDeliveries as d, webhooks } from "../db/schema";
 import { ApiError } from "../errors";
 import type { ListQuery } from "../list-query/engine";
 import { listPage, type Page } from "../list-query/page";
@@ -8,8 +8,15 @@ import { listPage, type Page } from "../list-query/page";
 export type DeliveryRow = typeof d.$inferSelect;
 export type AttemptRow = typeof a.$inferSelect;
 
-/** One page of a webhook's deliveries (the webhook must exist; the caller checks). */
-export function listDeliveries(db: Database, webhookId: string, q: ListQuery): Promise<Page<DeliveryRow>> {
+/** One page of the deliveries of webhook `id`; a 404 when that webhook does not exist. */
+export async function listDeliveries(
+  db: Database,
+  q: ListQuery,
+  { id: webhookId }: { id: string },
+): Promise<Page<DeliveryRow>> {
+  // The existence check keeps "no such webhook" (404) apart from "no deliveries yet" (empty page).
+  const [webhook] = await db.select({ id: webhooks.id }).from(webhooks).where(eq(webhooks.id, webhookId));
+  if (!webhook) throw new ApiError("not_found", "Webhook not found");
   const where = and(eq(d.webhookId, webhookId), q.where);
   return listPage(db, q, db.select().from(d), db.select({ total: count() }).from(d), where);
 }

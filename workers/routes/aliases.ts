@@ -7,6 +7,7 @@ import { getNode } from "../../src/nodes/store";
 import { UuidParam } from "../../src/schemas/common";
 import type { AppEnv } from "../middleware/request-context";
 import { defineRoute } from "../openapi/define-route";
+import { listRoute } from "../openapi/list-route";
 
 const TAG = "Nodes.Alias";
 
@@ -50,10 +51,7 @@ export function registerAliasRoutes(app: Hono<AppEnv>): void {
         paginated: true,
       },
     },
-    async (c, { list }) => {
-      const { rows, pagination } = await listAliases(c.get("db"), list);
-      return { data: rows.map(presentAlias), pagination };
-    },
+    listRoute({ page: listAliases, present: (rows) => rows.map(presentAlias) }),
   );
 
   defineRoute(

@@ -11,6 +11,7 @@ import {
 } from "../../src/ssh-public-keys/store";
 import type { AppEnv } from "../middleware/request-context";
 import { defineRoute } from "../openapi/define-route";
+import { listRoute } from "../openapi/list-route";
 
 const TAG = "Ssh.SshPublicKey";
 
@@ -56,10 +57,7 @@ export function registerSshPublicKeyRoutes(app: Hono<AppEnv>): void {
         paginated: true,
       },
     },
-    async (c, { list }) => {
-      const { rows, pagination } = await listPublicKeys(c.get("db"), list);
-      return { data: rows.map(presentPublicKey), pagination };
-    },
+    listRoute({ page: listPublicKeys, present: (rows) => rows.map(presentPublicKey) }),
   );
 
   defineRoute(

@@ -7,6 +7,7 @@ import { SshUsernameCreateRequest, SshUsernameSchema } from "../../src/ssh-usern
 import { createUsername, deleteUsername, getUsername, listUsernames } from "../../src/ssh-usernames/store";
 import type { AppEnv } from "../middleware/request-context";
 import { defineRoute } from "../openapi/define-route";
+import { listRoute } from "../openapi/list-route";
 
 const TAG = "Ssh.SshUsername";
 
@@ -52,11 +53,7 @@ export function registerSshUsernameRoutes(app: Hono<AppEnv>): void {
         paginated: true,
       },
     },
-    async (c, { list }) => {
-      const db = c.get("db");
-      const { rows, pagination } = await listUsernames(db, list);
-      return { data: await presentUsernames(db, rows), pagination };
-    },
+    listRoute({ page: listUsernames, present: (rows, c) => presentUsernames(c.get("db"), rows) }),
   );
 
   defineRoute(

@@ -12,6 +12,7 @@ import { ApiError } from "../errors";
 import { checkApiKey } from "../middleware/auth";
 import type { AppEnv } from "../middleware/request-context";
 import { defineRoute } from "../openapi/define-route";
+import { listRoute } from "../openapi/list-route";
 
 const TAG = "Events.Webhook";
 const idParam = { id: { schema: UuidParam, description: "Webhook ID" } };
@@ -59,10 +60,7 @@ export function registerWebhookRoutes(app: Hono<AppEnv>): void {
         paginated: true,
       },
     },
-    async (c, { list }) => {
-      const { rows, pagination } = await listWebhooks(c.get("db"), list);
-      return { data: rows.map(presentWebhook), pagination };
-    },
+    listRoute({ page: listWebhooks, present: (rows) => rows.map(presentWebhook) }),
   );
 
   defineRoute(
@@ -125,12 +123,10 @@ export function registerWebhookRoutes(app: Hono<AppEnv>): void {
       },
       errors: [404],
     },
-    async (c, { params, list }) => {
-      const db = c.get("db");
-      await getWebhook(db, params.id);
-      const { rows, pagination } = await listDeliveries(db, params.id, list);
-      return { data: await presentDeliveries(db, rows), pagination };
-    },
+    listRoute({
+      page: listDeliveries,
+      present: (rows, c) => presentDeliveries(c.get("db"), rows),
+    }),
   );
 
   defineRoute(
