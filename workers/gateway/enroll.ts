@@ -1,12 +1,12 @@
 import type { Hono } from "hono";
+import { presentNode } from "../../src/nodes/present";
+import { NodeResponseSchema } from "../../src/nodes/schema";
+import { getNode } from "../../src/nodes/store";
 import { ENROLL_PATH, type EnrolledNode, EnrollRequestSchema } from "../../src/protocol/enroll";
 import type { AppEnv } from "../middleware/request-context";
 import { defineRoute } from "../openapi/define-route";
 import { respond } from "../respond";
-// The documented answer is the whole node; its schema moves to src/nodes/schema.ts (routes-core).
-import { NodeResponseSchema } from "../routes/nodes";
 import { enrollNode } from "../services/enrollment";
-import { getNode, presentNode } from "../services/nodes";
 
 /** Registers `POST /agent/v1/enroll` (contract: src/protocol/enroll.ts): public, but guarded by the enrollment key in the body. */
 export function registerEnrollRoute(app: Hono<AppEnv>): void {
