@@ -137,7 +137,8 @@ export async function dispatchExecutions(
     ctx.waitUntil(pushClaimed(env, claimed));
     return "direct";
   }
-  if (isDirectFanout(env, unique.length)) {
+  const queue = env.DISPATCH_QUEUE;
+  if (!queue || isDirectFanout(env, unique.length)) {
     ctx.waitUntil(deliverToNodes(env, unique));
     return "direct";
   }
@@ -146,7 +147,7 @@ export async function dispatchExecutions(
     messages.push({ body: { node_ids: unique.slice(i, i + NODES_PER_MESSAGE) } });
   // sendBatch takes at most 100 messages per call.
   for (let i = 0; i < messages.length; i += 100)
-    await env.DISPATCH_QUEUE!.sendBatch(messages.slice(i, i + 100));
+    await queue.sendBatch(messages.slice(i, i + 100));
   return "queue";
 }
 
