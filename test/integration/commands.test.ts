@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
+import type { Env } from "../../src/config";
 import { createDatabase } from "../../src/db/client";
-import type { Env } from "../../workers/env";
 import { enrolNode } from "./agent-session";
 import { createTestApi, type TestApi } from "./harness";
 

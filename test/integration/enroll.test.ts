@@ -1,11 +1,11 @@
 import { sql } from "drizzle-orm";
 import * as v from "valibot";
 import { beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config";
 import { createDatabase } from "../../src/db/client";
 import { decodeKeyBlob } from "../../src/enrollment/key-blob";
 import { ipv4ToInt, parseCidr } from "../../src/net/cidr";
 import { type EnrollRequest, EnrollRequestSchema, EnrollResponseSchema } from "../../src/protocol/enroll";
-import { loadConfig } from "../../workers/env";
 import { connectAgent } from "./agent-session";
 import { createTestApi, type TestApi } from "./harness";
 

@@ -1,6 +1,6 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import type { Env } from "../../workers/env";
+import type { Env } from "../../src/config";
 import worker from "../../workers/index";
 import { buildOpenApiDocument } from "../../workers/openapi/document";
 import { migrateDatabase } from "../support/migrations";

@@ -5,7 +5,6 @@ import { getNode } from "../../src/nodes/store";
 import { ENROLL_PATH, type EnrolledNode, EnrollRequestSchema } from "../../src/protocol/enroll";
 import type { AppEnv } from "../middleware/request-context";
 import { defineRoute } from "../openapi/define-route";
-import { respond } from "../respond";
 import { enrollNode } from "../services/enrollment";
 
 /** Registers `POST /agent/v1/enroll` (contract: src/protocol/enroll.ts): public, but guarded by the enrollment key in the body. */
@@ -29,7 +28,7 @@ export function registerEnrollRoute(app: Hono<AppEnv>): void {
       const { nodeId } = await enrollNode(db, c.get("config"), body);
       const node = await presentNode(await getNode(db, nodeId), c.get("config"));
       // The compiler holds the answer to the agent's contract (src/protocol/enroll.ts).
-      return respond(c, node satisfies EnrolledNode, 201);
+      return { data: node satisfies EnrolledNode };
     },
   );
 }

@@ -3,7 +3,6 @@ import * as v from "valibot";
 import { ApiError } from "../errors";
 import type { AppContext, AppEnv } from "../middleware/request-context";
 import { defineRoute } from "../openapi/define-route";
-import { respond } from "../respond";
 
 const ReleaseSchema = v.object({
   version: v.string(),
@@ -58,7 +57,7 @@ export function registerReleaseRoutes(app: Hono<AppEnv>): void {
       success: { status: 200, description: "Release record", data: ReleaseSchema },
       errors: [503],
     },
-    async (c) => respond(c, await latestRelease(c)),
+    async (c) => ({ data: await latestRelease(c) }),
   );
 
   app.get("/agent/v1/releases/latest/outpost-agent.mjs", async (c) => {

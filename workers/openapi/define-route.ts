@@ -11,14 +11,14 @@ import type { DataResult, ListResult, RouteInput, RouteResult } from "./route-ty
 export const MAX_BODY_BYTES = 1024 * 1024;
 
 /**
- * A route module's handler. Returning a plain `Response` from an operation that is not an event
- * stream is accepted only while the routes-rest resources move to result objects; it skips the
- * compile-time check against the documented schema, so new code returns `{data}`.
+ * A route module's handler: its result is typed by the spec (`{data}`, `{data, pagination}`,
+ * nothing for 204, its own `Response` only for an event stream), so a presenter that drifts from
+ * the documented schema does not compile.
  */
 export type RouteHandler<S extends OperationSpec> = (
   c: AppContext,
   input: RouteInput<S>,
-) => Promise<RouteResult<S> | Response>;
+) => Promise<RouteResult<S>>;
 
 function honoPath(path: string): string {
   return path.replace(/\{(\w+)\}/g, ":$1");

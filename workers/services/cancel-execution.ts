@@ -1,9 +1,9 @@
 import { getExecution } from "../../src/command-executions/store";
+import type { Env } from "../../src/config";
 import type { Database } from "../../src/db/client";
 import { ApiError } from "../../src/errors";
 import { cancelPending, requestCancel } from "../../src/executions/lifecycle";
 import { createLogger } from "../../src/log";
-import type { Env } from "../env";
 import { nodeSession } from "./node-sessions";
 
 // Cancelling spans the execution's row and its node's session (the agent must be told), so it is

@@ -1,7 +1,7 @@
+import { type Env, loadConfig } from "../../src/config";
 import { createDatabase } from "../../src/db/client";
 import { describeError } from "../../src/db/errors";
 import { type ClaimedExecution, claimPendingForNodes, DELIVERY_BATCH } from "../../src/executions/lifecycle";
-import { type Env, loadConfig } from "../env";
 import { nodeSession } from "./node-sessions";
 
 /** Above this many target nodes, fan-out goes through the dispatch queue instead of the request's own subrequests. */
@@ -146,8 +146,7 @@ export async function dispatchExecutions(
   for (let i = 0; i < unique.length; i += NODES_PER_MESSAGE)
     messages.push({ body: { node_ids: unique.slice(i, i + NODES_PER_MESSAGE) } });
   // sendBatch takes at most 100 messages per call.
-  for (let i = 0; i < messages.length; i += 100)
-    await queue.sendBatch(messages.slice(i, i + 100));
+  for (let i = 0; i < messages.length; i += 100) await queue.sendBatch(messages.slice(i, i + 100));
   return "queue";
 }
 

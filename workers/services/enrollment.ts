@@ -1,4 +1,5 @@
 import { and, eq, sql } from "drizzle-orm";
+import type { Config } from "../../src/config";
 import { encryptSecret, randomSecret, sha256Hex } from "../../src/crypto/secrets";
 import type { Database } from "../../src/db/client";
 import { isDatabaseBusy, isUniqueViolation } from "../../src/db/errors";
@@ -6,7 +7,6 @@ import { aliases, clusters, enrollmentKeys, nodes } from "../../src/db/schema";
 import { recordEvent } from "../../src/events/outbox";
 import { nextFreeAddress } from "../../src/nodes/address";
 import { nodeNameFor } from "../../src/nodes/names";
-import type { Config } from "../env";
 import { ApiError } from "../errors";
 
 export interface EnrollInput {

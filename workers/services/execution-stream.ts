@@ -1,6 +1,6 @@
 import { streamRequest } from "../../durable-objects/node-session/requests";
 import type { ExecutionRow } from "../../src/command-executions/store";
-import type { Env } from "../env";
+import type { Env } from "../../src/config";
 import { nodeSession } from "./node-sessions";
 
 const TERMINAL = ["completed", "cancelled", "expired"];

@@ -1,8 +1,8 @@
+import type { Env } from "../../src/config";
 import type { Database } from "../../src/db/client";
 import { ApiError } from "../../src/errors";
 import type { MetricsSample } from "../../src/nodes/metrics-sample";
 import { getNode, type NodeRow } from "../../src/nodes/store";
-import type { Env } from "../env";
 import { nodeSession } from "./node-sessions";
 
 /**

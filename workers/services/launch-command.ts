@@ -1,8 +1,8 @@
 import type { CommandCreateInput } from "../../src/commands/schema";
 import { type CommandRow, createCommand } from "../../src/commands/store";
+import type { Env } from "../../src/config";
 import type { Database } from "../../src/db/client";
 import { describeError } from "../../src/db/errors";
-import type { Env } from "../env";
 import { dispatchExecutions, isDirectFanout } from "./dispatch";
 import { resolveTargeting } from "./targeting";
 

@@ -5,9 +5,10 @@ import { clusters, nodes, selfUpdateRequests as sur } from "../../src/db/schema"
 import { recordEventWhere } from "../../src/events/outbox";
 import { createLogger } from "../../src/log";
 import type { SelfUpdateRow } from "../../src/self-update-requests/store";
+import type { Targeting } from "../../src/targeting/schema";
 import { ApiError } from "../errors";
 import { nodeSession } from "./node-sessions";
-import { resolveTargeting, type Targeting } from "./targeting";
+import { resolveTargeting } from "./targeting";
 
 /** The agent release a request rolls out; sent to each agent as the `self_update` frame. */
 export interface Release {

@@ -8,7 +8,6 @@ import { CLUSTER_FILTERS, NODE_FILTERS, type Targeting, TargetingSchema } from "
 
 // What a targeting is (its schema and filter keys) lives in src/targeting/schema.ts; this service
 // turns one into node ids. Re-exported for self-update-requests until it imports them from src/.
-export { objectMessage, type Targeting, TargetingSchema };
 
 function listed(names: string[], max = 20): string {
   const shown = names.slice(0, max).join(", ");

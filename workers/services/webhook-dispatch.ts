@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import { type Config, type Env, loadConfig } from "../../src/config";
 import { decryptSecret } from "../../src/crypto/secrets";
 import { createDatabase, type Database } from "../../src/db/client";
 import { describeError } from "../../src/db/errors";
@@ -6,7 +7,6 @@ import { webhookDeliveries as d, events, webhookDeliveryAttempts, webhooks } fro
 import { OUTPOST_VERSION } from "../../src/version";
 import { SIGNATURE_HEADER, signWebhook } from "../../src/webhooks/signature";
 import { webhookUrlDenial } from "../../src/webhooks/ssrf";
-import { type Config, type Env, loadConfig } from "../env";
 import { FAN_OUT_EVENTS, fanOutEvents } from "./webhook-fanout";
 
 /** Deliveries claimed and sent per dispatch run. */
