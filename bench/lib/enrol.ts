@@ -43,7 +43,7 @@ export async function enrolment(mode: Mode, options: EnrolOptions = {}): Promise
     await swarm.stop().catch(() => {});
     await stack.stop().catch(() => {});
   }
-  // Latencies are in completion order, which is the order the cluster filled in.
+  // Latencies are in the order the enrolments started, which is the order the cluster filled in.
   const tenth = Math.max(1, Math.floor(run.latencies.length / 10));
   const first = summarize(run.latencies.slice(0, tenth));
   const last = summarize(run.latencies.slice(-tenth));
