@@ -27,13 +27,13 @@ const BENCHMARKS: Record<string, (mode: Mode, opts: any) => Promise<BenchResult>
   heartbeat: heartbeatLoad,
 };
 
-const USAGE = `usage: npm run bench -- [--only ${Object.keys(BENCHMARKS).join(",")}] [--quick] [--fanout-steps 100,1000]
+const USAGE = `usage: npm run bench -- [--only ${Object.keys(BENCHMARKS).join(",")}] [--quick] [--enrol-count 2000] [--fanout-steps 100,1000] [--fanout-repeat 1000]
   --only           comma-separated benchmarks (default: all, in this order)
   --quick          small N and short windows: a smoke run of a few minutes
   --profile        CPU-profile the Worker's workerd (inspector) in the measured windows of roundtrip
                    and fanout: bench/results/<timestamp>-*.cpuprofile + top functions in the tables
   --enrol-count    nodes enrolled into one cluster by the enrol benchmark (default 2000; quick 300)
-  --fanout-steps   N values for the fan-out escalation (default 100,1000,5000,10000; quick 50,200)
+  --fanout-steps   N values for the fan-out escalation (default 100,1000,2500,5000,10000; quick 50,200)
   --fanout-repeat  the step N at which five fan-outs are timed for their spread, with the summary's
                    latency during them against idle (default 1000; quick 200)
   --fanout-enrol   api (default): every node through POST /agent/v1/enroll, 16 at a time;
