@@ -1,8 +1,9 @@
 // 2. Fan-out. A swarm with N agent connections (real agent connection/protocol code, exec answered
-// in-process). N escalates (100, 1,000, 5,000, 10,000) on one stack, enrolling only the new nodes,
-// and stops at the first step that fails or exceeds its time bound. Measured per step: POST
+// in-process). N escalates (100, 1,000, 2,500, 5,000, 10,000) on one stack, enrolling only the new
+// nodes, and stops at the first step that fails or exceeds its time bound. Measured per step: POST
 // /api/v1/commands {targeting: all} → all N executions `completed` (GET /commands/{id}/summary
-// polled every 200 ms), executions/s, peak RSS of workerd and of the swarm during the step.
+// polled every 100 ms), executions/s, peak RSS of workerd and of the swarm during the step. At the
+// repeat step, five fan-outs in all (spread) and the summary's latency under them against idle.
 import { type Api, apiClient, clusterWithKey, must } from "./api";
 import { type BenchStack, startBenchStack } from "./bench-stack";
 import { type ProfileSummary, profileMarkdown, startProfile } from "./inspector";
