@@ -27,7 +27,10 @@ export async function seedNodes(
     const template = (await client.execute({ sql: "SELECT * FROM nodes WHERE id = ?", args: [templateId] }))
       .rows[0] as Record<string, any>;
     const cluster = (
-      await client.execute({ sql: "SELECT ipv4_start, next_host FROM clusters WHERE id = ?", args: [template.cluster_id] })
+      await client.execute({
+        sql: "SELECT ipv4_start, next_host FROM clusters WHERE id = ?",
+        args: [template.cluster_id],
+      })
     ).rows[0] as Record<string, any>;
     const taken = new Set(
       (
