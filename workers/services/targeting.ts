@@ -3,8 +3,7 @@ import type { Database } from "../../src/db/client";
 import { clusters, nodes } from "../../src/db/schema";
 import { ApiError } from "../../src/errors";
 import type { FilterDef } from "../../src/list-query/filters";
-import { objectMessage } from "../../src/schemas/common";
-import { CLUSTER_FILTERS, NODE_FILTERS, type Targeting, TargetingSchema } from "../../src/targeting/schema";
+import { CLUSTER_FILTERS, NODE_FILTERS, type Targeting } from "../../src/targeting/schema";
 
 // What a targeting is (its schema and filter keys) lives in src/targeting/schema.ts; this service
 // turns one into node ids. Re-exported for self-update-requests until it imports them from src/.
