@@ -1,5 +1,4 @@
 import type { Hono } from "hono";
-import { describeError } from "../../src/db/errors";
 import { UuidParam } from "../../src/schemas/common";
 import { selfUpdateRequestListSpec } from "../../src/self-update-requests/list";
 import { presentSelfUpdateRequest } from "../../src/self-update-requests/present";
@@ -47,14 +46,10 @@ export function registerSelfUpdateRequestRoutes(app: Hono<AppEnv>): void {
       // A lost background run is picked up by the cron (see finishStaleSelfUpdateRequests).
       c.executionCtx.waitUntil(
         processSelfUpdateRequest(c.env, db, row.id).catch((err) =>
-          console.warn(
-            JSON.stringify({
-              level: "warn",
-              msg: "self-update processing failed; the cron will retry",
-              request_id: row.id,
-              error: describeError(err),
-            }),
-          ),
+          c.get("log").warn("self-update processing failed; the cron will retry", {
+            self_update_request_id: row.id,
+            error: err,
+          }),
         ),
       );
       return { data: presentSelfUpdateRequest(row) };

@@ -1,8 +1,10 @@
 import { type Env, loadConfig } from "../../src/config";
 import { createDatabase } from "../../src/db/client";
-import { describeError } from "../../src/db/errors";
 import { type ClaimedExecution, claimPendingForNodes, DELIVERY_BATCH } from "../../src/executions/lifecycle";
+import { createLogger } from "../../src/log";
 import { nodeSession } from "./node-sessions";
+
+const log = createLogger({ fields: { service: "dispatch" } });
 
 /** Above this many target nodes, fan-out goes through the dispatch queue instead of the request's own subrequests. */
 export const DIRECT_FANOUT_LIMIT = 50;
@@ -30,14 +32,7 @@ async function forEachBounded<T>(
         await task(item);
       } catch (err) {
         failed++;
-        console.warn(
-          JSON.stringify({
-            level: "warn",
-            msg: "delivery request failed",
-            ...label(item),
-            error: describeError(err),
-          }),
-        );
+        log.warn("delivery request failed", { ...label(item), error: err });
       }
     }
   }
@@ -99,14 +94,7 @@ export async function deliverToNodes(
       claimed = await claimPendingForNodes(db, chunk, DELIVERY_BATCH);
     } catch (err) {
       failed += chunk.length;
-      console.warn(
-        JSON.stringify({
-          level: "warn",
-          msg: "claiming executions for delivery failed",
-          nodes: chunk.length,
-          error: describeError(err),
-        }),
-      );
+      log.warn("claiming executions for delivery failed", { nodes: chunk.length, error: err });
       continue;
     }
     const pushed = await pushClaimed(env, claimed);

@@ -2,9 +2,11 @@ import type { CommandCreateInput } from "../../src/commands/schema";
 import { type CommandRow, createCommand } from "../../src/commands/store";
 import type { Env } from "../../src/config";
 import type { Database } from "../../src/db/client";
-import { describeError } from "../../src/db/errors";
+import { createLogger } from "../../src/log";
 import { dispatchExecutions, isDirectFanout } from "./dispatch";
 import { resolveTargeting } from "./targeting";
+
+const log = createLogger({ fields: { service: "launch-command" } });
 
 /**
  * Creates a command and starts delivering it: resolves its targeting to node ids (422 when it
@@ -25,14 +27,7 @@ export async function launchCommand(
     await dispatchExecutions(env, ctx, nodeIds, claimed);
   } catch (err) {
     // The rows are written; the cron's re-dispatch delivers them if this fan-out was lost.
-    console.warn(
-      JSON.stringify({
-        level: "warn",
-        msg: "dispatch failed",
-        command_id: command.id,
-        error: describeError(err),
-      }),
-    );
+    log.warn("dispatch failed", { command_id: command.id, error: err });
   }
   return command;
 }

@@ -2,12 +2,14 @@ import { sql } from "drizzle-orm";
 import { type Config, type Env, loadConfig } from "../../src/config";
 import { decryptSecret } from "../../src/crypto/secrets";
 import { createDatabase, type Database } from "../../src/db/client";
-import { describeError } from "../../src/db/errors";
 import { webhookDeliveries as d, events, webhookDeliveryAttempts, webhooks } from "../../src/db/schema";
+import { createLogger } from "../../src/log";
 import { OUTPOST_VERSION } from "../../src/version";
 import { SIGNATURE_HEADER, signWebhook } from "../../src/webhooks/signature";
 import { webhookUrlDenial } from "../../src/webhooks/ssrf";
 import { FAN_OUT_EVENTS, fanOutEvents } from "./webhook-fanout";
+
+const log = createLogger({ fields: { service: "webhook-dispatch" } });
 
 /** Deliveries claimed and sent per dispatch run. */
 const DELIVERY_BATCH = 20;
@@ -275,9 +277,7 @@ export function processOutboxSoon(env: Env, ctx: { waitUntil(promise: Promise<un
           await dispatchOnce(env);
         } while (dispatchAgain);
       } catch (err) {
-        console.warn(
-          JSON.stringify({ level: "warn", msg: "webhook dispatch failed", error: describeError(err) }),
-        );
+        log.warn("webhook dispatch failed", { error: err });
       } finally {
         if (dispatchStartedAt === startedAt) dispatchStartedAt = 0;
       }
