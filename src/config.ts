@@ -40,7 +40,7 @@ export interface Env {
   ASSETS?: Fetcher;
 }
 
-/** Ports every node reports (the seed's NodeResponse port fields). */
+/** Ports every node reports (the contract's NodeResponse port fields). */
 export interface NodePorts {
   http_port: number;
   http_proxy_port: number;

@@ -20,7 +20,7 @@ export async function clusterNodes(db: Database): Promise<ClusterNodes[]> {
 }
 
 /**
- * The seed's sharding: clusters (by name) are assigned while the admin's capacity holds their
+ * The contract's sharding: clusters (by name) are assigned while the admin's capacity holds their
  * nodes; the rest are orphaned. With Outpost's unlimited capacity nothing is ever orphaned.
  */
 export function assignClusters(all: ClusterNodes[], capacity = UNLIMITED) {
@@ -36,5 +36,5 @@ export function assignClusters(all: ClusterNodes[], capacity = UNLIMITED) {
   return { assigned, orphaned };
 }
 
-/** `{cluster name: [node ids]}`, the seed's shape for cluster assignments. */
+/** `{cluster name: [node ids]}`, the contract's shape for cluster assignments. */
 export const asMap = (list: ClusterNodes[]) => Object.fromEntries(list.map((c) => [c.name, c.nodeIds]));

@@ -1,5 +1,5 @@
 // The numbers behind `GET /api/v1/admins/me/metrics`: fleet counts from the database, shaped into the
-// seed's metric sections (MetricsSchema in ./schema.ts).
+// the contract's metric sections (MetricsSchema in ./schema.ts).
 import { sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import {

@@ -1,4 +1,4 @@
-// Response schemas of `/api/v1/admins/*` (the seed's shapes; descriptions say how Outpost fills them).
+// Response schemas of `/api/v1/admins/*` (the contract's shapes; descriptions say how Outpost fills them).
 import * as v from "valibot";
 import { DateTimeOutput } from "../schemas/common";
 import { UNLIMITED } from "./limits";
@@ -18,7 +18,7 @@ const TopologyEntry = v.object({
   vpn_hostname: str("Host of the public origin agents connect to"),
 });
 
-/** `GET /admins/me`: this deployment as the seed's admin. */
+/** `GET /admins/me`: this deployment as the contract's admin. */
 export const AdminSchema = v.pipe(
   v.object({
     ...TopologyEntry.entries,
@@ -99,7 +99,7 @@ const notApplicableSchemas = Object.fromEntries(
   ]),
 );
 
-/** `GET /admins/me/metrics`: fleet counts in the seed's metric sections. */
+/** `GET /admins/me/metrics`: fleet counts in the contract's metric sections. */
 export const MetricsSchema = v.pipe(
   v.object({
     ...notApplicableSchemas,

@@ -21,7 +21,7 @@ export interface ListQuery {
   offset: number;
 }
 
-/** The seed's `Pagination` object. */
+/** The contract's `Pagination` object. */
 export interface Pagination {
   has_next: boolean;
   has_prev: boolean;
@@ -153,7 +153,7 @@ function parseOrder(
   return clauses;
 }
 
-/** Builds the seed's pagination block. */
+/** Builds the contract's pagination block. */
 export function paginate(total: number, page: number, pageSize: number): Pagination {
   const totalPages = Math.ceil(total / pageSize);
   const hasNext = page < totalPages;

@@ -32,7 +32,7 @@ function storage(total: number, available: number) {
   };
 }
 
-/** The host part of the seed's `HostMetricsResponse` from one heartbeat sample. */
+/** The host part of the contract's `HostMetricsResponse` from one heartbeat sample. */
 export function hostMetricsView(sample: MetricsSample) {
   const { host } = sample;
   return {
@@ -44,7 +44,7 @@ export function hostMetricsView(sample: MetricsSample) {
   };
 }
 
-/** The agent part of the seed's `AgentMetricsResponse`; sources this agent doesn't have are null. */
+/** The agent part of the contract's `AgentMetricsResponse`; sources this agent doesn't have are null. */
 export function agentMetricsView(sample: MetricsSample) {
   const { agent, checks } = sample;
   return {

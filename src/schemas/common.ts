@@ -37,7 +37,7 @@ export const MetaSchema = v.object({
   timestamp: v.pipe(v.string(), v.isoTimestamp(), v.description("ISO 8601 UTC response timestamp")),
 });
 
-/** The seed's `Pagination`. */
+/** The contract's `Pagination`. */
 export const PaginationSchema = v.object({
   has_next: v.boolean(),
   has_prev: v.boolean(),

@@ -21,7 +21,7 @@ function pick(filters: Record<string, FilterDef>, keys: readonly string[]): Reco
 
 const nodeCount = sql`(SELECT count(*) FROM ${nodes} WHERE ${nodes.clusterId} = ${clusters.id})`;
 
-/** Keys of `targeting.node_filters` (seed: CommandCreateRequest). */
+/** Keys of `targeting.node_filters` (the Edge Admin contract: CommandCreateRequest). */
 export const NODE_FILTERS = pick(nodeListSpec.filters, [
   "cluster_name",
   "id_type",
@@ -36,7 +36,7 @@ export const NODE_FILTERS = pick(nodeListSpec.filters, [
   "version",
 ]);
 
-/** Keys of `targeting.cluster_filters` (seed: CommandCreateRequest). */
+/** Keys of `targeting.cluster_filters` (the Edge Admin contract: CommandCreateRequest). */
 export const CLUSTER_FILTERS: Record<string, FilterDef> = {
   ...pick(clusterListSpec.filters, [
     "has_node_limit",

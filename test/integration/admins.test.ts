@@ -178,7 +178,7 @@ describe("admin cluster and edge cluster assignments", () => {
 });
 
 describe("GET /api/v1/admins/me/metrics", () => {
-  it("reports fleet counts in the seed's sections and nulls what Outpost does not have", async () => {
+  it("reports fleet counts in the contract's sections and nulls what Outpost does not have", async () => {
     const res = await api.get("/api/v1/admins/me/metrics");
     expect(res.status).toBe(200);
     const m = res.body.data;

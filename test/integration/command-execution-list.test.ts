@@ -90,7 +90,7 @@ describe("GET /api/v1/command_executions", () => {
     return res.body.data.map((e: any) => label[e.id] ?? e.id);
   }
 
-  it("lists in the envelope, oldest first, with the seed's fields", async () => {
+  it("lists in the envelope, oldest first, with the contract's fields", async () => {
     const res = await api.get(`/api/v1/command_executions?${SCOPE}`);
     expect(res.status).toBe(200);
     expect(res.body.data.map((e: any) => label[e.id])).toEqual(["x1", "x2", "x3", "x4", "x5", "x6", "x7"]);

@@ -120,7 +120,7 @@ describe("sorting", () => {
 });
 
 describe("pagination", () => {
-  it("reports the seed's pagination block", async () => {
+  it("reports the contract's pagination block", async () => {
     const first = await api.get("/api/v1/clusters?page_size=3");
     expect(first.body.meta.pagination).toEqual({
       has_next: true,

@@ -69,7 +69,7 @@ describe("GET /api/v1/nodes", () => {
     return res.body.data.map((node: any) => label[node.id]);
   }
 
-  it("lists nodes in the envelope with the seed's pagination block and default inserted_at order", async () => {
+  it("lists nodes in the envelope with the contract's pagination block and default inserted_at order", async () => {
     const res = await api.get(`/api/v1/nodes?${SCOPE}`);
     expect(res.status).toBe(200);
     expect(Object.keys(res.body).sort()).toEqual(["data", "meta"]);

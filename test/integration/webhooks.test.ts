@@ -35,7 +35,7 @@ beforeAll(async () => {
 });
 
 describe("POST /api/v1/webhooks", () => {
-  it("creates a webhook and answers with exactly the seed's fields", async () => {
+  it("creates a webhook and answers with exactly the contract's fields", async () => {
     const res = await api.post("/api/v1/webhooks", valid({ headers: { Authorization: HEADER_VALUE } }));
     expect(res.status).toBe(201);
     expect(Object.keys(res.body).sort()).toEqual(["data", "meta"]);
@@ -319,7 +319,7 @@ describe("GET /api/v1/webhooks", () => {
     return res.body.data.map((w: { id: string }) => w.id);
   };
 
-  it("pages in insertion order with the seed's pagination block", async () => {
+  it("pages in insertion order with the contract's pagination block", async () => {
     const res = await lister.get("/api/v1/webhooks?page_size=2");
     expect(res.body.data.map((w: { id: string }) => w.id)).toEqual([ids.alpha, ids.beta]);
     expect(res.body.meta.pagination).toEqual({
@@ -425,7 +425,7 @@ describe("immutability", () => {
 });
 
 describe("documentation", () => {
-  it("describes the create request in the OpenAPI document as the seed does", async () => {
+  it("describes the create request in the OpenAPI document as the contract does", async () => {
     const doc = await (await api.fetch("/api/v1/openapi.json", { auth: null })).json<any>();
     const post = doc.paths["/api/v1/webhooks"].post;
     expect(post.tags).toEqual(["Events.Webhook"]);

@@ -18,10 +18,10 @@ import { defineRoute } from "../openapi/define-route";
 import { identity, topologyEntry } from "../services/admin-identity";
 
 // Outpost has no Erlang cluster, no Netmaker and no WireGuard mesh: one deployment (one Worker and its
-// database) is one admin, alone in its admin cluster, owning every edge cluster. The seed's shapes are
+// database) is one admin, alone in its admin cluster, owning every edge cluster. The contract's shapes are
 // kept; each route's description says how its fields map.
 
-/** Registers `/api/v1/admins/*` (seed: Admins.Metadata, Admins.Metrics). */
+/** Registers `/api/v1/admins/*` (the Edge Admin contract: Admins.Metadata, Admins.Metrics). */
 export function registerAdminRoutes(app: Hono<AppEnv>): void {
   defineRoute(
     app,
@@ -168,7 +168,7 @@ export function registerAdminRoutes(app: Hono<AppEnv>): void {
       tag: "Admins.Metrics",
       summary: "Get metrics for this admin",
       description:
-        "Fleet counts from the database, computed per request, in the seed's sections: `nodes` (plus `total` and `by_status`), `commands` (executions stored now; finished ones are pruned after EXECUTION_RETENTION_DAYS; plus `executions_by_status`), `webhook` (attempts and deliveries), `self_updates`, `metadata` (cluster assignment), `oban_queues` (Outpost's work tables — command_executions, webhook_deliveries, self_update_requests — in Oban's states). Outpost extensions: `events` (outbox size and fan-out backlog) and `database` (`SELECT 1` latency). `event_broker` is disabled with zero counters (no broker). Sections that describe parts Outpost does not have (BEAM `application`, `discovery`, `gateways`, `membership`, `proxy`, `quantum`, `reconciliation`, `ssh`, `vpn`) are present with null fields. 503 when the database is unreachable.",
+        "Fleet counts from the database, computed per request, in the contract's sections: `nodes` (plus `total` and `by_status`), `commands` (executions stored now; finished ones are pruned after EXECUTION_RETENTION_DAYS; plus `executions_by_status`), `webhook` (attempts and deliveries), `self_updates`, `metadata` (cluster assignment), `oban_queues` (Outpost's work tables — command_executions, webhook_deliveries, self_update_requests — in Oban's states). Outpost extensions: `events` (outbox size and fan-out backlog) and `database` (`SELECT 1` latency). `event_broker` is disabled with zero counters (no broker). Sections that describe parts Outpost does not have (BEAM `application`, `discovery`, `gateways`, `membership`, `proxy`, `quantum`, `reconciliation`, `ssh`, `vpn`) are present with null fields. 503 when the database is unreachable.",
       success: { status: 200, description: "Application-level metrics", data: MetricsSchema },
       errors: [503],
     },

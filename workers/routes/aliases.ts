@@ -13,7 +13,7 @@ const TAG = "Nodes.Alias";
 
 const idParam = { id: { schema: UuidParam, description: "Alias ID" } };
 
-/** Registers node aliases (seed: Nodes.Alias). */
+/** Registers node aliases (the Edge Admin contract: Nodes.Alias). */
 export function registerAliasRoutes(app: Hono<AppEnv>): void {
   defineRoute(
     app,

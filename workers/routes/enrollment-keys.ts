@@ -43,7 +43,7 @@ async function defaultCluster(c: AppContext) {
   return getClusterByName(c.get("db"), name);
 }
 
-/** Registers enrollment key routes (seed: Nodes.EnrollmentKey). */
+/** Registers enrollment key routes (the Edge Admin contract: Nodes.EnrollmentKey). */
 export function registerEnrollmentKeyRoutes(app: Hono<AppEnv>): void {
   // The `default` routes come first: `default` is a reserved cluster name, never a real one.
   defineRoute(

@@ -4,7 +4,7 @@ import { EVENT_TYPES } from "../../src/events/catalog";
 import type { AppEnv } from "../middleware/request-context";
 import { defineRoute } from "../openapi/define-route";
 
-/** Registers `GET /api/v1/event_types` (seed: Events.Type): the code-owned catalog, in order. */
+/** Registers `GET /api/v1/event_types` (the Edge Admin contract: Events.Type): the code-owned catalog, in order. */
 export function registerEventTypeRoutes(app: Hono<AppEnv>): void {
   defineRoute(
     app,

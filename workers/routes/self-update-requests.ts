@@ -20,7 +20,7 @@ import { createSelfUpdateRequest, processSelfUpdateRequest, type Release } from 
 const TAG = "SelfUpdates.Request";
 const idParam = { id: { schema: UuidParam, description: "Self-update request ID" } };
 
-/** Registers `/api/v1/self_update_requests` (seed: SelfUpdates.Request). */
+/** Registers `/api/v1/self_update_requests` (the Edge Admin contract: SelfUpdates.Request). */
 export function registerSelfUpdateRequestRoutes(app: Hono<AppEnv>): void {
   defineRoute(
     app,

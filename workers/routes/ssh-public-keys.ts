@@ -17,7 +17,7 @@ const TAG = "Ssh.SshPublicKey";
 
 const idParam = { id: { schema: UuidParam, description: "SSH public key ID" } };
 
-/** Registers SSH public keys (seed: Ssh.SshPublicKey). */
+/** Registers SSH public keys (the Edge Admin contract: Ssh.SshPublicKey). */
 export function registerSshPublicKeyRoutes(app: Hono<AppEnv>): void {
   defineRoute(
     app,

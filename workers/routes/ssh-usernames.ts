@@ -13,7 +13,7 @@ const TAG = "Ssh.SshUsername";
 
 const idParam = { id: { schema: UuidParam, description: "SSH username ID" } };
 
-/** Registers SSH usernames (seed: Ssh.SshUsername). */
+/** Registers SSH usernames (the Edge Admin contract: Ssh.SshUsername). */
 export function registerSshUsernameRoutes(app: Hono<AppEnv>): void {
   defineRoute(
     app,

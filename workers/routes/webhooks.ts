@@ -17,7 +17,7 @@ import { listRoute } from "../openapi/list-route";
 const TAG = "Events.Webhook";
 const idParam = { id: { schema: UuidParam, description: "Webhook ID" } };
 
-/** Registers webhook subscriptions and their delivery log (seed: Events.Webhook). */
+/** Registers webhook subscriptions and their delivery log (the Edge Admin contract: Events.Webhook). */
 export function registerWebhookRoutes(app: Hono<AppEnv>): void {
   defineRoute(
     app,

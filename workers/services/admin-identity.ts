@@ -1,5 +1,5 @@
 // Outpost has no Erlang cluster, no Netmaker and no WireGuard mesh: one deployment (one Worker and its
-// database) is one admin, alone in its admin cluster, owning every edge cluster. The seed's shapes are
+// database) is one admin, alone in its admin cluster, owning every edge cluster. The contract's shapes are
 // kept; each route's description (workers/routes/admins.ts) says how its fields map. What is derived
 // from the request (the identity) lives here; the database side is in src/admins/.
 import { UNLIMITED } from "../../src/admins/limits";
@@ -8,7 +8,7 @@ import type { AppContext } from "../middleware/request-context";
 
 const ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz";
 
-/** This deployment as the seed's admin: ids and host derived from its public origin. */
+/** This deployment as the contract's admin: ids and host derived from its public origin. */
 export interface AdminIdentity {
   id: string;
   name: string;

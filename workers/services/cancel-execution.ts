@@ -18,7 +18,7 @@ export const CANCEL_RESULTS = {
 } as const;
 
 /**
- * Cancels an execution as the seed says: `pending` → `cancelled` at once;
+ * Cancels an execution as the contract says: `pending` → `cancelled` at once;
  * `sent` → the cancel request is recorded and a `cancel` frame goes to the
  * agent, whose report settles it; terminal → 409. A status that changes under
  * us (delivery, a result) is re-read and handled by its new state.

@@ -24,7 +24,7 @@ export interface Summary {
   failed: number;
 }
 
-/** The node filters every self-update applies on top of its targeting (seed: only healthy, enabled nodes). */
+/** The node filters every self-update applies on top of its targeting (the Edge Admin contract: only healthy, enabled nodes). */
 export const ELIGIBLE_NODE_FILTERS = { status: "healthy", self_update_enabled: true } as const;
 
 /** A request still `pending` or `processing` this long after its last change is taken over by the cron. */
