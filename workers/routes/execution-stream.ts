@@ -1,6 +1,7 @@
 import { eq } from "drizzle-orm";
 import type { Hono } from "hono";
 import * as v from "valibot";
+import { streamRequest } from "../../durable-objects/node-session/requests";
 import { commandExecutions } from "../../src/db/schema";
 import { UuidParam } from "../../src/schemas/common";
 import { ApiError } from "../errors";
@@ -53,8 +54,7 @@ export function registerExecutionStreamRoute(app: Hono<AppEnv>): void {
       if (TERMINAL.includes(row.status) || !row.nodeId) {
         return finishedStream(row.output, { status: row.status, exit_code: row.exitCode });
       }
-      const stub = await nodeSession(c.env, row.nodeId);
-      return stub.fetch(new Request(`https://node-session/internal/stream/${params.id}`));
+      return nodeSession(c.env, row.nodeId).fetch(streamRequest(params.id));
     },
   );
 }

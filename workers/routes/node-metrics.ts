@@ -1,13 +1,12 @@
 import type { Hono } from "hono";
 import * as v from "valibot";
-import type { MetricsSample } from "../../durable-objects/node-session/store";
 import { agentMetricsView, hostMetricsView } from "../../src/nodes/metrics-view";
 import { UuidParam } from "../../src/schemas/common";
 import { ApiError } from "../errors";
 import type { AppContext, AppEnv } from "../middleware/request-context";
 import { defineRoute } from "../openapi/define-route";
 import { respond } from "../respond";
-import { callNodeSession } from "../services/node-sessions";
+import { nodeSession } from "../services/node-sessions";
 import { getNode } from "../services/nodes";
 
 const TAG = "Nodes.Metrics";
@@ -16,13 +15,9 @@ const AnyObject = v.record(v.string(), v.unknown());
 
 async function latestSample(c: AppContext, nodeId: string) {
   const node = await getNode(c.get("db"), nodeId);
-  const { body } = await callNodeSession<{ latest: MetricsSample | null }>(
-    c.env,
-    nodeId,
-    "/internal/metrics",
-  );
-  if (!body.latest) throw new ApiError("service_unavailable", "This node has not reported metrics yet");
-  return { node, sample: body.latest };
+  const { latest } = await nodeSession(c.env, nodeId).metrics();
+  if (!latest) throw new ApiError("service_unavailable", "This node has not reported metrics yet");
+  return { node, sample: latest };
 }
 
 /** Registers node metrics, answered from the node's Durable Object (seed: Nodes.Metrics). */

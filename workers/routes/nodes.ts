@@ -12,7 +12,7 @@ import { defineRoute } from "../openapi/define-route";
 import { respond, respondList, respondNoContent } from "../respond";
 import { changeNodeCluster } from "../services/change-cluster";
 import { listPage } from "../services/list-page";
-import { callNodeSession } from "../services/node-sessions";
+import { nodeSession } from "../services/node-sessions";
 import { getNode, presentNode, selectNodes, toNodeRow } from "../services/nodes";
 import { ClusterName } from "./clusters";
 
@@ -184,7 +184,7 @@ export function registerNodeRoutes(app: Hono<AppEnv>): void {
       ]);
       if (deleted.length === 0) throw new ApiError("not_found", "Node not found");
       // The token is gone from libSQL first, so the agent cannot reconnect; then its session is told.
-      await callNodeSession(c.env, params.id, "/internal/delete", { method: "POST" });
+      await nodeSession(c.env, params.id).forget();
       return respondNoContent(c);
     },
   );
@@ -206,10 +206,9 @@ export function registerNodeRoutes(app: Hono<AppEnv>): void {
       const moved = await changeNodeCluster(db, params.id, body.cluster_name);
       const node = await getNode(db, params.id);
       // Best effort: a connected agent learns its new cluster now; an offline one on its next hello.
-      await callNodeSession(c.env, params.id, "/internal/config", {
-        method: "POST",
-        body: JSON.stringify({ cluster_name: moved.to }),
-      }).catch(() => undefined);
+      await nodeSession(c.env, params.id)
+        .changeCluster(moved.to)
+        .catch(() => undefined);
       return respond(c, await presentNode(node, c.get("config")));
     },
   );

@@ -1,12 +1,12 @@
 import { eq, sql } from "drizzle-orm";
 import type { Database } from "../../src/db/client";
-import { describeError } from "../../src/db/errors";
 import { commandExecutions as ce } from "../../src/db/schema";
 import { cancelPending, requestCancel } from "../../src/executions/lifecycle";
+import { createLogger } from "../../src/log";
 import { isoOrNull, isoSeconds } from "../../src/time";
 import type { Env } from "../env";
 import { ApiError } from "../errors";
-import { callNodeSession } from "./node-sessions";
+import { nodeSession } from "./node-sessions";
 
 export type ExecutionRow = typeof ce.$inferSelect;
 
@@ -75,30 +75,17 @@ export async function cancelExecution(env: Env, db: Database, id: string): Promi
     if (row.status === "sent") {
       if (!(await requestCancel(db, id))) continue;
       if (!row.nodeId) return CANCEL_RESULTS.offline;
-      let status: number;
+      let delivered: boolean;
       try {
-        ({ status } = await callNodeSession(env, row.nodeId, "/internal/send", {
-          method: "POST",
-          body: JSON.stringify({ type: "cancel", execution_id: id }),
-        }));
+        delivered = await nodeSession(env, row.nodeId).sendFrame({ type: "cancel", execution_id: id });
       } catch (err) {
-        console.error(
-          JSON.stringify({
-            level: "error",
-            msg: "cancel frame not sent",
-            execution_id: id,
-            error: describeError(err),
-          }),
-        );
+        createLogger().error("cancel frame not sent", { execution_id: id, error: err });
         throw new ApiError(
           "service_unavailable",
           "The node's session could not be reached; retry the cancel",
         );
       }
-      if (status === 409) return CANCEL_RESULTS.offline;
-      if (status >= 400)
-        throw new ApiError("service_unavailable", "The node's session refused the cancel; retry");
-      return CANCEL_RESULTS.sent;
+      return delivered ? CANCEL_RESULTS.sent : CANCEL_RESULTS.offline;
     }
     throw new ApiError("conflict", `Command execution is already ${row.status}`);
   }
