@@ -22,7 +22,7 @@
 set -eu
 
 # Replaced by the Worker when it serves GET /install.sh; an OUTPOST_SERVER variable wins.
-DEFAULT_SERVER="@@OUTPOST_SERVER@@"
+DEFAULT_SERVER='@@OUTPOST_SERVER@@'
 OUTPOST_SERVER="${OUTPOST_SERVER:-$DEFAULT_SERVER}"
 ROOT="${ROOT:-}"
 NO_SYSTEMD="${OUTPOST_NO_SYSTEMD:-0}"

@@ -103,6 +103,20 @@ function int(env: Env, name: keyof Env, min: number, max: number): number {
   return n;
 }
 
+/** PUBLIC_API_URL is handed to agents and substituted into install.sh, so only a plain origin. */
+export const PUBLIC_ORIGIN = /^https?:\/\/[A-Za-z0-9.-]+(:\d+)?$/;
+
+function publicApiUrl(env: Env): string | undefined {
+  const value = env.PUBLIC_API_URL?.replace(/\/+$/, "");
+  if (!value) return undefined;
+  if (!PUBLIC_ORIGIN.test(value)) {
+    throw new ConfigError(
+      "PUBLIC_API_URL must be an origin such as https://outpost.example.com (scheme, host and optional port; no path)",
+    );
+  }
+  return value;
+}
+
 /**
  * Parses and validates the settings; memoised per `env` object, so a bad setting fails the first
  * request with a message naming it.
@@ -122,7 +136,7 @@ export function loadConfig(env: Env): Config {
     encryptionKey: env.ENCRYPTION_KEY,
     libsqlUrl: env.LIBSQL_URL,
     libsqlAuthToken: env.LIBSQL_AUTH_TOKEN || undefined,
-    publicApiUrl: env.PUBLIC_API_URL?.replace(/\/+$/, "") || undefined,
+    publicApiUrl: publicApiUrl(env),
     defaultClusterName: env.DEFAULT_CLUSTER_NAME || undefined,
     publicEnrollmentKeyEnabled: bool(env, "PUBLIC_ENROLLMENT_KEY_ENABLED"),
     clusterIpv4Pool: defaulted(env, "CLUSTER_IPV4_POOL"),

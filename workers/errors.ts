@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type * as v from "valibot";
+import { ConfigError } from "../src/config";
 import { isDatabaseBusy } from "../src/db/errors";
 import { redactedStack } from "../src/db/redact";
 import { createLogger, type Logger } from "../src/log";
@@ -75,6 +76,11 @@ export function handleError(err: Error, c: Context): Response {
     const code = (Object.entries(ERROR_STATUS).find(([, s]) => s === err.status)?.[0] ??
       "bad_request") as ErrorCode;
     return errorResponse(c, new ApiError(code, err.message || undefined));
+  }
+  if (err instanceof ConfigError) {
+    // The message names the setting, never its value; every request fails the same way until it is fixed.
+    requestLog(c).error("bad environment", { error: err.message });
+    return errorResponse(c, new ApiError("internal_error", `Server misconfigured: ${err.message}`));
   }
   if (isDatabaseBusy(err)) {
     // Another writer held the lock too long; nothing was written. Clients retry (the agent does on 5xx).

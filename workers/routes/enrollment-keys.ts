@@ -16,6 +16,7 @@ import { DateTimeOutput, FutureDateTimeInput, UuidOutput, UuidParam } from "../.
 import { ApiError } from "../errors";
 import type { AppContext, AppEnv } from "../middleware/request-context";
 import { defineRoute } from "../openapi/define-route";
+import { publicOrigin } from "../public-origin";
 import { respond, respondList, respondNoContent } from "../respond";
 import { getClusterByName } from "../services/clusters";
 import { createEnrollmentKey, getKeyById, keyWithCluster, presentKey } from "../services/enrollment-keys";
@@ -138,10 +139,6 @@ const single = {
 };
 const idParam = { id: { schema: UuidParam, description: "Enrollment key ID" } };
 
-function requestOrigin(c: AppContext): string {
-  return new URL(c.req.url).origin;
-}
-
 async function defaultCluster(c: AppContext) {
   const name = c.get("config").defaultClusterName;
   if (!name) throw new ApiError("forbidden", "No default cluster is configured (set DEFAULT_CLUSTER_NAME)");
@@ -169,7 +166,7 @@ export function registerEnrollmentKeyRoutes(app: Hono<AppEnv>): void {
       if (!config.publicEnrollmentKeyEnabled)
         throw new ApiError("forbidden", "Public enrollment keys are disabled");
       const cluster = await defaultCluster(c);
-      const row = await createEnrollmentKey(c.get("db"), config, cluster, {}, requestOrigin(c));
+      const row = await createEnrollmentKey(c.get("db"), config, cluster, {}, publicOrigin(c));
       return respond(c, await presentKey(row, config), 201);
     },
   );
@@ -189,7 +186,7 @@ export function registerEnrollmentKeyRoutes(app: Hono<AppEnv>): void {
     },
     async (c, { body }) => {
       const cluster = await defaultCluster(c);
-      const row = await createEnrollmentKey(c.get("db"), c.get("config"), cluster, body, requestOrigin(c));
+      const row = await createEnrollmentKey(c.get("db"), c.get("config"), cluster, body, publicOrigin(c));
       return respond(c, await presentKey(row, c.get("config")), 201);
     },
   );
@@ -210,7 +207,7 @@ export function registerEnrollmentKeyRoutes(app: Hono<AppEnv>): void {
     },
     async (c, { params, body }) => {
       const cluster = await getClusterByName(c.get("db"), params.cluster_name);
-      const row = await createEnrollmentKey(c.get("db"), c.get("config"), cluster, body, requestOrigin(c));
+      const row = await createEnrollmentKey(c.get("db"), c.get("config"), cluster, body, publicOrigin(c));
       return respond(c, await presentKey(row, c.get("config")), 201);
     },
   );

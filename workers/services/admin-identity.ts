@@ -4,7 +4,7 @@
 import { sql } from "drizzle-orm";
 import type { Database } from "../../src/db/client";
 import { clusters, nodes } from "../../src/db/schema";
-import { publicOrigin } from "../gateway/releases";
+import { publicOrigin } from "../public-origin";
 import type { AppContext } from "../middleware/request-context";
 
 /** "Unlimited" where the seed wants an integer capacity: nothing in Outpost caps the fleet per admin. */
