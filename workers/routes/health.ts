@@ -42,7 +42,9 @@ export function registerHealthRoutes(app: Hono<AppEnv>): void {
       try {
         await c.get("db").run(sql`SELECT 1`);
       } catch (err) {
-        error = (err as Error).message;
+        // The driver's message can name the database host, port or HTTP status: log it, answer plainly.
+        c.get("log").error("health check: database unreachable", { error: err });
+        error = "Database unreachable";
       }
       const data = {
         status: error ? "degraded" : "ok",
