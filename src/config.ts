@@ -103,6 +103,9 @@ function int(env: Env, name: keyof Env, min: number, max: number): number {
   return n;
 }
 
+/** API_KEY, MASTER_KEY and ENCRYPTION_KEY shorter than this are refused: a short key can be guessed. */
+export const MIN_KEY_LENGTH = 24;
+
 /** PUBLIC_API_URL is handed to agents and substituted into install.sh, so only a plain origin. */
 export const PUBLIC_ORIGIN = /^https?:\/\/[A-Za-z0-9.-]+(:\d+)?$/;
 
@@ -130,6 +133,14 @@ export function loadConfig(env: Env): Config {
   );
   if (apiKeys.length === 0) throw new ConfigError("API_KEY or MASTER_KEY must be set");
   if (!env.ENCRYPTION_KEY) throw new ConfigError("ENCRYPTION_KEY must be set");
+  for (const name of ["API_KEY", "MASTER_KEY", "ENCRYPTION_KEY"] as const) {
+    const value = env[name];
+    if (value && value.length < MIN_KEY_LENGTH) {
+      throw new ConfigError(
+        `${name} must be at least ${MIN_KEY_LENGTH} characters (npm start generates such keys; e.g. openssl rand -base64 32)`,
+      );
+    }
+  }
   if (!env.LIBSQL_URL) throw new ConfigError("LIBSQL_URL must be set");
   const config: Config = {
     apiKeys,
