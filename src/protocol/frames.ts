@@ -162,6 +162,8 @@ export const SelfUpdateFrame = v.object({
   version: v.string(),
   url: v.string(),
   sha256: v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/)),
+  /** Without it the agent refuses a version older than its own. */
+  allow_downgrade: v.optional(v.boolean()),
 });
 
 export const ServerFrame = v.variant("type", [

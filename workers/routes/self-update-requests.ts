@@ -5,6 +5,7 @@ import { describeError } from "../../src/db/errors";
 import { selfUpdateRequests as sur } from "../../src/db/schema";
 import type { ListSpec } from "../../src/list-query/engine";
 import { enumFilter, rangeFilters } from "../../src/list-query/filters";
+import { isLoopbackHostname } from "../../src/net/loopback";
 import { DateTimeOutput, UuidOutput, UuidParam } from "../../src/schemas/common";
 import { latestRelease } from "../gateway/releases";
 import type { AppEnv } from "../middleware/request-context";
@@ -47,11 +48,14 @@ const ReleaseInput = v.pipe(
         v.check((raw) => {
           try {
             const url = new URL(raw);
-            return (url.protocol === "https:" || url.protocol === "http:") && !url.username && !url.password;
+            // Plain http only to loopback: the bundle is root code, and the checksum rides the same request.
+            const transport =
+              url.protocol === "https:" || (url.protocol === "http:" && isLoopbackHostname(url.hostname));
+            return transport && !url.username && !url.password;
           } catch {
             return false;
           }
-        }, "must be an http(s) URL without credentials"),
+        }, "must be an https URL without credentials (http only to a loopback host)"),
         v.description("Where agents download the bundle; fetched by the agents, not by the server"),
       ),
       sha256: v.pipe(Sha256, v.description("SHA-256 of the bundle; agents refuse a download that differs")),
@@ -64,7 +68,21 @@ const ReleaseInput = v.pipe(
 );
 
 const SelfUpdateRequestCreateRequest = v.pipe(
-  v.strictObject({ targeting: TargetingSchema, release: v.optional(ReleaseInput) }, objectMessage),
+  v.strictObject(
+    {
+      targeting: TargetingSchema,
+      release: v.optional(ReleaseInput),
+      allow_downgrade: v.optional(
+        v.pipe(
+          v.boolean("must be true or false"),
+          v.description(
+            "Outpost extension: `true` lets agents running a newer version install this release; without it they refuse a downgrade",
+          ),
+        ),
+      ),
+    },
+    objectMessage,
+  ),
   v.title("SelfUpdateRequestCreateRequest"),
 );
 
@@ -81,7 +99,14 @@ const SelfUpdateRequestResponse = v.pipe(
     id: UuidOutput,
     inserted_at: DateTimeOutput,
     release: v.pipe(
-      v.nullable(v.object({ version: v.string(), url: v.string(), sha256: v.string() })),
+      v.nullable(
+        v.object({
+          version: v.string(),
+          url: v.string(),
+          sha256: v.string(),
+          allow_downgrade: v.optional(v.boolean()),
+        }),
+      ),
       v.description("Outpost extension: the release this request rolls out, pinned at creation"),
     ),
     status: v.pipe(v.picklist(STATUSES), v.description("Request processing status")),
@@ -136,10 +161,11 @@ export function registerSelfUpdateRequestRoutes(app: Hono<AppEnv>): void {
     },
     async (c, { body }) => {
       const db = c.get("db");
+      const downgrade = body.allow_downgrade ? { allow_downgrade: true } : {};
       const release = async (): Promise<Release> => {
-        if (body.release) return body.release;
+        if (body.release) return { ...body.release, ...downgrade };
         const latest = await latestRelease(c);
-        return { version: latest.version, url: latest.url, sha256: latest.sha256 };
+        return { version: latest.version, url: latest.url, sha256: latest.sha256, ...downgrade };
       };
       const row = await createSelfUpdateRequest(db, { targeting: body.targeting, release });
       // A lost background run is picked up by the cron (see finishStaleSelfUpdateRequests).
