@@ -1,7 +1,7 @@
 // What the agent accepts from the network it talks over (review M2, L6): no plain http to a
 // server that is not loopback unless the operator opts in, bounded WebSocket frames, and a
 // heartbeat period the server cannot push out of range.
-import { isLoopbackHostname } from "../src/net/loopback";
+import { isLoopbackHostname } from "../src/protocol/loopback";
 
 /** `OUTPOST_ALLOW_INSECURE_HTTP=1` accepts a plain http:// server that is not loopback. */
 export const ALLOW_INSECURE_HTTP_ENV = "OUTPOST_ALLOW_INSECURE_HTTP";

@@ -1,7 +1,7 @@
 // Which releases a `self_update` frame may install (review L5): the bundle runs as root and its
 // checksum comes in the same frame, so the download must be https (plain http only to loopback),
 // and an older version than the running one needs the request's explicit `allow_downgrade`.
-import { isLoopbackHostname } from "../../src/net/loopback";
+import { isLoopbackHostname } from "../../src/protocol/loopback";
 
 type Parsed = { core: number[]; pre: string[] };
 

@@ -5,7 +5,7 @@ import { describeError } from "../../src/db/errors";
 import { selfUpdateRequests as sur } from "../../src/db/schema";
 import type { ListSpec } from "../../src/list-query/engine";
 import { enumFilter, rangeFilters } from "../../src/list-query/filters";
-import { isLoopbackHostname } from "../../src/net/loopback";
+import { isLoopbackHostname } from "../../src/protocol/loopback";
 import { DateTimeOutput, UuidOutput, UuidParam } from "../../src/schemas/common";
 import { latestRelease } from "../gateway/releases";
 import type { AppEnv } from "../middleware/request-context";

@@ -4,8 +4,8 @@
 import { sql } from "drizzle-orm";
 import type { Database } from "../../src/db/client";
 import { clusters, nodes } from "../../src/db/schema";
-import { publicOrigin } from "../public-origin";
 import type { AppContext } from "../middleware/request-context";
+import { publicOrigin } from "../public-origin";
 
 /** "Unlimited" where the seed wants an integer capacity: nothing in Outpost caps the fleet per admin. */
 export const UNLIMITED = 2_147_483_647;

@@ -10,7 +10,7 @@ import type { Logger } from "../../../agent/log";
 import { createCounters } from "../../../agent/metrics";
 import { obtainIdentity } from "../../../agent/run";
 import { clampServerHeartbeat, MAX_WS_PAYLOAD_BYTES, plainHttpProblem } from "../../../agent/transport";
-import { isLoopbackHostname } from "../../../src/net/loopback";
+import { isLoopbackHostname } from "../../../src/protocol/loopback";
 import { keyBlob, tempDir } from "./helpers";
 
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };

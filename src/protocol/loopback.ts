@@ -1,3 +1,5 @@
+// Which hosts count as "this machine" for the plain-http rules shared by the agent, the installer
+// (its own shell copy) and the Worker's release URL check.
 /**
  * True when a URL's hostname names this machine: `localhost` and `*.localhost` (RFC 6761),
  * 127.0.0.0/8, and `::1` (brackets optional). Plain http to such a host never crosses a network,
