@@ -1,8 +1,8 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
-export const TEST_API_KEY = "test-api-key-0123456789";
-export const TEST_MASTER_KEY = "test-master-key-0123456789";
+export const TEST_API_KEY = "test-api-key-0123456789abcdef";
+export const TEST_MASTER_KEY = "test-master-key-0123456789abcdef";
 
 export default defineConfig({
   test: {
@@ -24,7 +24,7 @@ export default defineConfig({
                 LIBSQL_URL: inject<string>("libsqlUrl"),
                 API_KEY: TEST_API_KEY,
                 MASTER_KEY: TEST_MASTER_KEY,
-                ENCRYPTION_KEY: "test-encryption-key",
+                ENCRYPTION_KEY: "test-encryption-key-0123456789abcdef",
               },
             },
           })),

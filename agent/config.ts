@@ -3,6 +3,7 @@ import { parseArgs } from "node:util";
 import * as v from "valibot";
 import { decodeKeyBlob, type EnrollmentKeyBlob } from "../src/enrollment/key-blob";
 import { LOG_LEVELS, type LogLevel } from "./log";
+import { ALLOW_INSECURE_HTTP_ENV, plainHttpProblem } from "./transport";
 
 export const COMMANDS = ["run", "enroll", "status"] as const;
 export type Command = (typeof COMMANDS)[number];
@@ -20,6 +21,8 @@ export interface AgentConfig {
   machineIdFile: string | null;
   outputLimitBytes: number;
   diskCheckPercent: number;
+  /** OUTPOST_ALLOW_INSECURE_HTTP=1: plain http:// to a server that is not loopback is accepted. */
+  allowInsecureHttp: boolean;
 }
 
 /** The parsed command line: what to do, and the settings when it needs them. */
@@ -51,6 +54,8 @@ Options (environment variable in brackets):
 
 Environment:
   ENROLLMENT_KEY              enrollment key blob from Outpost (needed until the node is enrolled)
+  OUTPOST_ALLOW_INSECURE_HTTP 1 = accept a plain http:// server that is not loopback (token and
+                              commands then travel unencrypted); default 0
 
 Exit codes: 0 ok, 1 unexpected error, 2 bad configuration, 3 enrolment refused,
             4 node deleted in Outpost, 5 token revoked/unauthorized`;
@@ -194,6 +199,11 @@ export function loadInvocation(argv: string[], env: NodeJS.ProcessEnv): Invocati
   };
 
   const key = env.ENROLLMENT_KEY?.trim();
+  const allowInsecureHttp = settle(
+    v.picklist(["0", "1"], "must be 1 or 0"),
+    env[ALLOW_INSECURE_HTTP_ENV] || "0",
+    ALLOW_INSECURE_HTTP_ENV,
+  );
   const config: AgentConfig = {
     stateDir: read("stateDir"),
     idType: read("idType"),
@@ -203,6 +213,9 @@ export function loadInvocation(argv: string[], env: NodeJS.ProcessEnv): Invocati
     outputLimitBytes: read("outputLimitBytes"),
     diskCheckPercent: read("diskCheckPercent"),
     enrollment: key ? settle(enrollmentKeySchema, key, "ENROLLMENT_KEY", true) : null,
+    allowInsecureHttp: allowInsecureHttp === "1",
   };
+  const insecure = config.enrollment && plainHttpProblem(config.enrollment.server, config.allowInsecureHttp);
+  if (insecure) throw new ConfigError(`ENROLLMENT_KEY names a server the agent will not use: ${insecure}`);
   return { kind: "command", command, config };
 }

@@ -4,6 +4,7 @@ import { CLOSE_CODES, encodeAgentFrame, parseServerFrame, type ServerFrame } fro
 import { serverBase } from "./enroll";
 import type { Logger } from "./log";
 import type { AgentCounters } from "./metrics";
+import { MAX_WS_PAYLOAD_BYTES } from "./transport";
 import { AGENT_VERSION } from "./version";
 
 /** A frame the agent sends, without the `v` field (encodeAgentFrame adds and checks it). */
@@ -84,6 +85,8 @@ export class AgentConnection {
         super(url, protocols, {
           headers: { Authorization: `Bearer ${token}`, "User-Agent": `outpost-agent/${AGENT_VERSION}` },
           handshakeTimeout: connectTimeoutMs,
+          // ws's default is 100 MiB; no server frame comes near 8 MiB (outputs flow the other way).
+          maxPayload: MAX_WS_PAYLOAD_BYTES,
         });
         self.socket = this;
         this.on("pong", () => {

@@ -16,13 +16,17 @@
 #   ROOT                install into this directory instead of / (tests, image builds)
 #   OUTPOST_NODE        node binary to run the agent with (default: `node` on PATH, must be >= 20)
 #   OUTPOST_NO_SYSTEMD  1 = don't touch systemd
+#   OUTPOST_ALLOW_INSECURE_HTTP  1 = accept a plain http:// server that is not loopback (the key,
+#                       the bundle and later the node token and commands travel unencrypted); the
+#                       installed agent keeps the same setting
 set -eu
 
 # Replaced by the Worker when it serves GET /install.sh; an OUTPOST_SERVER variable wins.
-DEFAULT_SERVER="@@OUTPOST_SERVER@@"
+DEFAULT_SERVER='@@OUTPOST_SERVER@@'
 OUTPOST_SERVER="${OUTPOST_SERVER:-$DEFAULT_SERVER}"
 ROOT="${ROOT:-}"
 NO_SYSTEMD="${OUTPOST_NO_SYSTEMD:-0}"
+ALLOW_INSECURE_HTTP="${OUTPOST_ALLOW_INSECURE_HTTP:-0}"
 
 say() { printf 'outpost-agent install: %s\n' "$*" >&2; }
 die() {
@@ -44,6 +48,30 @@ done
 case "$OUTPOST_SERVER" in
   http://* | https://*) OUTPOST_SERVER="${OUTPOST_SERVER%/}" ;;
   *) die "OUTPOST_SERVER is not set to an http(s) URL (got '$OUTPOST_SERVER')" ;;
+esac
+
+# True when an http:// URL's host is this machine (localhost, *.localhost, 127.x.y.z, [::1]).
+is_loopback_url() {
+  hostport="${1#*://}"
+  hostport="${hostport%%/*}"
+  case "$hostport" in
+    \[::1\] | \[::1\]:*) return 0 ;;
+  esac
+  host="${hostport%:*}"
+  case "$host" in
+    localhost | *.localhost) return 0 ;;
+    *[!0-9.]*) return 1 ;;
+    127.*.*.*) return 0 ;;
+  esac
+  return 1
+}
+# The bundle's checksum comes over the same channel, so plain http to another machine proves nothing.
+case "$OUTPOST_SERVER" in
+  http://*)
+    if [ "$ALLOW_INSECURE_HTTP" != 1 ] && ! is_loopback_url "$OUTPOST_SERVER"; then
+      die "refusing plain http:// server $OUTPOST_SERVER: the enrollment key, the agent bundle and its checksum would cross the network unencrypted. Use https://, or set OUTPOST_ALLOW_INSECURE_HTTP=1 to accept that risk"
+    fi
+    ;;
 esac
 
 if [ -z "$ROOT" ] && [ "$(id -u)" != 0 ]; then
@@ -110,9 +138,14 @@ cp "$TMP/outpost-agent.mjs" "$LIB_DIR/outpost-agent.mjs.new"
 chmod 0755 "$LIB_DIR/outpost-agent.mjs.new"
 mv -f "$LIB_DIR/outpost-agent.mjs.new" "$LIB_DIR/outpost-agent.mjs"
 
+# The wrapper carries the plain-http opt-in, so sshd's key and password lookups (run with a clean
+# environment) follow it as well as the service.
+INSECURE_LINE=""
+if [ "$ALLOW_INSECURE_HTTP" = 1 ]; then INSECURE_LINE="export OUTPOST_ALLOW_INSECURE_HTTP=1"; fi
 cat >"$ROOT/usr/local/bin/outpost-agent.new" <<EOF
 #!/bin/sh
 # Installed by the Outpost agent installer.
+$INSECURE_LINE
 exec "$NODE" /usr/local/lib/outpost-agent/outpost-agent.mjs "\$@"
 EOF
 chmod 0755 "$ROOT/usr/local/bin/outpost-agent.new"

@@ -17,6 +17,7 @@ import { acquireLock } from "./lock";
 import type { Logger } from "./log";
 import { AgentRuntime, type RuntimeDeps } from "./runtime";
 import { type SelfUpdateSettings, selfUpdateSettings } from "./self-update";
+import { plainHttpProblem } from "./transport";
 
 /**
  * The saved identity, or a new one from enrolling with ENROLLMENT_KEY. A saved identity
@@ -29,6 +30,9 @@ export async function obtainIdentity(
 ): Promise<{ identity: Identity; enrolled: boolean }> {
   await ensurePrivateDir(config.stateDir);
   const saved = await loadIdentity(config.stateDir);
+  // An identity saved before the agent refused plain http (or with the opt-in since removed).
+  const insecure = saved && plainHttpProblem(saved.server, config.allowInsecureHttp);
+  if (insecure) throw new ConfigError(`${identityPath(config.stateDir)}: ${insecure}`);
   if (saved) {
     const derived = await persistentIdMismatch(saved, config.machineIdFile);
     if (derived) {

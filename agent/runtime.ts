@@ -13,6 +13,7 @@ import { type AgentCounters, agentMetrics, createCounters, createHostSampler, he
 import { EXIT_RESTART, runningBundle, SelfUpdater, type SelfUpdateSettings } from "./self-update";
 import { ShutdownManager, type SignalSource } from "./shutdown";
 import { StatusFile } from "./status";
+import { clampServerHeartbeat } from "./transport";
 import { AGENT_VERSION } from "./version";
 
 /** How often the agent measures its round trip to the server (`outpost-agent status`). */
@@ -277,9 +278,10 @@ export class AgentRuntime {
       void this.status.update({ cluster_name: frame.cluster_name });
       this.log.info("cluster changed", { cluster: frame.cluster_name });
     }
-    // The server's stale window is computed from its interval; follow it.
-    const seconds = frame.heartbeat_interval_seconds;
-    if (seconds > 0 && seconds * 1000 !== this.heartbeat.periodMs) {
+    // The server's stale window is computed from its interval; follow it, within bounds (Node
+    // fires an interval above 2^31 ms every millisecond).
+    const seconds = clampServerHeartbeat(frame.heartbeat_interval_seconds, config.heartbeatIntervalSeconds);
+    if (seconds !== null && seconds * 1000 !== this.heartbeat.periodMs) {
       this.heartbeat.setPeriod(seconds * 1000);
       this.log.info("heartbeat interval set by the server", { seconds });
     }

@@ -20,6 +20,7 @@ import type { OutgoingFrame } from "./connection";
 import type { Logger } from "./log";
 import { checkBundleVersion, downloadVerified, installBundle, restorePrevious } from "./self-update/bundle";
 import { clearMarker, type Marker, readMarker, writeMarker } from "./self-update/marker";
+import { releaseRefusal } from "./self-update/policy";
 import type { SelfUpdateSettings } from "./self-update/settings";
 import { isProcessAlive } from "./status";
 
@@ -230,6 +231,11 @@ export class SelfUpdater {
     };
     if (!bundle) {
       await this.fail(marker, "this agent does not run from a bundle file; it cannot replace itself");
+      return;
+    }
+    const refusal = releaseRefusal(frame, version);
+    if (refusal) {
+      await this.fail(marker, refusal);
       return;
     }
     this.busy = true;

@@ -4,6 +4,7 @@
 // and count one verification each (./ssh-verifications.ts). stdout carries keys only.
 import { parseArgs } from "node:util";
 import * as v from "valibot";
+import { parsePublicKey } from "../src/ssh/public-key";
 import { isSshUsername } from "../src/ssh/username";
 import { serverBase } from "./enroll";
 import { EXIT } from "./exit-codes";
@@ -11,6 +12,7 @@ import { type Identity, loadIdentity } from "./identity";
 import { cachedKeys, forgetPassword, passwordCached, rememberPassword, replaceCachedKeys } from "./ssh-cache";
 import type { SshCommand } from "./ssh-usage";
 import { countSshVerification } from "./ssh-verifications";
+import { ALLOW_INSECURE_HTTP_ENV, plainHttpProblem } from "./transport";
 import { AGENT_VERSION } from "./version";
 
 export { SSH_COMMANDS, SSH_USAGE, type SshCommand } from "./ssh-usage";
@@ -31,6 +33,8 @@ export interface SshCommandOptions {
   /** Per-request timeout before the cache is consulted. */
   timeoutMs?: number;
   now?: () => number;
+  /** OUTPOST_ALLOW_INSECURE_HTTP=1: a plain http:// server that is not loopback is accepted. */
+  allowInsecureHttp?: boolean;
 }
 
 /** The server answered (any status but 408/429/5xx), or could not be reached. */
@@ -52,6 +56,8 @@ async function askServer(
         "user-agent": `outpost-agent/${AGENT_VERSION}`,
       },
       signal: AbortSignal.timeout(timeoutMs),
+      // A redirect would carry the token (and a 307 the password) wherever the answer points.
+      redirect: "error",
     });
   } catch (error) {
     const cause = (error as { cause?: { code?: string } }).cause?.code;
@@ -74,10 +80,16 @@ function errorMessage(body: unknown): string {
   return typeof message === "string" ? message : "no message";
 }
 
-async function identityOrNull(stateDir: string, io: SshIo): Promise<Identity | null> {
+async function identityOrNull(options: SshCommandOptions): Promise<Identity | null> {
+  const { stateDir, io } = options;
   try {
     const identity = await loadIdentity(stateDir);
     if (!identity) io.err(`outpost-agent: not enrolled (no identity in ${stateDir})\n`);
+    const insecure = identity && plainHttpProblem(identity.server, options.allowInsecureHttp ?? false);
+    if (insecure) {
+      io.err(`outpost-agent: ${insecure}\n`);
+      return null;
+    }
     return identity;
   } catch (error) {
     io.err(`outpost-agent: ${(error as Error).message}\n`);
@@ -97,6 +109,21 @@ const KeysAnswer = v.object({
 });
 
 /**
+ * The keys sshd may use, each re-parsed with the same parser the API uses and printed in its
+ * normalized form: a broken or compromised server cannot slip in an options prefix
+ * (`command=`, `environment=`, …) or a second line. Refused lines are named on stderr.
+ */
+function checkedKeys(keys: readonly string[], io: SshIo): string[] {
+  const valid: string[] = [];
+  for (const line of keys) {
+    const parsed = parsePublicKey(line);
+    if (parsed.ok) valid.push(parsed.key.normalized);
+    else io.err(`outpost-agent: ignoring an invalid key from the server (${parsed.error})\n`);
+  }
+  return valid;
+}
+
+/**
  * Prints `username`'s keys for sshd. Exit 0 with no output for a name Outpost does not know;
  * 1 when the node's token is refused, or the server is down and nothing valid is cached.
  */
@@ -106,7 +133,7 @@ export async function authorizedKeys(username: string, options: SshCommandOption
   // sshd passes whatever name the client sent; one Outpost can't hold needs no lookup.
   if (!isSshUsername(username)) return 0;
   await countSshVerification(stateDir);
-  const identity = await identityOrNull(stateDir, io);
+  const identity = await identityOrNull(options);
   if (!identity) return 1;
   const reply = await askServer(
     identity,
@@ -121,12 +148,12 @@ export async function authorizedKeys(username: string, options: SshCommandOption
       return 1;
     }
     io.err(`outpost-agent: server unreachable (${reply.problem}); using cached keys for ${username}\n`);
-    for (const key of keys) io.out(`${key}\n`);
+    for (const key of checkedKeys(keys, io)) io.out(`${key}\n`);
     return 0;
   }
   const parsed = reply.status === 200 ? v.safeParse(KeysAnswer, reply.body) : null;
   // Any real answer replaces the cache: what the server no longer lists must stop working.
-  const keys = parsed?.success ? parsed.output.data.public_keys : [];
+  const keys = parsed?.success ? checkedKeys(parsed.output.data.public_keys, io) : [];
   await replaceCachedKeys(stateDir, username, keys, now());
   if (reply.status !== 200 || !parsed?.success) {
     io.err(
@@ -159,7 +186,7 @@ export async function verifyPassword(
   const now = options.now ?? Date.now;
   if (!isSshUsername(username) || password === "") return 1;
   await countSshVerification(stateDir);
-  const identity = await identityOrNull(stateDir, io);
+  const identity = await identityOrNull(options);
   if (!identity) return 1;
   const reply = await askServer(
     identity,
@@ -225,7 +252,7 @@ export async function runSshCommand(
   }
   const stateDir =
     (parsed.values["state-dir"] as string | undefined) || env.OUTPOST_STATE_DIR || DEFAULT_STATE_DIR;
-  const options = { stateDir, io };
+  const options = { stateDir, io, allowInsecureHttp: env[ALLOW_INSECURE_HTTP_ENV] === "1" };
   if (command === "authorized-keys") {
     if (parsed.positionals.length !== 1) {
       io.err("outpost-agent: usage: outpost-agent authorized-keys USER\n");

@@ -103,6 +103,23 @@ function int(env: Env, name: keyof Env, min: number, max: number): number {
   return n;
 }
 
+/** API_KEY, MASTER_KEY and ENCRYPTION_KEY shorter than this are refused: a short key can be guessed. */
+export const MIN_KEY_LENGTH = 24;
+
+/** PUBLIC_API_URL is handed to agents and substituted into install.sh, so only a plain origin. */
+export const PUBLIC_ORIGIN = /^https?:\/\/[A-Za-z0-9.-]+(:\d+)?$/;
+
+function publicApiUrl(env: Env): string | undefined {
+  const value = env.PUBLIC_API_URL?.replace(/\/+$/, "");
+  if (!value) return undefined;
+  if (!PUBLIC_ORIGIN.test(value)) {
+    throw new ConfigError(
+      "PUBLIC_API_URL must be an origin such as https://outpost.example.com (scheme, host and optional port; no path)",
+    );
+  }
+  return value;
+}
+
 /**
  * Parses and validates the settings; memoised per `env` object, so a bad setting fails the first
  * request with a message naming it.
@@ -116,13 +133,21 @@ export function loadConfig(env: Env): Config {
   );
   if (apiKeys.length === 0) throw new ConfigError("API_KEY or MASTER_KEY must be set");
   if (!env.ENCRYPTION_KEY) throw new ConfigError("ENCRYPTION_KEY must be set");
+  for (const name of ["API_KEY", "MASTER_KEY", "ENCRYPTION_KEY"] as const) {
+    const value = env[name];
+    if (value && value.length < MIN_KEY_LENGTH) {
+      throw new ConfigError(
+        `${name} must be at least ${MIN_KEY_LENGTH} characters (npm start generates such keys; e.g. openssl rand -base64 32)`,
+      );
+    }
+  }
   if (!env.LIBSQL_URL) throw new ConfigError("LIBSQL_URL must be set");
   const config: Config = {
     apiKeys,
     encryptionKey: env.ENCRYPTION_KEY,
     libsqlUrl: env.LIBSQL_URL,
     libsqlAuthToken: env.LIBSQL_AUTH_TOKEN || undefined,
-    publicApiUrl: env.PUBLIC_API_URL?.replace(/\/+$/, "") || undefined,
+    publicApiUrl: publicApiUrl(env),
     defaultClusterName: env.DEFAULT_CLUSTER_NAME || undefined,
     publicEnrollmentKeyEnabled: bool(env, "PUBLIC_ENROLLMENT_KEY_ENABLED"),
     clusterIpv4Pool: defaulted(env, "CLUSTER_IPV4_POOL"),

@@ -12,16 +12,22 @@ export interface SettingSpec {
 }
 
 export const SETTINGS: readonly SettingSpec[] = [
-  { name: "API_KEY", secret: true, description: "Bearer key for the REST API (`/api/v1`)." },
+  {
+    name: "API_KEY",
+    secret: true,
+    description: "Bearer key for the REST API (`/api/v1`); at least 24 characters.",
+  },
   {
     name: "MASTER_KEY",
     secret: true,
-    description: "Second Bearer key for the REST API, for rotation or break-glass use.",
+    description:
+      "Second Bearer key for the REST API, for rotation or break-glass use; at least 24 characters.",
   },
   {
     name: "ENCRYPTION_KEY",
     secret: true,
-    description: "Key for AES-GCM encryption of stored secrets (any string; a SHA-256 of it is the AES key).",
+    description:
+      "Key for AES-GCM encryption of stored secrets (at least 24 characters; a SHA-256 of it is the AES key).",
   },
   {
     name: "LIBSQL_URL",
@@ -33,7 +39,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     name: "PUBLIC_API_URL",
     secret: false,
     description:
-      "Public origin of the API written into enrollment keys. Defaults to the origin of the request that created the key.",
+      "Public origin of the API (`https://host[:port]`, no path) written into enrollment keys, install.sh and release URLs. Without it, the request's origin is used when it is a plain host name (else 400).",
   },
   {
     name: "DEFAULT_CLUSTER_NAME",

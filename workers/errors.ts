@@ -1,5 +1,6 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
+import { ConfigError } from "../src/config";
 import { isDatabaseBusy, isDatabaseUnavailable } from "../src/db/errors";
 import { redactedStack } from "../src/db/redact";
 import { ApiError, ERROR_STATUS, type ErrorCode } from "../src/errors";
@@ -33,6 +34,11 @@ function fromHttpException(err: HTTPException): ApiError {
 export function handleError(err: Error, c: Context): Response {
   if (err instanceof ApiError) return errorResponse(c, err);
   if (err instanceof HTTPException) return errorResponse(c, fromHttpException(err));
+  if (err instanceof ConfigError) {
+    // The message names the setting, never its value; every request fails the same way until it is fixed.
+    requestLog(c).error("bad environment", { error: err.message });
+    return errorResponse(c, new ApiError("internal_error", `Server misconfigured: ${err.message}`));
+  }
   if (isDatabaseBusy(err)) {
     // Another writer held the lock too long; nothing was written. Clients retry (the agent does on 5xx).
     c.header("retry-after", "1");

@@ -1,6 +1,6 @@
 // Configuration of the dev runner: environment, the dev vars file, the settings forwarded to the Worker.
 import { randomBytes } from "node:crypto";
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -8,6 +8,8 @@ export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
 /** Keys the runner makes sure the dev vars file holds. */
 const GENERATED_KEYS = ["API_KEY", "MASTER_KEY", "ENCRYPTION_KEY"];
+/** The Worker refuses shorter keys (src/config.ts MIN_KEY_LENGTH). */
+const MIN_KEY_LENGTH = 24;
 /** Always the local libSQL server, whatever the environment says. */
 const LOCAL_ONLY = new Set(["LIBSQL_URL", "LIBSQL_AUTH_TOKEN"]);
 
@@ -28,18 +30,29 @@ export function parseDotenv(text) {
 
 /**
  * Reads the dev vars file; creates it with random keys when absent and appends any of
- * API_KEY / MASTER_KEY / ENCRYPTION_KEY it lacks (existing values are never changed).
+ * API_KEY / MASTER_KEY / ENCRYPTION_KEY it lacks (existing values are never changed), 43 random
+ * characters each. A file it appends to is made 0600 like one it creates.
+ * @throws Error when the file holds one of those keys shorter than 24 characters
  * @returns {{ vars: Record<string,string>, note: string | null }}
  */
 export function ensureDevVars(file) {
   const exists = existsSync(file);
   const vars = exists ? parseDotenv(readFileSync(file, "utf8")) : {};
+  for (const k of GENERATED_KEYS) {
+    if (vars[k] && vars[k].length < MIN_KEY_LENGTH) {
+      throw new Error(
+        `${k} in ${file} is shorter than ${MIN_KEY_LENGTH} characters, which the Worker refuses: replace it (or delete the line to get a generated one)${k === "ENCRYPTION_KEY" ? "; values encrypted with the old key become unreadable" : ""}`,
+      );
+    }
+  }
   const missing = GENERATED_KEYS.filter((k) => !vars[k]);
   if (missing.length === 0) return { vars, note: null };
-  const lines = missing.map((k) => `${k}=${randomBytes(24).toString("base64url")}`);
+  const lines = missing.map((k) => `${k}=${randomBytes(32).toString("base64url")}`);
   if (exists) {
     const text = readFileSync(file, "utf8");
     appendFileSync(file, `${text.endsWith("\n") || text === "" ? "" : "\n"}${lines.join("\n")}\n`);
+    // It now holds generated secrets: as private as a file created here.
+    chmodSync(file, 0o600);
   } else {
     mkdirSync(dirname(file), { recursive: true });
     const header = "# Local secrets for `npm start` and `wrangler dev` (generated; not committed).\n";

@@ -10,7 +10,8 @@
 import fs from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
-import { analyzeStatement } from "./sql.mjs";
+import { RequestError } from "./errors.mjs";
+import { analyzeStatement, refusedStatement } from "./sql.mjs";
 import { WriteQueue } from "./write-queue.mjs";
 
 const require = createRequire(import.meta.url);
@@ -48,6 +49,17 @@ const STATELESS = new Set([
   "drop",
   "alter",
 ]);
+
+/**
+ * Throws the error an SQLite authorizer would for a statement the dev server refuses.
+ * @param {string} sql
+ */
+function refuse(sql) {
+  const refused = refusedStatement(sql);
+  if (refused) {
+    throw new RequestError(`SQLite error: not authorized: the dev server refuses ${refused}`, "SQLITE_AUTH");
+  }
+}
 
 /** @param {string} name */
 export const isValidNamespace = (name) => NAMESPACE_RE.test(name);
@@ -101,6 +113,7 @@ export class Connection {
    * @param {string} sql
    */
   exec(sql) {
+    refuse(sql);
     this.#track(sql);
     this.db.exec(sql);
   }
@@ -115,6 +128,7 @@ export class Connection {
     if (stmt) {
       this.statements.delete(sql);
     } else {
+      refuse(sql);
       stmt = this.db.prepare(sql);
       stmt.safeIntegers(true);
       if (stmt.reader) stmt.raw(true);

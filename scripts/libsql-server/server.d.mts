@@ -12,6 +12,8 @@ export interface LibsqlServerOptions {
   /** How long a statement retries on SQLITE_BUSY before failing; default 5000. */
   busyTimeoutMs?: number;
   log?: (message: string) => void;
+  /** Where the warning for a non-loopback `host` goes; default stderr. */
+  warn?: (message: string) => void;
 }
 
 export interface LibsqlServer {
@@ -23,6 +25,9 @@ export interface LibsqlServer {
 }
 
 export function startLibsqlServer(options?: LibsqlServerOptions): Promise<LibsqlServer>;
+
+/** True for a loopback host name or address without port: 127.0.0.0/8, ::1, localhost, *.localhost. */
+export function isLoopbackHost(host: string): boolean;
 
 /** Client URL for a namespace: `${baseUrl}/${namespace}/` (the trailing slash matters). */
 export function libsqlUrl(baseUrl: string, namespace?: string): string;

@@ -9,6 +9,12 @@
 //   POST /<ns>/v2/pipeline          -> database <ns> (created on first use)
 // The client resolves "v2/pipeline" against its URL, so a namespaced client
 // URL must end with "/": `http://127.0.0.1:PORT/<ns>/`.
+//
+// There is no authentication, so the server only answers what cannot come
+// from a web page the developer visits: a request with an `Origin` header, or
+// a `Host` that is not loopback (DNS rebinding), is refused with 403, and a
+// pipeline POST must be `Content-Type: application/json` (a cross-origin page
+// cannot send that without a CORS preflight, which is never answered).
 
 import http from "node:http";
 import { DatabaseRegistry, DEFAULT_NAMESPACE, isValidNamespace } from "./databases.mjs";
@@ -19,6 +25,14 @@ import { StreamRegistry } from "./streams.mjs";
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
 /** `/v2`, `/v2/pipeline`, `/<ns>/v2`, `/<ns>/v2/pipeline` */
 const ROUTE_RE = /^\/(?:([^/]+)\/)?v2(\/pipeline)?\/?$/;
+/** `127.0.0.0/8`, `::1`, `localhost` and `*.localhost` (RFC 6761). */
+const LOOPBACK_RE = /^(?:127(?:\.\d{1,3}){3}|\[?::1\]?|(?:[a-z0-9-]+\.)*localhost\.?)$/i;
+
+/**
+ * True for a loopback host name or address (no port).
+ * @param {string} host
+ */
+export const isLoopbackHost = (host) => LOOPBACK_RE.test(host);
 
 /**
  * Client URL for a namespace on a running server (note the trailing slash).
@@ -35,7 +49,7 @@ export function libsqlUrl(baseUrl, namespace) {
  * Starts the server.
  * @example const server = await startLibsqlServer({ dataDir: tmp }); ...; await server.close();
  * @param {{ host?: string, port?: number, dataDir?: string, streamIdleMs?: number,
- *   busyTimeoutMs?: number, log?: (msg: string) => void }} [options]
+ *   busyTimeoutMs?: number, log?: (msg: string) => void, warn?: (msg: string) => void }} [options]
  * @returns {Promise<{ url: string, port: number, close: () => Promise<void> }>}
  */
 export async function startLibsqlServer({
@@ -45,11 +59,14 @@ export async function startLibsqlServer({
   streamIdleMs = 10000,
   busyTimeoutMs = 5000,
   log = () => {},
+  warn = (msg) => process.stderr.write(`${msg}\n`),
 } = {}) {
   const databases = new DatabaseRegistry(dataDir);
   const streams = new StreamRegistry({ databases, idleMs: streamIdleMs, log });
   let closed = false;
-  const ctx = { streams, busyTimeoutMs, isClosed: () => closed };
+  // A specific address it is bound to is a valid Host too (it cannot be a rebinding name).
+  const bindHost = host === "0.0.0.0" || host === "::" ? null : host.replace(/^\[|\]$/g, "").toLowerCase();
+  const ctx = { streams, busyTimeoutMs, isClosed: () => closed, bindHost };
 
   const server = http.createServer((req, res) => {
     handle(ctx, req, res).catch((error) => {
@@ -76,6 +93,17 @@ export async function startLibsqlServer({
   const urlHost = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
   const url = `http://${urlHost}:${address.port}`;
   log(`listening on ${url}, data in ${databases.dataDir}`);
+  if (!isLoopbackHost(host)) {
+    warn(
+      [
+        "!".repeat(78),
+        `WARNING: the libSQL dev server is listening on ${host}, not on loopback.`,
+        "It has NO authentication: anyone who can reach this address can read, change or",
+        "delete every database in it. Use --host 127.0.0.1 unless you really mean it.",
+        "!".repeat(78),
+      ].join("\n"),
+    );
+  }
 
   return {
     url,
@@ -93,11 +121,28 @@ export async function startLibsqlServer({
 }
 
 /**
- * @param {{ streams: StreamRegistry, busyTimeoutMs: number, isClosed: () => boolean }} ctx
+ * Why a request may come from a browser page rather than a client, or null.
+ * @param {http.IncomingMessage} req
+ * @param {string | null} bindHost
+ */
+function browserRisk(req, bindHost) {
+  if (req.headers.origin !== undefined) return "Requests with an Origin header are refused";
+  const host = (req.headers.host ?? "").toLowerCase();
+  const name = host.startsWith("[") ? host.slice(0, host.indexOf("]") + 1) : host.replace(/:\d*$/, "");
+  if (!isLoopbackHost(name) && name.replace(/^\[|\]$/g, "") !== bindHost) {
+    return `Host ${JSON.stringify(host)} is not a loopback address`;
+  }
+  return null;
+}
+
+/**
+ * @param {{ streams: StreamRegistry, busyTimeoutMs: number, isClosed: () => boolean, bindHost: string | null }} ctx
  * @param {http.IncomingMessage} req
  * @param {http.ServerResponse} res
  */
 async function handle(ctx, req, res) {
+  const refused = browserRisk(req, ctx.bindHost);
+  if (refused) return send(res, 403, { message: refused, code: "FORBIDDEN" });
   const pathname = (req.url ?? "/").split("?")[0];
   if (pathname === "/health" || pathname === "/") {
     return sendText(res, 200, "ok");
@@ -119,6 +164,10 @@ async function handle(ctx, req, res) {
     return sendText(res, 200, "Hrana v2 over HTTP");
   }
   if (req.method !== "POST") return methodNotAllowed(res, "POST");
+  const contentType = (req.headers["content-type"] ?? "").split(";")[0].trim().toLowerCase();
+  if (contentType !== "application/json") {
+    return send(res, 415, { message: "Content-Type must be application/json", code: "PROTOCOL_ERROR" });
+  }
 
   let body;
   try {

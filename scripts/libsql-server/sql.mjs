@@ -191,3 +191,35 @@ export function analyzeStatement(sql) {
   }
   return { params, firstWord, words };
 }
+
+const PREFIX_WORDS = new Set(["explain", "query", "plan"]);
+
+/**
+ * Names what the dev server refuses in `sql`, or returns null. ATTACH and
+ * VACUUM INTO open or write any file the developer's user can reach, so a
+ * client (or a web page that got through) could plant files anywhere; DETACH
+ * goes with ATTACH. An EXPLAIN prefix does not make them acceptable.
+ * @example refusedStatement("ATTACH '/tmp/x' AS x") // "ATTACH"
+ * @param {string} sql
+ * @returns {string | null}
+ */
+export function refusedStatement(sql) {
+  for (const statement of splitStatements(sql)) {
+    let verb = null;
+    let into = false;
+    for (const token of tokenize(statement)) {
+      if (token.kind === "ws") continue;
+      const word = token.kind === "word" ? statement.slice(token.start, token.end).toLowerCase() : "";
+      if (verb === null) {
+        if (PREFIX_WORDS.has(word)) continue;
+        verb = word;
+        if (verb !== "vacuum") break;
+      } else if (word === "into") {
+        into = true;
+      }
+    }
+    if (verb === "attach" || verb === "detach") return verb.toUpperCase();
+    if (verb === "vacuum" && into) return "VACUUM INTO";
+  }
+  return null;
+}

@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { AgentFact } from "./frames";
 
 /**
  * The enrolment contract: `POST /agent/v1/enroll`, the one HTTP call the agent makes before it
@@ -18,10 +19,10 @@ export const EnrollRequestSchema = v.pipe(
       v.transform((s) => s.toLowerCase()),
     ),
     id_type: v.picklist(["persistent", "random"], "must be persistent or random"),
-    hostname: v.pipe(v.string(), v.minLength(1, "can't be blank"), v.maxLength(255)),
-    platform: v.pipe(v.string(), v.maxLength(64)),
-    arch: v.optional(v.pipe(v.string(), v.maxLength(32))),
-    version: v.pipe(v.string(), v.minLength(1, "can't be blank"), v.maxLength(64)),
+    hostname: v.pipe(AgentFact(255), v.minLength(1, "can't be blank")),
+    platform: AgentFact(64),
+    arch: v.optional(AgentFact(32)),
+    version: v.pipe(AgentFact(64), v.minLength(1, "can't be blank")),
   }),
   v.title("EnrollRequest"),
 );

@@ -19,6 +19,18 @@ export const CLOSE_CODES = {
   protocolError: 4003,
 } as const;
 
+/**
+ * A fact an agent reports about itself (hostname, platform, arch, version): printable ASCII
+ * without `<` or `>`, since the API and webhooks echo it to dashboards that may render it as HTML.
+ * @example v.parse(AgentFact(255), "web-01") // "web-01"
+ */
+export const AgentFact = (max: number) =>
+  v.pipe(
+    v.string(),
+    v.maxLength(max),
+    v.regex(/^[\x20-\x3b\x3d\x3f-\x7e]*$/, "must be printable characters other than < and >"),
+  );
+
 const Id = v.pipe(v.string(), v.minLength(1), v.maxLength(128));
 const Count = v.pipe(v.number(), v.integer(), v.minValue(0));
 const Num = v.pipe(v.number(), v.finite());
@@ -56,10 +68,10 @@ export const CheckSchema = v.object({ name: v.string(), ok: v.boolean(), message
 export const HelloFrame = v.object({
   ...base,
   type: v.literal("hello"),
-  agent_version: v.pipe(v.string(), v.maxLength(64)),
-  hostname: v.pipe(v.string(), v.maxLength(255)),
-  platform: v.pipe(v.string(), v.maxLength(64)),
-  arch: v.optional(v.pipe(v.string(), v.maxLength(32))),
+  agent_version: AgentFact(64),
+  hostname: AgentFact(255),
+  platform: AgentFact(64),
+  arch: v.optional(AgentFact(32)),
   capabilities: v.optional(v.array(v.pipe(v.string(), v.maxLength(64))), []),
   /** How often this agent sends heartbeats; the server's staleness window follows it. */
   heartbeat_interval_seconds: v.optional(
@@ -150,6 +162,8 @@ export const SelfUpdateFrame = v.object({
   version: v.string(),
   url: v.string(),
   sha256: v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/)),
+  /** Without it the agent refuses a version older than its own. */
+  allow_downgrade: v.optional(v.boolean()),
 });
 
 export const ServerFrame = v.variant("type", [

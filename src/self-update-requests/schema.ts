@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { isLoopbackHostname } from "../protocol/loopback";
 import { DateTimeOutput, objectMessage, UuidOutput } from "../schemas/common";
 import { TargetingSchema } from "../targeting/schema";
 
@@ -29,11 +30,14 @@ export const ReleaseInput = v.pipe(
         v.check((raw) => {
           try {
             const url = new URL(raw);
-            return (url.protocol === "https:" || url.protocol === "http:") && !url.username && !url.password;
+            // Plain http only to loopback: the bundle is root code, and the checksum rides the same request.
+            const transport =
+              url.protocol === "https:" || (url.protocol === "http:" && isLoopbackHostname(url.hostname));
+            return transport && !url.username && !url.password;
           } catch {
             return false;
           }
-        }, "must be an http(s) URL without credentials"),
+        }, "must be an https URL without credentials (http only to a loopback host)"),
         v.description("Where agents download the bundle; fetched by the agents, not by the server"),
       ),
       sha256: v.pipe(Sha256, v.description("SHA-256 of the bundle; agents refuse a download that differs")),
@@ -62,7 +66,14 @@ export const SelfUpdateRequestResponse = v.pipe(
     id: UuidOutput,
     inserted_at: DateTimeOutput,
     release: v.pipe(
-      v.nullable(v.object({ version: v.string(), url: v.string(), sha256: v.string() })),
+      v.nullable(
+        v.object({
+          version: v.string(),
+          url: v.string(),
+          sha256: v.string(),
+          allow_downgrade: v.optional(v.boolean()),
+        }),
+      ),
       v.description("Outpost extension: the release this request rolls out, pinned at creation"),
     ),
     status: v.pipe(v.picklist(SELF_UPDATE_STATUSES), v.description("Request processing status")),
@@ -87,6 +98,20 @@ export type ReleaseData = v.InferOutput<typeof ReleaseInput>;
 
 /** The contract's `SelfUpdateRequestCreateRequest`: the commands' targeting plus an optional pinned release. */
 export const SelfUpdateRequestCreateRequest = v.pipe(
-  v.strictObject({ targeting: TargetingSchema, release: v.optional(ReleaseInput) }, objectMessage),
+  v.strictObject(
+    {
+      targeting: TargetingSchema,
+      release: v.optional(ReleaseInput),
+      allow_downgrade: v.optional(
+        v.pipe(
+          v.boolean("must be true or false"),
+          v.description(
+            "Outpost extension: `true` lets agents running a newer version install this release; without it they refuse a downgrade",
+          ),
+        ),
+      ),
+    },
+    objectMessage,
+  ),
   v.title("SelfUpdateRequestCreateRequest"),
 );

@@ -2,7 +2,9 @@ import { intToIpv4, ipv4ToInt } from "../net/cidr";
 
 // SSRF deny list for webhook destinations. A Worker cannot resolve DNS before it
 // fetches, so only what the URL itself says is checked: IP literals (in every
-// spelling the URL parser accepts) and a list of names that always mean "inside".
+// spelling the URL parser accepts), names that always mean "inside" (private
+// suffixes, single labels, metadata names), and names that embed a private
+// address for wildcard DNS services to answer (127.0.0.1.nip.io, 10-0-0-1.sslip.io).
 
 /** Names that reach the host itself or a cloud metadata service. `*.localhost` is denied too. */
 const DENIED_HOSTNAMES = new Set([
@@ -13,6 +15,27 @@ const DENIED_HOSTNAMES = new Set([
   "instance-data",
   "instance-data.ec2.internal",
 ]);
+
+/**
+ * Suffixes that only resolve inside a site: `.localhost` (RFC 6761), `.local` (mDNS, and Kubernetes'
+ * `cluster.local`), `.internal` (reserved for private use by ICANN; `host.docker.internal`, cloud
+ * VPC names), `.svc` (Kubernetes), `home.arpa` (RFC 8375), and the never-delegated `.lan`, `.home`,
+ * `.corp`, `.intranet`.
+ */
+const PRIVATE_SUFFIXES = [
+  "localhost",
+  "local",
+  "internal",
+  "svc",
+  "home.arpa",
+  "lan",
+  "home",
+  "corp",
+  "intranet",
+];
+
+/** Public names (and their subdomains) whose DNS answers 127.0.0.1. */
+const LOOPBACK_NAMES = ["localtest.me", "lvh.me", "vcap.me", "localho.st"];
 
 /** Metadata endpoints reached by IP (AWS/GCP/Azure, ECS, Alibaba, Oracle); named before the wider ranges. */
 const METADATA_V4 = new Set(["169.254.169.254", "169.254.170.2", "100.100.100.200", "192.0.0.192"]);
@@ -109,6 +132,10 @@ function ipv6Denial(g: number[]): string | null {
   if (g[0] === 0x64 && g[1] === 0xff9b && g.slice(2, 6).every((x) => x === 0))
     return ipv4Denial(embedded(g[6], g[7]));
   if (g[0] === 0x2002) return ipv4Denial(embedded(g[1], g[2]));
+  // Local-use NAT64 translates to whatever IPv4 the site chose, private included.
+  if (g[0] === 0x64 && g[1] === 0xff9b && g[2] === 1) return "local-use NAT64 address (64:ff9b:1::/48)";
+  // Teredo tunnels to an IPv4 relay and client (the client obfuscated), so it can reach a private network.
+  if (g[0] === 0x2001 && g[1] === 0) return "Teredo address (2001::/32)";
   if (g.join(":") === AWS_METADATA_V6) return "cloud metadata address";
   if ((g[0] & 0xfe00) === 0xfc00) return "unique local address (fc00::/7)";
   if ((g[0] & 0xffc0) === 0xfe80) return "link-local address (fe80::/10)";
@@ -118,11 +145,58 @@ function ipv6Denial(g: number[]): string | null {
   return null;
 }
 
+const isOctet = (part: string) => /^\d{1,3}$/.test(part) && Number(part) <= 255;
+
+/**
+ * Why a name that spells a private address inside it must not be used, or null. Wildcard DNS
+ * services answer with the address the name spells: four dotted labels (`127.0.0.1.nip.io`,
+ * `app.10.0.0.1.sslip.io`), four dashed parts of a label (`10-0-0-1.sslip.io`,
+ * `app-192-168-0-1.nip.io`), eight hex digits (`app-7f000001.nip.io`), or a dashed IPv6 label
+ * (`--1.sslip.io`). Only private, loopback and other denied addresses count.
+ */
+function embeddedAddressDenial(labels: string[]): string | null {
+  const v4 = (parts: string[]) => {
+    const reason = ipv4Denial(parts.reduce((n, part) => n * 256 + Number(part), 0));
+    return reason && `name embedding a ${reason} (${parts.map(Number).join(".")})`;
+  };
+  for (let i = 0; i + 4 <= labels.length; i++) {
+    const four = labels.slice(i, i + 4);
+    if (four.every(isOctet)) {
+      const reason = v4(four);
+      if (reason) return reason;
+    }
+  }
+  for (const label of labels) {
+    const parts = label.split("-");
+    for (let i = 0; i + 4 <= parts.length; i++) {
+      const four = parts.slice(i, i + 4);
+      if (four.every(isOctet)) {
+        const reason = v4(four);
+        if (reason) return reason;
+      }
+    }
+    for (const part of parts) {
+      if (/^[0-9a-f]{8}$/.test(part)) {
+        const n = Number.parseInt(part, 16);
+        const reason = ipv4Denial(n);
+        if (reason) return `name embedding a ${reason} (${intToIpv4(n)})`;
+      }
+    }
+    const v6 = label.includes("-") ? parseIpv6(label.replaceAll("-", ":")) : null;
+    const reason = v6 && ipv6Denial(v6);
+    if (reason) return `name embedding a ${reason}`;
+  }
+  return null;
+}
+
 /**
  * Why a hostname (as `URL.hostname` gives it) must not receive webhooks, or null
- * when it may. IP literals are classified in every spelling; names are checked
- * against the deny list only, since they cannot be resolved here.
+ * when it may. IP literals are classified in every spelling; names cannot be
+ * resolved here, so they are denied by what they say: a private suffix, a
+ * single label (resolved through local search domains), a metadata or
+ * loopback name, or a private address spelled inside the name.
  * @example hostDenial("0x7f.1") // "loopback address"
+ * @example hostDenial("10-0-0-1.sslip.io") // "name embedding a private address (RFC 1918) (10.0.0.1)"
  */
 export function hostDenial(hostname: string): string | null {
   const host = hostname.toLowerCase().replace(/\.+$/, "");
@@ -131,9 +205,14 @@ export function hostDenial(hostname: string): string | null {
   const v4 = parseIpv4(host);
   if (v4 !== null) return ipv4Denial(v4);
   if (host === "") return "empty host";
-  if (host === "localhost" || host.endsWith(".localhost")) return "loopback hostname (localhost)";
+  const within = (name: string) => host === name || host.endsWith(`.${name}`);
+  if (within("localhost") || LOOPBACK_NAMES.some(within)) return "loopback hostname";
   if (DENIED_HOSTNAMES.has(host)) return "cloud metadata hostname";
-  return null;
+  const suffix = PRIVATE_SUFFIXES.find(within);
+  if (suffix) return `private DNS name (*.${suffix})`;
+  const labels = host.split(".");
+  if (labels.length === 1) return "single-label name (resolved through local search domains)";
+  return embeddedAddressDenial(labels);
 }
 
 /**

@@ -75,7 +75,7 @@ describe("install.sh", () => {
 
   it("is served with this server's origin baked in", async () => {
     const text = await readFile(script, "utf8");
-    expect(text).toContain(`DEFAULT_SERVER="${stack.url}"`);
+    expect(text).toContain(`DEFAULT_SERVER='${stack.url}'`);
     expect(text).not.toContain("@@OUTPOST_SERVER@@");
   });
 

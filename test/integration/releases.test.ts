@@ -32,11 +32,11 @@ describe("agent distribution", () => {
     expect(res.headers.get("content-type")).toContain("text/x-shellscript");
     const script = await res.text();
     expect(script.startsWith("#!/bin/sh")).toBe(true);
-    expect(script).toContain('DEFAULT_SERVER="http://outpost.test"');
+    expect(script).toContain("DEFAULT_SERVER='http://outpost.test'");
     expect(script).not.toContain("@@OUTPOST_SERVER@@");
     const custom = await createTestApi({ PUBLIC_API_URL: "https://fleet.example.com" });
     expect(await (await custom.fetch("/install.sh", { auth: null })).text()).toContain(
-      'DEFAULT_SERVER="https://fleet.example.com"',
+      "DEFAULT_SERVER='https://fleet.example.com'",
     );
   });
 });

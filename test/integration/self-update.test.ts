@@ -219,6 +219,41 @@ describe("POST /api/v1/self_update_requests", () => {
     ).toEqual(["release.sha256", "release.url"]);
   });
 
+  it("refuses a plain http release URL unless it is loopback (review L5)", async () => {
+    for (const url of [
+      "http://downloads.example.com/a.mjs",
+      "http://10.0.0.5/a.mjs",
+      "http://127.0.0.1.nip.io/a.mjs",
+    ]) {
+      const bad = await details({
+        targeting: { type: "all", cluster_filters: MINE },
+        release: { ...RELEASE, url },
+      });
+      expect(bad["release.url"], url).toEqual([expect.stringMatching(/must be an https URL/)]);
+    }
+    expect(
+      Object.keys(
+        await details({ targeting: { type: "all", cluster_filters: MINE }, allow_downgrade: "yes" }),
+      ),
+    ).toEqual(["allow_downgrade"]);
+  });
+
+  it("pins allow_downgrade with the release and sends it in the frame (review L5)", async () => {
+    const local = { ...RELEASE, url: "http://127.0.0.1:8787/agent/v1/releases/latest/outpost-agent.mjs" };
+    const req = await created({
+      targeting: { type: "nodes", node_ids: [n.a1] },
+      release: local,
+      allow_downgrade: true,
+    });
+    expect(req.release).toEqual({ ...local, allow_downgrade: true });
+    await agents.a1.until(
+      () => agents.a1.frames.some((f) => f.type === "self_update" && f.allow_downgrade === true),
+      "the frame with allow_downgrade",
+    );
+    const plain = await created({ targeting: { type: "nodes", node_ids: [n.a1] }, release: RELEASE });
+    expect(plain.release).toEqual(RELEASE);
+  });
+
   it("answers 503 when no agent release is available and none is given, after checking the targeting", async () => {
     const bare = await createTestApi({ ASSETS: undefined }, { sharedDatabase: true });
     const res = await bare.post("/api/v1/self_update_requests", {

@@ -277,7 +277,7 @@ describe("delivery", () => {
     const rotated = await createTestApi({
       LIBSQL_URL: api.env.LIBSQL_URL,
       WEBHOOK_ALLOW_PRIVATE_IPS: "true",
-      ENCRYPTION_KEY: "another-key",
+      ENCRYPTION_KEY: "another-encryption-key-0123456789",
     });
     await dispatch(NOW_RETRY, rotated.env);
     const [delivery] = await deliveriesOf(id);

@@ -50,14 +50,13 @@ describe("connection pool", () => {
     expect(next.prepare("SELECT count(*) FROM t").raw(true).get()).toEqual([0n]);
   });
 
-  it("closes instead of pooling a connection after a PRAGMA, an EXPLAIN, an ATTACH or a TEMP object", () => {
+  it("closes instead of pooling a connection after a PRAGMA, an EXPLAIN or a TEMP object", () => {
     const reg = newRegistry();
     for (const sql of [
       "PRAGMA foreign_keys = OFF",
       "EXPLAIN QUERY PLAN SELECT 1",
       "CREATE TEMP TABLE scratch(v TEXT)",
       "CREATE TEMPORARY VIEW v1 AS SELECT 1",
-      `ATTACH DATABASE '${path.join(dataDir!, "other.db")}' AS other`,
     ]) {
       const conn = reg.connect("main");
       conn.exec(sql);
@@ -65,6 +64,16 @@ describe("connection pool", () => {
       reg.disconnect(conn);
       expect(reg.connect("main")).not.toBe(conn);
     }
+  });
+
+  it("refuses ATTACH before it runs, so the connection stays clean", () => {
+    const reg = newRegistry();
+    const conn = reg.connect("main");
+    const other = path.join(dataDir!, "other.db");
+    expect(() => conn.exec(`ATTACH DATABASE '${other}' AS other`)).toThrow(/not authorized/);
+    expect(conn.reusable).toBe(true);
+    expect(() => conn.prepare(`ATTACH DATABASE '${other}' AS other`)).toThrow(/not authorized/);
+    expect(fs.existsSync(other)).toBe(false);
   });
 
   it("closes instead of pooling a connection on which a statement failed", () => {

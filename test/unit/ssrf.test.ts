@@ -134,6 +134,77 @@ describe("hostDenial: named hosts", () => {
   });
 });
 
+describe("hostDenial: names private by construction (review L3)", () => {
+  it.each([
+    ["host.docker.internal", /private DNS name \(\*\.internal\)/],
+    ["db.internal", /\*\.internal/],
+    ["ip-10-0-0-1.ec2.internal", /\*\.internal/],
+    ["printer.local", /\*\.local\b/],
+    ["api.default.svc.cluster.local", /\*\.local\b/],
+    ["kubernetes.default.svc", /\*\.svc/],
+    ["router.home.arpa", /home\.arpa/],
+    ["nas.lan", /\*\.lan/],
+    ["app.localhost", /loopback/],
+    ["localtest.me", /loopback/],
+    ["api.lvh.me", /loopback/],
+    ["redis", /single-label/],
+    ["kubernetes", /single-label/],
+  ])("%s is denied", (host, reason) => {
+    expect(hostDenial(host)).toMatch(reason);
+  });
+
+  it.each([
+    ["127.0.0.1.nip.io", "loopback address (127.0.0.1)"],
+    ["app.10.0.0.1.sslip.io", "RFC 1918) (10.0.0.1)"],
+    ["x.169.254.169.254.nip.io", "metadata address (169.254.169.254)"],
+    ["10-0-0-1.sslip.io", "RFC 1918) (10.0.0.1)"],
+    ["app-192-168-001-010.nip.io", "RFC 1918) (192.168.1.10)"],
+    ["1-172-16-0-1.sslip.io", "RFC 1918) (172.16.0.1)"],
+    ["magic-7f000001.nip.io", "loopback address (127.0.0.1)"],
+    ["0a000001.nip.io", "RFC 1918) (10.0.0.1)"],
+    ["--1.sslip.io", "loopback address (::1)"],
+    ["fe80--1.sslip.io", "link-local address"],
+    ["0.0.0.0.nip.io", "unspecified address"],
+  ])("%s embeds a private address", (host, reason) => {
+    const denial = hostDenial(host);
+    expect(denial).toMatch(/^name embedding a /);
+    expect(denial).toContain(reason);
+  });
+
+  it.each([
+    "8.8.8.8.nip.io",
+    "1-1-1-1.sslip.io",
+    "deadbeef.example.com",
+    "v1-2-3-4.example.com",
+    "2024-01-15.example.com",
+    "cafe--babe.example.com",
+    "internal.example.com",
+    "local.example.com",
+    "svc.example.com",
+    "localhost.example.com",
+  ])("%s is allowed", (host) => {
+    expect(hostDenial(host)).toBeNull();
+  });
+});
+
+describe("hostDenial: tunnel and translation prefixes (review L3)", () => {
+  it.each([
+    ["[2001::1]", /Teredo/],
+    ["[2001:0:4136:e378:8000:63bf:3fff:fdd2]", /Teredo/],
+    ["[64:ff9b:1::a00:1]", /local-use NAT64/],
+    ["[64:ff9b:1:ffff::808:808]", /local-use NAT64/],
+  ])("%s is denied", (host, reason) => {
+    expect(hostDenial(host)).toMatch(reason);
+  });
+
+  it.each(["[2001:db8::1]", "[2001:4860:4860::8888]", "[64:ff9b::808:808]", "[64:ff9b:2::1]"])(
+    "%s is allowed",
+    (host) => {
+      expect(hostDenial(host)).toBeNull();
+    },
+  );
+});
+
 describe("webhookUrlDenial: URL spellings", () => {
   it.each([
     "http://127.0.0.1/",
@@ -170,6 +241,12 @@ describe("webhookUrlDenial: URL spellings", () => {
     "http://metadata/",
     "http://metadata.google.internal/computeMetadata/v1/",
     "http://METADATA.GOOGLE.INTERNAL./",
+    "http://host.docker.internal:8080/hook",
+    "https://127.0.0.1.nip.io/",
+    "https://10-0-0-1.sslip.io/",
+    "http://kubernetes.default.svc/api",
+    "http://[2001::1]/",
+    "http://[64:ff9b:1::1]/",
   ])("denies %s", (url) => {
     expect(deny(url)).toMatch(/denied .* unless WEBHOOK_ALLOW_PRIVATE_IPS=true/);
   });
@@ -185,8 +262,9 @@ describe("webhookUrlDenial: URL spellings", () => {
     "http://example.com:8080/",
     "https://8.8.8.8/",
     "https://[2606:4700:4700::1111]/",
-    "https://127.0.0.1.nip.io/",
     "https://hooks.slack.com/services/T000/B000/XXX",
+    "https://8.8.8.8.nip.io/",
+    "https://hooks-203-0-113-9.example.com/",
   ])("allows %s", (url) => {
     expect(deny(url)).toBeNull();
   });

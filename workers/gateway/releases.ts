@@ -3,6 +3,7 @@ import * as v from "valibot";
 import { ApiError } from "../errors";
 import type { AppContext, AppEnv } from "../middleware/request-context";
 import { defineRoute } from "../openapi/define-route";
+import { publicOrigin, shellSingleQuoted } from "../public-origin";
 
 const ReleaseSchema = v.object({
   version: v.string(),
@@ -11,11 +12,6 @@ const ReleaseSchema = v.object({
   url: v.string(),
   install_script_url: v.string(),
 });
-
-/** The origin agents and install scripts should use: PUBLIC_API_URL, else the request's. */
-export function publicOrigin(c: AppContext): string {
-  return c.get("config").publicApiUrl ?? new URL(c.req.url).origin;
-}
 
 async function asset(c: AppContext, path: string): Promise<Response> {
   if (!c.env.ASSETS)
@@ -70,7 +66,7 @@ export function registerReleaseRoutes(app: Hono<AppEnv>): void {
   // curl -fsSL https://outpost.example.com/install.sh | sudo ENROLLMENT_KEY=… sh
   app.get("/install.sh", async (c) => {
     const script = await (await asset(c, "/agent/install.sh")).text();
-    return new Response(script.replaceAll("@@OUTPOST_SERVER@@", publicOrigin(c)), {
+    return new Response(script.replaceAll("@@OUTPOST_SERVER@@", shellSingleQuoted(publicOrigin(c))), {
       headers: { "content-type": "text/x-shellscript; charset=utf-8", "cache-control": "no-cache" },
     });
   });

@@ -21,6 +21,7 @@ import { ApiError } from "../errors";
 import type { AppContext, AppEnv } from "../middleware/request-context";
 import { defineRoute } from "../openapi/define-route";
 import { listRoute } from "../openapi/list-route";
+import { publicOrigin } from "../public-origin";
 
 const TAG = "Nodes.EnrollmentKey";
 
@@ -31,10 +32,10 @@ const single = {
 };
 const idParam = { id: { schema: UuidParam, description: "Enrollment key ID" } };
 
-// The blob names the server agents dial: PUBLIC_API_URL, else the origin this request came to.
+// The blob names the server agents dial: PUBLIC_API_URL, else the origin this request came to (validated).
 function minting(c: AppContext): KeyMinting {
   const config = c.get("config");
-  return { encryptionKey: config.encryptionKey, server: config.publicApiUrl ?? new URL(c.req.url).origin };
+  return { encryptionKey: config.encryptionKey, server: publicOrigin(c) };
 }
 
 async function defaultCluster(c: AppContext) {

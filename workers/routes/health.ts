@@ -25,7 +25,9 @@ export function registerHealthRoutes(app: Hono<AppEnv>): void {
     },
     async (c) => {
       startedAt ??= Date.now();
-      const database = await pingDatabase(c.get("db"));
+      const database = await pingDatabase(c.get("db"), (err) =>
+        c.get("log").error("health check: database unreachable", { error: err }),
+      );
       const data = {
         status: database.reachable ? ("ok" as const) : ("degraded" as const),
         version: OUTPOST_VERSION,

@@ -37,10 +37,11 @@ export function registerSelfUpdateRequestRoutes(app: Hono<AppEnv>): void {
     },
     async (c, { body }) => {
       const db = c.get("db");
+      const downgrade = body.allow_downgrade ? { allow_downgrade: true } : {};
       const release = async (): Promise<Release> => {
-        if (body.release) return body.release;
+        if (body.release) return { ...body.release, ...downgrade };
         const latest = await latestRelease(c);
-        return { version: latest.version, url: latest.url, sha256: latest.sha256 };
+        return { version: latest.version, url: latest.url, sha256: latest.sha256, ...downgrade };
       };
       const row = await createSelfUpdateRequest(db, { targeting: body.targeting, release });
       // A lost background run is picked up by the cron (see finishStaleSelfUpdateRequests).

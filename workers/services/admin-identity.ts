@@ -3,8 +3,8 @@
 // kept; each route's description (workers/routes/admins.ts) says how its fields map. What is derived
 // from the request (the identity) lives here; the database side is in src/admins/.
 import { UNLIMITED } from "../../src/admins/limits";
-import { publicOrigin } from "../gateway/releases";
 import type { AppContext } from "../middleware/request-context";
+import { publicOrigin } from "../public-origin";
 
 const ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz";
 

@@ -15,6 +15,8 @@ export interface Release {
   version: string;
   url: string;
   sha256: string;
+  /** Set when the request allows agents on a newer version to install this one. */
+  allow_downgrade?: boolean;
 }
 
 /** `summary` of a completed request: nodes targeted, sent the frame, and not reachable. */

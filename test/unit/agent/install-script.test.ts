@@ -124,6 +124,45 @@ describe("install.sh", () => {
     expect(await readdir(root)).toEqual([]);
   });
 
+  it.each([
+    "http://outpost.example.com",
+    "http://10.0.0.5:8787/",
+    "http://127.0.0.1.nip.io",
+    "http://localhost.example.com:80",
+  ])("refuses the plain http server %s before downloading anything (review M2)", async (server) => {
+    const root = await tempDir("outpost-install-");
+    const { code, stderr } = await install(root, {
+      OUTPOST_SERVER: server,
+      ENROLLMENT_KEY: keyBlob(server, "k"),
+    });
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/refusing plain http:\/\/ server .*unencrypted.*OUTPOST_ALLOW_INSECURE_HTTP=1/);
+    expect(await readdir(root)).toEqual([]);
+  });
+
+  it("accepts plain http with OUTPOST_ALLOW_INSECURE_HTTP=1 and hands the opt-in to the installed agent", async () => {
+    advertisedSha = createHash("sha256").update(bundle).digest("hex");
+    const refused = await install(await tempDir("outpost-install-"), {
+      // Not loopback by name, and refused at once by the kernel: nothing listens on port 1.
+      OUTPOST_SERVER: "http://0.0.0.0:1",
+      OUTPOST_ALLOW_INSECURE_HTTP: "1",
+      ENROLLMENT_KEY: keyBlob("http://0.0.0.0:1", "k"),
+    });
+    expect(refused.stderr).not.toMatch(/refusing/);
+    expect(refused.stderr).toMatch(/cannot fetch/);
+    const root = await tempDir("outpost-install-");
+    const ok = await install(root, {
+      OUTPOST_ALLOW_INSECURE_HTTP: "1",
+      ENROLLMENT_KEY: keyBlob(origin, "k"),
+    });
+    expect(ok.code).toBe(0);
+    const wrapper = await readFile(join(root, "usr/local/bin/outpost-agent"), "utf8");
+    expect(wrapper).toContain("export OUTPOST_ALLOW_INSECURE_HTTP=1\nexec ");
+    const plain = await tempDir("outpost-install-");
+    expect((await install(plain, { ENROLLMENT_KEY: keyBlob(origin, "k") })).code).toBe(0);
+    expect(await readFile(join(plain, "usr/local/bin/outpost-agent"), "utf8")).not.toContain("INSECURE");
+  }, 30_000);
+
   it("needs an enrollment key on a first install", async () => {
     const root = await tempDir("outpost-install-");
     const { code, stderr } = await install(root, {});

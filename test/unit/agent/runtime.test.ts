@@ -99,6 +99,7 @@ async function startRuntime(heartbeatIntervalSeconds = 15) {
         machineIdFile: null,
         outputLimitBytes: 1024 * 1024,
         diskCheckPercent: 95,
+        allowInsecureHttp: false,
       },
       log,
       selfUpdate: selfUpdateSettings({}),
@@ -175,6 +176,32 @@ describe("AgentRuntime", () => {
     await until(() => connection.framesOf("heartbeat").length === 2, "a heartbeat 5 s later");
     const saved = JSON.parse(await readFile(join(stateDir, "identity.json"), "utf8"));
     expect(saved.cluster_name).toBe("edge-b");
+  });
+
+  it("clamps a server-sent heartbeat interval to 5-3600 s, or to the operator's own shorter one (review L6)", async () => {
+    const { runtime, connection } = await startRuntime(15);
+    connection.open();
+    const config = (seconds: number) =>
+      connection.receive({
+        type: "config",
+        node_id: identity.node_id,
+        cluster_name: identity.cluster_name,
+        heartbeat_interval_seconds: seconds,
+      });
+    config(2 ** 31);
+    await until(() => runtime.heartbeatMs === 3600_000, "the interval capped at an hour");
+    config(1);
+    await until(() => runtime.heartbeatMs === 5000, "the interval raised to 5 s");
+    const own = await startRuntime(1);
+    own.connection.open();
+    own.connection.receive({
+      type: "config",
+      node_id: identity.node_id,
+      cluster_name: identity.cluster_name,
+      heartbeat_interval_seconds: 1,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(own.runtime.heartbeatMs).toBe(1000);
   });
 
   it("answers a server ping with a pong", async () => {
