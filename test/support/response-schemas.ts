@@ -75,7 +75,8 @@ export function contentProblems(
   return schemaProblems(documented.schema, body).map((p) => `response schema: ${p}`);
 }
 
-function templateRegex(path: string): RegExp {
+/** A regex matching the concrete paths of an OpenAPI path template (`/nodes/{id}` → `/nodes/[^/]+`). */
+export function templateRegex(path: string): RegExp {
   const escaped = path
     .split(/\{\w+\}/)
     .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))

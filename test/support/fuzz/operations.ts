@@ -3,7 +3,7 @@
  * path and query parameters, request body schema, security and documented statuses.
  */
 
-import { precompileResponses, type ResponseContent } from "../response-schemas";
+import { precompileResponses, type ResponseContent, templateRegex } from "../response-schemas";
 
 export type JsonSchema = Record<string, any>;
 
@@ -65,14 +65,6 @@ export function operationsFrom(doc: any): FuzzOperation[] {
     }
   }
   return ops;
-}
-
-function templateRegex(path: string): RegExp {
-  const escaped = path
-    .split(/\{\w+\}/)
-    .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
-    .join("[^/]+");
-  return new RegExp(`^${escaped}$`);
 }
 
 const regexCache = new Map<string, RegExp>();
