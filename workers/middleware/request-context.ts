@@ -1,4 +1,5 @@
 import type { Context, MiddlewareHandler } from "hono";
+import type { Principal } from "../../src/access/principal";
 import { createDatabase, type Database } from "../../src/db/client";
 import { type Config, type Env, loadConfig } from "../env";
 
@@ -6,6 +7,10 @@ export interface AppVariables {
   requestId: string;
   config: Config;
   db: Database;
+  /** Set by `defineRoute` for every non-public operation (workers/middleware/authenticate.ts). */
+  principal?: Principal;
+  /** True once the handler wrote its own audit event in its batch, so `defineRoute` writes none. */
+  audited?: boolean;
 }
 
 export type AppEnv = { Bindings: Env; Variables: AppVariables };

@@ -2,7 +2,8 @@ import type { Hono } from "hono";
 import * as v from "valibot";
 import { ApiError, issuesToDetails } from "../../src/errors";
 import { type ListQuery, ListQueryError, parseListQuery } from "../../src/list-query/engine";
-import { checkApiKey } from "../middleware/auth";
+import { auditRequest } from "../audit/request-audit";
+import { authorize } from "../middleware/authorize";
 import { type AppContext, type AppEnv, responseMeta } from "../middleware/request-context";
 import { type OperationSpec, registerOperation } from "./registry";
 import type { DataResult, ListResult, RouteInput, RouteResult } from "./route-types";
@@ -64,6 +65,8 @@ function parseParams(c: AppContext, spec: OperationSpec): Record<string, unknown
 
 async function parseQuery(c: AppContext, spec: OperationSpec): Promise<ListQuery | undefined> {
   const search = new URL(c.req.url).searchParams;
+  // An SSE operation's `?token=` is its credential (checked by authorize), not a query parameter.
+  if (spec.success.eventStream) search.delete("token");
   if (spec.list) {
     try {
       return await parseListQuery(search, spec.list);
@@ -80,6 +83,10 @@ async function parseQuery(c: AppContext, spec: OperationSpec): Promise<ListQuery
     throw new ApiError("bad_request", "Invalid request parameters", details);
   }
   return undefined;
+}
+
+function dataOf(result: unknown): unknown {
+  return result && typeof result === "object" && "data" in result ? result.data : undefined;
 }
 
 // The handler's result as it leaves: the envelope (or the bare data) with the spec's status.
@@ -113,12 +120,30 @@ export function defineRoute<const S extends OperationSpec>(
 ): void {
   registerOperation(spec);
   app.on(spec.method.toUpperCase(), honoPath(spec.path), async (c) => {
-    if (!spec.public) await checkApiKey(c);
-    const params = parseParams(c, spec);
-    const list = await parseQuery(c, spec);
-    const body = spec.body ? await readJsonBody(c, spec.body) : undefined;
-    // The runtime object carries exactly the keys RouteInput<S> declares for this spec.
-    const input = { params, ...(spec.list ? { list } : {}), ...(spec.body ? { body } : {}) } as RouteInput<S>;
-    return toResponse(c, spec, await handler(c, input));
+    if (!spec.public) await authorize(c, spec);
+    let params: Record<string, unknown> = {};
+    try {
+      params = parseParams(c, spec);
+      const list = await parseQuery(c, spec);
+      const body = spec.body ? await readJsonBody(c, spec.body) : undefined;
+      // The runtime object carries exactly the keys RouteInput<S> declares for this spec.
+      const input = {
+        params,
+        ...(spec.list ? { list } : {}),
+        ...(spec.body ? { body } : {}),
+      } as RouteInput<S>;
+      const result = await handler(c, input);
+      const response = toResponse(c, spec, result);
+      await auditRequest(c, spec, params, { status: response.status, data: dataOf(result) });
+      return response;
+    } catch (err) {
+      // A refused change is audited too (who tried what); an unexpected error as the 500 it becomes.
+      const status = err instanceof ApiError ? err.status : 500;
+      await auditRequest(c, spec, params, {
+        status,
+        error: err instanceof Error ? err.message : String(err),
+      });
+      throw err;
+    }
   });
 }

@@ -1,4 +1,5 @@
 import type { GenericSchema } from "valibot";
+import type { RoutePermission } from "../../src/access/permissions";
 import type { ListSpec } from "../../src/list-query/engine";
 
 /** A path parameter: its schema (the handler gets its output) and its description. */
@@ -22,7 +23,14 @@ export interface SuccessSpec {
 }
 
 /** Error statuses an operation can answer with, beyond 400/401/500. */
-export type ErrorStatus = 401 | 403 | 404 | 409 | 413 | 415 | 422 | 503;
+export type ErrorStatus = 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 503;
+
+/**
+ * How an operation is audited. Mutating operations are audited by default, with the event named
+ * `<resource>.<verb>` from the path and method; `read: true` audits a read that reveals a secret;
+ * `false` leaves it to the handler (which writes its event in its own batch) or skips it.
+ */
+export type AuditSpec = false | { event?: string; resourceType?: string; read?: boolean };
 
 /** One documented REST operation; route modules declare these and the OpenAPI document is built from them. */
 export interface OperationSpec {
@@ -41,6 +49,13 @@ export interface OperationSpec {
   readonly body?: GenericSchema;
   readonly success: Readonly<SuccessSpec>;
   readonly errors?: readonly ErrorStatus[];
+  /**
+   * The permission a caller needs (`<resource>:<action>`), or `authenticated` for any principal.
+   * Every non-public operation declares one (the route-table test checks); without it only a
+   * superuser (`*`) passes.
+   */
+  readonly permission?: RoutePermission;
+  readonly audit?: AuditSpec;
 }
 
 const operations: OperationSpec[] = [];
