@@ -62,10 +62,8 @@ export function touchApiToken(db: Database, id: string, ip: string | null, now: 
 /** Who may see a token: its creator, or everyone when `all` (the `api_tokens:admin` permission). */
 export function tokenVisibility(principal: Principal, all: boolean): SQL | undefined {
   if (all) return undefined;
-  return and(
-    eq(apiTokens.createdByType, principal.type),
-    eq(apiTokens.createdById, principal.userId ?? principal.id),
-  );
+  const creator = creatorOf(principal);
+  return and(eq(apiTokens.createdByType, creator.type), eq(apiTokens.createdById, creator.id));
 }
 
 /** The creator columns of a token made by `principal` (a token a token makes belongs to the same creator). */
@@ -96,27 +94,4 @@ export async function getApiToken(db: Database, id: string, visible: SQL | undef
     .limit(1);
   if (!row) throw new ApiError("not_found", "API token not found");
   return row;
-}
-
-/** The insert of a new token. */
-export function insertApiToken(db: Database, values: typeof apiTokens.$inferInsert) {
-  return db.insert(apiTokens).values(values).returning();
-}
-
-/** Revokes a token (idempotent: an already revoked token keeps its first `revoked_at`). */
-export function revokeApiToken(db: Database, id: string, now: number) {
-  return db
-    .update(apiTokens)
-    .set({ revokedAt: sql`coalesce(${apiTokens.revokedAt}, ${now})`, updatedAt: now })
-    .where(eq(apiTokens.id, id))
-    .returning();
-}
-
-/** Replaces a live token's secret (the old one stops working at once). */
-export function rotateApiToken(db: Database, id: string, tokenHash: string, prefix: string, now: number) {
-  return db
-    .update(apiTokens)
-    .set({ tokenHash, prefix, updatedAt: now, lastUsedAt: null, lastUsedIp: null })
-    .where(and(eq(apiTokens.id, id), isNull(apiTokens.revokedAt)))
-    .returning();
 }

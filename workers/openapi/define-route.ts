@@ -76,13 +76,40 @@ async function parseQuery(c: AppContext, spec: OperationSpec): Promise<ListQuery
       throw err;
     }
   }
-  if ([...search.keys()].length > 0) {
+  const declared = spec.query ?? {};
+  const unknown = [...search.keys()].filter((key) => !Object.hasOwn(declared, key));
+  if (unknown.length > 0) {
     const details: Record<string, string[]> = Object.create(null);
-    for (const key of search.keys())
-      details[key] = ["unknown parameter; this operation takes no query parameters"];
+    for (const key of unknown)
+      details[key] = [
+        spec.query
+          ? `unknown parameter; this operation takes ${Object.keys(declared).join(", ")}`
+          : "unknown parameter; this operation takes no query parameters",
+      ];
     throw new ApiError("bad_request", "Invalid request parameters", details);
   }
   return undefined;
+}
+
+// Declared query parameters of a non-list operation: each optional, parsed by its schema (400).
+function parseQueryParams(c: AppContext, spec: OperationSpec): Record<string, unknown> {
+  const search = new URL(c.req.url).searchParams;
+  const out: Record<string, unknown> = {};
+  const details: Record<string, string[]> = Object.create(null);
+  for (const [name, param] of Object.entries(spec.query ?? {})) {
+    const values = search.getAll(name);
+    if (values.length === 0) continue;
+    if (values.length > 1) {
+      details[name] = ["must be given once"];
+      continue;
+    }
+    const result = v.safeParse(param.schema, values[0]);
+    if (result.success) out[name] = result.output;
+    else details[name] = result.issues.map((i) => i.message);
+  }
+  if (Object.keys(details).length > 0)
+    throw new ApiError("bad_request", "Invalid request parameters", details);
+  return out;
 }
 
 function dataOf(result: unknown): unknown {
@@ -127,10 +154,12 @@ export function defineRoute<const S extends OperationSpec>(
       const list = await parseQuery(c, spec);
       const body = spec.body ? await readJsonBody(c, spec.body) : undefined;
       // The runtime object carries exactly the keys RouteInput<S> declares for this spec.
+      const query = spec.query ? parseQueryParams(c, spec) : undefined;
       const input = {
         params,
         ...(spec.list ? { list } : {}),
         ...(spec.body ? { body } : {}),
+        ...(spec.query ? { query } : {}),
       } as RouteInput<S>;
       const result = await handler(c, input);
       const response = toResponse(c, spec, result);

@@ -32,6 +32,15 @@ function schema(s: v.GenericSchema): JsonObject {
 }
 
 function queryParameters(op: OperationSpec): JsonObject[] {
+  if (op.query) {
+    return Object.entries(op.query).map(([name, p]) => ({
+      name,
+      in: "query",
+      required: false,
+      description: p.description,
+      schema: schema(p.schema),
+    }));
+  }
   if (!op.list) return [];
   const params: JsonObject[] = Object.entries(op.list.filters).map(([name, f]) => ({
     name,
@@ -85,6 +94,10 @@ function operationObject(op: OperationSpec): JsonObject {
   const { success } = op;
   if (success.data === null) {
     responses[success.status] = { description: success.description };
+  } else if (success.file) {
+    const content: JsonObject = {};
+    for (const type of success.file) content[type] = { schema: { type: "string" } };
+    responses[success.status] = { description: success.description, content };
   } else {
     const data = success.paginated ? { type: "array", items: schema(success.data) } : schema(success.data);
     const meta = success.paginated ? schema(PaginatedMetaSchema) : schema(MetaSchema);

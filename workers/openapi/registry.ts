@@ -20,6 +20,8 @@ export interface SuccessSpec {
   paginated?: boolean;
   bare?: boolean;
   eventStream?: boolean;
+  /** A download: the handler returns its own `Response` with this media type (e.g. `text/csv`). */
+  file?: readonly string[];
 }
 
 /** Error statuses an operation can answer with, beyond 400/401/500. */
@@ -44,6 +46,8 @@ export interface OperationSpec {
   readonly public?: boolean;
   /** Path parameters: name → schema and description. */
   readonly params?: Readonly<Record<string, ParamSpec>>;
+  /** Query parameters of a non-list operation: name → schema (of the raw string) and description. */
+  readonly query?: Readonly<Record<string, ParamSpec>>;
   /** List endpoints: filters, sorting and paging from the field table. */
   readonly list?: ListSpec;
   readonly body?: GenericSchema;
