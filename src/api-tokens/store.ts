@@ -1,4 +1,4 @@
-import { and, count, eq, gt, isNull, lt, or, type SQL, sql } from "drizzle-orm";
+import { and, count, eq, gt, isNull, lt, or, type SQL } from "drizzle-orm";
 import type { Principal } from "../access/principal";
 import type { Database } from "../db/client";
 import { apiTokens, users } from "../db/schema";
