@@ -1,4 +1,5 @@
 import type { GenericSchema } from "valibot";
+import type { ClusterScopeSpec } from "../../src/access/cluster-scope";
 import type { RoutePermission } from "../../src/access/permissions";
 import type { ListSpec } from "../../src/list-query/engine";
 
@@ -60,6 +61,8 @@ export interface OperationSpec {
    */
   readonly permission?: RoutePermission;
   readonly audit?: AuditSpec;
+  /** How a cluster-scoped API token is limited here (lists narrowed, other clusters' resources 404). */
+  readonly clusterScope?: ClusterScopeSpec;
 }
 
 const operations: OperationSpec[] = [];
