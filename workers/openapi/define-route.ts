@@ -4,6 +4,7 @@ import { ApiError, issuesToDetails } from "../../src/errors";
 import { type ListQuery, ListQueryError, parseListQuery } from "../../src/list-query/engine";
 import { auditRequest } from "../audit/request-audit";
 import { authorize } from "../middleware/authorize";
+import { applyClusterScope } from "../middleware/cluster-scope";
 import { type AppContext, type AppEnv, responseMeta } from "../middleware/request-context";
 import { type OperationSpec, registerOperation } from "./registry";
 import type { DataResult, ListResult, RouteInput, RouteResult } from "./route-types";
@@ -153,6 +154,7 @@ export function defineRoute<const S extends OperationSpec>(
       params = parseParams(c, spec);
       const list = await parseQuery(c, spec);
       const body = spec.body ? await readJsonBody(c, spec.body) : undefined;
+      await applyClusterScope(c, spec, params, list);
       // The runtime object carries exactly the keys RouteInput<S> declares for this spec.
       const query = spec.query ? parseQueryParams(c, spec) : undefined;
       const input = {
