@@ -1,6 +1,14 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { clusters, commandExecutions, enrollmentKeys, nodes } from "../db/schema";
+import {
+  aliases,
+  clusters,
+  commandExecutions,
+  enrollmentKeys,
+  nodes,
+  sshPublicKeys,
+  sshUsernames,
+} from "../db/schema";
 import { ApiError } from "../errors";
 
 /**
@@ -31,6 +39,18 @@ export const executionClusterName = (id: string): SQL =>
 export const enrollmentKeyClusterName = (id: string): SQL =>
   sql`SELECT ${clusters.name} FROM ${enrollmentKeys} JOIN ${clusters} ON ${clusters.id} = ${enrollmentKeys.clusterId} WHERE ${enrollmentKeys.id} = ${id.toLowerCase()}`;
 
+/** The cluster name of an alias (kept on the row in step with its node). */
+export const aliasClusterName = (id: string): SQL =>
+  sql`SELECT ${clusters.name} FROM ${aliases} JOIN ${clusters} ON ${clusters.id} = ${aliases.clusterId} WHERE ${aliases.id} = ${id.toLowerCase()}`;
+
+/** The cluster name of an SSH username (its node's). */
+export const sshUsernameClusterName = (id: string): SQL =>
+  sql`SELECT ${clusters.name} FROM ${sshUsernames} JOIN ${nodes} ON ${nodes.id} = ${sshUsernames.nodeId} JOIN ${clusters} ON ${clusters.id} = ${nodes.clusterId} WHERE ${sshUsernames.id} = ${id.toLowerCase()}`;
+
+/** The cluster name of an SSH public key (its username's node's). */
+export const sshPublicKeyClusterName = (id: string): SQL =>
+  sql`SELECT ${clusters.name} FROM ${sshPublicKeys} JOIN ${sshUsernames} ON ${sshUsernames.id} = ${sshPublicKeys.sshUsernameId} JOIN ${nodes} ON ${nodes.id} = ${sshUsernames.nodeId} JOIN ${clusters} ON ${clusters.id} = ${nodes.clusterId} WHERE ${sshPublicKeys.id} = ${id.toLowerCase()}`;
+
 /** A cluster named in the path is its own cluster. */
 export const namedCluster = (name: string): SQL => sql`SELECT ${name}`;
 
@@ -40,6 +60,9 @@ export const SCOPE_COLUMNS = {
   clusters: sql`${clusters.id}`,
   enrollmentKeys: sql`${enrollmentKeys.clusterId}`,
   executions: sql`(SELECT ${clusters.id} FROM ${clusters} WHERE ${clusters.name} = ${commandExecutions.clusterName})`,
+  aliases: sql`${aliases.clusterId}`,
+  sshUsernames: sql`(SELECT ${nodes.clusterId} FROM ${nodes} WHERE ${nodes.id} = ${sshUsernames.nodeId})`,
+  sshPublicKeys: sql`(SELECT ${nodes.clusterId} FROM ${sshUsernames} JOIN ${nodes} ON ${nodes.id} = ${sshUsernames.nodeId} WHERE ${sshUsernames.id} = ${sshPublicKeys.sshUsernameId})`,
 };
 
 /**
