@@ -74,12 +74,11 @@ describe("route table", () => {
       const res = await call(await tokenWith([op.permission]), op);
       const label = `${op.method.toUpperCase()} ${op.path} with ${op.permission}`;
       expect(res.status, label).not.toBe(401);
+      const text = await res.text();
       if (res.status === 403) {
         // A 403 past the permission check is the handler's own rule (e.g. scopes beyond the token's).
-        const body = await res.json<any>();
-        expect(body.error.details?.permission, label).toBeUndefined();
+        expect(JSON.parse(text).error.details?.permission, label).toBeUndefined();
       }
-      await res.body?.cancel();
     }
   });
 });

@@ -83,7 +83,8 @@ export async function auditRequest(
   if (c.get("audited")) sealAfterResponse(c);
   if (c.get("audited") && !failed) return;
   const audited = failed ? isAudited({ ...spec, audit: spec.audit || undefined }) : isAudited(spec);
-  if (!audited || !c.get("principal")) return;
+  // 503: the database is unreachable or busy, so nothing changed and nothing could be recorded either.
+  if (!audited || !c.get("principal") || outcome.status === 503) return;
   const { event, resourceType } = auditEventName(spec);
   const entry: AuditEntry = {
     ...auditActor(c),

@@ -1,5 +1,6 @@
 import type { Hono } from "hono";
 import * as v from "valibot";
+import { enrollmentKeyClusterName, namedCluster, SCOPE_COLUMNS } from "../../src/access/cluster-scope";
 import { getClusterByName } from "../../src/clusters/store";
 import { enrollmentKeyListSpec } from "../../src/enrollment-keys/list";
 import { presentKey, presentKeys } from "../../src/enrollment-keys/present";
@@ -74,6 +75,7 @@ export function registerEnrollmentKeyRoutes(app: Hono<AppEnv>): void {
     {
       method: "post",
       path: "/api/v1/clusters/default/enrollment_keys",
+      permission: "enrollment_keys:write",
       tag: TAG,
       summary: "Create an enrollment key for the default cluster",
       description:
@@ -94,6 +96,8 @@ export function registerEnrollmentKeyRoutes(app: Hono<AppEnv>): void {
     {
       method: "post",
       path: "/api/v1/clusters/{cluster_name}/enrollment_keys",
+      permission: "enrollment_keys:write",
+      clusterScope: { param: { name: "cluster_name", clusterName: namedCluster } },
       tag: TAG,
       summary: "Create an enrollment key for a cluster",
       description:
@@ -115,6 +119,9 @@ export function registerEnrollmentKeyRoutes(app: Hono<AppEnv>): void {
     {
       method: "get",
       path: "/api/v1/enrollment_keys",
+      permission: "enrollment_keys:read",
+      clusterScope: { list: SCOPE_COLUMNS.enrollmentKeys },
+      audit: { read: true },
       tag: TAG,
       summary: "List enrollment keys",
       list: enrollmentKeyListSpec,
@@ -136,6 +143,9 @@ export function registerEnrollmentKeyRoutes(app: Hono<AppEnv>): void {
     {
       method: "get",
       path: "/api/v1/enrollment_keys/{id}",
+      permission: "enrollment_keys:read",
+      clusterScope: { param: { name: "id", clusterName: enrollmentKeyClusterName } },
+      audit: { read: true },
       tag: TAG,
       summary: "Get an enrollment key",
       params: idParam,
@@ -152,6 +162,8 @@ export function registerEnrollmentKeyRoutes(app: Hono<AppEnv>): void {
     {
       method: "patch",
       path: "/api/v1/enrollment_keys/{id}",
+      permission: "enrollment_keys:write",
+      clusterScope: { param: { name: "id", clusterName: enrollmentKeyClusterName } },
       tag: TAG,
       summary: "Update an enrollment key",
       description:
@@ -172,6 +184,8 @@ export function registerEnrollmentKeyRoutes(app: Hono<AppEnv>): void {
     {
       method: "delete",
       path: "/api/v1/enrollment_keys/{id}",
+      permission: "enrollment_keys:write",
+      clusterScope: { param: { name: "id", clusterName: enrollmentKeyClusterName } },
       tag: TAG,
       summary: "Delete an enrollment key",
       params: idParam,
