@@ -31,9 +31,12 @@ export function clusterIdInScope(expr: SQL, scope: readonly string[]): SQL {
 export const nodeClusterName = (id: string): SQL =>
   sql`SELECT ${clusters.name} FROM ${nodes} JOIN ${clusters} ON ${clusters.id} = ${nodes.clusterId} WHERE ${nodes.id} = ${id.toLowerCase()}`;
 
-/** The cluster name of a command execution (kept on the row: it outlives its node). */
+/**
+ * The cluster name of a command execution: its node's (`cluster_name` on the row is the targeting's,
+ * null for other targetings). An execution whose node was deleted is outside every scope.
+ */
 export const executionClusterName = (id: string): SQL =>
-  sql`SELECT ${commandExecutions.clusterName} FROM ${commandExecutions} WHERE ${commandExecutions.id} = ${id.toLowerCase()}`;
+  sql`SELECT coalesce(${clusters.name}, '') FROM ${commandExecutions} LEFT JOIN ${nodes} ON ${nodes.id} = ${commandExecutions.nodeId} LEFT JOIN ${clusters} ON ${clusters.id} = ${nodes.clusterId} WHERE ${commandExecutions.id} = ${id.toLowerCase()}`;
 
 /** The cluster name of an enrollment key. */
 export const enrollmentKeyClusterName = (id: string): SQL =>
@@ -59,7 +62,7 @@ export const SCOPE_COLUMNS = {
   nodes: sql`${nodes.clusterId}`,
   clusters: sql`${clusters.id}`,
   enrollmentKeys: sql`${enrollmentKeys.clusterId}`,
-  executions: sql`(SELECT ${clusters.id} FROM ${clusters} WHERE ${clusters.name} = ${commandExecutions.clusterName})`,
+  executions: sql`(SELECT ${nodes.clusterId} FROM ${nodes} WHERE ${nodes.id} = ${commandExecutions.nodeId})`,
   aliases: sql`${aliases.clusterId}`,
   sshUsernames: sql`(SELECT ${nodes.clusterId} FROM ${nodes} WHERE ${nodes.id} = ${sshUsernames.nodeId})`,
   sshPublicKeys: sql`(SELECT ${nodes.clusterId} FROM ${sshUsernames} JOIN ${nodes} ON ${nodes.id} = ${sshUsernames.nodeId} WHERE ${sshUsernames.id} = ${sshPublicKeys.sshUsernameId})`,
