@@ -23,6 +23,8 @@ export function ownAuditEntry(
   };
 }
 
+const AUDITED_REFUSALS = new Set([403, 409, 429, 500]);
+
 const VERB_BY_METHOD = { post: "created", patch: "updated", put: "updated", delete: "deleted", get: "read" };
 
 function singular(plural: string): string {
@@ -82,9 +84,11 @@ export async function auditRequest(
   // A handler that audits in its own batch did so only when it succeeded; a refusal is recorded here.
   if (c.get("audited")) sealAfterResponse(c);
   if (c.get("audited") && !failed) return;
+  // Refusals by policy (403 forbidden, 409 conflict) are recorded; malformed input (400, 413, 415,
+  // 422) and unknown ids (404) change nothing and only say the client is broken, so they are not.
+  if (failed && !AUDITED_REFUSALS.has(outcome.status)) return;
   const audited = failed ? isAudited({ ...spec, audit: spec.audit || undefined }) : isAudited(spec);
-  // 503: the database is unreachable or busy, so nothing changed and nothing could be recorded either.
-  if (!audited || !c.get("principal") || outcome.status === 503) return;
+  if (!audited || !c.get("principal")) return;
   const { event, resourceType } = auditEventName(spec);
   const entry: AuditEntry = {
     ...auditActor(c),
