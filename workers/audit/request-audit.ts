@@ -104,6 +104,6 @@ export async function auditRequest(
     sealAfterResponse(c);
   } catch (err) {
     // The change is already committed; failing its answer now would invite a duplicate retry.
-    console.error(JSON.stringify({ level: "error", msg: "audit write failed", event, error: String(err) }));
+    c.get("log").error("audit write failed", { event, error: err });
   }
 }

@@ -1,9 +1,9 @@
 import { pruneAuditEvents } from "../../src/audit/retention";
 import { sealAuditEvents } from "../../src/audit/seal";
+import { type Env, loadConfig } from "../../src/config";
 import { createDatabase } from "../../src/db/client";
 import { pruneExpiredSessions } from "../../src/sessions/store";
-import { type Env, loadConfig } from "../env";
-import type { CronJob } from "./index";
+import type { CronJob } from "./types";
 
 /**
  * Seals audit events a request's own sealing missed, prunes those past AUDIT_RETENTION_DAYS (keeping

@@ -21,6 +21,11 @@ export function requirePermission(principal: Principal, permission: string): voi
 export async function authorize(c: AppContext, spec: OperationSpec): Promise<Principal> {
   const principal = await authenticate(c, { streamToken: spec.success.eventStream === true });
   c.set("principal", principal);
+  // Every later line of this request names who made it.
+  c.set(
+    "log",
+    c.get("log").child({ principal: { type: principal.type, id: principal.id, name: principal.name } }),
+  );
   requirePermission(principal, spec.permission ?? "*");
   return principal;
 }
