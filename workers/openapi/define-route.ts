@@ -1,5 +1,6 @@
 import type { Hono } from "hono";
 import * as v from "valibot";
+import { isDatabaseBusy, isDatabaseUnavailable } from "../../src/db/errors";
 import { ApiError, issuesToDetails } from "../../src/errors";
 import { type ListQuery, ListQueryError, parseListQuery } from "../../src/list-query/engine";
 import { auditRequest } from "../audit/request-audit";
@@ -169,7 +170,8 @@ export function defineRoute<const S extends OperationSpec>(
       return response;
     } catch (err) {
       // A refused change is audited too (who tried what); an unexpected error as the 500 it becomes.
-      const status = err instanceof ApiError ? err.status : 500;
+      const down = isDatabaseUnavailable(err) || isDatabaseBusy(err);
+      const status = err instanceof ApiError ? err.status : down ? 503 : 500;
       await auditRequest(c, spec, params, {
         status,
         error: err instanceof Error ? err.message : String(err),
