@@ -37,6 +37,8 @@ export interface Env {
   BATCH_WRITER_SHARDS?: string;
   WEBHOOK_ALLOW_PRIVATE_IPS?: string;
   WEBHOOK_MAX_ATTEMPTS?: string;
+  AUDIT_SIGNING_KEY?: string;
+  AUDIT_RETENTION_DAYS?: string;
   ASSETS?: Fetcher;
 }
 
@@ -67,6 +69,8 @@ export interface Config {
   batchWriterShards: number;
   webhookAllowPrivateIps: boolean;
   webhookMaxAttempts: number;
+  auditSigningKey?: string;
+  auditRetentionDays: number;
   nodePorts: NodePorts;
 }
 
@@ -158,6 +162,8 @@ export function loadConfig(env: Env): Config {
     batchWriterShards: int(env, "BATCH_WRITER_SHARDS", 1, 256),
     webhookAllowPrivateIps: bool(env, "WEBHOOK_ALLOW_PRIVATE_IPS"),
     webhookMaxAttempts: int(env, "WEBHOOK_MAX_ATTEMPTS", 1, 20),
+    auditSigningKey: env.AUDIT_SIGNING_KEY || undefined,
+    auditRetentionDays: int(env, "AUDIT_RETENTION_DAYS", 1, 36500),
     nodePorts: {
       http_port: int(env, "NODE_HTTP_PORT", 1, 65535),
       http_proxy_port: int(env, "NODE_HTTP_PROXY_PORT", 1, 65535),

@@ -104,6 +104,19 @@ export const SETTINGS: readonly SettingSpec[] = [
     description:
       "HTTP attempts per webhook delivery (with exponential backoff) before it is marked `failed`.",
   },
+  {
+    name: "AUDIT_SIGNING_KEY",
+    secret: true,
+    description:
+      "Key of the audit log's HMAC-SHA256 signatures (any string). Without it events are still hash-chained, but `GET /api/v1/audit_events/{id}/verify` answers `available: false`.",
+  },
+  {
+    name: "AUDIT_RETENTION_DAYS",
+    secret: false,
+    default: "365",
+    description:
+      "Audit events older than this are pruned by the cron; the hash of the last pruned event is kept as a checkpoint so the chain stays verifiable.",
+  },
   { name: "NODE_HTTP_PORT", secret: false, default: "44000", description: "`http_port` reported for nodes." },
   {
     name: "NODE_HTTP_PROXY_PORT",

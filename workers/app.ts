@@ -9,7 +9,10 @@ import { type AppEnv, requestContext } from "./middleware/request-context";
 import { securityHeaders } from "./middleware/security-headers";
 import { registerAdminRoutes } from "./routes/admins";
 import { registerAliasRoutes } from "./routes/aliases";
+import { registerApiTokenRoutes } from "./routes/api-tokens";
 import { registerAsyncApiRoutes } from "./routes/asyncapi";
+import { registerAuditEventRoutes } from "./routes/audit-events";
+import { registerAuthRoutes } from "./routes/auth";
 import { registerClusterRoutes } from "./routes/clusters";
 import { registerCommandExecutionRoutes } from "./routes/command-executions";
 import { registerCommandRoutes } from "./routes/commands";
@@ -20,9 +23,12 @@ import { registerExecutionStreamRoute } from "./routes/execution-stream";
 import { registerHealthRoutes } from "./routes/health";
 import { registerNodeMetricsRoutes } from "./routes/node-metrics";
 import { registerNodeRoutes } from "./routes/nodes";
+import { registerRoleRoutes } from "./routes/roles";
 import { registerSelfUpdateRequestRoutes } from "./routes/self-update-requests";
 import { registerSshPublicKeyRoutes } from "./routes/ssh-public-keys";
 import { registerSshUsernameRoutes } from "./routes/ssh-usernames";
+import { registerStreamTokenRoutes } from "./routes/stream-tokens";
+import { registerUserRoutes } from "./routes/users";
 import { registerWebhookRoutes } from "./routes/webhooks";
 
 /**
@@ -52,6 +58,12 @@ export function createApp(): Hono<AppEnv> {
   registerAdminRoutes(app);
   registerSshUsernameRoutes(app);
   registerSshPublicKeyRoutes(app);
+  registerAuthRoutes(app);
+  registerUserRoutes(app);
+  registerRoleRoutes(app);
+  registerApiTokenRoutes(app);
+  registerStreamTokenRoutes(app);
+  registerAuditEventRoutes(app);
   registerEnrollRoute(app);
   registerConnectRoute(app);
   registerReleaseRoutes(app);

@@ -322,3 +322,6 @@ export const selfUpdateRequests = sqliteTable(
   },
   (t) => [index("self_update_requests_inserted_at_idx").on(t.insertedAt, t.id)],
 );
+
+// Users, roles, sessions, API tokens and the audit log (issue 17).
+export * from "./schema-access";

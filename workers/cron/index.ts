@@ -1,6 +1,7 @@
 import { type Env, loadConfig } from "../../src/config";
 import { describeError } from "../../src/db/errors";
 import { createLogger, type Logger } from "../../src/log";
+import { auditJob } from "./audit";
 import { expireExecutionsJob, pruneExecutionsJob, redispatchJob } from "./executions";
 import { selfUpdateRequestsJob } from "./self-update";
 import { staleNodesJob } from "./stale-nodes";
@@ -14,6 +15,7 @@ const jobs: CronJob[] = [
   pruneExecutionsJob,
   webhooksJob,
   selfUpdateRequestsJob,
+  auditJob,
 ];
 
 /** Runs every cron job once; returns each job's outcome for logging and tests. */

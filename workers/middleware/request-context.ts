@@ -1,4 +1,5 @@
 import type { Context, MiddlewareHandler } from "hono";
+import type { Principal } from "../../src/access/principal";
 import { type Config, type Env, loadConfig } from "../../src/config";
 import { createDatabase, type Database } from "../../src/db/client";
 import { createLogger, type Logger } from "../../src/log";
@@ -11,6 +12,10 @@ export interface AppVariables {
   log: Logger;
   /** The agent's node on `/agent/v1` routes guarded by `nodeAuth` (read it with `authenticatedNode`). */
   nodeId?: string;
+  /** Set by `defineRoute` for every non-public operation (workers/middleware/authenticate.ts). */
+  principal?: Principal;
+  /** True once the handler wrote its own audit event in its batch, so `defineRoute` writes none. */
+  audited?: boolean;
 }
 
 export type AppEnv = { Bindings: Env; Variables: AppVariables };

@@ -1,8 +1,11 @@
 import type { Hono } from "hono";
 import * as v from "valibot";
+import { isDatabaseBusy, isDatabaseUnavailable } from "../../src/db/errors";
 import { ApiError, issuesToDetails } from "../../src/errors";
 import { type ListQuery, ListQueryError, parseListQuery } from "../../src/list-query/engine";
-import { checkApiKey } from "../middleware/auth";
+import { auditRequest } from "../audit/request-audit";
+import { authorize } from "../middleware/authorize";
+import { applyClusterScope } from "../middleware/cluster-scope";
 import { type AppContext, type AppEnv, responseMeta } from "../middleware/request-context";
 import { type OperationSpec, registerOperation } from "./registry";
 import type { DataResult, ListResult, RouteInput, RouteResult } from "./route-types";
@@ -64,6 +67,8 @@ function parseParams(c: AppContext, spec: OperationSpec): Record<string, unknown
 
 async function parseQuery(c: AppContext, spec: OperationSpec): Promise<ListQuery | undefined> {
   const search = new URL(c.req.url).searchParams;
+  // An SSE operation's `?token=` is its credential (checked by authorize), not a query parameter.
+  if (spec.success.eventStream) search.delete("token");
   if (spec.list) {
     try {
       return await parseListQuery(search, spec.list);
@@ -73,13 +78,44 @@ async function parseQuery(c: AppContext, spec: OperationSpec): Promise<ListQuery
       throw err;
     }
   }
-  if ([...search.keys()].length > 0) {
+  const declared = spec.query ?? {};
+  const unknown = [...search.keys()].filter((key) => !Object.hasOwn(declared, key));
+  if (unknown.length > 0) {
     const details: Record<string, string[]> = Object.create(null);
-    for (const key of search.keys())
-      details[key] = ["unknown parameter; this operation takes no query parameters"];
+    for (const key of unknown)
+      details[key] = [
+        spec.query
+          ? `unknown parameter; this operation takes ${Object.keys(declared).join(", ")}`
+          : "unknown parameter; this operation takes no query parameters",
+      ];
     throw new ApiError("bad_request", "Invalid request parameters", details);
   }
   return undefined;
+}
+
+// Declared query parameters of a non-list operation: each optional, parsed by its schema (400).
+function parseQueryParams(c: AppContext, spec: OperationSpec): Record<string, unknown> {
+  const search = new URL(c.req.url).searchParams;
+  const out: Record<string, unknown> = {};
+  const details: Record<string, string[]> = Object.create(null);
+  for (const [name, param] of Object.entries(spec.query ?? {})) {
+    const values = search.getAll(name);
+    if (values.length === 0) continue;
+    if (values.length > 1) {
+      details[name] = ["must be given once"];
+      continue;
+    }
+    const result = v.safeParse(param.schema, values[0]);
+    if (result.success) out[name] = result.output;
+    else details[name] = result.issues.map((i) => i.message);
+  }
+  if (Object.keys(details).length > 0)
+    throw new ApiError("bad_request", "Invalid request parameters", details);
+  return out;
+}
+
+function dataOf(result: unknown): unknown {
+  return result && typeof result === "object" && "data" in result ? result.data : undefined;
 }
 
 // The handler's result as it leaves: the envelope (or the bare data) with the spec's status.
@@ -113,12 +149,34 @@ export function defineRoute<const S extends OperationSpec>(
 ): void {
   registerOperation(spec);
   app.on(spec.method.toUpperCase(), honoPath(spec.path), async (c) => {
-    if (!spec.public) await checkApiKey(c);
-    const params = parseParams(c, spec);
-    const list = await parseQuery(c, spec);
-    const body = spec.body ? await readJsonBody(c, spec.body) : undefined;
-    // The runtime object carries exactly the keys RouteInput<S> declares for this spec.
-    const input = { params, ...(spec.list ? { list } : {}), ...(spec.body ? { body } : {}) } as RouteInput<S>;
-    return toResponse(c, spec, await handler(c, input));
+    if (!spec.public) await authorize(c, spec);
+    let params: Record<string, unknown> = {};
+    try {
+      params = parseParams(c, spec);
+      const list = await parseQuery(c, spec);
+      const body = spec.body ? await readJsonBody(c, spec.body) : undefined;
+      await applyClusterScope(c, spec, params, list);
+      // The runtime object carries exactly the keys RouteInput<S> declares for this spec.
+      const query = spec.query ? parseQueryParams(c, spec) : undefined;
+      const input = {
+        params,
+        ...(spec.list ? { list } : {}),
+        ...(spec.body ? { body } : {}),
+        ...(spec.query ? { query } : {}),
+      } as RouteInput<S>;
+      const result = await handler(c, input);
+      const response = toResponse(c, spec, result);
+      await auditRequest(c, spec, params, { status: response.status, data: dataOf(result) });
+      return response;
+    } catch (err) {
+      // A refused change is audited too (who tried what); an unexpected error as the 500 it becomes.
+      const down = isDatabaseUnavailable(err) || isDatabaseBusy(err);
+      const status = err instanceof ApiError ? err.status : down ? 503 : 500;
+      await auditRequest(c, spec, params, {
+        status,
+        error: err instanceof Error ? err.message : String(err),
+      });
+      throw err;
+    }
   });
 }

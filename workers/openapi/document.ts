@@ -16,6 +16,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   413: "Payload Too Large",
   415: "Unsupported Media Type: send application/json",
   422: "Validation Failed: details map each field to its messages",
+  429: "Too Many Requests: retry after the Retry-After header's seconds",
   500: "Internal Server Error",
   503: "Service Unavailable: the database is unreachable",
 };
@@ -31,6 +32,15 @@ function schema(s: v.GenericSchema): JsonObject {
 }
 
 function queryParameters(op: OperationSpec): JsonObject[] {
+  if (op.query) {
+    return Object.entries(op.query).map(([name, p]) => ({
+      name,
+      in: "query",
+      required: false,
+      description: p.description,
+      schema: schema(p.schema),
+    }));
+  }
   if (!op.list) return [];
   const params: JsonObject[] = Object.entries(op.list.filters).map(([name, f]) => ({
     name,
@@ -71,6 +81,11 @@ function queryParameters(op: OperationSpec): JsonObject[] {
 
 // The documented success: no content (204), an event stream, the bare data, or the `{data, meta}` envelope.
 function successResponse(success: SuccessSpec): JsonObject {
+  if (success.file) {
+    const content: JsonObject = {};
+    for (const type of success.file) content[type] = { schema: { type: "string" } };
+    return { description: success.description, content };
+  }
   if (success.data === null) return { description: success.description };
   if (success.eventStream) {
     return {
@@ -108,7 +123,7 @@ function operationObject(op: OperationSpec): JsonObject {
     ...queryParameters(op),
   ];
   const responses: JsonObject = { [op.success.status]: successResponse(op.success) };
-  const statuses = new Set<number>([400, ...(op.public ? [] : [401]), ...(op.errors ?? []), 500]);
+  const statuses = new Set<number>([400, ...(op.public ? [] : [401, 403]), ...(op.errors ?? []), 500]);
   if (op.body) {
     statuses.add(413);
     statuses.add(415);
@@ -129,6 +144,8 @@ function operationObject(op: OperationSpec): JsonObject {
       .replace(/[{}]/g, "")
       .replace(/[^A-Za-z0-9]+/g, "_")}`,
     security: op.public ? [] : [{ apiKey: [] }],
+    // The permission a principal needs (`authenticated`: any principal); absent on public operations.
+    ...(op.public ? {} : { "x-permission": op.permission ?? "*" }),
     ...(parameters.length > 0 ? { parameters } : {}),
     ...(op.body
       ? { requestBody: { required: true, content: { "application/json": { schema: schema(op.body) } } } }
@@ -152,7 +169,7 @@ export function buildOpenApiDocument(serverUrl?: string): JsonObject {
       title: "Outpost API",
       version: OUTPOST_VERSION,
       description:
-        "Control plane for fleets of edge machines. Authenticate with `Authorization: Bearer <API_KEY or MASTER_KEY>`; operations with an empty `security` list are public.",
+        "Control plane for fleets of edge machines. Authenticate with `Authorization: Bearer <secret>` (or `X-API-Token: <secret>`): the API_KEY or MASTER_KEY (superuser), a session token from `POST /api/v1/auth/login`, or a scoped API token (`otp_…`). Each operation's `x-permission` names the permission it needs; operations with an empty `security` list are public.",
     },
     ...(serverUrl ? { servers: [{ url: serverUrl }] } : {}),
     tags: tags.map((name) => ({ name })),
@@ -162,7 +179,7 @@ export function buildOpenApiDocument(serverUrl?: string): JsonObject {
         apiKey: {
           type: "http",
           scheme: "bearer",
-          description: "API key for REST API access (API_KEY or MASTER_KEY)",
+          description: "API_KEY or MASTER_KEY, a session token (`ots_…`) or an API token (`otp_…`)",
         },
       },
       schemas: { ErrorResponse: schema(ErrorBodySchema) },

@@ -1,4 +1,6 @@
 import type { GenericSchema } from "valibot";
+import type { ClusterScopeSpec } from "../../src/access/cluster-scope";
+import type { RoutePermission } from "../../src/access/permissions";
 import type { ListSpec } from "../../src/list-query/engine";
 
 /** A path parameter: its schema (the handler gets its output) and its description. */
@@ -19,10 +21,19 @@ export interface SuccessSpec {
   paginated?: boolean;
   bare?: boolean;
   eventStream?: boolean;
+  /** A download: the handler returns its own `Response` with this media type (e.g. `text/csv`). */
+  file?: readonly string[];
 }
 
 /** Error statuses an operation can answer with, beyond 400/401/500. */
-export type ErrorStatus = 401 | 403 | 404 | 409 | 413 | 415 | 422 | 503;
+export type ErrorStatus = 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 503;
+
+/**
+ * How an operation is audited. Mutating operations are audited by default, with the event named
+ * `<resource>.<verb>` from the path and method; `read: true` audits a read that reveals a secret;
+ * `false` leaves it to the handler (which writes its event in its own batch) or skips it.
+ */
+export type AuditSpec = false | { event?: string; resourceType?: string; read?: boolean };
 
 /** One documented REST operation; route modules declare these and the OpenAPI document is built from them. */
 export interface OperationSpec {
@@ -36,11 +47,22 @@ export interface OperationSpec {
   readonly public?: boolean;
   /** Path parameters: name → schema and description. */
   readonly params?: Readonly<Record<string, ParamSpec>>;
+  /** Query parameters of a non-list operation: name → schema (of the raw string) and description. */
+  readonly query?: Readonly<Record<string, ParamSpec>>;
   /** List endpoints: filters, sorting and paging from the field table. */
   readonly list?: ListSpec;
   readonly body?: GenericSchema;
   readonly success: Readonly<SuccessSpec>;
   readonly errors?: readonly ErrorStatus[];
+  /**
+   * The permission a caller needs (`<resource>:<action>`), or `authenticated` for any principal.
+   * Every non-public operation declares one (the route-table test checks); without it only a
+   * superuser (`*`) passes.
+   */
+  readonly permission?: RoutePermission;
+  readonly audit?: AuditSpec;
+  /** How a cluster-scoped API token is limited here (lists narrowed, other clusters' resources 404). */
+  readonly clusterScope?: ClusterScopeSpec;
 }
 
 const operations: OperationSpec[] = [];

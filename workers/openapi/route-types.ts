@@ -11,6 +11,14 @@ export type ParamsOf<S extends OperationSpec> =
     ? { [K in keyof S["params"]]: v.InferOutput<S["params"][K]["schema"]> }
     : Record<string, never>;
 
+/** `{name: output of its schema | undefined}` for each declared query parameter (all optional). */
+export type QueryOf<S extends OperationSpec> =
+  S["query"] extends Readonly<Record<string, { schema: v.GenericSchema }>>
+    ? { [K in keyof S["query"]]: v.InferOutput<S["query"][K]["schema"]> | undefined }
+    : Record<string, never>;
+
+type QueryInput<S extends OperationSpec> = S["query"] extends object ? { query: QueryOf<S> } : unknown;
+
 type ListInput<S extends OperationSpec> = S["list"] extends object ? { list: ListQuery } : unknown;
 
 type BodyInput<S extends OperationSpec> = S["body"] extends v.GenericSchema
@@ -18,7 +26,9 @@ type BodyInput<S extends OperationSpec> = S["body"] extends v.GenericSchema
   : unknown;
 
 /** What `defineRoute` hands the handler: parsed path params, and the list query and body when declared. */
-export type RouteInput<S extends OperationSpec> = { params: ParamsOf<S> } & ListInput<S> & BodyInput<S>;
+export type RouteInput<S extends OperationSpec> = { params: ParamsOf<S> } & ListInput<S> &
+  BodyInput<S> &
+  QueryInput<S>;
 
 /** The documented `data` of a successful answer (one item of it for a paginated list). */
 export type SuccessData<S extends OperationSpec> = S["success"]["data"] extends v.GenericSchema
@@ -46,9 +56,11 @@ export interface DataResult<T> {
  */
 export type RouteResult<S extends OperationSpec> = S["success"]["eventStream"] extends true
   ? Response
-  : S["success"]["data"] extends null
-    ? // biome-ignore lint/suspicious/noConfusingVoidType: a 204 handler just returns; its body is Promise<void>.
-      void
-    : S["success"]["paginated"] extends true
-      ? ListResult<SuccessData<S>>
-      : DataResult<SuccessData<S>>;
+  : S["success"]["file"] extends readonly string[]
+    ? Response
+    : S["success"]["data"] extends null
+      ? // biome-ignore lint/suspicious/noConfusingVoidType: a 204 handler just returns; its body is Promise<void>.
+        void
+      : S["success"]["paginated"] extends true
+        ? ListResult<SuccessData<S>>
+        : DataResult<SuccessData<S>>;

@@ -28,6 +28,7 @@ export function registerAdminRoutes(app: Hono<AppEnv>): void {
     {
       method: "get",
       path: "/api/v1/admins/me",
+      permission: "admins:read",
       tag: "Admins.Metadata",
       summary: "Get the current admin",
       description: `This deployment is the admin. \`id\` is 12 characters derived from SHA-256 of the public origin (PUBLIC_API_URL; without it, the request's origin, so set it for a stable identity); \`name\` is \`admin-<id>\`; \`admin_cluster_name\` and \`vpn_hostname\` are the origin's host; \`netmaker_host_id\` is a UUID from the same hash and \`erlang_node_name\` is \`admin@<host>\` (Outpost has neither Netmaker nor Erlang). No WireGuard peer budget caps the fleet: \`max_wireguard_peers\` and \`edge_node_capacity\` are ${UNLIMITED} (unlimited), \`admin_peer_count\` is 0. \`last_computed_at\` is now: nothing is cached.`,
@@ -51,6 +52,7 @@ export function registerAdminRoutes(app: Hono<AppEnv>): void {
     {
       method: "get",
       path: "/api/v1/admins/my_admin_cluster",
+      permission: "admins:read",
       tag: "Admins.Metadata",
       summary: "Get this admin's admin cluster",
       description: `The admin cluster is this deployment alone: one topology entry (see \`GET /admins/me\`), \`total_admins\` 1, \`weak_leader\` this admin. \`total_nodes\` counts every registered node; \`degraded\` is true only when it exceeds \`total_edge_capacity\` (${UNLIMITED}, unlimited).`,
@@ -85,6 +87,7 @@ export function registerAdminRoutes(app: Hono<AppEnv>): void {
     {
       method: "get",
       path: "/api/v1/admins/admin_clusters",
+      permission: "admins:read",
       tag: "Admins.Metadata",
       summary: "List all admin clusters",
       description:
@@ -125,6 +128,7 @@ export function registerAdminRoutes(app: Hono<AppEnv>): void {
     {
       method: "get",
       path: "/api/v1/admins/edge_clusters",
+      permission: "admins:read",
       tag: "Admins.Metadata",
       summary: "Get all edge cluster assignments",
       description:
@@ -147,6 +151,7 @@ export function registerAdminRoutes(app: Hono<AppEnv>): void {
     {
       method: "get",
       path: "/api/v1/admins/orphaned_clusters",
+      permission: "admins:read",
       tag: "Admins.Metadata",
       summary: "Get all orphaned clusters",
       description: `Clusters no admin could take for lack of capacity, as \`{cluster name: [node ids]}\`. This admin's capacity is unlimited (${UNLIMITED}), so the map is always empty; it is still computed from the clusters, so it answers 503 when the database is unreachable.`,
@@ -165,6 +170,7 @@ export function registerAdminRoutes(app: Hono<AppEnv>): void {
     {
       method: "get",
       path: "/api/v1/admins/me/metrics",
+      permission: "admins:read",
       tag: "Admins.Metrics",
       summary: "Get metrics for this admin",
       description:

@@ -1,4 +1,5 @@
 import type { Hono } from "hono";
+import { aliasClusterName, nodeClusterName, SCOPE_COLUMNS } from "../../src/access/cluster-scope";
 import { aliasListSpec } from "../../src/aliases/list";
 import { presentAlias } from "../../src/aliases/present";
 import { AliasResponseSchema, CreateAliasRequest } from "../../src/aliases/schema";
@@ -20,6 +21,8 @@ export function registerAliasRoutes(app: Hono<AppEnv>): void {
     {
       method: "post",
       path: "/api/v1/nodes/{node_id}/aliases",
+      permission: "nodes:write",
+      clusterScope: { param: { name: "node_id", clusterName: nodeClusterName } },
       tag: TAG,
       summary: "Create a new alias for a node",
       description:
@@ -41,6 +44,8 @@ export function registerAliasRoutes(app: Hono<AppEnv>): void {
     {
       method: "get",
       path: "/api/v1/aliases",
+      permission: "nodes:read",
+      clusterScope: { list: SCOPE_COLUMNS.aliases },
       tag: TAG,
       summary: "List all aliases",
       list: aliasListSpec,
@@ -59,6 +64,8 @@ export function registerAliasRoutes(app: Hono<AppEnv>): void {
     {
       method: "get",
       path: "/api/v1/aliases/{id}",
+      permission: "nodes:read",
+      clusterScope: { param: { name: "id", clusterName: aliasClusterName } },
       tag: TAG,
       summary: "Get an alias",
       params: idParam,
@@ -73,6 +80,8 @@ export function registerAliasRoutes(app: Hono<AppEnv>): void {
     {
       method: "delete",
       path: "/api/v1/aliases/{id}",
+      permission: "nodes:write",
+      clusterScope: { param: { name: "id", clusterName: aliasClusterName } },
       tag: TAG,
       summary: "Delete an alias",
       params: idParam,

@@ -1,5 +1,6 @@
 import type { Hono } from "hono";
 import * as v from "valibot";
+import { namedCluster, SCOPE_COLUMNS } from "../../src/access/cluster-scope";
 import { clusterListSpec } from "../../src/clusters/list";
 import { presentCluster, presentClusters } from "../../src/clusters/present";
 import { ClusterCreateRequest, ClusterResponseSchema, ClusterUpdateRequest } from "../../src/clusters/schema";
@@ -25,6 +26,7 @@ export function registerClusterRoutes(app: Hono<AppEnv>): void {
     {
       method: "post",
       path: "/api/v1/clusters",
+      permission: "clusters:write",
       tag: TAG,
       summary: "Create a new cluster",
       description:
@@ -44,6 +46,8 @@ export function registerClusterRoutes(app: Hono<AppEnv>): void {
     {
       method: "get",
       path: "/api/v1/clusters",
+      permission: "clusters:read",
+      clusterScope: { list: SCOPE_COLUMNS.clusters },
       tag: TAG,
       summary: "List all clusters",
       list: clusterListSpec,
@@ -62,6 +66,8 @@ export function registerClusterRoutes(app: Hono<AppEnv>): void {
     {
       method: "get",
       path: "/api/v1/clusters/{name}",
+      permission: "clusters:read",
+      clusterScope: { param: { name: "name", clusterName: namedCluster } },
       tag: TAG,
       summary: "Get a specific cluster",
       params: nameParam,
@@ -79,6 +85,8 @@ export function registerClusterRoutes(app: Hono<AppEnv>): void {
     {
       method: "patch",
       path: "/api/v1/clusters/{name}",
+      permission: "clusters:write",
+      clusterScope: { param: { name: "name", clusterName: namedCluster } },
       tag: TAG,
       summary: "Update a cluster",
       description: "Only provided fields are changed. Pass null to unset a nullable field.",
@@ -101,6 +109,8 @@ export function registerClusterRoutes(app: Hono<AppEnv>): void {
     {
       method: "delete",
       path: "/api/v1/clusters/{name}",
+      permission: "clusters:write",
+      clusterScope: { param: { name: "name", clusterName: namedCluster } },
       tag: TAG,
       summary: "Delete a cluster",
       description: "Delete an empty cluster (must have no nodes).",

@@ -1,4 +1,5 @@
 import type { Hono } from "hono";
+import { executionClusterName, SCOPE_COLUMNS } from "../../src/access/cluster-scope";
 import { executionListSpec } from "../../src/command-executions/list";
 import { presentExecution } from "../../src/command-executions/present";
 import { CancelExecutionData, CommandExecutionResponseSchema } from "../../src/command-executions/schema";
@@ -20,6 +21,8 @@ export function registerCommandExecutionRoutes(app: Hono<AppEnv>): void {
     {
       method: "get",
       path: "/api/v1/command_executions",
+      permission: "commands:read",
+      clusterScope: { list: SCOPE_COLUMNS.executions },
       tag: TAG,
       summary: "List command executions",
       list: executionListSpec,
@@ -38,6 +41,8 @@ export function registerCommandExecutionRoutes(app: Hono<AppEnv>): void {
     {
       method: "get",
       path: "/api/v1/command_executions/{id}",
+      permission: "commands:read",
+      clusterScope: { param: { name: "id", clusterName: executionClusterName } },
       tag: TAG,
       summary: "Get a specific command execution",
       params: idParam,
@@ -52,6 +57,8 @@ export function registerCommandExecutionRoutes(app: Hono<AppEnv>): void {
     {
       method: "delete",
       path: "/api/v1/command_executions/{id}",
+      permission: "commands:execute",
+      clusterScope: { param: { name: "id", clusterName: executionClusterName } },
       tag: TAG,
       summary: "Delete a command execution",
       description:
@@ -70,6 +77,8 @@ export function registerCommandExecutionRoutes(app: Hono<AppEnv>): void {
     {
       method: "patch",
       path: "/api/v1/command_executions/{id}/cancel",
+      permission: "commands:execute",
+      clusterScope: { param: { name: "id", clusterName: executionClusterName } },
       tag: TAG,
       summary: "Cancel a command execution",
       description:

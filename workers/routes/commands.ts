@@ -4,6 +4,7 @@ import { presentCommand, presentSummary } from "../../src/commands/present";
 import { CommandCreateRequest, CommandResponseSchema, CommandSummarySchema } from "../../src/commands/schema";
 import { deleteCommand, getCommand, listCommands, tallyExecutions } from "../../src/commands/store";
 import { UuidParam } from "../../src/schemas/common";
+import { principalOf } from "../middleware/authorize";
 import type { AppEnv } from "../middleware/request-context";
 import { defineRoute } from "../openapi/define-route";
 import { listRoute } from "../openapi/list-route";
@@ -20,16 +21,19 @@ export function registerCommandRoutes(app: Hono<AppEnv>): void {
     {
       method: "post",
       path: "/api/v1/commands",
+      permission: "commands:execute",
       tag: TAG,
       summary: "Create a new command",
       description:
         "Create a command for execution on nodes. Targeting types: 'all' (every node), 'nodes' (by `node_ids`), 'clusters' (by `cluster_names`); `node_filters` and `cluster_filters` narrow any of them (AND). Unknown node ids or cluster names, and a targeting that matches no node, are 422. One `pending` execution is created per matched node and delivered to connected agents at once; offline nodes get theirs when they connect.",
       body: CommandCreateRequest,
       success: { status: 201, description: "Command created", data: CommandResponseSchema },
-      errors: [422, 503],
+      errors: [403, 422, 503],
     },
     async (c, { body }) => ({
-      data: presentCommand(await launchCommand(c.env, c.executionCtx, c.get("db"), body)),
+      data: presentCommand(
+        await launchCommand(c.env, c.executionCtx, c.get("db"), body, principalOf(c).clusterScope),
+      ),
     }),
   );
 
@@ -38,6 +42,7 @@ export function registerCommandRoutes(app: Hono<AppEnv>): void {
     {
       method: "get",
       path: "/api/v1/commands",
+      permission: "commands:read",
       tag: TAG,
       summary: "List all commands",
       list: commandListSpec,
@@ -56,6 +61,7 @@ export function registerCommandRoutes(app: Hono<AppEnv>): void {
     {
       method: "get",
       path: "/api/v1/commands/{id}",
+      permission: "commands:read",
       tag: TAG,
       summary: "Get a specific command",
       params: idParam,
@@ -70,6 +76,7 @@ export function registerCommandRoutes(app: Hono<AppEnv>): void {
     {
       method: "get",
       path: "/api/v1/commands/{id}/summary",
+      permission: "commands:read",
       tag: TAG,
       summary: "Summarise a command's executions",
       description:
@@ -90,6 +97,7 @@ export function registerCommandRoutes(app: Hono<AppEnv>): void {
     {
       method: "delete",
       path: "/api/v1/commands/{id}",
+      permission: "commands:execute",
       tag: TAG,
       summary: "Delete a command",
       description:

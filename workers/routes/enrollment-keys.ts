@@ -1,5 +1,6 @@
 import type { Hono } from "hono";
 import * as v from "valibot";
+import { enrollmentKeyClusterName, namedCluster, SCOPE_COLUMNS } from "../../src/access/cluster-scope";
 import { getClusterByName } from "../../src/clusters/store";
 import { enrollmentKeyListSpec } from "../../src/enrollment-keys/list";
 import { presentKey, presentKeys } from "../../src/enrollment-keys/present";
@@ -75,6 +76,7 @@ export function registerEnrollmentKeyRoutes(app: Hono<AppEnv>): void {
     {
       method: "post",
       path: "/api/v1/clusters/default/enrollment_keys",
+      permission: "enrollment_keys:write",
       tag: TAG,
       summary: "Create an enrollment key for the default cluster",
       description:
@@ -95,6 +97,8 @@ export function registerEnrollmentKeyRoutes(app: Hono<AppEnv>): void {
     {
       method: "post",
       path: "/api/v1/clusters/{cluster_name}/enrollment_keys",
+      permission: "enrollment_keys:write",
+      clusterScope: { param: { name: "cluster_name", clusterName: namedCluster } },
       tag: TAG,
       summary: "Create an enrollment key for a cluster",
       description:
@@ -116,6 +120,9 @@ export function registerEnrollmentKeyRoutes(app: Hono<AppEnv>): void {
     {
       method: "get",
       path: "/api/v1/enrollment_keys",
+      permission: "enrollment_keys:read",
+      clusterScope: { list: SCOPE_COLUMNS.enrollmentKeys },
+      audit: { read: true },
       tag: TAG,
       summary: "List enrollment keys",
       list: enrollmentKeyListSpec,
@@ -137,6 +144,9 @@ export function registerEnrollmentKeyRoutes(app: Hono<AppEnv>): void {
     {
       method: "get",
       path: "/api/v1/enrollment_keys/{id}",
+      permission: "enrollment_keys:read",
+      clusterScope: { param: { name: "id", clusterName: enrollmentKeyClusterName } },
+      audit: { read: true },
       tag: TAG,
       summary: "Get an enrollment key",
       params: idParam,
@@ -153,6 +163,8 @@ export function registerEnrollmentKeyRoutes(app: Hono<AppEnv>): void {
     {
       method: "patch",
       path: "/api/v1/enrollment_keys/{id}",
+      permission: "enrollment_keys:write",
+      clusterScope: { param: { name: "id", clusterName: enrollmentKeyClusterName } },
       tag: TAG,
       summary: "Update an enrollment key",
       description:
@@ -173,6 +185,8 @@ export function registerEnrollmentKeyRoutes(app: Hono<AppEnv>): void {
     {
       method: "delete",
       path: "/api/v1/enrollment_keys/{id}",
+      permission: "enrollment_keys:write",
+      clusterScope: { param: { name: "id", clusterName: enrollmentKeyClusterName } },
       tag: TAG,
       summary: "Delete an enrollment key",
       params: idParam,

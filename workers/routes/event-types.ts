@@ -11,6 +11,7 @@ export function registerEventTypeRoutes(app: Hono<AppEnv>): void {
     {
       method: "get",
       path: "/api/v1/event_types",
+      permission: "events:read",
       tag: "Events.Type",
       summary: "List event types",
       description:

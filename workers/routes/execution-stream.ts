@@ -1,5 +1,6 @@
 import type { Hono } from "hono";
 import * as v from "valibot";
+import { executionClusterName } from "../../src/access/cluster-scope";
 import { getExecution } from "../../src/command-executions/store";
 import { UuidParam } from "../../src/schemas/common";
 import type { AppEnv } from "../middleware/request-context";
@@ -13,6 +14,8 @@ export function registerExecutionStreamRoute(app: Hono<AppEnv>): void {
     {
       method: "get",
       path: "/api/v1/command_executions/{id}/stream",
+      permission: "commands:read",
+      clusterScope: { param: { name: "id", clusterName: executionClusterName } },
       tag: "Commands.CommandExecution",
       summary: "Stream an execution's output",
       description:

@@ -1,4 +1,5 @@
 import type { Hono } from "hono";
+import { nodeClusterName } from "../../src/access/cluster-scope";
 import {
   presentAgentMetrics,
   presentHostMetrics,
@@ -24,6 +25,8 @@ export function registerNodeMetricsRoutes(app: Hono<AppEnv>): void {
     {
       method: "get",
       path: "/api/v1/nodes/{node_id}/metrics",
+      permission: "metrics:read",
+      clusterScope: { param: { name: "node_id", clusterName: nodeClusterName } },
       tag: TAG,
       summary: "Get unified metrics for a node",
       params,
@@ -45,6 +48,8 @@ export function registerNodeMetricsRoutes(app: Hono<AppEnv>): void {
     {
       method: "get",
       path: "/api/v1/nodes/{node_id}/metrics/host",
+      permission: "metrics:read",
+      clusterScope: { param: { name: "node_id", clusterName: nodeClusterName } },
       tag: TAG,
       summary: "Get host metrics for a node",
       description:
@@ -69,6 +74,8 @@ export function registerNodeMetricsRoutes(app: Hono<AppEnv>): void {
     {
       method: "get",
       path: "/api/v1/nodes/{node_id}/metrics/agent",
+      permission: "metrics:read",
+      clusterScope: { param: { name: "node_id", clusterName: nodeClusterName } },
       tag: TAG,
       summary: "Get agent metrics for a node",
       params,

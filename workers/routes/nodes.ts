@@ -1,4 +1,5 @@
 import type { Hono } from "hono";
+import { nodeClusterName, SCOPE_COLUMNS } from "../../src/access/cluster-scope";
 import { nodeListSpec } from "../../src/nodes/list";
 import { presentNode, presentNodes } from "../../src/nodes/present";
 import { ChangeClusterRequest, NodeResponseSchema, NodeUpdateRequest } from "../../src/nodes/schema";
@@ -22,6 +23,8 @@ export function registerNodeRoutes(app: Hono<AppEnv>): void {
     {
       method: "get",
       path: "/api/v1/nodes",
+      permission: "nodes:read",
+      clusterScope: { list: SCOPE_COLUMNS.nodes },
       tag: TAG,
       summary: "List all nodes",
       list: nodeListSpec,
@@ -40,6 +43,9 @@ export function registerNodeRoutes(app: Hono<AppEnv>): void {
     {
       method: "get",
       path: "/api/v1/nodes/{id}",
+      permission: "nodes:read",
+      clusterScope: { param: { name: "id", clusterName: nodeClusterName } },
+      audit: { read: true },
       tag: TAG,
       summary: "Get a specific node",
       params: idParam,
@@ -56,6 +62,8 @@ export function registerNodeRoutes(app: Hono<AppEnv>): void {
     {
       method: "patch",
       path: "/api/v1/nodes/{id}",
+      permission: "nodes:write",
+      clusterScope: { param: { name: "id", clusterName: nodeClusterName } },
       tag: TAG,
       summary: "Update a node",
       description: "Settable fields: `self_update_enabled`.",
@@ -78,6 +86,8 @@ export function registerNodeRoutes(app: Hono<AppEnv>): void {
     {
       method: "delete",
       path: "/api/v1/nodes/{id}",
+      permission: "nodes:write",
+      clusterScope: { param: { name: "id", clusterName: nodeClusterName } },
       tag: TAG,
       summary: "Delete a node",
       description: "Removes the node and its aliases; its agent is disconnected and told it was deleted.",
@@ -97,6 +107,8 @@ export function registerNodeRoutes(app: Hono<AppEnv>): void {
     {
       method: "patch",
       path: "/api/v1/nodes/{id}/change_cluster",
+      permission: "nodes:write",
+      clusterScope: { param: { name: "id", clusterName: nodeClusterName } },
       tag: TAG,
       summary: "Change a node's cluster",
       params: idParam,

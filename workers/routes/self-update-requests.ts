@@ -27,6 +27,7 @@ export function registerSelfUpdateRequestRoutes(app: Hono<AppEnv>): void {
     {
       method: "post",
       path: "/api/v1/self_update_requests",
+      permission: "self_update:write",
       tag: TAG,
       summary: "Create a new self-update request",
       description:
@@ -62,6 +63,7 @@ export function registerSelfUpdateRequestRoutes(app: Hono<AppEnv>): void {
     {
       method: "get",
       path: "/api/v1/self_update_requests",
+      permission: "self_update:read",
       tag: TAG,
       summary: "List all self-update requests",
       description: "Returns a paginated list of all self-update requests with filtering and sorting",
@@ -81,6 +83,7 @@ export function registerSelfUpdateRequestRoutes(app: Hono<AppEnv>): void {
     {
       method: "get",
       path: "/api/v1/self_update_requests/{id}",
+      permission: "self_update:read",
       tag: TAG,
       summary: "Get a specific self-update request",
       description: "Returns details for a specific self-update request by ID",
@@ -98,6 +101,7 @@ export function registerSelfUpdateRequestRoutes(app: Hono<AppEnv>): void {
     {
       method: "delete",
       path: "/api/v1/self_update_requests/{id}",
+      permission: "self_update:write",
       tag: TAG,
       summary: "Delete a self-update request",
       description:

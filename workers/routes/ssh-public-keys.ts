@@ -1,4 +1,9 @@
 import type { Hono } from "hono";
+import {
+  SCOPE_COLUMNS,
+  sshPublicKeyClusterName,
+  sshUsernameClusterName,
+} from "../../src/access/cluster-scope";
 import { UuidParam } from "../../src/schemas/common";
 import { sshPublicKeyListSpec } from "../../src/ssh-public-keys/list";
 import { presentPublicKey } from "../../src/ssh-public-keys/present";
@@ -24,6 +29,8 @@ export function registerSshPublicKeyRoutes(app: Hono<AppEnv>): void {
     {
       method: "post",
       path: "/api/v1/ssh_usernames/{ssh_username_id}/ssh_public_keys",
+      permission: "ssh:write",
+      clusterScope: { param: { name: "ssh_username_id", clusterName: sshUsernameClusterName } },
       tag: TAG,
       summary: "Create SSH public key",
       description:
@@ -46,6 +53,8 @@ export function registerSshPublicKeyRoutes(app: Hono<AppEnv>): void {
     {
       method: "get",
       path: "/api/v1/ssh_public_keys",
+      permission: "ssh:read",
+      clusterScope: { list: SCOPE_COLUMNS.sshPublicKeys },
       tag: TAG,
       summary: "List SSH public keys",
       description: "Returns a paginated list of SSH public keys with filtering and sorting",
@@ -65,6 +74,8 @@ export function registerSshPublicKeyRoutes(app: Hono<AppEnv>): void {
     {
       method: "get",
       path: "/api/v1/ssh_public_keys/{id}",
+      permission: "ssh:read",
+      clusterScope: { param: { name: "id", clusterName: sshPublicKeyClusterName } },
       tag: TAG,
       summary: "Get SSH public key",
       description: "Get a specific SSH public key by ID",
@@ -80,6 +91,8 @@ export function registerSshPublicKeyRoutes(app: Hono<AppEnv>): void {
     {
       method: "delete",
       path: "/api/v1/ssh_public_keys/{id}",
+      permission: "ssh:write",
+      clusterScope: { param: { name: "id", clusterName: sshPublicKeyClusterName } },
       tag: TAG,
       summary: "Delete SSH public key",
       description: "Delete an SSH public key; the node's sshd stops accepting it at the next login.",

@@ -1,4 +1,5 @@
 import type { Hono } from "hono";
+import { nodeClusterName, SCOPE_COLUMNS, sshUsernameClusterName } from "../../src/access/cluster-scope";
 import { getNode } from "../../src/nodes/store";
 import { UuidParam } from "../../src/schemas/common";
 import { sshUsernameListSpec } from "../../src/ssh-usernames/list";
@@ -20,6 +21,8 @@ export function registerSshUsernameRoutes(app: Hono<AppEnv>): void {
     {
       method: "post",
       path: "/api/v1/nodes/{node_id}/ssh_usernames",
+      permission: "ssh:write",
+      clusterScope: { param: { name: "node_id", clusterName: nodeClusterName } },
       tag: TAG,
       summary: "Create SSH username",
       description:
@@ -41,6 +44,8 @@ export function registerSshUsernameRoutes(app: Hono<AppEnv>): void {
     {
       method: "get",
       path: "/api/v1/ssh_usernames",
+      permission: "ssh:read",
+      clusterScope: { list: SCOPE_COLUMNS.sshUsernames },
       tag: TAG,
       summary: "List SSH usernames",
       description:
@@ -61,6 +66,8 @@ export function registerSshUsernameRoutes(app: Hono<AppEnv>): void {
     {
       method: "get",
       path: "/api/v1/ssh_usernames/{id}",
+      permission: "ssh:read",
+      clusterScope: { param: { name: "id", clusterName: sshUsernameClusterName } },
       tag: TAG,
       summary: "Get SSH username",
       description: "Get a specific SSH username by ID, with its public keys",
@@ -79,6 +86,8 @@ export function registerSshUsernameRoutes(app: Hono<AppEnv>): void {
     {
       method: "delete",
       path: "/api/v1/ssh_usernames/{id}",
+      permission: "ssh:write",
+      clusterScope: { param: { name: "id", clusterName: sshUsernameClusterName } },
       tag: TAG,
       summary: "Delete SSH username",
       description: "Delete an SSH username and all associated public keys",

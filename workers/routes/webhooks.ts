@@ -9,7 +9,7 @@ import { presentWebhook } from "../../src/webhooks/present";
 import { WebhookCreateRequest, WebhookSchema } from "../../src/webhooks/schema";
 import { createWebhook, deleteWebhook, getWebhook, listWebhooks } from "../../src/webhooks/store";
 import { ApiError } from "../errors";
-import { checkApiKey } from "../middleware/auth";
+import { authenticate } from "../middleware/authenticate";
 import type { AppEnv } from "../middleware/request-context";
 import { defineRoute } from "../openapi/define-route";
 import { listRoute } from "../openapi/list-route";
@@ -24,6 +24,7 @@ export function registerWebhookRoutes(app: Hono<AppEnv>): void {
     {
       method: "post",
       path: "/api/v1/webhooks",
+      permission: "webhooks:write",
       tag: TAG,
       summary: "Create webhook",
       description:
@@ -48,6 +49,7 @@ export function registerWebhookRoutes(app: Hono<AppEnv>): void {
     {
       method: "get",
       path: "/api/v1/webhooks",
+      permission: "webhooks:read",
       tag: TAG,
       summary: "List webhooks",
       description:
@@ -68,6 +70,7 @@ export function registerWebhookRoutes(app: Hono<AppEnv>): void {
     {
       method: "get",
       path: "/api/v1/webhooks/{id}",
+      permission: "webhooks:read",
       tag: TAG,
       summary: "Get webhook",
       description: "Get a single webhook by ID.",
@@ -83,6 +86,7 @@ export function registerWebhookRoutes(app: Hono<AppEnv>): void {
     {
       method: "delete",
       path: "/api/v1/webhooks/{id}",
+      permission: "webhooks:write",
       tag: TAG,
       summary: "Delete webhook",
       description:
@@ -99,7 +103,7 @@ export function registerWebhookRoutes(app: Hono<AppEnv>): void {
 
   // Immutable: a clear 405 in the envelope instead of a bare "no route".
   app.on(["PATCH", "PUT"], "/api/v1/webhooks/:id", async (c) => {
-    await checkApiKey(c);
+    await authenticate(c, { streamToken: false });
     c.header("allow", "GET, DELETE");
     throw new ApiError("method_not_allowed", "Webhooks are immutable; delete and recreate to change one");
   });
@@ -109,6 +113,7 @@ export function registerWebhookRoutes(app: Hono<AppEnv>): void {
     {
       method: "get",
       path: "/api/v1/webhooks/{id}/deliveries",
+      permission: "webhooks:read",
       tag: TAG,
       summary: "List a webhook's deliveries",
       description:
@@ -134,6 +139,7 @@ export function registerWebhookRoutes(app: Hono<AppEnv>): void {
     {
       method: "post",
       path: "/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver",
+      permission: "webhooks:write",
       tag: TAG,
       summary: "Redeliver",
       description:

@@ -1,3 +1,4 @@
+import { targetsInScope } from "../../src/access/cluster-scope";
 import type { CommandCreateInput } from "../../src/commands/schema";
 import { type CommandRow, createCommand } from "../../src/commands/store";
 import type { Env } from "../../src/config";
@@ -11,15 +12,18 @@ const log = createLogger({ fields: { service: "launch-command" } });
 /**
  * Creates a command and starts delivering it: resolves its targeting to node ids (422 when it
  * matches none), writes the command and its executions, then fans out to the nodes' sessions.
- * A small target set is claimed in the same write and pushed at once.
+ * A small target set is claimed in the same write and pushed at once. `clusterScope` (a scoped
+ * API token's clusters) narrows the targets.
  */
 export async function launchCommand(
   env: Env,
   ctx: { waitUntil(promise: Promise<unknown>): void },
   db: Database,
   input: CommandCreateInput,
+  clusterScope: readonly string[] | null = null,
 ): Promise<CommandRow> {
-  const nodeIds = await resolveTargeting(db, input.targeting);
+  // A cluster-scoped token reaches only its clusters' nodes (403 when none of the targets is there).
+  const nodeIds = await targetsInScope(db, await resolveTargeting(db, input.targeting), clusterScope);
   const { command, claimed } = await createCommand(db, input, nodeIds, {
     claimUpTo: (count) => isDirectFanout(env, count),
   });

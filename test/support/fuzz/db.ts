@@ -24,13 +24,19 @@ export function checksum(text: string): string {
   return h.toString(16).padStart(8, "0");
 }
 
+// Written on purpose by rejected requests: the audit log records refusals, and failed logins count
+// toward a lockout. Every other table must stay unchanged.
+const RECORDS_REFUSALS = ["audit_events", "audit_checkpoint", "login_throttle"];
+
 export async function createFingerprinter(url: string) {
   const db = createDatabase({ url });
   const tables = (
     await db.all<{ name: string }>(
       sql`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' ORDER BY name`,
     )
-  ).map((t) => t.name);
+  )
+    .map((t) => t.name)
+    .filter((name) => !RECORDS_REFUSALS.includes(name));
   const parts: string[] = [];
   for (const [i, table] of tables.entries()) {
     const columns = (await db.all<{ name: string }>(sql.raw(`PRAGMA table_info("${table}")`))).map(

@@ -776,7 +776,9 @@ export function checkOutcome(o: Outcome, ctx: CheckContext): string[] {
   } else if (o.status >= 200 && o.status < 300 && o.text !== null && o.status !== 204) {
     const isApi = o.built.url.startsWith("/api/v1/") && !/\/(openapi|asyncapi)\.json/.test(o.built.url);
     if (isApi || o.built.url.startsWith("/agent/v1/enroll") || o.built.url.startsWith("/health")) {
-      if (!parsed) problems.push("success body is not JSON");
+      // A documented download (text/csv, application/x-ndjson) is checked against the document below.
+      const json = /^application\/json/i.test(o.headers.get("content-type") ?? "");
+      if (!parsed && json) problems.push("success body is not JSON");
       // Its shape is checked against the documented schema below; a bare body (host metrics) has no meta.
       else if (body?.meta !== undefined && body.meta?.request_id !== rid)
         problems.push(`meta.request_id ${body?.meta?.request_id} != x-request-id ${rid}`);

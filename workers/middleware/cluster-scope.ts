@@ -1,0 +1,25 @@
+import { and } from "drizzle-orm";
+import { assertInScope, clusterIdInScope } from "../../src/access/cluster-scope";
+import type { ListQuery } from "../../src/list-query/engine";
+import type { OperationSpec } from "../openapi/registry";
+import type { AppContext } from "./request-context";
+
+/**
+ * Applies the caller's cluster scope to an operation that declares one: a list is narrowed to the
+ * scope's clusters, and a single resource outside them is 404. Unscoped principals pass untouched.
+ */
+export async function applyClusterScope(
+  c: AppContext,
+  spec: OperationSpec,
+  params: Record<string, unknown>,
+  list: ListQuery | undefined,
+): Promise<void> {
+  const scope = c.get("principal")?.clusterScope;
+  if (!scope || !spec.clusterScope) return;
+  const { param, list: column } = spec.clusterScope;
+  if (param) {
+    const value = params[param.name];
+    if (typeof value === "string") await assertInScope(c.get("db"), param.clusterName(value), scope);
+  }
+  if (column && list) list.where = and(list.where, clusterIdInScope(column, scope));
+}
