@@ -1,6 +1,7 @@
 import { hostname } from "node:os";
 import * as v from "valibot";
 import type { EnrollmentKeyBlob } from "../src/enrollment/key-blob";
+import { ENROLL_PATH, type EnrollRequest, EnrollResponseSchema } from "../src/protocol/enroll";
 import type { IdType } from "./config";
 import type { Identity } from "./identity";
 import type { Logger } from "./log";
@@ -20,27 +21,7 @@ export class EnrollmentRefused extends Error {
 /** The server could not be reached (or kept failing) within the retry budget. Exit 1, systemd retries. */
 export class EnrollmentUnavailable extends Error {}
 
-/** The body POSTed to `/agent/v1/enroll`. */
-export interface EnrollRequest {
-  key: string;
-  node_id: string;
-  id_type: IdType;
-  hostname: string;
-  platform: string;
-  arch: string;
-  version: string;
-}
-
-const EnrollResponse = v.object({
-  data: v.object({
-    id: v.pipe(v.string(), v.uuid()),
-    cluster_name: v.string(),
-    api_token: v.pipe(v.string(), v.minLength(1)),
-    node_name: v.optional(v.nullable(v.string())),
-    vpn_hostname: v.optional(v.nullable(v.string())),
-  }),
-});
-
+// The REST error envelope, reduced to what a refusal message needs.
 const ErrorEnvelope = v.object({
   error: v.object({ code: v.optional(v.string()), message: v.string() }),
 });
@@ -84,7 +65,7 @@ export async function enroll(options: EnrollOptions): Promise<Identity> {
     retryBaseMs = 1000,
     requestTimeoutMs = 15_000,
   } = options;
-  const url = `${serverBase(blob.server)}/agent/v1/enroll`;
+  const url = `${serverBase(blob.server)}${ENROLL_PATH}`;
   const body: EnrollRequest = {
     key: blob.key,
     node_id: nodeId,
@@ -123,7 +104,7 @@ export async function enroll(options: EnrollOptions): Promise<Identity> {
       // not JSON; handled below
     }
     if (response.ok) {
-      const parsed = v.safeParse(EnrollResponse, json);
+      const parsed = v.safeParse(EnrollResponseSchema, json);
       // The key use is probably spent already, so a malformed success is not retried.
       if (!parsed.success) {
         throw new EnrollmentRefused(
