@@ -7,6 +7,8 @@ import { Dispatcher } from "./dispatcher";
 import { EXIT } from "./exit-codes";
 import { type Identity, identityPath, saveIdentity } from "./identity";
 import { type Clock, Interval, systemClock } from "./interval";
+import { type HostFacts, hostFacts } from "./inventory/facts";
+import { InventoryReporter } from "./inventory/reporter";
 import type { Journal } from "./journal";
 import type { Logger } from "./log";
 import { type AgentCounters, agentMetrics, createCounters, createHostSampler, healthChecks } from "./metrics";
@@ -70,6 +72,8 @@ export class AgentRuntime {
   private readonly heartbeat: Interval;
   private readonly sweep: Interval;
   private readonly shutdown: ShutdownManager;
+  private readonly inventory: InventoryReporter;
+  private facts: HostFacts | undefined;
   private identity: Identity;
   private connection: Connection | undefined;
   private lastPingAt = 0;
@@ -115,6 +119,7 @@ export class AgentRuntime {
       send,
       requestRestart: () => void this.stop(EXIT_RESTART),
     });
+    this.inventory = new InventoryReporter({ send, log, settings: config.inventory, clock: this.clock });
     this.heartbeat = new Interval(() => void this.tick(), config.heartbeatIntervalSeconds * 1000, this.clock);
     this.sweep = new Interval(
       () =>
@@ -154,6 +159,9 @@ export class AgentRuntime {
   async start(): Promise<void> {
     await this.status.update({});
     await this.updater.start();
+    // Read before connecting, so the hello (sent synchronously on open) carries them.
+    this.facts = await hostFacts().catch(() => undefined);
+    this.inventory.start();
     this.heartbeat.start();
     this.sweep.start();
     this.shutdown.handleSignals(this.deps.signals, this.deps.forceExit);
@@ -186,6 +194,7 @@ export class AgentRuntime {
     shutdown.register("timers", () => {
       this.heartbeat.stop();
       this.sweep.stop();
+      this.inventory.stop();
     });
     shutdown.register("commands", async () => {
       const running = this.dispatcher.runningIds.length;
@@ -209,9 +218,16 @@ export class AgentRuntime {
       hostname: hostname(),
       platform: process.platform,
       arch: process.arch,
-      capabilities: ["exec", "cancel", "output", "self_update"],
+      ...(this.facts ? helloFacts(this.facts) : {}),
+      capabilities: ["exec", "cancel", "output", "self_update", "inventory.v1"],
       heartbeat_interval_seconds: this.heartbeat.periodMs / 1000,
     });
+    // The primary address or the OS may change while the agent runs; the next hello has them fresh.
+    void hostFacts()
+      .then((facts) => {
+        this.facts = facts;
+      })
+      .catch(() => undefined);
     void this.status.update({ connection: "connected", connected_since: new Date().toISOString() });
     this.updater.onConnected();
     this.background(
@@ -249,6 +265,12 @@ export class AgentRuntime {
         break;
       case "self_update":
         this.background("self_update", this.updater.handle(frame));
+        break;
+      case "inventory_request":
+        this.inventory.request(frame);
+        break;
+      case "inventory_ack":
+        this.inventory.acknowledge(frame);
         break;
       default: {
         // A frame type added to the catalog must be handled here; the compiler says so.
@@ -327,4 +349,13 @@ export class AgentRuntime {
       this.log.error(`${what} failed`, { problem: (error as Error).message });
     });
   }
+}
+
+function helloFacts(facts: HostFacts) {
+  return {
+    os_version: facts.os_version,
+    kernel: facts.kernel,
+    primary_ip: facts.primary_ip,
+    boot_id: facts.boot_id,
+  };
 }

@@ -8,6 +8,12 @@ import { type Env, loadConfig } from "../workers/env";
 import { writeLastSeen, writeResult } from "./batch-writer";
 import { deliverExecutions, resendLive, sendExec } from "./node-session/delivery";
 import { internalApi } from "./node-session/internal-api";
+import {
+  askForInventory,
+  type InventoryAsk,
+  receiveInventory,
+  syncInventoryOnHello,
+} from "./node-session/inventory";
 import { LiveOutput } from "./node-session/live-output";
 import { observe, readPresence, recordHello, staleWindowMs } from "./node-session/presence";
 import { SessionStore } from "./node-session/store";
@@ -128,6 +134,11 @@ export class NodeSession extends Server<Env> {
           version: frame.agent_version,
           hostname: frame.hostname,
           platform: frame.platform,
+          arch: frame.arch,
+          os_version: frame.os_version,
+          kernel: frame.kernel,
+          primary_ip: frame.primary_ip,
+          boot_id: frame.boot_id,
         });
         if (!facts) {
           connection.close(CLOSE_CODES.nodeDeleted, "node deleted");
@@ -153,8 +164,12 @@ export class NodeSession extends Server<Env> {
         );
         await this.#armAlarm();
         await resendLive(this.db, this.name, connection, facts.live);
+        await syncInventoryOnHello(this.db, this.store, this.name, connection);
         return;
       }
+      case "inventory":
+        await receiveInventory(this.db, this.store, this.name, connection, frame);
+        return;
       case "output":
         this.liveOutput.push(frame.execution_id, frame.chunk);
         return;
@@ -276,6 +291,21 @@ export class NodeSession extends Server<Env> {
       if (!conn) return;
       connected = true;
       for (const row of executions) sendExec(conn, row);
+    });
+    return connected;
+  }
+
+  /**
+   * RPC from the Worker: asks a connected agent to collect inventory now (an operator's refresh).
+   * False when no agent is connected.
+   */
+  async requestInventory(ask: InventoryAsk): Promise<boolean> {
+    let connected = false;
+    await this.#enqueue(async () => {
+      const conn = this.liveConnection();
+      if (!conn) return;
+      connected = true;
+      askForInventory(conn, ask);
     });
     return connected;
   }

@@ -65,6 +65,17 @@ export const nodes = sqliteTable(
     version: text("version"),
     hostname: text("hostname"),
     platform: text("platform"),
+    // Facts the agent reports in its hello (issue 18); null until an agent that knows them connects.
+    arch: text("arch"),
+    osVersion: text("os_version"),
+    kernel: text("kernel"),
+    primaryIp: text("primary_ip"),
+    bootId: text("boot_id"),
+    // Operator fields. `tags` is the JSON array shown in responses; node_tags holds the same tags for filters.
+    displayName: text("display_name"),
+    tags: text("tags").notNull().default("[]"),
+    notes: text("notes"),
+    customUrls: text("custom_urls").notNull().default("[]"),
     ipv4Address: text("ipv4_address"),
     netmakerHostId: text("netmaker_host_id"),
     apiTokenHash: text("api_token_hash").notNull(),
@@ -301,3 +312,6 @@ export const selfUpdateRequests = sqliteTable(
   },
   (t) => [index("self_update_requests_inserted_at_idx").on(t.insertedAt, t.id)],
 );
+
+// Node tags, node inventory, packages, pending updates and inventory refresh requests (issue 18).
+export * from "./inventory-schema";

@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { InventoryAckFrame, InventoryFrame, InventoryRequestFrame } from "./inventory-frames";
 
 /**
  * The agent wire protocol: JSON text frames `{v: 1, type, …}` over the node's
@@ -60,6 +61,11 @@ export const HelloFrame = v.object({
   hostname: v.pipe(v.string(), v.maxLength(255)),
   platform: v.pipe(v.string(), v.maxLength(64)),
   arch: v.optional(v.pipe(v.string(), v.maxLength(32))),
+  /** Machine facts (issue 18); optional so older agents still say hello. */
+  os_version: v.optional(v.nullable(v.pipe(v.string(), v.maxLength(255)))),
+  kernel: v.optional(v.nullable(v.pipe(v.string(), v.maxLength(255)))),
+  primary_ip: v.optional(v.nullable(v.pipe(v.string(), v.maxLength(64)))),
+  boot_id: v.optional(v.nullable(v.pipe(v.string(), v.maxLength(64)))),
   capabilities: v.optional(v.array(v.pipe(v.string(), v.maxLength(64))), []),
   /** How often this agent sends heartbeats; the server's staleness window follows it. */
   heartbeat_interval_seconds: v.optional(
@@ -118,6 +124,7 @@ export const AgentFrame = v.variant("type", [
   AgentAckFrame,
   PingFrame,
   PongFrame,
+  InventoryFrame,
 ]);
 export type AgentFrame = v.InferOutput<typeof AgentFrame>;
 
@@ -161,6 +168,8 @@ export const ServerFrame = v.variant("type", [
   ErrorFrame,
   PingFrame,
   PongFrame,
+  InventoryRequestFrame,
+  InventoryAckFrame,
 ]);
 export type ServerFrame = v.InferOutput<typeof ServerFrame>;
 

@@ -1,5 +1,6 @@
 import type { Hono } from "hono";
 import { nodeListSpec } from "../../src/nodes/list";
+import { updateNodeMetadata } from "../../src/nodes/metadata";
 import { presentNode, presentNodes } from "../../src/nodes/present";
 import { ChangeClusterRequest, NodeResponseSchema, NodeUpdateRequest } from "../../src/nodes/schema";
 import { deleteNode, getNode, listNodes, setSelfUpdateEnabled } from "../../src/nodes/store";
@@ -58,7 +59,8 @@ export function registerNodeRoutes(app: Hono<AppEnv>): void {
       path: "/api/v1/nodes/{id}",
       tag: TAG,
       summary: "Update a node",
-      description: "Settable fields: `self_update_enabled`.",
+      description:
+        "Settable fields: `self_update_enabled`, and the operator fields `display_name` (≤ 128), `tags` (≤ 50, lower-cased, deduplicated, `^[a-z0-9][a-z0-9_.:=-]{0,62}$`), `notes` (≤ 10,000) and `custom_urls` (≤ 20 `{name, url}`, http/https). `tags` and `custom_urls` replace the whole list; `null` clears `display_name` or `notes`.",
       params: idParam,
       body: NodeUpdateRequest,
       success: single("The updated node"),
@@ -69,6 +71,7 @@ export function registerNodeRoutes(app: Hono<AppEnv>): void {
       if (body.self_update_enabled !== undefined) {
         await setSelfUpdateEnabled(db, params.id, body.self_update_enabled);
       }
+      await updateNodeMetadata(db, params.id, body);
       return { data: await presentNode(await getNode(db, params.id), c.get("config")) };
     },
   );
