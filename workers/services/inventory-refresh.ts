@@ -1,0 +1,95 @@
+import * as v from "valibot";
+import type { Database } from "../../src/db/client";
+import { ApiError } from "../../src/errors";
+import type { InventorySection } from "../../src/inventory/sections";
+import { RefreshSections } from "../../src/inventory-refresh-requests/schema";
+import {
+  createRefreshRequest,
+  markOffline,
+  type RefreshRequestRow,
+} from "../../src/inventory-refresh-requests/store";
+import { getNode } from "../../src/nodes/store";
+import { isoOrNull } from "../../src/time";
+import type { Env } from "../env";
+import { nodeSession } from "./node-sessions";
+import { objectMessage, resolveTargeting, TargetingSchema } from "./targeting";
+
+/** Node sessions asked at once by a fleet refresh. */
+const ASK_CONCURRENCY = 25;
+
+/** `POST /inventory_refresh_requests` body (here, beside the targeting schema it builds on). */
+export const InventoryRefreshRequestCreate = v.pipe(
+  v.strictObject(
+    {
+      targeting: TargetingSchema,
+      sections: v.optional(RefreshSections),
+      refresh_cache: v.optional(
+        v.pipe(
+          v.boolean("must be true or false"),
+          v.description("Let package managers refresh their index before checking updates"),
+        ),
+      ),
+    },
+    objectMessage,
+  ),
+  v.title("InventoryRefreshRequestCreateRequest"),
+);
+
+/** Asks one node's session to have its agent collect now; false when no agent is connected (or the object failed). */
+export async function askNode(
+  env: Env,
+  nodeId: string,
+  ask: { requestId?: string; sections: InventorySection[]; refreshCache: boolean },
+): Promise<boolean> {
+  try {
+    return await (await nodeSession(env, nodeId)).requestInventory(ask);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * An operator's refresh of one node: 404 without the node, 503 (with its status and last
+ * contact) when its agent is not connected, since nothing would answer.
+ */
+export async function refreshNode(
+  env: Env,
+  db: Database,
+  nodeId: string,
+  sections: InventorySection[],
+  refreshCache: boolean,
+): Promise<void> {
+  const node = await getNode(db, nodeId);
+  if (await askNode(env, nodeId, { sections, refreshCache })) return;
+  throw new ApiError("service_unavailable", "The node's agent is not connected", {
+    node_status: [node.status],
+    last_seen_at: [isoOrNull(node.lastSeenAt) ?? "never"],
+  });
+}
+
+/**
+ * A fleet refresh: resolves the targeting, records the request with one target row per node, asks
+ * every node's session (a bounded number at a time) and marks the ones without an agent `offline`.
+ * Each target turns `answered` when its agent reports (NodeSession, src/inventory/report.ts).
+ */
+export async function createFleetRefresh(
+  env: Env,
+  db: Database,
+  input: v.InferOutput<typeof InventoryRefreshRequestCreate>,
+): Promise<RefreshRequestRow> {
+  const nodeIds = await resolveTargeting(db, input.targeting);
+  const sections = input.sections ?? [];
+  const refreshCache = input.refresh_cache ?? false;
+  const row = await createRefreshRequest(db, { targeting: input.targeting, sections, refreshCache, nodeIds });
+  const offline: string[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < nodeIds.length) {
+      const nodeId = nodeIds[next++];
+      if (!(await askNode(env, nodeId, { requestId: row.id, sections, refreshCache }))) offline.push(nodeId);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(ASK_CONCURRENCY, nodeIds.length) }, worker));
+  await markOffline(db, row.id, offline);
+  return row;
+}
