@@ -59,6 +59,26 @@ export type CollectedSection =
       collected_at: number;
     };
 
+/**
+ * Largest section the agent sends: a Workers WebSocket message is at most 1 MiB, and the frame
+ * around the data needs room. (Chunking a section over several frames is not implemented.)
+ */
+export const MAX_SECTION_BYTES = 900 * 1024;
+
+// A host with thousands of packages can pass the limit: descriptions go first, as the least needed.
+function fitFrame(section: InventorySection, data: Record<string, unknown>): Record<string, unknown> | null {
+  const size = (value: unknown) => Buffer.byteLength(JSON.stringify(value));
+  if (size(data) <= MAX_SECTION_BYTES) return data;
+  if (section === "software" && Array.isArray(data.packages)) {
+    const slim = {
+      ...data,
+      packages: (data.packages as Record<string, unknown>[]).map((p) => ({ ...p, description: null })),
+    };
+    if (size(slim) <= MAX_SECTION_BYTES) return slim;
+  }
+  return null;
+}
+
 /** A section reported as unavailable (its hash covers the reason, so a new reason is a change). */
 export function unavailable(section: InventorySection, reason: string, at = Date.now()): CollectedSection {
   return {
@@ -89,7 +109,9 @@ export async function collectSection(
       const path = issue.path?.map((p) => String(p.key)).join(".") ?? "";
       return unavailable(section, `collected data does not fit the schema at ${path}: ${issue.message}`, at);
     }
-    const record = checked.output as Record<string, unknown>;
+    const record = fitFrame(section, checked.output as Record<string, unknown>);
+    if (!record)
+      return unavailable(section, `larger than ${MAX_SECTION_BYTES} bytes even without descriptions`, at);
     return {
       section,
       status: "ok",
