@@ -1,6 +1,7 @@
 import * as v from "valibot";
 import { INVENTORY_SECTIONS } from "../inventory/sections";
-import { DateTimeOutput, UuidOutput } from "../schemas/common";
+import { DateTimeOutput, objectMessage, UuidOutput } from "../schemas/common";
+import { TargetingSchema } from "../targeting/schema";
 
 const Int = v.pipe(v.number(), v.integer());
 
@@ -12,6 +13,24 @@ export const RefreshSections = v.pipe(
   ),
   v.transform((list) => [...new Set(list)]),
   v.description("Sections to collect; omitted or empty: all"),
+);
+
+/** `POST /inventory_refresh_requests` body. */
+export const InventoryRefreshRequestCreate = v.pipe(
+  v.strictObject(
+    {
+      targeting: TargetingSchema,
+      sections: v.optional(RefreshSections),
+      refresh_cache: v.optional(
+        v.pipe(
+          v.boolean("must be true or false"),
+          v.description("Let package managers refresh their index before checking updates"),
+        ),
+      ),
+    },
+    objectMessage,
+  ),
+  v.title("InventoryRefreshRequestCreateRequest"),
 );
 
 /** A fleet refresh as the API shows it, with where each targeted node stands. */

@@ -9,6 +9,16 @@ import { E2E_API_KEY, type Stack, startStack } from "../support/stack";
 
 const execFileAsync = promisify(execFile);
 
+// biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own placeholder
+const DPKG_VERSION = "${Version}";
+// biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own placeholder
+const DPKG_PACKAGE = "${Package}";
+
+/** dpkg-query -W with a format such as `${Version}` (dpkg's own placeholders, not a template). */
+function dpkgQuery(format: string, ...packages: string[]): string {
+  return execFileSync("dpkg-query", ["-W", `-f=${format}`, ...packages], { encoding: "utf8" });
+}
+
 // A real agent on this machine reports its inventory through a real stack; what the API then shows
 // is compared with the machine itself (dpkg-query, statfs, /etc/os-release, boot_id).
 
@@ -105,11 +115,11 @@ describe("host inventory of this machine", () => {
     }
 
     // bash, as dpkg itself reports it.
-    const bashVersion = execFileSync("dpkg-query", ["-W", "-f=${Version}", "bash"], { encoding: "utf8" });
+    const bashVersion = dpkgQuery(DPKG_VERSION, "bash");
     const bash = await api("GET", `/api/v1/nodes/${nodeId}/software?name=bash`);
     expect(bash.json.data).toHaveLength(1);
     expect(bash.json.data[0]).toMatchObject({ name: "bash", version: bashVersion, source: "dpkg" });
-    const installed = execFileSync("dpkg-query", ["-W", "-f=${Package}\\n"], { encoding: "utf8" })
+    const installed = dpkgQuery(`${DPKG_PACKAGE}\\n`)
       .trim()
       .split("\n").length;
     expect(inv.software.data.total_packages).toBeLessThanOrEqual(installed);
@@ -132,7 +142,7 @@ describe("host inventory of this machine", () => {
   });
 
   it("finds the node through the fleet software search and the package filter", async () => {
-    const bashVersion = execFileSync("dpkg-query", ["-W", "-f=${Version}", "bash"], { encoding: "utf8" });
+    const bashVersion = dpkgQuery(DPKG_VERSION, "bash");
     const fleet = await api("GET", `/api/v1/software?name=bash&version=${encodeURIComponent(bashVersion)}`);
     expect(fleet.json.data).toEqual([
       { name: "bash", version: bashVersion, architectures: expect.any(Array), node_count: 1 },

@@ -84,8 +84,10 @@ export function buildAsyncApiDocument(): JsonObject {
   };
 }
 
+const HTML_ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" };
+
 function escapeHtml(text: string): string {
-  return text.replace(/[&<>"]/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[ch]!);
+  return text.replace(/[&<>"]/g, (ch) => HTML_ESCAPES[ch] ?? ch);
 }
 
 function asyncDocHtml(doc: JsonObject): string {

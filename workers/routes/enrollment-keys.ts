@@ -1,6 +1,7 @@
 import { count, eq, sql } from "drizzle-orm";
 import type { Hono } from "hono";
 import * as v from "valibot";
+import { getClusterByName } from "../../src/clusters/store";
 import { sha256Hex } from "../../src/crypto/secrets";
 import { clusters, enrollmentKeys } from "../../src/db/schema";
 import { decodeKeyBlob } from "../../src/enrollment/key-blob";
@@ -17,7 +18,6 @@ import { ApiError } from "../errors";
 import type { AppContext, AppEnv } from "../middleware/request-context";
 import { defineRoute } from "../openapi/define-route";
 import { respond, respondList, respondNoContent } from "../respond";
-import { getClusterByName } from "../../src/clusters/store";
 import { createEnrollmentKey, getKeyById, keyWithCluster, presentKey } from "../services/enrollment-keys";
 import { listPage } from "../services/list-page";
 

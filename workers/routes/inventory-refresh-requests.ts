@@ -1,13 +1,16 @@
 import type { Hono } from "hono";
 import { refreshRequestListSpec } from "../../src/inventory-refresh-requests/list";
 import { presentRefreshRequest, presentRefreshRequests } from "../../src/inventory-refresh-requests/present";
-import { InventoryRefreshRequestSchema } from "../../src/inventory-refresh-requests/schema";
+import {
+  InventoryRefreshRequestCreate,
+  InventoryRefreshRequestSchema,
+} from "../../src/inventory-refresh-requests/schema";
 import { getRefreshRequest, listRefreshRequests } from "../../src/inventory-refresh-requests/store";
 import { UuidParam } from "../../src/schemas/common";
 import type { AppEnv } from "../middleware/request-context";
 import { defineRoute } from "../openapi/define-route";
 import { listRoute } from "../openapi/list-route";
-import { createFleetRefresh, InventoryRefreshRequestCreate } from "../services/inventory-refresh";
+import { createFleetRefresh } from "../services/inventory-refresh";
 
 const TAG = "Nodes.Inventory";
 

@@ -1,8 +1,8 @@
-import * as v from "valibot";
+import type * as v from "valibot";
 import type { Database } from "../../src/db/client";
 import { ApiError } from "../../src/errors";
 import type { InventorySection } from "../../src/inventory/sections";
-import { RefreshSections } from "../../src/inventory-refresh-requests/schema";
+import type { InventoryRefreshRequestCreate } from "../../src/inventory-refresh-requests/schema";
 import {
   createRefreshRequest,
   markOffline,
@@ -12,28 +12,10 @@ import { getNode } from "../../src/nodes/store";
 import { isoOrNull } from "../../src/time";
 import type { Env } from "../env";
 import { nodeSession } from "./node-sessions";
-import { objectMessage, resolveTargeting, TargetingSchema } from "./targeting";
+import { resolveTargeting } from "./targeting";
 
 /** Node sessions asked at once by a fleet refresh. */
 const ASK_CONCURRENCY = 25;
-
-/** `POST /inventory_refresh_requests` body (here, beside the targeting schema it builds on). */
-export const InventoryRefreshRequestCreate = v.pipe(
-  v.strictObject(
-    {
-      targeting: TargetingSchema,
-      sections: v.optional(RefreshSections),
-      refresh_cache: v.optional(
-        v.pipe(
-          v.boolean("must be true or false"),
-          v.description("Let package managers refresh their index before checking updates"),
-        ),
-      ),
-    },
-    objectMessage,
-  ),
-  v.title("InventoryRefreshRequestCreateRequest"),
-);
 
 /** Asks one node's session to have its agent collect now; false when no agent is connected (or the object failed). */
 export async function askNode(
