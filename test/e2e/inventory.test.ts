@@ -119,9 +119,7 @@ describe("host inventory of this machine", () => {
     const bash = await api("GET", `/api/v1/nodes/${nodeId}/software?name=bash`);
     expect(bash.json.data).toHaveLength(1);
     expect(bash.json.data[0]).toMatchObject({ name: "bash", version: bashVersion, source: "dpkg" });
-    const installed = dpkgQuery(`${DPKG_PACKAGE}\\n`)
-      .trim()
-      .split("\n").length;
+    const installed = dpkgQuery(`${DPKG_PACKAGE}\\n`).trim().split("\n").length;
     expect(inv.software.data.total_packages).toBeLessThanOrEqual(installed);
     expect(inv.software.data.total_packages).toBeGreaterThan(installed * 0.9);
 
