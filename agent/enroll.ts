@@ -3,6 +3,7 @@ import * as v from "valibot";
 import type { EnrollmentKeyBlob } from "../src/enrollment/key-blob";
 import { ENROLL_PATH, type EnrollRequest, EnrollResponseSchema } from "../src/protocol/enroll";
 import type { IdType } from "./config";
+import { type PostAnswer, postJson } from "./http-post";
 import type { Identity } from "./identity";
 import type { Logger } from "./log";
 import { AGENT_VERSION } from "./version";
@@ -83,27 +84,26 @@ export async function enroll(options: EnrollOptions): Promise<Identity> {
       log.warn("enrolment attempt failed; retrying", { problem: lastProblem, attempt, delay_ms: delay });
       await sleep(delay);
     }
-    let response: Response;
+    let response: PostAnswer;
     try {
-      response = await fetch(url, {
-        method: "POST",
-        headers: { "content-type": "application/json", "user-agent": `outpost-agent/${AGENT_VERSION}` },
-        body: JSON.stringify(body),
-        signal: AbortSignal.timeout(requestTimeoutMs),
+      response = await postJson(url, body, {
+        timeoutMs: requestTimeoutMs,
+        headers: { "user-agent": `outpost-agent/${AGENT_VERSION}` },
       });
     } catch (error) {
-      const cause = (error as { cause?: { code?: string } }).cause?.code;
-      lastProblem = `${(error as Error).message}${cause ? ` (${cause})` : ""}`;
+      const code = (error as NodeJS.ErrnoException).code;
+      const message = (error as Error).message;
+      lastProblem = code && !message.includes(code) ? `${message} (${code})` : message;
       continue;
     }
-    const text = await response.text().catch(() => "");
+    const text = response.text;
     let json: unknown = null;
     try {
       json = JSON.parse(text);
     } catch {
       // not JSON; handled below
     }
-    if (response.ok) {
+    if (response.status >= 200 && response.status < 300) {
       const parsed = v.safeParse(EnrollResponseSchema, json);
       // The key use is probably spent already, so a malformed success is not retried.
       if (!parsed.success) {
@@ -130,7 +130,14 @@ export async function enroll(options: EnrollOptions): Promise<Identity> {
       };
     }
     const envelope = v.safeParse(ErrorEnvelope, json);
-    const message = envelope.success ? envelope.output.error.message : `HTTP ${response.status}`;
+    // Redirects are not followed (fetch turned this POST into a GET on 301/302, which could not
+    // enrol either); the message names the target.
+    const redirected = response.status >= 300 && response.status < 400;
+    const message = envelope.success
+      ? envelope.output.error.message
+      : redirected
+        ? `HTTP ${response.status}: the server redirects to ${response.location ?? "(no location)"}; use a key that names the final URL`
+        : `HTTP ${response.status}`;
     if (!isRetryable(response.status)) {
       throw new EnrollmentRefused(
         message,

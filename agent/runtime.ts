@@ -164,6 +164,8 @@ export class AgentRuntime {
     this.inventory.start();
     this.heartbeat.start();
     this.sweep.start();
+    // Wired for the rest of the process: after a stop for a self-update, the watchdog
+    // (self-update/trial.ts) must not die of a SIGTERM while it restores a bundle.
     this.shutdown.handleSignals(this.deps.signals, this.deps.forceExit);
     const { identity, log } = this;
     log.info("starting", { version: AGENT_VERSION, node_id: identity.node_id, server: identity.server });
