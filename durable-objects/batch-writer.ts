@@ -1,9 +1,17 @@
 import { DurableObject } from "cloudflare:workers";
+import { type Env, loadConfig } from "../src/config";
 import { createDatabase, type Database } from "../src/db/client";
 import { applyResults, type ExecutionResult, type ResultOutcome } from "../src/executions/lifecycle";
 import { type LastSeen, type NodeStatus, touchLastSeen } from "../src/nodes/status";
-import { type Env, loadConfig } from "../workers/env";
 import { GroupCommit } from "./batch-writer/group-commit";
+
+// The binding is declared beside its class, so src/config.ts types it without importing this file.
+declare module "../src/config" {
+  interface Env {
+    /** `BATCH_WRITER_SHARDS` writers, addressed `writer-<shard>`. */
+    BATCH_WRITER?: DurableObjectNamespace<BatchWriter>;
+  }
+}
 
 /** Results per libSQL batch (one set-based write whatever the number). */
 const MAX_RESULTS_PER_WRITE = 100;

@@ -1,50 +1,76 @@
 import { type Connection, type ConnectionContext, Server, type WSMessage } from "partyserver";
+import { type Env, loadConfig } from "../src/config";
 import { createDatabase, type Database } from "../src/db/client";
-import { describeError } from "../src/db/errors";
 import type { ClaimedExecution } from "../src/executions/lifecycle";
+import { createLogger, type Logger } from "../src/log";
+import type { MetricsSample } from "../src/nodes/metrics-sample";
 import type { NodeStatus } from "../src/nodes/status";
-import { type AgentFrame, CLOSE_CODES, encodeServerFrame, parseAgentFrame } from "../src/protocol/frames";
-import { type Env, loadConfig } from "../workers/env";
-import { writeLastSeen, writeResult } from "./batch-writer";
-import { deliverExecutions, resendLive, sendExec } from "./node-session/delivery";
-import { internalApi } from "./node-session/internal-api";
 import {
-  askForInventory,
-  type InventoryAsk,
-  receiveInventory,
-  syncInventoryOnHello,
-} from "./node-session/inventory";
+  CLOSE_CODES,
+  encodeServerFrame,
+  type Outgoing,
+  parseAgentFrame,
+  type ServerFrame,
+} from "../src/protocol/frames";
+import { writeLastSeen } from "./batch-writer";
+import { deliverExecutions, finalState, sendExec } from "./node-session/delivery";
+import { type FrameSession, handleAgentFrame } from "./node-session/frames";
+import { askForInventory, type InventoryAsk } from "./node-session/inventory";
 import { LiveOutput } from "./node-session/live-output";
-import { observe, readPresence, recordHello, staleWindowMs } from "./node-session/presence";
-import { SessionStore } from "./node-session/store";
+import { observe, type PresenceState, readPresence, staleWindowMs } from "./node-session/presence";
+import { NODE_ID_HEADER, streamedExecution } from "./node-session/requests";
+import { METRICS_HISTORY_LIMIT, SessionStore } from "./node-session/store";
 
-/** Header the Worker sets after authenticating the agent's token. */
-export const NODE_ID_HEADER = "x-outpost-node-id";
+// The binding is declared beside its class, so src/config.ts types it without importing this file.
+declare module "../src/config" {
+  interface Env {
+    /** One NodeSession per node (`idFromName(node_id)`). */
+    NODE_SESSION?: DurableObjectNamespace<NodeSession>;
+  }
+}
+
 const MAX_INVALID_FRAMES = 20;
+
+/** The node's latest heartbeat sample and recent history, newest first (`NodeSession.metrics`). */
+export interface NodeMetrics {
+  latest: MetricsSample | null;
+  history: MetricsSample[];
+}
+
+/** What the session knows about its agent's connection (`NodeSession.state`). */
+export interface SessionState {
+  connected: boolean;
+  presence: PresenceState;
+  samples: number;
+  connection_log: ReturnType<SessionStore["connectionLog"]>;
+}
 
 /**
  * One per node (`idFromName(node_id)`): holds the agent's WebSocket with the
  * hibernation API, tracks presence and status, keeps the node's metrics. The
- * handlers stay thin; the logic lives in `./node-session/*`.
+ * handlers stay thin; the logic lives in `./node-session/*` (frames in `frames.ts`). The Worker calls it
+ * through typed RPC methods; `fetch` carries only the agent's upgrade and the
+ * live-output stream (`./node-session/requests`).
  */
 export class NodeSession extends Server<Env> {
   static options = { hibernate: true };
 
   #store?: SessionStore;
   #db?: Database;
+  #log?: Logger;
+  #frames?: FrameSession;
   #invalidFrames = 0;
-  #internal?: ReturnType<typeof internalApi>;
   // Frames are handled one at a time, in arrival order: a handler awaits libSQL,
   // and a later heartbeat must not act on presence state an earlier one is still changing.
   #queue: Promise<void> = Promise.resolve();
-  readonly liveOutput = new LiveOutput();
+  readonly #liveOutput = new LiveOutput();
 
   get store(): SessionStore {
     this.#store ??= new SessionStore(this.ctx.storage.sql);
     return this.#store;
   }
 
-  get db(): Database {
+  #database(): Database {
     if (!this.#db) {
       const config = loadConfig(this.env);
       this.#db = createDatabase({ url: config.libsqlUrl, authToken: config.libsqlAuthToken });
@@ -52,12 +78,32 @@ export class NodeSession extends Server<Env> {
     return this.#db;
   }
 
-  get staleFactor(): number {
+  /** The session as frame handling sees it (`./node-session/frames`). */
+  #frameSession(): FrameSession {
+    this.#frames ??= {
+      nodeId: this.name,
+      env: this.env,
+      store: this.store,
+      liveOutput: this.#liveOutput,
+      log: this.#logger(),
+      db: () => this.#database(),
+      observe: (status, reason, seen) => this.#observe(status, reason, seen),
+      armAlarm: () => this.#armAlarm(),
+    };
+    return this.#frames;
+  }
+
+  #logger(): Logger {
+    this.#log ??= createLogger({ fields: { node_id: this.name } });
+    return this.#log;
+  }
+
+  #staleFactor(): number {
     return loadConfig(this.env).heartbeatStaleFactor;
   }
 
   /** The newest open connection (there is at most one once `onConnect` has run). */
-  liveConnection(): Connection | undefined {
+  #liveConnection(): Connection | undefined {
     let live: Connection | undefined;
     for (const conn of this.getConnections()) if (conn.readyState === WebSocket.OPEN) live = conn;
     return live;
@@ -73,13 +119,7 @@ export class NodeSession extends Server<Env> {
       // One live connection per node: the newcomer wins; two agents fighting over an id is a clone.
       other.close(CLOSE_CODES.replaced, "replaced by a newer connection");
       this.store.log("replaced", `connection ${other.id} replaced by ${connection.id}`);
-      console.warn(
-        JSON.stringify({
-          level: "warn",
-          msg: "agent connection replaced (possible clone)",
-          node_id: this.name,
-        }),
-      );
+      this.#logger().warn("agent connection replaced (possible clone)");
     }
     this.store.log("connected", connection.id);
   }
@@ -90,14 +130,7 @@ export class NodeSession extends Server<Env> {
 
   #enqueue(task: () => Promise<void>): Promise<void> {
     this.#queue = this.#queue.then(task).catch((err) => {
-      console.error(
-        JSON.stringify({
-          level: "error",
-          msg: "node session task failed",
-          node_id: this.name,
-          error: describeError(err),
-        }),
-      );
+      this.#logger().error("node session task failed", { error: err });
     });
     return this.#queue;
   }
@@ -107,16 +140,9 @@ export class NodeSession extends Server<Env> {
     const parsed = parseAgentFrame(message);
     if ("error" in parsed) return this.#reject(connection, parsed.error);
     try {
-      await this.#handle(connection, parsed.frame);
+      await handleAgentFrame(this.#frameSession(), connection, parsed.frame);
     } catch (err) {
-      console.error(
-        JSON.stringify({
-          level: "error",
-          msg: "frame handling failed",
-          node_id: this.name,
-          error: describeError(err),
-        }),
-      );
+      this.#logger().error("frame handling failed", { frame: parsed.frame.type, error: err });
       connection.send(
         encodeServerFrame({
           type: "error",
@@ -127,97 +153,9 @@ export class NodeSession extends Server<Env> {
     }
   }
 
-  async #handle(connection: Connection, frame: AgentFrame): Promise<void> {
-    switch (frame.type) {
-      case "hello": {
-        const facts = await recordHello(this.db, this.name, {
-          version: frame.agent_version,
-          hostname: frame.hostname,
-          platform: frame.platform,
-          arch: frame.arch,
-          os_version: frame.os_version,
-          kernel: frame.kernel,
-          primary_ip: frame.primary_ip,
-          boot_id: frame.boot_id,
-        });
-        if (!facts) {
-          connection.close(CLOSE_CODES.nodeDeleted, "node deleted");
-          return;
-        }
-        const now = Date.now();
-        const presence = readPresence(this.store);
-        this.store.set("presence", {
-          ...presence,
-          heartbeatIntervalSeconds: frame.heartbeat_interval_seconds,
-          status: "healthy",
-          lastHeartbeatAt: now,
-          // last_seen_at was written with the status change; otherwise the next heartbeat refreshes it when due.
-          lastSeenWrittenAt: facts.statusChanged ? now : presence.lastSeenWrittenAt,
-        });
-        connection.send(
-          encodeServerFrame({
-            type: "config",
-            node_id: this.name,
-            cluster_name: facts.clusterName,
-            heartbeat_interval_seconds: frame.heartbeat_interval_seconds,
-          }),
-        );
-        await this.#armAlarm();
-        await resendLive(this.db, this.name, connection, facts.live);
-        await syncInventoryOnHello(this.db, this.store, this.name, connection);
-        return;
-      }
-      case "inventory":
-        await receiveInventory(this.db, this.store, this.name, connection, frame);
-        return;
-      case "output":
-        this.liveOutput.push(frame.execution_id, frame.chunk);
-        return;
-      case "result": {
-        // Through the shard's writer, which groups results arriving together into one libSQL write.
-        const status = await writeResult(this.env, this.db, {
-          nodeId: this.name,
-          executionId: frame.execution_id,
-          exitCode: frame.exit_code,
-          output: frame.output,
-        });
-        // Acked whether or not it changed the row: a duplicate or late result is settled either way.
-        connection.send(encodeServerFrame({ type: "ack", execution_id: frame.execution_id }));
-        if (status) this.liveOutput.finish(frame.execution_id, { status, exit_code: frame.exit_code });
-        return;
-      }
-      case "heartbeat": {
-        const failing = frame.checks.filter((c) => !c.ok);
-        this.store.addSample({ at: Date.now(), host: frame.host, agent: frame.agent, checks: frame.checks });
-        const reason =
-          failing.length > 0 ? `failing checks: ${failing.map((c) => c.name).join(", ")}` : "heartbeat";
-        await this.#observe(failing.length > 0 ? "unhealthy" : "healthy", reason, "sampled");
-        return;
-      }
-      case "error":
-        console.warn(
-          JSON.stringify({
-            level: "warn",
-            msg: "agent reported a frame error",
-            node_id: this.name,
-            code: frame.code,
-            error: frame.message,
-          }),
-        );
-        return;
-      case "ping":
-        connection.send(encodeServerFrame({ type: "pong", id: frame.id, sent_at: frame.sent_at }));
-        return;
-      default:
-        return;
-    }
-  }
-
   #reject(connection: Connection, message: string): void {
     this.#invalidFrames++;
-    console.warn(
-      JSON.stringify({ level: "warn", msg: "invalid agent frame", node_id: this.name, error: message }),
-    );
+    this.#logger().warn("invalid agent frame", { error: message });
     connection.send(encodeServerFrame({ type: "error", code: "invalid_frame", message }));
     if (this.#invalidFrames > MAX_INVALID_FRAMES)
       connection.close(CLOSE_CODES.protocolError, "too many invalid frames");
@@ -239,21 +177,20 @@ export class NodeSession extends Server<Env> {
 
   /** `observe` for this node, its `last_seen_at` refreshes grouped by the node's batch writer. */
   #observe(status: NodeStatus, reason: string, seen: boolean | "sampled"): Promise<void> {
-    return observe(this.db, this.store, this.name, status, reason, seen, (s) =>
-      writeLastSeen(this.env, this.db, s),
-    );
+    const db = this.#database();
+    return observe(db, this.store, this.name, status, reason, seen, (s) => writeLastSeen(this.env, db, s));
   }
 
   async #armAlarm(): Promise<void> {
     const presence = readPresence(this.store);
-    await this.ctx.storage.setAlarm(presence.lastHeartbeatAt + staleWindowMs(presence, this.staleFactor));
+    await this.ctx.storage.setAlarm(presence.lastHeartbeatAt + staleWindowMs(presence, this.#staleFactor()));
   }
 
   /** Staleness check: no heartbeat within the window → unreachable; otherwise check again later. */
   async onAlarm(): Promise<void> {
     const presence = readPresence(this.store);
     if (presence.status === "unreachable") return;
-    const deadline = presence.lastHeartbeatAt + staleWindowMs(presence, this.staleFactor);
+    const deadline = presence.lastHeartbeatAt + staleWindowMs(presence, this.#staleFactor());
     if (Date.now() >= deadline) {
       await this.#observe("unreachable", "no heartbeat within the stale window", false);
       return;
@@ -261,33 +198,67 @@ export class NodeSession extends Server<Env> {
     await this.ctx.storage.setAlarm(deadline);
   }
 
+  /** The one plain request besides the upgrade: an execution's live output as Server-Sent Events. */
   async onRequest(request: Request): Promise<Response> {
-    // Built once per instance: a Hono app and its routes per request cost more than most handlers.
-    this.#internal ??= internalApi({
-      nodeId: this.name,
-      store: this.store,
-      liveConnection: () => this.liveConnection(),
-      forget: () => this.#forget(),
-      liveOutput: this.liveOutput,
-      db: this.db,
-      deliver: (resend) =>
-        this.#enqueue(async () => {
-          const conn = this.liveConnection();
-          if (conn) await deliverExecutions(this.db, this.name, conn, { resend });
-        }),
-    });
-    return this.#internal.fetch(request);
+    const executionId = streamedExecution(request);
+    if (!executionId) return new Response("not found", { status: 404 });
+    return this.#liveOutput.subscribe(executionId, () => finalState(this.#database(), executionId));
+  }
+
+  // ---- RPC from the Worker (the stub returns a promise of each result) ----
+
+  /**
+   * Sends one frame to the connected agent, validated against the catalog on the way out.
+   * False when no agent is connected.
+   */
+  sendFrame(frame: Outgoing<ServerFrame>): boolean {
+    const conn = this.#liveConnection();
+    if (!conn) return false;
+    conn.send(encodeServerFrame(frame));
+    return true;
   }
 
   /**
-   * RPC from the dispatcher: sends executions it already claimed (`sent`) for this node, in order
+   * The node moved to `clusterName`: a connected agent gets a new `config`, keeping the heartbeat
+   * interval it announced. False when no agent is connected (it learns with its next hello).
+   */
+  changeCluster(clusterName: string): boolean {
+    const conn = this.#liveConnection();
+    if (!conn) return false;
+    conn.send(
+      encodeServerFrame({
+        type: "config",
+        node_id: this.name,
+        cluster_name: clusterName,
+        heartbeat_interval_seconds: readPresence(this.store).heartbeatIntervalSeconds,
+      }),
+    );
+    return true;
+  }
+
+  /**
+   * Sends the node's `pending` executions to a connected agent, in order with frame handling;
+   * with `resend` (the cron's safety net) its `sent` ones go out again too. False when no agent is
+   * connected: the rows wait for its next hello.
+   */
+  async deliver(options: { resend: boolean }): Promise<boolean> {
+    if (!this.#liveConnection()) return false;
+    await this.#enqueue(async () => {
+      const conn = this.#liveConnection();
+      if (conn) await deliverExecutions(this.#database(), this.name, conn, options);
+    });
+    return true;
+  }
+
+  /**
+   * Sends executions the dispatcher already claimed (`sent`) for this node, in order
    * with frame handling and without database work. False when no agent is connected: those rows are
    * `sent` but unseen, and go out again with the agent's next hello.
    */
   async pushExecutions(executions: ClaimedExecution[]): Promise<boolean> {
     let connected = false;
     await this.#enqueue(async () => {
-      const conn = this.liveConnection();
+      const conn = this.#liveConnection();
       if (!conn) return;
       connected = true;
       for (const row of executions) sendExec(conn, row);
@@ -296,13 +267,13 @@ export class NodeSession extends Server<Env> {
   }
 
   /**
-   * RPC from the Worker: asks a connected agent to collect inventory now (an operator's refresh).
-   * False when no agent is connected.
+   * Asks a connected agent to collect inventory now (an operator's refresh), in order with frame
+   * handling. False when no agent is connected.
    */
   async requestInventory(ask: InventoryAsk): Promise<boolean> {
     let connected = false;
     await this.#enqueue(async () => {
-      const conn = this.liveConnection();
+      const conn = this.#liveConnection();
       if (!conn) return;
       connected = true;
       askForInventory(conn, ask);
@@ -310,8 +281,29 @@ export class NodeSession extends Server<Env> {
     return connected;
   }
 
-  async #forget(): Promise<void> {
+  /**
+   * The node was deleted (its token is already gone from libSQL): closes the agent's socket with
+   * the node-deleted code, which tells the agent not to reconnect, and erases this object's storage.
+   */
+  async forget(): Promise<void> {
+    this.#liveConnection()?.close(CLOSE_CODES.nodeDeleted, "node deleted");
     await this.ctx.storage.deleteAlarm();
     this.store.clear();
+  }
+
+  /** The latest heartbeat sample, and up to `history` recent ones (at most `METRICS_HISTORY_LIMIT`). */
+  metrics(history = 0): NodeMetrics {
+    const limit = Number.isInteger(history) ? Math.min(Math.max(history, 0), METRICS_HISTORY_LIMIT) : 0;
+    return { latest: this.store.latestSample(), history: limit > 0 ? this.store.samples(limit) : [] };
+  }
+
+  /** Connection, presence and the connection log, for diagnostics and tests. */
+  state(): SessionState {
+    return {
+      connected: this.#liveConnection() !== undefined,
+      presence: readPresence(this.store),
+      samples: this.store.sampleCount(),
+      connection_log: this.store.connectionLog(),
+    };
   }
 }

@@ -1,7 +1,9 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { describeError, isDatabaseBusy, isDatabaseUnavailable } from "../src/db/errors";
+import { isDatabaseBusy, isDatabaseUnavailable } from "../src/db/errors";
+import { redactedStack } from "../src/db/redact";
 import { ApiError, ERROR_STATUS, type ErrorCode } from "../src/errors";
+import { createLogger, type Logger } from "../src/log";
 import { responseMeta } from "./middleware/request-context";
 
 // The error type and codes live in src/ (stores throw them); re-exported so Worker code has one import.
@@ -37,24 +39,14 @@ export function handleError(err: Error, c: Context): Response {
     return errorResponse(c, new ApiError("service_unavailable", "The database is busy; retry shortly"));
   }
   if (isDatabaseUnavailable(err)) {
-    console.error(
-      JSON.stringify({
-        level: "error",
-        msg: "database unavailable",
-        request_id: c.get("requestId"),
-        error: describeError(err),
-      }),
-    );
+    requestLog(c).error("database unavailable", { error: err });
     return errorResponse(c, new ApiError("service_unavailable", "Database unreachable"));
   }
-  console.error(
-    JSON.stringify({
-      level: "error",
-      msg: "unhandled error",
-      request_id: c.get("requestId"),
-      error: describeError(err),
-      stack: err.stack,
-    }),
-  );
+  requestLog(c).error("unhandled error", { error: err, stack: redactedStack(err) });
   return errorResponse(c, new ApiError("internal_error"));
+}
+
+/** The request's logger; one of our own when the error came before `requestContext` set it. */
+function requestLog(c: Context): Logger {
+  return (c.get("log") as Logger | undefined) ?? createLogger({ fields: { request_id: c.get("requestId") } });
 }

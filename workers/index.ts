@@ -1,7 +1,8 @@
+import type { DispatchMessage, Env } from "../src/config";
+import { createLogger } from "../src/log";
 import { createApp } from "./app";
 import { runCronTick } from "./cron";
-import type { Env } from "./env";
-import { consumeDispatchBatch, type DispatchMessage } from "./services/dispatch";
+import { consumeDispatchBatch } from "./services/dispatch";
 
 export { BatchWriter } from "../durable-objects/batch-writer";
 export { NodeSession } from "../durable-objects/node-session";
@@ -10,8 +11,8 @@ const app = createApp();
 
 export default {
   fetch: app.fetch,
-  async scheduled(_controller: ScheduledController, env: Env, ctx: ExecutionContext) {
-    ctx.waitUntil(runCronTick(env));
+  async scheduled(controller: ScheduledController, env: Env, ctx: ExecutionContext) {
+    ctx.waitUntil(runCronTick(env, createLogger({ fields: { cron: controller.cron } })));
   },
   async queue(batch: MessageBatch<DispatchMessage>, env: Env) {
     await consumeDispatchBatch(batch, env);

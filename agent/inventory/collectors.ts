@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { type InventorySection, SECTION_DATA } from "../../src/inventory/sections";
+import { type InventorySection, SECTION_DATA } from "../../src/protocol/inventory-sections";
 import { Unavailable, withBudget } from "./budget";
 import { collectGroups, collectUsers } from "./collect/accounts";
 import { collectContainers } from "./collect/containers";

@@ -1,6 +1,10 @@
 import type * as v from "valibot";
-import { INVENTORY_SECTIONS, type InventorySection, USER_SECTIONS } from "../../src/inventory/sections";
 import type { InventoryAckFrame, InventoryRequestFrame } from "../../src/protocol/inventory-frames";
+import {
+  INVENTORY_SECTIONS,
+  type InventorySection,
+  USER_SECTIONS,
+} from "../../src/protocol/inventory-sections";
 import type { OutgoingFrame } from "../connection";
 import { type Cancel, type Clock, systemClock } from "../interval";
 import type { Logger } from "../log";

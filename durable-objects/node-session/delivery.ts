@@ -1,4 +1,4 @@
-import { sql } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import type { Connection } from "partyserver";
 import type { Database } from "../../src/db/client";
 import { commandExecutions as ce } from "../../src/db/schema";
@@ -9,6 +9,7 @@ import {
   markSent,
 } from "../../src/executions/lifecycle";
 import { encodeServerFrame } from "../../src/protocol/frames";
+import type { FinalState } from "./live-output";
 
 /** Sends one `exec` (and its `cancel` when one was requested while the agent was away). */
 export function sendExec(conn: Connection, row: Omit<ClaimedExecution, "inserted_at">): void {
@@ -83,4 +84,19 @@ export async function resendLive(
     rows.filter((r) => r.status === "pending").map((r) => r.id),
   );
   return rows.length;
+}
+
+const TERMINAL = ["completed", "cancelled", "expired"];
+
+/**
+ * How an execution ended, for a live-output subscriber's poll: its final state once terminal (or
+ * `deleted` when the row is gone), null while it is still live.
+ */
+export async function finalState(db: Database, executionId: string): Promise<FinalState | null> {
+  const [row] = await db
+    .select({ status: ce.status, exit_code: ce.exitCode })
+    .from(ce)
+    .where(eq(ce.id, executionId));
+  if (!row) return { status: "deleted", exit_code: null };
+  return TERMINAL.includes(row.status) ? row : null;
 }

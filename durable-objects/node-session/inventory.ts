@@ -6,8 +6,8 @@ import {
   storeChangedSection,
   storedHashes,
 } from "../../src/inventory/report";
-import type { InventorySection } from "../../src/inventory/sections";
 import { encodeServerFrame } from "../../src/protocol/frames";
+import type { InventorySection } from "../../src/protocol/inventory-sections";
 import type { SessionStore } from "./store";
 
 // The node's side of inventory sync. The object keeps the content hash of every stored section in

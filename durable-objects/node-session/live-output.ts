@@ -54,7 +54,8 @@ export class LiveOutput {
     const entry = this.#entry(executionId);
     entry.chunks.push(chunk);
     entry.bytes += chunk.length;
-    while (entry.bytes > REPLAY_LIMIT && entry.chunks.length > 1) entry.bytes -= entry.chunks.shift()!.length;
+    while (entry.bytes > REPLAY_LIMIT && entry.chunks.length > 1)
+      entry.bytes -= entry.chunks.shift()?.length ?? 0;
     for (const sub of entry.subscribers) quietly(() => sub.controller.enqueue(sse("output", { chunk })));
   }
 

@@ -1,12 +1,4 @@
-import type { AgentMetrics, HostMetrics } from "../../src/protocol/frames";
-
-/** One stored heartbeat sample. */
-export interface MetricsSample {
-  at: number;
-  host: HostMetrics;
-  agent: AgentMetrics;
-  checks: { name: string; ok: boolean; message?: string }[];
-}
+import type { MetricsSample } from "../../src/nodes/metrics-sample";
 
 /** Samples kept per node (24 h at the default 15 s heartbeat would be 5,760; a bounded recent window is enough here). */
 export const METRICS_HISTORY_LIMIT = 720;

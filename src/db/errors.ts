@@ -1,3 +1,5 @@
+import { redactedError } from "./redact";
+
 /** The fields of an error (or its cause) that classification reads; any of them may be missing. */
 interface ErrorLike {
   code?: unknown;
@@ -20,12 +22,13 @@ function* causes(err: unknown): Generator<ErrorLike> {
 
 /**
  * An error with its causes, for logs: drizzle wraps a libSQL error as "Failed query: …", and the
- * part that says why (`SQLITE_BUSY`, a network failure) is only in the cause.
+ * part that says why (`SQLITE_BUSY`, a network failure) is only in the cause. A failed query shows
+ * its SQL, never its parameters (`redactedError`).
  */
 export function describeError(err: unknown): string {
   const parts: string[] = [];
-  for (const e of causes(err)) parts.push(String(e));
-  return parts.length > 0 ? parts.join(" <- caused by: ") : String(err);
+  for (const e of causes(err)) parts.push(redactedError(e));
+  return parts.length > 0 ? parts.join(" <- caused by: ") : redactedError(err);
 }
 
 /** Whether a (possibly drizzle-wrapped) libSQL error is a UNIQUE or PRIMARY KEY violation. */

@@ -1,6 +1,6 @@
 import type { Database } from "../db/client";
-import type { InventorySection } from "../inventory/sections";
 import { storedList } from "../nodes/metadata";
+import type { InventorySection } from "../protocol/inventory-sections";
 import { isoSeconds } from "../time";
 import type { InventoryRefreshRequestResponse } from "./schema";
 import { type RefreshRequestRow, targetCounts } from "./store";

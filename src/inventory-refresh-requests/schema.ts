@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { INVENTORY_SECTIONS } from "../inventory/sections";
+import { INVENTORY_SECTIONS } from "../protocol/inventory-sections";
 import { DateTimeOutput, objectMessage, UuidOutput } from "../schemas/common";
 import { TargetingSchema } from "../targeting/schema";
 

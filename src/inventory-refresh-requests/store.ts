@@ -2,9 +2,9 @@ import { count, eq, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { inventoryRefreshRequests as irr, inventoryRefreshTargets as irt } from "../db/schema";
 import { ApiError } from "../errors";
-import type { InventorySection } from "../inventory/sections";
 import type { ListQuery } from "../list-query/engine";
 import { listPage, type Page } from "../list-query/page";
+import type { InventorySection } from "../protocol/inventory-sections";
 
 export type RefreshRequestRow = typeof irr.$inferSelect;
 

@@ -1,6 +1,6 @@
+import { INVENTORY_SECTIONS, type InventorySection } from "../protocol/inventory-sections";
 import { isoSeconds } from "../time";
 import type { InventorySectionResponse } from "./schema";
-import { INVENTORY_SECTIONS, type InventorySection } from "./sections";
 import type { FleetPackageRow, InventoryRow, PackageRow } from "./store";
 
 function parseData(json: string): Record<string, unknown> {

@@ -4,7 +4,7 @@ import type { Database } from "../db/client";
 import { inventoryRefreshTargets, nodeInventory, nodePackages, nodeUpdates } from "../db/schema";
 import { recordEvent } from "../events/outbox";
 import type { InventoryFrame } from "../protocol/inventory-frames";
-import { SoftwareData, UpdatesData } from "./sections";
+import { SoftwareData, UpdatesData } from "../protocol/inventory-sections";
 
 /** One `inventory` frame as the server received it (validated against the catalog). */
 export type InventoryReport = v.InferOutput<typeof InventoryFrame>;

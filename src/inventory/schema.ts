@@ -1,6 +1,6 @@
 import * as v from "valibot";
+import { INVENTORY_SECTIONS, UpdatesData } from "../protocol/inventory-sections";
 import { DateTimeOutput, UuidOutput } from "../schemas/common";
-import { INVENTORY_SECTIONS, UpdatesData } from "./sections";
 
 const Int = v.pipe(v.number(), v.integer());
 

@@ -4,7 +4,7 @@ import { nodeInventory, nodePackages } from "../db/schema";
 import { ApiError } from "../errors";
 import { type ListQuery, paginate } from "../list-query/engine";
 import { listPage, type Page } from "../list-query/page";
-import type { InventorySection } from "./sections";
+import type { InventorySection } from "../protocol/inventory-sections";
 
 export type InventoryRow = typeof nodeInventory.$inferSelect;
 export type PackageRow = typeof nodePackages.$inferSelect;

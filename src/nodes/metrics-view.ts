@@ -1,5 +1,5 @@
-import type { MetricsSample } from "../../durable-objects/node-session/store";
 import { isoSeconds } from "../time";
+import type { MetricsSample } from "./metrics-sample";
 
 const GIB = 1024 ** 3;
 

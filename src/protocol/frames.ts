@@ -173,7 +173,8 @@ export const ServerFrame = v.variant("type", [
 ]);
 export type ServerFrame = v.InferOutput<typeof ServerFrame>;
 
-type Outgoing<T> = T extends unknown ? Omit<T, "v"> : never;
+/** A frame as code writes it: without `v`, which encoding adds. */
+export type Outgoing<T> = T extends unknown ? Omit<T, "v"> : never;
 
 /** Parses a text frame against a catalog; returns the frame or a readable error. */
 function parseWith<S extends v.GenericSchema>(

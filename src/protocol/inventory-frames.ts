@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { INVENTORY_SECTIONS, SECTION_DATA } from "../inventory/sections";
+import { INVENTORY_SECTIONS, SECTION_DATA } from "./inventory-sections";
 
 // The inventory's frames (issue 18), part of the one catalog in ./frames.ts. The server asks with
 // `inventory_request` (at every hello with the hashes it already has, and when an operator asks for

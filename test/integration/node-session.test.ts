@@ -276,3 +276,96 @@ describe("node deletion", () => {
     expect(again.status).toBe(401);
   });
 });
+
+describe("frames the agent sends that need no answer", () => {
+  it("takes the agent's ack and pong without an error frame", async () => {
+    const { token } = await enrolNode(api, CLUSTER);
+    const agent = await connectAgent(api, token);
+    agent.send({ type: "ack", execution_id: "e1" });
+    agent.send({ type: "pong", id: "p0", sent_at: 1 });
+    agent.send({ type: "ping", id: "p1", sent_at: 2 });
+    // Frames are handled in order, so the pong answering p1 comes after the ack and pong were taken.
+    expect(await agent.next("pong")).toMatchObject({ id: "p1" });
+    expect(agent.frames.filter((f) => f.type === "error")).toEqual([]);
+    expect(agent.closed).toBeNull();
+    agent.ws.close(1000);
+  });
+});
+
+describe("typed RPC from the Worker", () => {
+  it("sends frames and a cluster change to a connected agent, and answers false without one", async () => {
+    const { nodeId, token } = await enrolNode(api, CLUSTER);
+    const session = stubFor(nodeId);
+    expect(await session.sendFrame({ type: "cancel", execution_id: "e1" })).toBe(false);
+    expect(await session.changeCluster("elsewhere")).toBe(false);
+    expect((await session.state()).connected).toBe(false);
+
+    const agent = await connectAgent(api, token);
+    agent.hello(20);
+    await agent.next("config");
+    expect(await session.state()).toMatchObject({
+      connected: true,
+      presence: { status: "healthy", heartbeatIntervalSeconds: 20 },
+    });
+    expect(await session.sendFrame({ type: "cancel", execution_id: "e1" })).toBe(true);
+    expect(await agent.next("cancel")).toMatchObject({ execution_id: "e1" });
+    agent.frames.length = 0;
+    expect(await session.changeCluster("elsewhere")).toBe(true);
+    expect(await agent.next("config")).toMatchObject({
+      node_id: nodeId,
+      cluster_name: "elsewhere",
+      heartbeat_interval_seconds: 20,
+    });
+    // Checked against the catalog on the way out, whatever the caller's types said.
+    let refused: unknown = null;
+    try {
+      await session.sendFrame({ type: "cancel", execution_id: "" });
+    } catch (err) {
+      refused = err;
+    }
+    expect(String(refused)).toMatch(/Invalid length/);
+
+    agent.ws.close(1000);
+    await eventually(async () => expect((await session.state()).connected).toBe(false));
+  });
+
+  it("serves the latest sample and at most the history asked for", async () => {
+    const { nodeId } = await enrolNode(api, CLUSTER);
+    const session = stubFor(nodeId);
+    expect(await session.metrics()).toEqual({ latest: null, history: [] });
+    await runInDurableObject(session, (instance: NodeSession) => {
+      for (let i = 0; i < 3; i++)
+        instance.store.addSample({ at: 2_000_000 + i, host: HOST, agent: AGENT, checks: [] });
+    });
+    const metrics = await session.metrics(2);
+    expect(metrics.latest?.at).toBe(2_000_002);
+    expect(metrics.history.map((s) => s.at)).toEqual([2_000_002, 2_000_001]);
+    expect((await session.metrics()).history).toEqual([]);
+  });
+});
+
+describe("the upgrade the session sees", () => {
+  it("carries the authenticated node only, not the client's own node header or query", async () => {
+    const { nodeId, token } = await enrolNode(api, CLUSTER);
+    const other = await enrolNode(api, CLUSTER);
+    // `_pk` would pick partyserver's connection id if it reached the object.
+    const res = await api.fetch("/agent/v1/connect?_pk=chosen-by-client", {
+      headers: { upgrade: "websocket", authorization: `Bearer ${token}`, "x-outpost-node-id": other.nodeId },
+      auth: null,
+    });
+    expect(res.status).toBe(101);
+    res.webSocket?.accept();
+    const { connected, connection_log } = await stubFor(nodeId).state();
+    expect(connected).toBe(true);
+    const event = connection_log.find((e) => e.event === "connected");
+    expect(event?.detail).toBeTruthy();
+    expect(event?.detail).not.toBe("chosen-by-client");
+    expect((await stubFor(other.nodeId).state()).connected).toBe(false);
+    res.webSocket?.close(1000);
+  });
+
+  it("refuses a request without a node token before looking at the upgrade", async () => {
+    const res = await api.fetch("/agent/v1/connect", { auth: null });
+    expect(res.status).toBe(401);
+  });
+});

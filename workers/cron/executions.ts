@@ -1,11 +1,11 @@
 import { sql } from "drizzle-orm";
+import { type Env, loadConfig } from "../../src/config";
 import { createDatabase } from "../../src/db/client";
 import { commandExecutions, nodes } from "../../src/db/schema";
 import { expireDue, pruneTerminal } from "../../src/executions/lifecycle";
-import { type Env, loadConfig } from "../env";
 import { deliverToNodes } from "../services/dispatch";
-import { callNodeSession } from "../services/node-sessions";
-import type { CronJob } from "./index";
+import { nodeSession } from "../services/node-sessions";
+import type { CronJob } from "./types";
 
 /** A `pending` row older than this on a connected node means its delivery was lost. */
 const REDISPATCH_AFTER_MS = 30_000;
@@ -27,11 +27,8 @@ export const expireExecutionsJob: CronJob = {
   async run(env) {
     const result = await expireDue(database(env));
     await Promise.allSettled(
-      result.sent.map((row) =>
-        callNodeSession(env, row.nodeId, "/internal/send", {
-          method: "POST",
-          body: JSON.stringify({ type: "cancel", execution_id: row.id }),
-        }),
+      result.sent.map(async (row) =>
+        nodeSession(env, row.nodeId).sendFrame({ type: "cancel", execution_id: row.id }),
       ),
     );
     return { expired: result.expired, stopped: result.sent.length };

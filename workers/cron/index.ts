@@ -1,16 +1,11 @@
+import { type Env, loadConfig } from "../../src/config";
 import { describeError } from "../../src/db/errors";
-import type { Env } from "../env";
-import { loadConfig } from "../env";
-import { selfUpdateRequestsJob } from "../services/self-update";
+import { createLogger, type Logger } from "../../src/log";
 import { expireExecutionsJob, pruneExecutionsJob, redispatchJob } from "./executions";
+import { selfUpdateRequestsJob } from "./self-update";
 import { staleNodesJob } from "./stale-nodes";
+import type { CronJob } from "./types";
 import { webhooksJob } from "./webhooks";
-
-/** One periodic job; each runs independently so one failure doesn't stop the rest. */
-export interface CronJob {
-  name: string;
-  run(env: Env): Promise<unknown>;
-}
 
 const jobs: CronJob[] = [
   staleNodesJob,
@@ -24,23 +19,18 @@ const jobs: CronJob[] = [
 /** Runs every cron job once; returns each job's outcome for logging and tests. */
 export async function runCronTick(
   env: Env,
+  log: Logger = createLogger(),
 ): Promise<Record<string, { ok: boolean; result?: unknown; error?: string }>> {
   loadConfig(env);
   const outcomes: Record<string, { ok: boolean; result?: unknown; error?: string }> = {};
   await Promise.all(
     jobs.map(async (job) => {
+      const jobLog = log.child({ job: job.name });
       try {
-        outcomes[job.name] = { ok: true, result: await job.run(env) };
+        outcomes[job.name] = { ok: true, result: await job.run(env, jobLog) };
       } catch (err) {
         outcomes[job.name] = { ok: false, error: describeError(err) };
-        console.error(
-          JSON.stringify({
-            level: "error",
-            msg: "cron job failed",
-            job: job.name,
-            error: describeError(err),
-          }),
-        );
+        jobLog.error("cron job failed", { error: err });
       }
     }),
   );

@@ -1,8 +1,8 @@
 import { LAST_SEEN_WRITE_INTERVAL_MS } from "../../durable-objects/node-session/presence";
+import { type Env, loadConfig } from "../../src/config";
 import { createDatabase } from "../../src/db/client";
 import { markStaleNodesUnreachable } from "../../src/nodes/status";
-import { type Env, loadConfig } from "../env";
-import type { CronJob } from "./index";
+import type { CronJob } from "./types";
 
 /** Longest heartbeat interval the cron assumes when it can't ask the node's session. */
 const ASSUMED_MAX_HEARTBEAT_MS = 60_000;

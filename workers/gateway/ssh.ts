@@ -1,13 +1,13 @@
 import { and, asc, eq, sql } from "drizzle-orm";
 import type { Hono } from "hono";
 import * as v from "valibot";
-import { sha256Hex } from "../../src/crypto/secrets";
 import type { Database } from "../../src/db/client";
-import { nodes, sshPublicKeys, sshUsernames } from "../../src/db/schema";
+import { sshPublicKeys, sshUsernames } from "../../src/db/schema";
 import { recordEvent } from "../../src/events/outbox";
 import { verifyPassword } from "../../src/ssh/password";
 import { isSshUsername } from "../../src/ssh/username";
 import { ApiError, issuesToDetails } from "../errors";
+import { authenticatedNode, nodeAuth } from "../middleware/node-auth";
 import type { AppContext, AppEnv } from "../middleware/request-context";
 import { respond } from "../respond";
 
@@ -24,20 +24,6 @@ const VerifyPasswordRequest = v.strictObject({
   // Bounded so one request cannot make Argon2 hash megabytes.
   password: v.pipe(v.string("must be a string"), v.maxLength(1024, "must be at most 1024 characters")),
 });
-
-/** The node whose token is the request's Bearer (sha256 against `nodes.api_token_hash`), as `/agent/v1/connect` checks it. */
-async function authenticateNode(c: AppContext): Promise<string> {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header("authorization") ?? "");
-  if (!match) throw new ApiError("unauthorized", "Missing node token");
-  const [node] = await c
-    .get("db")
-    .select({ id: nodes.id })
-    .from(nodes)
-    .where(eq(nodes.apiTokenHash, await sha256Hex(match[1])))
-    .limit(1);
-  if (!node) throw new ApiError("unauthorized", "Unknown or revoked node token");
-  return node.id;
-}
 
 /** One of this node's usernames (usernames of other nodes are invisible), with its password hash. */
 async function findUsername(db: Database, nodeId: string, username: string) {
@@ -78,8 +64,8 @@ async function readJson(c: AppContext): Promise<unknown> {
  * `edge.ssh_username.verified` when the username has a key to offer / the password matches.
  */
 export function registerSshGatewayRoutes(app: Hono<AppEnv>): void {
-  app.get("/agent/v1/ssh/authorized_keys", async (c) => {
-    const nodeId = await authenticateNode(c);
+  app.get("/agent/v1/ssh/authorized_keys", nodeAuth(), async (c) => {
+    const nodeId = authenticatedNode(c);
     const search = new URL(c.req.url).searchParams;
     const unknown = [...search.keys()].filter((k) => k !== "username");
     if (unknown.length > 0) {
@@ -113,8 +99,8 @@ export function registerSshGatewayRoutes(app: Hono<AppEnv>): void {
     });
   });
 
-  app.post("/agent/v1/ssh/verify_password", async (c) => {
-    const nodeId = await authenticateNode(c);
+  app.post("/agent/v1/ssh/verify_password", nodeAuth(), async (c) => {
+    const nodeId = authenticatedNode(c);
     const parsed = v.safeParse(VerifyPasswordRequest, await readJson(c));
     if (!parsed.success)
       throw new ApiError("validation_failed", "Validation failed", issuesToDetails(parsed.issues));

@@ -1,5 +1,6 @@
 import { constantTimeEqual } from "../../src/crypto/secrets";
 import { ApiError } from "../errors";
+import { bearerToken } from "./bearer";
 import type { AppContext } from "./request-context";
 
 /**
@@ -8,9 +9,8 @@ import type { AppContext } from "./request-context";
  * Route definitions call it for every operation not marked public.
  */
 export async function checkApiKey(c: AppContext): Promise<void> {
-  const header = c.req.header("authorization") ?? "";
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  if (!match) throw new ApiError("unauthorized", "Missing API key: send Authorization: Bearer <API_KEY>");
-  const results = await Promise.all(c.get("config").apiKeys.map((key) => constantTimeEqual(match[1], key)));
+  const token = bearerToken(c.req.header("authorization"));
+  if (!token) throw new ApiError("unauthorized", "Missing API key: send Authorization: Bearer <API_KEY>");
+  const results = await Promise.all(c.get("config").apiKeys.map((key) => constantTimeEqual(token, key)));
   if (!results.includes(true)) throw new ApiError("unauthorized", "Invalid API key");
 }

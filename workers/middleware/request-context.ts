@@ -1,11 +1,16 @@
 import type { Context, MiddlewareHandler } from "hono";
+import { type Config, type Env, loadConfig } from "../../src/config";
 import { createDatabase, type Database } from "../../src/db/client";
-import { type Config, type Env, loadConfig } from "../env";
+import { createLogger, type Logger } from "../../src/log";
 
 export interface AppVariables {
   requestId: string;
   config: Config;
   db: Database;
+  /** The request's logger, with `request_id` bound. */
+  log: Logger;
+  /** The agent's node on `/agent/v1` routes guarded by `nodeAuth` (read it with `authenticatedNode`). */
+  nodeId?: string;
 }
 
 export type AppEnv = { Bindings: Env; Variables: AppVariables };
@@ -33,13 +38,15 @@ export function responseMeta(c: Context) {
 
 /**
  * Gives each request an id (an incoming sane `x-request-id` is kept), echoes it
- * in the `x-request-id` header, and puts the parsed config and db client on the context.
+ * in the `x-request-id` header, and puts the logger (request id bound), the parsed config and the
+ * db client on the context.
  */
 export function requestContext(): MiddlewareHandler<AppEnv> {
   return async function requestContextMiddleware(c, next) {
     const incoming = c.req.header("x-request-id");
     c.set("requestId", incoming && SANE_REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID());
     c.header("x-request-id", c.get("requestId"));
+    c.set("log", createLogger({ fields: { request_id: c.get("requestId") } }));
     const config = loadConfig(c.env);
     c.set("config", config);
     c.set("db", databaseFor(config));

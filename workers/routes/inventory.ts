@@ -16,9 +16,9 @@ import {
   NodePackageSchema,
   NodeUpdatesSchema,
 } from "../../src/inventory/schema";
-import { INVENTORY_SECTIONS, UpdatesData } from "../../src/inventory/sections";
 import { getSection, listFleetPackages, listNodePackages, listSections } from "../../src/inventory/store";
 import { getNode } from "../../src/nodes/store";
+import { INVENTORY_SECTIONS, UpdatesData } from "../../src/protocol/inventory-sections";
 import { UuidParam } from "../../src/schemas/common";
 import { isoSeconds } from "../../src/time";
 import type { AppEnv } from "../middleware/request-context";

@@ -9,7 +9,7 @@ import type { AppEnv } from "../middleware/request-context";
 import { defineRoute } from "../openapi/define-route";
 import { listRoute } from "../openapi/list-route";
 import { changeNodeCluster } from "../services/change-cluster";
-import { callNodeSession } from "../services/node-sessions";
+import { nodeSession } from "../services/node-sessions";
 
 const TAG = "Nodes.Node";
 
@@ -91,7 +91,7 @@ export function registerNodeRoutes(app: Hono<AppEnv>): void {
     async (c, { params }) => {
       await deleteNode(c.get("db"), params.id);
       // The token is gone from libSQL first, so the agent cannot reconnect; then its session is told.
-      await callNodeSession(c.env, params.id, "/internal/delete", { method: "POST" });
+      await nodeSession(c.env, params.id).forget();
     },
   );
 
@@ -112,10 +112,9 @@ export function registerNodeRoutes(app: Hono<AppEnv>): void {
       const moved = await changeNodeCluster(db, params.id, body.cluster_name);
       const node = await getNode(db, params.id);
       // Best effort: a connected agent learns its new cluster now; an offline one on its next hello.
-      await callNodeSession(c.env, params.id, "/internal/config", {
-        method: "POST",
-        body: JSON.stringify({ cluster_name: moved.to }),
-      }).catch(() => undefined);
+      await nodeSession(c.env, params.id)
+        .changeCluster(moved.to)
+        .catch(() => undefined);
       return { data: await presentNode(node, c.get("config")) };
     },
   );

@@ -1,10 +1,10 @@
 import { getExecution } from "../../src/command-executions/store";
 import type { Database } from "../../src/db/client";
-import { describeError } from "../../src/db/errors";
 import { ApiError } from "../../src/errors";
 import { cancelPending, requestCancel } from "../../src/executions/lifecycle";
+import { createLogger } from "../../src/log";
 import type { Env } from "../env";
-import { callNodeSession } from "./node-sessions";
+import { nodeSession } from "./node-sessions";
 
 // Cancelling spans the execution's row and its node's session (the agent must be told), so it is
 // service machinery rather than store SQL.
@@ -33,30 +33,17 @@ export async function cancelExecution(env: Env, db: Database, id: string): Promi
     if (row.status === "sent") {
       if (!(await requestCancel(db, id))) continue;
       if (!row.nodeId) return CANCEL_RESULTS.offline;
-      let status: number;
+      let delivered: boolean;
       try {
-        ({ status } = await callNodeSession(env, row.nodeId, "/internal/send", {
-          method: "POST",
-          body: JSON.stringify({ type: "cancel", execution_id: id }),
-        }));
+        delivered = await nodeSession(env, row.nodeId).sendFrame({ type: "cancel", execution_id: id });
       } catch (err) {
-        console.error(
-          JSON.stringify({
-            level: "error",
-            msg: "cancel frame not sent",
-            execution_id: id,
-            error: describeError(err),
-          }),
-        );
+        createLogger().error("cancel frame not sent", { execution_id: id, error: err });
         throw new ApiError(
           "service_unavailable",
           "The node's session could not be reached; retry the cancel",
         );
       }
-      if (status === 409) return CANCEL_RESULTS.offline;
-      if (status >= 400)
-        throw new ApiError("service_unavailable", "The node's session refused the cancel; retry");
-      return CANCEL_RESULTS.sent;
+      return delivered ? CANCEL_RESULTS.sent : CANCEL_RESULTS.offline;
     }
     throw new ApiError("conflict", `Command execution is already ${row.status}`);
   }

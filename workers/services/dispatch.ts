@@ -2,7 +2,7 @@ import { createDatabase } from "../../src/db/client";
 import { describeError } from "../../src/db/errors";
 import { type ClaimedExecution, claimPendingForNodes, DELIVERY_BATCH } from "../../src/executions/lifecycle";
 import { type Env, loadConfig } from "../env";
-import { callNodeSession, nodeSession } from "./node-sessions";
+import { nodeSession } from "./node-sessions";
 
 /** Above this many target nodes, fan-out goes through the dispatch queue instead of the request's own subrequests. */
 export const DIRECT_FANOUT_LIMIT = 50;
@@ -83,7 +83,7 @@ export async function deliverToNodes(
       nodeIds,
       (nodeId) => ({ node_id: nodeId }),
       async (nodeId) => {
-        await callNodeSession(env, nodeId, "/internal/deliver?resend=1", { method: "POST" });
+        await nodeSession(env, nodeId).deliver({ resend: true });
       },
     );
     return { delivered: nodeIds.length - failed, failed };

@@ -1,7 +1,6 @@
 import type * as v from "valibot";
 import type { Database } from "../../src/db/client";
 import { ApiError } from "../../src/errors";
-import type { InventorySection } from "../../src/inventory/sections";
 import type { InventoryRefreshRequestCreate } from "../../src/inventory-refresh-requests/schema";
 import {
   createRefreshRequest,
@@ -9,6 +8,7 @@ import {
   type RefreshRequestRow,
 } from "../../src/inventory-refresh-requests/store";
 import { getNode } from "../../src/nodes/store";
+import type { InventorySection } from "../../src/protocol/inventory-sections";
 import { isoOrNull } from "../../src/time";
 import type { Env } from "../env";
 import { nodeSession } from "./node-sessions";

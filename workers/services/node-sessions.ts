@@ -1,23 +1,14 @@
-import type { Env } from "../env";
+import type { NodeSession } from "../../durable-objects/node-session";
+import type { Env } from "../../src/config";
 
 /**
- * The NodeSession stub of a node (`idFromName(node_id)`). Not partyserver's `getServerByName`: that
- * makes a `setName` call to the object before every request, a second round trip per delivery,
- * while the object reads its name from `ctx.id.name` anyway.
+ * The NodeSession stub of a node (`idFromName(node_id)`), called through its typed RPC methods
+ * (`sendFrame`, `changeCluster`, `deliver`, `pushExecutions`, `forget`, `metrics`, `state`). Not
+ * partyserver's `getServerByName`: that makes a `setName` call to the object before every request,
+ * a second round trip per delivery, while the object reads its name from `ctx.id.name` anyway.
+ * @example await nodeSession(env, nodeId).sendFrame({ type: "cancel", execution_id })
  */
-export async function nodeSession(env: Env, nodeId: string) {
+export function nodeSession(env: Env, nodeId: string): DurableObjectStub<NodeSession> {
   if (!env.NODE_SESSION) throw new Error("NODE_SESSION binding is missing");
   return env.NODE_SESSION.get(env.NODE_SESSION.idFromName(nodeId));
-}
-
-/** Calls the node's internal API; returns the parsed JSON and status. */
-export async function callNodeSession<T>(
-  env: Env,
-  nodeId: string,
-  path: string,
-  init?: RequestInit,
-): Promise<{ status: number; body: T }> {
-  const stub = await nodeSession(env, nodeId);
-  const res = await stub.fetch(new Request(`https://node-session${path}`, init));
-  return { status: res.status, body: (await res.json()) as T };
 }

@@ -1,13 +1,12 @@
 import { sql } from "drizzle-orm";
-import { createDatabase, type Database } from "../../src/db/client";
-import { describeError } from "../../src/db/errors";
+import type { Env } from "../../src/config";
+import type { Database } from "../../src/db/client";
 import { clusters, nodes, selfUpdateRequests as sur } from "../../src/db/schema";
 import { recordEventWhere } from "../../src/events/outbox";
+import { createLogger } from "../../src/log";
 import type { SelfUpdateRow } from "../../src/self-update-requests/store";
-import type { CronJob } from "../cron/index";
-import { type Env, loadConfig } from "../env";
 import { ApiError } from "../errors";
-import { callNodeSession } from "./node-sessions";
+import { nodeSession } from "./node-sessions";
 import { resolveTargeting, type Targeting } from "./targeting";
 
 /** The agent release a request rolls out; sent to each agent as the `self_update` frame. */
@@ -126,28 +125,17 @@ async function resolveCurrentTargets(db: Database, targeting: Targeting): Promis
 
 /** Sends the `self_update` frame to each target's session, a bounded number at a time; returns who got it. */
 async function trigger(env: Env, targets: Target[], release: Release): Promise<Set<string>> {
-  const frame = JSON.stringify({ type: "self_update", ...release });
   const triggered = new Set<string>();
   let next = 0;
   async function worker() {
     while (next < targets.length) {
       const target = targets[next++];
       try {
-        // 409 = the agent is not connected right now.
-        const res = await callNodeSession<{ delivered?: boolean }>(env, target.node_id, "/internal/send", {
-          method: "POST",
-          body: frame,
-        });
-        if (res.status === 200 && res.body.delivered) triggered.add(target.node_id);
+        // False when the agent is not connected right now.
+        if (await nodeSession(env, target.node_id).sendFrame({ type: "self_update", ...release }))
+          triggered.add(target.node_id);
       } catch (err) {
-        console.warn(
-          JSON.stringify({
-            level: "warn",
-            msg: "self_update send failed",
-            node_id: target.node_id,
-            error: describeError(err),
-          }),
-        );
+        createLogger().warn("self_update send failed", { node_id: target.node_id, error: err });
       }
     }
   }
@@ -276,15 +264,3 @@ export async function finishStaleSelfUpdateRequests(
   }
   return { finished };
 }
-
-/** Cron job: finishes self-update requests whose background run was lost. */
-export const selfUpdateRequestsJob: CronJob = {
-  name: "self_update_requests",
-  run(env) {
-    const config = loadConfig(env);
-    return finishStaleSelfUpdateRequests(
-      env,
-      createDatabase({ url: config.libsqlUrl, authToken: config.libsqlAuthToken }),
-    );
-  },
-};

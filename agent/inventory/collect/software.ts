@@ -1,5 +1,5 @@
 import { readdir, stat } from "node:fs/promises";
-import type { Package } from "../../../src/inventory/sections";
+import type { Package } from "../../../src/protocol/inventory-sections";
 import { readText, runCommand, Unavailable } from "../budget";
 import {
   parseApkInstalled,

@@ -1,4 +1,4 @@
-import type { Package } from "../../../src/inventory/sections";
+import type { Package } from "../../../src/protocol/inventory-sections";
 
 // Parsers of the four package databases, each fed the text the collector read. Pure functions, so
 // unit tests feed them files recorded on Debian, Ubuntu, Fedora/RHEL, Alpine and Arch.

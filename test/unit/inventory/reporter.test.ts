@@ -3,7 +3,7 @@ import { type CollectedSection, unavailable } from "../../../agent/inventory/col
 import { contentHash } from "../../../agent/inventory/hash";
 import { InventoryReporter } from "../../../agent/inventory/reporter";
 import { createLogger } from "../../../agent/log";
-import { INVENTORY_SECTIONS, type InventorySection } from "../../../src/inventory/sections";
+import { INVENTORY_SECTIONS, type InventorySection } from "../../../src/protocol/inventory-sections";
 import { FakeClock } from "../agent/fake-clock";
 
 // The reporter's protocol side with a stand-in collector: what it sends for the server's requests,

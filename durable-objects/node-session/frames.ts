@@ -1,0 +1,123 @@
+import type { Connection } from "partyserver";
+import type { Env } from "../../src/config";
+import type { Database } from "../../src/db/client";
+import type { Logger } from "../../src/log";
+import type { NodeStatus } from "../../src/nodes/status";
+import { type AgentFrame, CLOSE_CODES, encodeServerFrame } from "../../src/protocol/frames";
+import { writeResult } from "../batch-writer";
+import { resendLive } from "./delivery";
+import { receiveInventory, syncInventoryOnHello } from "./inventory";
+import type { LiveOutput } from "./live-output";
+import { readPresence, recordHello } from "./presence";
+import type { SessionStore } from "./store";
+
+/** What frame handling needs from its NodeSession. */
+export interface FrameSession {
+  readonly nodeId: string;
+  readonly env: Env;
+  readonly store: SessionStore;
+  readonly liveOutput: LiveOutput;
+  readonly log: Logger;
+  db(): Database;
+  /** Applies a status the node's own evidence implies (`presence.observe` for this node). */
+  observe(status: NodeStatus, reason: string, seen: boolean | "sampled"): Promise<void>;
+  /** Arms the staleness alarm from the current presence. */
+  armAlarm(): Promise<void>;
+}
+
+/**
+ * Handles one valid frame from the node's agent. Every type of the agent catalog has a case: a
+ * type added to `AgentFrame` fails to compile here until it is handled.
+ */
+export async function handleAgentFrame(
+  session: FrameSession,
+  connection: Connection,
+  frame: AgentFrame,
+): Promise<void> {
+  switch (frame.type) {
+    case "hello": {
+      const db = session.db();
+      const facts = await recordHello(db, session.nodeId, {
+        version: frame.agent_version,
+        hostname: frame.hostname,
+        platform: frame.platform,
+        arch: frame.arch,
+        os_version: frame.os_version,
+        kernel: frame.kernel,
+        primary_ip: frame.primary_ip,
+        boot_id: frame.boot_id,
+      });
+      if (!facts) {
+        connection.close(CLOSE_CODES.nodeDeleted, "node deleted");
+        return;
+      }
+      const now = Date.now();
+      const presence = readPresence(session.store);
+      session.store.set("presence", {
+        ...presence,
+        heartbeatIntervalSeconds: frame.heartbeat_interval_seconds,
+        status: "healthy",
+        lastHeartbeatAt: now,
+        // last_seen_at was written with the status change; otherwise the next heartbeat refreshes it when due.
+        lastSeenWrittenAt: facts.statusChanged ? now : presence.lastSeenWrittenAt,
+      });
+      connection.send(
+        encodeServerFrame({
+          type: "config",
+          node_id: session.nodeId,
+          cluster_name: facts.clusterName,
+          heartbeat_interval_seconds: frame.heartbeat_interval_seconds,
+        }),
+      );
+      await session.armAlarm();
+      await resendLive(db, session.nodeId, connection, facts.live);
+      await syncInventoryOnHello(db, session.store, session.nodeId, connection);
+      return;
+    }
+    case "inventory":
+      await receiveInventory(session.db(), session.store, session.nodeId, connection, frame);
+      return;
+    case "output":
+      session.liveOutput.push(frame.execution_id, frame.chunk);
+      return;
+    case "result": {
+      // Through the shard's writer, which groups results arriving together into one libSQL write.
+      const status = await writeResult(session.env, session.db(), {
+        nodeId: session.nodeId,
+        executionId: frame.execution_id,
+        exitCode: frame.exit_code,
+        output: frame.output,
+      });
+      // Acked whether or not it changed the row: a duplicate or late result is settled either way.
+      connection.send(encodeServerFrame({ type: "ack", execution_id: frame.execution_id }));
+      if (status) session.liveOutput.finish(frame.execution_id, { status, exit_code: frame.exit_code });
+      return;
+    }
+    case "heartbeat": {
+      const failing = frame.checks.filter((c) => !c.ok);
+      session.store.addSample({ at: Date.now(), host: frame.host, agent: frame.agent, checks: frame.checks });
+      const reason =
+        failing.length > 0 ? `failing checks: ${failing.map((c) => c.name).join(", ")}` : "heartbeat";
+      await session.observe(failing.length > 0 ? "unhealthy" : "healthy", reason, "sampled");
+      return;
+    }
+    case "ack":
+      // The agent journaled an exec before running it. The row is already `sent` and the agent's
+      // journal keeps it from running twice, so there is nothing to record.
+      return;
+    case "error":
+      session.log.warn("agent reported a frame error", { code: frame.code, error: frame.message });
+      return;
+    case "ping":
+      connection.send(encodeServerFrame({ type: "pong", id: frame.id, sent_at: frame.sent_at }));
+      return;
+    case "pong":
+      // The server sends no pings (the agent measures the round trip), so a pong answers nothing.
+      return;
+    default: {
+      // A frame type added to the catalog fails to compile here until it has a case.
+      const unhandled: never = frame;
+      return unhandled;
+    }
+  }
+}

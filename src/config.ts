@@ -1,0 +1,147 @@
+import { SETTINGS } from "./settings";
+
+/**
+ * Settings and bindings: the one leaf both the Worker and the Durable Objects read their
+ * environment through. It imports nothing above `src/`: each Durable Object namespace binding is
+ * declared beside its class (`declare module "../src/config"` in `durable-objects/*.ts`), so every
+ * binding stays typed without a type cycle between the config and the objects that read it.
+ */
+
+/** A dispatch queue message: node ids whose `pending` executions should be delivered. */
+export interface DispatchMessage {
+  node_ids: string[];
+}
+
+/** Raw bindings the Worker and its Durable Objects receive (strings from `[vars]`, `.dev.vars` and secrets). */
+export interface Env {
+  API_KEY?: string;
+  MASTER_KEY?: string;
+  ENCRYPTION_KEY?: string;
+  LIBSQL_URL?: string;
+  LIBSQL_AUTH_TOKEN?: string;
+  PUBLIC_API_URL?: string;
+  DEFAULT_CLUSTER_NAME?: string;
+  PUBLIC_ENROLLMENT_KEY_ENABLED?: string;
+  CLUSTER_IPV4_POOL?: string;
+  CLUSTER_IPV4_PREFIX?: string;
+  VPN_DOMAIN_SUFFIX?: string;
+  NODE_HEARTBEAT_STALE_FACTOR?: string;
+  NODE_HTTP_PORT?: string;
+  NODE_HTTP_PROXY_PORT?: string;
+  NODE_SOCKS5_PROXY_PORT?: string;
+  NODE_SSH_PORT?: string;
+  NODE_HOST_METRICS_PORT?: string;
+  NODE_WIREGUARD_METRICS_PORT?: string;
+  DISPATCH_QUEUE?: Queue<DispatchMessage>;
+  EXECUTION_RETENTION_DAYS?: string;
+  BATCH_WRITER_SHARDS?: string;
+  WEBHOOK_ALLOW_PRIVATE_IPS?: string;
+  WEBHOOK_MAX_ATTEMPTS?: string;
+  ASSETS?: Fetcher;
+}
+
+/** Ports every node reports (the seed's NodeResponse port fields). */
+export interface NodePorts {
+  http_port: number;
+  http_proxy_port: number;
+  socks5_proxy_port: number;
+  ssh_port: number;
+  host_metrics_port: number;
+  wireguard_metrics_port: number;
+}
+
+/** Settings parsed once per environment object: typed, defaulted, checked. */
+export interface Config {
+  apiKeys: string[];
+  encryptionKey: string;
+  libsqlUrl: string;
+  libsqlAuthToken?: string;
+  publicApiUrl?: string;
+  defaultClusterName?: string;
+  publicEnrollmentKeyEnabled: boolean;
+  clusterIpv4Pool: string;
+  clusterIpv4Prefix: number;
+  vpnDomainSuffix: string;
+  heartbeatStaleFactor: number;
+  executionRetentionDays: number;
+  batchWriterShards: number;
+  webhookAllowPrivateIps: boolean;
+  webhookMaxAttempts: number;
+  nodePorts: NodePorts;
+}
+
+/** Raised when a setting is missing or malformed; surfaces as a 500 naming the setting, never silently. */
+export class ConfigError extends Error {}
+
+const cache = new WeakMap<object, Config>();
+
+function setting(env: Env, name: keyof Env): string | undefined {
+  const raw = env[name];
+  if (raw !== undefined && raw !== "") return String(raw);
+  return SETTINGS.find((s) => s.name === name)?.default;
+}
+
+/** A setting that has a default in `SETTINGS`, so it is never missing unless the list lost it. */
+function defaulted(env: Env, name: keyof Env): string {
+  const value = setting(env, name);
+  if (value === undefined) throw new ConfigError(`${name} must be set`);
+  return value;
+}
+
+function bool(env: Env, name: keyof Env): boolean {
+  const raw = (setting(env, name) ?? "false").toLowerCase();
+  if (raw === "true" || raw === "1") return true;
+  if (raw === "false" || raw === "0") return false;
+  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+}
+
+function int(env: Env, name: keyof Env, min: number, max: number): number {
+  const raw = setting(env, name) ?? "";
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new ConfigError(`${name} must be an integer in [${min}, ${max}], got "${raw}"`);
+  return n;
+}
+
+/**
+ * Parses and validates the settings; memoised per `env` object, so a bad setting fails the first
+ * request with a message naming it.
+ * @example const { libsqlUrl } = loadConfig(env)
+ */
+export function loadConfig(env: Env): Config {
+  const hit = cache.get(env);
+  if (hit) return hit;
+  const apiKeys = [env.API_KEY, env.MASTER_KEY].filter(
+    (k): k is string => typeof k === "string" && k.length > 0,
+  );
+  if (apiKeys.length === 0) throw new ConfigError("API_KEY or MASTER_KEY must be set");
+  if (!env.ENCRYPTION_KEY) throw new ConfigError("ENCRYPTION_KEY must be set");
+  if (!env.LIBSQL_URL) throw new ConfigError("LIBSQL_URL must be set");
+  const config: Config = {
+    apiKeys,
+    encryptionKey: env.ENCRYPTION_KEY,
+    libsqlUrl: env.LIBSQL_URL,
+    libsqlAuthToken: env.LIBSQL_AUTH_TOKEN || undefined,
+    publicApiUrl: env.PUBLIC_API_URL?.replace(/\/+$/, "") || undefined,
+    defaultClusterName: env.DEFAULT_CLUSTER_NAME || undefined,
+    publicEnrollmentKeyEnabled: bool(env, "PUBLIC_ENROLLMENT_KEY_ENABLED"),
+    clusterIpv4Pool: defaulted(env, "CLUSTER_IPV4_POOL"),
+    clusterIpv4Prefix: int(env, "CLUSTER_IPV4_PREFIX", 8, 30),
+    vpnDomainSuffix: defaulted(env, "VPN_DOMAIN_SUFFIX"),
+    heartbeatStaleFactor: int(env, "NODE_HEARTBEAT_STALE_FACTOR", 2, 20),
+    executionRetentionDays: int(env, "EXECUTION_RETENTION_DAYS", 1, 3650),
+    batchWriterShards: int(env, "BATCH_WRITER_SHARDS", 1, 256),
+    webhookAllowPrivateIps: bool(env, "WEBHOOK_ALLOW_PRIVATE_IPS"),
+    webhookMaxAttempts: int(env, "WEBHOOK_MAX_ATTEMPTS", 1, 20),
+    nodePorts: {
+      http_port: int(env, "NODE_HTTP_PORT", 1, 65535),
+      http_proxy_port: int(env, "NODE_HTTP_PROXY_PORT", 1, 65535),
+      socks5_proxy_port: int(env, "NODE_SOCKS5_PROXY_PORT", 1, 65535),
+      ssh_port: int(env, "NODE_SSH_PORT", 1, 65535),
+      host_metrics_port: int(env, "NODE_HOST_METRICS_PORT", 1, 65535),
+      wireguard_metrics_port: int(env, "NODE_WIREGUARD_METRICS_PORT", 1, 65535),
+    },
+  };
+  cache.set(env, config);
+  return config;
+}
