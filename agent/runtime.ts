@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import type { ServerFrame } from "../src/protocol/frames";
+import { INVENTORY_CAPABILITY } from "../src/protocol/inventory-frames";
 import type { AgentConfig } from "./config";
 import { AgentConnection, type ConnectionOptions, type FatalReason, type OutgoingFrame } from "./connection";
 import { Dispatcher } from "./dispatcher";
@@ -221,7 +222,7 @@ export class AgentRuntime {
       platform: process.platform,
       arch: process.arch,
       ...(this.facts ? helloFacts(this.facts) : {}),
-      capabilities: ["exec", "cancel", "output", "self_update", "inventory.v1"],
+      capabilities: ["exec", "cancel", "output", "self_update", INVENTORY_CAPABILITY],
       heartbeat_interval_seconds: this.heartbeat.periodMs / 1000,
     });
     // The primary address or the OS may change while the agent runs; the next hello has them fresh.

@@ -268,17 +268,15 @@ export class NodeSession extends Server<Env> {
 
   /**
    * Asks a connected agent to collect inventory now (an operator's refresh), in order with frame
-   * handling. False when no agent is connected.
+   * handling: `offline` without a connected agent, `unsupported` when it lacks the inventory capability.
    */
-  async requestInventory(ask: InventoryAsk): Promise<boolean> {
-    let connected = false;
+  async requestInventory(ask: InventoryAsk): Promise<"sent" | "offline" | "unsupported"> {
+    let outcome: "sent" | "offline" | "unsupported" = "offline";
     await this.#enqueue(async () => {
       const conn = this.#liveConnection();
-      if (!conn) return;
-      connected = true;
-      askForInventory(conn, ask);
+      if (conn) outcome = askForInventory(this.store, conn, ask);
     });
-    return connected;
+    return outcome;
   }
 
   /**

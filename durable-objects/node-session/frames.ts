@@ -71,7 +71,7 @@ export async function handleAgentFrame(
       );
       await session.armAlarm();
       await resendLive(db, session.nodeId, connection, facts.live);
-      await syncInventoryOnHello(db, session.store, session.nodeId, connection);
+      await syncInventoryOnHello(db, session.store, session.nodeId, connection, frame.capabilities);
       return;
     }
     case "inventory":

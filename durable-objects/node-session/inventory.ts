@@ -7,6 +7,7 @@ import {
   storedHashes,
 } from "../../src/inventory/report";
 import { encodeServerFrame } from "../../src/protocol/frames";
+import { INVENTORY_CAPABILITY } from "../../src/protocol/inventory-frames";
 import type { InventorySection } from "../../src/protocol/inventory-sections";
 import type { SessionStore } from "./store";
 
@@ -23,23 +24,39 @@ export interface InventoryAsk {
   refreshCache?: boolean;
 }
 
+const CAPABLE_KEY = "inventory_capable";
+
 /**
- * At hello: reads the hashes libSQL holds for this node (the source of truth; the object's copy
- * could predate a restore) and asks the agent for every section whose content differs.
+ * At hello: remembers whether the agent speaks the inventory frames (an older one would answer
+ * `inventory_request` with an error); if it does, reads the hashes libSQL holds for this node (the
+ * source of truth; the object's copy could predate a restore) and asks for every section whose
+ * content differs.
  */
 export async function syncInventoryOnHello(
   db: Database,
   store: SessionStore,
   nodeId: string,
   conn: Connection,
+  capabilities: readonly string[],
 ): Promise<void> {
+  const capable = capabilities.includes(INVENTORY_CAPABILITY);
+  store.set(CAPABLE_KEY, capable);
+  if (!capable) return;
   const hashes = await storedHashes(db, nodeId);
   store.set(HASHES_KEY, hashes);
   conn.send(encodeServerFrame({ type: "inventory_request", known_hashes: hashes, refresh_cache: false }));
 }
 
-/** Sends an operator's refresh to a connected agent; every asked section comes back (changed or not). */
-export function askForInventory(conn: Connection, ask: InventoryAsk): void {
+/**
+ * Sends an operator's refresh to a connected agent; every asked section comes back (changed or
+ * not). `unsupported` when the connected agent did not announce the inventory capability.
+ */
+export function askForInventory(
+  store: SessionStore,
+  conn: Connection,
+  ask: InventoryAsk,
+): "sent" | "unsupported" {
+  if (store.get<boolean>(CAPABLE_KEY) !== true) return "unsupported";
   conn.send(
     encodeServerFrame({
       type: "inventory_request",
@@ -48,6 +65,7 @@ export function askForInventory(conn: Connection, ask: InventoryAsk): void {
       refresh_cache: ask.refreshCache ?? false,
     }),
   );
+  return "sent";
 }
 
 /**

@@ -411,9 +411,9 @@ export const inventoryRefreshRequests = sqliteTable(
   (t) => [index("inventory_refresh_requests_inserted_at_idx").on(t.insertedAt, t.id)],
 );
 
-export const REFRESH_TARGET_STATUSES = ["requested", "answered", "offline"] as const;
+export const REFRESH_TARGET_STATUSES = ["requested", "answered", "offline", "unsupported"] as const;
 
-/** One targeted node of a refresh request: asked (`requested`), not connected (`offline`), or `answered`. */
+/** One targeted node of a refresh request: asked (`requested`), `answered`, not connected (`offline`), or an agent without inventory (`unsupported`). */
 export const inventoryRefreshTargets = sqliteTable(
   "inventory_refresh_targets",
   {

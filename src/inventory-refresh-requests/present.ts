@@ -23,8 +23,8 @@ export async function presentRefreshRequests(
     rows.map((r) => r.id),
   );
   return rows.map((row) => {
-    const c = counts.get(row.id) ?? { requested: 0, answered: 0, offline: 0 };
-    const total = c.requested + c.answered + c.offline;
+    const c = counts.get(row.id) ?? { requested: 0, answered: 0, offline: 0, unsupported: 0 };
+    const total = c.requested + c.answered + c.offline + c.unsupported;
     return {
       id: row.id,
       targeting: targeting(row.targeting),

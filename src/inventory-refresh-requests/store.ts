@@ -9,7 +9,10 @@ import type { InventorySection } from "../protocol/inventory-sections";
 export type RefreshRequestRow = typeof irr.$inferSelect;
 
 /** Where the targets of some requests stand: request id → counts per target status. */
-export type TargetCounts = Map<string, { requested: number; answered: number; offline: number }>;
+export type TargetCounts = Map<
+  string,
+  { requested: number; answered: number; offline: number; unsupported: number }
+>;
 
 /** Creates a request and one `requested` target row per node, in one batch. */
 export async function createRefreshRequest(
@@ -38,12 +41,17 @@ export async function createRefreshRequest(
   return row;
 }
 
-/** Marks the targets that were not connected when asked. */
-export async function markOffline(db: Database, requestId: string, nodeIds: string[]): Promise<void> {
+/** Marks the targets that could not be asked: not connected, or an agent without inventory. */
+export async function markUnanswerable(
+  db: Database,
+  requestId: string,
+  status: "offline" | "unsupported",
+  nodeIds: string[],
+): Promise<void> {
   for (let i = 0; i < nodeIds.length; i += 500) {
     const chunk = nodeIds.slice(i, i + 500);
     await db.run(
-      sql`UPDATE ${irt} SET status = 'offline' WHERE ${irt.requestId} = ${requestId} AND ${irt.status} = 'requested'
+      sql`UPDATE ${irt} SET status = ${status} WHERE ${irt.requestId} = ${requestId} AND ${irt.status} = 'requested'
           AND ${irt.nodeId} IN (${sql.join(
             chunk.map((id) => sql`${id}`),
             sql`, `,
@@ -66,7 +74,9 @@ export function listRefreshRequests(db: Database, q: ListQuery): Promise<Page<Re
 
 /** Target counts of the given requests, in one grouped query. */
 export async function targetCounts(db: Database, ids: string[]): Promise<TargetCounts> {
-  const counts: TargetCounts = new Map(ids.map((id) => [id, { requested: 0, answered: 0, offline: 0 }]));
+  const counts: TargetCounts = new Map(
+    ids.map((id) => [id, { requested: 0, answered: 0, offline: 0, unsupported: 0 }]),
+  );
   if (ids.length === 0) return counts;
   const rows = await db
     .select({ requestId: irt.requestId, status: irt.status, n: count() })

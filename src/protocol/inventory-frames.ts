@@ -6,6 +6,9 @@ import { INVENTORY_SECTIONS, SECTION_DATA } from "./inventory-sections";
 // a refresh); the agent answers with one `inventory` frame per section whose hash differs; the
 // server settles each with `inventory_ack`, after which the agent stops re-sending that content.
 
+/** The capability an agent announces in its hello when it speaks these frames. */
+export const INVENTORY_CAPABILITY = "inventory.v1";
+
 const version = { v: v.literal(1) };
 const Section = v.picklist(INVENTORY_SECTIONS);
 const Hash = v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/, "must be a lowercase hex SHA-256"));

@@ -236,7 +236,14 @@ describe("host inventory over the agent protocol", () => {
     const enrolled = await enrolNode(api, C);
     nodeId = enrolled.nodeId;
     agent = await connectAgent(api, enrolled.token);
-    agent.hello();
+    agent.send({
+      type: "hello",
+      agent_version: "1.3.0",
+      hostname: "host-a",
+      platform: "linux",
+      capabilities: ["exec", "inventory.v1"],
+      heartbeat_interval_seconds: 15,
+    });
     await agent.next("config");
   });
 
@@ -442,6 +449,25 @@ describe("host inventory over the agent protocol", () => {
     const list = await api.get("/api/v1/inventory_refresh_requests?page_size=100");
     expect(list.body.data.map((r: { id: string }) => r.id)).toContain(fleet.body.data.id);
     expect((await api.get(`/api/v1/inventory_refresh_requests/${crypto.randomUUID()}`)).status).toBe(404);
+  });
+
+  it("asks an agent without the inventory capability for nothing: 409 on refresh, unsupported in a fleet refresh", async () => {
+    const C2 = `${P}-old`;
+    await makeCluster(C2);
+    const old = await enrolNode(api, C2);
+    const oldAgent = await connectAgent(api, old.token);
+    oldAgent.hello(); // capabilities: []
+    await oldAgent.next("config");
+    const res = await api.patch(`/api/v1/nodes/${old.nodeId}/inventory/refresh`, {});
+    expect(res.status).toBe(409);
+    expect(res.body.error.details).toMatchObject({ capability: ["inventory.v1"], agent_version: ["1.2.3"] });
+    const fleet = await api.post("/api/v1/inventory_refresh_requests", {
+      targeting: { type: "clusters", cluster_names: [C2] },
+    });
+    expect(fleet.body.data.summary).toMatchObject({ total: 1, unsupported: 1, requested: 0 });
+    expect(fleet.body.data.status).toBe("completed");
+    expect(oldAgent.frames.some((f) => f.type === "inventory_request")).toBe(false);
+    oldAgent.ws.close();
   });
 
   it("refuses a refresh of a node whose agent is not connected with 503", async () => {

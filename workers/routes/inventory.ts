@@ -85,11 +85,11 @@ export function registerInventoryRoutes(app: Hono<AppEnv>): void {
       tag: TAG,
       summary: "Ask a node to collect its inventory now",
       description:
-        "The agent collects the sections and reports them; the stored inventory changes when it answers (follow `edge.node.inventory_changed` or read the inventory again). 503 when the agent is not connected.",
+        "The agent collects the sections and reports them; the stored inventory changes when it answers (follow `edge.node.inventory_changed` or read the inventory again). 503 when the agent is not connected, 409 when it is too old to collect inventory.",
       params: nodeParam,
       body: InventoryRefreshRequestBody,
       success: { status: 202, description: "Asked", data: InventoryRefreshAcceptedSchema },
-      errors: [404, 422, 503],
+      errors: [404, 409, 422, 503],
     },
     async (c, { params, body }) => {
       const sections = body.sections ?? [];

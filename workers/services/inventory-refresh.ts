@@ -4,10 +4,11 @@ import { ApiError } from "../../src/errors";
 import type { InventoryRefreshRequestCreate } from "../../src/inventory-refresh-requests/schema";
 import {
   createRefreshRequest,
-  markOffline,
+  markUnanswerable,
   type RefreshRequestRow,
 } from "../../src/inventory-refresh-requests/store";
 import { getNode } from "../../src/nodes/store";
+import { INVENTORY_CAPABILITY } from "../../src/protocol/inventory-frames";
 import type { InventorySection } from "../../src/protocol/inventory-sections";
 import { isoOrNull } from "../../src/time";
 import type { Env } from "../env";
@@ -17,22 +18,22 @@ import { resolveTargeting } from "./targeting";
 /** Node sessions asked at once by a fleet refresh. */
 const ASK_CONCURRENCY = 25;
 
-/** Asks one node's session to have its agent collect now; false when no agent is connected (or the object failed). */
+/** Asks one node's session to have its agent collect now; `offline` also when the object could not be reached. */
 export async function askNode(
   env: Env,
   nodeId: string,
   ask: { requestId?: string; sections: InventorySection[]; refreshCache: boolean },
-): Promise<boolean> {
+): Promise<"sent" | "offline" | "unsupported"> {
   try {
     return await (await nodeSession(env, nodeId)).requestInventory(ask);
   } catch {
-    return false;
+    return "offline";
   }
 }
 
 /**
  * An operator's refresh of one node: 404 without the node, 503 (with its status and last
- * contact) when its agent is not connected, since nothing would answer.
+ * contact) when its agent is not connected, 409 when its agent is too old to collect inventory.
  */
 export async function refreshNode(
   env: Env,
@@ -42,7 +43,14 @@ export async function refreshNode(
   refreshCache: boolean,
 ): Promise<void> {
   const node = await getNode(db, nodeId);
-  if (await askNode(env, nodeId, { sections, refreshCache })) return;
+  const outcome = await askNode(env, nodeId, { sections, refreshCache });
+  if (outcome === "sent") return;
+  if (outcome === "unsupported") {
+    throw new ApiError("conflict", "The node's agent does not collect inventory; update the agent", {
+      capability: [INVENTORY_CAPABILITY],
+      agent_version: [node.version ?? "unknown"],
+    });
+  }
   throw new ApiError("service_unavailable", "The node's agent is not connected", {
     node_status: [node.status],
     last_seen_at: [isoOrNull(node.lastSeenAt) ?? "never"],
@@ -63,15 +71,17 @@ export async function createFleetRefresh(
   const sections = input.sections ?? [];
   const refreshCache = input.refresh_cache ?? false;
   const row = await createRefreshRequest(db, { targeting: input.targeting, sections, refreshCache, nodeIds });
-  const offline: string[] = [];
+  const unanswerable = { offline: [] as string[], unsupported: [] as string[] };
   let next = 0;
   const worker = async () => {
     while (next < nodeIds.length) {
       const nodeId = nodeIds[next++];
-      if (!(await askNode(env, nodeId, { requestId: row.id, sections, refreshCache }))) offline.push(nodeId);
+      const outcome = await askNode(env, nodeId, { requestId: row.id, sections, refreshCache });
+      if (outcome !== "sent") unanswerable[outcome].push(nodeId);
     }
   };
   await Promise.all(Array.from({ length: Math.min(ASK_CONCURRENCY, nodeIds.length) }, worker));
-  await markOffline(db, row.id, offline);
+  await markUnanswerable(db, row.id, "offline", unanswerable.offline);
+  await markUnanswerable(db, row.id, "unsupported", unanswerable.unsupported);
   return row;
 }
