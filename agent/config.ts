@@ -23,6 +23,8 @@ export interface AgentConfig {
   diskCheckPercent: number;
   /** OUTPOST_ALLOW_INSECURE_HTTP=1: plain http:// to a server that is not loopback is accepted. */
   allowInsecureHttp: boolean;
+  /** Host inventory: how often it is collected, and whether users and groups are (the owner's call). */
+  inventory: { intervalSeconds: number; includeUsers: boolean };
 }
 
 /** The parsed command line: what to do, and the settings when it needs them. */
@@ -49,6 +51,8 @@ Options (environment variable in brackets):
   --machine-id-file PATH      source of the persistent node id [OUTPOST_MACHINE_ID_FILE] (/etc/machine-id)
   --output-limit BYTES        stored output cap per command [OUTPOST_OUTPUT_LIMIT_BYTES] (1048576)
   --disk-check-percent N      root disk use that fails the disk check [OUTPOST_DISK_CHECK_PERCENT] (95)
+  --inventory-interval SECS   seconds between host inventory collections [OUTPOST_INVENTORY_INTERVAL] (3600)
+  --inventory-users BOOL      collect local users and groups (false: never) [OUTPOST_INVENTORY_USERS] (true)
   -h, --help                  show this help
   -v, --version               print the agent version
 
@@ -117,6 +121,21 @@ const SETTINGS = {
     env: "OUTPOST_DISK_CHECK_PERCENT",
     fallback: "95",
     schema: wholeNumber(1, 100, "percent"),
+  },
+  inventoryIntervalSeconds: {
+    flag: "inventory-interval",
+    env: "OUTPOST_INVENTORY_INTERVAL",
+    fallback: "3600",
+    schema: wholeNumber(60, 86_400, "seconds"),
+  },
+  inventoryUsers: {
+    flag: "inventory-users",
+    env: "OUTPOST_INVENTORY_USERS",
+    fallback: "true",
+    schema: v.pipe(
+      v.picklist(["true", "false", "1", "0", "yes", "no"], 'must be "true" or "false"'),
+      v.transform((s) => s === "true" || s === "1" || s === "yes"),
+    ),
   },
 } as const;
 
@@ -212,6 +231,10 @@ export function loadInvocation(argv: string[], env: NodeJS.ProcessEnv): Invocati
     machineIdFile: readOptional("machineIdFile"),
     outputLimitBytes: read("outputLimitBytes"),
     diskCheckPercent: read("diskCheckPercent"),
+    inventory: {
+      intervalSeconds: read("inventoryIntervalSeconds"),
+      includeUsers: read("inventoryUsers"),
+    },
     enrollment: key ? settle(enrollmentKeySchema, key, "ENROLLMENT_KEY", true) : null,
     allowInsecureHttp: allowInsecureHttp === "1",
   };

@@ -1,12 +1,15 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import type { ServerFrame } from "../src/protocol/frames";
+import { INVENTORY_CAPABILITY } from "../src/protocol/inventory-frames";
 import type { AgentConfig } from "./config";
 import { AgentConnection, type ConnectionOptions, type FatalReason, type OutgoingFrame } from "./connection";
 import { Dispatcher } from "./dispatcher";
 import { EXIT } from "./exit-codes";
 import { type Identity, identityPath, saveIdentity } from "./identity";
 import { type Clock, Interval, systemClock } from "./interval";
+import { type HostFacts, hostFacts } from "./inventory/facts";
+import { InventoryReporter } from "./inventory/reporter";
 import type { Journal } from "./journal";
 import type { Logger } from "./log";
 import { type AgentCounters, agentMetrics, createCounters, createHostSampler, healthChecks } from "./metrics";
@@ -71,6 +74,8 @@ export class AgentRuntime {
   private readonly heartbeat: Interval;
   private readonly sweep: Interval;
   private readonly shutdown: ShutdownManager;
+  private readonly inventory: InventoryReporter;
+  private facts: HostFacts | undefined;
   private identity: Identity;
   private connection: Connection | undefined;
   private lastPingAt = 0;
@@ -116,6 +121,7 @@ export class AgentRuntime {
       send,
       requestRestart: () => void this.stop(EXIT_RESTART),
     });
+    this.inventory = new InventoryReporter({ send, log, settings: config.inventory, clock: this.clock });
     this.heartbeat = new Interval(() => void this.tick(), config.heartbeatIntervalSeconds * 1000, this.clock);
     this.sweep = new Interval(
       () =>
@@ -155,6 +161,9 @@ export class AgentRuntime {
   async start(): Promise<void> {
     await this.status.update({});
     await this.updater.start();
+    // Read before connecting, so the hello (sent synchronously on open) carries them.
+    this.facts = await hostFacts().catch(() => undefined);
+    this.inventory.start();
     this.heartbeat.start();
     this.sweep.start();
     // Wired for the rest of the process: after a stop for a self-update, the watchdog
@@ -189,6 +198,7 @@ export class AgentRuntime {
     shutdown.register("timers", () => {
       this.heartbeat.stop();
       this.sweep.stop();
+      this.inventory.stop();
     });
     shutdown.register("commands", async () => {
       const running = this.dispatcher.runningIds.length;
@@ -212,9 +222,16 @@ export class AgentRuntime {
       hostname: hostname(),
       platform: process.platform,
       arch: process.arch,
-      capabilities: ["exec", "cancel", "output", "self_update"],
+      ...(this.facts ? helloFacts(this.facts) : {}),
+      capabilities: ["exec", "cancel", "output", "self_update", INVENTORY_CAPABILITY],
       heartbeat_interval_seconds: this.heartbeat.periodMs / 1000,
     });
+    // The primary address or the OS may change while the agent runs; the next hello has them fresh.
+    void hostFacts()
+      .then((facts) => {
+        this.facts = facts;
+      })
+      .catch(() => undefined);
     void this.status.update({ connection: "connected", connected_since: new Date().toISOString() });
     this.updater.onConnected();
     this.background(
@@ -252,6 +269,12 @@ export class AgentRuntime {
         break;
       case "self_update":
         this.background("self_update", this.updater.handle(frame));
+        break;
+      case "inventory_request":
+        this.inventory.request(frame);
+        break;
+      case "inventory_ack":
+        this.inventory.acknowledge(frame);
         break;
       default: {
         // A frame type added to the catalog must be handled here; the compiler says so.
@@ -331,4 +354,13 @@ export class AgentRuntime {
       this.log.error(`${what} failed`, { problem: (error as Error).message });
     });
   }
+}
+
+function helloFacts(facts: HostFacts) {
+  return {
+    os_version: facts.os_version,
+    kernel: facts.kernel,
+    primary_ip: facts.primary_ip,
+    boot_id: facts.boot_id,
+  };
 }

@@ -15,6 +15,7 @@ import {
 import { writeLastSeen } from "./batch-writer";
 import { deliverExecutions, finalState, sendExec } from "./node-session/delivery";
 import { type FrameSession, handleAgentFrame } from "./node-session/frames";
+import { askForInventory, type InventoryAsk } from "./node-session/inventory";
 import { LiveOutput } from "./node-session/live-output";
 import { observe, type PresenceState, readPresence, staleWindowMs } from "./node-session/presence";
 import { NODE_ID_HEADER, streamedExecution } from "./node-session/requests";
@@ -263,6 +264,19 @@ export class NodeSession extends Server<Env> {
       for (const row of executions) sendExec(conn, row);
     });
     return connected;
+  }
+
+  /**
+   * Asks a connected agent to collect inventory now (an operator's refresh), in order with frame
+   * handling: `offline` without a connected agent, `unsupported` when it lacks the inventory capability.
+   */
+  async requestInventory(ask: InventoryAsk): Promise<"sent" | "offline" | "unsupported"> {
+    let outcome: "sent" | "offline" | "unsupported" = "offline";
+    await this.#enqueue(async () => {
+      const conn = this.#liveConnection();
+      if (conn) outcome = askForInventory(this.store, conn, ask);
+    });
+    return outcome;
   }
 
   /**

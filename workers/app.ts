@@ -20,7 +20,10 @@ import { registerDocsRoutes } from "./routes/docs";
 import { registerEnrollmentKeyRoutes } from "./routes/enrollment-keys";
 import { registerEventTypeRoutes } from "./routes/event-types";
 import { registerExecutionStreamRoute } from "./routes/execution-stream";
+import { registerFleetSummaryRoutes } from "./routes/fleet-summary";
 import { registerHealthRoutes } from "./routes/health";
+import { registerInventoryRoutes } from "./routes/inventory";
+import { registerInventoryRefreshRequestRoutes } from "./routes/inventory-refresh-requests";
 import { registerNodeMetricsRoutes } from "./routes/node-metrics";
 import { registerNodeRoutes } from "./routes/nodes";
 import { registerRoleRoutes } from "./routes/roles";
@@ -45,7 +48,10 @@ export function createApp(): Hono<AppEnv> {
   registerDocsRoutes(app);
   registerClusterRoutes(app);
   registerEnrollmentKeyRoutes(app);
+  registerFleetSummaryRoutes(app); // before the node routes: /nodes/summary is not a node id
   registerNodeRoutes(app);
+  registerInventoryRoutes(app);
+  registerInventoryRefreshRequestRoutes(app);
   registerAliasRoutes(app);
   registerNodeMetricsRoutes(app);
   registerEventTypeRoutes(app);

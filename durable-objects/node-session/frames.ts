@@ -6,6 +6,7 @@ import type { NodeStatus } from "../../src/nodes/status";
 import { type AgentFrame, CLOSE_CODES, encodeServerFrame } from "../../src/protocol/frames";
 import { writeResult } from "../batch-writer";
 import { resendLive } from "./delivery";
+import { receiveInventory, syncInventoryOnHello } from "./inventory";
 import type { LiveOutput } from "./live-output";
 import { readPresence, recordHello } from "./presence";
 import type { SessionStore } from "./store";
@@ -40,6 +41,11 @@ export async function handleAgentFrame(
         version: frame.agent_version,
         hostname: frame.hostname,
         platform: frame.platform,
+        arch: frame.arch,
+        os_version: frame.os_version,
+        kernel: frame.kernel,
+        primary_ip: frame.primary_ip,
+        boot_id: frame.boot_id,
       });
       if (!facts) {
         connection.close(CLOSE_CODES.nodeDeleted, "node deleted");
@@ -65,8 +71,12 @@ export async function handleAgentFrame(
       );
       await session.armAlarm();
       await resendLive(db, session.nodeId, connection, facts.live);
+      await syncInventoryOnHello(db, session.store, session.nodeId, connection, frame.capabilities);
       return;
     }
+    case "inventory":
+      await receiveInventory(session.db(), session.store, session.nodeId, connection, frame);
+      return;
     case "output":
       session.liveOutput.push(frame.execution_id, frame.chunk);
       return;

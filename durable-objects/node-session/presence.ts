@@ -4,6 +4,7 @@ import { clusters, nodes } from "../../src/db/schema";
 import { recordEventWhere } from "../../src/events/outbox";
 import { type LastSeen, type NodeStatus, nodeStatusStatements, setNodeStatus } from "../../src/nodes/status";
 import { type LiveExecution, liveExecutionsQuery } from "./delivery";
+import { type HelloFacts, helloFactsUpdate } from "./hello-facts";
 import type { SessionStore } from "./store";
 
 /** `last_seen_at` is written to libSQL at most this often per node; heartbeats in between stay in the DO. */
@@ -87,7 +88,7 @@ export async function observe(
 export async function recordHello(
   db: Database,
   nodeId: string,
-  facts: { version: string; hostname: string; platform: string },
+  facts: HelloFacts,
 ): Promise<{ clusterName: string; live: LiveExecution[]; statusChanged: boolean } | null> {
   const now = Date.now();
   const status: NodeStatus = "healthy";
@@ -100,9 +101,7 @@ export async function recordHello(
       sql`FROM ${nodes} n JOIN ${clusters} c ON c.id = n.cluster_id WHERE n.id = ${nodeId} AND n.version IS NOT ${facts.version}`,
       now,
     ),
-    db.run(sql`UPDATE ${nodes} SET version = ${facts.version}, hostname = ${facts.hostname}, platform = ${facts.platform},
-               updated_at = ${now} WHERE id = ${nodeId}
-               AND (version IS NOT ${facts.version} OR hostname IS NOT ${facts.hostname} OR platform IS NOT ${facts.platform})`),
+    db.run(helloFactsUpdate(nodeId, facts, now)),
     ...nodeStatusStatements(db, nodeId, status, reason, now, { lastSeenAt: now }),
     db.all<{ clusterName: string }>(
       sql`SELECT c.name AS clusterName FROM ${nodes} n JOIN ${clusters} c ON c.id = n.cluster_id WHERE n.id = ${nodeId}`,

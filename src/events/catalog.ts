@@ -10,6 +10,7 @@ export const EVENT_TYPES = [
   "edge.node.status_changed",
   "edge.node.cluster_changed",
   "edge.node.update_triggered",
+  "edge.node.inventory_changed",
   "edge.command_execution.created",
   "edge.command_execution.sent",
   "edge.command_execution.completed",

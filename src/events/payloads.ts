@@ -75,6 +75,15 @@ export const EVENT_PAYLOADS: Record<EventType, v.GenericSchema> = {
     to_version: text("Agent version the node was told to install"),
     request_id: id("Self-update request that triggered it"),
   }),
+  "edge.node.inventory_changed": v.looseObject({
+    node_id: NODE_ID,
+    sections: v.pipe(
+      v.array(v.string()),
+      v.description(
+        "Inventory sections whose content changed (read them at /api/v1/nodes/{id}/inventory/{section})",
+      ),
+    ),
+  }),
   "edge.command_execution.created": v.looseObject({
     ...execution,
     target_all: v.pipe(v.boolean(), v.description("Whether the command targeted every node")),
@@ -124,6 +133,7 @@ export const EVENT_SUMMARIES: Record<EventType, string> = {
   "edge.node.status_changed": "A node became healthy, unhealthy or unreachable.",
   "edge.node.cluster_changed": "A node was moved to another cluster.",
   "edge.node.update_triggered": "An agent self-update was triggered on a node.",
+  "edge.node.inventory_changed": "A node reported inventory sections whose content changed.",
   "edge.command_execution.created": "A command execution was created for a node.",
   "edge.command_execution.sent": "A command execution was handed to its node's agent.",
   "edge.command_execution.completed": "A command execution finished with an exit code.",

@@ -87,13 +87,20 @@ export async function parseListQuery(params: URLSearchParams, spec: ListSpec): P
     if (!allowed.includes(key)) add(key)(`unknown parameter; allowed: ${allowed.join(", ")}`);
   }
 
-  const conditions: SQL[] = [];
+  // Parsed first, then turned into SQL with every parsed value at hand: a filter that qualifies
+  // another one (package_version narrows package to the same row) reads its partner's value.
+  const values = new Map<string, unknown>();
   for (const [name, filter] of Object.entries(spec.filters)) {
     const raw = params.get(name);
     if (raw === null) continue;
     const parsed = filter.parse(raw);
     if ("error" in parsed) add(name)(parsed.error);
-    else conditions.push(await filter.toSql(parsed.value));
+    else values.set(name, parsed.value);
+  }
+  const conditions: SQL[] = [];
+  for (const [name, value] of values) {
+    const filter = spec.filters[name];
+    if (filter) conditions.push(await filter.toSql(value, values));
   }
 
   const pageSize = positiveInt(

@@ -14,7 +14,8 @@ export interface FilterDef<T = unknown> {
   format?: "date-time";
   enum?: readonly string[];
   parse(raw: string): { value: T } | { error: string };
-  toSql(value: T): SQL | Promise<SQL>;
+  /** `others`: every filter value of the same query, by parameter name (for filters that pair up). */
+  toSql(value: T, others?: ReadonlyMap<string, unknown>): SQL | Promise<SQL>;
 }
 
 const BOOL_VALUES = new Map<string, boolean>([

@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import { clusters, nodes } from "../db/schema";
 import type { ListSpec } from "../list-query/engine";
 import { booleanFilter, enumFilter, rangeFilters, textFilter } from "../list-query/filters";
+import { nodeFactFilters } from "./fact-filters";
 
 /** The node list's field table; command targeting reuses its filters as `node_filters`. */
 export const nodeListSpec: ListSpec = {
@@ -27,6 +28,7 @@ export const nodeListSpec: ListSpec = {
     ...rangeFilters("inserted_at", sql`${nodes.insertedAt}`, "datetime"),
     ...rangeFilters("updated_at", sql`${nodes.updatedAt}`, "datetime"),
     ...rangeFilters("last_seen_at", sql`${nodes.lastSeenAt}`, "datetime"),
+    ...nodeFactFilters,
   },
   sortable: {
     inserted_at: sql`${nodes.insertedAt}`,
@@ -37,6 +39,8 @@ export const nodeListSpec: ListSpec = {
     cluster_name: sql`${clusters.name}`,
     id_type: sql`${nodes.idType}`,
     node_name: sql`${nodes.nodeName}`,
+    hostname: sql`${nodes.hostname}`,
+    display_name: sql`${nodes.displayName}`,
   },
   defaultOrder: [{ field: "inserted_at", direction: "asc" }],
   tieBreaker: sql`${nodes.id}`,

@@ -1,5 +1,6 @@
 import { decryptSecret } from "../crypto/secrets";
 import { isoOrNull, isoSeconds } from "../time";
+import { type CustomUrl, storedList } from "./metadata";
 import { mdnsHostname, vpnHostname } from "./names";
 import type { NodePortFields, NodeResponse } from "./schema";
 import type { NodeRow } from "./store";
@@ -30,6 +31,17 @@ export async function presentNode(row: NodeRow, settings: NodePresentation): Pro
     updated_at: isoSeconds(row.updatedAt),
     version: row.version,
     vpn_hostname: vpnHostname(row.nodeName, row.vpnDomain),
+    hostname: row.hostname,
+    platform: row.platform,
+    arch: row.arch,
+    os_version: row.osVersion,
+    kernel: row.kernel,
+    primary_ip: row.primaryIp,
+    boot_id: row.bootId,
+    display_name: row.displayName,
+    tags: storedList<string>(row.tags),
+    notes: row.notes,
+    custom_urls: storedList<CustomUrl>(row.customUrls),
   };
 }
 

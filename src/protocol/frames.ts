@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { InventoryAckFrame, InventoryFrame, InventoryRequestFrame } from "./inventory-frames";
 
 /**
  * The agent wire protocol: JSON text frames `{v: 1, type, …}` over the node's
@@ -18,6 +19,17 @@ export const CLOSE_CODES = {
   /** Too many invalid frames. */
   protocolError: 4003,
 } as const;
+
+/**
+ * Free text an agent reads from the host (PRETTY_NAME, kernel release): any printable character,
+ * non-ASCII included (a distribution may name itself so), but no control characters and no `<>`.
+ */
+export const AgentText = (max: number) =>
+  v.pipe(
+    v.string(),
+    v.maxLength(max),
+    v.regex(/^[^\p{Cc}<>]*$/u, "must be printable characters other than < and >"),
+  );
 
 /**
  * A fact an agent reports about itself (hostname, platform, arch, version): printable ASCII
@@ -72,6 +84,11 @@ export const HelloFrame = v.object({
   hostname: AgentFact(255),
   platform: AgentFact(64),
   arch: v.optional(AgentFact(32)),
+  /** Machine facts (issue 18); optional so older agents still say hello. */
+  os_version: v.optional(v.nullable(AgentText(255))),
+  kernel: v.optional(v.nullable(AgentText(255))),
+  primary_ip: v.optional(v.nullable(AgentFact(64))),
+  boot_id: v.optional(v.nullable(AgentFact(64))),
   capabilities: v.optional(v.array(v.pipe(v.string(), v.maxLength(64))), []),
   /** How often this agent sends heartbeats; the server's staleness window follows it. */
   heartbeat_interval_seconds: v.optional(
@@ -130,6 +147,7 @@ export const AgentFrame = v.variant("type", [
   AgentAckFrame,
   PingFrame,
   PongFrame,
+  InventoryFrame,
 ]);
 export type AgentFrame = v.InferOutput<typeof AgentFrame>;
 
@@ -175,6 +193,8 @@ export const ServerFrame = v.variant("type", [
   ErrorFrame,
   PingFrame,
   PongFrame,
+  InventoryRequestFrame,
+  InventoryAckFrame,
 ]);
 export type ServerFrame = v.InferOutput<typeof ServerFrame>;
 

@@ -24,6 +24,7 @@ const nodeCount = sql`(SELECT count(*) FROM ${nodes} WHERE ${nodes.clusterId} = 
 /** Keys of `targeting.node_filters` (the Edge Admin contract: CommandCreateRequest). */
 export const NODE_FILTERS = pick(nodeListSpec.filters, [
   "cluster_name",
+  "hostname",
   "id_type",
   "inserted_at__gte",
   "inserted_at__lte",
@@ -31,6 +32,7 @@ export const NODE_FILTERS = pick(nodeListSpec.filters, [
   "last_seen_at__lte",
   "self_update_enabled",
   "status",
+  "tags",
   "updated_at__gte",
   "updated_at__lte",
   "version",

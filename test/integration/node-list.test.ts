@@ -232,7 +232,7 @@ describe("GET /api/v1/nodes", () => {
     ["updated_at__lte=2025-01-01T10:00:00", "updated_at__lte"],
     ["last_seen_at__gte=1700000000", "last_seen_at__gte"],
     ["last_seen_at__lte=not-a-date", "last_seen_at__lte"],
-    ["order_by=hostname", "order_by"],
+    ["order_by=kernel", "order_by"],
     ["order_by=ID_TYPE", "order_by"],
     ["order_directions=up", "order_directions"],
     ["order_by=status&order_directions=asc,desc", "order_directions"],
@@ -241,7 +241,10 @@ describe("GET /api/v1/nodes", () => {
     ["page_size=0", "page_size"],
     ["page_size=101", "page_size"],
     ["page_size=ten", "page_size"],
-    ["hostname=host-a", "hostname"],
+    ["hostname=", "hostname"],
+    ["colour=red", "colour"],
+    ["tags=Web%20Servers", "tags"],
+    ["pending_updates__gte=many", "pending_updates__gte"],
     ["status=healthy&status=unhealthy", "status"],
   ])("rejects ?%s with 400 naming %s", async (query, field) => {
     const res = await api.get(`/api/v1/nodes?${query}`);

@@ -1,6 +1,7 @@
 import type { Hono } from "hono";
 import { nodeClusterName, SCOPE_COLUMNS } from "../../src/access/cluster-scope";
 import { nodeListSpec } from "../../src/nodes/list";
+import { updateNodeMetadata } from "../../src/nodes/metadata";
 import { presentNode, presentNodes } from "../../src/nodes/present";
 import { ChangeClusterRequest, NodeResponseSchema, NodeUpdateRequest } from "../../src/nodes/schema";
 import { deleteNode, getNode, listNodes, setSelfUpdateEnabled } from "../../src/nodes/store";
@@ -66,7 +67,8 @@ export function registerNodeRoutes(app: Hono<AppEnv>): void {
       clusterScope: { param: { name: "id", clusterName: nodeClusterName } },
       tag: TAG,
       summary: "Update a node",
-      description: "Settable fields: `self_update_enabled`.",
+      description:
+        "Settable fields: `self_update_enabled`, and the operator fields `display_name` (≤ 128), `tags` (≤ 50, lower-cased, deduplicated, `^[a-z0-9][a-z0-9_.:=-]{0,62}$`), `notes` (≤ 10,000) and `custom_urls` (≤ 20 `{name, url}`, http/https). `tags` and `custom_urls` replace the whole list; `null` clears `display_name` or `notes`.",
       params: idParam,
       body: NodeUpdateRequest,
       success: single("The updated node"),
@@ -77,6 +79,7 @@ export function registerNodeRoutes(app: Hono<AppEnv>): void {
       if (body.self_update_enabled !== undefined) {
         await setSelfUpdateEnabled(db, params.id, body.self_update_enabled);
       }
+      await updateNodeMetadata(db, params.id, body);
       return { data: await presentNode(await getNode(db, params.id), c.get("config")) };
     },
   );

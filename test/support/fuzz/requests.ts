@@ -700,13 +700,20 @@ export interface CheckContext {
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
-/** 503s that are not about the database: a node that has not reported metrics yet (documented). */
+/**
+ * 503s that are not about the database: a node that has not reported metrics yet, and a live
+ * operation on a node whose agent is not connected (SEED-MAP: `details{node_status, last_seen_at}`).
+ */
 export function isDocumentedDownstream503(o: Outcome, body: any): boolean {
-  return (
-    o.status === 503 &&
+  if (o.status !== 503) return false;
+  const metrics =
     /^\/api\/v1\/nodes\/[^/]+\/metrics(\/host|\/agent)?(\?|$)/.test(o.built.url) &&
-    body?.error?.message === "This node has not reported metrics yet"
-  );
+    body?.error?.message === "This node has not reported metrics yet";
+  const agentOffline =
+    /^\/api\/v1\/nodes\/[^/]+\/inventory\/refresh(\?|$)/.test(o.built.url) &&
+    body?.error?.message === "The node's agent is not connected" &&
+    Array.isArray(body?.error?.details?.node_status);
+  return metrics || agentOffline;
 }
 
 // The operation the router picks among matching templates: the one with the fewest parameters.

@@ -98,6 +98,7 @@ async function startRuntime(heartbeatIntervalSeconds = 15) {
         enrollment: null,
         machineIdFile: null,
         outputLimitBytes: 1024 * 1024,
+        inventory: { intervalSeconds: 3600, includeUsers: true },
         diskCheckPercent: 95,
         allowInsecureHttp: false,
       },
@@ -146,7 +147,7 @@ describe("AgentRuntime", () => {
     connection.open();
     expect(connection.framesOf("hello")[0]).toMatchObject({
       agent_version: expect.any(String),
-      capabilities: ["exec", "cancel", "output", "self_update"],
+      capabilities: ["exec", "cancel", "output", "self_update", "inventory.v1"],
       heartbeat_interval_seconds: 15,
     });
     await until(() => connection.framesOf("heartbeat").length === 1, "the heartbeat sent on open");

@@ -1,0 +1,31 @@
+import { arch, hostname, release } from "node:os";
+import { readLine } from "./budget";
+import { primaryRoute } from "./collect/network";
+import { osRelease } from "./collect/system";
+
+/** The machine facts a `hello` carries (issue 18). */
+export interface HostFacts {
+  hostname: string;
+  arch: string;
+  os_version: string | null;
+  kernel: string;
+  primary_ip: string | null;
+  boot_id: string | null;
+}
+
+/** Reads the hello facts: cheap file reads, done before connecting and on every reconnect. */
+export async function hostFacts(): Promise<HostFacts> {
+  const [os, route, bootId] = await Promise.all([
+    osRelease().catch(() => null),
+    primaryRoute().catch(() => null),
+    readLine("/proc/sys/kernel/random/boot_id"),
+  ]);
+  return {
+    hostname: hostname(),
+    arch: arch(),
+    os_version: os?.pretty_name ?? null,
+    kernel: release(),
+    primary_ip: route?.address ?? null,
+    boot_id: bootId,
+  };
+}

@@ -1,0 +1,92 @@
+import type { Connection } from "partyserver";
+import type { Database } from "../../src/db/client";
+import {
+  answerRefreshStatement,
+  type InventoryReport,
+  storeChangedSection,
+  storedHashes,
+} from "../../src/inventory/report";
+import { encodeServerFrame } from "../../src/protocol/frames";
+import { INVENTORY_CAPABILITY } from "../../src/protocol/inventory-frames";
+import type { InventorySection } from "../../src/protocol/inventory-sections";
+import type { SessionStore } from "./store";
+
+// The node's side of inventory sync. The object keeps the content hash of every stored section in
+// its own storage, so an agent re-reporting unchanged content is acked without touching libSQL:
+// a steady fleet costs no database writes (nor reads) for inventory.
+
+const HASHES_KEY = "inventory_hashes";
+
+/** What an operator's refresh asks of the agent. */
+export interface InventoryAsk {
+  requestId?: string;
+  sections?: InventorySection[];
+  refreshCache?: boolean;
+}
+
+const CAPABLE_KEY = "inventory_capable";
+
+/**
+ * At hello: remembers whether the agent speaks the inventory frames (an older one would answer
+ * `inventory_request` with an error); if it does, reads the hashes libSQL holds for this node (the
+ * source of truth; the object's copy could predate a restore) and asks for every section whose
+ * content differs.
+ */
+export async function syncInventoryOnHello(
+  db: Database,
+  store: SessionStore,
+  nodeId: string,
+  conn: Connection,
+  capabilities: readonly string[],
+): Promise<void> {
+  const capable = capabilities.includes(INVENTORY_CAPABILITY);
+  store.set(CAPABLE_KEY, capable);
+  if (!capable) return;
+  const hashes = await storedHashes(db, nodeId);
+  store.set(HASHES_KEY, hashes);
+  conn.send(encodeServerFrame({ type: "inventory_request", known_hashes: hashes, refresh_cache: false }));
+}
+
+/**
+ * Sends an operator's refresh to a connected agent; every asked section comes back (changed or
+ * not). `unsupported` when the connected agent did not announce the inventory capability.
+ */
+export function askForInventory(
+  store: SessionStore,
+  conn: Connection,
+  ask: InventoryAsk,
+): "sent" | "unsupported" {
+  if (store.get<boolean>(CAPABLE_KEY) !== true) return "unsupported";
+  conn.send(
+    encodeServerFrame({
+      type: "inventory_request",
+      request_id: ask.requestId,
+      sections: ask.sections && ask.sections.length > 0 ? ask.sections : undefined,
+      refresh_cache: ask.refreshCache ?? false,
+    }),
+  );
+  return "sent";
+}
+
+/**
+ * One `inventory` frame: stored only when its hash differs from the stored one; an unchanged
+ * section that answers a refresh request only marks the request's target answered. Acked either way.
+ */
+export async function receiveInventory(
+  db: Database,
+  store: SessionStore,
+  nodeId: string,
+  conn: Connection,
+  report: InventoryReport,
+): Promise<void> {
+  const hashes = store.get<Record<string, string>>(HASHES_KEY) ?? {};
+  if (hashes[report.section] !== report.content_hash) {
+    await storeChangedSection(db, nodeId, report);
+    store.set(HASHES_KEY, { ...hashes, [report.section]: report.content_hash });
+  } else if (report.request_id) {
+    await answerRefreshStatement(db, nodeId, report.request_id, Date.now());
+  }
+  conn.send(
+    encodeServerFrame({ type: "inventory_ack", section: report.section, content_hash: report.content_hash }),
+  );
+}

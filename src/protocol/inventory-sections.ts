@@ -1,0 +1,263 @@
+import * as v from "valibot";
+
+/**
+ * The host inventory's sections and the shape of each one's data, shared by the agent (which
+ * collects and validates before sending) and the server (which validates on receipt and documents
+ * the REST answers with the same schemas). Objects are loose: an agent may add a field without
+ * breaking an older server. Sizes are bytes, times ISO 8601 UTC or epoch ms where named `_ms`.
+ */
+export const INVENTORY_SECTIONS = [
+  "system",
+  "hardware",
+  "storage",
+  "network",
+  "users",
+  "groups",
+  "software",
+  "services",
+  "containers",
+  "listening_ports",
+  "updates",
+] as const;
+export type InventorySection = (typeof INVENTORY_SECTIONS)[number];
+
+/** Sections the host's owner can turn off on the agent (`OUTPOST_INVENTORY_USERS=false`). */
+export const USER_SECTIONS: readonly InventorySection[] = ["users", "groups"];
+
+const Str = (max = 1024) => v.pipe(v.string(), v.maxLength(max));
+const OptStr = (max = 1024) => v.nullable(Str(max));
+const Int = v.pipe(v.number(), v.integer());
+const Count = v.pipe(v.number(), v.integer(), v.minValue(0));
+const OptCount = v.nullable(Count);
+const list = <T extends v.GenericSchema>(item: T, max: number) => v.pipe(v.array(item), v.maxLength(max));
+
+export const SystemData = v.looseObject({
+  hostname: Str(255),
+  os: v.looseObject({
+    id: OptStr(64),
+    id_like: OptStr(255),
+    name: OptStr(255),
+    version_id: OptStr(64),
+    pretty_name: OptStr(255),
+  }),
+  kernel: Str(255),
+  arch: Str(32),
+  machine_id: OptStr(64),
+  boot_time: OptStr(40),
+  virtualization: OptStr(64),
+  timezone: OptStr(64),
+});
+
+export const HardwareData = v.looseObject({
+  cpu: v.looseObject({
+    model: OptStr(255),
+    vendor: OptStr(64),
+    sockets: OptCount,
+    cores: OptCount,
+    threads: Count,
+    mhz: v.nullable(v.number()),
+  }),
+  memory: v.looseObject({ total_bytes: Count, swap_total_bytes: Count }),
+  dmi: v.looseObject({
+    sys_vendor: OptStr(255),
+    product_name: OptStr(255),
+    bios_version: OptStr(255),
+    board_name: OptStr(255),
+  }),
+  disks: list(
+    v.looseObject({
+      name: Str(64),
+      size_bytes: Count,
+      rotational: v.nullable(v.boolean()),
+      removable: v.nullable(v.boolean()),
+      model: OptStr(255),
+    }),
+    512,
+  ),
+});
+
+export const StorageData = v.looseObject({
+  filesystems: list(
+    v.looseObject({
+      device: Str(1024),
+      mount_point: Str(4096),
+      filesystem: Str(64),
+      read_only: v.boolean(),
+      total_bytes: OptCount,
+      used_bytes: OptCount,
+      free_bytes: OptCount,
+      usage_percent: v.nullable(v.number()),
+      inodes_total: OptCount,
+      inodes_used: OptCount,
+      /** Why the sizes are null (the mount did not answer statfs in time, permission…). */
+      size_unavailable: v.optional(Str(255)),
+    }),
+    1024,
+  ),
+});
+
+export const NetworkData = v.looseObject({
+  interfaces: list(
+    v.looseObject({
+      name: Str(64),
+      mac_address: OptStr(64),
+      state: OptStr(32),
+      mtu: v.nullable(Int),
+      speed_mbps: v.nullable(Int),
+      virtual: v.boolean(),
+      addresses: list(
+        v.looseObject({
+          address: Str(64),
+          family: v.picklist(["ipv4", "ipv6"]),
+          netmask: Str(64),
+          cidr: OptStr(80),
+        }),
+        256,
+      ),
+    }),
+    1024,
+  ),
+  default_interface: OptStr(64),
+  default_gateway: OptStr(64),
+  primary_ip: OptStr(64),
+  dns_servers: list(Str(64), 64),
+  search_domains: list(Str(255), 64),
+});
+
+export const UsersData = v.looseObject({
+  users: list(
+    v.looseObject({
+      username: Str(255),
+      uid: Int,
+      gid: Int,
+      home_directory: Str(4096),
+      shell: Str(4096),
+      login_allowed: v.boolean(),
+      is_system: v.boolean(),
+      last_login: OptStr(40),
+    }),
+    100_000,
+  ),
+  /** Users from LDAP/sssd and other NSS sources are not in /etc/passwd and are not listed. */
+  source: Str(64),
+});
+
+export const GroupsData = v.looseObject({
+  groups: list(
+    v.looseObject({
+      name: Str(255),
+      gid: Int,
+      members: list(Str(255), 100_000),
+      /** Users whose primary group this is (/etc/group omits them from `members`). */
+      primary_members: list(Str(255), 100_000),
+    }),
+    100_000,
+  ),
+});
+
+export const PackageSchema = v.looseObject({
+  name: Str(255),
+  version: Str(255),
+  architecture: Str(64),
+  status: Str(64),
+  description: OptStr(512),
+  installed_at: OptStr(40),
+});
+export type Package = v.InferOutput<typeof PackageSchema>;
+
+export const PACKAGE_MANAGERS = ["dpkg", "rpm", "apk", "pacman"] as const;
+
+export const SoftwareData = v.looseObject({
+  package_manager: v.picklist(PACKAGE_MANAGERS),
+  packages: list(PackageSchema, 50_000),
+});
+
+export const ServicesData = v.looseObject({
+  manager: Str(32),
+  services: list(
+    v.looseObject({
+      name: Str(255),
+      load: OptStr(32),
+      active: OptStr(32),
+      sub: OptStr(32),
+      enabled: OptStr(32),
+      description: OptStr(512),
+    }),
+    10_000,
+  ),
+});
+
+export const ContainersData = v.looseObject({
+  engine: Str(32),
+  containers: list(
+    v.looseObject({
+      id: Str(128),
+      name: Str(255),
+      image: Str(1024),
+      image_id: OptStr(128),
+      state: OptStr(32),
+      status: OptStr(255),
+      created_at: OptStr(40),
+      ports: list(Str(128), 256),
+      compose_project: OptStr(255),
+    }),
+    10_000,
+  ),
+});
+
+export const ListeningPortsData = v.looseObject({
+  ports: list(
+    v.looseObject({
+      protocol: v.picklist(["tcp", "tcp6", "udp", "udp6"]),
+      address: Str(64),
+      port: Count,
+      pid: v.nullable(Count),
+      process: OptStr(255),
+      user: OptStr(255),
+    }),
+    10_000,
+  ),
+  /** False when the agent could not map sockets to processes (not root). */
+  processes_resolved: v.boolean(),
+});
+
+export const PendingUpdateSchema = v.looseObject({
+  name: Str(255),
+  current_version: OptStr(255),
+  candidate_version: Str(255),
+  security: v.boolean(),
+  source: OptStr(255),
+});
+
+export const UpdatesData = v.looseObject({
+  package_manager: v.nullable(Str(32)),
+  pending: list(PendingUpdateSchema, 50_000),
+  pending_count: Count,
+  security_count: Count,
+  reboot_required: v.boolean(),
+  reboot_required_packages: list(Str(255), 10_000),
+  checked_at: Str(40),
+  /** Age of the package manager's index the check used (null when unknown). */
+  cache_age_seconds: OptCount,
+});
+export type UpdatesData = v.InferOutput<typeof UpdatesData>;
+
+/** The data schema of every section. */
+export const SECTION_DATA: { [S in InventorySection]: v.GenericSchema } = {
+  system: SystemData,
+  hardware: HardwareData,
+  storage: StorageData,
+  network: NetworkData,
+  users: UsersData,
+  groups: GroupsData,
+  software: SoftwareData,
+  services: ServicesData,
+  containers: ContainersData,
+  listening_ports: ListeningPortsData,
+  updates: UpdatesData,
+};
+
+/** One section as the agent reports it: its data, or why it is unavailable. */
+export type SectionReport =
+  | { status: "ok"; data: Record<string, unknown> }
+  | { status: "unavailable"; reason: string };
