@@ -175,7 +175,7 @@ export function loadInvocation(argv: string[], env: NodeJS.ProcessEnv): Invocati
   }
 
   type Setting<K extends keyof typeof SETTINGS> = v.InferOutput<(typeof SETTINGS)[K]["schema"]>;
-  const read = <K extends keyof typeof SETTINGS>(key: K): Setting<K> | null => {
+  const readOptional = <K extends keyof typeof SETTINGS>(key: K): Setting<K> | null => {
     const setting = SETTINGS[key] as (typeof SETTINGS)[keyof typeof SETTINGS];
     const fromFlag = parsed.values[setting.flag];
     if (typeof fromFlag === "string") return settle(setting.schema, fromFlag, `--${setting.flag}`);
@@ -183,16 +183,25 @@ export function loadInvocation(argv: string[], env: NodeJS.ProcessEnv): Invocati
     if (fromEnv !== undefined && fromEnv !== "") return settle(setting.schema, fromEnv, setting.env);
     return setting.fallback === null ? null : settle(setting.schema, setting.fallback, setting.env);
   };
+  // Settings with a default (a string fallback) always have a value.
+  type Defaulted = {
+    [K in keyof typeof SETTINGS]: (typeof SETTINGS)[K]["fallback"] extends string ? K : never;
+  }[keyof typeof SETTINGS];
+  const read = <K extends Defaulted>(key: K): Setting<K> => {
+    const value = readOptional(key);
+    if (value === null) throw new Error(`setting ${key} has no default`); // unreachable: each has one
+    return value;
+  };
 
   const key = env.ENROLLMENT_KEY?.trim();
   const config: AgentConfig = {
-    stateDir: read("stateDir")!,
-    idType: read("idType")!,
-    heartbeatIntervalSeconds: read("heartbeatIntervalSeconds")!,
-    logLevel: read("logLevel")!,
-    machineIdFile: read("machineIdFile"),
-    outputLimitBytes: read("outputLimitBytes")!,
-    diskCheckPercent: read("diskCheckPercent")!,
+    stateDir: read("stateDir"),
+    idType: read("idType"),
+    heartbeatIntervalSeconds: read("heartbeatIntervalSeconds"),
+    logLevel: read("logLevel"),
+    machineIdFile: readOptional("machineIdFile"),
+    outputLimitBytes: read("outputLimitBytes"),
+    diskCheckPercent: read("diskCheckPercent"),
     enrollment: key ? settle(enrollmentKeySchema, key, "ENROLLMENT_KEY", true) : null,
   };
   return { kind: "command", command, config };

@@ -1,7 +1,9 @@
 import { hostname } from "node:os";
 import * as v from "valibot";
 import type { EnrollmentKeyBlob } from "../src/enrollment/key-blob";
+import { ENROLL_PATH, type EnrollRequest, EnrollResponseSchema } from "../src/protocol/enroll";
 import type { IdType } from "./config";
+import { type PostAnswer, postJson } from "./http-post";
 import type { Identity } from "./identity";
 import type { Logger } from "./log";
 import { AGENT_VERSION } from "./version";
@@ -20,27 +22,7 @@ export class EnrollmentRefused extends Error {
 /** The server could not be reached (or kept failing) within the retry budget. Exit 1, systemd retries. */
 export class EnrollmentUnavailable extends Error {}
 
-/** The body POSTed to `/agent/v1/enroll`. */
-export interface EnrollRequest {
-  key: string;
-  node_id: string;
-  id_type: IdType;
-  hostname: string;
-  platform: string;
-  arch: string;
-  version: string;
-}
-
-const EnrollResponse = v.object({
-  data: v.object({
-    id: v.pipe(v.string(), v.uuid()),
-    cluster_name: v.string(),
-    api_token: v.pipe(v.string(), v.minLength(1)),
-    node_name: v.optional(v.nullable(v.string())),
-    vpn_hostname: v.optional(v.nullable(v.string())),
-  }),
-});
-
+// The REST error envelope, reduced to what a refusal message needs.
 const ErrorEnvelope = v.object({
   error: v.object({ code: v.optional(v.string()), message: v.string() }),
 });
@@ -84,7 +66,7 @@ export async function enroll(options: EnrollOptions): Promise<Identity> {
     retryBaseMs = 1000,
     requestTimeoutMs = 15_000,
   } = options;
-  const url = `${serverBase(blob.server)}/agent/v1/enroll`;
+  const url = `${serverBase(blob.server)}${ENROLL_PATH}`;
   const body: EnrollRequest = {
     key: blob.key,
     node_id: nodeId,
@@ -102,28 +84,27 @@ export async function enroll(options: EnrollOptions): Promise<Identity> {
       log.warn("enrolment attempt failed; retrying", { problem: lastProblem, attempt, delay_ms: delay });
       await sleep(delay);
     }
-    let response: Response;
+    let response: PostAnswer;
     try {
-      response = await fetch(url, {
-        method: "POST",
-        headers: { "content-type": "application/json", "user-agent": `outpost-agent/${AGENT_VERSION}` },
-        body: JSON.stringify(body),
-        signal: AbortSignal.timeout(requestTimeoutMs),
+      response = await postJson(url, body, {
+        timeoutMs: requestTimeoutMs,
+        headers: { "user-agent": `outpost-agent/${AGENT_VERSION}` },
       });
     } catch (error) {
-      const cause = (error as { cause?: { code?: string } }).cause?.code;
-      lastProblem = `${(error as Error).message}${cause ? ` (${cause})` : ""}`;
+      const code = (error as NodeJS.ErrnoException).code;
+      const message = (error as Error).message;
+      lastProblem = code && !message.includes(code) ? `${message} (${code})` : message;
       continue;
     }
-    const text = await response.text().catch(() => "");
+    const text = response.text;
     let json: unknown = null;
     try {
       json = JSON.parse(text);
     } catch {
       // not JSON; handled below
     }
-    if (response.ok) {
-      const parsed = v.safeParse(EnrollResponse, json);
+    if (response.status >= 200 && response.status < 300) {
+      const parsed = v.safeParse(EnrollResponseSchema, json);
       // The key use is probably spent already, so a malformed success is not retried.
       if (!parsed.success) {
         throw new EnrollmentRefused(
@@ -149,7 +130,14 @@ export async function enroll(options: EnrollOptions): Promise<Identity> {
       };
     }
     const envelope = v.safeParse(ErrorEnvelope, json);
-    const message = envelope.success ? envelope.output.error.message : `HTTP ${response.status}`;
+    // Redirects are not followed (fetch turned this POST into a GET on 301/302, which could not
+    // enrol either); the message names the target.
+    const redirected = response.status >= 300 && response.status < 400;
+    const message = envelope.success
+      ? envelope.output.error.message
+      : redirected
+        ? `HTTP ${response.status}: the server redirects to ${response.location ?? "(no location)"}; use a key that names the final URL`
+        : `HTTP ${response.status}`;
     if (!isRetryable(response.status)) {
       throw new EnrollmentRefused(
         message,

@@ -1,14 +1,14 @@
 // outpost-agent: the CLI entry. Parses the command line, runs the command, maps every
 // failure to one clear line on stderr and a documented exit code (./exit-codes.ts).
+// Each command's code is imported when it runs: sshd starts `authorized-keys` at every login, and
+// it should not pay for the WebSocket stack (ws loads http, https, tls and zlib) that only `run` uses.
 import { ConfigError, loadInvocation, USAGE } from "./config";
 import { EnrollmentRefused, EnrollmentUnavailable } from "./enroll";
 import { EXIT } from "./exit-codes";
 import { AlreadyRunning } from "./lock";
 import { createLogger } from "./log";
-import { obtainIdentity, runAgent } from "./run";
-import { EXIT_RESTART, restartAfterStop, selfUpdateSettings } from "./self-update";
-import { runSshCommand, SSH_COMMANDS, SSH_USAGE, type SshCommand } from "./ssh-commands";
-import { statusCommand } from "./status";
+import { EXIT_RESTART, selfUpdateSettings } from "./self-update/settings";
+import { SSH_COMMANDS, SSH_USAGE, type SshCommand } from "./ssh-usage";
 import { AGENT_VERSION } from "./version";
 
 const fail = (line: string) => process.stderr.write(`${line}\n`);
@@ -17,6 +17,7 @@ const fail = (line: string) => process.stderr.write(`${line}\n`);
 export async function main(argv: string[]): Promise<number> {
   // sshd and PAM run these with their own arguments; they never enrol or connect.
   if (SSH_COMMANDS.includes(argv[0] as SshCommand)) {
+    const { runSshCommand } = await import("./ssh-commands");
     return runSshCommand(argv[0] as SshCommand, argv.slice(1), process.env, {
       out: (text) => process.stdout.write(text),
       err: (text) => process.stderr.write(text),
@@ -40,8 +41,11 @@ export async function main(argv: string[]): Promise<number> {
   const { command, config } = invocation;
   const log = createLogger(config.logLevel);
   try {
-    if (command === "status")
+    if (command === "status") {
+      const { statusCommand } = await import("./status");
       return await statusCommand(config.stateDir, (text) => process.stdout.write(text));
+    }
+    const { obtainIdentity, runAgent } = await import("./run");
     if (command === "enroll") {
       const { identity, enrolled } = await obtainIdentity(config, log);
       process.stdout.write(
@@ -52,7 +56,9 @@ export async function main(argv: string[]): Promise<number> {
     const selfUpdate = selfUpdateSettings(process.env);
     const code = await runAgent(config, log, selfUpdate);
     // Stopped to run a new bundle (or the restored one): start it, and watch it when it is on trial.
-    return code === EXIT_RESTART ? await restartAfterStop(config.stateDir, selfUpdate, log) : code;
+    if (code !== EXIT_RESTART) return code;
+    const { restartAfterStop } = await import("./self-update/trial");
+    return await restartAfterStop(config.stateDir, selfUpdate, log);
   } catch (error) {
     const message = (error as Error).message;
     if (error instanceof ConfigError) {

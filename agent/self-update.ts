@@ -54,7 +54,7 @@ export interface SelfUpdaterOptions {
   log: Logger;
   /** Sends a frame now if connected. */
   send(frame: OutgoingFrame): boolean;
-  /** Stops the agent and leaves it to main() to restart (runAgent resolves EXIT_RESTART). */
+  /** Stops the agent and leaves it to main() to restart (AgentRuntime.stopped resolves EXIT_RESTART). */
   requestRestart(): void;
   /** Checks the version a downloaded bundle reports (injectable for tests). */
   checkVersion?: (bundle: string, expected: string) => Promise<void>;

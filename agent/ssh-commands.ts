@@ -9,17 +9,11 @@ import { serverBase } from "./enroll";
 import { EXIT } from "./exit-codes";
 import { type Identity, loadIdentity } from "./identity";
 import { cachedKeys, forgetPassword, passwordCached, rememberPassword, replaceCachedKeys } from "./ssh-cache";
+import type { SshCommand } from "./ssh-usage";
 import { countSshVerification } from "./ssh-verifications";
 import { AGENT_VERSION } from "./version";
 
-export const SSH_COMMANDS = ["authorized-keys", "verify-password"] as const;
-export type SshCommand = (typeof SSH_COMMANDS)[number];
-
-export const SSH_USAGE = `SSH access (run by sshd and PAM, not by hand):
-  authorized-keys USER   print USER's public keys, one per line (sshd AuthorizedKeysCommand)
-  verify-password        password on stdin, user in PAM_USER; exit 0 if valid (pam_exec expose_authtok)
-  Both take --state-dir DIR [OUTPOST_STATE_DIR]. When the server is unreachable they answer from
-  a cache of the last successful lookup, for at most 10 minutes.`;
+export { SSH_COMMANDS, SSH_USAGE, type SshCommand } from "./ssh-usage";
 
 const DEFAULT_STATE_DIR = "/var/lib/outpost-agent";
 const REQUEST_TIMEOUT_MS = 5000;

@@ -73,7 +73,7 @@ export async function superviseTrial(options: {
 }
 
 /**
- * After runAgent stopped for a restart (EXIT_RESTART): supervise the trial this process
+ * After the runtime stopped for a restart (EXIT_RESTART): supervise the trial this process
  * started, or simply start again. Returns the process exit code.
  */
 export async function restartAfterStop(
@@ -108,7 +108,7 @@ export async function restartAfterStop(
     child.kill("SIGTERM");
     process.exit(0);
   };
-  // Ahead of runAgent's own handlers, which would exit without stopping the trial.
+  // Ahead of the runtime's signal handlers (still wired), which would exit without stopping the trial.
   process.prependOnceListener("SIGTERM", onSignal);
   process.prependOnceListener("SIGINT", onSignal);
   const outcome = await superviseTrial({

@@ -1,10 +1,20 @@
-function* causes(err: unknown): Generator<any> {
+/** The fields of an error (or its cause) that classification reads; any of them may be missing. */
+interface ErrorLike {
+  code?: unknown;
+  name?: unknown;
+  message?: unknown;
+  cause?: unknown;
+}
+
+/** An error and its chain of causes, each once (a cyclic chain stops). */
+function* causes(err: unknown): Generator<ErrorLike> {
   const seen = new Set<unknown>();
-  let current: any = err;
+  let current: unknown = err;
   while (current && typeof current === "object" && !seen.has(current)) {
     seen.add(current);
-    yield current;
-    current = current.cause;
+    const e = current as ErrorLike;
+    yield e;
+    current = e.cause;
   }
 }
 
@@ -47,6 +57,25 @@ export function isForeignKeyViolation(err: unknown): boolean {
     const code = String(e.code ?? "");
     if (code === "SQLITE_CONSTRAINT_FOREIGNKEY") return true;
     if (code.startsWith("SQLITE_CONSTRAINT") && /FOREIGN KEY/i.test(String(e.message ?? ""))) return true;
+  }
+  return false;
+}
+
+/** Network-level failures of the libSQL client (as opposed to SQL errors, which carry a SQLite code). */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  for (const e of causes(err)) {
+    const code = String(e.code ?? "");
+    const text = `${String(e.name ?? "")} ${String(e.message ?? "")}`;
+    if (code === "SERVER_ERROR" || code === "HRANA_WEBSOCKET_ERROR" || code === "DATABASE_UNAVAILABLE")
+      return true;
+    if (
+      /fetch failed|network connection lost|ECONNREFUSED|connect|Server returned HTTP status 5\d\d/i.test(
+        text,
+      ) &&
+      !code.startsWith("SQLITE")
+    ) {
+      return true;
+    }
   }
   return false;
 }

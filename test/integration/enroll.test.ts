@@ -1,8 +1,10 @@
 import { sql } from "drizzle-orm";
+import * as v from "valibot";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createDatabase } from "../../src/db/client";
 import { decodeKeyBlob } from "../../src/enrollment/key-blob";
 import { ipv4ToInt, parseCidr } from "../../src/net/cidr";
+import { type EnrollRequest, EnrollRequestSchema, EnrollResponseSchema } from "../../src/protocol/enroll";
 import { loadConfig } from "../../workers/env";
 import { connectAgent } from "./agent-session";
 import { createTestApi, type TestApi } from "./harness";
@@ -74,6 +76,17 @@ beforeAll(async () => {
 });
 
 describe("POST /agent/v1/enroll — happy path", () => {
+  it("answers what the shared contract promises the agent (src/protocol/enroll.ts)", async () => {
+    const { secret } = await newKey(MAIN);
+    const body: EnrollRequest = enrolBody(secret, { id_type: "random" }) as EnrollRequest;
+    expect(v.safeParse(EnrollRequestSchema, body).success).toBe(true);
+    const res = await enrol(body);
+    expect(res.status).toBe(201);
+    const parsed = v.safeParse(EnrollResponseSchema, res.body);
+    expect(parsed.issues).toBeUndefined();
+    expect(parsed.output).toMatchObject({ data: { id: body.node_id, cluster_name: MAIN } });
+  });
+
   it("creates the node with every NodeResponse field filled", async () => {
     const { secret } = await newKey(MAIN);
     const nodeId = crypto.randomUUID();

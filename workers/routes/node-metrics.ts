@@ -2,13 +2,13 @@ import type { Hono } from "hono";
 import * as v from "valibot";
 import type { MetricsSample } from "../../durable-objects/node-session/store";
 import { agentMetricsView, hostMetricsView } from "../../src/nodes/metrics-view";
+import { getNode } from "../../src/nodes/store";
 import { UuidParam } from "../../src/schemas/common";
 import { ApiError } from "../errors";
 import type { AppContext, AppEnv } from "../middleware/request-context";
 import { defineRoute } from "../openapi/define-route";
 import { respond } from "../respond";
 import { callNodeSession } from "../services/node-sessions";
-import { getNode } from "../services/nodes";
 
 const TAG = "Nodes.Metrics";
 const params = { node_id: { schema: UuidParam, description: "Node UUID" } };

@@ -1,11 +1,12 @@
 import { and, type SQL, sql } from "drizzle-orm";
 import * as v from "valibot";
+import { clusterListSpec } from "../../src/clusters/list";
 import type { Database } from "../../src/db/client";
 import { clusters, nodes } from "../../src/db/schema";
 import { type FilterDef, integerFilter } from "../../src/list-query/filters";
+import { nodeListSpec } from "../../src/nodes/list";
+import { objectMessage } from "../../src/schemas/common";
 import { ApiError } from "../errors";
-import { listSpec as clusterListSpec } from "../routes/clusters";
-import { listSpec as nodeListSpec } from "../routes/nodes";
 
 // Targeting filters are the list filters of nodes and clusters, with the keys the seed lists:
 // the same parsing and the same SQL, so `?status=healthy` and `{"status": "healthy"}` mean one thing.
@@ -74,12 +75,9 @@ function filterValue(def: FilterDef) {
   );
 }
 
-/** Messages for object-level issues: missing keys, unknown keys, wrong type. */
-export function objectMessage(issue: v.BaseIssue<unknown>): string {
-  if (issue.expected === "never") return "is not a known field";
-  if (issue.received === "undefined" && issue.expected?.startsWith('"')) return "is required";
-  return "must be an object";
-}
+// objectMessage moved to src/schemas/common.ts (request schemas in src/ use it); re-exported for
+// the command routes until they import it from there.
+export { objectMessage };
 
 function filtersSchema(filters: Record<string, FilterDef>, description: string) {
   const entries = Object.fromEntries(Object.entries(filters).map(([key, def]) => [key, filterValue(def)]));

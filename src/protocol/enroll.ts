@@ -1,0 +1,52 @@
+import * as v from "valibot";
+
+/**
+ * The enrolment contract: `POST /agent/v1/enroll`, the one HTTP call the agent makes before it
+ * has a token. Beside the WebSocket frame catalog (./frames.ts) and, like it, imported by both
+ * ends: the gateway validates the request with it (workers/gateway/enroll.ts), the agent builds
+ * its body from the request type and validates the answer (agent/enroll.ts).
+ */
+export const ENROLL_PATH = "/agent/v1/enroll";
+
+/** The body the agent POSTs: the key's secret, its node id, and what it runs on. */
+export const EnrollRequestSchema = v.pipe(
+  v.strictObject({
+    key: v.pipe(v.string("must be a string"), v.minLength(1, "can't be blank"), v.maxLength(512)),
+    node_id: v.pipe(
+      v.string(),
+      v.uuid("must be a UUID"),
+      v.transform((s) => s.toLowerCase()),
+    ),
+    id_type: v.picklist(["persistent", "random"], "must be persistent or random"),
+    hostname: v.pipe(v.string(), v.minLength(1, "can't be blank"), v.maxLength(255)),
+    platform: v.pipe(v.string(), v.maxLength(64)),
+    arch: v.optional(v.pipe(v.string(), v.maxLength(32))),
+    version: v.pipe(v.string(), v.minLength(1, "can't be blank"), v.maxLength(64)),
+  }),
+  v.title("EnrollRequest"),
+);
+
+/** The request as the agent writes it (node_id in any case; the server lowercases it). */
+export type EnrollRequest = v.InferInput<typeof EnrollRequestSchema>;
+
+/**
+ * The part of the enrolled node the agent relies on. The gateway answers with the whole node
+ * (`NodeResponse`, every field of `GET /api/v1/nodes/{id}`); these are the fields an agent
+ * needs, and the object is not strict so the node record can grow without breaking agents.
+ */
+export const EnrolledNodeSchema = v.object({
+  id: v.pipe(v.string(), v.uuid()),
+  cluster_name: v.string(),
+  api_token: v.pipe(v.string(), v.minLength(1)),
+  node_name: v.optional(v.nullable(v.string())),
+  vpn_hostname: v.optional(v.nullable(v.string())),
+});
+
+/** What the agent needs of an enrolled node; the gateway's answer must satisfy it. */
+export type EnrolledNode = v.InferInput<typeof EnrolledNodeSchema>;
+
+/** The 201 answer: `{data: node, meta}` (meta is the REST envelope's and not read by the agent). */
+export const EnrollResponseSchema = v.object({ data: EnrolledNodeSchema });
+
+/** A 201 answer as the agent reads it. */
+export type EnrollResponse = v.InferOutput<typeof EnrollResponseSchema>;
