@@ -20,6 +20,8 @@ export interface AgentConfig {
   machineIdFile: string | null;
   outputLimitBytes: number;
   diskCheckPercent: number;
+  /** The environment file that held ENROLLMENT_KEY (the installer's); the key is removed from it once enrolled. */
+  envFile?: string | null;
 }
 
 /** The parsed command line: what to do, and the settings when it needs them. */
@@ -106,6 +108,12 @@ const SETTINGS = {
     env: "OUTPOST_OUTPUT_LIMIT_BYTES",
     fallback: "1048576",
     schema: wholeNumber(1024, 64 * 1024 * 1024, "bytes"),
+  },
+  envFile: {
+    flag: "env-file",
+    env: "OUTPOST_ENV_FILE",
+    fallback: null,
+    schema: absolutePath,
   },
   diskCheckPercent: {
     flag: "disk-check-percent",
@@ -202,6 +210,7 @@ export function loadInvocation(argv: string[], env: NodeJS.ProcessEnv): Invocati
     machineIdFile: readOptional("machineIdFile"),
     outputLimitBytes: read("outputLimitBytes"),
     diskCheckPercent: read("diskCheckPercent"),
+    envFile: readOptional("envFile"),
     enrollment: key ? settle(enrollmentKeySchema, key, "ENROLLMENT_KEY", true) : null,
   };
   return { kind: "command", command, config };

@@ -165,6 +165,8 @@ export class AgentRuntime {
     this.connection = connect({
       server: identity.server,
       token: identity.api_token,
+      // A rotated token (token_rotated) is used from the next reconnect on.
+      currentToken: () => this.identity.api_token,
       log,
       counters: this.counters,
       onOpen: () => this.onOpen(),
@@ -252,6 +254,9 @@ export class AgentRuntime {
       case "self_update":
         this.background("self_update", this.updater.handle(frame));
         break;
+      case "token_rotated":
+        this.background("token_rotated", this.onTokenRotated(frame.api_token));
+        break;
       default: {
         // A frame type added to the catalog must be handled here; the compiler says so.
         const unhandled: never = frame;
@@ -260,6 +265,14 @@ export class AgentRuntime {
         });
       }
     }
+  }
+
+  /** Saves a rotated token before acknowledging it: the server has already forgotten the old one. */
+  private async onTokenRotated(apiToken: string): Promise<void> {
+    this.identity = { ...this.identity, api_token: apiToken };
+    await saveIdentity(this.parts.config.stateDir, this.identity);
+    this.send({ type: "token_stored" });
+    this.log.info("API token rotated by the server and saved");
   }
 
   private async onConfig(frame: Extract<ServerFrame, { type: "config" }>): Promise<void> {

@@ -11,6 +11,7 @@ export const ERROR_STATUS = {
   payload_too_large: 413,
   unsupported_media_type: 415,
   validation_failed: 422,
+  rate_limited: 429,
   internal_error: 500,
   service_unavailable: 503,
 } as const;
@@ -30,6 +31,7 @@ const DEFAULT_MESSAGES: Record<ErrorCode, string> = {
   payload_too_large: "Request body too large",
   unsupported_media_type: "Content-Type must be application/json",
   validation_failed: "Validation failed",
+  rate_limited: "Too many requests; retry later",
   internal_error: "Internal server error",
   service_unavailable: "Downstream dependency unreachable",
 };

@@ -18,6 +18,8 @@ import { registerEventTypeRoutes } from "./routes/event-types";
 import { registerExecutionStreamRoute } from "./routes/execution-stream";
 import { registerHealthRoutes } from "./routes/health";
 import { registerNodeMetricsRoutes } from "./routes/node-metrics";
+import { registerNodeTokenRoutes } from "./routes/node-tokens";
+import { registerNodeTombstoneRoutes } from "./routes/node-tombstones";
 import { registerNodeRoutes } from "./routes/nodes";
 import { registerSelfUpdateRequestRoutes } from "./routes/self-update-requests";
 import { registerSshPublicKeyRoutes } from "./routes/ssh-public-keys";
@@ -38,6 +40,8 @@ export function createApp(): Hono<AppEnv> {
   registerClusterRoutes(app);
   registerEnrollmentKeyRoutes(app);
   registerNodeRoutes(app);
+  registerNodeTokenRoutes(app);
+  registerNodeTombstoneRoutes(app);
   registerAliasRoutes(app);
   registerNodeMetricsRoutes(app);
   registerEventTypeRoutes(app);

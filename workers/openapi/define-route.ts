@@ -73,13 +73,36 @@ async function parseQuery(c: AppContext, spec: OperationSpec): Promise<ListQuery
       throw err;
     }
   }
-  if ([...search.keys()].length > 0) {
+  const known = spec.query ?? {};
+  const unknown = [...search.keys()].filter((key) => !Object.hasOwn(known, key));
+  if (unknown.length > 0) {
     const details: Record<string, string[]> = Object.create(null);
-    for (const key of search.keys())
-      details[key] = ["unknown parameter; this operation takes no query parameters"];
+    for (const key of unknown)
+      details[key] = [
+        Object.keys(known).length > 0
+          ? `unknown parameter; this operation takes ${Object.keys(known).join(", ")}`
+          : "unknown parameter; this operation takes no query parameters",
+      ];
     throw new ApiError("bad_request", "Invalid request parameters", details);
   }
   return undefined;
+}
+
+// The declared optional query parameters of a non-list operation (absent ones are left out).
+function parseOptionalQuery(c: AppContext, spec: OperationSpec): Record<string, unknown> {
+  const search = new URL(c.req.url).searchParams;
+  const out: Record<string, unknown> = {};
+  const details: Record<string, string[]> = Object.create(null);
+  for (const [name, param] of Object.entries(spec.query ?? {})) {
+    const raw = search.get(name);
+    if (raw === null) continue;
+    const result = v.safeParse(param.schema, raw);
+    if (result.success) out[name] = result.output;
+    else details[name] = result.issues.map((i) => i.message);
+  }
+  if (Object.keys(details).length > 0)
+    throw new ApiError("bad_request", "Invalid request parameters", details);
+  return out;
 }
 
 // The handler's result as it leaves: the envelope (or the bare data) with the spec's status.
@@ -116,9 +139,15 @@ export function defineRoute<const S extends OperationSpec>(
     if (!spec.public) await checkApiKey(c);
     const params = parseParams(c, spec);
     const list = await parseQuery(c, spec);
+    const query = spec.query ? parseOptionalQuery(c, spec) : undefined;
     const body = spec.body ? await readJsonBody(c, spec.body) : undefined;
     // The runtime object carries exactly the keys RouteInput<S> declares for this spec.
-    const input = { params, ...(spec.list ? { list } : {}), ...(spec.body ? { body } : {}) } as RouteInput<S>;
+    const input = {
+      params,
+      ...(spec.list ? { list } : {}),
+      ...(spec.query ? { query } : {}),
+      ...(spec.body ? { body } : {}),
+    } as RouteInput<S>;
     return toResponse(c, spec, await handler(c, input));
   });
 }

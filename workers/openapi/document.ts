@@ -16,6 +16,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   413: "Payload Too Large",
   415: "Unsupported Media Type: send application/json",
   422: "Validation Failed: details map each field to its messages",
+  429: "Too Many Requests (code `rate_limited`): retry after the `Retry-After` header's seconds",
   500: "Internal Server Error",
   503: "Service Unavailable: the database is unreachable",
 };
@@ -75,6 +76,13 @@ function operationObject(op: OperationSpec): JsonObject {
       name,
       in: "path",
       required: true,
+      description: p.description,
+      schema: schema(p.schema),
+    })),
+    ...Object.entries(op.query ?? {}).map(([name, p]) => ({
+      name,
+      in: "query",
+      required: false,
       description: p.description,
       schema: schema(p.schema),
     })),

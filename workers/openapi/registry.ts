@@ -22,7 +22,7 @@ export interface SuccessSpec {
 }
 
 /** Error statuses an operation can answer with, beyond 400/401/500. */
-export type ErrorStatus = 401 | 403 | 404 | 409 | 413 | 415 | 422 | 503;
+export type ErrorStatus = 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 503;
 
 /** One documented REST operation; route modules declare these and the OpenAPI document is built from them. */
 export interface OperationSpec {
@@ -36,6 +36,8 @@ export interface OperationSpec {
   readonly public?: boolean;
   /** Path parameters: name → schema and description. */
   readonly params?: Readonly<Record<string, ParamSpec>>;
+  /** Optional query parameters of a non-list operation: name → schema (of the raw string) and description. */
+  readonly query?: Readonly<Record<string, ParamSpec>>;
   /** List endpoints: filters, sorting and paging from the field table. */
   readonly list?: ListSpec;
   readonly body?: GenericSchema;

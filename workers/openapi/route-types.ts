@@ -11,6 +11,11 @@ export type ParamsOf<S extends OperationSpec> =
     ? { [K in keyof S["params"]]: v.InferOutput<S["params"][K]["schema"]> }
     : Record<string, never>;
 
+type QueryInput<S extends OperationSpec> =
+  S["query"] extends Readonly<Record<string, { schema: v.GenericSchema }>>
+    ? { query: { [K in keyof S["query"]]?: v.InferOutput<S["query"][K]["schema"]> } }
+    : unknown;
+
 type ListInput<S extends OperationSpec> = S["list"] extends object ? { list: ListQuery } : unknown;
 
 type BodyInput<S extends OperationSpec> = S["body"] extends v.GenericSchema
@@ -18,7 +23,9 @@ type BodyInput<S extends OperationSpec> = S["body"] extends v.GenericSchema
   : unknown;
 
 /** What `defineRoute` hands the handler: parsed path params, and the list query and body when declared. */
-export type RouteInput<S extends OperationSpec> = { params: ParamsOf<S> } & ListInput<S> & BodyInput<S>;
+export type RouteInput<S extends OperationSpec> = { params: ParamsOf<S> } & ListInput<S> &
+  BodyInput<S> &
+  QueryInput<S>;
 
 /** The documented `data` of a successful answer (one item of it for a paginated list). */
 export type SuccessData<S extends OperationSpec> = S["success"]["data"] extends v.GenericSchema
