@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { describeError, isDatabaseBusy, isDatabaseUnavailable } from "../src/db/errors";
-import { ApiError, ERROR_STATUS, type ErrorCode } from "../src/errors";
+import { ApiError, ERROR_STATUS, type ErrorCode, RateLimitedError } from "../src/errors";
 import { responseMeta } from "./middleware/request-context";
 
 // The error type and codes live in src/ (stores throw them); re-exported so Worker code has one import.
@@ -13,6 +13,7 @@ export function errorResponse(c: Context, error: ApiError): Response {
     error: { code: error.code, message: error.message, details: error.details },
     meta: responseMeta(c),
   };
+  if (error instanceof RateLimitedError) c.header("Retry-After", String(error.retryAfterSeconds));
   return c.json(body, error.status as 400);
 }
 

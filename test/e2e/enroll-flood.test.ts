@@ -35,7 +35,7 @@ describe("an enrolment flood with made-up keys", () => {
     stack = await startStack({
       cronInterval: 1,
       dataDir: join(workDir, "stack"),
-      env: { RATE_LIMIT_ENROLL_PER_MINUTE: "100000" },
+      env: { RATE_LIMIT_ENROLL_PER_MINUTE: "0" },
     });
     api = apiClient(() => stack.url);
     expect((await api("POST", "/api/v1/clusters", { name: "flood" })).status).toBe(201);

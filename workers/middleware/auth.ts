@@ -1,5 +1,6 @@
 import { constantTimeEqual } from "../../src/crypto/secrets";
 import { ApiError } from "../errors";
+import { clientIp, enforceRateLimit } from "./rate-limit";
 import type { AppContext } from "./request-context";
 
 /**
@@ -10,7 +11,17 @@ import type { AppContext } from "./request-context";
 export async function checkApiKey(c: AppContext): Promise<void> {
   const header = c.req.header("authorization") ?? "";
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  if (!match) throw new ApiError("unauthorized", "Missing API key: send Authorization: Bearer <API_KEY>");
+  if (!match) return refuse(c, "Missing API key: send Authorization: Bearer <API_KEY>");
   const results = await Promise.all(c.get("config").apiKeys.map((key) => constantTimeEqual(match[1], key)));
-  if (!results.includes(true)) throw new ApiError("unauthorized", "Invalid API key");
+  if (!results.includes(true)) return refuse(c, "Invalid API key");
+}
+
+// A failed authentication counts against the client's limit: past it, 429 instead of 401.
+async function refuse(c: AppContext, message: string): Promise<never> {
+  await enforceRateLimit(
+    c.env.AUTH_FAILURE_RATE_LIMITER,
+    `auth:${clientIp(c)}`,
+    c.get("config").rateLimits.authFailures,
+  );
+  throw new ApiError("unauthorized", message);
 }

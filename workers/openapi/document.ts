@@ -104,7 +104,8 @@ function operationObject(op: OperationSpec): JsonObject {
       },
     };
   }
-  const statuses = new Set<number>([400, ...(op.public ? [] : [401]), ...(op.errors ?? []), 500]);
+  // An authenticated operation answers 429 once a client's failed authentications pass their limit.
+  const statuses = new Set<number>([400, ...(op.public ? [] : [401, 429]), ...(op.errors ?? []), 500]);
   if (op.body) {
     statuses.add(413);
     statuses.add(415);

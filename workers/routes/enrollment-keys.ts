@@ -18,6 +18,7 @@ import {
 } from "../../src/enrollment-keys/store";
 import { UuidParam } from "../../src/schemas/common";
 import { ApiError } from "../errors";
+import { clientIp, enforceRateLimit } from "../middleware/rate-limit";
 import type { AppContext, AppEnv } from "../middleware/request-context";
 import { defineRoute } from "../openapi/define-route";
 import { listRoute } from "../openapi/list-route";
@@ -57,10 +58,15 @@ export function registerEnrollmentKeyRoutes(app: Hono<AppEnv>): void {
       description:
         "No authentication. Only enabled when PUBLIC_ENROLLMENT_KEY_ENABLED=true and DEFAULT_CLUSTER_NAME are configured (403 otherwise; 404 when that cluster does not exist). Issues a single-use key with no expiry.",
       success: single,
-      errors: [403, 404, 503],
+      errors: [403, 404, 429, 503],
     },
     async (c) => {
       const config = c.get("config");
+      await enforceRateLimit(
+        c.env.PUBLIC_KEY_RATE_LIMITER,
+        `public-key:${clientIp(c)}`,
+        config.rateLimits.publicKey,
+      );
       if (!config.publicEnrollmentKeyEnabled)
         throw new ApiError("forbidden", "Public enrollment keys are disabled");
       const cluster = await defaultCluster(c);
