@@ -1,5 +1,6 @@
 import * as v from "valibot";
 import { DateTimeOutput, objectMessage, UuidOutput } from "../schemas/common";
+import { TargetingSchema } from "../targeting/schema";
 
 /** Where a request stands. */
 export const SELF_UPDATE_STATUSES = ["pending", "processing", "completed"] as const;
@@ -83,3 +84,9 @@ export const SelfUpdateRequestResponse = v.pipe(
 );
 export type SelfUpdateRequestResponseData = v.InferOutput<typeof SelfUpdateRequestResponse>;
 export type ReleaseData = v.InferOutput<typeof ReleaseInput>;
+
+/** The contract's `SelfUpdateRequestCreateRequest`: the commands' targeting plus an optional pinned release. */
+export const SelfUpdateRequestCreateRequest = v.pipe(
+  v.strictObject({ targeting: TargetingSchema, release: v.optional(ReleaseInput) }, objectMessage),
+  v.title("SelfUpdateRequestCreateRequest"),
+);

@@ -1,10 +1,12 @@
 import type { Hono } from "hono";
-import * as v from "valibot";
 import { describeError } from "../../src/db/errors";
-import { objectMessage, UuidParam } from "../../src/schemas/common";
+import { UuidParam } from "../../src/schemas/common";
 import { selfUpdateRequestListSpec } from "../../src/self-update-requests/list";
 import { presentSelfUpdateRequest } from "../../src/self-update-requests/present";
-import { ReleaseInput, SelfUpdateRequestResponse } from "../../src/self-update-requests/schema";
+import {
+  SelfUpdateRequestCreateRequest,
+  SelfUpdateRequestResponse,
+} from "../../src/self-update-requests/schema";
 import {
   deleteSelfUpdateRequest,
   getSelfUpdateRequest,
@@ -15,16 +17,8 @@ import type { AppEnv } from "../middleware/request-context";
 import { defineRoute } from "../openapi/define-route";
 import { listRoute } from "../openapi/list-route";
 import { createSelfUpdateRequest, processSelfUpdateRequest, type Release } from "../services/self-update";
-import { TargetingSchema } from "../services/targeting";
 
 const TAG = "SelfUpdates.Request";
-// Composed here rather than in src/self-update-requests/schema.ts: the targeting schema is the
-// commands' one and still lives in workers/services/targeting.ts.
-const SelfUpdateRequestCreateRequest = v.pipe(
-  v.strictObject({ targeting: TargetingSchema, release: v.optional(ReleaseInput) }, objectMessage),
-  v.title("SelfUpdateRequestCreateRequest"),
-);
-
 const idParam = { id: { schema: UuidParam, description: "Self-update request ID" } };
 
 /** Registers `/api/v1/self_update_requests` (seed: SelfUpdates.Request). */
