@@ -2,6 +2,7 @@ import { describeError } from "../../src/db/errors";
 import type { Env } from "../env";
 import { loadConfig } from "../env";
 import { selfUpdateRequestsJob } from "../services/self-update";
+import { pruneEnrollmentKeysJob } from "./enrollment-keys";
 import { expireExecutionsJob, pruneExecutionsJob, redispatchJob } from "./executions";
 import { staleNodesJob } from "./stale-nodes";
 import { webhooksJob } from "./webhooks";
@@ -19,6 +20,7 @@ const jobs: CronJob[] = [
   pruneExecutionsJob,
   webhooksJob,
   selfUpdateRequestsJob,
+  pruneEnrollmentKeysJob,
 ];
 
 /** Runs every cron job once; returns each job's outcome for logging and tests. */
