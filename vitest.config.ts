@@ -30,6 +30,7 @@ export default defineConfig({
                 RATE_LIMIT_ENROLL_PER_MINUTE: "0",
                 RATE_LIMIT_PUBLIC_KEY_PER_MINUTE: "0",
                 RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: "0",
+                RATE_LIMIT_SSH_PASSWORD_PER_MINUTE: "0",
               },
             },
           })),

@@ -146,6 +146,13 @@ export const SETTINGS: readonly SettingSpec[] = [
       "Failed API authentications per client (its IP: the only principal an unauthenticated request has) per minute; past it they answer 429 instead of 401 (binding `AUTH_FAILURE_RATE_LIMITER`, steps of 10; `0` = off).",
   },
   {
+    name: "RATE_LIMIT_SSH_PASSWORD_PER_MINUTE",
+    secret: false,
+    default: "10",
+    description:
+      "SSH password checks (`/agent/v1/ssh/verify_password`) per node and username per minute, counted before the Argon2 work; past it 429 with `Retry-After: 60` (binding `SSH_PASSWORD_RATE_LIMITER`, steps of 10; `0` = off).",
+  },
+  {
     name: "PUBLIC_ENROLLMENT_KEY_TTL_SECONDS",
     secret: false,
     default: "3600",

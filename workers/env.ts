@@ -38,6 +38,8 @@ export interface Env {
   ENROLL_RATE_LIMITER?: RateLimit;
   PUBLIC_KEY_RATE_LIMITER?: RateLimit;
   AUTH_FAILURE_RATE_LIMITER?: RateLimit;
+  SSH_PASSWORD_RATE_LIMITER?: RateLimit;
+  RATE_LIMIT_SSH_PASSWORD_PER_MINUTE?: string;
 }
 
 /** Ports every node reports (the seed's NodeResponse port fields). */
@@ -69,7 +71,7 @@ export interface Config {
   webhookMaxAttempts: number;
   nodePorts: NodePorts;
   /** Requests per client per minute; 0 = no limit. */
-  rateLimits: { enroll: number; publicKey: number; authFailures: number };
+  rateLimits: { enroll: number; publicKey: number; authFailures: number; sshPassword: number };
   publicEnrollmentKeyTtlSeconds: number;
   publicEnrollmentKeyMaxOutstanding: number;
   enrollmentKeyRetentionDays: number;
@@ -131,6 +133,7 @@ export function loadConfig(env: Env): Config {
       enroll: int(env, "RATE_LIMIT_ENROLL_PER_MINUTE", 0, 100_000),
       publicKey: int(env, "RATE_LIMIT_PUBLIC_KEY_PER_MINUTE", 0, 100_000),
       authFailures: int(env, "RATE_LIMIT_AUTH_FAILURES_PER_MINUTE", 0, 100_000),
+      sshPassword: int(env, "RATE_LIMIT_SSH_PASSWORD_PER_MINUTE", 0, 100_000),
     },
     publicEnrollmentKeyTtlSeconds: int(env, "PUBLIC_ENROLLMENT_KEY_TTL_SECONDS", 60, 30 * 86_400),
     publicEnrollmentKeyMaxOutstanding: int(env, "PUBLIC_ENROLLMENT_KEY_MAX_OUTSTANDING", 1, 100_000),
