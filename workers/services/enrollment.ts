@@ -80,6 +80,13 @@ async function claimSeat(tx: Tx, cluster: typeof clusters.$inferSelect, alreadyM
  */
 export async function precheckEnrolment(db: Database, input: EnrollInput) {
   const key = await readUsableKey(db, input.key);
+  // Registration approval (C18) is not built yet; the API cannot set the flag, and a key that has
+  // it must not enrol nodes unapproved.
+  if (key.requiresApproval)
+    throw new ApiError(
+      "forbidden",
+      "This enrollment key requires approval, which this server does not support yet",
+    );
   await refuseTombstoned(db, input.node_id);
   const existing = await readExistingNode(db, input.node_id);
   if (existing) await checkReregistration(existing, input, key.clusterId);
