@@ -25,6 +25,12 @@ export default defineConfig({
                 API_KEY: TEST_API_KEY,
                 MASTER_KEY: TEST_MASTER_KEY,
                 ENCRYPTION_KEY: "test-encryption-key-0123456789abcdef",
+                // Files share the limiters and most send everything from one "client"; the
+                // rate-limit tests turn them on with their own settings and client addresses.
+                RATE_LIMIT_ENROLL_PER_MINUTE: "0",
+                RATE_LIMIT_PUBLIC_KEY_PER_MINUTE: "0",
+                RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: "0",
+                RATE_LIMIT_SSH_PASSWORD_PER_MINUTE: "0",
               },
             },
           })),

@@ -25,6 +25,8 @@ export interface AgentConfig {
   allowInsecureHttp: boolean;
   /** Host inventory: how often it is collected, and whether users and groups are (the owner's call). */
   inventory: { intervalSeconds: number; includeUsers: boolean };
+  /** The environment file that held ENROLLMENT_KEY (the installer's); the key is removed from it once enrolled. */
+  envFile?: string | null;
 }
 
 /** The parsed command line: what to do, and the settings when it needs them. */
@@ -115,6 +117,12 @@ const SETTINGS = {
     env: "OUTPOST_OUTPUT_LIMIT_BYTES",
     fallback: "1048576",
     schema: wholeNumber(1024, 64 * 1024 * 1024, "bytes"),
+  },
+  envFile: {
+    flag: "env-file",
+    env: "OUTPOST_ENV_FILE",
+    fallback: null,
+    schema: absolutePath,
   },
   diskCheckPercent: {
     flag: "disk-check-percent",
@@ -235,6 +243,7 @@ export function loadInvocation(argv: string[], env: NodeJS.ProcessEnv): Invocati
       intervalSeconds: read("inventoryIntervalSeconds"),
       includeUsers: read("inventoryUsers"),
     },
+    envFile: readOptional("envFile"),
     enrollment: key ? settle(enrollmentKeySchema, key, "ENROLLMENT_KEY", true) : null,
     allowInsecureHttp: allowInsecureHttp === "1",
   };

@@ -16,6 +16,8 @@ export type FatalReason = "node_deleted" | "unauthorized";
 export interface ConnectionOptions {
   server: string;
   token: string;
+  /** The token for the next connect when it may change while running (a rotated token). */
+  currentToken?: () => string;
   log: Logger;
   counters: AgentCounters;
   /** The socket opened: send hello, then anything pending. */
@@ -83,7 +85,10 @@ export class AgentConnection {
     class AuthedWebSocket extends WS {
       constructor(url: string, protocols?: string | string[]) {
         super(url, protocols, {
-          headers: { Authorization: `Bearer ${token}`, "User-Agent": `outpost-agent/${AGENT_VERSION}` },
+          headers: {
+            Authorization: `Bearer ${self.options.currentToken?.() ?? token}`,
+            "User-Agent": `outpost-agent/${AGENT_VERSION}`,
+          },
           handshakeTimeout: connectTimeoutMs,
           // ws's default is 100 MiB; no server frame comes near 8 MiB (outputs flow the other way).
           maxPayload: MAX_WS_PAYLOAD_BYTES,

@@ -31,6 +31,8 @@ export interface EnrollOptions {
   blob: EnrollmentKeyBlob;
   nodeId: string;
   idType: IdType;
+  /** The node's current token, when this machine has one: the proof that lets an enrolled id enrol again (review H1). */
+  currentToken?: string;
   log: Logger;
   /** Attempts in all, counting the first; only network errors, 408, 429 and 5xx are retried. */
   maxAttempts?: number;
@@ -75,6 +77,7 @@ export async function enroll(options: EnrollOptions): Promise<Identity> {
     platform: process.platform,
     arch: process.arch,
     version: AGENT_VERSION,
+    ...(options.currentToken ? { api_token: options.currentToken } : {}),
   };
   let lastProblem = "";
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {

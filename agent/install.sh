@@ -175,6 +175,8 @@ Type=simple
 ExecStart=/usr/local/bin/outpost-agent run
 EnvironmentFile=/etc/outpost-agent/env
 Environment=OUTPOST_STATE_DIR=/var/lib/outpost-agent
+# The agent removes ENROLLMENT_KEY from this file once it has enrolled.
+Environment=OUTPOST_ENV_FILE=/etc/outpost-agent/env
 StateDirectory=outpost-agent
 StateDirectoryMode=0700
 Restart=always

@@ -3,6 +3,7 @@
 import type { AgentConfig } from "./config";
 import { ConfigError } from "./config";
 import { enroll } from "./enroll";
+import { forgetEnrollmentKey } from "./env-file";
 import { ensurePrivateDir } from "./files";
 import {
   type Identity,
@@ -52,6 +53,17 @@ export async function obtainIdentity(
   log.info("enrolling", { server: config.enrollment.server, node_id: nodeId, id_type: config.idType });
   const identity = await enroll({ blob: config.enrollment, nodeId, idType: config.idType, log });
   await saveIdentity(config.stateDir, identity);
+  if (config.envFile) {
+    // Best effort: the node is enrolled either way; a key left behind is only logged.
+    await forgetEnrollmentKey(config.envFile).then(
+      (removed) =>
+        removed && log.info("removed ENROLLMENT_KEY from the environment file", { path: config.envFile }),
+      (error) =>
+        log.warn("could not remove ENROLLMENT_KEY from the environment file", {
+          problem: (error as Error).message,
+        }),
+    );
+  }
   return { identity, enrolled: true };
 }
 

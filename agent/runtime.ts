@@ -175,6 +175,8 @@ export class AgentRuntime {
     this.connection = connect({
       server: identity.server,
       token: identity.api_token,
+      // A rotated token (token_rotated) is used from the next reconnect on.
+      currentToken: () => this.identity.api_token,
       log,
       counters: this.counters,
       onOpen: () => this.onOpen(),
@@ -276,6 +278,9 @@ export class AgentRuntime {
       case "inventory_ack":
         this.inventory.acknowledge(frame);
         break;
+      case "token_rotated":
+        this.background("token_rotated", this.onTokenRotated(frame.api_token));
+        break;
       default: {
         // A frame type added to the catalog must be handled here; the compiler says so.
         const unhandled: never = frame;
@@ -284,6 +289,14 @@ export class AgentRuntime {
         });
       }
     }
+  }
+
+  /** Saves a rotated token before acknowledging it: the server has already forgotten the old one. */
+  private async onTokenRotated(apiToken: string): Promise<void> {
+    this.identity = { ...this.identity, api_token: apiToken };
+    await saveIdentity(this.parts.config.stateDir, this.identity);
+    this.send({ type: "token_stored" });
+    this.log.info("API token rotated by the server and saved");
   }
 
   private async onConfig(frame: Extract<ServerFrame, { type: "config" }>): Promise<void> {

@@ -280,6 +280,27 @@ export class NodeSession extends Server<Env> {
   }
 
   /**
+   * RPC from `rotate_token`: pushes the new token to the connected agent, which saves it and answers
+   * `token_stored`. False when no agent is connected (it then needs the token from the API answer).
+   */
+  async pushToken(apiToken: string): Promise<boolean> {
+    let connected = false;
+    await this.#enqueue(async () => {
+      const conn = this.#liveConnection();
+      if (!conn) return;
+      connected = true;
+      conn.send(encodeServerFrame({ type: "token_rotated", api_token: apiToken }));
+      this.store.log("token_rotated", conn.id);
+    });
+    return connected;
+  }
+
+  /** RPC from `revoke_token` (the token is already invalid in libSQL): closes the agent's sockets. */
+  async closeForRevokedToken(): Promise<void> {
+    for (const conn of this.getConnections()) conn.close(CLOSE_CODES.unauthorized, "token revoked");
+  }
+
+  /**
    * The node was deleted (its token is already gone from libSQL): closes the agent's socket with
    * the node-deleted code, which tells the agent not to reconnect, and erases this object's storage.
    */

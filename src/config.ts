@@ -40,6 +40,18 @@ export interface Env {
   AUDIT_SIGNING_KEY?: string;
   AUDIT_RETENTION_DAYS?: string;
   ASSETS?: Fetcher;
+  RATE_LIMIT_ENROLL_PER_MINUTE?: string;
+  RATE_LIMIT_PUBLIC_KEY_PER_MINUTE?: string;
+  RATE_LIMIT_AUTH_FAILURES_PER_MINUTE?: string;
+  PUBLIC_ENROLLMENT_KEY_TTL_SECONDS?: string;
+  PUBLIC_ENROLLMENT_KEY_MAX_OUTSTANDING?: string;
+  ENROLLMENT_KEY_RETENTION_DAYS?: string;
+  /** Workers Rate Limiting bindings (wrangler.toml `[[ratelimits]]`, 10 per 60 s per key). */
+  ENROLL_RATE_LIMITER?: RateLimit;
+  PUBLIC_KEY_RATE_LIMITER?: RateLimit;
+  AUTH_FAILURE_RATE_LIMITER?: RateLimit;
+  SSH_PASSWORD_RATE_LIMITER?: RateLimit;
+  RATE_LIMIT_SSH_PASSWORD_PER_MINUTE?: string;
 }
 
 /** Ports every node reports (the contract's NodeResponse port fields). */
@@ -72,6 +84,11 @@ export interface Config {
   auditSigningKey?: string;
   auditRetentionDays: number;
   nodePorts: NodePorts;
+  /** Requests per client per minute; 0 = no limit. */
+  rateLimits: { enroll: number; publicKey: number; authFailures: number; sshPassword: number };
+  publicEnrollmentKeyTtlSeconds: number;
+  publicEnrollmentKeyMaxOutstanding: number;
+  enrollmentKeyRetentionDays: number;
 }
 
 /** Raised when a setting is missing or malformed; surfaces as a 500 naming the setting, never silently. */
@@ -164,6 +181,15 @@ export function loadConfig(env: Env): Config {
     webhookMaxAttempts: int(env, "WEBHOOK_MAX_ATTEMPTS", 1, 20),
     auditSigningKey: env.AUDIT_SIGNING_KEY || undefined,
     auditRetentionDays: int(env, "AUDIT_RETENTION_DAYS", 1, 36500),
+    rateLimits: {
+      enroll: int(env, "RATE_LIMIT_ENROLL_PER_MINUTE", 0, 100_000),
+      publicKey: int(env, "RATE_LIMIT_PUBLIC_KEY_PER_MINUTE", 0, 100_000),
+      authFailures: int(env, "RATE_LIMIT_AUTH_FAILURES_PER_MINUTE", 0, 100_000),
+      sshPassword: int(env, "RATE_LIMIT_SSH_PASSWORD_PER_MINUTE", 0, 100_000),
+    },
+    publicEnrollmentKeyTtlSeconds: int(env, "PUBLIC_ENROLLMENT_KEY_TTL_SECONDS", 60, 30 * 86_400),
+    publicEnrollmentKeyMaxOutstanding: int(env, "PUBLIC_ENROLLMENT_KEY_MAX_OUTSTANDING", 1, 100_000),
+    enrollmentKeyRetentionDays: int(env, "ENROLLMENT_KEY_RETENTION_DAYS", 0, 3650),
     nodePorts: {
       http_port: int(env, "NODE_HTTP_PORT", 1, 65535),
       http_proxy_port: int(env, "NODE_HTTP_PROXY_PORT", 1, 65535),

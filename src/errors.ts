@@ -66,3 +66,16 @@ export function issuesToDetails(issues: readonly v.BaseIssue<unknown>[]): ErrorD
   }
   return details;
 }
+
+/**
+ * 429 `rate_limited` with the seconds to wait, sent as `Retry-After`.
+ * @example throw new RateLimitedError(60)
+ */
+export class RateLimitedError extends ApiError {
+  constructor(
+    readonly retryAfterSeconds: number,
+    message = `Too many requests; retry after ${retryAfterSeconds} seconds`,
+  ) {
+    super("rate_limited", message);
+  }
+}

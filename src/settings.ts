@@ -143,4 +143,52 @@ export const SETTINGS: readonly SettingSpec[] = [
     default: "49586",
     description: "`wireguard_metrics_port` reported for nodes.",
   },
+  {
+    name: "RATE_LIMIT_ENROLL_PER_MINUTE",
+    secret: false,
+    default: "60",
+    description:
+      "Enrolments (`POST /agent/v1/enroll`, registration polls included) per client IP per minute and Cloudflare location; past it 429 `rate_limited`. Counted in steps of 10 by the `ENROLL_RATE_LIMITER` binding; `0` turns the limit off.",
+  },
+  {
+    name: "RATE_LIMIT_PUBLIC_KEY_PER_MINUTE",
+    secret: false,
+    default: "10",
+    description:
+      "Calls of the public enrollment-key endpoint per client IP per minute (binding `PUBLIC_KEY_RATE_LIMITER`, steps of 10; `0` = off).",
+  },
+  {
+    name: "RATE_LIMIT_AUTH_FAILURES_PER_MINUTE",
+    secret: false,
+    default: "20",
+    description:
+      "Failed API authentications per client (its IP: the only principal an unauthenticated request has) per minute; past it they answer 429 instead of 401 (binding `AUTH_FAILURE_RATE_LIMITER`, steps of 10; `0` = off).",
+  },
+  {
+    name: "RATE_LIMIT_SSH_PASSWORD_PER_MINUTE",
+    secret: false,
+    default: "10",
+    description:
+      "SSH password checks (`/agent/v1/ssh/verify_password`) per node and username per minute, counted before the Argon2 work; past it 429 with `Retry-After: 60` (binding `SSH_PASSWORD_RATE_LIMITER`, steps of 10; `0` = off).",
+  },
+  {
+    name: "PUBLIC_ENROLLMENT_KEY_TTL_SECONDS",
+    secret: false,
+    default: "3600",
+    description: "Keys minted by the public enrollment-key endpoint expire after this many seconds.",
+  },
+  {
+    name: "PUBLIC_ENROLLMENT_KEY_MAX_OUTSTANDING",
+    secret: false,
+    default: "100",
+    description:
+      "At most this many unused, unexpired public keys exist; the public endpoint answers 429 past it.",
+  },
+  {
+    name: "ENROLLMENT_KEY_RETENTION_DAYS",
+    secret: false,
+    default: "7",
+    description:
+      "The cron deletes expired and spent enrollment keys (of any kind) this many days after they ended.",
+  },
 ];

@@ -25,6 +25,8 @@ import { registerHealthRoutes } from "./routes/health";
 import { registerInventoryRoutes } from "./routes/inventory";
 import { registerInventoryRefreshRequestRoutes } from "./routes/inventory-refresh-requests";
 import { registerNodeMetricsRoutes } from "./routes/node-metrics";
+import { registerNodeTokenRoutes } from "./routes/node-tokens";
+import { registerNodeTombstoneRoutes } from "./routes/node-tombstones";
 import { registerNodeRoutes } from "./routes/nodes";
 import { registerRoleRoutes } from "./routes/roles";
 import { registerSelfUpdateRequestRoutes } from "./routes/self-update-requests";
@@ -52,6 +54,8 @@ export function createApp(): Hono<AppEnv> {
   registerNodeRoutes(app);
   registerInventoryRoutes(app);
   registerInventoryRefreshRequestRoutes(app);
+  registerNodeTokenRoutes(app);
+  registerNodeTombstoneRoutes(app);
   registerAliasRoutes(app);
   registerNodeMetricsRoutes(app);
   registerEventTypeRoutes(app);

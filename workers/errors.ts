@@ -3,7 +3,7 @@ import { HTTPException } from "hono/http-exception";
 import { ConfigError } from "../src/config";
 import { isDatabaseBusy, isDatabaseUnavailable } from "../src/db/errors";
 import { redactedStack } from "../src/db/redact";
-import { ApiError, ERROR_STATUS, type ErrorCode } from "../src/errors";
+import { ApiError, ERROR_STATUS, type ErrorCode, RateLimitedError } from "../src/errors";
 import { createLogger, type Logger } from "../src/log";
 import { responseMeta } from "./middleware/request-context";
 
@@ -16,6 +16,7 @@ export function errorResponse(c: Context, error: ApiError): Response {
     error: { code: error.code, message: error.message, details: error.details },
     meta: responseMeta(c),
   };
+  if (error instanceof RateLimitedError) c.header("Retry-After", String(error.retryAfterSeconds));
   return c.json(body, error.status as 400);
 }
 

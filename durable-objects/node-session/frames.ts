@@ -111,6 +111,10 @@ export async function handleAgentFrame(
     case "ping":
       connection.send(encodeServerFrame({ type: "pong", id: frame.id, sent_at: frame.sent_at }));
       return;
+    case "token_stored":
+      // The agent saved a rotated token; the connection log shows the rotation completed.
+      session.store.log("token_stored", connection.id);
+      return;
     case "pong":
       // The server sends no pings (the agent measures the round trip), so a pong answers nothing.
       return;

@@ -60,6 +60,12 @@ export const enrollmentKeys = sqliteTable(
     keyCiphertext: text("key_ciphertext").notNull(),
     usesRemaining: integer("uses_remaining"),
     expiredAt: integer("expired_at"),
+    // Enrolment with this key creates a pending node_registration instead of a node (C18).
+    requiresApproval: integer("requires_approval", { mode: "boolean" }).notNull().default(false),
+    // "public": minted by the unauthenticated public endpoint (short TTL, capped count, review M1).
+    origin: text("origin", { enum: ["api", "public"] })
+      .notNull()
+      .default("api"),
     lastUsedAt: integer("last_used_at"),
     insertedAt: integer("inserted_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
@@ -68,6 +74,9 @@ export const enrollmentKeys = sqliteTable(
     uniqueIndex("enrollment_keys_key_hash_unique").on(t.keyHash),
     index("enrollment_keys_cluster_idx").on(t.clusterId),
     index("enrollment_keys_inserted_at_idx").on(t.insertedAt, t.id),
+    // The public endpoint counts its unused keys and the cron prunes by expiry.
+    index("enrollment_keys_origin_idx").on(t.origin, t.usesRemaining),
+    index("enrollment_keys_expired_at_idx").on(t.expiredAt),
   ],
 );
 
@@ -104,6 +113,9 @@ export const nodes = sqliteTable(
     proxyPasswordCiphertext: text("proxy_password_ciphertext").notNull(),
     selfUpdateEnabled: integer("self_update_enabled", { mode: "boolean" }).notNull().default(true),
     lastSeenAt: integer("last_seen_at"),
+    // Set by revoke_token (the hash then matches no known token): the node may enrol again
+    // without its old token, into its own cluster only.
+    tokenRevokedAt: integer("token_revoked_at"),
     insertedAt: integer("inserted_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },
@@ -451,5 +463,54 @@ export const inventoryRefreshTargets = sqliteTable(
   (t) => [
     primaryKey({ columns: [t.requestId, t.nodeId] }),
     index("inventory_refresh_targets_node_idx").on(t.nodeId, t.status),
+  ],
+);
+
+/** Node ids refused at enrolment (403) after `DELETE /api/v1/nodes/{id}?block_reenroll=true`. */
+export const nodeTombstones = sqliteTable(
+  "node_tombstones",
+  {
+    nodeId: text("node_id").primaryKey(),
+    clusterName: text("cluster_name"),
+    hostname: text("hostname"),
+    insertedAt: integer("inserted_at").notNull(),
+  },
+  (t) => [index("node_tombstones_inserted_at_idx").on(t.insertedAt, t.nodeId)],
+);
+
+/**
+ * Enrolments waiting for an administrator (keys with `requires_approval`, C18). The agent polls
+ * with `poll_secret` (only its SHA-256 is kept); approval creates the node and stores its token
+ * encrypted here until the agent collects it once.
+ */
+export const nodeRegistrations = sqliteTable(
+  "node_registrations",
+  {
+    id: text("id").primaryKey(),
+    clusterId: text("cluster_id")
+      .notNull()
+      .references(() => clusters.id, { onDelete: "cascade" }),
+    enrollmentKeyId: text("enrollment_key_id"),
+    proposedNodeId: text("proposed_node_id").notNull(),
+    idType: text("id_type", { enum: ["persistent", "random"] }).notNull(),
+    hostname: text("hostname").notNull(),
+    platform: text("platform"),
+    arch: text("arch"),
+    agentVersion: text("agent_version"),
+    ip: text("ip"),
+    status: text("status", { enum: ["pending", "approved", "rejected", "expired"] })
+      .notNull()
+      .default("pending"),
+    pollSecretHash: text("poll_secret_hash").notNull(),
+    // The approved node's token, AES-GCM encrypted, cleared once the agent has collected it.
+    apiTokenCiphertext: text("api_token_ciphertext"),
+    decidedBy: text("decided_by"),
+    decidedAt: integer("decided_at"),
+    insertedAt: integer("inserted_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    index("node_registrations_inserted_at_idx").on(t.insertedAt, t.id),
+    index("node_registrations_status_idx").on(t.status, t.insertedAt),
   ],
 );

@@ -19,6 +19,8 @@ const keyWithCluster = {
   keyCiphertext: enrollmentKeys.keyCiphertext,
   usesRemaining: enrollmentKeys.usesRemaining,
   expiredAt: enrollmentKeys.expiredAt,
+  requiresApproval: enrollmentKeys.requiresApproval,
+  origin: enrollmentKeys.origin,
   lastUsedAt: enrollmentKeys.lastUsedAt,
   insertedAt: enrollmentKeys.insertedAt,
   updatedAt: enrollmentKeys.updatedAt,
@@ -53,6 +55,7 @@ export async function createEnrollmentKey(
   minting: KeyMinting,
   cluster: { id: string; name: string },
   input: EnrollmentKeyCreateInput,
+  origin: "api" | "public" = "api",
 ): Promise<EnrollmentKeyRow> {
   const secret = randomSecret(32);
   const blob = encodeKeyBlob({ server: minting.server, key: secret });
@@ -65,6 +68,8 @@ export async function createEnrollmentKey(
     keyCiphertext: await encryptSecret(blob, minting.encryptionKey),
     usesRemaining: input.uses_remaining === undefined ? 1 : input.uses_remaining,
     expiredAt: input.expired_at ?? null,
+    requiresApproval: false,
+    origin,
     lastUsedAt: null,
     insertedAt: now,
     updatedAt: now,

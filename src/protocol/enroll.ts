@@ -23,6 +23,9 @@ export const EnrollRequestSchema = v.pipe(
     platform: AgentFact(64),
     arch: v.optional(AgentFact(32)),
     version: v.pipe(AgentFact(64), v.minLength(1, "can't be blank")),
+    // The node's current token, when the agent's state dir has one: the proof that lets an
+    // existing node id enrol again (without it that is refused with 409).
+    api_token: v.optional(v.pipe(v.string("must be a string"), v.minLength(1), v.maxLength(512))),
   }),
   v.title("EnrollRequest"),
 );

@@ -138,7 +138,11 @@ export const ErrorFrame = v.object({
 export const PingFrame = v.object({ ...base, type: v.literal("ping"), id: Id, sent_at: Count });
 export const PongFrame = v.object({ ...base, type: v.literal("pong"), id: Id, sent_at: Count });
 
+/** The agent saved a rotated token (`token_rotated`) in its state dir; the old one is gone for good. */
+export const TokenStoredFrame = v.object({ ...base, type: v.literal("token_stored") });
+
 export const AgentFrame = v.variant("type", [
+  TokenStoredFrame,
   ErrorFrame,
   HelloFrame,
   HeartbeatFrame,
@@ -184,7 +188,18 @@ export const SelfUpdateFrame = v.object({
   allow_downgrade: v.optional(v.boolean()),
 });
 
+/**
+ * `PATCH /api/v1/nodes/{id}/rotate_token` issued a new token: the agent stores it in its state dir,
+ * then answers `token_stored`. The open socket stays; the next connect uses the new token.
+ */
+export const TokenRotatedFrame = v.object({
+  ...base,
+  type: v.literal("token_rotated"),
+  api_token: v.pipe(v.string(), v.minLength(1), v.maxLength(512)),
+});
+
 export const ServerFrame = v.variant("type", [
+  TokenRotatedFrame,
   ExecFrame,
   CancelFrame,
   ServerAckFrame,

@@ -288,7 +288,7 @@ describe("POST /agent/v1/enroll — concurrency", () => {
   });
 });
 
-describe("POST /agent/v1/enroll — re-registering a persistent id", () => {
+describe("POST /agent/v1/enroll — re-registering a persistent id with its token", () => {
   it("keeps the node, issues a new token, revokes the old one and emits edge.node.reregistered", async () => {
     const nodeId = crypto.randomUUID();
     const first = await newKey(MAIN);
@@ -296,7 +296,13 @@ describe("POST /agent/v1/enroll — re-registering a persistent id", () => {
     expect(a.status).toBe(201);
     const { secret } = await newKey(MAIN);
     const b = await enrol(
-      enrolBody(secret, { node_id: nodeId, id_type: "persistent", hostname: "host-b", version: "1.3.0" }),
+      enrolBody(secret, {
+        node_id: nodeId,
+        id_type: "persistent",
+        hostname: "host-b",
+        version: "1.3.0",
+        api_token: a.body.data.api_token,
+      }),
     );
     expect(b.status).toBe(201);
     expect(b.body.data).toMatchObject({
@@ -346,54 +352,13 @@ describe("POST /agent/v1/enroll — re-registering a persistent id", () => {
     const a = await enrol(enrolBody(first.secret, { node_id: nodeId, id_type: "persistent" }));
     expect(a.status).toBe(201);
     const { secret } = await newKey(solo);
-    const b = await enrol(enrolBody(secret, { node_id: nodeId, id_type: "persistent" }));
+    const b = await enrol(
+      enrolBody(secret, { node_id: nodeId, id_type: "persistent", api_token: a.body.data.api_token }),
+    );
     expect(b.status).toBe(201);
     expect(b.body.data.ipv4_address).toBe(a.body.data.ipv4_address);
   });
-
-  it("moves the node when the new key belongs to another cluster", async () => {
-    const nodeId = crypto.randomUUID();
-    const first = await newKey(MAIN);
-    expect((await enrol(enrolBody(first.secret, { node_id: nodeId, id_type: "persistent" }))).status).toBe(
-      201,
-    );
-    const { secret } = await newKey(OTHER);
-    const res = await enrol(enrolBody(secret, { node_id: nodeId, id_type: "persistent" }));
-    expect(res.status).toBe(201);
-    expect(res.body.data.cluster_name).toBe(OTHER);
-    expect(res.body.data.vpn_hostname).toBe(`node-${nodeId}.${clusters[OTHER].vpn_domain}`);
-    expect(inRange(res.body.data.ipv4_address, clusters[OTHER].ipv4_range)).toBe(true);
-    const events = await eventsFor(nodeId);
-    expect(events.at(-1)).toMatchObject({
-      type: "edge.node.reregistered",
-      data: { cluster_name: OTHER, previous_cluster_name: MAIN },
-    });
-  });
-});
-
-describe("POST /agent/v1/enroll — re-registering into another cluster moves the aliases", () => {
-  // BUG (workers/services/enrollment.ts, enrollNode): a persistent node re-registered with a key of
-  // another cluster gets the new cluster_id, but its aliases keep the old cluster_id (unlike
-  // changeNodeCluster, which moves them), so they resolve under the old cluster's vpn_domain.
-  it("moves the node's aliases with it", async () => {
-    const nodeId = crypto.randomUUID();
-    const first = await newKey(MAIN);
-    expect((await enrol(enrolBody(first.secret, { node_id: nodeId, id_type: "persistent" }))).status).toBe(
-      201,
-    );
-    const alias = await api.post(`/api/v1/nodes/${nodeId}/aliases`, { name: `follow-${P}` });
-    expect(alias.status).toBe(201);
-    const { secret } = await newKey(OTHER);
-    const res = await enrol(enrolBody(secret, { node_id: nodeId, id_type: "persistent" }));
-    expect(res.status).toBe(201);
-    expect(res.body.data.cluster_name).toBe(OTHER);
-    const after = (await api.get(`/api/v1/aliases/${alias.body.data.id}`)).body.data;
-    expect(after).toMatchObject({
-      cluster_name: OTHER,
-      vpn_hostname: `follow-${P}.${clusters[OTHER].vpn_domain}`,
-    });
-  });
-});
+}); /* takeover refusals: test/integration/enroll-takeover.test.ts */
 
 describe("POST /agent/v1/enroll — body validation", () => {
   let secret: string;

@@ -2,6 +2,7 @@ import { type Env, loadConfig } from "../../src/config";
 import { describeError } from "../../src/db/errors";
 import { createLogger, type Logger } from "../../src/log";
 import { auditJob } from "./audit";
+import { pruneEnrollmentKeysJob } from "./enrollment-keys";
 import { expireExecutionsJob, pruneExecutionsJob, redispatchJob } from "./executions";
 import { selfUpdateRequestsJob } from "./self-update";
 import { staleNodesJob } from "./stale-nodes";
@@ -16,6 +17,7 @@ const jobs: CronJob[] = [
   webhooksJob,
   selfUpdateRequestsJob,
   auditJob,
+  pruneEnrollmentKeysJob,
 ];
 
 /** Runs every cron job once; returns each job's outcome for logging and tests. */

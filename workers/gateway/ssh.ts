@@ -4,10 +4,11 @@ import * as v from "valibot";
 import type { Database } from "../../src/db/client";
 import { sshPublicKeys, sshUsernames } from "../../src/db/schema";
 import { recordEvent } from "../../src/events/outbox";
-import { verifyPassword } from "../../src/ssh/password";
+import { checkLoginPassword } from "../../src/ssh/password-check";
 import { isSshUsername } from "../../src/ssh/username";
 import { ApiError, issuesToDetails } from "../errors";
 import { authenticatedNode, nodeAuth } from "../middleware/node-auth";
+import { enforceRateLimit } from "../middleware/rate-limit";
 import type { AppContext, AppEnv } from "../middleware/request-context";
 import { respond } from "../respond";
 
@@ -106,9 +107,16 @@ export function registerSshGatewayRoutes(app: Hono<AppEnv>): void {
       throw new ApiError("validation_failed", "Validation failed", issuesToDetails(parsed.issues));
     const { username, password } = parsed.output;
     const db = c.get("db");
+    // Counted before the Argon2 work, per node and username: guessing costs the guesser the wait.
+    await enforceRateLimit(
+      c.env.SSH_PASSWORD_RATE_LIMITER,
+      `ssh-password:${nodeId}:${username}`,
+      c.get("config").rateLimits.sshPassword,
+    );
     const found = await findUsername(db, nodeId, username);
-    if (!found?.passwordHash || !verifyPassword(password, found.passwordHash))
-      throw new ApiError("unauthorized", "Invalid username or password");
+    // A missing user or password costs the same Argon2 work (no timing oracle).
+    const ok = checkLoginPassword(found?.passwordHash ?? null, password);
+    if (!found || !ok) throw new ApiError("unauthorized", "Invalid username or password");
     await verified(db, nodeId, found.id, username, "password");
     return respond(c, { ssh_username_id: found.id, username });
   });

@@ -5,6 +5,7 @@ import { findTokenPrincipal, touchApiToken } from "../../src/api-tokens/store";
 import { constantTimeEqual } from "../../src/crypto/secrets";
 import { findSessionPrincipal, touchSession } from "../../src/sessions/store";
 import { ApiError } from "../errors";
+import { enforceRateLimit, clientIp as limiterKeyIp } from "./rate-limit";
 import type { AppContext } from "./request-context";
 
 /** The caller's address as Cloudflare reports it (null in local tests). */
@@ -75,11 +76,18 @@ export async function authenticate(c: AppContext, options: { streamToken: boolea
   }
   const secret = presentedSecret(c);
   if (!secret)
-    throw new ApiError(
-      "unauthorized",
-      "Missing credentials: send Authorization: Bearer <API key, session token or API token>",
-    );
+    return refuse(c, "Missing credentials: send Authorization: Bearer <API key, session token or API token>");
   const principal = (await keyMatch(c, secret)) ?? (await storedPrincipal(c, secret));
-  if (!principal) throw new ApiError("unauthorized", "Invalid, expired or revoked credentials");
+  if (!principal) return refuse(c, "Invalid, expired or revoked credentials");
   return principal;
+}
+
+// A failed authentication counts against the client's limit: past it, 429 instead of 401.
+async function refuse(c: AppContext, message: string): Promise<never> {
+  await enforceRateLimit(
+    c.env.AUTH_FAILURE_RATE_LIMITER,
+    `auth:${limiterKeyIp(c)}`,
+    c.get("config").rateLimits.authFailures,
+  );
+  throw new ApiError("unauthorized", message);
 }

@@ -16,7 +16,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   413: "Payload Too Large",
   415: "Unsupported Media Type: send application/json",
   422: "Validation Failed: details map each field to its messages",
-  429: "Too Many Requests: retry after the Retry-After header's seconds",
+  429: "Too Many Requests (code `rate_limited`): retry after the `Retry-After` header's seconds",
   500: "Internal Server Error",
   503: "Service Unavailable: the database is unreachable",
 };
@@ -120,10 +120,18 @@ function operationObject(op: OperationSpec): JsonObject {
       description: p.description,
       schema: schema(p.schema),
     })),
+    ...Object.entries(op.query ?? {}).map(([name, p]) => ({
+      name,
+      in: "query",
+      required: false,
+      description: p.description,
+      schema: schema(p.schema),
+    })),
     ...queryParameters(op),
   ];
   const responses: JsonObject = { [op.success.status]: successResponse(op.success) };
-  const statuses = new Set<number>([400, ...(op.public ? [] : [401, 403]), ...(op.errors ?? []), 500]);
+  // An authenticated operation answers 429 once a client's failed authentications pass their limit.
+  const statuses = new Set<number>([400, ...(op.public ? [] : [401, 403, 429]), ...(op.errors ?? []), 500]);
   if (op.body) {
     statuses.add(413);
     statuses.add(415);

@@ -4,6 +4,7 @@ import { enrollmentKeyClusterName, namedCluster, SCOPE_COLUMNS } from "../../src
 import { getClusterByName } from "../../src/clusters/store";
 import { enrollmentKeyListSpec } from "../../src/enrollment-keys/list";
 import { presentKey, presentKeys } from "../../src/enrollment-keys/present";
+import { countOutstandingPublicKeys } from "../../src/enrollment-keys/public-keys";
 import {
   EnrollmentKeyCreateRequest,
   EnrollmentKeyResponseSchema,
@@ -17,8 +18,10 @@ import {
   listEnrollmentKeys,
   updateEnrollmentKey,
 } from "../../src/enrollment-keys/store";
+import { RateLimitedError } from "../../src/errors";
 import { UuidParam } from "../../src/schemas/common";
 import { ApiError } from "../errors";
+import { clientIp, enforceRateLimit } from "../middleware/rate-limit";
 import type { AppContext, AppEnv } from "../middleware/request-context";
 import { defineRoute } from "../openapi/define-route";
 import { listRoute } from "../openapi/list-route";
@@ -57,16 +60,30 @@ export function registerEnrollmentKeyRoutes(app: Hono<AppEnv>): void {
       public: true,
       summary: "Get a public enrollment key for the default cluster",
       description:
-        "No authentication. Only enabled when PUBLIC_ENROLLMENT_KEY_ENABLED=true and DEFAULT_CLUSTER_NAME are configured (403 otherwise; 404 when that cluster does not exist). Issues a single-use key with no expiry.",
+        "No authentication. Only enabled when PUBLIC_ENROLLMENT_KEY_ENABLED=true and DEFAULT_CLUSTER_NAME are configured (403 otherwise; 404 when that cluster does not exist). Issues a single-use key that expires after PUBLIC_ENROLLMENT_KEY_TTL_SECONDS (default 3600); 429 `rate_limited` when PUBLIC_ENROLLMENT_KEY_MAX_OUTSTANDING unused public keys exist already, or past the per-client rate limit.",
       success: single,
-      errors: [403, 404, 503],
+      errors: [403, 404, 429, 503],
     },
     async (c) => {
       const config = c.get("config");
+      await enforceRateLimit(
+        c.env.PUBLIC_KEY_RATE_LIMITER,
+        `public-key:${clientIp(c)}`,
+        config.rateLimits.publicKey,
+      );
       if (!config.publicEnrollmentKeyEnabled)
         throw new ApiError("forbidden", "Public enrollment keys are disabled");
       const cluster = await defaultCluster(c);
-      const row = await createEnrollmentKey(c.get("db"), minting(c), cluster, {});
+      const db = c.get("db");
+      // Bounded (review M1): a short life, and a cap on unused ones anyone could stock up.
+      if ((await countOutstandingPublicKeys(db)) >= config.publicEnrollmentKeyMaxOutstanding) {
+        throw new RateLimitedError(
+          60,
+          "Too many unused public enrollment keys are outstanding; retry later or use an API-created key",
+        );
+      }
+      const expiredAt = Date.now() + config.publicEnrollmentKeyTtlSeconds * 1000;
+      const row = await createEnrollmentKey(db, minting(c), cluster, { expired_at: expiredAt }, "public");
       return { data: await presentKey(row, config.encryptionKey) };
     },
   );

@@ -1,5 +1,7 @@
 import type { Hono } from "hono";
+import * as v from "valibot";
 import { nodeClusterName, SCOPE_COLUMNS } from "../../src/access/cluster-scope";
+import { recordTombstone } from "../../src/node-tombstones/store";
 import { nodeListSpec } from "../../src/nodes/list";
 import { updateNodeMetadata } from "../../src/nodes/metadata";
 import { presentNode, presentNodes } from "../../src/nodes/present";
@@ -93,13 +95,29 @@ export function registerNodeRoutes(app: Hono<AppEnv>): void {
       clusterScope: { param: { name: "id", clusterName: nodeClusterName } },
       tag: TAG,
       summary: "Delete a node",
-      description: "Removes the node and its aliases; its agent is disconnected and told it was deleted.",
+      description:
+        "Removes the node and its aliases; its agent is disconnected and told it was deleted. The id may enrol again with a valid key (a new node), unless `block_reenroll=true`, which records a tombstone: enrolment with this id is then refused (403) until `DELETE /api/v1/node_tombstones/{node_id}`.",
       params: idParam,
+      query: {
+        block_reenroll: {
+          schema: v.picklist(["true", "false"], "must be true or false"),
+          description: "Also refuse any later enrolment with this node id (see /api/v1/node_tombstones)",
+        },
+      },
       success: { status: 204, description: "Deleted", data: null },
       errors: [404, 503],
     },
-    async (c, { params }) => {
-      await deleteNode(c.get("db"), params.id);
+    async (c, { params, query }) => {
+      const db = c.get("db");
+      if (query.block_reenroll === "true") {
+        const node = await getNode(db, params.id);
+        await recordTombstone(db, {
+          nodeId: node.id,
+          clusterName: node.clusterName,
+          hostname: node.hostname,
+        });
+      }
+      await deleteNode(db, params.id);
       // The token is gone from libSQL first, so the agent cannot reconnect; then its session is told.
       await nodeSession(c.env, params.id).forget();
     },

@@ -3,7 +3,14 @@ import type { Config } from "../../src/config";
 import { encryptSecret, randomSecret, sha256Hex } from "../../src/crypto/secrets";
 import type { Database } from "../../src/db/client";
 import { isDatabaseBusy, isUniqueViolation } from "../../src/db/errors";
-import { aliases, clusters, enrollmentKeys, nodes } from "../../src/db/schema";
+import { clusters, enrollmentKeys, nodes } from "../../src/db/schema";
+import {
+  checkReregistration,
+  KEY_REFUSALS,
+  readExistingNode,
+  readUsableKey,
+  refuseTombstoned,
+} from "../../src/enrollment/precheck";
 import { recordEvent } from "../../src/events/outbox";
 import { allocateAddress } from "../../src/nodes/address";
 import { nodeNameFor } from "../../src/nodes/names";
@@ -17,15 +24,11 @@ export interface EnrollInput {
   platform: string;
   arch?: string;
   version: string;
+  /** The node's current token: the proof a re-registration of an existing id needs (review H1). */
+  api_token?: string;
 }
 
 type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
-
-const KEY_REFUSALS = {
-  unknown: new ApiError("unauthorized", "Enrollment key not recognised"),
-  expired: new ApiError("forbidden", "Enrollment key has expired"),
-  spent: new ApiError("forbidden", "Enrollment key has no uses left"),
-};
 
 async function spendKey(tx: Tx, secret: string, now: number) {
   const keyHash = await sha256Hex(secret);
@@ -46,8 +49,8 @@ async function spendKey(tx: Tx, secret: string, now: number) {
     .returning({ id: enrollmentKeys.id, clusterId: enrollmentKeys.clusterId });
   if (spent) return spent;
   const [key] = await tx.select().from(enrollmentKeys).where(eq(enrollmentKeys.keyHash, keyHash));
-  if (!key) throw KEY_REFUSALS.unknown;
-  throw key.expiredAt !== null && key.expiredAt <= now ? KEY_REFUSALS.expired : KEY_REFUSALS.spent;
+  if (!key) throw KEY_REFUSALS.unknown();
+  throw key.expiredAt !== null && key.expiredAt <= now ? KEY_REFUSALS.expired() : KEY_REFUSALS.spent();
 }
 
 /**
@@ -71,9 +74,30 @@ async function claimSeat(tx: Tx, cluster: typeof clusters.$inferSelect, alreadyM
 }
 
 /**
+ * Refuses what a read can refuse, before any write (review H2, H1): an unknown, expired or spent
+ * key, a blocked (tombstoned) node id, and a re-registration without proof or into another cluster.
+ * Returns the key, so the caller can branch to a registration when the key requires approval.
+ */
+export async function precheckEnrolment(db: Database, input: EnrollInput) {
+  const key = await readUsableKey(db, input.key);
+  // Registration approval (C18) is not built yet; the API cannot set the flag, and a key that has
+  // it must not enrol nodes unapproved.
+  if (key.requiresApproval)
+    throw new ApiError(
+      "forbidden",
+      "This enrollment key requires approval, which this server does not support yet",
+    );
+  await refuseTombstoned(db, input.node_id);
+  const existing = await readExistingNode(db, input.node_id);
+  if (existing) await checkReregistration(existing, input, key.clusterId);
+  return key;
+}
+
+/**
  * Enrols (or re-registers) a node in one write transaction: the key use, the
  * node row and the events commit together, so a refused enrolment (full
- * cluster, clashing id) never spends a use.
+ * cluster, clashing id) never spends a use. Call `precheckEnrolment` first: this
+ * repeats its checks under the write lock (the state may have changed in between).
  * Returns the node id and a fresh `api_token` (shown to the agent once, stored encrypted).
  */
 export async function enrollNode(db: Database, config: Config, input: EnrollInput) {
@@ -104,34 +128,24 @@ async function enrollInTransaction(db: Database, config: Config, input: EnrollIn
     const now = Date.now();
     const key = await spendKey(tx, input.key, now);
     const [cluster] = await tx.select().from(clusters).where(eq(clusters.id, key.clusterId));
-    const [existing] = await tx.select().from(nodes).where(eq(nodes.id, input.node_id));
-    if (existing && (existing.idType === "random" || input.id_type === "random")) {
-      throw new ApiError("conflict", "A node with this id already exists; random ids must be unique");
-    }
-    const address =
-      existing && existing.clusterId === cluster.id && existing.ipv4Address
-        ? existing.ipv4Address
-        : await claimSeat(tx, cluster, existing?.clusterId === cluster.id);
+    await refuseTombstoned(tx, input.node_id);
+    const existing = await readExistingNode(tx, input.node_id);
+    // Re-checked under the lock; a refusal rolls the key use back.
+    if (existing) await checkReregistration(existing, input, cluster.id);
+    const address = existing?.ipv4Address ?? (await claimSeat(tx, cluster, existing !== undefined));
     const facts = { hostname: input.hostname, platform: input.platform, version: input.version };
     if (existing) {
       await tx
         .update(nodes)
         .set({
           ...facts,
-          clusterId: cluster.id,
           ipv4Address: address,
           apiTokenHash: tokenHash,
           apiTokenCiphertext: tokenCiphertext,
+          tokenRevokedAt: null,
           updatedAt: now,
         })
         .where(eq(nodes.id, existing.id));
-      if (existing.clusterId !== cluster.id) {
-        // Aliases follow their node; a name clash in the new cluster is a unique violation → 409, and the key use rolls back.
-        await tx
-          .update(aliases)
-          .set({ clusterId: cluster.id, updatedAt: now })
-          .where(eq(aliases.nodeId, existing.id));
-      }
     } else {
       await tx.insert(nodes).values({
         id: input.node_id,
@@ -166,10 +180,6 @@ async function enrollInTransaction(db: Database, config: Config, input: EnrollIn
         node_id: input.node_id,
         id_type: existing?.idType ?? input.id_type,
         cluster_name: cluster.name,
-        previous_cluster_name:
-          existing && existing.clusterId !== cluster.id
-            ? await clusterName(tx, existing.clusterId)
-            : undefined,
         hostname: input.hostname,
         version: input.version,
       },
@@ -177,9 +187,4 @@ async function enrollInTransaction(db: Database, config: Config, input: EnrollIn
     );
     return { nodeId: input.node_id, apiToken, reregistered: Boolean(existing) };
   });
-}
-
-async function clusterName(tx: Tx, id: string): Promise<string | undefined> {
-  const [row] = await tx.select({ name: clusters.name }).from(clusters).where(eq(clusters.id, id));
-  return row?.name;
 }

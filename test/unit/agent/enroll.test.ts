@@ -1,4 +1,4 @@
-import { readFile, stat } from "node:fs/promises";
+import { readFile, stat, writeFile } from "node:fs/promises";
 import { arch } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -96,6 +96,23 @@ describe("enrolment (bundled agent on Node 20 against a stand-in server)", () =>
       stdout: `already enrolled: node ${nodeId} in cluster edge-a (${server.url})\n`,
     });
     expect(server.enrollRequests.length).toBe(before + 1);
+  });
+
+  it("removes ENROLLMENT_KEY from the installer's environment file once enrolled, keeping other lines", async () => {
+    script = undefined;
+    const dir = await tempDir();
+    const envFile = join(dir, "env");
+    const blob = keyBlob(`${server.url}/`, "secret-env");
+    await writeFile(envFile, `OUTPOST_LOG_LEVEL=debug\nENROLLMENT_KEY=${blob}\n`, { mode: 0o600 });
+    const result = await runAgentCommand(bundle, ["enroll"], {
+      OUTPOST_STATE_DIR: join(dir, "state"),
+      OUTPOST_MACHINE_ID_FILE: await fakeMachineId(dir, "9d1219c7c4c5404aaa1f6d2a48adfda4"),
+      OUTPOST_ENV_FILE: envFile,
+      ENROLLMENT_KEY: blob,
+    });
+    expect(result.code).toBe(0);
+    expect(await readFile(envFile, "utf8")).toBe("OUTPOST_LOG_LEVEL=debug\n");
+    expect((await stat(envFile)).mode & 0o777).toBe(0o600);
   });
 
   it("stops at once with exit 3 when the server refuses the key (no retry)", async () => {

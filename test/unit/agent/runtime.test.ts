@@ -205,6 +205,16 @@ describe("AgentRuntime", () => {
     expect(own.runtime.heartbeatMs).toBe(1000);
   });
 
+  it("saves a rotated token before answering token_stored, and dials with it from then on", async () => {
+    const { connection, stateDir } = await startRuntime();
+    connection.open();
+    connection.receive({ type: "token_rotated", api_token: "rotated-token" });
+    await until(() => connection.framesOf("token_stored").length === 1, "token_stored");
+    const saved = JSON.parse(await readFile(join(stateDir, "identity.json"), "utf8"));
+    expect(saved.api_token).toBe("rotated-token");
+    expect(connection.options.currentToken?.()).toBe("rotated-token");
+  });
+
   it("answers a server ping with a pong", async () => {
     const { connection } = await startRuntime();
     connection.open();
