@@ -1,6 +1,8 @@
 import { type Connection, type ConnectionContext, Server, type WSMessage } from "partyserver";
 import { type Env, loadConfig } from "../src/config";
 import { createDatabase, type Database } from "../src/db/client";
+import { isTransientDbError } from "../src/db/errors";
+import { retryTransient } from "../src/db/retry";
 import type { ClaimedExecution } from "../src/executions/lifecycle";
 import { createLogger, type Logger } from "../src/log";
 import type { MetricsSample } from "../src/nodes/metrics-sample";
@@ -86,6 +88,7 @@ export class NodeSession extends Server<Env> {
       liveOutput: this.#liveOutput,
       log: this.#logger(),
       db: () => this.#database(),
+      write: (write) => this.#write(write),
       observe: (status, reason, seen) => this.#observe(status, reason, seen),
       armAlarm: () => this.#armAlarm(),
     };
@@ -95,6 +98,13 @@ export class NodeSession extends Server<Env> {
   #logger(): Logger {
     this.#log ??= createLogger({ fields: { node_id: this.name } });
     return this.#log;
+  }
+
+  /** A repeatable libSQL write, tried again on transient errors; each retry is logged. */
+  #write<T>(write: () => Promise<T>): Promise<T> {
+    return retryTransient(write, undefined, (error, attempt) =>
+      this.#logger().warn("database write failed, retrying", { attempt, error }),
+    );
   }
 
   #staleFactor(): number {
@@ -142,6 +152,12 @@ export class NodeSession extends Server<Env> {
       await handleAgentFrame(this.#frameSession(), connection, parsed.frame);
     } catch (err) {
       this.#logger().error("frame handling failed", { frame: parsed.frame.type, error: err });
+      // A node is never "connected without config", and a write that kept failing must not be
+      // forgotten: close, so the agent reconnects, says hello again and re-sends what is unacked.
+      if (parsed.frame.type === "hello" || isTransientDbError(err)) {
+        connection.close(CLOSE_CODES.tryAgainLater, "the server could not record that; reconnect");
+        return;
+      }
       connection.send(
         encodeServerFrame({
           type: "error",
@@ -177,7 +193,10 @@ export class NodeSession extends Server<Env> {
   /** `observe` for this node, its `last_seen_at` refreshes grouped by the node's batch writer. */
   #observe(status: NodeStatus, reason: string, seen: boolean | "sampled"): Promise<void> {
     const db = this.#database();
-    return observe(db, this.store, this.name, status, reason, seen, (s) => writeLastSeen(this.env, db, s));
+    // The whole observation is repeatable: presence is stored only after its writes succeeded.
+    return this.#write(() =>
+      observe(db, this.store, this.name, status, reason, seen, (s) => writeLastSeen(this.env, db, s)),
+    );
   }
 
   async #armAlarm(): Promise<void> {

@@ -1,6 +1,7 @@
 import { eq, sql } from "drizzle-orm";
 import type { Connection } from "partyserver";
 import type { Database } from "../../src/db/client";
+import { retryTransient } from "../../src/db/retry";
 import { commandExecutions as ce } from "../../src/db/schema";
 import {
   type ClaimedExecution,
@@ -46,7 +47,7 @@ export async function deliverExecutions(
   options: { resend: boolean },
 ): Promise<number> {
   if (!options.resend) {
-    const claimed = await claimPending(db, nodeId, DELIVERY_BATCH);
+    const claimed = await retryTransient(() => claimPending(db, nodeId, DELIVERY_BATCH));
     for (const row of claimed) sendExec(conn, row);
     return claimed.length;
   }
@@ -78,11 +79,9 @@ export async function resendLive(
   rows: LiveExecution[],
 ): Promise<number> {
   for (const row of rows) sendExec(conn, row);
-  await markSent(
-    db,
-    nodeId,
-    rows.filter((r) => r.status === "pending").map((r) => r.id),
-  );
+  const pending = rows.filter((r) => r.status === "pending").map((r) => r.id);
+  // Conditional (`pending` → `sent`), so a repeat after a lost answer changes nothing.
+  await retryTransient(() => markSent(db, nodeId, pending));
   return rows.length;
 }
 

@@ -18,6 +18,8 @@ export interface FrameSession {
   readonly liveOutput: LiveOutput;
   readonly log: Logger;
   db(): Database;
+  /** Runs a repeatable libSQL write, trying it again on transient errors (`retryTransient`). */
+  write<T>(write: () => Promise<T>): Promise<T>;
   /** Applies a status the node's own evidence implies (`presence.observe` for this node). */
   observe(status: NodeStatus, reason: string, seen: boolean | "sampled"): Promise<void>;
   /** Arms the staleness alarm from the current presence. */
@@ -36,11 +38,13 @@ export async function handleAgentFrame(
   switch (frame.type) {
     case "hello": {
       const db = session.db();
-      const facts = await recordHello(db, session.nodeId, {
-        version: frame.agent_version,
-        hostname: frame.hostname,
-        platform: frame.platform,
-      });
+      const facts = await session.write(() =>
+        recordHello(db, session.nodeId, {
+          version: frame.agent_version,
+          hostname: frame.hostname,
+          platform: frame.platform,
+        }),
+      );
       if (!facts) {
         connection.close(CLOSE_CODES.nodeDeleted, "node deleted");
         return;
@@ -72,12 +76,14 @@ export async function handleAgentFrame(
       return;
     case "result": {
       // Through the shard's writer, which groups results arriving together into one libSQL write.
-      const status = await writeResult(session.env, session.db(), {
-        nodeId: session.nodeId,
-        executionId: frame.execution_id,
-        exitCode: frame.exit_code,
-        output: frame.output,
-      });
+      const status = await session.write(() =>
+        writeResult(session.env, session.db(), {
+          nodeId: session.nodeId,
+          executionId: frame.execution_id,
+          exitCode: frame.exit_code,
+          output: frame.output,
+        }),
+      );
       // Acked whether or not it changed the row: a duplicate or late result is settled either way.
       connection.send(encodeServerFrame({ type: "ack", execution_id: frame.execution_id }));
       if (status) session.liveOutput.finish(frame.execution_id, { status, exit_code: frame.exit_code });

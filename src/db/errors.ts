@@ -53,3 +53,35 @@ export function isForeignKeyViolation(err: unknown): boolean {
   }
   return false;
 }
+
+/** Messages of a request to libSQL that never got an answer (workerd's fetch, Node's sockets). */
+const CONNECTION_LOST =
+  /network connection lost|fetch failed|socket hang up|ECONNRESET|ECONNREFUSED|EPIPE|connection (?:was )?(?:closed|reset)/i;
+/** `HttpServerError`'s message, which is all of it that crosses a Durable Object RPC. */
+const SERVER_5XX = /HTTP status 5\d\d/;
+
+/**
+ * Whether a (possibly drizzle-wrapped) libSQL error may succeed if the same write is tried again:
+ * the database was busy, the connection to libSQL was lost, or libSQL (or a proxy in front of it)
+ * answered with a 5xx. Constraint violations and bad SQL are not: they fail the same way every time.
+ * Only conditional, repeatable writes may be retried on it (a lost connection may hide a commit).
+ */
+export function isTransientDbError(err: unknown): boolean {
+  if (isDatabaseBusy(err)) return true;
+  for (const e of causes(err)) {
+    const status = Number(e.status);
+    if (e.name === "HttpServerError" && status >= 500) return true;
+    const message = String(e.message ?? "");
+    if (CONNECTION_LOST.test(message) || SERVER_5XX.test(message)) return true;
+  }
+  return false;
+}
+
+/**
+ * The error to throw across a Durable Object RPC: the runtime keeps only an error's message, so
+ * the causes that say why (SQLITE_BUSY, a lost connection, a 5xx) are folded into it, and the
+ * caller can still tell a transient failure (`isTransientDbError`). Parameters stay redacted.
+ */
+export function rpcSafeError(err: unknown): Error {
+  return new Error(describeError(err));
+}

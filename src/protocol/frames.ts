@@ -17,6 +17,12 @@ export const CLOSE_CODES = {
   nodeDeleted: 4002,
   /** Too many invalid frames. */
   protocolError: 4003,
+  /**
+   * The server could not record what the agent said (its database writes kept failing): the agent
+   * reconnects with backoff and says hello again, so its state converges once the database is back.
+   * RFC 6455's "try again later".
+   */
+  tryAgainLater: 1013,
 } as const;
 
 const Id = v.pipe(v.string(), v.minLength(1), v.maxLength(128));
