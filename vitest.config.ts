@@ -25,6 +25,8 @@ export default defineConfig({
                 API_KEY: TEST_API_KEY,
                 MASTER_KEY: TEST_MASTER_KEY,
                 ENCRYPTION_KEY: "test-encryption-key",
+                // Durable Objects read these bindings, not a test's overrides: short, so damping is testable.
+                NODE_STATUS_MIN_INTERVAL_SECONDS: "1",
               },
             },
           })),

@@ -16,6 +16,7 @@ import {
 } from "../src/protocol/frames";
 import { writeLastSeen } from "./batch-writer";
 import { deliverExecutions, finalState, sendExec } from "./node-session/delivery";
+import { FrameBudget } from "./node-session/frame-budget";
 import { type FrameSession, handleAgentFrame } from "./node-session/frames";
 import { LiveOutput } from "./node-session/live-output";
 import { observe, type PresenceState, readPresence, staleWindowMs } from "./node-session/presence";
@@ -61,6 +62,8 @@ export class NodeSession extends Server<Env> {
   #log?: Logger;
   #frames?: FrameSession;
   #invalidFrames = 0;
+  /** Each open connection's frame budget (`NODE_FRAME_RATE`, `NODE_FRAME_BURST`). */
+  readonly #budgets = new Map<string, FrameBudget>();
   // Frames are handled one at a time, in arrival order: a handler awaits libSQL,
   // and a later heartbeat must not act on presence state an earlier one is still changing.
   #queue: Promise<void> = Promise.resolve();
@@ -134,7 +137,25 @@ export class NodeSession extends Server<Env> {
   }
 
   onMessage(connection: Connection, message: WSMessage): Promise<void> {
+    // Checked before queueing, so a flood never builds a backlog of frames waiting for libSQL.
+    if (connection.readyState !== WebSocket.OPEN) return Promise.resolve();
+    if (!this.#budget(connection).take()) {
+      this.#logger().warn("agent frame rate exceeded, closing the connection", { connection: connection.id });
+      this.store.log("rate_limited", connection.id);
+      connection.close(CLOSE_CODES.policyViolation, "frame rate exceeded");
+      return Promise.resolve();
+    }
     return this.#enqueue(() => this.#process(connection, message));
+  }
+
+  #budget(connection: Connection): FrameBudget {
+    let budget = this.#budgets.get(connection.id);
+    if (!budget) {
+      const config = loadConfig(this.env);
+      budget = new FrameBudget(config.nodeFrameRate, config.nodeFrameBurst);
+      this.#budgets.set(connection.id, budget);
+    }
+    return budget;
   }
 
   #enqueue(task: () => Promise<void>): Promise<void> {
@@ -177,6 +198,7 @@ export class NodeSession extends Server<Env> {
   }
 
   onClose(connection: Connection, code: number): Promise<void> {
+    this.#budgets.delete(connection.id);
     return this.#enqueue(() => this.#closed(connection, code));
   }
 
@@ -194,8 +216,12 @@ export class NodeSession extends Server<Env> {
   #observe(status: NodeStatus, reason: string, seen: boolean | "sampled"): Promise<void> {
     const db = this.#database();
     // The whole observation is repeatable: presence is stored only after its writes succeeded.
+    const minFlipIntervalMs = loadConfig(this.env).nodeStatusMinIntervalMs;
     return this.#write(() =>
-      observe(db, this.store, this.name, status, reason, seen, (s) => writeLastSeen(this.env, db, s)),
+      observe(db, this.store, this.name, status, reason, seen, {
+        touchLastSeen: (s) => writeLastSeen(this.env, db, s),
+        minFlipIntervalMs,
+      }),
     );
   }
 

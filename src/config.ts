@@ -35,6 +35,9 @@ export interface Env {
   DISPATCH_QUEUE?: Queue<DispatchMessage>;
   EXECUTION_RETENTION_DAYS?: string;
   BATCH_WRITER_SHARDS?: string;
+  NODE_FRAME_RATE?: string;
+  NODE_FRAME_BURST?: string;
+  NODE_STATUS_MIN_INTERVAL_SECONDS?: string;
   WEBHOOK_ALLOW_PRIVATE_IPS?: string;
   WEBHOOK_MAX_ATTEMPTS?: string;
   ASSETS?: Fetcher;
@@ -65,6 +68,10 @@ export interface Config {
   heartbeatStaleFactor: number;
   executionRetentionDays: number;
   batchWriterShards: number;
+  /** Token bucket of an agent connection: frames per second, and the burst. */
+  nodeFrameRate: number;
+  nodeFrameBurst: number;
+  nodeStatusMinIntervalMs: number;
   webhookAllowPrivateIps: boolean;
   webhookMaxAttempts: number;
   nodePorts: NodePorts;
@@ -131,6 +138,9 @@ export function loadConfig(env: Env): Config {
     heartbeatStaleFactor: int(env, "NODE_HEARTBEAT_STALE_FACTOR", 2, 20),
     executionRetentionDays: int(env, "EXECUTION_RETENTION_DAYS", 1, 3650),
     batchWriterShards: int(env, "BATCH_WRITER_SHARDS", 1, 256),
+    nodeFrameRate: int(env, "NODE_FRAME_RATE", 1, 10_000),
+    nodeFrameBurst: int(env, "NODE_FRAME_BURST", 1, 100_000),
+    nodeStatusMinIntervalMs: int(env, "NODE_STATUS_MIN_INTERVAL_SECONDS", 0, 86_400) * 1000,
     webhookAllowPrivateIps: bool(env, "WEBHOOK_ALLOW_PRIVATE_IPS"),
     webhookMaxAttempts: int(env, "WEBHOOK_MAX_ATTEMPTS", 1, 20),
     nodePorts: {

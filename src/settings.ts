@@ -85,6 +85,26 @@ export const SETTINGS: readonly SettingSpec[] = [
       "Result writer Durable Objects (1–256). Command results are written to libSQL through them in group commits (one write per burst); more shards spread a very large fleet's results over more objects, fewer make bigger batches.",
   },
   {
+    name: "NODE_FRAME_RATE",
+    secret: false,
+    default: "20",
+    description:
+      "Frames per second an agent connection may send on average (a token bucket per connection); past it, and past the burst, the socket is closed with 1008 and the event logged.",
+  },
+  {
+    name: "NODE_FRAME_BURST",
+    secret: false,
+    default: "200",
+    description: "Frames an agent connection may send at once before `NODE_FRAME_RATE` applies.",
+  },
+  {
+    name: "NODE_STATUS_MIN_INTERVAL_SECONDS",
+    secret: false,
+    default: "30",
+    description:
+      "Least time between two flips of a node between `healthy` and `unhealthy`; a flip back sooner waits for a heartbeat after it (each flip writes a status row, an event and webhooks).",
+  },
+  {
     name: "WEBHOOK_ALLOW_PRIVATE_IPS",
     secret: false,
     default: "false",

@@ -26,6 +26,15 @@ export interface FrameSession {
   armAlarm(): Promise<void>;
 }
 
+/** What a connection remembers across hibernation (partyserver keeps it in the socket's attachment). */
+interface ConnectionState {
+  hello?: boolean;
+}
+
+function helloReceived(connection: Connection): boolean {
+  return (connection.state as ConnectionState | null)?.hello === true;
+}
+
 /**
  * Handles one valid frame from the node's agent. Every type of the agent catalog has a case: a
  * type added to `AgentFrame` fails to compile here until it is handled.
@@ -37,6 +46,18 @@ export async function handleAgentFrame(
 ): Promise<void> {
   switch (frame.type) {
     case "hello": {
+      // One hello per connection: each is a batch of writes and events, so a repeat is refused.
+      if (helloReceived(connection)) {
+        session.log.warn("repeated hello on one connection refused");
+        connection.send(
+          encodeServerFrame({
+            type: "error",
+            code: "invalid_frame",
+            message: "hello was already received on this connection",
+          }),
+        );
+        return;
+      }
       const db = session.db();
       const facts = await session.write(() =>
         recordHello(db, session.nodeId, {
@@ -59,6 +80,7 @@ export async function handleAgentFrame(
         // last_seen_at was written with the status change; otherwise the next heartbeat refreshes it when due.
         lastSeenWrittenAt: facts.statusChanged ? now : presence.lastSeenWrittenAt,
       });
+      connection.setState({ ...connection.state, hello: true } satisfies ConnectionState);
       connection.send(
         encodeServerFrame({
           type: "config",

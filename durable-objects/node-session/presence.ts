@@ -14,6 +14,8 @@ export interface PresenceState {
   lastSeenWrittenAt: number;
   heartbeatIntervalSeconds: number;
   status: NodeStatus;
+  /** When the status last flipped between `healthy` and `unhealthy` (damping, `observe`). */
+  flippedAt?: number;
 }
 
 /**
@@ -39,7 +41,7 @@ export function staleWindowMs(presence: PresenceState, factor: number): number {
 /**
  * Applies a status the node's own evidence implies (hello, heartbeat, close,
  * alarm); `seen` says the agent was heard from just now (`"sampled"`: by a heartbeat whose sample
- * is stored). Writes to libSQL only on a real change, or to refresh `last_seen_at` once per
+ * is stored). Flips between `healthy` and `unhealthy` are damped (`minFlipIntervalMs`). Writes to libSQL only on a real change, or to refresh `last_seen_at` once per
  * `LAST_SEEN_WRITE_INTERVAL_MS` (through `touchLastSeen`, which groups a fleet's refreshes).
  */
 export async function observe(
@@ -49,8 +51,14 @@ export async function observe(
   status: NodeStatus,
   reason: string,
   seen: boolean | "sampled",
-  touchLastSeen: (seen: LastSeen) => Promise<NodeStatus | null>,
+  options: {
+    /** Refreshes `last_seen_at` (grouped by the node's batch writer). */
+    touchLastSeen: (seen: LastSeen) => Promise<NodeStatus | null>;
+    /** Least time between two flips between `healthy` and `unhealthy`. */
+    minFlipIntervalMs: number;
+  },
 ): Promise<void> {
+  const { touchLastSeen, minFlipIntervalMs } = options;
   const presence = readPresence(store);
   const stored = store.get<PresenceState>("presence");
   const now = Date.now();
@@ -58,9 +66,15 @@ export async function observe(
   if (seen === true) presence.lastHeartbeatAt = now;
   else if (stored) presence.lastHeartbeatAt = stored.lastHeartbeatAt;
   const dueSeen = seen && now - presence.lastSeenWrittenAt >= LAST_SEEN_WRITE_INTERVAL_MS;
+  // A flip between healthy and unhealthy writes a status row, an event and webhooks: a check that
+  // alternates must not do that on every heartbeat. A flip too soon waits for the next heartbeat
+  // after the interval; becoming (or leaving) unreachable is never held back.
+  const flip = presence.status !== status && status !== "unreachable" && presence.status !== "unreachable";
+  if (flip && now - (presence.flippedAt ?? 0) < minFlipIntervalMs) status = presence.status;
   if (presence.status !== status) {
     await setNodeStatus(db, nodeId, status, reason, seen ? { lastSeenAt: now } : {});
     presence.status = status;
+    if (flip) presence.flippedAt = now;
     if (seen) presence.lastSeenWrittenAt = now;
   } else if (dueSeen) {
     const stored = await touchLastSeen({ nodeId, at: now });

@@ -23,9 +23,13 @@ export const CLOSE_CODES = {
    * RFC 6455's "try again later".
    */
   tryAgainLater: 1013,
+  /** The connection broke a limit (frames past the connection's rate); the agent reconnects with backoff. */
+  policyViolation: 1008,
 } as const;
 
 const Id = v.pipe(v.string(), v.minLength(1), v.maxLength(128));
+/** Execution ids are UUIDs the server minted: anything else is refused before it can cost a write. */
+const ExecutionId = v.pipe(v.string(), v.uuid());
 const Count = v.pipe(v.number(), v.integer(), v.minValue(0));
 const Num = v.pipe(v.number(), v.finite());
 const base = { v: v.literal(PROTOCOL_VERSION) };
@@ -85,7 +89,7 @@ export const HeartbeatFrame = v.object({
 export const ResultFrame = v.object({
   ...base,
   type: v.literal("result"),
-  execution_id: Id,
+  execution_id: ExecutionId,
   exit_code: v.pipe(v.number(), v.integer()),
   output: v.string(),
   truncated: v.optional(v.boolean(), false),
@@ -96,13 +100,13 @@ export const ResultFrame = v.object({
 export const OutputFrame = v.object({
   ...base,
   type: v.literal("output"),
-  execution_id: Id,
+  execution_id: ExecutionId,
   seq: Count,
   chunk: v.string(),
 });
 
 /** The agent confirms it received an `exec` (before it runs it). */
-export const AgentAckFrame = v.object({ ...base, type: v.literal("ack"), execution_id: Id });
+export const AgentAckFrame = v.object({ ...base, type: v.literal("ack"), execution_id: ExecutionId });
 
 /** Either side answers an invalid frame with this, and keeps the connection. */
 export const ErrorFrame = v.object({
@@ -132,15 +136,15 @@ export type AgentFrame = v.InferOutput<typeof AgentFrame>;
 export const ExecFrame = v.object({
   ...base,
   type: v.literal("exec"),
-  execution_id: Id,
+  execution_id: ExecutionId,
   command: v.string(),
   timeout_ms: v.nullable(Count),
 });
 
-export const CancelFrame = v.object({ ...base, type: v.literal("cancel"), execution_id: Id });
+export const CancelFrame = v.object({ ...base, type: v.literal("cancel"), execution_id: ExecutionId });
 
 /** The server stored a result; the agent may forget it. */
-export const ServerAckFrame = v.object({ ...base, type: v.literal("ack"), execution_id: Id });
+export const ServerAckFrame = v.object({ ...base, type: v.literal("ack"), execution_id: ExecutionId });
 
 export const ConfigFrame = v.object({
   ...base,
