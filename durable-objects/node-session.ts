@@ -15,10 +15,11 @@ import {
   type ServerFrame,
 } from "../src/protocol/frames";
 import { writeLastSeen } from "./batch-writer";
-import { deliverExecutions, finalState, sendExec } from "./node-session/delivery";
+import { deliverExecutions, finalState, isLiveExecution, sendExec } from "./node-session/delivery";
 import { FrameBudget } from "./node-session/frame-budget";
 import { type FrameSession, handleAgentFrame } from "./node-session/frames";
 import { LiveOutput } from "./node-session/live-output";
+import { OutputGate } from "./node-session/output-gate";
 import { observe, type PresenceState, readPresence, staleWindowMs } from "./node-session/presence";
 import { NODE_ID_HEADER, streamedExecution } from "./node-session/requests";
 import { METRICS_HISTORY_LIMIT, SessionStore } from "./node-session/store";
@@ -44,6 +45,8 @@ export interface SessionState {
   connected: boolean;
   presence: PresenceState;
   samples: number;
+  /** Executions whose live output (or subscribers) this object holds in memory. */
+  live_outputs: number;
   connection_log: ReturnType<SessionStore["connectionLog"]>;
 }
 
@@ -68,6 +71,7 @@ export class NodeSession extends Server<Env> {
   // and a later heartbeat must not act on presence state an earlier one is still changing.
   #queue: Promise<void> = Promise.resolve();
   readonly #liveOutput = new LiveOutput();
+  readonly #outputGate = new OutputGate((id) => isLiveExecution(this.#database(), this.name, id));
 
   get store(): SessionStore {
     this.#store ??= new SessionStore(this.ctx.storage.sql);
@@ -89,6 +93,7 @@ export class NodeSession extends Server<Env> {
       env: this.env,
       store: this.store,
       liveOutput: this.#liveOutput,
+      outputGate: this.#outputGate,
       log: this.#logger(),
       db: () => this.#database(),
       write: (write) => this.#write(write),
@@ -332,6 +337,7 @@ export class NodeSession extends Server<Env> {
       connected: this.#liveConnection() !== undefined,
       presence: readPresence(this.store),
       samples: this.store.sampleCount(),
+      live_outputs: this.#liveOutput.size,
       connection_log: this.store.connectionLog(),
     };
   }

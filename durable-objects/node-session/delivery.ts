@@ -1,4 +1,4 @@
-import { eq, sql } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Connection } from "partyserver";
 import type { Database } from "../../src/db/client";
 import { retryTransient } from "../../src/db/retry";
@@ -98,4 +98,13 @@ export async function finalState(db: Database, executionId: string): Promise<Fin
     .where(eq(ce.id, executionId));
   if (!row) return { status: "deleted", exit_code: null };
   return TERMINAL.includes(row.status) ? row : null;
+}
+
+/** Whether `executionId` is one of this node's live executions (what live output may be for). */
+export async function isLiveExecution(db: Database, nodeId: string, executionId: string): Promise<boolean> {
+  const rows = await db
+    .select({ id: ce.id })
+    .from(ce)
+    .where(and(eq(ce.id, executionId), eq(ce.nodeId, nodeId), inArray(ce.status, ["pending", "sent"])));
+  return rows.length > 0;
 }

@@ -7,6 +7,7 @@ import { type AgentFrame, CLOSE_CODES, encodeServerFrame } from "../../src/proto
 import { writeResult } from "../batch-writer";
 import { resendLive } from "./delivery";
 import type { LiveOutput } from "./live-output";
+import type { OutputGate } from "./output-gate";
 import { readPresence, recordHello } from "./presence";
 import type { SessionStore } from "./store";
 
@@ -16,6 +17,7 @@ export interface FrameSession {
   readonly env: Env;
   readonly store: SessionStore;
   readonly liveOutput: LiveOutput;
+  readonly outputGate: OutputGate;
   readonly log: Logger;
   db(): Database;
   /** Runs a repeatable libSQL write, trying it again on transient errors (`retryTransient`). */
@@ -94,7 +96,9 @@ export async function handleAgentFrame(
       return;
     }
     case "output":
-      session.liveOutput.push(frame.execution_id, frame.chunk);
+      if (await session.outputGate.allows(frame.execution_id))
+        session.liveOutput.push(frame.execution_id, frame.chunk);
+      else session.log.warn("live output for an execution not live on this node dropped");
       return;
     case "result": {
       // Through the shard's writer, which groups results arriving together into one libSQL write.
@@ -109,6 +113,7 @@ export async function handleAgentFrame(
       // Acked whether or not it changed the row: a duplicate or late result is settled either way.
       connection.send(encodeServerFrame({ type: "ack", execution_id: frame.execution_id }));
       if (status) session.liveOutput.finish(frame.execution_id, { status, exit_code: frame.exit_code });
+      session.outputGate.forget(frame.execution_id);
       return;
     }
     case "heartbeat": {

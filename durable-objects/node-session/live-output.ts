@@ -40,6 +40,11 @@ function quietly(action: () => void): void {
 export class LiveOutput {
   #live = new Map<string, LiveExecution>();
 
+  /** Executions with buffered output or subscribers (what this object holds in memory). */
+  get size(): number {
+    return this.#live.size;
+  }
+
   #entry(executionId: string): LiveExecution {
     let entry = this.#live.get(executionId);
     if (!entry) {

@@ -58,8 +58,15 @@ export const AgentMetricsSchema = v.object({
 });
 export type AgentMetrics = v.InferOutput<typeof AgentMetricsSchema>;
 
+/** Longest self-check name, message, and most checks per heartbeat: each heartbeat is kept as a sample. */
+export const CHECK_LIMITS = { name: 64, message: 1024, count: 32 } as const;
+
 /** A self-check result; any failing check makes the node `unhealthy`. */
-export const CheckSchema = v.object({ name: v.string(), ok: v.boolean(), message: v.optional(v.string()) });
+export const CheckSchema = v.object({
+  name: v.pipe(v.string(), v.minLength(1), v.maxLength(CHECK_LIMITS.name)),
+  ok: v.boolean(),
+  message: v.optional(v.pipe(v.string(), v.maxLength(CHECK_LIMITS.message))),
+});
 
 // ---- agent → server ----
 
@@ -83,7 +90,7 @@ export const HeartbeatFrame = v.object({
   type: v.literal("heartbeat"),
   host: HostMetricsSchema,
   agent: AgentMetricsSchema,
-  checks: v.optional(v.array(CheckSchema), []),
+  checks: v.optional(v.pipe(v.array(CheckSchema), v.maxLength(CHECK_LIMITS.count)), []),
 });
 
 export const ResultFrame = v.object({

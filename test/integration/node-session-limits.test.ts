@@ -149,3 +149,40 @@ describe("execution ids", () => {
     agent.ws.close(1000);
   });
 });
+
+describe("per-node memory (L7)", () => {
+  it("refuses heartbeat checks with over-long names or messages, or too many of them", async () => {
+    const { agent } = await online();
+    const heartbeat = (checks: unknown[]) =>
+      agent.sendRaw(JSON.stringify({ v: 1, type: "heartbeat", host: HOST, agent: AGENT, checks }));
+    heartbeat([{ name: "n".repeat(65), ok: true }]);
+    heartbeat([{ name: "disk", ok: true, message: "m".repeat(1025) }]);
+    heartbeat(Array.from({ length: 33 }, (_, i) => ({ name: `c${i}`, ok: true })));
+    await agent.until(() => agent.frames.filter((f) => f.type === "error").length === 3, "three errors");
+    heartbeat([{ name: "n".repeat(64), ok: true, message: "m".repeat(1024) }]);
+    await settled(agent);
+    expect(agent.frames.filter((f) => f.type === "error")).toHaveLength(3);
+    agent.ws.close(1000);
+  });
+
+  it("keeps live output only for executions delivered to that node", async () => {
+    const a = await online();
+    const b = await online();
+    const created = await api.post("/api/v1/commands", {
+      command_text: "echo live",
+      targeting: { type: "nodes", node_ids: [a.nodeId, b.nodeId] },
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const mine = (await a.agent.next("exec")).execution_id;
+    const theirs = (await b.agent.next("exec")).execution_id;
+    for (const id of [crypto.randomUUID(), theirs])
+      a.agent.send({ type: "output", execution_id: id, seq: 0, chunk: "spoofed" });
+    await settled(a.agent);
+    expect((await stubFor(a.nodeId).state()).live_outputs).toBe(0);
+    a.agent.send({ type: "output", execution_id: mine, seq: 0, chunk: "real" });
+    await settled(a.agent);
+    expect((await stubFor(a.nodeId).state()).live_outputs).toBe(1);
+    a.agent.ws.close(1000);
+    b.agent.ws.close(1000);
+  });
+});
