@@ -4,6 +4,7 @@ import { registerConnectRoute } from "./gateway/connect";
 import { registerEnrollRoute } from "./gateway/enroll";
 import { registerReleaseRoutes } from "./gateway/releases";
 import { registerSshGatewayRoutes } from "./gateway/ssh";
+import { dispatchWebhooksAfterWrites } from "./middleware/dispatch-webhooks";
 import { type AppEnv, requestContext } from "./middleware/request-context";
 import { registerAdminRoutes } from "./routes/admins";
 import { registerAliasRoutes } from "./routes/aliases";
@@ -22,7 +23,6 @@ import { registerSelfUpdateRequestRoutes } from "./routes/self-update-requests";
 import { registerSshPublicKeyRoutes } from "./routes/ssh-public-keys";
 import { registerSshUsernameRoutes } from "./routes/ssh-usernames";
 import { registerWebhookRoutes } from "./routes/webhooks";
-import { dispatchWebhooksAfterWrites } from "./services/webhook-delivery";
 
 /**
  * Builds the Hono app: request context, every route module, and the error and

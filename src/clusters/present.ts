@@ -1,40 +1,14 @@
 import { inArray } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { type clusters, nodes } from "../db/schema";
+import { nodes } from "../db/schema";
 import { isoSeconds } from "../time";
+import type { ClusterResponse } from "./schema";
+import type { ClusterRow } from "./store";
 
-type ClusterRow = typeof clusters.$inferSelect;
+type Member = { id: string; idType: string; status: string; nodeName: string; clusterId: string };
 
-/** The seed's `NodeSummary`. */
-export interface NodeSummary {
-  id: string;
-  id_type: string;
-  status: string;
-  vpn_hostname: string;
-}
-
-/** The seed's `ClusterResponse`. */
-export interface ClusterResponse {
-  id: string;
-  inserted_at: string;
-  ipv4_range: string;
-  name: string;
-  network_name: string;
-  node_count: number;
-  node_limit: number | null;
-  nodes: NodeSummary[];
-  updated_at: string;
-  vpn_domain: string;
-}
-
-/** `network_name` and `vpn_domain` of a cluster, derived from its name. */
-export function clusterNetworkNames(name: string, vpnDomainSuffix: string) {
-  return { networkName: `cluster-${name}`, vpnDomain: `cluster-${name}.${vpnDomainSuffix}` };
-}
-
-/** Renders cluster rows with their node summaries, loading all nodes of the page in one query. */
-export async function presentClusters(db: Database, rows: ClusterRow[]): Promise<ClusterResponse[]> {
-  if (rows.length === 0) return [];
+// Every member node of the given clusters, in one query, grouped by cluster id.
+async function membersByCluster(db: Database, clusterIds: string[]): Promise<Map<string, Member[]>> {
   const members = await db
     .select({
       id: nodes.id,
@@ -44,30 +18,35 @@ export async function presentClusters(db: Database, rows: ClusterRow[]): Promise
       clusterId: nodes.clusterId,
     })
     .from(nodes)
-    .where(
-      inArray(
-        nodes.clusterId,
-        rows.map((r) => r.id),
-      ),
-    )
+    .where(inArray(nodes.clusterId, clusterIds))
     .orderBy(nodes.insertedAt, nodes.id);
-  const byCluster = new Map<string, typeof members>();
+  const byCluster = new Map<string, Member[]>();
   for (const m of members) {
     const list = byCluster.get(m.clusterId) ?? [];
     list.push(m);
     byCluster.set(m.clusterId, list);
   }
+  return byCluster;
+}
+
+/** Renders cluster rows as the contract's `ClusterResponse`, loading the members of all of them in one query. */
+export async function presentClusters(db: Database, rows: ClusterRow[]): Promise<ClusterResponse[]> {
+  if (rows.length === 0) return [];
+  const byCluster = await membersByCluster(
+    db,
+    rows.map((r) => r.id),
+  );
   return rows.map((row) => {
-    const list = byCluster.get(row.id) ?? [];
+    const members = byCluster.get(row.id) ?? [];
     return {
       id: row.id,
       inserted_at: isoSeconds(row.insertedAt),
       ipv4_range: row.ipv4Range,
       name: row.name,
       network_name: row.networkName,
-      node_count: list.length,
+      node_count: members.length,
       node_limit: row.nodeLimit,
-      nodes: list.map((n) => ({
+      nodes: members.map((n) => ({
         id: n.id,
         id_type: n.idType,
         status: n.status,
@@ -77,4 +56,11 @@ export async function presentClusters(db: Database, rows: ClusterRow[]): Promise
       vpn_domain: row.vpnDomain,
     };
   });
+}
+
+/** Renders one cluster row as the contract's `ClusterResponse`. */
+export async function presentCluster(db: Database, row: ClusterRow): Promise<ClusterResponse> {
+  const [one] = await presentClusters(db, [row]);
+  if (!one) throw new Error(`presentClusters returned nothing for cluster ${row.id}`);
+  return one;
 }

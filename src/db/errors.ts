@@ -1,12 +1,23 @@
 import { redactedError } from "./redact";
 
-function* causes(err: unknown): Generator<any> {
+/** The fields of an error (or its cause) that classification reads; any of them may be missing. */
+interface ErrorLike {
+  code?: unknown;
+  name?: unknown;
+  status?: unknown;
+  message?: unknown;
+  cause?: unknown;
+}
+
+/** An error and its chain of causes, each once (a cyclic chain stops). */
+function* causes(err: unknown): Generator<ErrorLike> {
   const seen = new Set<unknown>();
-  let current: any = err;
+  let current: unknown = err;
   while (current && typeof current === "object" && !seen.has(current)) {
     seen.add(current);
-    yield current;
-    current = current.cause;
+    const e = current as ErrorLike;
+    yield e;
+    current = e.cause;
   }
 }
 
@@ -54,11 +65,27 @@ export function isForeignKeyViolation(err: unknown): boolean {
   return false;
 }
 
-/** Messages of a request to libSQL that never got an answer (workerd's fetch, Node's sockets). */
-const CONNECTION_LOST =
-  /network connection lost|fetch failed|socket hang up|ECONNRESET|ECONNREFUSED|EPIPE|connection (?:was )?(?:closed|reset)/i;
-/** `HttpServerError`'s message, which is all of it that crosses a Durable Object RPC. */
-const SERVER_5XX = /HTTP status 5\d\d/;
+/** Network-level failures of the libSQL client (as opposed to SQL errors, which carry a SQLite code). */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  for (const e of causes(err)) {
+    const code = String(e.code ?? "");
+    const text = `${String(e.name ?? "")} ${String(e.message ?? "")}`;
+    if (code === "SERVER_ERROR" || code === "HRANA_WEBSOCKET_ERROR" || code === "DATABASE_UNAVAILABLE")
+      return true;
+    if (
+      /fetch failed|network connection lost|ECONNREFUSED|connect|Server returned HTTP status 5\d\d/i.test(
+        text,
+      ) &&
+      !code.startsWith("SQLITE")
+    ) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/** Lost connections `isDatabaseUnavailable` does not name (Node's sockets, a proxy dropping the stream). */
+const CONNECTION_DROPPED = /socket hang up|ECONNRESET|EPIPE|connection (?:was )?(?:closed|reset)/i;
 
 /**
  * Whether a (possibly drizzle-wrapped) libSQL error may succeed if the same write is tried again:
@@ -67,12 +94,10 @@ const SERVER_5XX = /HTTP status 5\d\d/;
  * Only conditional, repeatable writes may be retried on it (a lost connection may hide a commit).
  */
 export function isTransientDbError(err: unknown): boolean {
-  if (isDatabaseBusy(err)) return true;
+  if (isDatabaseBusy(err) || isDatabaseUnavailable(err)) return true;
   for (const e of causes(err)) {
-    const status = Number(e.status);
-    if (e.name === "HttpServerError" && status >= 500) return true;
-    const message = String(e.message ?? "");
-    if (CONNECTION_LOST.test(message) || SERVER_5XX.test(message)) return true;
+    if (e.name === "HttpServerError" && Number(e.status) >= 500) return true;
+    if (CONNECTION_DROPPED.test(String(e.message ?? ""))) return true;
   }
   return false;
 }

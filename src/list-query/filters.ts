@@ -1,15 +1,20 @@
 import { type SQL, sql } from "drizzle-orm";
+import * as v from "valibot";
+import { UuidParam } from "../schemas/common";
 import { parseIsoInstant } from "../time";
 
-/** How one query parameter turns into SQL. `parse` returns the value or an error message. */
-export interface FilterDef {
+/**
+ * How one query parameter turns into SQL. `parse` returns the value or an error message; `toSql`
+ * gets what `parse` returned (methods, so a `FilterDef<string>` fits a table of `FilterDef`s).
+ */
+export interface FilterDef<T = unknown> {
   description: string;
   /** OpenAPI type of the parameter. */
   type: "string" | "integer" | "boolean";
   format?: "date-time";
   enum?: readonly string[];
-  parse(raw: string): { value: unknown } | { error: string };
-  toSql(value: any): SQL | Promise<SQL>;
+  parse(raw: string): { value: T } | { error: string };
+  toSql(value: T): SQL | Promise<SQL>;
 }
 
 const BOOL_VALUES = new Map<string, boolean>([
@@ -141,4 +146,14 @@ export function booleanFilter(description: string, when: (value: boolean) => SQL
 /** A boolean that is true when `expr` is not null. */
 export function presenceFilter(expr: SQL, description: string): FilterDef {
   return booleanFilter(description, (value) => (value ? sql`${expr} IS NOT NULL` : sql`${expr} IS NULL`));
+}
+
+/** Exact match of a UUID column; any case is accepted and compared lower-cased, as ids are stored. */
+export function uuidFilter(expr: SQL, description: string): FilterDef {
+  return {
+    description,
+    type: "string",
+    parse: (raw) => (v.is(UuidParam, raw) ? { value: raw.toLowerCase() } : { error: "must be a UUID" }),
+    toSql: (id: string) => sql`${expr} = ${id}`,
+  };
 }

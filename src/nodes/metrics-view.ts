@@ -59,7 +59,7 @@ export function agentMetricsView(sample: MetricsSample) {
     },
     commands: { run: agent.commands_run, failed: agent.commands_failed },
     discovery: null,
-    health_check: { status: checks.every((c) => c.ok) ? "passing" : "failing", checks },
+    health_check: { status: checks.every((c) => c.ok) ? ("passing" as const) : ("failing" as const), checks },
     oban_queues: null,
     proxy: null,
     ssh: { verifications: agent.ssh_verifications },

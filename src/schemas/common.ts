@@ -59,3 +59,13 @@ export const ErrorBodySchema = v.object({
   }),
   meta: MetaSchema,
 });
+
+/**
+ * Messages for object-level issues of a request body: missing keys, unknown keys, wrong type.
+ * @example v.strictObject({ name: Name }, objectMessage)
+ */
+export function objectMessage(issue: v.BaseIssue<unknown>): string {
+  if (issue.expected === "never") return "is not a known field";
+  if (issue.received === "undefined" && issue.expected?.startsWith('"')) return "is required";
+  return "must be an object";
+}

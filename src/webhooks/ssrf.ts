@@ -53,7 +53,8 @@ export function parseIpv4(text: string): number | null {
     if (!Number.isSafeInteger(value)) return null;
     values.push(value);
   }
-  const last = values.pop()!;
+  const last = values.pop();
+  if (last === undefined) return null;
   if (values.some((v) => v > 255) || last >= 256 ** (4 - values.length)) return null;
   return values.reduce((acc, v, i) => acc + v * 256 ** (3 - i), 0) + last;
 }
@@ -89,7 +90,8 @@ export function parseIpv6(text: string): number[] | null {
 function ipv4Denial(n: number): string | null {
   if (METADATA_V4.has(intToIpv4(n))) return "cloud metadata address";
   for (const [base, prefix, label] of V4_RANGES) {
-    const start = ipv4ToInt(base)!;
+    // The table's bases are literal dotted quads, so they always parse.
+    const start = ipv4ToInt(base) ?? 0;
     if (n >= start && n < start + 2 ** (32 - prefix)) return label;
   }
   return null;

@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
+import { UNLIMITED } from "../../src/admins/limits";
 import { createDatabase } from "../../src/db/client";
-import { UNLIMITED } from "../../workers/routes/admins";
 import { enrolNode } from "./agent-session";
 import { createTestApi, type TestApi } from "./harness";
 

@@ -2,7 +2,9 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env } from "cloudflare:workers";
 import type { Env } from "../../workers/env";
 import worker from "../../workers/index";
+import { buildOpenApiDocument } from "../../workers/openapi/document";
 import { migrateDatabase } from "../support/migrations";
+import { documentedResponseProblems, type OpenApiDocument } from "../support/response-schemas";
 
 export const API_KEY = (env as Env).API_KEY!;
 export const MASTER_KEY = (env as Env).MASTER_KEY!;
@@ -22,13 +24,32 @@ export interface TestApi {
   del(path: string): Promise<{ status: number; body: any; headers: Headers }>;
 }
 
+let openApi: OpenApiDocument | undefined;
+
+/**
+ * Throws when a 2xx answer does not match what the OpenAPI document says for its operation and
+ * status (the body validated against the documented schema). Event streams are not read.
+ */
+async function assertDocumented(method: string, path: string, res: Response): Promise<void> {
+  if (res.status < 200 || res.status >= 300) return;
+  openApi ??= buildOpenApiDocument() as unknown as OpenApiDocument;
+  const type = res.headers.get("content-type");
+  const text = /^text\/event-stream/i.test(type ?? "") ? null : await res.clone().text();
+  const problems = documentedResponseProblems(openApi, method, path, res.status, type, text);
+  if (problems.length > 0) {
+    throw new Error(`undocumented response:\n  ${problems.join("\n  ")}\n  body: ${text?.slice(0, 500)}`);
+  }
+}
+
 /**
  * A fresh, migrated database and an API client bound to it, with `overrides`
  * applied to the Worker's bindings (e.g. `{ DEFAULT_CLUSTER_NAME: "edge" }`).
+ * Every 2xx answer is checked against the OpenAPI document unless `checkResponses` is false
+ * (the fuzzer checks them itself, to report them as its own findings).
  */
 export async function createTestApi(
   overrides: Partial<Env> = {},
-  options: { sharedDatabase?: boolean } = {},
+  options: { sharedDatabase?: boolean; checkResponses?: boolean } = {},
 ): Promise<TestApi> {
   const base = (env as Env).LIBSQL_URL!;
   // Durable Objects read LIBSQL_URL from their own bindings, so tests that involve them use the shared root database.
@@ -54,6 +75,7 @@ export async function createTestApi(
       ctx,
     );
     await waitOnExecutionContext(ctx);
+    if (options.checkResponses !== false) await assertDocumented(init.method ?? "GET", path, res);
     return res;
   }
   async function call(method: string, path: string, json?: unknown) {

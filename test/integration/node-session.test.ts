@@ -207,7 +207,10 @@ describe("metrics", () => {
     await agent.next("config");
     agent.heartbeat();
     await new Promise((r) => setTimeout(r, 100));
-    const host = (await api.get(`/api/v1/nodes/${nodeId}/metrics/host`)).body.data;
+    // The contract's HostMetricsResponse is the bare object, not wrapped in {data, meta}.
+    const host = (await api.get(`/api/v1/nodes/${nodeId}/metrics/host`)).body;
+    expect(host.data).toBeUndefined();
+    expect(host.meta).toBeUndefined();
     expect(host).toMatchObject({
       cluster_name: CLUSTER,
       node_id: nodeId,

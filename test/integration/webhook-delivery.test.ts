@@ -12,7 +12,7 @@ import {
   type DispatchOptions,
   retryDelayMs,
   runWebhookDispatch,
-} from "../../workers/services/webhook-delivery";
+} from "../../workers/services/webhook-dispatch";
 import type { ReceivedRequest } from "../support/webhook-receiver-setup";
 import { enrolNode } from "./agent-session";
 import { createTestApi, type TestApi } from "./harness";

@@ -1,4 +1,4 @@
-import { runWebhookDispatch } from "../services/webhook-delivery";
+import { runWebhookDispatch } from "../services/webhook-dispatch";
 import type { CronJob } from "./types";
 
 /** Every tick: fan out new outbox events (including those the NodeSession DOs wrote) and attempt due deliveries. */

@@ -1,11 +1,12 @@
 import type { Hono } from "hono";
 import * as v from "valibot";
+import { presentNode } from "../../src/nodes/present";
+import { NodeResponseSchema } from "../../src/nodes/schema";
+import { getNode } from "../../src/nodes/store";
 import type { AppEnv } from "../middleware/request-context";
 import { defineRoute } from "../openapi/define-route";
 import { respond } from "../respond";
-import { NodeResponseSchema } from "../routes/nodes";
 import { enrollNode } from "../services/enrollment";
-import { getNode, presentNode } from "../services/nodes";
 
 const EnrollRequest = v.pipe(
   v.strictObject({

@@ -1,21 +1,24 @@
 import type { Hono } from "hono";
 import * as v from "valibot";
+import { ApiError, issuesToDetails } from "../../src/errors";
 import { type ListQuery, ListQueryError, parseListQuery } from "../../src/list-query/engine";
-import { ApiError, issuesToDetails } from "../errors";
 import { checkApiKey } from "../middleware/auth";
-import type { AppContext, AppEnv } from "../middleware/request-context";
+import { type AppContext, type AppEnv, responseMeta } from "../middleware/request-context";
 import { type OperationSpec, registerOperation } from "./registry";
+import type { DataResult, ListResult, RouteInput, RouteResult } from "./route-types";
 
 /** Largest JSON body accepted by any REST operation. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
-export interface RouteInput {
-  params: Record<string, any>;
-  body: any;
-  list: ListQuery | undefined;
-}
-
-type Handler = (c: AppContext, input: RouteInput) => Promise<Response>;
+/**
+ * A route module's handler. Returning a plain `Response` from an operation that is not an event
+ * stream is accepted only while the routes-rest resources move to result objects; it skips the
+ * compile-time check against the documented schema, so new code returns `{data}`.
+ */
+export type RouteHandler<S extends OperationSpec> = (
+  c: AppContext,
+  input: RouteInput<S>,
+) => Promise<RouteResult<S> | Response>;
 
 function honoPath(path: string): string {
   return path.replace(/\{(\w+)\}/g, ":$1");
@@ -59,33 +62,63 @@ function parseParams(c: AppContext, spec: OperationSpec): Record<string, unknown
   return out;
 }
 
+async function parseQuery(c: AppContext, spec: OperationSpec): Promise<ListQuery | undefined> {
+  const search = new URL(c.req.url).searchParams;
+  if (spec.list) {
+    try {
+      return await parseListQuery(search, spec.list);
+    } catch (err) {
+      if (err instanceof ListQueryError)
+        throw new ApiError("bad_request", "Invalid request parameters", err.details);
+      throw err;
+    }
+  }
+  if ([...search.keys()].length > 0) {
+    const details: Record<string, string[]> = Object.create(null);
+    for (const key of search.keys())
+      details[key] = ["unknown parameter; this operation takes no query parameters"];
+    throw new ApiError("bad_request", "Invalid request parameters", details);
+  }
+  return undefined;
+}
+
+// The handler's result as it leaves: the envelope (or the bare data) with the spec's status.
+function toResponse(c: AppContext, spec: OperationSpec, result: unknown): Response {
+  if (result instanceof Response) return result;
+  const { success } = spec;
+  if (success.data === null) return c.body(null, 204);
+  if (success.paginated) {
+    const { data, pagination } = result as ListResult<unknown>;
+    return c.json({ data, meta: { ...responseMeta(c), pagination } }, 200);
+  }
+  const { data, status } = result as DataResult<unknown>;
+  const code = status ?? (success.status as 200 | 201 | 202);
+  return success.bare ? c.json(data as object, code) : c.json({ data, meta: responseMeta(c) }, code);
+}
+
 /**
  * Registers a Hono route and its OpenAPI operation from one spec: path
  * parameters (400), list queries (400) and JSON bodies (415/413/400/422) are
- * validated before the handler runs. Non-list operations reject query strings they don't know.
+ * validated before the handler runs, and the handler's types come from the same spec.
+ * Non-list operations reject query strings they don't know.
+ * @example
+ * defineRoute(app, { method: "get", path: "/api/v1/clusters/{name}", params: nameParam,
+ *   success: { status: 200, description: "The cluster", data: ClusterResponseSchema }, … },
+ *   async (c, { params }) => ({ data: await presentCluster(db, await getClusterByName(db, params.name)) }));
  */
-export function defineRoute(app: Hono<AppEnv>, spec: OperationSpec, handler: Handler): void {
+export function defineRoute<const S extends OperationSpec>(
+  app: Hono<AppEnv>,
+  spec: S,
+  handler: RouteHandler<S>,
+): void {
   registerOperation(spec);
   app.on(spec.method.toUpperCase(), honoPath(spec.path), async (c) => {
     if (!spec.public) await checkApiKey(c);
     const params = parseParams(c, spec);
-    let list: ListQuery | undefined;
-    const search = new URL(c.req.url).searchParams;
-    if (spec.list) {
-      try {
-        list = await parseListQuery(search, spec.list);
-      } catch (err) {
-        if (err instanceof ListQueryError)
-          throw new ApiError("bad_request", "Invalid request parameters", err.details);
-        throw err;
-      }
-    } else if ([...search.keys()].length > 0) {
-      const details: Record<string, string[]> = Object.create(null);
-      for (const key of search.keys())
-        details[key] = ["unknown parameter; this operation takes no query parameters"];
-      throw new ApiError("bad_request", "Invalid request parameters", details);
-    }
+    const list = await parseQuery(c, spec);
     const body = spec.body ? await readJsonBody(c, spec.body) : undefined;
-    return handler(c, { params, body, list });
+    // The runtime object carries exactly the keys RouteInput<S> declares for this spec.
+    const input = { params, ...(spec.list ? { list } : {}), ...(spec.body ? { body } : {}) } as RouteInput<S>;
+    return toResponse(c, spec, await handler(c, input));
   });
 }

@@ -3,7 +3,7 @@ import type * as v from "valibot";
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../../src/list-query/engine";
 import { ErrorBodySchema, MetaSchema, PaginatedMetaSchema } from "../../src/schemas/common";
 import { OUTPOST_VERSION } from "../../src/version";
-import { listOperations, type OperationSpec } from "./registry";
+import { listOperations, type OperationSpec, type SuccessSpec } from "./registry";
 
 type JsonObject = Record<string, unknown>;
 
@@ -69,6 +69,33 @@ function queryParameters(op: OperationSpec): JsonObject[] {
   return params;
 }
 
+// The documented success: no content (204), an event stream, the bare data, or the `{data, meta}` envelope.
+function successResponse(success: SuccessSpec): JsonObject {
+  if (success.data === null) return { description: success.description };
+  if (success.eventStream) {
+    return {
+      description: success.description,
+      content: { "text/event-stream": { schema: schema(success.data) } },
+    };
+  }
+  if (success.bare) {
+    return {
+      description: success.description,
+      content: { "application/json": { schema: schema(success.data) } },
+    };
+  }
+  const data = success.paginated ? { type: "array", items: schema(success.data) } : schema(success.data);
+  const meta = success.paginated ? schema(PaginatedMetaSchema) : schema(MetaSchema);
+  return {
+    description: success.description,
+    content: {
+      "application/json": {
+        schema: { type: "object", required: ["data", "meta"], properties: { data, meta } },
+      },
+    },
+  };
+}
+
 function operationObject(op: OperationSpec): JsonObject {
   const parameters = [
     ...Object.entries(op.params ?? {}).map(([name, p]) => ({
@@ -80,22 +107,7 @@ function operationObject(op: OperationSpec): JsonObject {
     })),
     ...queryParameters(op),
   ];
-  const responses: JsonObject = {};
-  const { success } = op;
-  if (success.data === null) {
-    responses[success.status] = { description: success.description };
-  } else {
-    const data = success.paginated ? { type: "array", items: schema(success.data) } : schema(success.data);
-    const meta = success.paginated ? schema(PaginatedMetaSchema) : schema(MetaSchema);
-    responses[success.status] = {
-      description: success.description,
-      content: {
-        "application/json": {
-          schema: { type: "object", required: ["data", "meta"], properties: { data, meta } },
-        },
-      },
-    };
-  }
+  const responses: JsonObject = { [op.success.status]: successResponse(op.success) };
   const statuses = new Set<number>([400, ...(op.public ? [] : [401]), ...(op.errors ?? []), 500]);
   if (op.body) {
     statuses.add(413);

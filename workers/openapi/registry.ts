@@ -1,37 +1,58 @@
 import type { GenericSchema } from "valibot";
 import type { ListSpec } from "../../src/list-query/engine";
 
+/** A path parameter: its schema (the handler gets its output) and its description. */
+export interface ParamSpec {
+  schema: GenericSchema<string, unknown>;
+  description: string;
+}
+
+/**
+ * What a successful answer looks like. `data` is the schema of the envelope's `data` (of each item
+ * when `paginated`); `null` for 204. `bare` sends the data itself, without `{data, meta}`;
+ * `eventStream` documents `text/event-stream` and lets the handler return its own `Response`.
+ */
+export interface SuccessSpec {
+  status: 200 | 201 | 202 | 204;
+  description: string;
+  data: GenericSchema | null;
+  paginated?: boolean;
+  bare?: boolean;
+  eventStream?: boolean;
+}
+
+/** Error statuses an operation can answer with, beyond 400/401/500. */
+export type ErrorStatus = 401 | 403 | 404 | 409 | 413 | 415 | 422 | 503;
+
 /** One documented REST operation; route modules declare these and the OpenAPI document is built from them. */
 export interface OperationSpec {
-  method: "get" | "post" | "patch" | "put" | "delete";
+  readonly method: "get" | "post" | "patch" | "put" | "delete";
   /** OpenAPI-style path, e.g. `/api/v1/clusters/{name}`. */
-  path: string;
-  tag: string;
-  summary: string;
-  description?: string;
-  /** Public operations need no API key (the seed's `security: []`). */
-  public?: boolean;
+  readonly path: string;
+  readonly tag: string;
+  readonly summary: string;
+  readonly description?: string;
+  /** Public operations need no API key (the contract's `security: []`). */
+  readonly public?: boolean;
   /** Path parameters: name → schema and description. */
-  params?: Record<string, { schema: GenericSchema; description: string }>;
+  readonly params?: Readonly<Record<string, ParamSpec>>;
   /** List endpoints: filters, sorting and paging from the field table. */
-  list?: ListSpec;
-  body?: GenericSchema;
-  /** Success status and its data schema; `null` for 204. */
-  success: {
-    status: 200 | 201 | 202 | 204;
-    description: string;
-    data: GenericSchema | null;
-    paginated?: boolean;
-  };
-  /** Error statuses this operation can answer with, beyond 400/401/500. */
-  errors?: (401 | 403 | 404 | 409 | 413 | 415 | 422 | 503)[];
+  readonly list?: ListSpec;
+  readonly body?: GenericSchema;
+  readonly success: Readonly<SuccessSpec>;
+  readonly errors?: readonly ErrorStatus[];
 }
 
 const operations: OperationSpec[] = [];
 
-/** Records an operation for the OpenAPI document and the route-table tests. */
+/**
+ * Records an operation for the OpenAPI document and the route-table tests. A second registration
+ * of the same method and path is a wiring bug (two modules claiming one operation), so it throws.
+ */
 export function registerOperation(spec: OperationSpec): void {
-  if (operations.some((o) => o.method === spec.method && o.path === spec.path)) return;
+  if (operations.some((o) => o.method === spec.method && o.path === spec.path)) {
+    throw new Error(`Operation ${spec.method.toUpperCase()} ${spec.path} is registered twice`);
+  }
   operations.push(spec);
 }
 

@@ -1,34 +1,25 @@
 import { sql } from "drizzle-orm";
 import type { Hono } from "hono";
 import * as v from "valibot";
-import { nodes } from "../../src/db/schema";
-import { isoSeconds } from "../../src/time";
-import type { AppEnv } from "../middleware/request-context";
-import { defineRoute } from "../openapi/define-route";
-import { respond } from "../respond";
-import {
-  asMap,
-  assignClusters,
-  clusterNodes,
-  identity,
-  topologyEntry,
-  UNLIMITED,
-} from "../services/admin-identity";
-import { collectMetrics, shapeMetrics } from "../services/admin-metrics";
+import { asMap, assignClusters, clusterNodes } from "../../src/admins/cluster-assignment";
+import { UNLIMITED } from "../../src/admins/limits";
+import { collectMetrics, shapeMetrics } from "../../src/admins/metrics";
 import {
   AdminClustersSchema,
   AdminSchema,
   MetricsSchema,
   MyAdminClusterSchema,
   NodeIdsByCluster,
-} from "./admin-schemas";
+} from "../../src/admins/schema";
+import { nodes } from "../../src/db/schema";
+import { isoSeconds } from "../../src/time";
+import type { AppEnv } from "../middleware/request-context";
+import { defineRoute } from "../openapi/define-route";
+import { identity, topologyEntry } from "../services/admin-identity";
 
 // Outpost has no Erlang cluster, no Netmaker and no WireGuard mesh: one deployment (one Worker and its
 // database) is one admin, alone in its admin cluster, owning every edge cluster. The seed's shapes are
 // kept; each route's description says how its fields map.
-
-// Kept exported from here for existing importers (tests).
-export { assignClusters, UNLIMITED };
 
 /** Registers `/api/v1/admins/*` (seed: Admins.Metadata, Admins.Metrics). */
 export function registerAdminRoutes(app: Hono<AppEnv>): void {
@@ -44,12 +35,14 @@ export function registerAdminRoutes(app: Hono<AppEnv>): void {
     },
     async (c) => {
       const me = await identity(c);
-      return respond(c, {
-        admin_cluster_name: me.host,
-        ...topologyEntry(me),
-        id: me.id,
-        last_computed_at: isoSeconds(Date.now()),
-      });
+      return {
+        data: {
+          admin_cluster_name: me.host,
+          ...topologyEntry(me),
+          id: me.id,
+          last_computed_at: isoSeconds(Date.now()),
+        },
+      };
     },
   );
 
@@ -73,15 +66,17 @@ export function registerAdminRoutes(app: Hono<AppEnv>): void {
       const [{ total }] = await c
         .get("db")
         .all<{ total: number }>(sql`SELECT count(*) AS total FROM ${nodes}`);
-      return respond(c, {
-        degraded: total > UNLIMITED,
-        name: me.host,
-        topology: [topologyEntry(me)],
-        total_admins: 1,
-        total_edge_capacity: UNLIMITED,
-        total_nodes: total,
-        weak_leader: me.name,
-      });
+      return {
+        data: {
+          degraded: total > UNLIMITED,
+          name: me.host,
+          topology: [topologyEntry(me)],
+          total_admins: 1,
+          total_edge_capacity: UNLIMITED,
+          total_nodes: total,
+          weak_leader: me.name,
+        },
+      };
     },
   );
 
@@ -100,26 +95,28 @@ export function registerAdminRoutes(app: Hono<AppEnv>): void {
     async (c) => {
       const me = await identity(c);
       await c.get("db").run(sql`SELECT 1`);
-      return respond(c, [
-        {
-          admin_count: 1,
-          admins: [
-            {
-              ipv4_address: null,
-              last_checked_in: isoSeconds(Date.now()),
-              name: me.name,
-              netmaker_host_id: me.netmakerHostId,
-              status: "online",
-              use_static_port: false,
-              vpn_hostname: me.host,
-              wireguard_ip_address: null,
-              wireguard_port: null,
-            },
-          ],
-          ipv4_range: c.get("config").clusterIpv4Pool,
-          name: me.host,
-        },
-      ]);
+      return {
+        data: [
+          {
+            admin_count: 1,
+            admins: [
+              {
+                ipv4_address: null,
+                last_checked_in: isoSeconds(Date.now()),
+                name: me.name,
+                netmaker_host_id: me.netmakerHostId,
+                status: "online",
+                use_static_port: false,
+                vpn_hostname: me.host,
+                wireguard_ip_address: null,
+                wireguard_port: null,
+              },
+            ],
+            ipv4_range: c.get("config").clusterIpv4Pool,
+            name: me.host,
+          },
+        ],
+      };
     },
   );
 
@@ -141,7 +138,7 @@ export function registerAdminRoutes(app: Hono<AppEnv>): void {
     },
     async (c) => {
       const [me, all] = await Promise.all([identity(c), clusterNodes(c.get("db"))]);
-      return respond(c, { [me.name]: asMap(assignClusters(all).assigned) });
+      return { data: { [me.name]: asMap(assignClusters(all).assigned) } };
     },
   );
 
@@ -160,7 +157,7 @@ export function registerAdminRoutes(app: Hono<AppEnv>): void {
       },
       errors: [503],
     },
-    async (c) => respond(c, asMap(assignClusters(await clusterNodes(c.get("db"))).orphaned)),
+    async (c) => ({ data: asMap(assignClusters(await clusterNodes(c.get("db"))).orphaned) }),
   );
 
   defineRoute(
@@ -175,6 +172,6 @@ export function registerAdminRoutes(app: Hono<AppEnv>): void {
       success: { status: 200, description: "Application-level metrics", data: MetricsSchema },
       errors: [503],
     },
-    async (c) => respond(c, shapeMetrics(await collectMetrics(c.get("db")))),
+    async (c) => ({ data: shapeMetrics(await collectMetrics(c.get("db"))) }),
   );
 }

@@ -84,8 +84,16 @@ export function buildAsyncApiDocument(): JsonObject {
   };
 }
 
+const HTML_ENTITIES: Readonly<Record<string, string>> = {
+  "&": "&amp;",
+  "<": "&lt;",
+  ">": "&gt;",
+  '"': "&quot;",
+};
+
 function escapeHtml(text: string): string {
-  return text.replace(/[&<>"]/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[ch]!);
+  // The pattern matches only the entity table's keys; `?? ch` is for the type checker.
+  return text.replace(/[&<>"]/g, (ch) => HTML_ENTITIES[ch] ?? ch);
 }
 
 function asyncDocHtml(doc: JsonObject): string {

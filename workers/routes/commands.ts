@@ -1,147 +1,19 @@
-import { count, sql } from "drizzle-orm";
 import type { Hono } from "hono";
-import * as v from "valibot";
-import { describeError } from "../../src/db/errors";
-import { commands } from "../../src/db/schema";
-import type { ListSpec } from "../../src/list-query/engine";
-import { presenceFilter, rangeFilters, textFilter } from "../../src/list-query/filters";
-import { DateTimeOutput, FutureDateTimeInput, UuidOutput, UuidParam } from "../../src/schemas/common";
+import { commandListSpec } from "../../src/commands/list";
+import { presentCommand, presentSummary } from "../../src/commands/present";
+import { CommandCreateRequest, CommandResponseSchema, CommandSummarySchema } from "../../src/commands/schema";
+import { deleteCommand, getCommand, listCommands, tallyExecutions } from "../../src/commands/store";
+import { UuidParam } from "../../src/schemas/common";
 import type { AppEnv } from "../middleware/request-context";
 import { defineRoute } from "../openapi/define-route";
-import { respond, respondList, respondNoContent } from "../respond";
-import {
-  createCommand,
-  deleteCommand,
-  getCommand,
-  presentCommand,
-  summarizeCommand,
-} from "../services/commands";
-import { dispatchExecutions, isDirectFanout } from "../services/dispatch";
-import { listPage } from "../services/list-page";
-import { objectMessage, TargetingSchema } from "../services/targeting";
+import { listRoute } from "../openapi/list-route";
+import { launchCommand } from "../services/launch-command";
 
 const TAG = "Commands.Command";
 
-/** Longest timeout an agent can arm (Node's setTimeout fires at once beyond 2^31-1 ms). */
-export const MAX_TIMEOUT_MS = 2_147_483_647;
-
-const CommandCreateRequest = v.pipe(
-  v.strictObject(
-    {
-      command_text: v.pipe(
-        v.string("must be a string"),
-        v.minLength(1, "can't be blank"),
-        v.description("Multi-line shell script/commands to execute"),
-      ),
-      targeting: TargetingSchema,
-      timeout: v.optional(
-        v.pipe(
-          v.nullable(
-            v.pipe(
-              v.number("must be an integer"),
-              v.integer("must be an integer"),
-              v.minValue(1, "must be greater than 0"),
-              v.maxValue(MAX_TIMEOUT_MS, `must be at most ${MAX_TIMEOUT_MS} (about 24.8 days)`),
-            ),
-          ),
-          v.description("Command timeout in milliseconds (null or omitted means no timeout, must be > 0)"),
-        ),
-      ),
-      expired_at: v.optional(
-        v.pipe(
-          v.nullable(FutureDateTimeInput),
-          v.description(
-            "Deadline after which pending/sent executions are automatically expired. Must be in the future. Immutable after creation.",
-          ),
-        ),
-      ),
-    },
-    objectMessage,
-  ),
-  v.title("CommandCreateRequest"),
-);
-
-const TargetingOutput = v.object({
-  type: v.picklist(["all", "nodes", "clusters"]),
-  node_ids: v.optional(v.array(UuidOutput)),
-  cluster_names: v.optional(v.array(v.string())),
-  node_filters: v.optional(v.record(v.string(), v.unknown())),
-  cluster_filters: v.optional(v.record(v.string(), v.unknown())),
-});
-
-const CommandResponseSchema = v.pipe(
-  v.object({
-    command_text: v.string(),
-    expired_at: v.nullable(DateTimeOutput),
-    id: UuidOutput,
-    inserted_at: DateTimeOutput,
-    targeting: v.pipe(
-      TargetingOutput,
-      v.description("Targeting configuration used when creating this command (informational only)"),
-    ),
-    timeout: v.nullable(v.number()),
-    updated_at: DateTimeOutput,
-  }),
-  v.title("CommandResponse"),
-);
-
-const CommandSummarySchema = v.pipe(
-  v.object({
-    command_id: UuidOutput,
-    total: v.number(),
-    counts: v.pipe(
-      v.object({
-        pending: v.number(),
-        sent: v.number(),
-        completed: v.number(),
-        cancelled: v.number(),
-        expired: v.number(),
-      }),
-      v.description("Executions per status; every status is present"),
-    ),
-    exit_codes: v.pipe(
-      v.record(v.string(), v.number()),
-      v.description('Executions per reported exit code, e.g. {"0": 12, "1": 3}'),
-    ),
-    first_completed_at: v.nullable(DateTimeOutput),
-    last_completed_at: v.nullable(DateTimeOutput),
-  }),
-  v.title("CommandSummary"),
-);
-
-const listSpec: ListSpec = {
-  filters: {
-    command_text: textFilter(
-      sql`${commands.commandText}`,
-      "Filter by command text (exact match or wildcard: ls, docker*, etc.)",
-    ),
-    has_expired_at: presenceFilter(
-      sql`${commands.expiredAt}`,
-      "Filter by whether an expiration is set: true returns commands with expired_at, false returns commands without",
-    ),
-    has_timeout: presenceFilter(
-      sql`${commands.timeout}`,
-      "Filter by whether a timeout is set: true returns commands with a timeout, false returns commands without",
-    ),
-    ...rangeFilters("timeout", sql`${commands.timeout}`, "integer", "timeout (milliseconds)"),
-    ...rangeFilters("expired_at", sql`${commands.expiredAt}`, "datetime"),
-    ...rangeFilters("inserted_at", sql`${commands.insertedAt}`, "datetime"),
-    ...rangeFilters("updated_at", sql`${commands.updatedAt}`, "datetime"),
-  },
-  sortable: {
-    inserted_at: sql`${commands.insertedAt}`,
-    updated_at: sql`${commands.updatedAt}`,
-    expired_at: sql`${commands.expiredAt}`,
-    timeout: sql`${commands.timeout}`,
-    command_text: sql`${commands.commandText}`,
-  },
-  defaultOrder: [{ field: "inserted_at", direction: "asc" }],
-  tieBreaker: sql`${commands.id}`,
-};
-
 const idParam = { id: { schema: UuidParam, description: "Command ID" } };
 
-/** Registers `/api/v1/commands` (seed: Commands.Command) and the per-command summary. */
+/** Registers `/api/v1/commands` (the Edge Admin contract's Commands.Command) and the per-command summary. */
 export function registerCommandRoutes(app: Hono<AppEnv>): void {
   defineRoute(
     app,
@@ -156,25 +28,9 @@ export function registerCommandRoutes(app: Hono<AppEnv>): void {
       success: { status: 201, description: "Command created", data: CommandResponseSchema },
       errors: [422, 503],
     },
-    async (c, { body }) => {
-      const { command, nodeIds, claimed } = await createCommand(c.get("db"), body, {
-        claimUpTo: (count) => isDirectFanout(c.env, count),
-      });
-      try {
-        await dispatchExecutions(c.env, c.executionCtx, nodeIds, claimed);
-      } catch (err) {
-        // The rows are written; the cron's re-dispatch delivers them if this fan-out was lost.
-        console.warn(
-          JSON.stringify({
-            level: "warn",
-            msg: "dispatch failed",
-            command_id: command.id,
-            error: describeError(err),
-          }),
-        );
-      }
-      return respond(c, presentCommand(command), 201);
-    },
+    async (c, { body }) => ({
+      data: presentCommand(await launchCommand(c.env, c.executionCtx, c.get("db"), body)),
+    }),
   );
 
   defineRoute(
@@ -184,7 +40,7 @@ export function registerCommandRoutes(app: Hono<AppEnv>): void {
       path: "/api/v1/commands",
       tag: TAG,
       summary: "List all commands",
-      list: listSpec,
+      list: commandListSpec,
       success: {
         status: 200,
         description: "Paginated list of commands",
@@ -192,17 +48,7 @@ export function registerCommandRoutes(app: Hono<AppEnv>): void {
         paginated: true,
       },
     },
-    async (c, { list }) => {
-      const db = c.get("db");
-      const q = list!;
-      const { rows, pagination } = await listPage(
-        db,
-        q,
-        db.select().from(commands),
-        db.select({ total: count() }).from(commands),
-      );
-      return respondList(c, rows.map(presentCommand), pagination);
-    },
+    listRoute({ page: listCommands, present: (rows) => rows.map(presentCommand) }),
   );
 
   defineRoute(
@@ -216,7 +62,7 @@ export function registerCommandRoutes(app: Hono<AppEnv>): void {
       success: { status: 200, description: "The command", data: CommandResponseSchema },
       errors: [404],
     },
-    async (c, { params }) => respond(c, presentCommand(await getCommand(c.get("db"), params.id))),
+    async (c, { params }) => ({ data: presentCommand(await getCommand(c.get("db"), params.id)) }),
   );
 
   defineRoute(
@@ -234,8 +80,8 @@ export function registerCommandRoutes(app: Hono<AppEnv>): void {
     },
     async (c, { params }) => {
       const db = c.get("db");
-      const [, summary] = await Promise.all([getCommand(db, params.id), summarizeCommand(db, params.id)]);
-      return respond(c, summary);
+      const [, tally] = await Promise.all([getCommand(db, params.id), tallyExecutions(db, params.id)]);
+      return { data: presentSummary(params.id, tally) };
     },
   );
 
@@ -254,7 +100,6 @@ export function registerCommandRoutes(app: Hono<AppEnv>): void {
     },
     async (c, { params }) => {
       await deleteCommand(c.get("db"), params.id);
-      return respondNoContent(c);
     },
   );
 }

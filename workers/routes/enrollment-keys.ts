@@ -1,135 +1,28 @@
-import { count, eq, sql } from "drizzle-orm";
 import type { Hono } from "hono";
 import * as v from "valibot";
-import { sha256Hex } from "../../src/crypto/secrets";
-import { clusters, enrollmentKeys } from "../../src/db/schema";
-import { decodeKeyBlob } from "../../src/enrollment/key-blob";
-import type { ListSpec } from "../../src/list-query/engine";
+import { getClusterByName } from "../../src/clusters/store";
+import { enrollmentKeyListSpec } from "../../src/enrollment-keys/list";
+import { presentKey, presentKeys } from "../../src/enrollment-keys/present";
 import {
-  booleanFilter,
-  integerFilter,
-  presenceFilter,
-  rangeFilters,
-  textFilter,
-} from "../../src/list-query/filters";
-import { DateTimeOutput, FutureDateTimeInput, UuidOutput, UuidParam } from "../../src/schemas/common";
+  EnrollmentKeyCreateRequest,
+  EnrollmentKeyResponseSchema,
+  EnrollmentKeyUpdateRequest,
+} from "../../src/enrollment-keys/schema";
+import {
+  createEnrollmentKey,
+  deleteEnrollmentKey,
+  getKeyById,
+  type KeyMinting,
+  listEnrollmentKeys,
+  updateEnrollmentKey,
+} from "../../src/enrollment-keys/store";
+import { UuidParam } from "../../src/schemas/common";
 import { ApiError } from "../errors";
 import type { AppContext, AppEnv } from "../middleware/request-context";
 import { defineRoute } from "../openapi/define-route";
-import { respond, respondList, respondNoContent } from "../respond";
-import { getClusterByName } from "../services/clusters";
-import { createEnrollmentKey, getKeyById, keyWithCluster, presentKey } from "../services/enrollment-keys";
-import { listPage } from "../services/list-page";
+import { listRoute } from "../openapi/list-route";
 
 const TAG = "Nodes.EnrollmentKey";
-
-const KeyName = v.nullable(
-  v.pipe(v.string("must be a string"), v.maxLength(255, "must be at most 255 characters")),
-);
-const UsesRemaining = v.nullable(
-  v.pipe(
-    v.number("must be an integer"),
-    v.integer("must be an integer"),
-    v.minValue(1, "must be greater than or equal to 1"),
-  ),
-);
-const ExpiredAt = v.nullable(FutureDateTimeInput);
-
-const EnrollmentKeyCreateRequest = v.pipe(
-  v.strictObject({
-    name: v.optional(KeyName),
-    uses_remaining: v.optional(UsesRemaining),
-    expired_at: v.optional(ExpiredAt),
-  }),
-  v.title("EnrollmentKeyCreateRequest"),
-);
-const EnrollmentKeyUpdateRequest = v.pipe(
-  v.strictObject({
-    name: v.optional(KeyName),
-    uses_remaining: v.optional(UsesRemaining),
-    expired_at: v.optional(ExpiredAt),
-  }),
-  v.title("EnrollmentKeyUpdateRequest"),
-);
-
-const EnrollmentKeyResponseSchema = v.pipe(
-  v.object({
-    cluster_name: v.string(),
-    expired_at: v.nullable(DateTimeOutput),
-    id: UuidOutput,
-    inserted_at: DateTimeOutput,
-    key: v.pipe(
-      v.string(),
-      v.description("Enrollment key blob (base64 JSON). Set as ENROLLMENT_KEY on the agent."),
-    ),
-    last_used_at: v.nullable(DateTimeOutput),
-    name: v.nullable(v.string()),
-    updated_at: DateTimeOutput,
-    uses_remaining: v.nullable(v.number()),
-  }),
-  v.title("EnrollmentKeyResponse"),
-);
-
-const k = enrollmentKeys;
-const listSpec: ListSpec = {
-  filters: {
-    cluster_name: textFilter(
-      sql`${clusters.name}`,
-      "Filter by cluster name (exact match or wildcard: prod*, *east)",
-    ),
-    name: textFilter(
-      sql`${k.name}`,
-      "Filter by enrollment key name (case-insensitive substring or wildcard)",
-      {
-        caseInsensitive: true,
-        substring: true,
-      },
-    ),
-    key: {
-      description: "Filter by exact key value (the blob returned as `key`)",
-      type: "string",
-      parse: (raw) =>
-        raw.length > 0 && raw.length <= 4096 ? { value: raw } : { error: "must be 1–4096 characters" },
-      // Keys are stored hashed: hash the secret inside the blob (or the raw value) and compare hashes.
-      toSql: async (raw: string) => sql`${k.keyHash} = ${await sha256Hex(decodeKeyBlob(raw)?.key ?? raw)}`,
-    },
-    has_expiry: presenceFilter(sql`${k.expiredAt}`, "Filter by whether the key has an expiry set"),
-    has_name: presenceFilter(sql`${k.name}`, "Filter by whether the key has a name set"),
-    is_expired: booleanFilter("Filter by whether the key is expired (expired_at in the past)", (expired) =>
-      expired
-        ? sql`(${k.expiredAt} IS NOT NULL AND ${k.expiredAt} <= ${Date.now()})`
-        : sql`(${k.expiredAt} IS NULL OR ${k.expiredAt} > ${Date.now()})`,
-    ),
-    is_never_used: booleanFilter(
-      "Filter by whether the key has never been used (last_used_at is null)",
-      (never) => (never ? sql`${k.lastUsedAt} IS NULL` : sql`${k.lastUsedAt} IS NOT NULL`),
-    ),
-    is_spent: booleanFilter("Filter by whether the key is exhausted (uses_remaining == 0)", (spent) =>
-      spent ? sql`${k.usesRemaining} = 0` : sql`(${k.usesRemaining} IS NULL OR ${k.usesRemaining} > 0)`,
-    ),
-    is_unlimited: booleanFilter(
-      "Filter by whether the key has unlimited uses (uses_remaining is null)",
-      (unlimited) => (unlimited ? sql`${k.usesRemaining} IS NULL` : sql`${k.usesRemaining} IS NOT NULL`),
-    ),
-    uses_remaining: integerFilter(sql`${k.usesRemaining}`, "Filter by exact uses_remaining"),
-    ...rangeFilters("uses_remaining", sql`${k.usesRemaining}`, "integer"),
-    ...rangeFilters("expired_at", sql`${k.expiredAt}`, "datetime"),
-    ...rangeFilters("last_used_at", sql`${k.lastUsedAt}`, "datetime"),
-    ...rangeFilters("inserted_at", sql`${k.insertedAt}`, "datetime"),
-    ...rangeFilters("updated_at", sql`${k.updatedAt}`, "datetime"),
-  },
-  sortable: {
-    name: sql`${k.name}`,
-    cluster_name: sql`${clusters.name}`,
-    uses_remaining: sql`${k.usesRemaining}`,
-    expired_at: sql`${k.expiredAt}`,
-    last_used_at: sql`${k.lastUsedAt}`,
-    inserted_at: sql`${k.insertedAt}`,
-    updated_at: sql`${k.updatedAt}`,
-  },
-  defaultOrder: [{ field: "inserted_at", direction: "asc" }],
-  tieBreaker: sql`${k.id}`,
-};
 
 const single = {
   status: 201 as const,
@@ -138,8 +31,10 @@ const single = {
 };
 const idParam = { id: { schema: UuidParam, description: "Enrollment key ID" } };
 
-function requestOrigin(c: AppContext): string {
-  return new URL(c.req.url).origin;
+// The blob names the server agents dial: PUBLIC_API_URL, else the origin this request came to.
+function minting(c: AppContext): KeyMinting {
+  const config = c.get("config");
+  return { encryptionKey: config.encryptionKey, server: config.publicApiUrl ?? new URL(c.req.url).origin };
 }
 
 async function defaultCluster(c: AppContext) {
@@ -169,8 +64,8 @@ export function registerEnrollmentKeyRoutes(app: Hono<AppEnv>): void {
       if (!config.publicEnrollmentKeyEnabled)
         throw new ApiError("forbidden", "Public enrollment keys are disabled");
       const cluster = await defaultCluster(c);
-      const row = await createEnrollmentKey(c.get("db"), config, cluster, {}, requestOrigin(c));
-      return respond(c, await presentKey(row, config), 201);
+      const row = await createEnrollmentKey(c.get("db"), minting(c), cluster, {});
+      return { data: await presentKey(row, config.encryptionKey) };
     },
   );
 
@@ -189,8 +84,8 @@ export function registerEnrollmentKeyRoutes(app: Hono<AppEnv>): void {
     },
     async (c, { body }) => {
       const cluster = await defaultCluster(c);
-      const row = await createEnrollmentKey(c.get("db"), c.get("config"), cluster, body, requestOrigin(c));
-      return respond(c, await presentKey(row, c.get("config")), 201);
+      const row = await createEnrollmentKey(c.get("db"), minting(c), cluster, body);
+      return { data: await presentKey(row, c.get("config").encryptionKey) };
     },
   );
 
@@ -210,8 +105,8 @@ export function registerEnrollmentKeyRoutes(app: Hono<AppEnv>): void {
     },
     async (c, { params, body }) => {
       const cluster = await getClusterByName(c.get("db"), params.cluster_name);
-      const row = await createEnrollmentKey(c.get("db"), c.get("config"), cluster, body, requestOrigin(c));
-      return respond(c, await presentKey(row, c.get("config")), 201);
+      const row = await createEnrollmentKey(c.get("db"), minting(c), cluster, body);
+      return { data: await presentKey(row, c.get("config").encryptionKey) };
     },
   );
 
@@ -222,7 +117,7 @@ export function registerEnrollmentKeyRoutes(app: Hono<AppEnv>): void {
       path: "/api/v1/enrollment_keys",
       tag: TAG,
       summary: "List enrollment keys",
-      list: listSpec,
+      list: enrollmentKeyListSpec,
       success: {
         status: 200,
         description: "Paginated list of enrollment keys",
@@ -230,19 +125,10 @@ export function registerEnrollmentKeyRoutes(app: Hono<AppEnv>): void {
         paginated: true,
       },
     },
-    async (c, { list }) => {
-      const db = c.get("db");
-      const q = list!;
-      const joined = eq(clusters.id, k.clusterId);
-      const { rows, pagination } = await listPage(
-        db,
-        q,
-        db.select(keyWithCluster).from(k).innerJoin(clusters, joined),
-        db.select({ total: count() }).from(k).innerJoin(clusters, joined),
-      );
-      const data = await Promise.all(rows.map((row) => presentKey(row, c.get("config"))));
-      return respondList(c, data, pagination);
-    },
+    listRoute({
+      page: listEnrollmentKeys,
+      present: (rows, c) => presentKeys(rows, c.get("config").encryptionKey),
+    }),
   );
 
   defineRoute(
@@ -256,8 +142,9 @@ export function registerEnrollmentKeyRoutes(app: Hono<AppEnv>): void {
       success: { status: 200, description: "The enrollment key", data: EnrollmentKeyResponseSchema },
       errors: [404],
     },
-    async (c, { params }) =>
-      respond(c, await presentKey(await getKeyById(c.get("db"), params.id), c.get("config"))),
+    async (c, { params }) => ({
+      data: await presentKey(await getKeyById(c.get("db"), params.id), c.get("config").encryptionKey),
+    }),
   );
 
   defineRoute(
@@ -275,20 +162,8 @@ export function registerEnrollmentKeyRoutes(app: Hono<AppEnv>): void {
       errors: [404, 422, 503],
     },
     async (c, { params, body }) => {
-      const db = c.get("db");
-      const changes: Partial<typeof k.$inferInsert> = {};
-      if (body.name !== undefined) changes.name = body.name;
-      if (body.uses_remaining !== undefined) changes.usesRemaining = body.uses_remaining;
-      if (body.expired_at !== undefined) changes.expiredAt = body.expired_at;
-      if (Object.keys(changes).length > 0) {
-        const updated = await db
-          .update(k)
-          .set({ ...changes, updatedAt: Date.now() })
-          .where(eq(k.id, params.id))
-          .returning({ id: k.id });
-        if (updated.length === 0) throw new ApiError("not_found", "Enrollment key not found");
-      }
-      return respond(c, await presentKey(await getKeyById(db, params.id), c.get("config")));
+      const row = await updateEnrollmentKey(c.get("db"), params.id, body);
+      return { data: await presentKey(row, c.get("config").encryptionKey) };
     },
   );
 
@@ -304,9 +179,8 @@ export function registerEnrollmentKeyRoutes(app: Hono<AppEnv>): void {
       errors: [404, 503],
     },
     async (c, { params }) => {
-      const deleted = await c.get("db").delete(k).where(eq(k.id, params.id)).returning({ id: k.id });
-      if (deleted.length === 0) throw new ApiError("not_found", "Enrollment key not found");
-      return respondNoContent(c);
+      await deleteEnrollmentKey(c.get("db"), params.id);
+      return undefined;
     },
   );
 }

@@ -3,7 +3,6 @@ import * as v from "valibot";
 import { EVENT_TYPES } from "../../src/events/catalog";
 import type { AppEnv } from "../middleware/request-context";
 import { defineRoute } from "../openapi/define-route";
-import { respond } from "../respond";
 
 /** Registers `GET /api/v1/event_types` (seed: Events.Type): the code-owned catalog, in order. */
 export function registerEventTypeRoutes(app: Hono<AppEnv>): void {
@@ -18,6 +17,6 @@ export function registerEventTypeRoutes(app: Hono<AppEnv>): void {
         "The full catalog of event types, in catalog order. Every value is valid in a webhook's subscribed_events.",
       success: { status: 200, description: "Event type catalog", data: v.array(v.picklist(EVENT_TYPES)) },
     },
-    async (c) => respond(c, [...EVENT_TYPES]),
+    async () => ({ data: [...EVENT_TYPES] }),
   );
 }

@@ -36,7 +36,17 @@ export function registerExecutionStreamRoute(app: Hono<AppEnv>): void {
       description:
         "Server-Sent Events: `output` events (`{chunk}`) while the command runs, then one `end` event (`{status, exit_code}`). A finished execution yields its stored output and `end` at once.",
       params: { id: { schema: UuidParam, description: "Command execution ID" } },
-      success: { status: 200, description: "text/event-stream", data: v.string() },
+      success: {
+        status: 200,
+        description: "Server-Sent Events: `output` events, then one `end` event",
+        data: v.pipe(
+          v.string(),
+          v.description(
+            'Lines of `event: output` / `data: {"chunk": "…"}`, ending with `event: end` / `data: {"status": "completed", "exit_code": 0}`',
+          ),
+        ),
+        eventStream: true,
+      },
       errors: [404],
     },
     async (c, { params }) => {

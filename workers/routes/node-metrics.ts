@@ -1,26 +1,23 @@
 import type { Hono } from "hono";
-import * as v from "valibot";
-import { agentMetricsView, hostMetricsView } from "../../src/nodes/metrics-view";
+import {
+  presentAgentMetrics,
+  presentHostMetrics,
+  presentUnifiedMetrics,
+} from "../../src/node-metrics/present";
+import {
+  AgentMetricsSchema,
+  HostMetricsResponseSchema,
+  UnifiedMetricsSchema,
+} from "../../src/node-metrics/schema";
 import { UuidParam } from "../../src/schemas/common";
-import { ApiError } from "../errors";
-import type { AppContext, AppEnv } from "../middleware/request-context";
+import type { AppEnv } from "../middleware/request-context";
 import { defineRoute } from "../openapi/define-route";
-import { respond } from "../respond";
-import { nodeSession } from "../services/node-sessions";
-import { getNode } from "../services/nodes";
+import { latestSample } from "../services/latest-sample";
 
 const TAG = "Nodes.Metrics";
 const params = { node_id: { schema: UuidParam, description: "Node UUID" } };
-const AnyObject = v.record(v.string(), v.unknown());
 
-async function latestSample(c: AppContext, nodeId: string) {
-  const node = await getNode(c.get("db"), nodeId);
-  const { latest } = await nodeSession(c.env, nodeId).metrics();
-  if (!latest) throw new ApiError("service_unavailable", "This node has not reported metrics yet");
-  return { node, sample: latest };
-}
-
-/** Registers node metrics, answered from the node's Durable Object (seed: Nodes.Metrics). */
+/** Registers node metrics, answered from the node's Durable Object (the Edge Admin contract's Nodes.Metrics). */
 export function registerNodeMetricsRoutes(app: Hono<AppEnv>): void {
   defineRoute(
     app,
@@ -33,21 +30,13 @@ export function registerNodeMetricsRoutes(app: Hono<AppEnv>): void {
       success: {
         status: 200,
         description: "Host and agent metrics from the latest heartbeat",
-        data: AnyObject,
+        data: UnifiedMetricsSchema,
       },
       errors: [404, 503],
     },
     async (c, { params }) => {
-      const { node, sample } = await latestSample(c, params.node_id);
-      const host = hostMetricsView(sample);
-      const agent = agentMetricsView(sample);
-      return respond(c, {
-        agent: { available: true, ...agent, timestamp: undefined },
-        cluster_name: node.clusterName,
-        host: { available: true, cpu: host.cpu, disk: host.disk, memory: host.memory, uptime: host.uptime },
-        node_id: node.id,
-        timestamp: host.timestamp,
-      });
+      const { node, sample } = await latestSample(c.env, c.get("db"), params.node_id);
+      return { data: presentUnifiedMetrics(node, sample) };
     },
   );
 
@@ -58,13 +47,20 @@ export function registerNodeMetricsRoutes(app: Hono<AppEnv>): void {
       path: "/api/v1/nodes/{node_id}/metrics/host",
       tag: TAG,
       summary: "Get host metrics for a node",
+      description:
+        "CPU, memory, root disk and uptime. As in the contract, the object is not wrapped in `{data, meta}`.",
       params,
-      success: { status: 200, description: "CPU, memory, root disk and uptime", data: AnyObject },
+      success: {
+        status: 200,
+        description: "CPU, memory, root disk and uptime",
+        data: HostMetricsResponseSchema,
+        bare: true,
+      },
       errors: [404, 503],
     },
     async (c, { params }) => {
-      const { node, sample } = await latestSample(c, params.node_id);
-      return respond(c, { cluster_name: node.clusterName, node_id: node.id, ...hostMetricsView(sample) });
+      const { node, sample } = await latestSample(c.env, c.get("db"), params.node_id);
+      return { data: presentHostMetrics(node, sample) };
     },
   );
 
@@ -76,12 +72,16 @@ export function registerNodeMetricsRoutes(app: Hono<AppEnv>): void {
       tag: TAG,
       summary: "Get agent metrics for a node",
       params,
-      success: { status: 200, description: "The agent's own counters and health checks", data: AnyObject },
+      success: {
+        status: 200,
+        description: "The agent's own counters and health checks",
+        data: AgentMetricsSchema,
+      },
       errors: [404, 503],
     },
     async (c, { params }) => {
-      const { node, sample } = await latestSample(c, params.node_id);
-      return respond(c, { cluster_name: node.clusterName, node_id: node.id, ...agentMetricsView(sample) });
+      const { node, sample } = await latestSample(c.env, c.get("db"), params.node_id);
+      return { data: presentAgentMetrics(node, sample) };
     },
   );
 }

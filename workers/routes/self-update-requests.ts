@@ -1,122 +1,24 @@
-import { count, sql } from "drizzle-orm";
 import type { Hono } from "hono";
-import * as v from "valibot";
 import { describeError } from "../../src/db/errors";
-import { selfUpdateRequests as sur } from "../../src/db/schema";
-import type { ListSpec } from "../../src/list-query/engine";
-import { enumFilter, rangeFilters } from "../../src/list-query/filters";
-import { DateTimeOutput, UuidOutput, UuidParam } from "../../src/schemas/common";
+import { UuidParam } from "../../src/schemas/common";
+import { selfUpdateRequestListSpec } from "../../src/self-update-requests/list";
+import { presentSelfUpdateRequest } from "../../src/self-update-requests/present";
+import {
+  SelfUpdateRequestCreateRequest,
+  SelfUpdateRequestResponse,
+} from "../../src/self-update-requests/schema";
+import {
+  deleteSelfUpdateRequest,
+  getSelfUpdateRequest,
+  listSelfUpdateRequests,
+} from "../../src/self-update-requests/store";
 import { latestRelease } from "../gateway/releases";
 import type { AppEnv } from "../middleware/request-context";
 import { defineRoute } from "../openapi/define-route";
-import { respond, respondList, respondNoContent } from "../respond";
-import { listPage } from "../services/list-page";
-import {
-  createSelfUpdateRequest,
-  deleteSelfUpdateRequest,
-  getSelfUpdateRequest,
-  presentSelfUpdateRequest,
-  processSelfUpdateRequest,
-  type Release,
-} from "../services/self-update";
-import { objectMessage, TargetingSchema } from "../services/targeting";
+import { listRoute } from "../openapi/list-route";
+import { createSelfUpdateRequest, processSelfUpdateRequest, type Release } from "../services/self-update";
 
 const TAG = "SelfUpdates.Request";
-const STATUSES = ["pending", "processing", "completed"] as const;
-
-const Sha256 = v.pipe(
-  v.string("must be a string"),
-  v.regex(/^[0-9a-fA-F]{64}$/, "must be a SHA-256 digest (64 hex characters)"),
-  v.toLowerCase(),
-);
-
-const ReleaseInput = v.pipe(
-  v.strictObject(
-    {
-      version: v.pipe(
-        v.string("must be a string"),
-        v.regex(
-          /^[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}$/,
-          "must be a version such as 1.2.3 (at most 64 characters)",
-        ),
-        v.description("Version the bundle reports (the agent ignores the request when it already runs it)"),
-      ),
-      url: v.pipe(
-        v.string("must be a string"),
-        v.maxLength(2048, "must be at most 2048 characters"),
-        v.check((raw) => {
-          try {
-            const url = new URL(raw);
-            return (url.protocol === "https:" || url.protocol === "http:") && !url.username && !url.password;
-          } catch {
-            return false;
-          }
-        }, "must be an http(s) URL without credentials"),
-        v.description("Where agents download the bundle; fetched by the agents, not by the server"),
-      ),
-      sha256: v.pipe(Sha256, v.description("SHA-256 of the bundle; agents refuse a download that differs")),
-    },
-    objectMessage,
-  ),
-  v.description(
-    "Outpost extension: the agent release to roll out. Omitted: this server's own latest release (`GET /agent/v1/releases/latest`).",
-  ),
-);
-
-const SelfUpdateRequestCreateRequest = v.pipe(
-  v.strictObject({ targeting: TargetingSchema, release: v.optional(ReleaseInput) }, objectMessage),
-  v.title("SelfUpdateRequestCreateRequest"),
-);
-
-const TargetingOutput = v.object({
-  type: v.picklist(["all", "nodes", "clusters"]),
-  node_ids: v.optional(v.array(UuidOutput)),
-  cluster_names: v.optional(v.array(v.string())),
-  node_filters: v.optional(v.record(v.string(), v.unknown())),
-  cluster_filters: v.optional(v.record(v.string(), v.unknown())),
-});
-
-const SelfUpdateRequestResponse = v.pipe(
-  v.object({
-    id: UuidOutput,
-    inserted_at: DateTimeOutput,
-    release: v.pipe(
-      v.nullable(v.object({ version: v.string(), url: v.string(), sha256: v.string() })),
-      v.description("Outpost extension: the release this request rolls out, pinned at creation"),
-    ),
-    status: v.pipe(v.picklist(STATUSES), v.description("Request processing status")),
-    summary: v.pipe(
-      v.nullable(v.object({ total: v.number(), triggered: v.number(), failed: v.number() })),
-      v.description(
-        "Available after completion: eligible nodes (`total`), nodes sent the update (`triggered`), and nodes not connected or not reachable (`failed`)",
-      ),
-    ),
-    targeting: v.pipe(
-      TargetingOutput,
-      v.description(
-        "Targeting as given, with `node_filters.status = healthy` and `node_filters.self_update_enabled = true` applied",
-      ),
-    ),
-    updated_at: DateTimeOutput,
-  }),
-  v.title("SelfUpdateRequestResponse"),
-);
-
-const listSpec: ListSpec = {
-  filters: {
-    status: enumFilter(sql`${sur.status}`, STATUSES, "Filter by status"),
-    ...rangeFilters("inserted_at", sql`${sur.insertedAt}`, "datetime"),
-    ...rangeFilters("updated_at", sql`${sur.updatedAt}`, "datetime"),
-  },
-  sortable: {
-    inserted_at: sql`${sur.insertedAt}`,
-    updated_at: sql`${sur.updatedAt}`,
-    status: sql`${sur.status}`,
-  },
-  defaultOrder: [{ field: "inserted_at", direction: "asc" }],
-  tieBreaker: sql`${sur.id}`,
-};
-
 const idParam = { id: { schema: UuidParam, description: "Self-update request ID" } };
 
 /** Registers `/api/v1/self_update_requests` (seed: SelfUpdates.Request). */
@@ -155,7 +57,7 @@ export function registerSelfUpdateRequestRoutes(app: Hono<AppEnv>): void {
           ),
         ),
       );
-      return respond(c, presentSelfUpdateRequest(row), 201);
+      return { data: presentSelfUpdateRequest(row) };
     },
   );
 
@@ -167,7 +69,7 @@ export function registerSelfUpdateRequestRoutes(app: Hono<AppEnv>): void {
       tag: TAG,
       summary: "List all self-update requests",
       description: "Returns a paginated list of all self-update requests with filtering and sorting",
-      list: listSpec,
+      list: selfUpdateRequestListSpec,
       success: {
         status: 200,
         description: "Paginated list of self-update requests",
@@ -175,17 +77,7 @@ export function registerSelfUpdateRequestRoutes(app: Hono<AppEnv>): void {
         paginated: true,
       },
     },
-    async (c, { list }) => {
-      const db = c.get("db");
-      const q = list!;
-      const { rows, pagination } = await listPage(
-        db,
-        q,
-        db.select().from(sur),
-        db.select({ total: count() }).from(sur),
-      );
-      return respondList(c, rows.map(presentSelfUpdateRequest), pagination);
-    },
+    listRoute({ page: listSelfUpdateRequests, present: (rows) => rows.map(presentSelfUpdateRequest) }),
   );
 
   defineRoute(
@@ -200,8 +92,9 @@ export function registerSelfUpdateRequestRoutes(app: Hono<AppEnv>): void {
       success: { status: 200, description: "The self-update request", data: SelfUpdateRequestResponse },
       errors: [404],
     },
-    async (c, { params }) =>
-      respond(c, presentSelfUpdateRequest(await getSelfUpdateRequest(c.get("db"), params.id))),
+    async (c, { params }) => ({
+      data: presentSelfUpdateRequest(await getSelfUpdateRequest(c.get("db"), params.id)),
+    }),
   );
 
   defineRoute(
@@ -219,7 +112,7 @@ export function registerSelfUpdateRequestRoutes(app: Hono<AppEnv>): void {
     },
     async (c, { params }) => {
       await deleteSelfUpdateRequest(c.get("db"), params.id);
-      return respondNoContent(c);
+      return undefined;
     },
   );
 }

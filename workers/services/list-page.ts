@@ -1,36 +1,3 @@
-import type { SQL } from "drizzle-orm";
-import type { Database } from "../../src/db/client";
-import { type ListQuery, type Pagination, paginate } from "../../src/list-query/engine";
-
-/** A select (rows or count) still open for its `where`, as drizzle's builders are. */
-interface Filterable<T> {
-  where(where: SQL | undefined): T;
-}
-
-interface Pageable<Page> {
-  orderBy(...columns: SQL[]): { limit(limit: number): { offset(offset: number): Page } };
-}
-
-/**
- * One page of a list endpoint: the rows (filtered, sorted, paged by `q`) and their total, read in
- * one libSQL round trip (a batch, so one snapshot) instead of two requests.
- * @example const { rows, pagination } = await listPage(db, q, db.select().from(t), db.select({ total: count() }).from(t))
- */
-export async function listPage<Page extends PromiseLike<unknown[]>>(
-  db: Database,
-  q: ListQuery,
-  rows: Filterable<Pageable<Page>>,
-  total: Filterable<PromiseLike<{ total: number }[]>>,
-  where: SQL | undefined = q.where,
-): Promise<{ rows: Awaited<Page>; pagination: Pagination }> {
-  const page = rows
-    .where(where)
-    .orderBy(...q.orderBy)
-    .limit(q.limit)
-    .offset(q.offset);
-  const [found, counted] = (await db.batch([page, total.where(where)] as never)) as [
-    Awaited<Page>,
-    { total: number }[],
-  ];
-  return { rows: found, pagination: paginate(counted[0]?.total ?? 0, q.page, q.pageSize) };
-}
+// Moved to src/list-query/page.ts (stores in src/ page their lists). This re-export keeps the
+// routes-rest resources compiling until they import it from there; delete it once nothing does.
+export { listPage } from "../../src/list-query/page";

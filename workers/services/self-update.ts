@@ -1,15 +1,13 @@
-import { eq, sql } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import type { Env } from "../../src/config";
 import type { Database } from "../../src/db/client";
 import { clusters, nodes, selfUpdateRequests as sur } from "../../src/db/schema";
 import { recordEventWhere } from "../../src/events/outbox";
 import { createLogger } from "../../src/log";
-import { isoSeconds } from "../../src/time";
+import type { SelfUpdateRow } from "../../src/self-update-requests/store";
 import { ApiError } from "../errors";
 import { nodeSession } from "./node-sessions";
 import { resolveTargeting, type Targeting } from "./targeting";
-
-export type SelfUpdateRow = typeof sur.$inferSelect;
 
 /** The agent release a request rolls out; sent to each agent as the `self_update` frame. */
 export interface Release {
@@ -33,26 +31,6 @@ export const STALE_AFTER_MS = 2 * 60_000;
 
 /** Concurrent NodeSession calls while triggering. */
 const CONCURRENCY = 32;
-
-/** The seed's `SelfUpdateRequestResponse`, plus the pinned `release`. */
-export function presentSelfUpdateRequest(row: SelfUpdateRow) {
-  return {
-    id: row.id,
-    inserted_at: isoSeconds(row.insertedAt),
-    release: row.release ? (JSON.parse(row.release) as Release) : null,
-    status: row.status,
-    summary: row.summary ? (JSON.parse(row.summary) as Summary) : null,
-    targeting: JSON.parse(row.targeting) as Targeting,
-    updated_at: isoSeconds(row.updatedAt),
-  };
-}
-
-/** Loads a request or throws 404. */
-export async function getSelfUpdateRequest(db: Database, id: string): Promise<SelfUpdateRow> {
-  const [row] = await db.select().from(sur).where(eq(sur.id, id)).limit(1);
-  if (!row) throw new ApiError("not_found", "Self-update request not found");
-  return row;
-}
 
 /**
  * The targeting with the eligibility filters merged into `node_filters`, as stored and shown.
@@ -106,23 +84,6 @@ export async function createSelfUpdateRequest(
   };
   await db.insert(sur).values(row);
   return row;
-}
-
-/**
- * Deletes a completed request; `pending` or `processing` ones are a 409.
- * One conditional DELETE, so it can't race the processing.
- */
-export async function deleteSelfUpdateRequest(db: Database, id: string): Promise<void> {
-  const deleted = await db
-    .delete(sur)
-    .where(sql`${sur.id} = ${id} AND ${sur.status} = 'completed'`)
-    .returning({ id: sur.id });
-  if (deleted.length > 0) return;
-  const row = await getSelfUpdateRequest(db, id);
-  throw new ApiError(
-    "conflict",
-    `Self-update request is ${row.status}; only completed requests can be deleted`,
-  );
 }
 
 interface Target {
@@ -218,15 +179,17 @@ export async function processSelfUpdateRequest(
     triggered: triggered.size,
     failed: targets.length - triggered.size,
   };
-  const payloads: TriggeredPayload[] = targets
-    .filter((t) => triggered.has(t.node_id))
-    .map((t) => ({
-      node_id: t.node_id,
-      cluster_name: t.cluster_name,
-      from_version: t.version,
-      to_version: release!.version,
-      request_id: id,
-    }));
+  const payloads: TriggeredPayload[] = release
+    ? targets
+        .filter((t) => triggered.has(t.node_id))
+        .map((t) => ({
+          node_id: t.node_id,
+          cluster_name: t.cluster_name,
+          from_version: t.version,
+          to_version: release.version,
+          request_id: id,
+        }))
+    : [];
   return (await completeSelfUpdateRequest(db, id, claimedAt, summary, payloads, now())) ? summary : null;
 }
 

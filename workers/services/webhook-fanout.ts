@@ -1,4 +1,5 @@
 import { asc, inArray, isNull, sql } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
 import type { Database } from "../../src/db/client";
 import { events, webhookDeliveries, webhooks } from "../../src/db/schema";
 
@@ -64,7 +65,7 @@ export async function fanOutEvents(
     }
   }
 
-  const statements: any[] = [];
+  const statements: BatchItem<"sqlite">[] = [];
   for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
     statements.push(
       db
@@ -80,6 +81,7 @@ export async function fanOutEvents(
       .where(sql`${inArray(events.id, handled)} AND ${isNull(events.fannedOutAt)}`),
   );
   // A webhook deleted since the select fails the batch (foreign key); the next round retries without it.
-  await db.batch(statements as [any, ...any[]]);
+  const [first, ...rest] = statements;
+  await db.batch([first, ...rest]);
   return { events: handled.length, deliveries: rows.length };
 }

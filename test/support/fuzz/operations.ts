@@ -3,6 +3,8 @@
  * path and query parameters, request body schema, security and documented statuses.
  */
 
+import { precompileResponses, type ResponseContent } from "../response-schemas";
+
 export type JsonSchema = Record<string, any>;
 
 export interface FuzzParam {
@@ -22,6 +24,8 @@ export interface FuzzOperation {
   body: JsonSchema | null;
   /** Statuses the document lists for this operation. */
   statuses: Set<number>;
+  /** The documented responses by status (their `content`, for checking successful bodies). */
+  responses: Record<string, { content?: ResponseContent }>;
   /** Opens a Server-Sent Events stream on success: never read its body. */
   streaming: boolean;
   /** Sortable fields, read from the `order_by` description. */
@@ -34,6 +38,7 @@ export function operationsFrom(doc: any): FuzzOperation[] {
     for (const [method, op] of Object.entries<any>(methods)) {
       const params: any[] = op.parameters ?? [];
       const orderBy = params.find((p) => p.name === "order_by");
+      precompileResponses(op.responses ?? {});
       ops.push({
         id: `${method} ${path}`,
         method: method.toUpperCase(),
@@ -47,6 +52,7 @@ export function operationsFrom(doc: any): FuzzOperation[] {
           .map((p) => ({ name: p.name, schema: p.schema ?? {}, description: p.description ?? "" })),
         body: op.requestBody?.content?.["application/json"]?.schema ?? null,
         statuses: new Set(Object.keys(op.responses ?? {}).map(Number)),
+        responses: op.responses ?? {},
         streaming: path.endsWith("/stream"),
         sortable: orderBy
           ? String(orderBy.description)

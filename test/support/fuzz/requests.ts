@@ -5,6 +5,7 @@
  */
 import fc from "fast-check";
 import { ERROR_STATUS } from "../../../workers/errors";
+import { contentProblems } from "../response-schemas";
 import { type FuzzOperation, type FuzzParam, matchingOperations } from "./operations";
 import {
   BOOL_STRINGS,
@@ -708,6 +709,11 @@ export function isDocumentedDownstream503(o: Outcome, body: any): boolean {
   );
 }
 
+// The operation the router picks among matching templates: the one with the fewest parameters.
+function mostSpecific(ops: FuzzOperation[]): FuzzOperation | undefined {
+  return [...ops].sort((a, b) => a.pathParams.length - b.pathParams.length)[0];
+}
+
 /** The response invariants; returns the violations (empty when all hold). */
 export function checkOutcome(o: Outcome, ctx: CheckContext): string[] {
   const problems: string[] = [];
@@ -771,11 +777,9 @@ export function checkOutcome(o: Outcome, ctx: CheckContext): string[] {
     const isApi = o.built.url.startsWith("/api/v1/") && !/\/(openapi|asyncapi)\.json/.test(o.built.url);
     if (isApi || o.built.url.startsWith("/agent/v1/enroll") || o.built.url.startsWith("/health")) {
       if (!parsed) problems.push("success body is not JSON");
-      else {
-        if (!("data" in (body ?? {}))) problems.push("success body has no data");
-        if (body?.meta?.request_id !== rid)
-          problems.push(`meta.request_id ${body?.meta?.request_id} != x-request-id ${rid}`);
-      }
+      // Its shape is checked against the documented schema below; a bare body (host metrics) has no meta.
+      else if (body?.meta !== undefined && body.meta?.request_id !== rid)
+        problems.push(`meta.request_id ${body?.meta?.request_id} != x-request-id ${rid}`);
     }
   }
 
@@ -785,6 +789,16 @@ export function checkOutcome(o: Outcome, ctx: CheckContext): string[] {
     o.status === 404 &&
     typeof body?.error?.message === "string" &&
     body.error.message.startsWith("No route for");
+  // A successful body must be what the document says for its operation and status.
+  const reached = mostSpecific(matched);
+  if (reached && o.status >= 200 && o.status < 300) {
+    const response = reached.responses[String(o.status)];
+    if (response) {
+      const text = o.status === 204 ? null : o.text;
+      for (const p of contentProblems(response.content, o.headers.get("content-type"), text))
+        problems.push(`${reached.id} ${o.status}: ${p}`);
+    }
+  }
   if (matched.length > 0 && !noRoute && o.status !== 405) {
     const documented = new Set(matched.flatMap((m) => [...m.statuses]));
     if (!documented.has(o.status) && !(o.status === 503 && isDocumentedDownstream503(o, body)))

@@ -1,42 +1,25 @@
-import { eq, sql } from "drizzle-orm";
-import type { Database } from "../../src/db/client";
-import { commandExecutions as ce, commands, EXECUTION_STATUSES, nodes } from "../../src/db/schema";
-import { recordEventWhere } from "../../src/events/outbox";
+import { count, eq, sql } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
+import type { Database } from "../db/client";
+import { commandExecutions as ce, commands, type EXECUTION_STATUSES, nodes } from "../db/schema";
+import { ApiError } from "../errors";
+import { recordEventWhere } from "../events/outbox";
 import {
   type ClaimedExecution,
   type ClaimedNodeExecution,
   claimPendingForNodesStatements,
   DELIVERY_BATCH,
   groupClaimedByNode,
-} from "../../src/executions/lifecycle";
-import { isoOrNull, isoSeconds } from "../../src/time";
-import { ApiError } from "../errors";
-import { resolveTargeting, type Targeting } from "./targeting";
+} from "../executions/lifecycle";
+import type { ListQuery } from "../list-query/engine";
+import { listPage, type Page } from "../list-query/page";
+import type { Targeting } from "../targeting/schema";
+import type { CommandCreateInput } from "./schema";
 
 export type CommandRow = typeof commands.$inferSelect;
 
 /** Execution rows per insert statement: keeps each statement small whatever the fleet size. */
 export const EXECUTIONS_PER_STATEMENT = 500;
-
-export interface CommandInput {
-  command_text: string;
-  targeting: Targeting;
-  timeout?: number | null;
-  expired_at?: number | null;
-}
-
-/** The seed's `CommandResponse`; `targeting` as stored (deduplicated). */
-export function presentCommand(row: CommandRow) {
-  return {
-    command_text: row.commandText,
-    expired_at: isoOrNull(row.expiredAt),
-    id: row.id,
-    inserted_at: isoSeconds(row.insertedAt),
-    targeting: JSON.parse(row.targeting) as Targeting,
-    timeout: row.timeout,
-    updated_at: isoSeconds(row.updatedAt),
-  };
-}
 
 /** Loads a command or throws 404. */
 export async function getCommand(db: Database, id: string): Promise<CommandRow> {
@@ -45,10 +28,20 @@ export async function getCommand(db: Database, id: string): Promise<CommandRow> 
   return row;
 }
 
+/** One page of commands for the list endpoint. */
+export function listCommands(db: Database, q: ListQuery): Promise<Page<CommandRow>> {
+  return listPage(db, q, db.select().from(commands), db.select({ total: count() }).from(commands));
+}
+
+// The one cluster an execution records: set only when the command targeted exactly one cluster.
+function singleCluster(targeting: Targeting): string | null {
+  const names = targeting.type === "clusters" ? (targeting.cluster_names ?? []) : [];
+  return names.length === 1 ? (names[0] ?? null) : null;
+}
+
 /**
- * Resolves the targeting, then writes the command, one `pending` execution per
- * node and one `edge.command_execution.created` event per execution in one
- * batch. Returns the command and the node ids to dispatch to.
+ * Writes the command, one `pending` execution per node of `nodeIds` (resolved from its targeting
+ * by the caller) and one `edge.command_execution.created` event per execution, in one batch.
  *
  * `claimUpTo`: when the target set has at most this many nodes, the same batch also claims the
  * `pending` rows of those that are connected (`sent`, as a delivery would) and returns them in
@@ -57,12 +50,12 @@ export async function getCommand(db: Database, id: string): Promise<CommandRow> 
  */
 export async function createCommand(
   db: Database,
-  input: CommandInput,
+  input: CommandCreateInput,
+  nodeIds: string[],
   options: { claimUpTo?: (nodeCount: number) => boolean; now?: number } = {},
-): Promise<{ command: CommandRow; nodeIds: string[]; claimed?: Map<string, ClaimedExecution[]> }> {
+): Promise<{ command: CommandRow; claimed?: Map<string, ClaimedExecution[]> }> {
   const now = options.now ?? Date.now();
   const { targeting } = input;
-  const nodeIds = await resolveTargeting(db, targeting);
   const command: CommandRow = {
     id: crypto.randomUUID(),
     commandText: input.command_text,
@@ -72,13 +65,10 @@ export async function createCommand(
     insertedAt: now,
     updatedAt: now,
   };
-  const clusterName =
-    targeting.type === "clusters" && targeting.cluster_names!.length === 1
-      ? targeting.cluster_names![0]
-      : null;
+  const clusterName = singleCluster(targeting);
   const targetAll = targeting.type === "all" ? 1 : 0;
 
-  const statements: any[] = [db.insert(commands).values(command)];
+  const statements: [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]] = [db.insert(commands).values(command)];
   for (let i = 0; i < nodeIds.length; i += EXECUTIONS_PER_STATEMENT) {
     const pairs = nodeIds.slice(i, i + EXECUTIONS_PER_STATEMENT).map((id) => [crypto.randomUUID(), id]);
     // One bound JSON array per statement (no per-row variables); the denormalised text comes from
@@ -105,9 +95,10 @@ export async function createCommand(
   );
   const claim = options.claimUpTo?.(nodeIds.length) ?? false;
   if (claim) statements.push(...claimPendingForNodesStatements(db, nodeIds, DELIVERY_BATCH, now));
-  const results = await db.batch(statements as [any, ...any[]]);
-  if (!claim) return { command, nodeIds };
-  return { command, nodeIds, claimed: groupClaimedByNode(results.at(-1) as ClaimedNodeExecution[]) };
+  const results = await db.batch(statements);
+  if (!claim) return { command };
+  // The claim is the batch's last statement; its rows are the executions it moved to `sent`.
+  return { command, claimed: groupClaimedByNode(results.at(-1) as ClaimedNodeExecution[]) };
 }
 
 /**
@@ -125,33 +116,23 @@ export async function deleteCommand(db: Database, id: string): Promise<void> {
   );
 }
 
-/** Status counts, exit-code histogram and completion times of one command's executions (two aggregate queries). */
-export async function summarizeCommand(db: Database, id: string) {
+type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
+
+/** One command's executions: count and completion times per status, and a histogram of exit codes. */
+export interface ExecutionTally {
+  byStatus: { status: ExecutionStatus; n: number; first: number | null; last: number | null }[];
+  byExitCode: { exit_code: number; n: number }[];
+}
+
+/** Tallies one command's executions (two aggregate queries). */
+export async function tallyExecutions(db: Database, id: string): Promise<ExecutionTally> {
   const [byStatus, byExitCode] = await Promise.all([
-    db.all<{ status: string; n: number; first: number | null; last: number | null }>(sql`
+    db.all<ExecutionTally["byStatus"][number]>(sql`
       SELECT status, count(*) AS n, min(completed_at) AS first, max(completed_at) AS last
         FROM ${ce} WHERE command_id = ${id} GROUP BY status`),
-    db.all<{ exit_code: number; n: number }>(sql`
+    db.all<ExecutionTally["byExitCode"][number]>(sql`
       SELECT exit_code, count(*) AS n FROM ${ce}
        WHERE command_id = ${id} AND exit_code IS NOT NULL GROUP BY exit_code ORDER BY exit_code`),
   ]);
-  const counts = Object.fromEntries(EXECUTION_STATUSES.map((s) => [s, 0])) as Record<
-    (typeof EXECUTION_STATUSES)[number],
-    number
-  >;
-  let first: number | null = null;
-  let last: number | null = null;
-  for (const row of byStatus) {
-    counts[row.status as keyof typeof counts] = row.n;
-    if (row.first !== null && (first === null || row.first < first)) first = row.first;
-    if (row.last !== null && (last === null || row.last > last)) last = row.last;
-  }
-  return {
-    command_id: id,
-    total: byStatus.reduce((sum, r) => sum + r.n, 0),
-    counts,
-    exit_codes: Object.fromEntries(byExitCode.map((r) => [String(r.exit_code), r.n])),
-    first_completed_at: isoOrNull(first),
-    last_completed_at: isoOrNull(last),
-  };
+  return { byStatus, byExitCode };
 }

@@ -1,57 +1,15 @@
-import { eq, sql } from "drizzle-orm";
+import { getExecution } from "../../src/command-executions/store";
 import type { Database } from "../../src/db/client";
-import { commandExecutions as ce } from "../../src/db/schema";
+import { ApiError } from "../../src/errors";
 import { cancelPending, requestCancel } from "../../src/executions/lifecycle";
 import { createLogger } from "../../src/log";
-import { isoOrNull, isoSeconds } from "../../src/time";
 import type { Env } from "../env";
-import { ApiError } from "../errors";
 import { nodeSession } from "./node-sessions";
 
-export type ExecutionRow = typeof ce.$inferSelect;
+// Cancelling spans the execution's row and its node's session (the agent must be told), so it is
+// service machinery rather than store SQL.
 
-/** The seed's `CommandExecutionResponse`. */
-export function presentExecution(row: ExecutionRow) {
-  return {
-    cancelled_at: isoOrNull(row.cancelledAt),
-    cluster_name: row.clusterName,
-    command_id: row.commandId,
-    command_text: row.commandText,
-    completed_at: isoOrNull(row.completedAt),
-    exit_code: row.exitCode,
-    expired_at: isoOrNull(row.expiredAt),
-    id: row.id,
-    inserted_at: isoSeconds(row.insertedAt),
-    node_id: row.nodeId,
-    output: row.output,
-    sent_at: isoOrNull(row.sentAt),
-    status: row.status,
-    target_all: row.targetAll,
-    timeout: row.timeout,
-    updated_at: isoSeconds(row.updatedAt),
-  };
-}
-
-/** Loads an execution or throws 404. */
-export async function getExecution(db: Database, id: string): Promise<ExecutionRow> {
-  const [row] = await db.select().from(ce).where(eq(ce.id, id)).limit(1);
-  if (!row) throw new ApiError("not_found", "Command execution not found");
-  return row;
-}
-
-/** Deletes a terminal execution; a live one (`pending`/`sent`) is a 409. One conditional DELETE, so it can't race a state change. */
-export async function deleteExecution(db: Database, id: string): Promise<void> {
-  const result = await db.run(
-    sql`DELETE FROM ${ce} WHERE ${ce.id} = ${id} AND ${ce.status} IN ('completed', 'cancelled', 'expired')`,
-  );
-  if (result.rowsAffected > 0) return;
-  const row = await getExecution(db, id);
-  throw new ApiError(
-    "conflict",
-    `Command execution is ${row.status}; only completed, cancelled or expired executions can be deleted`,
-  );
-}
-
+/** What `PATCH /command_executions/{id}/cancel` answers in `result`. */
 export const CANCEL_RESULTS = {
   cancelled: "cancelled",
   sent: "cancellation request sent",

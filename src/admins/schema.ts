@@ -1,8 +1,8 @@
 // Response schemas of `/api/v1/admins/*` (the seed's shapes; descriptions say how Outpost fills them).
 import * as v from "valibot";
-import { DateTimeOutput } from "../../src/schemas/common";
-import { UNLIMITED } from "../services/admin-identity";
-import { NOT_APPLICABLE } from "../services/admin-metrics";
+import { DateTimeOutput } from "../schemas/common";
+import { UNLIMITED } from "./limits";
+import { NOT_APPLICABLE } from "./metrics";
 
 const str = (description: string) => v.pipe(v.string(), v.description(description));
 const int = (description: string) => v.pipe(v.number(), v.integer(), v.description(description));

@@ -1,5 +1,4 @@
 import { sql } from "drizzle-orm";
-import type { MiddlewareHandler } from "hono";
 import { decryptSecret } from "../../src/crypto/secrets";
 import { createDatabase, type Database } from "../../src/db/client";
 import { describeError } from "../../src/db/errors";
@@ -8,7 +7,6 @@ import { OUTPOST_VERSION } from "../../src/version";
 import { SIGNATURE_HEADER, signWebhook } from "../../src/webhooks/signature";
 import { webhookUrlDenial } from "../../src/webhooks/ssrf";
 import { type Config, type Env, loadConfig } from "../env";
-import type { AppEnv } from "../middleware/request-context";
 import { FAN_OUT_EVENTS, fanOutEvents } from "./webhook-fanout";
 
 /** Deliveries claimed and sent per dispatch run. */
@@ -160,7 +158,11 @@ async function claimDue(db: Database, max: number, now: number, limit: number): 
        sql`, `,
      )})`);
   const attempts = new Map(rows.map((r) => [r.id, r.attempts]));
-  return details.map((row) => ({ ...row, attempts: attempts.get(row.id)! }));
+  // Every detail row comes from a claimed id, so each has its attempt count.
+  return details.flatMap((row) => {
+    const count = attempts.get(row.id);
+    return count === undefined ? [] : [{ ...row, attempts: count }];
+  });
 }
 
 function recordStatements(
@@ -227,7 +229,9 @@ export async function runWebhookDispatch(env: Env, options: DispatchOptions = {}
   const statements = claimed.flatMap((row, i) =>
     recordStatements(db, row, outcomes[i], claimedAt + CLAIM_LEASE_MS, max, now, delay),
   );
-  await db.batch(statements as [any, ...any[]]);
+  // One statement pair per claimed row, and there was at least one row.
+  const [first, ...rest] = statements;
+  await db.batch([first, ...rest]);
   for (const [i, row] of claimed.entries()) {
     result.attempted++;
     if (outcomes[i].error === null) result.succeeded++;
@@ -251,8 +255,8 @@ async function dispatchOnce(env: Env): Promise<void> {
   const config = loadConfig(env);
   const db = createDatabase({ url: config.libsqlUrl, authToken: config.libsqlAuthToken });
   // Without any webhook there is nothing to deliver now; the cron marks the events fanned out.
-  const [any] = await db.select({ id: webhooks.id }).from(webhooks).limit(1);
-  if (any) await runWebhookDispatch(env);
+  const [someWebhook] = await db.select({ id: webhooks.id }).from(webhooks).limit(1);
+  if (someWebhook) await runWebhookDispatch(env);
 }
 
 /** Runs a dispatch after the response is sent (`waitUntil`); failures are logged and left to the cron. */
@@ -279,22 +283,4 @@ export function processOutboxSoon(env: Env, ctx: { waitUntil(promise: Promise<un
       }
     })(),
   );
-}
-
-/**
- * After a successful write (non-GET, status < 400), delivers the events it
- * recorded without waiting for the cron.
- */
-export function dispatchWebhooksAfterWrites(): MiddlewareHandler<AppEnv> {
-  return async function dispatchWebhooksAfterWritesMiddleware(c, next) {
-    await next();
-    if (["GET", "HEAD", "OPTIONS"].includes(c.req.method) || c.res.status >= 400) return;
-    let ctx: { waitUntil(promise: Promise<unknown>): void };
-    try {
-      ctx = c.executionCtx;
-    } catch {
-      return; // no execution context (e.g. app.request in a unit test)
-    }
-    processOutboxSoon(c.env, ctx);
-  };
 }

@@ -1,7 +1,7 @@
 // The numbers behind `GET /api/v1/admins/me/metrics`: fleet counts from the database, shaped into the
-// seed's metric sections (AdminMetrics in workers/routes/admin-schemas.ts).
+// seed's metric sections (MetricsSchema in ./schema.ts).
 import { sql } from "drizzle-orm";
-import type { Database } from "../../src/db/client";
+import type { Database } from "../db/client";
 import {
   clusters,
   commandExecutions,
@@ -10,8 +10,8 @@ import {
   selfUpdateRequests,
   webhookDeliveries,
   webhookDeliveryAttempts,
-} from "../../src/db/schema";
-import { UNLIMITED } from "./admin-identity";
+} from "../db/schema";
+import { UNLIMITED } from "./limits";
 
 /** Seed sections about parts Outpost does not have: present, every field null. */
 export const NOT_APPLICABLE: Record<string, { description: string; keys: string[] }> = {

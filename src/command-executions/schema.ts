@@ -1,0 +1,38 @@
+import * as v from "valibot";
+import { EXECUTION_STATUSES } from "../db/schema";
+import { DateTimeOutput, UuidOutput } from "../schemas/common";
+
+/** The contract's `CommandExecutionResponse`. */
+export const CommandExecutionResponseSchema = v.pipe(
+  v.object({
+    cancelled_at: v.nullable(DateTimeOutput),
+    cluster_name: v.pipe(
+      v.nullable(v.string()),
+      v.description(
+        "The cluster explicitly targeted when this execution was created: set only for clusters targeting of a single cluster",
+      ),
+    ),
+    command_id: UuidOutput,
+    command_text: v.nullable(v.string()),
+    completed_at: v.nullable(DateTimeOutput),
+    exit_code: v.nullable(v.pipe(v.number(), v.integer())),
+    expired_at: v.nullable(DateTimeOutput),
+    id: UuidOutput,
+    inserted_at: DateTimeOutput,
+    node_id: v.pipe(v.nullable(UuidOutput), v.description("ID of the target node (null once it is deleted)")),
+    output: v.nullable(v.string()),
+    sent_at: v.nullable(DateTimeOutput),
+    status: v.picklist(EXECUTION_STATUSES),
+    target_all: v.boolean(),
+    timeout: v.nullable(v.pipe(v.number(), v.integer())),
+    updated_at: DateTimeOutput,
+  }),
+  v.title("CommandExecutionResponse"),
+);
+export type CommandExecutionResponse = v.InferOutput<typeof CommandExecutionResponseSchema>;
+
+/** The contract's `CancelExecutionData`: what `PATCH …/cancel` did. */
+export const CancelExecutionData = v.pipe(
+  v.object({ result: v.pipe(v.string(), v.description("Cancellation request status message")) }),
+  v.title("CancelExecutionData"),
+);

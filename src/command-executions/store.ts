@@ -1,0 +1,33 @@
+import { count, eq, sql } from "drizzle-orm";
+import type { Database } from "../db/client";
+import { commandExecutions as ce } from "../db/schema";
+import { ApiError } from "../errors";
+import type { ListQuery } from "../list-query/engine";
+import { listPage, type Page } from "../list-query/page";
+
+export type ExecutionRow = typeof ce.$inferSelect;
+
+/** Loads an execution or throws 404. */
+export async function getExecution(db: Database, id: string): Promise<ExecutionRow> {
+  const [row] = await db.select().from(ce).where(eq(ce.id, id)).limit(1);
+  if (!row) throw new ApiError("not_found", "Command execution not found");
+  return row;
+}
+
+/** One page of executions for the list endpoint. */
+export function listExecutions(db: Database, q: ListQuery): Promise<Page<ExecutionRow>> {
+  return listPage(db, q, db.select().from(ce), db.select({ total: count() }).from(ce));
+}
+
+/** Deletes a terminal execution; a live one (`pending`/`sent`) is a 409. One conditional DELETE, so it can't race a state change. */
+export async function deleteExecution(db: Database, id: string): Promise<void> {
+  const result = await db.run(
+    sql`DELETE FROM ${ce} WHERE ${ce.id} = ${id} AND ${ce.status} IN ('completed', 'cancelled', 'expired')`,
+  );
+  if (result.rowsAffected > 0) return;
+  const row = await getExecution(db, id);
+  throw new ApiError(
+    "conflict",
+    `Command execution is ${row.status}; only completed, cancelled or expired executions can be deleted`,
+  );
+}

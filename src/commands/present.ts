@@ -1,0 +1,37 @@
+import { EXECUTION_STATUSES } from "../db/schema";
+import { isoOrNull, isoSeconds } from "../time";
+import type { CommandResponse, CommandSummary } from "./schema";
+import type { CommandRow, ExecutionTally } from "./store";
+
+/** Renders a command row as the contract's `CommandResponse`; `targeting` as stored (deduplicated). */
+export function presentCommand(row: CommandRow): CommandResponse {
+  return {
+    command_text: row.commandText,
+    expired_at: isoOrNull(row.expiredAt),
+    id: row.id,
+    inserted_at: isoSeconds(row.insertedAt),
+    targeting: JSON.parse(row.targeting) as CommandResponse["targeting"],
+    timeout: row.timeout,
+    updated_at: isoSeconds(row.updatedAt),
+  };
+}
+
+/** Renders a command's execution tally: every status counted (zero when absent), first and last completion. */
+export function presentSummary(commandId: string, tally: ExecutionTally): CommandSummary {
+  const counts = Object.fromEntries(EXECUTION_STATUSES.map((s) => [s, 0])) as CommandSummary["counts"];
+  let first: number | null = null;
+  let last: number | null = null;
+  for (const row of tally.byStatus) {
+    counts[row.status] = row.n;
+    if (row.first !== null && (first === null || row.first < first)) first = row.first;
+    if (row.last !== null && (last === null || row.last > last)) last = row.last;
+  }
+  return {
+    command_id: commandId,
+    total: tally.byStatus.reduce((sum, r) => sum + r.n, 0),
+    counts,
+    exit_codes: Object.fromEntries(tally.byExitCode.map((r) => [String(r.exit_code), r.n])),
+    first_completed_at: isoOrNull(first),
+    last_completed_at: isoOrNull(last),
+  };
+}

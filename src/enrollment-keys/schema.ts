@@ -1,0 +1,55 @@
+import * as v from "valibot";
+import { DateTimeOutput, FutureDateTimeInput, UuidOutput } from "../schemas/common";
+
+const KeyName = v.nullable(
+  v.pipe(v.string("must be a string"), v.maxLength(255, "must be at most 255 characters")),
+);
+const UsesRemaining = v.nullable(
+  v.pipe(
+    v.number("must be an integer"),
+    v.integer("must be an integer"),
+    v.minValue(1, "must be greater than or equal to 1"),
+  ),
+);
+const ExpiredAt = v.nullable(FutureDateTimeInput);
+
+/** The contract's `EnrollmentKeyCreateRequest`; omitted uses and expiry mean a single-use key with no expiry. */
+export const EnrollmentKeyCreateRequest = v.pipe(
+  v.strictObject({
+    name: v.optional(KeyName),
+    uses_remaining: v.optional(UsesRemaining),
+    expired_at: v.optional(ExpiredAt),
+  }),
+  v.title("EnrollmentKeyCreateRequest"),
+);
+/** The contract's `EnrollmentKeyUpdateRequest`: present fields change, null unsets. */
+export const EnrollmentKeyUpdateRequest = v.pipe(
+  v.strictObject({
+    name: v.optional(KeyName),
+    uses_remaining: v.optional(UsesRemaining),
+    expired_at: v.optional(ExpiredAt),
+  }),
+  v.title("EnrollmentKeyUpdateRequest"),
+);
+
+/** The contract's `EnrollmentKeyResponse`. */
+export const EnrollmentKeyResponseSchema = v.pipe(
+  v.object({
+    cluster_name: v.string(),
+    expired_at: v.nullable(DateTimeOutput),
+    id: UuidOutput,
+    inserted_at: DateTimeOutput,
+    key: v.pipe(
+      v.string(),
+      v.description("Enrollment key blob (base64 JSON). Set as ENROLLMENT_KEY on the agent."),
+    ),
+    last_used_at: v.nullable(DateTimeOutput),
+    name: v.nullable(v.string()),
+    updated_at: DateTimeOutput,
+    uses_remaining: v.nullable(v.number()),
+  }),
+  v.title("EnrollmentKeyResponse"),
+);
+export type EnrollmentKeyCreateInput = v.InferOutput<typeof EnrollmentKeyCreateRequest>;
+export type EnrollmentKeyUpdateInput = v.InferOutput<typeof EnrollmentKeyUpdateRequest>;
+export type EnrollmentKeyResponse = v.InferOutput<typeof EnrollmentKeyResponseSchema>;

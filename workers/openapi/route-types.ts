@@ -1,0 +1,54 @@
+import type * as v from "valibot";
+import type { ListQuery, Pagination } from "../../src/list-query/engine";
+import type { OperationSpec } from "./registry";
+
+// The types a handler sees, computed from its spec literal. Keys that the spec does not declare are
+// absent, so `list` is there exactly when the operation is a list and `body` exactly when it has one.
+
+/** `{name: output of its schema}` for each path parameter. */
+export type ParamsOf<S extends OperationSpec> =
+  S["params"] extends Readonly<Record<string, { schema: v.GenericSchema }>>
+    ? { [K in keyof S["params"]]: v.InferOutput<S["params"][K]["schema"]> }
+    : Record<string, never>;
+
+type ListInput<S extends OperationSpec> = S["list"] extends object ? { list: ListQuery } : unknown;
+
+type BodyInput<S extends OperationSpec> = S["body"] extends v.GenericSchema
+  ? { body: v.InferOutput<S["body"]> }
+  : unknown;
+
+/** What `defineRoute` hands the handler: parsed path params, and the list query and body when declared. */
+export type RouteInput<S extends OperationSpec> = { params: ParamsOf<S> } & ListInput<S> & BodyInput<S>;
+
+/** The documented `data` of a successful answer (one item of it for a paginated list). */
+export type SuccessData<S extends OperationSpec> = S["success"]["data"] extends v.GenericSchema
+  ? v.InferOutput<S["success"]["data"]>
+  : never;
+
+/** A page of a list: its items and the pagination block that goes into `meta`. */
+export interface ListResult<T> {
+  data: T[];
+  pagination: Pagination;
+}
+
+/**
+ * One answer with data. `status` overrides the spec's success status for the rare answer that
+ * carries data under another status (health's 503).
+ */
+export interface DataResult<T> {
+  data: T;
+  status?: 503;
+}
+
+/**
+ * What a handler returns, by spec: its own `Response` for an event stream, nothing for 204,
+ * `{data, pagination}` for a paginated list, else `{data}`. `defineRoute` builds the envelope.
+ */
+export type RouteResult<S extends OperationSpec> = S["success"]["eventStream"] extends true
+  ? Response
+  : S["success"]["data"] extends null
+    ? // biome-ignore lint/suspicious/noConfusingVoidType: a 204 handler just returns; its body is Promise<void>.
+      void
+    : S["success"]["paginated"] extends true
+      ? ListResult<SuccessData<S>>
+      : DataResult<SuccessData<S>>;
