@@ -226,7 +226,10 @@ export async function applyResults(
       now,
     ),
   );
-  const written = await db.batch(statements as unknown as [any, ...any[]]);
+  // drizzle's batch() wants a non-empty tuple; `results` is non-empty, so `first` always exists.
+  const [first, ...rest] = statements;
+  if (!first) return results.map(() => null);
+  const written = await db.batch([first, ...rest]);
   const outcomes: ResultOutcome[] = results.map(() => null);
   rounds.forEach((round, k) => {
     const changed = new Map(
@@ -304,7 +307,7 @@ export async function expireDue(
   ]);
   return {
     expired: (update as { rowsAffected: number }).rowsAffected,
-    sent: due.filter((d) => d.status === "sent" && d.node_id).map((d) => ({ id: d.id, nodeId: d.node_id! })),
+    sent: due.flatMap((d) => (d.status === "sent" && d.node_id ? [{ id: d.id, nodeId: d.node_id }] : [])),
   };
 }
 

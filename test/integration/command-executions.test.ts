@@ -196,3 +196,30 @@ describe("PATCH /api/v1/command_executions/{id}/cancel and DELETE", () => {
     expect((await api.del(`/api/v1/command_executions/${e.id}`)).status).toBe(404);
   });
 });
+
+describe("GET /api/v1/command_executions/{id}/stream", () => {
+  let nodeId: string;
+  beforeAll(async () => {
+    await makeCluster(`${P}-sse`, 2);
+    nodeId = (await enrolNode(api, `${P}-sse`)).nodeId;
+  });
+
+  it("streams a finished execution's stored output, then its end event, at once", async () => {
+    const [e] = (await run([nodeId])).executions;
+    await db.run(
+      sql`UPDATE command_executions SET status = 'completed', exit_code = 0, output = 'hi' WHERE id = ${e.id}`,
+    );
+    const res = await api.fetch(`/api/v1/command_executions/${e.id}/stream`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^text\/event-stream/);
+    expect(await res.text()).toBe(
+      'event: output\ndata: {"chunk":"hi"}\n\nevent: end\ndata: {"status":"completed","exit_code":0}\n\n',
+    );
+  });
+
+  it("answers 404 for an unknown execution, in the error envelope", async () => {
+    const res = await api.get(`/api/v1/command_executions/${crypto.randomUUID()}/stream`);
+    expect(res.status).toBe(404);
+    expect(res.body.error.code).toBe("not_found");
+  });
+});

@@ -1,23 +1,12 @@
-import { sql } from "drizzle-orm";
 import type { Hono } from "hono";
-import * as v from "valibot";
+import { HealthSchema } from "../../src/health/schema";
+import { pingDatabase } from "../../src/health/store";
 import { OUTPOST_VERSION } from "../../src/version";
 import type { AppEnv } from "../middleware/request-context";
 import { defineRoute } from "../openapi/define-route";
 
 // workerd reports Date.now() as 0 while a module is being loaded, so the isolate's start is taken at its first request.
 let startedAt: number | undefined;
-
-const HealthSchema = v.object({
-  status: v.picklist(["ok", "degraded"]),
-  version: v.string(),
-  uptime_seconds: v.number(),
-  database: v.object({
-    reachable: v.boolean(),
-    latency_ms: v.nullable(v.number()),
-    error: v.nullable(v.string()),
-  }),
-});
 
 /** Registers the public `GET /health`: 200 when the database answers, 503 when it does not. */
 export function registerHealthRoutes(app: Hono<AppEnv>): void {
@@ -36,21 +25,15 @@ export function registerHealthRoutes(app: Hono<AppEnv>): void {
     },
     async (c) => {
       startedAt ??= Date.now();
-      const began = Date.now();
-      let error: string | null = null;
-      try {
-        await c.get("db").run(sql`SELECT 1`);
-      } catch (err) {
-        error = (err as Error).message;
-      }
+      const database = await pingDatabase(c.get("db"));
       const data = {
-        status: error ? ("degraded" as const) : ("ok" as const),
+        status: database.reachable ? ("ok" as const) : ("degraded" as const),
         version: OUTPOST_VERSION,
         uptime_seconds: Math.floor((Date.now() - startedAt) / 1000),
-        database: { reachable: !error, latency_ms: error ? null : Date.now() - began, error },
+        database,
       };
       // Degraded health still carries the report, under 503, so a probe can read why.
-      return error ? { data, status: 503 as const } : { data };
+      return database.reachable ? { data } : { data, status: 503 as const };
     },
   );
 }

@@ -1,6 +1,6 @@
-import type { MetricsSample } from "../../src/nodes/metrics-sample";
 import type { Database } from "../../src/db/client";
 import { ApiError } from "../../src/errors";
+import type { MetricsSample } from "../../src/nodes/metrics-sample";
 import { getNode, type NodeRow } from "../../src/nodes/store";
 import type { Env } from "../env";
 import { nodeSession } from "./node-sessions";

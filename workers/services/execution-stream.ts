@@ -1,0 +1,26 @@
+import type { ExecutionRow } from "../../src/command-executions/store";
+import type { Env } from "../env";
+import { nodeSession } from "./node-sessions";
+
+const TERMINAL = ["completed", "cancelled", "expired"];
+
+// A finished execution's stream: its stored output as one `output` event, then `end`.
+function finishedStream(row: ExecutionRow): Response {
+  const events = [
+    ...(row.output ? [`event: output\ndata: ${JSON.stringify({ chunk: row.output })}\n\n`] : []),
+    `event: end\ndata: ${JSON.stringify({ status: row.status, exit_code: row.exitCode })}\n\n`,
+  ];
+  return new Response(events.join(""), {
+    headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" },
+  });
+}
+
+/**
+ * An execution's output as Server-Sent Events: at once from its row when it is finished (or its
+ * node is gone), else live from its node's session, which holds the running output.
+ */
+export async function executionStream(env: Env, row: ExecutionRow): Promise<Response> {
+  if (TERMINAL.includes(row.status) || !row.nodeId) return finishedStream(row);
+  const stub = await nodeSession(env, row.nodeId);
+  return stub.fetch(new Request(`https://node-session/internal/stream/${row.id}`));
+}
