@@ -5,6 +5,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { cpus, loadavg, totalmem } from "node:os";
 import { parseArgs } from "node:util";
 import { node20 } from "../test/support/agent-process";
+import { enrolment } from "./lib/enrol";
 import { fanout } from "./lib/fanout";
 import { footprint } from "./lib/footprint";
 import { heartbeatLoad } from "./lib/heartbeat";
@@ -17,6 +18,7 @@ import { round } from "./lib/stats";
 import type { BenchResult, Mode } from "./lib/types";
 
 const BENCHMARKS: Record<string, (mode: Mode, opts: any) => Promise<BenchResult>> = {
+  enrol: enrolment,
   roundtrip,
   fanout,
   rest,
@@ -25,12 +27,15 @@ const BENCHMARKS: Record<string, (mode: Mode, opts: any) => Promise<BenchResult>
   heartbeat: heartbeatLoad,
 };
 
-const USAGE = `usage: npm run bench -- [--only ${Object.keys(BENCHMARKS).join(",")}] [--quick] [--fanout-steps 100,1000]
+const USAGE = `usage: npm run bench -- [--only ${Object.keys(BENCHMARKS).join(",")}] [--quick] [--enrol-count 2000] [--fanout-steps 100,1000] [--fanout-repeat 1000]
   --only           comma-separated benchmarks (default: all, in this order)
   --quick          small N and short windows: a smoke run of a few minutes
   --profile        CPU-profile the Worker's workerd (inspector) in the measured windows of roundtrip
                    and fanout: bench/results/<timestamp>-*.cpuprofile + top functions in the tables
-  --fanout-steps   N values for the fan-out escalation (default 100,1000,5000,10000; quick 50,200)
+  --enrol-count    nodes enrolled into one cluster by the enrol benchmark (default 2000; quick 300)
+  --fanout-steps   N values for the fan-out escalation (default 100,1000,2500,5000,10000; quick 50,200)
+  --fanout-repeat  the step N at which five fan-outs are timed for their spread, with the summary's
+                   latency during them against idle (default 1000; quick 200)
   --fanout-enrol   api (default): every node through POST /agent/v1/enroll, 16 at a time;
                    direct: one node through the API, the rest inserted into libSQL (fast)`;
 
@@ -100,6 +105,8 @@ export async function main(argv: string[]): Promise<number> {
         profile: { type: "boolean", default: false },
         "fanout-steps": { type: "string" },
         "fanout-enrol": { type: "string" },
+        "fanout-repeat": { type: "string" },
+        "enrol-count": { type: "string" },
         help: { type: "boolean", default: false },
       },
     }));
@@ -161,8 +168,11 @@ export async function main(argv: string[]): Promise<number> {
                 ? String(values["fanout-steps"]).split(",").map(Number)
                 : undefined,
               enrol: values["fanout-enrol"] === "direct" ? "direct" : "api",
+              repeatAt: values["fanout-repeat"] ? Number(values["fanout-repeat"]) : undefined,
             }
-          : {};
+          : name === "enrol"
+            ? { count: values["enrol-count"] ? Number(values["enrol-count"]) : undefined }
+            : {};
       result = await BENCHMARKS[name](mode, opts);
     } catch (error) {
       failed++;

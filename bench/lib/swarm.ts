@@ -238,11 +238,15 @@ const handlers: Record<string, (req: Request) => Promise<unknown>> = {
     const deadline = Date.now() + req.timeoutMs;
     let failed = 0;
     const before = identities.length;
-    const latencies: number[] = [];
+    // In the order the enrolments started (a failed one stays NaN): completion order would put the
+    // slowest, retried enrolments at the end whatever the cluster's size.
+    const latencies: number[] = Array.from({ length: req.count }, () => Number.NaN);
+    let begun = 0;
     await pool(
       Array.from({ length: req.count }, () => randomUUID()),
       req.concurrency,
       async (nodeId) => {
+        const order = begun++;
         if (Date.now() > deadline) {
           failed++;
           return;
@@ -251,7 +255,7 @@ const handlers: Record<string, (req: Request) => Promise<unknown>> = {
         try {
           const id = await enroll({ blob, nodeId, idType: "random", log, maxAttempts: 8, retryBaseMs: 500 });
           identities.push({ node_id: id.node_id, api_token: id.api_token, server: id.server });
-          latencies.push(performance.now() - t);
+          latencies[order] = performance.now() - t;
         } catch (error) {
           failed++;
           note(`enrol ${(error as Error).message}`);

@@ -77,8 +77,13 @@ export async function observe(
     if (flip) presence.flippedAt = now;
     if (seen) presence.lastSeenWrittenAt = now;
   } else if (dueSeen) {
-    const stored = await touchLastSeen({ nodeId, at: now });
+    // Stored before the wait, in the same synchronous turn as the heartbeat's sample, so both go to
+    // the object's SQLite in one commit: locally every commit is an fsync on the one workerd thread,
+    // and a second commit per node every 30 s was a third of a fleet's background fsyncs (issue 23).
+    // A refresh that then fails is retried one interval later; the cron's window allows for that.
     presence.lastSeenWrittenAt = now;
+    store.set("presence", presence);
+    const stored = await touchLastSeen({ nodeId, at: now });
     // The cron's safety net may have marked the node unreachable while our writes were failing; put it right.
     if (stored && stored !== status) await setNodeStatus(db, nodeId, status, reason);
   }

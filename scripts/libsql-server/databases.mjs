@@ -11,6 +11,7 @@ import fs from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { analyzeStatement } from "./sql.mjs";
+import { WriteQueue } from "./write-queue.mjs";
 
 const require = createRequire(import.meta.url);
 /** @type {any} */
@@ -56,9 +57,11 @@ export class Connection {
   /**
    * @param {string} file
    * @param {string} namespace
+   * @param {WriteQueue} [writers] the namespace's line of writers waiting for its lock
    */
-  constructor(file, namespace) {
+  constructor(file, namespace, writers = new WriteQueue()) {
     this.namespace = namespace;
+    this.writers = writers;
     // timeout 0: a busy wait would block the event loop, and with it the
     // stream that holds the lock. Busy errors are retried asynchronously.
     this.db = new Database(file, { timeout: 0 });
@@ -145,13 +148,26 @@ export class Connection {
   }
 
   /**
+   * After a statement: if it ended a transaction, or was a write outside one, the write lock may
+   * have been released, so the first writer waiting for it tries now.
+   * @param {boolean} wasInTransaction
+   * @param {boolean} wrote
+   */
+  settled(wasInTransaction, wrote) {
+    if (!this.inTransaction && (wasInTransaction || wrote)) this.writers.released();
+  }
+
+  /**
    * Ends the connection's use by a stream: an open transaction is rolled back.
    * Returns whether the connection is clean and can serve another stream.
    */
   reset() {
     if (!this.db.open || !this.reusable) return false;
     try {
-      if (this.db.inTransaction) this.db.exec("ROLLBACK");
+      if (this.db.inTransaction) {
+        this.db.exec("ROLLBACK");
+        this.writers.released();
+      }
       return !this.db.inTransaction;
     } catch {
       return false;
@@ -168,6 +184,7 @@ export class Connection {
     }
     this.statements.clear();
     this.db.close();
+    this.writers.released();
   }
 }
 
@@ -176,7 +193,7 @@ export class DatabaseRegistry {
   constructor(dataDir) {
     this.dataDir = path.resolve(dataDir);
     fs.mkdirSync(this.dataDir, { recursive: true });
-    /** @type {Map<string, { file: string, anchor: Connection, idle: Connection[] }>} */
+    /** @type {Map<string, { file: string, anchor: Connection, idle: Connection[], writers: WriteQueue }>} */
     this.databases = new Map();
     /** @type {Set<Connection>} */
     this.open = new Set();
@@ -192,10 +209,11 @@ export class DatabaseRegistry {
     let entry = this.databases.get(namespace);
     if (!entry) {
       const file = this.fileFor(namespace);
-      const anchor = new Connection(file, namespace);
+      const writers = new WriteQueue();
+      const anchor = new Connection(file, namespace, writers);
       // WAL is a property of the file; setting it once is enough.
       anchor.db.exec("PRAGMA journal_mode = WAL;");
-      entry = { file, anchor, idle: [] };
+      entry = { file, anchor, idle: [], writers };
       this.databases.set(namespace, entry);
     }
     return entry;
@@ -207,7 +225,7 @@ export class DatabaseRegistry {
    */
   connect(namespace) {
     const entry = this.#database(namespace);
-    const conn = entry.idle.pop() ?? new Connection(entry.file, namespace);
+    const conn = entry.idle.pop() ?? new Connection(entry.file, namespace, entry.writers);
     this.open.add(conn);
     return conn;
   }

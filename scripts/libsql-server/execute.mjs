@@ -1,7 +1,8 @@
 // Runs Hrana statements, batches and sequences on one connection.
 // The engine is synchronous; the only awaits are the pauses between retries
 // of a statement that hit SQLITE_BUSY, so other streams (including the one
-// holding the lock) keep being served meanwhile.
+// holding the lock) keep being served meanwhile. Those pauses wait in the
+// namespace's line of writers (write-queue.mjs), woken when a transaction ends.
 
 import { fromEngineError, isRetryableBusy, protocolError, RequestError } from "./errors.mjs";
 import { splitStatements } from "./sql.mjs";
@@ -13,8 +14,6 @@ import { decodeValue, encodeValue } from "./values.mjs";
  *   faults?: import("./faults.mjs").FaultInjector }} ExecContext
  */
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /**
  * Calls `fn` until it does not fail with a retryable SQLITE_BUSY, for at most
  * `ctx.busyTimeoutMs`. A busy statement has had no effect, so retrying is safe.
@@ -25,19 +24,24 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 async function withBusyRetry(ctx, fn) {
   const deadline = Date.now() + ctx.busyTimeoutMs;
-  let delay = 1;
+  let again = false;
   for (;;) {
+    const wasInTransaction = ctx.conn.inTransaction;
     try {
       return fn();
     } catch (error) {
       ctx.conn.noteFailure();
       if (!isRetryableBusy(error) || Date.now() >= deadline || ctx.isClosed()) throw fromEngineError(error);
+    } finally {
+      // A statement that ended a transaction (COMMIT, or a failure that rolled it back) hands the lock on.
+      ctx.conn.settled(wasInTransaction, false);
     }
-    await sleep(delay);
+    // In line for the lock, woken when a transaction ends.
+    await ctx.conn.writers.wait(deadline, again);
+    again = true;
     // A stream closed meanwhile has handed its connection back (or to another stream): never retry on it.
     if (ctx.isClosed())
       throw new RequestError("The stream was closed while waiting for a lock", "STREAM_CLOSED");
-    delay = Math.min(delay * 2, 25);
   }
 }
 
@@ -134,6 +138,7 @@ export async function executeStmt(ctx, stmt) {
       prepared.run(values);
     }
     const info = conn.info();
+    if (!isReader) conn.settled(false, true);
     return {
       cols: isReader ? prepared.columns().map((c) => ({ name: c.name, decltype: c.type ?? null })) : [],
       rows,

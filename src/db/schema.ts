@@ -1,4 +1,4 @@
-import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 // Timestamps are stored as integer milliseconds since the epoch (UTC): cheap to
 // index and compare; the API renders them as ISO 8601.
@@ -13,6 +13,12 @@ export const clusters = sqliteTable(
     ipv4Start: integer("ipv4_start").notNull(),
     ipv4End: integer("ipv4_end").notNull(),
     nodeLimit: integer("node_limit"),
+    // Members, kept by triggers on `nodes` (migrations/0002): the node_limit check reads one row
+    // instead of counting the cluster.
+    nodeCount: integer("node_count").notNull().default(0),
+    // Host addresses handed out so far from the bottom of the range (the next one is
+    // ipv4_start + 2 + next_host). Raised by triggers when a node arrives with a higher address.
+    nextHost: integer("next_host").notNull().default(0),
     networkName: text("network_name").notNull(),
     vpnDomain: text("vpn_domain").notNull(),
     insertedAt: integer("inserted_at").notNull(),
@@ -23,6 +29,21 @@ export const clusters = sqliteTable(
     index("clusters_ipv4_start_idx").on(t.ipv4Start, t.ipv4End),
     index("clusters_inserted_at_idx").on(t.insertedAt, t.id),
   ],
+);
+
+/**
+ * Addresses below a cluster's `next_host` that a node gave back (deleted, moved, re-addressed), kept
+ * by triggers on `nodes`: enrolment reuses one of them before taking a new one, in one index lookup.
+ */
+export const clusterFreeAddresses = sqliteTable(
+  "cluster_free_addresses",
+  {
+    clusterId: text("cluster_id")
+      .notNull()
+      .references(() => clusters.id, { onDelete: "cascade" }),
+    address: text("address").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.clusterId, t.address] })],
 );
 
 export const enrollmentKeys = sqliteTable(

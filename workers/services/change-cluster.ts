@@ -3,7 +3,7 @@ import type { Database } from "../../src/db/client";
 import { isUniqueViolation } from "../../src/db/errors";
 import { aliases, clusters, nodes } from "../../src/db/schema";
 import { recordEvent } from "../../src/events/outbox";
-import { nextFreeAddress } from "../../src/nodes/address";
+import { allocateAddress } from "../../src/nodes/address";
 import { ApiError } from "../errors";
 
 /**
@@ -28,17 +28,11 @@ export async function changeNodeCluster(
           cluster_name: ["node is already in this cluster"],
         });
       }
-      const members = await tx
-        .select({ ip: nodes.ipv4Address })
-        .from(nodes)
-        .where(eq(nodes.clusterId, target.id));
-      if (target.nodeLimit !== null && members.length >= target.nodeLimit) {
+      // The trigger-kept count and allocator: no read of the target's members under the write lock.
+      if (target.nodeLimit !== null && target.nodeCount >= target.nodeLimit) {
         throw new ApiError("conflict", `Cluster "${target.name}" is full (node_limit ${target.nodeLimit})`);
       }
-      const address = nextFreeAddress(
-        { start: target.ipv4Start, end: target.ipv4End },
-        members.map((m) => m.ip),
-      );
+      const address = await allocateAddress(tx, target);
       if (!address) throw new ApiError("conflict", `Cluster "${target.name}" has no free address left`);
       const now = Date.now();
       await tx

@@ -4,7 +4,7 @@ import type { Database } from "../../src/db/client";
 import { isDatabaseBusy, isUniqueViolation } from "../../src/db/errors";
 import { aliases, clusters, enrollmentKeys, nodes } from "../../src/db/schema";
 import { recordEvent } from "../../src/events/outbox";
-import { nextFreeAddress } from "../../src/nodes/address";
+import { allocateAddress } from "../../src/nodes/address";
 import { nodeNameFor } from "../../src/nodes/names";
 import type { Config } from "../env";
 import { ApiError } from "../errors";
@@ -50,19 +50,18 @@ async function spendKey(tx: Tx, secret: string, now: number) {
   throw key.expiredAt !== null && key.expiredAt <= now ? KEY_REFUSALS.expired : KEY_REFUSALS.spent;
 }
 
-async function claimSeat(tx: Tx, cluster: typeof clusters.$inferSelect, nodeId: string) {
-  const members = await tx
-    .select({ id: nodes.id, ip: nodes.ipv4Address })
-    .from(nodes)
-    .where(eq(nodes.clusterId, cluster.id));
-  const others = members.filter((m) => m.id !== nodeId);
-  if (cluster.nodeLimit !== null && others.length >= cluster.nodeLimit) {
+/**
+ * A seat in the cluster for a node that has no address there yet: the node_limit check reads the
+ * cluster's trigger-kept `node_count` and the address comes from `allocateAddress`, so neither reads
+ * the cluster's members while the transaction holds the write lock. `alreadyMember`: the node is
+ * counted in the cluster already (a re-enrolment in the same cluster without an address).
+ */
+async function claimSeat(tx: Tx, cluster: typeof clusters.$inferSelect, alreadyMember: boolean) {
+  const others = cluster.nodeCount - (alreadyMember ? 1 : 0);
+  if (cluster.nodeLimit !== null && others >= cluster.nodeLimit) {
     throw new ApiError("conflict", `Cluster "${cluster.name}" is full (node_limit ${cluster.nodeLimit})`);
   }
-  const address = nextFreeAddress(
-    { start: cluster.ipv4Start, end: cluster.ipv4End },
-    others.map((m) => m.ip),
-  );
+  const address = await allocateAddress(tx, cluster);
   if (!address)
     throw new ApiError(
       "conflict",
@@ -112,7 +111,7 @@ async function enrollInTransaction(db: Database, config: Config, input: EnrollIn
     const address =
       existing && existing.clusterId === cluster.id && existing.ipv4Address
         ? existing.ipv4Address
-        : await claimSeat(tx, cluster, input.node_id);
+        : await claimSeat(tx, cluster, existing?.clusterId === cluster.id);
     const facts = { hostname: input.hostname, platform: input.platform, version: input.version };
     if (existing) {
       await tx

@@ -1,0 +1,60 @@
+CREATE TABLE `cluster_free_addresses` (
+	`cluster_id` text NOT NULL,
+	`address` text NOT NULL,
+	PRIMARY KEY(`cluster_id`, `address`),
+	FOREIGN KEY (`cluster_id`) REFERENCES `clusters`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+ALTER TABLE `clusters` ADD `node_count` integer DEFAULT 0 NOT NULL;--> statement-breakpoint
+ALTER TABLE `clusters` ADD `next_host` integer DEFAULT 0 NOT NULL;--> statement-breakpoint
+-- Address allocation without a scan (issue 23): each cluster counts its members and the host
+-- addresses handed out from the bottom of its range, and keeps the addresses given back below that
+-- mark. Triggers keep the three in step with `nodes` whoever writes it (the API, seeds, tests), so
+-- enrolment reads one cluster row and pops one free address or bumps one counter.
+-- The dotted quad is parsed in SQL because a trigger cannot call the application.
+CREATE TRIGGER `nodes_seat_taken` AFTER INSERT ON `nodes` BEGIN
+  UPDATE `clusters` SET `node_count` = `node_count` + 1 WHERE `id` = NEW.`cluster_id`;
+  UPDATE `clusters` SET `next_host` = CASE
+      WHEN ((CAST(substr(NEW.`ipv4_address`, 1, instr(NEW.`ipv4_address`, '.') - 1) AS INTEGER) << 24) | (CAST(substr(substr(NEW.`ipv4_address`, instr(NEW.`ipv4_address`, '.') + 1), 1, instr(substr(NEW.`ipv4_address`, instr(NEW.`ipv4_address`, '.') + 1), '.') - 1) AS INTEGER) << 16) | (CAST(substr(substr(substr(NEW.`ipv4_address`, instr(NEW.`ipv4_address`, '.') + 1), instr(substr(NEW.`ipv4_address`, instr(NEW.`ipv4_address`, '.') + 1), '.') + 1), 1, instr(substr(substr(NEW.`ipv4_address`, instr(NEW.`ipv4_address`, '.') + 1), instr(substr(NEW.`ipv4_address`, instr(NEW.`ipv4_address`, '.') + 1), '.') + 1), '.') - 1) AS INTEGER) << 8) | CAST(substr(substr(substr(NEW.`ipv4_address`, instr(NEW.`ipv4_address`, '.') + 1), instr(substr(NEW.`ipv4_address`, instr(NEW.`ipv4_address`, '.') + 1), '.') + 1), instr(substr(substr(NEW.`ipv4_address`, instr(NEW.`ipv4_address`, '.') + 1), instr(substr(NEW.`ipv4_address`, instr(NEW.`ipv4_address`, '.') + 1), '.') + 1), '.') + 1) AS INTEGER)) BETWEEN `ipv4_start` + 2 AND `ipv4_end` - 1 THEN max(`next_host`, ((CAST(substr(NEW.`ipv4_address`, 1, instr(NEW.`ipv4_address`, '.') - 1) AS INTEGER) << 24) | (CAST(substr(substr(NEW.`ipv4_address`, instr(NEW.`ipv4_address`, '.') + 1), 1, instr(substr(NEW.`ipv4_address`, instr(NEW.`ipv4_address`, '.') + 1), '.') - 1) AS INTEGER) << 16) | (CAST(substr(substr(substr(NEW.`ipv4_address`, instr(NEW.`ipv4_address`, '.') + 1), instr(substr(NEW.`ipv4_address`, instr(NEW.`ipv4_address`, '.') + 1), '.') + 1), 1, instr(substr(substr(NEW.`ipv4_address`, instr(NEW.`ipv4_address`, '.') + 1), instr(substr(NEW.`ipv4_address`, instr(NEW.`ipv4_address`, '.') + 1), '.') + 1), '.') - 1) AS INTEGER) << 8) | CAST(substr(substr(substr(NEW.`ipv4_address`, instr(NEW.`ipv4_address`, '.') + 1), instr(substr(NEW.`ipv4_address`, instr(NEW.`ipv4_address`, '.') + 1), '.') + 1), instr(substr(substr(NEW.`ipv4_address`, instr(NEW.`ipv4_address`, '.') + 1), instr(substr(NEW.`ipv4_address`, instr(NEW.`ipv4_address`, '.') + 1), '.') + 1), '.') + 1) AS INTEGER)) - `ipv4_start` - 1)
+      ELSE `next_host` END
+    WHERE `id` = NEW.`cluster_id` AND NEW.`ipv4_address` IS NOT NULL;
+  DELETE FROM `cluster_free_addresses` WHERE `cluster_id` = NEW.`cluster_id` AND `address` = NEW.`ipv4_address`;
+END;--> statement-breakpoint
+CREATE TRIGGER `nodes_seat_released` AFTER DELETE ON `nodes` BEGIN
+  UPDATE `clusters` SET `node_count` = `node_count` - 1 WHERE `id` = OLD.`cluster_id`;
+  INSERT OR IGNORE INTO `cluster_free_addresses` (`cluster_id`, `address`)
+    SELECT `id`, OLD.`ipv4_address` FROM `clusters`
+    WHERE `id` = OLD.`cluster_id` AND ((CAST(substr(OLD.`ipv4_address`, 1, instr(OLD.`ipv4_address`, '.') - 1) AS INTEGER) << 24) | (CAST(substr(substr(OLD.`ipv4_address`, instr(OLD.`ipv4_address`, '.') + 1), 1, instr(substr(OLD.`ipv4_address`, instr(OLD.`ipv4_address`, '.') + 1), '.') - 1) AS INTEGER) << 16) | (CAST(substr(substr(substr(OLD.`ipv4_address`, instr(OLD.`ipv4_address`, '.') + 1), instr(substr(OLD.`ipv4_address`, instr(OLD.`ipv4_address`, '.') + 1), '.') + 1), 1, instr(substr(substr(OLD.`ipv4_address`, instr(OLD.`ipv4_address`, '.') + 1), instr(substr(OLD.`ipv4_address`, instr(OLD.`ipv4_address`, '.') + 1), '.') + 1), '.') - 1) AS INTEGER) << 8) | CAST(substr(substr(substr(OLD.`ipv4_address`, instr(OLD.`ipv4_address`, '.') + 1), instr(substr(OLD.`ipv4_address`, instr(OLD.`ipv4_address`, '.') + 1), '.') + 1), instr(substr(substr(OLD.`ipv4_address`, instr(OLD.`ipv4_address`, '.') + 1), instr(substr(OLD.`ipv4_address`, instr(OLD.`ipv4_address`, '.') + 1), '.') + 1), '.') + 1) AS INTEGER)) BETWEEN `ipv4_start` + 2 AND `ipv4_start` + 1 + `next_host`;
+END;--> statement-breakpoint
+CREATE TRIGGER `nodes_seat_moved` AFTER UPDATE OF `cluster_id`, `ipv4_address` ON `nodes`
+  WHEN OLD.`cluster_id` IS NOT NEW.`cluster_id` OR OLD.`ipv4_address` IS NOT NEW.`ipv4_address` BEGIN
+  UPDATE `clusters` SET `node_count` = `node_count` - 1
+    WHERE `id` = OLD.`cluster_id` AND OLD.`cluster_id` IS NOT NEW.`cluster_id`;
+  UPDATE `clusters` SET `node_count` = `node_count` + 1
+    WHERE `id` = NEW.`cluster_id` AND OLD.`cluster_id` IS NOT NEW.`cluster_id`;
+  INSERT OR IGNORE INTO `cluster_free_addresses` (`cluster_id`, `address`)
+    SELECT `id`, OLD.`ipv4_address` FROM `clusters`
+    WHERE `id` = OLD.`cluster_id` AND ((CAST(substr(OLD.`ipv4_address`, 1, instr(OLD.`ipv4_address`, '.') - 1) AS INTEGER) << 24) | (CAST(substr(substr(OLD.`ipv4_address`, instr(OLD.`ipv4_address`, '.') + 1), 1, instr(substr(OLD.`ipv4_address`, instr(OLD.`ipv4_address`, '.') + 1), '.') - 1) AS INTEGER) << 16) | (CAST(substr(substr(substr(OLD.`ipv4_address`, instr(OLD.`ipv4_address`, '.') + 1), instr(substr(OLD.`ipv4_address`, instr(OLD.`ipv4_address`, '.') + 1), '.') + 1), 1, instr(substr(substr(OLD.`ipv4_address`, instr(OLD.`ipv4_address`, '.') + 1), instr(substr(OLD.`ipv4_address`, instr(OLD.`ipv4_address`, '.') + 1), '.') + 1), '.') - 1) AS INTEGER) << 8) | CAST(substr(substr(substr(OLD.`ipv4_address`, instr(OLD.`ipv4_address`, '.') + 1), instr(substr(OLD.`ipv4_address`, instr(OLD.`ipv4_address`, '.') + 1), '.') + 1), instr(substr(substr(OLD.`ipv4_address`, instr(OLD.`ipv4_address`, '.') + 1), instr(substr(OLD.`ipv4_address`, instr(OLD.`ipv4_address`, '.') + 1), '.') + 1), '.') + 1) AS INTEGER)) BETWEEN `ipv4_start` + 2 AND `ipv4_start` + 1 + `next_host`;
+  UPDATE `clusters` SET `next_host` = CASE
+      WHEN ((CAST(substr(NEW.`ipv4_address`, 1, instr(NEW.`ipv4_address`, '.') - 1) AS INTEGER) << 24) | (CAST(substr(substr(NEW.`ipv4_address`, instr(NEW.`ipv4_address`, '.') + 1), 1, instr(substr(NEW.`ipv4_address`, instr(NEW.`ipv4_address`, '.') + 1), '.') - 1) AS INTEGER) << 16) | (CAST(substr(substr(substr(NEW.`ipv4_address`, instr(NEW.`ipv4_address`, '.') + 1), instr(substr(NEW.`ipv4_address`, instr(NEW.`ipv4_address`, '.') + 1), '.') + 1), 1, instr(substr(substr(NEW.`ipv4_address`, instr(NEW.`ipv4_address`, '.') + 1), instr(substr(NEW.`ipv4_address`, instr(NEW.`ipv4_address`, '.') + 1), '.') + 1), '.') - 1) AS INTEGER) << 8) | CAST(substr(substr(substr(NEW.`ipv4_address`, instr(NEW.`ipv4_address`, '.') + 1), instr(substr(NEW.`ipv4_address`, instr(NEW.`ipv4_address`, '.') + 1), '.') + 1), instr(substr(substr(NEW.`ipv4_address`, instr(NEW.`ipv4_address`, '.') + 1), instr(substr(NEW.`ipv4_address`, instr(NEW.`ipv4_address`, '.') + 1), '.') + 1), '.') + 1) AS INTEGER)) BETWEEN `ipv4_start` + 2 AND `ipv4_end` - 1 THEN max(`next_host`, ((CAST(substr(NEW.`ipv4_address`, 1, instr(NEW.`ipv4_address`, '.') - 1) AS INTEGER) << 24) | (CAST(substr(substr(NEW.`ipv4_address`, instr(NEW.`ipv4_address`, '.') + 1), 1, instr(substr(NEW.`ipv4_address`, instr(NEW.`ipv4_address`, '.') + 1), '.') - 1) AS INTEGER) << 16) | (CAST(substr(substr(substr(NEW.`ipv4_address`, instr(NEW.`ipv4_address`, '.') + 1), instr(substr(NEW.`ipv4_address`, instr(NEW.`ipv4_address`, '.') + 1), '.') + 1), 1, instr(substr(substr(NEW.`ipv4_address`, instr(NEW.`ipv4_address`, '.') + 1), instr(substr(NEW.`ipv4_address`, instr(NEW.`ipv4_address`, '.') + 1), '.') + 1), '.') - 1) AS INTEGER) << 8) | CAST(substr(substr(substr(NEW.`ipv4_address`, instr(NEW.`ipv4_address`, '.') + 1), instr(substr(NEW.`ipv4_address`, instr(NEW.`ipv4_address`, '.') + 1), '.') + 1), instr(substr(substr(NEW.`ipv4_address`, instr(NEW.`ipv4_address`, '.') + 1), instr(substr(NEW.`ipv4_address`, instr(NEW.`ipv4_address`, '.') + 1), '.') + 1), '.') + 1) AS INTEGER)) - `ipv4_start` - 1)
+      ELSE `next_host` END
+    WHERE `id` = NEW.`cluster_id` AND NEW.`ipv4_address` IS NOT NULL;
+  DELETE FROM `cluster_free_addresses` WHERE `cluster_id` = NEW.`cluster_id` AND `address` = NEW.`ipv4_address`;
+END;--> statement-breakpoint
+-- Backfill: counts and marks from the members, then the gaps below each mark as free addresses.
+UPDATE `clusters` SET
+  `node_count` = (SELECT count(*) FROM `nodes` WHERE `nodes`.`cluster_id` = `clusters`.`id`),
+  `next_host` = coalesce((
+    SELECT max(((CAST(substr(`nodes`.`ipv4_address`, 1, instr(`nodes`.`ipv4_address`, '.') - 1) AS INTEGER) << 24) | (CAST(substr(substr(`nodes`.`ipv4_address`, instr(`nodes`.`ipv4_address`, '.') + 1), 1, instr(substr(`nodes`.`ipv4_address`, instr(`nodes`.`ipv4_address`, '.') + 1), '.') - 1) AS INTEGER) << 16) | (CAST(substr(substr(substr(`nodes`.`ipv4_address`, instr(`nodes`.`ipv4_address`, '.') + 1), instr(substr(`nodes`.`ipv4_address`, instr(`nodes`.`ipv4_address`, '.') + 1), '.') + 1), 1, instr(substr(substr(`nodes`.`ipv4_address`, instr(`nodes`.`ipv4_address`, '.') + 1), instr(substr(`nodes`.`ipv4_address`, instr(`nodes`.`ipv4_address`, '.') + 1), '.') + 1), '.') - 1) AS INTEGER) << 8) | CAST(substr(substr(substr(`nodes`.`ipv4_address`, instr(`nodes`.`ipv4_address`, '.') + 1), instr(substr(`nodes`.`ipv4_address`, instr(`nodes`.`ipv4_address`, '.') + 1), '.') + 1), instr(substr(substr(`nodes`.`ipv4_address`, instr(`nodes`.`ipv4_address`, '.') + 1), instr(substr(`nodes`.`ipv4_address`, instr(`nodes`.`ipv4_address`, '.') + 1), '.') + 1), '.') + 1) AS INTEGER))) - `clusters`.`ipv4_start` - 1 FROM `nodes`
+    WHERE `nodes`.`cluster_id` = `clusters`.`id`
+      AND ((CAST(substr(`nodes`.`ipv4_address`, 1, instr(`nodes`.`ipv4_address`, '.') - 1) AS INTEGER) << 24) | (CAST(substr(substr(`nodes`.`ipv4_address`, instr(`nodes`.`ipv4_address`, '.') + 1), 1, instr(substr(`nodes`.`ipv4_address`, instr(`nodes`.`ipv4_address`, '.') + 1), '.') - 1) AS INTEGER) << 16) | (CAST(substr(substr(substr(`nodes`.`ipv4_address`, instr(`nodes`.`ipv4_address`, '.') + 1), instr(substr(`nodes`.`ipv4_address`, instr(`nodes`.`ipv4_address`, '.') + 1), '.') + 1), 1, instr(substr(substr(`nodes`.`ipv4_address`, instr(`nodes`.`ipv4_address`, '.') + 1), instr(substr(`nodes`.`ipv4_address`, instr(`nodes`.`ipv4_address`, '.') + 1), '.') + 1), '.') - 1) AS INTEGER) << 8) | CAST(substr(substr(substr(`nodes`.`ipv4_address`, instr(`nodes`.`ipv4_address`, '.') + 1), instr(substr(`nodes`.`ipv4_address`, instr(`nodes`.`ipv4_address`, '.') + 1), '.') + 1), instr(substr(substr(`nodes`.`ipv4_address`, instr(`nodes`.`ipv4_address`, '.') + 1), instr(substr(`nodes`.`ipv4_address`, instr(`nodes`.`ipv4_address`, '.') + 1), '.') + 1), '.') + 1) AS INTEGER)) BETWEEN `clusters`.`ipv4_start` + 2 AND `clusters`.`ipv4_end` - 1
+  ), 0);--> statement-breakpoint
+INSERT INTO `cluster_free_addresses` (`cluster_id`, `address`)
+  WITH RECURSIVE `slot`(`cluster_id`, n, `last`) AS (
+    SELECT `id`, `ipv4_start` + 2, `ipv4_start` + 1 + `next_host` FROM `clusters` WHERE `next_host` > 0
+    UNION ALL SELECT `cluster_id`, n + 1, `last` FROM `slot` WHERE n < `last`
+  )
+  SELECT `cluster_id`, ((n >> 24) & 255) || '.' || ((n >> 16) & 255) || '.' || ((n >> 8) & 255) || '.' || (n & 255) FROM `slot`
+  WHERE NOT EXISTS (
+    SELECT 1 FROM `nodes` WHERE `nodes`.`cluster_id` = `slot`.`cluster_id` AND `nodes`.`ipv4_address` = ((n >> 24) & 255) || '.' || ((n >> 16) & 255) || '.' || ((n >> 8) & 255) || '.' || (n & 255)
+  );
