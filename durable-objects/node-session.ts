@@ -220,14 +220,11 @@ export class NodeSession extends Server<Env> {
   /** `observe` for this node, its `last_seen_at` refreshes grouped by the node's batch writer. */
   #observe(status: NodeStatus, reason: string, seen: boolean | "sampled"): Promise<void> {
     const db = this.#database();
-    // The whole observation is repeatable: presence is stored only after its writes succeeded.
-    const minFlipIntervalMs = loadConfig(this.env).nodeStatusMinIntervalMs;
-    return this.#write(() =>
-      observe(db, this.store, this.name, status, reason, seen, {
-        touchLastSeen: (s) => writeLastSeen(this.env, db, s),
-        minFlipIntervalMs,
-      }),
-    );
+    return observe(db, this.store, this.name, status, reason, seen, {
+      touchLastSeen: (s) => writeLastSeen(this.env, db, s),
+      minFlipIntervalMs: loadConfig(this.env).nodeStatusMinIntervalMs,
+      write: (write) => this.#write(write),
+    });
   }
 
   async #armAlarm(): Promise<void> {

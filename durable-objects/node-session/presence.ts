@@ -41,8 +41,9 @@ export function staleWindowMs(presence: PresenceState, factor: number): number {
 /**
  * Applies a status the node's own evidence implies (hello, heartbeat, close,
  * alarm); `seen` says the agent was heard from just now (`"sampled"`: by a heartbeat whose sample
- * is stored). Flips between `healthy` and `unhealthy` are damped (`minFlipIntervalMs`). Writes to libSQL only on a real change, or to refresh `last_seen_at` once per
- * `LAST_SEEN_WRITE_INTERVAL_MS` (through `touchLastSeen`, which groups a fleet's refreshes).
+ * is stored). Flips between `healthy` and `unhealthy` are damped (`minFlipIntervalMs`). Writes to
+ * libSQL only on a real change, or to refresh `last_seen_at` once per `LAST_SEEN_WRITE_INTERVAL_MS`
+ * (through `touchLastSeen`, which groups a fleet's refreshes), each write through `write`.
  */
 export async function observe(
   db: Database,
@@ -56,9 +57,11 @@ export async function observe(
     touchLastSeen: (seen: LastSeen) => Promise<NodeStatus | null>;
     /** Least time between two flips between `healthy` and `unhealthy`. */
     minFlipIntervalMs: number;
+    /** Runs each libSQL write, trying it again on transient errors (`retryTransient`). */
+    write: <T>(write: () => Promise<T>) => Promise<T>;
   },
 ): Promise<void> {
-  const { touchLastSeen, minFlipIntervalMs } = options;
+  const { touchLastSeen, minFlipIntervalMs, write } = options;
   const presence = readPresence(store);
   const stored = store.get<PresenceState>("presence");
   const now = Date.now();
@@ -72,7 +75,7 @@ export async function observe(
   const flip = presence.status !== status && status !== "unreachable" && presence.status !== "unreachable";
   if (flip && now - (presence.flippedAt ?? 0) < minFlipIntervalMs) status = presence.status;
   if (presence.status !== status) {
-    await setNodeStatus(db, nodeId, status, reason, seen ? { lastSeenAt: now } : {});
+    await write(() => setNodeStatus(db, nodeId, status, reason, seen ? { lastSeenAt: now } : {}));
     presence.status = status;
     if (flip) presence.flippedAt = now;
     if (seen) presence.lastSeenWrittenAt = now;
@@ -80,12 +83,13 @@ export async function observe(
     // Stored before the wait, in the same synchronous turn as the heartbeat's sample, so both go to
     // the object's SQLite in one commit: locally every commit is an fsync on the one workerd thread,
     // and a second commit per node every 30 s was a third of a fleet's background fsyncs (issue 23).
-    // A refresh that then fails is retried one interval later; the cron's window allows for that.
+    // A refresh that fails past its retries closes the socket (the hello after the reconnect
+    // writes last_seen_at); the cron's window allows for the wait.
     presence.lastSeenWrittenAt = now;
     store.set("presence", presence);
-    const stored = await touchLastSeen({ nodeId, at: now });
+    const stored = await write(() => touchLastSeen({ nodeId, at: now }));
     // The cron's safety net may have marked the node unreachable while our writes were failing; put it right.
-    if (stored && stored !== status) await setNodeStatus(db, nodeId, status, reason);
+    if (stored && stored !== status) await write(() => setNodeStatus(db, nodeId, status, reason));
   }
   store.set("presence", presence); // skipped by the store when nothing changed
 }

@@ -1,3 +1,4 @@
+import { streamRequest } from "../../durable-objects/node-session/requests";
 import type { ExecutionRow } from "../../src/command-executions/store";
 import type { Env } from "../env";
 import { nodeSession } from "./node-sessions";
@@ -21,6 +22,5 @@ function finishedStream(row: ExecutionRow): Response {
  */
 export async function executionStream(env: Env, row: ExecutionRow): Promise<Response> {
   if (TERMINAL.includes(row.status) || !row.nodeId) return finishedStream(row);
-  const stub = await nodeSession(env, row.nodeId);
-  return stub.fetch(new Request(`https://node-session/internal/stream/${row.id}`));
+  return nodeSession(env, row.nodeId).fetch(streamRequest(row.id));
 }
