@@ -27,6 +27,8 @@ export default defineConfig({
                 ENCRYPTION_KEY: "test-encryption-key",
                 // Durable Objects read these bindings, not a test's overrides: short, so damping is testable.
                 NODE_STATUS_MIN_INTERVAL_SECONDS: "1",
+                STREAM_MAX_SUBSCRIBERS_PER_NODE: "3",
+                STREAM_MAX_LIFETIME_SECONDS: "3",
               },
             },
           })),

@@ -47,6 +47,8 @@ export interface SessionState {
   samples: number;
   /** Executions whose live output (or subscribers) this object holds in memory. */
   live_outputs: number;
+  /** Open live-output streams. */
+  streams: number;
   connection_log: ReturnType<SessionStore["connectionLog"]>;
 }
 
@@ -248,7 +250,11 @@ export class NodeSession extends Server<Env> {
   async onRequest(request: Request): Promise<Response> {
     const executionId = streamedExecution(request);
     if (!executionId) return new Response("not found", { status: 404 });
-    return this.#liveOutput.subscribe(executionId, () => finalState(this.#database(), executionId));
+    const { streamMaxSubscribers, streamMaxLifetimeMs } = loadConfig(this.env);
+    return this.#liveOutput.subscribe(executionId, () => finalState(this.#database(), executionId), {
+      maxSubscribers: streamMaxSubscribers,
+      maxLifetimeMs: streamMaxLifetimeMs,
+    });
   }
 
   // ---- RPC from the Worker (the stub returns a promise of each result) ----
@@ -335,6 +341,7 @@ export class NodeSession extends Server<Env> {
       presence: readPresence(this.store),
       samples: this.store.sampleCount(),
       live_outputs: this.#liveOutput.size,
+      streams: this.#liveOutput.subscribers,
       connection_log: this.store.connectionLog(),
     };
   }

@@ -38,6 +38,8 @@ export interface Env {
   NODE_FRAME_RATE?: string;
   NODE_FRAME_BURST?: string;
   NODE_STATUS_MIN_INTERVAL_SECONDS?: string;
+  STREAM_MAX_SUBSCRIBERS_PER_NODE?: string;
+  STREAM_MAX_LIFETIME_SECONDS?: string;
   WEBHOOK_ALLOW_PRIVATE_IPS?: string;
   WEBHOOK_MAX_ATTEMPTS?: string;
   ASSETS?: Fetcher;
@@ -72,6 +74,9 @@ export interface Config {
   nodeFrameRate: number;
   nodeFrameBurst: number;
   nodeStatusMinIntervalMs: number;
+  /** Live-output streams per node at once, and the longest one may stay open. */
+  streamMaxSubscribers: number;
+  streamMaxLifetimeMs: number;
   webhookAllowPrivateIps: boolean;
   webhookMaxAttempts: number;
   nodePorts: NodePorts;
@@ -141,6 +146,8 @@ export function loadConfig(env: Env): Config {
     nodeFrameRate: int(env, "NODE_FRAME_RATE", 1, 10_000),
     nodeFrameBurst: int(env, "NODE_FRAME_BURST", 1, 100_000),
     nodeStatusMinIntervalMs: int(env, "NODE_STATUS_MIN_INTERVAL_SECONDS", 0, 86_400) * 1000,
+    streamMaxSubscribers: int(env, "STREAM_MAX_SUBSCRIBERS_PER_NODE", 1, 10_000),
+    streamMaxLifetimeMs: int(env, "STREAM_MAX_LIFETIME_SECONDS", 1, 86_400) * 1000,
     webhookAllowPrivateIps: bool(env, "WEBHOOK_ALLOW_PRIVATE_IPS"),
     webhookMaxAttempts: int(env, "WEBHOOK_MAX_ATTEMPTS", 1, 20),
     nodePorts: {

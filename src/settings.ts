@@ -105,6 +105,19 @@ export const SETTINGS: readonly SettingSpec[] = [
       "Least time between two flips of a node between `healthy` and `unhealthy`; a flip back sooner waits for a heartbeat after it (each flip writes a status row, an event and webhooks).",
   },
   {
+    name: "STREAM_MAX_SUBSCRIBERS_PER_NODE",
+    secret: false,
+    default: "50",
+    description:
+      "Live-output streams (`GET /api/v1/command_executions/{id}/stream`) open at once per node; past it a new stream gets 503.",
+  },
+  {
+    name: "STREAM_MAX_LIFETIME_SECONDS",
+    secret: false,
+    default: "3600",
+    description: "A live-output stream is closed after this long, even if its execution has not ended.",
+  },
+  {
     name: "WEBHOOK_ALLOW_PRIVATE_IPS",
     secret: false,
     default: "false",

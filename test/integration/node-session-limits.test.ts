@@ -186,3 +186,29 @@ describe("per-node memory (L7)", () => {
     b.agent.ws.close(1000);
   });
 });
+
+describe("live-output streams (L8)", () => {
+  it("caps a node's open streams (503 in the envelope past it) and closes each after its lifetime", async () => {
+    const { nodeId, agent } = await online();
+    const created = await api.post("/api/v1/commands", {
+      command_text: "sleep 60",
+      targeting: { type: "nodes", node_ids: [nodeId] },
+    });
+    const id = (await agent.next("exec")).execution_id;
+    expect(created.status).toBe(201);
+    // Tests run with STREAM_MAX_SUBSCRIBERS_PER_NODE=3 and STREAM_MAX_LIFETIME_SECONDS=3.
+    const opened = await Promise.all(
+      [1, 2, 3].map(() => api.fetch(`/api/v1/command_executions/${id}/stream`)),
+    );
+    for (const res of opened) expect(res.status).toBe(200);
+    const refused = await api.fetch(`/api/v1/command_executions/${id}/stream`);
+    expect(refused.status).toBe(503);
+    expect((await refused.json<any>()).error.code).toBe("service_unavailable");
+    const started = Date.now();
+    const texts = await Promise.all(opened.map((res) => res.text()));
+    expect(Date.now() - started).toBeLessThan(6000);
+    for (const text of texts) expect(text).not.toContain("event: end");
+    expect((await stubFor(nodeId).state()).streams).toBe(0);
+    agent.ws.close(1000);
+  });
+});
