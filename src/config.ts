@@ -34,6 +34,8 @@ export interface Env {
   NODE_WIREGUARD_METRICS_PORT?: string;
   DISPATCH_QUEUE?: Queue<DispatchMessage>;
   EXECUTION_RETENTION_DAYS?: string;
+  EVENT_RETENTION_DAYS?: string;
+  WEBHOOK_DELIVERY_RETENTION_DAYS?: string;
   BATCH_WRITER_SHARDS?: string;
   NODE_FRAME_RATE?: string;
   NODE_FRAME_BURST?: string;
@@ -69,6 +71,8 @@ export interface Config {
   vpnDomainSuffix: string;
   heartbeatStaleFactor: number;
   executionRetentionDays: number;
+  eventRetentionDays: number;
+  webhookDeliveryRetentionDays: number;
   batchWriterShards: number;
   /** Token bucket of an agent connection: frames per second, and the burst. */
   nodeFrameRate: number;
@@ -142,6 +146,8 @@ export function loadConfig(env: Env): Config {
     vpnDomainSuffix: defaulted(env, "VPN_DOMAIN_SUFFIX"),
     heartbeatStaleFactor: int(env, "NODE_HEARTBEAT_STALE_FACTOR", 2, 20),
     executionRetentionDays: int(env, "EXECUTION_RETENTION_DAYS", 1, 3650),
+    eventRetentionDays: int(env, "EVENT_RETENTION_DAYS", 1, 3650),
+    webhookDeliveryRetentionDays: int(env, "WEBHOOK_DELIVERY_RETENTION_DAYS", 1, 3650),
     batchWriterShards: int(env, "BATCH_WRITER_SHARDS", 1, 256),
     nodeFrameRate: int(env, "NODE_FRAME_RATE", 1, 10_000),
     nodeFrameBurst: int(env, "NODE_FRAME_BURST", 1, 100_000),

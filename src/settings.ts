@@ -78,6 +78,20 @@ export const SETTINGS: readonly SettingSpec[] = [
       "Finished command executions older than this are pruned by the cron (`edge.command_execution.pruned`).",
   },
   {
+    name: "EVENT_RETENTION_DAYS",
+    secret: false,
+    default: "30",
+    description:
+      "Events older than this are pruned by the cron (with their webhook deliveries, once those are pruned).",
+  },
+  {
+    name: "WEBHOOK_DELIVERY_RETENTION_DAYS",
+    secret: false,
+    default: "30",
+    description:
+      "Finished webhook deliveries (succeeded or failed) last changed longer ago than this are pruned by the cron, with their attempts.",
+  },
+  {
     name: "BATCH_WRITER_SHARDS",
     secret: false,
     default: "8",

@@ -2,6 +2,7 @@ import { type Env, loadConfig } from "../../src/config";
 import { describeError } from "../../src/db/errors";
 import { createLogger, type Logger } from "../../src/log";
 import { expireExecutionsJob, pruneExecutionsJob, redispatchJob } from "./executions";
+import { pruneOutboxJob } from "./retention";
 import { selfUpdateRequestsJob } from "./self-update";
 import { staleNodesJob } from "./stale-nodes";
 import type { CronJob } from "./types";
@@ -12,6 +13,7 @@ const jobs: CronJob[] = [
   expireExecutionsJob,
   redispatchJob,
   pruneExecutionsJob,
+  pruneOutboxJob,
   webhooksJob,
   selfUpdateRequestsJob,
 ];
