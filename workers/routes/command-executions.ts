@@ -1,6 +1,6 @@
 import type { Hono } from "hono";
 import { executionListSpec } from "../../src/command-executions/list";
-import { presentExecution } from "../../src/command-executions/present";
+import { presentExecution, presentListedExecution } from "../../src/command-executions/present";
 import { CancelExecutionData, CommandExecutionResponseSchema } from "../../src/command-executions/schema";
 import { deleteExecution, getExecution, listExecutions } from "../../src/command-executions/store";
 import { UuidParam } from "../../src/schemas/common";
@@ -30,7 +30,7 @@ export function registerCommandExecutionRoutes(app: Hono<AppEnv>): void {
         paginated: true,
       },
     },
-    listRoute({ page: listExecutions, present: (rows) => rows.map(presentExecution) }),
+    listRoute({ page: listExecutions, present: (rows) => rows.map(presentListedExecution) }),
   );
 
   defineRoute(
