@@ -9,6 +9,7 @@ import { isSshUsername } from "../../src/ssh/username";
 import { ApiError, issuesToDetails } from "../errors";
 import { authenticatedNode, nodeAuth } from "../middleware/node-auth";
 import type { AppContext, AppEnv } from "../middleware/request-context";
+import { readBodyText } from "../openapi/read-body";
 import { respond } from "../respond";
 
 const MAX_BODY_BYTES = 16 * 1024;
@@ -59,9 +60,7 @@ function verified(db: Database, nodeId: string, sshUsernameId: string, username:
 async function readJson(c: AppContext): Promise<unknown> {
   if (!/^application\/json\b/i.test(c.req.header("content-type") ?? ""))
     throw new ApiError("unsupported_media_type", "Content-Type must be application/json");
-  const text = await c.req.text();
-  if (text.length > MAX_BODY_BYTES)
-    throw new ApiError("payload_too_large", `Request body exceeds ${MAX_BODY_BYTES} bytes`);
+  const text = await readBodyText(c.req.raw, MAX_BODY_BYTES);
   try {
     return JSON.parse(text);
   } catch (err) {
