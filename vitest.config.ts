@@ -31,6 +31,10 @@ export default defineConfig({
                 RATE_LIMIT_PUBLIC_KEY_PER_MINUTE: "0",
                 RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: "0",
                 RATE_LIMIT_SSH_PASSWORD_PER_MINUTE: "0",
+                // Durable Objects read these bindings, not a test's overrides: short, so damping is testable.
+                NODE_STATUS_MIN_INTERVAL_SECONDS: "1",
+                STREAM_MAX_SUBSCRIBERS_PER_NODE: "3",
+                STREAM_MAX_LIFETIME_SECONDS: "3",
               },
             },
           })),

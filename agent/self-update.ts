@@ -15,7 +15,7 @@
 // OUTPOST_SELF_UPDATE_REPORT_SECONDS, which makes the node `unhealthy` meanwhile).
 import { unlink } from "node:fs/promises";
 import type * as v from "valibot";
-import type { SelfUpdateFrame } from "../src/protocol/frames";
+import { CHECK_LIMITS, type SelfUpdateFrame } from "../src/protocol/frames";
 import type { OutgoingFrame } from "./connection";
 import type { Logger } from "./log";
 import { checkBundleVersion, downloadVerified, installBundle, restorePrevious } from "./self-update/bundle";
@@ -205,7 +205,8 @@ export class SelfUpdater {
       void clearMarker(this.options.stateDir).catch(() => {});
       return [];
     }
-    return [{ name: "self_update", ok: false, message: this.report.message }];
+    // Clipped to the protocol's limit: an over-long failure text must not make the heartbeat invalid.
+    return [{ name: "self_update", ok: false, message: this.report.message.slice(0, CHECK_LIMITS.message) }];
   }
 
   /** Handles `self_update`: download, verify, install, restart (or refuse and report). */

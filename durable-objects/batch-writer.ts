@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { type Env, loadConfig } from "../src/config";
 import { createDatabase, type Database } from "../src/db/client";
+import { rpcSafeError } from "../src/db/errors";
 import { applyResults, type ExecutionResult, type ResultOutcome } from "../src/executions/lifecycle";
 import { type LastSeen, type NodeStatus, touchLastSeen } from "../src/nodes/status";
 import { GroupCommit } from "./batch-writer/group-commit";
@@ -62,13 +63,21 @@ export class BatchWriter extends DurableObject<Env> {
   }
 
   /** Applies one result in the next group write; resolves with its outcome once that write is committed. */
-  applyResult(result: ExecutionResult): Promise<ResultOutcome> {
-    return this.#results.submit(result);
+  async applyResult(result: ExecutionResult): Promise<ResultOutcome> {
+    try {
+      return await this.#results.submit(result);
+    } catch (err) {
+      throw rpcSafeError(err);
+    }
   }
 
   /** Refreshes a node's `last_seen_at` in the next group write; resolves with its stored status. */
-  touchLastSeen(seen: LastSeen): Promise<NodeStatus | null> {
-    return this.#touches.submit(seen);
+  async touchLastSeen(seen: LastSeen): Promise<NodeStatus | null> {
+    try {
+      return await this.#touches.submit(seen);
+    } catch (err) {
+      throw rpcSafeError(err);
+    }
   }
 }
 

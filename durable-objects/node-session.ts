@@ -1,6 +1,8 @@
 import { type Connection, type ConnectionContext, Server, type WSMessage } from "partyserver";
 import { type Env, loadConfig } from "../src/config";
 import { createDatabase, type Database } from "../src/db/client";
+import { isTransientDbError } from "../src/db/errors";
+import { retryTransient } from "../src/db/retry";
 import type { ClaimedExecution } from "../src/executions/lifecycle";
 import { createLogger, type Logger } from "../src/log";
 import type { MetricsSample } from "../src/nodes/metrics-sample";
@@ -13,10 +15,12 @@ import {
   type ServerFrame,
 } from "../src/protocol/frames";
 import { writeLastSeen } from "./batch-writer";
-import { deliverExecutions, finalState, sendExec } from "./node-session/delivery";
+import { deliverExecutions, finalState, isLiveExecution, sendExec } from "./node-session/delivery";
+import { FrameBudget } from "./node-session/frame-budget";
 import { type FrameSession, handleAgentFrame } from "./node-session/frames";
 import { askForInventory, type InventoryAsk } from "./node-session/inventory";
 import { LiveOutput } from "./node-session/live-output";
+import { OutputGate } from "./node-session/output-gate";
 import { observe, type PresenceState, readPresence, staleWindowMs } from "./node-session/presence";
 import { NODE_ID_HEADER, streamedExecution } from "./node-session/requests";
 import { METRICS_HISTORY_LIMIT, SessionStore } from "./node-session/store";
@@ -42,6 +46,10 @@ export interface SessionState {
   connected: boolean;
   presence: PresenceState;
   samples: number;
+  /** Executions whose live output (or subscribers) this object holds in memory. */
+  live_outputs: number;
+  /** Open live-output streams. */
+  streams: number;
   connection_log: ReturnType<SessionStore["connectionLog"]>;
 }
 
@@ -60,10 +68,13 @@ export class NodeSession extends Server<Env> {
   #log?: Logger;
   #frames?: FrameSession;
   #invalidFrames = 0;
+  /** Each open connection's frame budget (`NODE_FRAME_RATE`, `NODE_FRAME_BURST`). */
+  readonly #budgets = new Map<string, FrameBudget>();
   // Frames are handled one at a time, in arrival order: a handler awaits libSQL,
   // and a later heartbeat must not act on presence state an earlier one is still changing.
   #queue: Promise<void> = Promise.resolve();
   readonly #liveOutput = new LiveOutput();
+  readonly #outputGate = new OutputGate((id) => isLiveExecution(this.#database(), this.name, id));
 
   get store(): SessionStore {
     this.#store ??= new SessionStore(this.ctx.storage.sql);
@@ -85,8 +96,10 @@ export class NodeSession extends Server<Env> {
       env: this.env,
       store: this.store,
       liveOutput: this.#liveOutput,
+      outputGate: this.#outputGate,
       log: this.#logger(),
       db: () => this.#database(),
+      write: (write) => this.#write(write),
       observe: (status, reason, seen) => this.#observe(status, reason, seen),
       armAlarm: () => this.#armAlarm(),
     };
@@ -96,6 +109,13 @@ export class NodeSession extends Server<Env> {
   #logger(): Logger {
     this.#log ??= createLogger({ fields: { node_id: this.name } });
     return this.#log;
+  }
+
+  /** A repeatable libSQL write, tried again on transient errors; each retry is logged. */
+  #write<T>(write: () => Promise<T>): Promise<T> {
+    return retryTransient(write, undefined, (error, attempt) =>
+      this.#logger().warn("database write failed, retrying", { attempt, error }),
+    );
   }
 
   #staleFactor(): number {
@@ -125,7 +145,25 @@ export class NodeSession extends Server<Env> {
   }
 
   onMessage(connection: Connection, message: WSMessage): Promise<void> {
+    // Checked before queueing, so a flood never builds a backlog of frames waiting for libSQL.
+    if (connection.readyState !== WebSocket.OPEN) return Promise.resolve();
+    if (!this.#budget(connection).take()) {
+      this.#logger().warn("agent frame rate exceeded, closing the connection", { connection: connection.id });
+      this.store.log("rate_limited", connection.id);
+      connection.close(CLOSE_CODES.policyViolation, "frame rate exceeded");
+      return Promise.resolve();
+    }
     return this.#enqueue(() => this.#process(connection, message));
+  }
+
+  #budget(connection: Connection): FrameBudget {
+    let budget = this.#budgets.get(connection.id);
+    if (!budget) {
+      const config = loadConfig(this.env);
+      budget = new FrameBudget(config.nodeFrameRate, config.nodeFrameBurst);
+      this.#budgets.set(connection.id, budget);
+    }
+    return budget;
   }
 
   #enqueue(task: () => Promise<void>): Promise<void> {
@@ -143,6 +181,12 @@ export class NodeSession extends Server<Env> {
       await handleAgentFrame(this.#frameSession(), connection, parsed.frame);
     } catch (err) {
       this.#logger().error("frame handling failed", { frame: parsed.frame.type, error: err });
+      // A node is never "connected without config", and a write that kept failing must not be
+      // forgotten: close, so the agent reconnects, says hello again and re-sends what is unacked.
+      if (parsed.frame.type === "hello" || isTransientDbError(err)) {
+        connection.close(CLOSE_CODES.tryAgainLater, "the server could not record that; reconnect");
+        return;
+      }
       connection.send(
         encodeServerFrame({
           type: "error",
@@ -162,6 +206,7 @@ export class NodeSession extends Server<Env> {
   }
 
   onClose(connection: Connection, code: number): Promise<void> {
+    this.#budgets.delete(connection.id);
     return this.#enqueue(() => this.#closed(connection, code));
   }
 
@@ -178,7 +223,11 @@ export class NodeSession extends Server<Env> {
   /** `observe` for this node, its `last_seen_at` refreshes grouped by the node's batch writer. */
   #observe(status: NodeStatus, reason: string, seen: boolean | "sampled"): Promise<void> {
     const db = this.#database();
-    return observe(db, this.store, this.name, status, reason, seen, (s) => writeLastSeen(this.env, db, s));
+    return observe(db, this.store, this.name, status, reason, seen, {
+      touchLastSeen: (s) => writeLastSeen(this.env, db, s),
+      minFlipIntervalMs: loadConfig(this.env).nodeStatusMinIntervalMs,
+      write: (write) => this.#write(write),
+    });
   }
 
   async #armAlarm(): Promise<void> {
@@ -202,7 +251,11 @@ export class NodeSession extends Server<Env> {
   async onRequest(request: Request): Promise<Response> {
     const executionId = streamedExecution(request);
     if (!executionId) return new Response("not found", { status: 404 });
-    return this.#liveOutput.subscribe(executionId, () => finalState(this.#database(), executionId));
+    const { streamMaxSubscribers, streamMaxLifetimeMs } = loadConfig(this.env);
+    return this.#liveOutput.subscribe(executionId, () => finalState(this.#database(), executionId), {
+      maxSubscribers: streamMaxSubscribers,
+      maxLifetimeMs: streamMaxLifetimeMs,
+    });
   }
 
   // ---- RPC from the Worker (the stub returns a promise of each result) ----
@@ -322,6 +375,8 @@ export class NodeSession extends Server<Env> {
       connected: this.#liveConnection() !== undefined,
       presence: readPresence(this.store),
       samples: this.store.sampleCount(),
+      live_outputs: this.#liveOutput.size,
+      streams: this.#liveOutput.subscribers,
       connection_log: this.store.connectionLog(),
     };
   }

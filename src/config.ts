@@ -34,7 +34,14 @@ export interface Env {
   NODE_WIREGUARD_METRICS_PORT?: string;
   DISPATCH_QUEUE?: Queue<DispatchMessage>;
   EXECUTION_RETENTION_DAYS?: string;
+  EVENT_RETENTION_DAYS?: string;
+  WEBHOOK_DELIVERY_RETENTION_DAYS?: string;
   BATCH_WRITER_SHARDS?: string;
+  NODE_FRAME_RATE?: string;
+  NODE_FRAME_BURST?: string;
+  NODE_STATUS_MIN_INTERVAL_SECONDS?: string;
+  STREAM_MAX_SUBSCRIBERS_PER_NODE?: string;
+  STREAM_MAX_LIFETIME_SECONDS?: string;
   WEBHOOK_ALLOW_PRIVATE_IPS?: string;
   WEBHOOK_MAX_ATTEMPTS?: string;
   AUDIT_SIGNING_KEY?: string;
@@ -78,7 +85,16 @@ export interface Config {
   vpnDomainSuffix: string;
   heartbeatStaleFactor: number;
   executionRetentionDays: number;
+  eventRetentionDays: number;
+  webhookDeliveryRetentionDays: number;
   batchWriterShards: number;
+  /** Token bucket of an agent connection: frames per second, and the burst. */
+  nodeFrameRate: number;
+  nodeFrameBurst: number;
+  nodeStatusMinIntervalMs: number;
+  /** Live-output streams per node at once, and the longest one may stay open. */
+  streamMaxSubscribers: number;
+  streamMaxLifetimeMs: number;
   webhookAllowPrivateIps: boolean;
   webhookMaxAttempts: number;
   auditSigningKey?: string;
@@ -176,7 +192,14 @@ export function loadConfig(env: Env): Config {
     vpnDomainSuffix: defaulted(env, "VPN_DOMAIN_SUFFIX"),
     heartbeatStaleFactor: int(env, "NODE_HEARTBEAT_STALE_FACTOR", 2, 20),
     executionRetentionDays: int(env, "EXECUTION_RETENTION_DAYS", 1, 3650),
+    eventRetentionDays: int(env, "EVENT_RETENTION_DAYS", 1, 3650),
+    webhookDeliveryRetentionDays: int(env, "WEBHOOK_DELIVERY_RETENTION_DAYS", 1, 3650),
     batchWriterShards: int(env, "BATCH_WRITER_SHARDS", 1, 256),
+    nodeFrameRate: int(env, "NODE_FRAME_RATE", 1, 10_000),
+    nodeFrameBurst: int(env, "NODE_FRAME_BURST", 1, 100_000),
+    nodeStatusMinIntervalMs: int(env, "NODE_STATUS_MIN_INTERVAL_SECONDS", 0, 86_400) * 1000,
+    streamMaxSubscribers: int(env, "STREAM_MAX_SUBSCRIBERS_PER_NODE", 1, 10_000),
+    streamMaxLifetimeMs: int(env, "STREAM_MAX_LIFETIME_SECONDS", 1, 86_400) * 1000,
     webhookAllowPrivateIps: bool(env, "WEBHOOK_ALLOW_PRIVATE_IPS"),
     webhookMaxAttempts: int(env, "WEBHOOK_MAX_ATTEMPTS", 1, 20),
     auditSigningKey: env.AUDIT_SIGNING_KEY || undefined,

@@ -84,11 +84,58 @@ export const SETTINGS: readonly SettingSpec[] = [
       "Finished command executions older than this are pruned by the cron (`edge.command_execution.pruned`).",
   },
   {
+    name: "EVENT_RETENTION_DAYS",
+    secret: false,
+    default: "30",
+    description:
+      "Events older than this are pruned by the cron (with their webhook deliveries, once those are pruned).",
+  },
+  {
+    name: "WEBHOOK_DELIVERY_RETENTION_DAYS",
+    secret: false,
+    default: "30",
+    description:
+      "Finished webhook deliveries (succeeded or failed) last changed longer ago than this are pruned by the cron, with their attempts.",
+  },
+  {
     name: "BATCH_WRITER_SHARDS",
     secret: false,
     default: "8",
     description:
       "Result writer Durable Objects (1–256). Command results are written to libSQL through them in group commits (one write per burst); more shards spread a very large fleet's results over more objects, fewer make bigger batches.",
+  },
+  {
+    name: "NODE_FRAME_RATE",
+    secret: false,
+    default: "20",
+    description:
+      "Frames per second an agent connection may send on average (a token bucket per connection); past it, and past the burst, the socket is closed with 1008 and the event logged.",
+  },
+  {
+    name: "NODE_FRAME_BURST",
+    secret: false,
+    default: "200",
+    description: "Frames an agent connection may send at once before `NODE_FRAME_RATE` applies.",
+  },
+  {
+    name: "NODE_STATUS_MIN_INTERVAL_SECONDS",
+    secret: false,
+    default: "30",
+    description:
+      "Least time between two flips of a node between `healthy` and `unhealthy`; a flip back sooner waits for a heartbeat after it (each flip writes a status row, an event and webhooks).",
+  },
+  {
+    name: "STREAM_MAX_SUBSCRIBERS_PER_NODE",
+    secret: false,
+    default: "50",
+    description:
+      "Live-output streams (`GET /api/v1/command_executions/{id}/stream`) open at once per node; past it a new stream gets 503.",
+  },
+  {
+    name: "STREAM_MAX_LIFETIME_SECONDS",
+    secret: false,
+    default: "3600",
+    description: "A live-output stream is closed after this long, even if its execution has not ended.",
   },
   {
     name: "WEBHOOK_ALLOW_PRIVATE_IPS",

@@ -1,6 +1,7 @@
-import { eq, sql } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Connection } from "partyserver";
 import type { Database } from "../../src/db/client";
+import { retryTransient } from "../../src/db/retry";
 import { commandExecutions as ce } from "../../src/db/schema";
 import {
   type ClaimedExecution,
@@ -46,7 +47,7 @@ export async function deliverExecutions(
   options: { resend: boolean },
 ): Promise<number> {
   if (!options.resend) {
-    const claimed = await claimPending(db, nodeId, DELIVERY_BATCH);
+    const claimed = await retryTransient(() => claimPending(db, nodeId, DELIVERY_BATCH));
     for (const row of claimed) sendExec(conn, row);
     return claimed.length;
   }
@@ -78,11 +79,9 @@ export async function resendLive(
   rows: LiveExecution[],
 ): Promise<number> {
   for (const row of rows) sendExec(conn, row);
-  await markSent(
-    db,
-    nodeId,
-    rows.filter((r) => r.status === "pending").map((r) => r.id),
-  );
+  const pending = rows.filter((r) => r.status === "pending").map((r) => r.id);
+  // Conditional (`pending` → `sent`), so a repeat after a lost answer changes nothing.
+  await retryTransient(() => markSent(db, nodeId, pending));
   return rows.length;
 }
 
@@ -99,4 +98,13 @@ export async function finalState(db: Database, executionId: string): Promise<Fin
     .where(eq(ce.id, executionId));
   if (!row) return { status: "deleted", exit_code: null };
   return TERMINAL.includes(row.status) ? row : null;
+}
+
+/** Whether `executionId` is one of this node's live executions (what live output may be for). */
+export async function isLiveExecution(db: Database, nodeId: string, executionId: string): Promise<boolean> {
+  const rows = await db
+    .select({ id: ce.id })
+    .from(ce)
+    .where(and(eq(ce.id, executionId), eq(ce.nodeId, nodeId), inArray(ce.status, ["pending", "sent"])));
+  return rows.length > 0;
 }

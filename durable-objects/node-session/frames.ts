@@ -8,6 +8,7 @@ import { writeResult } from "../batch-writer";
 import { resendLive } from "./delivery";
 import { receiveInventory, syncInventoryOnHello } from "./inventory";
 import type { LiveOutput } from "./live-output";
+import type { OutputGate } from "./output-gate";
 import { readPresence, recordHello } from "./presence";
 import type { SessionStore } from "./store";
 
@@ -17,12 +18,24 @@ export interface FrameSession {
   readonly env: Env;
   readonly store: SessionStore;
   readonly liveOutput: LiveOutput;
+  readonly outputGate: OutputGate;
   readonly log: Logger;
   db(): Database;
+  /** Runs a repeatable libSQL write, trying it again on transient errors (`retryTransient`). */
+  write<T>(write: () => Promise<T>): Promise<T>;
   /** Applies a status the node's own evidence implies (`presence.observe` for this node). */
   observe(status: NodeStatus, reason: string, seen: boolean | "sampled"): Promise<void>;
   /** Arms the staleness alarm from the current presence. */
   armAlarm(): Promise<void>;
+}
+
+/** What a connection remembers across hibernation (partyserver keeps it in the socket's attachment). */
+interface ConnectionState {
+  hello?: boolean;
+}
+
+function helloReceived(connection: Connection): boolean {
+  return (connection.state as ConnectionState | null)?.hello === true;
 }
 
 /**
@@ -36,17 +49,31 @@ export async function handleAgentFrame(
 ): Promise<void> {
   switch (frame.type) {
     case "hello": {
+      // One hello per connection: each is a batch of writes and events, so a repeat is refused.
+      if (helloReceived(connection)) {
+        session.log.warn("repeated hello on one connection refused");
+        connection.send(
+          encodeServerFrame({
+            type: "error",
+            code: "invalid_frame",
+            message: "hello was already received on this connection",
+          }),
+        );
+        return;
+      }
       const db = session.db();
-      const facts = await recordHello(db, session.nodeId, {
-        version: frame.agent_version,
-        hostname: frame.hostname,
-        platform: frame.platform,
-        arch: frame.arch,
-        os_version: frame.os_version,
-        kernel: frame.kernel,
-        primary_ip: frame.primary_ip,
-        boot_id: frame.boot_id,
-      });
+      const facts = await session.write(() =>
+        recordHello(db, session.nodeId, {
+          version: frame.agent_version,
+          hostname: frame.hostname,
+          platform: frame.platform,
+          arch: frame.arch,
+          os_version: frame.os_version,
+          kernel: frame.kernel,
+          primary_ip: frame.primary_ip,
+          boot_id: frame.boot_id,
+        }),
+      );
       if (!facts) {
         connection.close(CLOSE_CODES.nodeDeleted, "node deleted");
         return;
@@ -61,6 +88,7 @@ export async function handleAgentFrame(
         // last_seen_at was written with the status change; otherwise the next heartbeat refreshes it when due.
         lastSeenWrittenAt: facts.statusChanged ? now : presence.lastSeenWrittenAt,
       });
+      connection.setState({ ...connection.state, hello: true } satisfies ConnectionState);
       connection.send(
         encodeServerFrame({
           type: "config",
@@ -78,19 +106,24 @@ export async function handleAgentFrame(
       await receiveInventory(session.db(), session.store, session.nodeId, connection, frame);
       return;
     case "output":
-      session.liveOutput.push(frame.execution_id, frame.chunk);
+      if (await session.outputGate.allows(frame.execution_id))
+        session.liveOutput.push(frame.execution_id, frame.chunk);
+      else session.log.warn("live output for an execution not live on this node dropped");
       return;
     case "result": {
       // Through the shard's writer, which groups results arriving together into one libSQL write.
-      const status = await writeResult(session.env, session.db(), {
-        nodeId: session.nodeId,
-        executionId: frame.execution_id,
-        exitCode: frame.exit_code,
-        output: frame.output,
-      });
+      const status = await session.write(() =>
+        writeResult(session.env, session.db(), {
+          nodeId: session.nodeId,
+          executionId: frame.execution_id,
+          exitCode: frame.exit_code,
+          output: frame.output,
+        }),
+      );
       // Acked whether or not it changed the row: a duplicate or late result is settled either way.
       connection.send(encodeServerFrame({ type: "ack", execution_id: frame.execution_id }));
       if (status) session.liveOutput.finish(frame.execution_id, { status, exit_code: frame.exit_code });
+      session.outputGate.forget(frame.execution_id);
       return;
     }
     case "heartbeat": {

@@ -10,6 +10,14 @@ export interface FinalState {
 interface Subscriber {
   controller: ReadableStreamDefaultController<Uint8Array>;
   timer: ReturnType<typeof setInterval>;
+  /** Closes the stream at the end of its lifetime. */
+  deadline: ReturnType<typeof setTimeout>;
+}
+
+/** Bounds on a node's live-output streams (`STREAM_MAX_SUBSCRIBERS_PER_NODE`, `STREAM_MAX_LIFETIME_SECONDS`). */
+export interface StreamLimits {
+  maxSubscribers: number;
+  maxLifetimeMs: number;
 }
 
 interface LiveExecution {
@@ -40,6 +48,18 @@ function quietly(action: () => void): void {
 export class LiveOutput {
   #live = new Map<string, LiveExecution>();
 
+  /** Executions with buffered output or subscribers (what this object holds in memory). */
+  get size(): number {
+    return this.#live.size;
+  }
+
+  /** Open streams, over all executions. */
+  get subscribers(): number {
+    let count = 0;
+    for (const entry of this.#live.values()) count += entry.subscribers.size;
+    return count;
+  }
+
   #entry(executionId: string): LiveExecution {
     let entry = this.#live.get(executionId);
     if (!entry) {
@@ -66,6 +86,7 @@ export class LiveOutput {
     this.#live.delete(executionId);
     for (const sub of entry.subscribers) {
       clearInterval(sub.timer);
+      clearTimeout(sub.deadline);
       quietly(() => sub.controller.enqueue(sse("end", final)));
       quietly(() => sub.controller.close());
     }
@@ -74,10 +95,23 @@ export class LiveOutput {
   /**
    * An SSE response for one execution: buffered chunks first, then live ones,
    * until `finish`. `poll` is asked on every keepalive whether the execution
-   * ended elsewhere (cancelled while pending, expired) so no stream hangs.
+   * ended elsewhere (cancelled while pending, expired) so no stream hangs. Past `limits.maxSubscribers`
+   * open streams the answer is 503; a stream is closed after `limits.maxLifetimeMs` (the client may
+   * open a new one), so a stream for an execution that never ends does not stay open forever.
    */
-  subscribe(executionId: string, poll: () => Promise<FinalState | null>): Response {
+  subscribe(executionId: string, poll: () => Promise<FinalState | null>, limits: StreamLimits): Response {
+    if (this.subscribers >= limits.maxSubscribers)
+      return new Response("too many live-output streams for this node", { status: 503 });
     let subscriber: Subscriber | undefined;
+    const drop = () => {
+      if (!subscriber) return;
+      clearInterval(subscriber.timer);
+      clearTimeout(subscriber.deadline);
+      const entry = this.#live.get(executionId);
+      entry?.subscribers.delete(subscriber);
+      // An entry kept only for this subscriber (no output arrived) is not kept past it.
+      if (entry && entry.subscribers.size === 0 && entry.chunks.length === 0) this.#live.delete(executionId);
+    };
     const stream = new ReadableStream<Uint8Array>({
       start: (controller) => {
         const entry = this.#entry(executionId);
@@ -87,14 +121,14 @@ export class LiveOutput {
           const ended = await poll().catch(() => null);
           if (ended) this.finish(executionId, ended);
         }, KEEPALIVE_MS);
-        subscriber = { controller, timer };
+        const deadline = setTimeout(() => {
+          drop();
+          quietly(() => controller.close());
+        }, limits.maxLifetimeMs);
+        subscriber = { controller, timer, deadline };
         entry.subscribers.add(subscriber);
       },
-      cancel: () => {
-        if (!subscriber) return;
-        clearInterval(subscriber.timer);
-        this.#live.get(executionId)?.subscribers.delete(subscriber);
-      },
+      cancel: drop,
     });
     return new Response(stream, {
       headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" },

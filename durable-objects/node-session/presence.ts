@@ -15,6 +15,8 @@ export interface PresenceState {
   lastSeenWrittenAt: number;
   heartbeatIntervalSeconds: number;
   status: NodeStatus;
+  /** When the status last flipped between `healthy` and `unhealthy` (damping, `observe`). */
+  flippedAt?: number;
 }
 
 /**
@@ -40,8 +42,9 @@ export function staleWindowMs(presence: PresenceState, factor: number): number {
 /**
  * Applies a status the node's own evidence implies (hello, heartbeat, close,
  * alarm); `seen` says the agent was heard from just now (`"sampled"`: by a heartbeat whose sample
- * is stored). Writes to libSQL only on a real change, or to refresh `last_seen_at` once per
- * `LAST_SEEN_WRITE_INTERVAL_MS` (through `touchLastSeen`, which groups a fleet's refreshes).
+ * is stored). Flips between `healthy` and `unhealthy` are damped (`minFlipIntervalMs`). Writes to
+ * libSQL only on a real change, or to refresh `last_seen_at` once per `LAST_SEEN_WRITE_INTERVAL_MS`
+ * (through `touchLastSeen`, which groups a fleet's refreshes), each write through `write`.
  */
 export async function observe(
   db: Database,
@@ -50,8 +53,16 @@ export async function observe(
   status: NodeStatus,
   reason: string,
   seen: boolean | "sampled",
-  touchLastSeen: (seen: LastSeen) => Promise<NodeStatus | null>,
+  options: {
+    /** Refreshes `last_seen_at` (grouped by the node's batch writer). */
+    touchLastSeen: (seen: LastSeen) => Promise<NodeStatus | null>;
+    /** Least time between two flips between `healthy` and `unhealthy`. */
+    minFlipIntervalMs: number;
+    /** Runs each libSQL write, trying it again on transient errors (`retryTransient`). */
+    write: <T>(write: () => Promise<T>) => Promise<T>;
+  },
 ): Promise<void> {
+  const { touchLastSeen, minFlipIntervalMs, write } = options;
   const presence = readPresence(store);
   const stored = store.get<PresenceState>("presence");
   const now = Date.now();
@@ -59,20 +70,27 @@ export async function observe(
   if (seen === true) presence.lastHeartbeatAt = now;
   else if (stored) presence.lastHeartbeatAt = stored.lastHeartbeatAt;
   const dueSeen = seen && now - presence.lastSeenWrittenAt >= LAST_SEEN_WRITE_INTERVAL_MS;
+  // A flip between healthy and unhealthy writes a status row, an event and webhooks: a check that
+  // alternates must not do that on every heartbeat. A flip too soon waits for the next heartbeat
+  // after the interval; becoming (or leaving) unreachable is never held back.
+  const flip = presence.status !== status && status !== "unreachable" && presence.status !== "unreachable";
+  if (flip && now - (presence.flippedAt ?? 0) < minFlipIntervalMs) status = presence.status;
   if (presence.status !== status) {
-    await setNodeStatus(db, nodeId, status, reason, seen ? { lastSeenAt: now } : {});
+    await write(() => setNodeStatus(db, nodeId, status, reason, seen ? { lastSeenAt: now } : {}));
     presence.status = status;
+    if (flip) presence.flippedAt = now;
     if (seen) presence.lastSeenWrittenAt = now;
   } else if (dueSeen) {
     // Stored before the wait, in the same synchronous turn as the heartbeat's sample, so both go to
     // the object's SQLite in one commit: locally every commit is an fsync on the one workerd thread,
     // and a second commit per node every 30 s was a third of a fleet's background fsyncs (issue 23).
-    // A refresh that then fails is retried one interval later; the cron's window allows for that.
+    // A refresh that fails past its retries closes the socket (the hello after the reconnect
+    // writes last_seen_at); the cron's window allows for the wait.
     presence.lastSeenWrittenAt = now;
     store.set("presence", presence);
-    const stored = await touchLastSeen({ nodeId, at: now });
+    const stored = await write(() => touchLastSeen({ nodeId, at: now }));
     // The cron's safety net may have marked the node unreachable while our writes were failing; put it right.
-    if (stored && stored !== status) await setNodeStatus(db, nodeId, status, reason);
+    if (stored && stored !== status) await write(() => setNodeStatus(db, nodeId, status, reason));
   }
   store.set("presence", presence); // skipped by the store when nothing changed
 }

@@ -10,7 +10,8 @@ import { decodeValue, encodeValue } from "./values.mjs";
 
 /**
  * @typedef {import("./databases.mjs").Connection} Connection
- * @typedef {{ conn: Connection, sqls: Map<number, string>, busyTimeoutMs: number, isClosed: () => boolean }} ExecContext
+ * @typedef {{ conn: Connection, sqls: Map<number, string>, busyTimeoutMs: number, isClosed: () => boolean,
+ *   faults?: import("./faults.mjs").FaultInjector }} ExecContext
  */
 
 /**
@@ -117,6 +118,7 @@ export async function executeStmt(ctx, stmt) {
   if (stmt === null || typeof stmt !== "object") throw protocolError("`stmt` must be an object");
   const s = /** @type {Record<string, unknown>} */ (stmt);
   const sql = resolveSql(ctx, s);
+  ctx.faults?.beforeStatement(sql, s);
   const count = splitStatements(sql).length;
   if (count === 0) throw new RequestError("SQL string does not contain any statement", "SQL_NO_STATEMENT");
   if (count > 1) throw new RequestError("SQL string contains more than one statement", "SQL_MANY_STATEMENTS");

@@ -8,7 +8,8 @@ import { executeBatch, executeSequence, executeStmt, resolveSql } from "./execut
 /**
  * @typedef {import("./streams.mjs").Stream} Stream
  * @typedef {import("./streams.mjs").StreamRegistry} StreamRegistry
- * @typedef {{ streams: StreamRegistry, busyTimeoutMs: number, isClosed: () => boolean }} PipelineContext
+ * @typedef {{ streams: StreamRegistry, busyTimeoutMs: number, isClosed: () => boolean,
+ *   faults?: import("./faults.mjs").FaultInjector }} PipelineContext
  */
 
 /**
@@ -68,7 +69,14 @@ async function handleRequest(ctx, stream, request) {
     sqls: stream.sqls,
     busyTimeoutMs: ctx.busyTimeoutMs,
     isClosed: () => stream.closed || ctx.isClosed(),
+    faults: ctx.faults,
   });
+  if (req.type === "execute") ctx.faults?.beforeRequest(stream, [req.stmt]);
+  if (req.type === "batch" && Array.isArray(req.batch?.steps))
+    ctx.faults?.beforeRequest(
+      stream,
+      req.batch.steps.map((step) => step?.stmt),
+    );
 
   switch (req.type) {
     case "close":

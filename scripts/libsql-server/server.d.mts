@@ -11,6 +11,8 @@ export interface LibsqlServerOptions {
   streamIdleMs?: number;
   /** How long a statement retries on SQLITE_BUSY before failing; default 5000. */
   busyTimeoutMs?: number;
+  /** Test-only: serve `POST /__faults` / `DELETE /__faults` to inject failures (`faults.mjs`); default false. */
+  faults?: boolean;
   log?: (message: string) => void;
   /** Where the warning for a non-loopback `host` goes; default stderr. */
   warn?: (message: string) => void;

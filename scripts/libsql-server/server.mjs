@@ -19,6 +19,7 @@
 import http from "node:http";
 import { DatabaseRegistry, DEFAULT_NAMESPACE, isValidNamespace } from "./databases.mjs";
 import { HttpError } from "./errors.mjs";
+import { FaultInjector, FaultResponse } from "./faults.mjs";
 import { handlePipeline } from "./pipeline.mjs";
 import { StreamRegistry } from "./streams.mjs";
 
@@ -49,7 +50,7 @@ export function libsqlUrl(baseUrl, namespace) {
  * Starts the server.
  * @example const server = await startLibsqlServer({ dataDir: tmp }); ...; await server.close();
  * @param {{ host?: string, port?: number, dataDir?: string, streamIdleMs?: number,
- *   busyTimeoutMs?: number, log?: (msg: string) => void, warn?: (msg: string) => void }} [options]
+ *   busyTimeoutMs?: number, faults?: boolean, log?: (msg: string) => void, warn?: (msg: string) => void }} [options]
  * @returns {Promise<{ url: string, port: number, close: () => Promise<void> }>}
  */
 export async function startLibsqlServer({
@@ -58,6 +59,7 @@ export async function startLibsqlServer({
   dataDir = process.env.DATA_DIR || ".data",
   streamIdleMs = 10000,
   busyTimeoutMs = 5000,
+  faults = false,
   log = () => {},
   warn = (msg) => process.stderr.write(`${msg}\n`),
 } = {}) {
@@ -66,7 +68,13 @@ export async function startLibsqlServer({
   let closed = false;
   // A specific address it is bound to is a valid Host too (it cannot be a rebinding name).
   const bindHost = host === "0.0.0.0" || host === "::" ? null : host.replace(/^\[|\]$/g, "").toLowerCase();
-  const ctx = { streams, busyTimeoutMs, isClosed: () => closed, bindHost };
+  const ctx = {
+    streams,
+    busyTimeoutMs,
+    isClosed: () => closed,
+    bindHost,
+    faults: faults ? new FaultInjector() : undefined,
+  };
 
   const server = http.createServer((req, res) => {
     handle(ctx, req, res).catch((error) => {
@@ -136,7 +144,8 @@ function browserRisk(req, bindHost) {
 }
 
 /**
- * @param {{ streams: StreamRegistry, busyTimeoutMs: number, isClosed: () => boolean, bindHost: string | null }} ctx
+ * @param {{ streams: StreamRegistry, busyTimeoutMs: number, isClosed: () => boolean,
+ *   bindHost: string | null, faults?: FaultInjector }} ctx
  * @param {http.IncomingMessage} req
  * @param {http.ServerResponse} res
  */
@@ -147,6 +156,7 @@ async function handle(ctx, req, res) {
   if (pathname === "/health" || pathname === "/") {
     return sendText(res, 200, "ok");
   }
+  if (pathname === "/__faults" && ctx.faults) return handleFaults(ctx.faults, req, res);
   const match = ROUTE_RE.exec(pathname);
   if (!match) {
     return send(res, 404, { message: `Not found: ${req.method} ${pathname}`, code: "NOT_FOUND" });
@@ -182,9 +192,30 @@ async function handle(ctx, req, res) {
   try {
     send(res, 200, await handlePipeline(ctx, namespace, body));
   } catch (error) {
+    if (error instanceof FaultResponse) return sendText(res, error.status, error.message);
     if (!(error instanceof HttpError)) throw error;
     send(res, error.status, error.toProto());
   }
+}
+
+/**
+ * Test-only: `POST /__faults` arms a rule (`faults.mjs`), `DELETE /__faults` clears them all.
+ * @param {FaultInjector} faults
+ * @param {http.IncomingMessage} req
+ * @param {http.ServerResponse} res
+ */
+async function handleFaults(faults, req, res) {
+  if (req.method === "DELETE") {
+    faults.clear();
+    return send(res, 200, {});
+  }
+  if (req.method !== "POST") return methodNotAllowed(res, "POST, DELETE");
+  try {
+    faults.add(JSON.parse(await readBody(req)));
+  } catch (error) {
+    return send(res, 400, { message: String(error?.message ?? error), code: "FAULT_INVALID" });
+  }
+  send(res, 200, {});
 }
 
 /** @param {http.IncomingMessage} req */

@@ -1,6 +1,6 @@
 import { isoOrNull, isoSeconds } from "../time";
 import type { CommandExecutionResponse } from "./schema";
-import type { ExecutionRow } from "./store";
+import type { ExecutionRow, ListedExecutionRow } from "./store";
 
 /** Renders an execution row as the contract's `CommandExecutionResponse`. */
 export function presentExecution(row: ExecutionRow): CommandExecutionResponse {
@@ -22,4 +22,9 @@ export function presentExecution(row: ExecutionRow): CommandExecutionResponse {
     timeout: row.timeout,
     updated_at: isoSeconds(row.updatedAt),
   };
+}
+
+/** A list row: as `presentExecution`, with `output_truncated` saying whether `output` was cut. */
+export function presentListedExecution(row: ListedExecutionRow): CommandExecutionResponse {
+  return { ...presentExecution(row), output_truncated: row.outputTruncated };
 }

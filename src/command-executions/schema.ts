@@ -20,7 +20,20 @@ export const CommandExecutionResponseSchema = v.pipe(
     id: UuidOutput,
     inserted_at: DateTimeOutput,
     node_id: v.pipe(v.nullable(UuidOutput), v.description("ID of the target node (null once it is deleted)")),
-    output: v.nullable(v.string()),
+    output: v.pipe(
+      v.nullable(v.string()),
+      v.description(
+        "The command's output (at most 1 MiB). In lists, at most the first 16,384 characters (see `output_truncated`); `GET /api/v1/command_executions/{id}` serves it whole",
+      ),
+    ),
+    output_truncated: v.optional(
+      v.pipe(
+        v.boolean(),
+        v.description(
+          "Lists only (beyond the contract): true when `output` was cut to its first 16,384 characters, so a page stays bounded in size; read the execution by id for the whole output",
+        ),
+      ),
+    ),
     sent_at: v.nullable(DateTimeOutput),
     status: v.picklist(EXECUTION_STATUSES),
     target_all: v.boolean(),

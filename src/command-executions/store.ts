@@ -1,4 +1,4 @@
-import { count, eq, sql } from "drizzle-orm";
+import { count, eq, getTableColumns, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { commandExecutions as ce } from "../db/schema";
 import { ApiError } from "../errors";
@@ -14,9 +14,23 @@ export async function getExecution(db: Database, id: string): Promise<ExecutionR
   return row;
 }
 
-/** One page of executions for the list endpoint. */
-export function listExecutions(db: Database, q: ListQuery): Promise<Page<ExecutionRow>> {
-  return listPage(db, q, db.select().from(ce), db.select({ total: count() }).from(ce));
+/**
+ * Characters of `output` a list row carries (M3): a page of 100 rows stays within a few MiB whatever
+ * the outputs (each up to 1 MiB); the whole output is served by `GET /command_executions/{id}`.
+ */
+export const LIST_OUTPUT_LIMIT = 16 * 1024;
+
+/** An execution as a list reads it: `output` cut to `LIST_OUTPUT_LIMIT` in SQL, and whether it was. */
+export type ListedExecutionRow = ExecutionRow & { outputTruncated: boolean };
+
+/** One page of executions for the list endpoint; outputs are cut in SQL, so a page never reads them whole. */
+export function listExecutions(db: Database, q: ListQuery): Promise<Page<ListedExecutionRow>> {
+  const columns = {
+    ...getTableColumns(ce),
+    output: sql<string | null>`substr(${ce.output}, 1, ${LIST_OUTPUT_LIMIT})`,
+    outputTruncated: sql<boolean>`coalesce(length(${ce.output}) > ${LIST_OUTPUT_LIMIT}, 0)`.mapWith(Boolean),
+  };
+  return listPage(db, q, db.select(columns).from(ce), db.select({ total: count() }).from(ce));
 }
 
 /** Deletes a terminal execution; a live one (`pending`/`sent`) is a 409. One conditional DELETE, so it can't race a state change. */

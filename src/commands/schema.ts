@@ -5,6 +5,9 @@ import { TargetingSchema } from "../targeting/schema";
 /** Longest timeout an agent can arm (Node's setTimeout fires at once beyond 2^31-1 ms). */
 export const MAX_TIMEOUT_MS = 2_147_483_647;
 
+/** Longest `command_text`, in UTF-8 bytes. */
+export const MAX_COMMAND_TEXT_BYTES = 64 * 1024;
+
 /** The contract's `CommandCreateRequest`. */
 export const CommandCreateRequest = v.pipe(
   v.strictObject(
@@ -12,7 +15,12 @@ export const CommandCreateRequest = v.pipe(
       command_text: v.pipe(
         v.string("must be a string"),
         v.minLength(1, "can't be blank"),
-        v.description("Multi-line shell script/commands to execute"),
+        // Copied into every execution row and every exec frame: bounded in bytes (M3).
+        v.check(
+          (text) => new TextEncoder().encode(text).length <= MAX_COMMAND_TEXT_BYTES,
+          `must be at most ${MAX_COMMAND_TEXT_BYTES} bytes`,
+        ),
+        v.description("Multi-line shell script/commands to execute (at most 65,536 bytes in UTF-8)"),
       ),
       targeting: TargetingSchema,
       timeout: v.optional(

@@ -4,6 +4,7 @@ import { redactedError } from "./redact";
 interface ErrorLike {
   code?: unknown;
   name?: unknown;
+  status?: unknown;
   message?: unknown;
   cause?: unknown;
 }
@@ -81,4 +82,31 @@ export function isDatabaseUnavailable(err: unknown): boolean {
     }
   }
   return false;
+}
+
+/** Lost connections `isDatabaseUnavailable` does not name (Node's sockets, a proxy dropping the stream). */
+const CONNECTION_DROPPED = /socket hang up|ECONNRESET|EPIPE|connection (?:was )?(?:closed|reset)/i;
+
+/**
+ * Whether a (possibly drizzle-wrapped) libSQL error may succeed if the same write is tried again:
+ * the database was busy, the connection to libSQL was lost, or libSQL (or a proxy in front of it)
+ * answered with a 5xx. Constraint violations and bad SQL are not: they fail the same way every time.
+ * Only conditional, repeatable writes may be retried on it (a lost connection may hide a commit).
+ */
+export function isTransientDbError(err: unknown): boolean {
+  if (isDatabaseBusy(err) || isDatabaseUnavailable(err)) return true;
+  for (const e of causes(err)) {
+    if (e.name === "HttpServerError" && Number(e.status) >= 500) return true;
+    if (CONNECTION_DROPPED.test(String(e.message ?? ""))) return true;
+  }
+  return false;
+}
+
+/**
+ * The error to throw across a Durable Object RPC: the runtime keeps only an error's message, so
+ * the causes that say why (SQLITE_BUSY, a lost connection, a 5xx) are folded into it, and the
+ * caller can still tell a transient failure (`isTransientDbError`). Parameters stay redacted.
+ */
+export function rpcSafeError(err: unknown): Error {
+  return new Error(describeError(err));
 }

@@ -18,6 +18,14 @@ export const CLOSE_CODES = {
   nodeDeleted: 4002,
   /** Too many invalid frames. */
   protocolError: 4003,
+  /**
+   * The server could not record what the agent said (its database writes kept failing): the agent
+   * reconnects with backoff and says hello again, so its state converges once the database is back.
+   * RFC 6455's "try again later".
+   */
+  tryAgainLater: 1013,
+  /** The connection broke a limit (frames past the connection's rate); the agent reconnects with backoff. */
+  policyViolation: 1008,
 } as const;
 
 /**
@@ -44,6 +52,8 @@ export const AgentFact = (max: number) =>
   );
 
 const Id = v.pipe(v.string(), v.minLength(1), v.maxLength(128));
+/** Execution ids are UUIDs the server minted: anything else is refused before it can cost a write. */
+const ExecutionId = v.pipe(v.string(), v.uuid());
 const Count = v.pipe(v.number(), v.integer(), v.minValue(0));
 const Num = v.pipe(v.number(), v.finite());
 const base = { v: v.literal(PROTOCOL_VERSION) };
@@ -72,8 +82,15 @@ export const AgentMetricsSchema = v.object({
 });
 export type AgentMetrics = v.InferOutput<typeof AgentMetricsSchema>;
 
+/** Longest self-check name, message, and most checks per heartbeat: each heartbeat is kept as a sample. */
+export const CHECK_LIMITS = { name: 64, message: 1024, count: 32 } as const;
+
 /** A self-check result; any failing check makes the node `unhealthy`. */
-export const CheckSchema = v.object({ name: v.string(), ok: v.boolean(), message: v.optional(v.string()) });
+export const CheckSchema = v.object({
+  name: v.pipe(v.string(), v.minLength(1), v.maxLength(CHECK_LIMITS.name)),
+  ok: v.boolean(),
+  message: v.optional(v.pipe(v.string(), v.maxLength(CHECK_LIMITS.message))),
+});
 
 // ---- agent → server ----
 
@@ -102,13 +119,13 @@ export const HeartbeatFrame = v.object({
   type: v.literal("heartbeat"),
   host: HostMetricsSchema,
   agent: AgentMetricsSchema,
-  checks: v.optional(v.array(CheckSchema), []),
+  checks: v.optional(v.pipe(v.array(CheckSchema), v.maxLength(CHECK_LIMITS.count)), []),
 });
 
 export const ResultFrame = v.object({
   ...base,
   type: v.literal("result"),
-  execution_id: Id,
+  execution_id: ExecutionId,
   exit_code: v.pipe(v.number(), v.integer()),
   output: v.string(),
   truncated: v.optional(v.boolean(), false),
@@ -119,13 +136,13 @@ export const ResultFrame = v.object({
 export const OutputFrame = v.object({
   ...base,
   type: v.literal("output"),
-  execution_id: Id,
+  execution_id: ExecutionId,
   seq: Count,
   chunk: v.string(),
 });
 
 /** The agent confirms it received an `exec` (before it runs it). */
-export const AgentAckFrame = v.object({ ...base, type: v.literal("ack"), execution_id: Id });
+export const AgentAckFrame = v.object({ ...base, type: v.literal("ack"), execution_id: ExecutionId });
 
 /** Either side answers an invalid frame with this, and keeps the connection. */
 export const ErrorFrame = v.object({
@@ -160,15 +177,15 @@ export type AgentFrame = v.InferOutput<typeof AgentFrame>;
 export const ExecFrame = v.object({
   ...base,
   type: v.literal("exec"),
-  execution_id: Id,
+  execution_id: ExecutionId,
   command: v.string(),
   timeout_ms: v.nullable(Count),
 });
 
-export const CancelFrame = v.object({ ...base, type: v.literal("cancel"), execution_id: Id });
+export const CancelFrame = v.object({ ...base, type: v.literal("cancel"), execution_id: ExecutionId });
 
 /** The server stored a result; the agent may forget it. */
-export const ServerAckFrame = v.object({ ...base, type: v.literal("ack"), execution_id: Id });
+export const ServerAckFrame = v.object({ ...base, type: v.literal("ack"), execution_id: ExecutionId });
 
 export const ConfigFrame = v.object({
   ...base,

@@ -120,12 +120,13 @@ describe("agents that enrol and stay connected", () => {
     for (const id of [nodeIds.a, nodeIds.b]) {
       const host = await api("GET", `/api/v1/nodes/${id}/metrics/host`);
       expect(host.status).toBe(200);
-      expect(host.json.data.node_id).toBe(id);
-      expect(host.json.data.cluster_name).toBe("fleet");
-      expect(host.json.data.cpu.cores).toBeGreaterThan(0);
-      expect(host.json.data.memory.total_bytes).toBeGreaterThan(0);
-      expect(host.json.data.disk.total_bytes).toBeGreaterThan(0);
-      expect(host.json.data.uptime.seconds).toBeGreaterThan(0);
+      // The contract's HostMetricsResponse is bare (routes-rest), not in `{data, meta}`.
+      expect(host.json.node_id).toBe(id);
+      expect(host.json.cluster_name).toBe("fleet");
+      expect(host.json.cpu.cores).toBeGreaterThan(0);
+      expect(host.json.memory.total_bytes).toBeGreaterThan(0);
+      expect(host.json.disk.total_bytes).toBeGreaterThan(0);
+      expect(host.json.uptime.seconds).toBeGreaterThan(0);
       const agent = await api("GET", `/api/v1/nodes/${id}/metrics/agent`);
       expect(agent.status).toBe(200);
       expect(agent.json.data.application.version).toBe(agentVersion);
@@ -208,10 +209,9 @@ describe("agents that enrol and stay connected", () => {
       // reconnect before the runner reports ready, so its newest sample can predate `restartedAt`
       // by a moment; the next one (1 s heartbeats) follows.
       await expect
-        .poll(
-          async () => Date.parse((await api("GET", `/api/v1/nodes/${id}/metrics/host`)).json.data.timestamp),
-          { timeout: 5000 },
-        )
+        .poll(async () => Date.parse((await api("GET", `/api/v1/nodes/${id}/metrics/host`)).json.timestamp), {
+          timeout: 5000,
+        })
         .toBeGreaterThanOrEqual(Math.floor(restartedAt / 1000) * 1000);
       const agent = await api("GET", `/api/v1/nodes/${id}/metrics/agent`);
       expect(agent.json.data.application.reconnects).toBeGreaterThanOrEqual(1);

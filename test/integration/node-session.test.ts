@@ -9,6 +9,7 @@ import { createTestApi, eventually, type TestApi } from "./harness";
 
 let api: TestApi;
 const CLUSTER = `ns-${crypto.randomUUID().slice(0, 8)}`;
+const E1 = crypto.randomUUID();
 
 function stubFor(nodeId: string) {
   const ns = (env as any).NODE_SESSION as DurableObjectNamespace<NodeSession>;
@@ -92,6 +93,8 @@ describe("status from heartbeats, disconnects and the alarm", () => {
     await agent.next("config");
     agent.heartbeat([{ name: "disk", ok: false }]);
     await eventually(async () => expect(await status(nodeId)).toBe("unhealthy"));
+    // Flips are damped (NODE_STATUS_MIN_INTERVAL_SECONDS, 1 s in tests): heal after the interval.
+    await new Promise((r) => setTimeout(r, 1100));
     agent.heartbeat([{ name: "disk", ok: true }]);
     await eventually(async () => expect(await status(nodeId)).toBe("healthy"));
     agent.ws.close(1000);
@@ -281,7 +284,7 @@ describe("frames the agent sends that need no answer", () => {
   it("takes the agent's ack and pong without an error frame", async () => {
     const { token } = await enrolNode(api, CLUSTER);
     const agent = await connectAgent(api, token);
-    agent.send({ type: "ack", execution_id: "e1" });
+    agent.send({ type: "ack", execution_id: E1 });
     agent.send({ type: "pong", id: "p0", sent_at: 1 });
     agent.send({ type: "ping", id: "p1", sent_at: 2 });
     // Frames are handled in order, so the pong answering p1 comes after the ack and pong were taken.
@@ -296,7 +299,7 @@ describe("typed RPC from the Worker", () => {
   it("sends frames and a cluster change to a connected agent, and answers false without one", async () => {
     const { nodeId, token } = await enrolNode(api, CLUSTER);
     const session = stubFor(nodeId);
-    expect(await session.sendFrame({ type: "cancel", execution_id: "e1" })).toBe(false);
+    expect(await session.sendFrame({ type: "cancel", execution_id: E1 })).toBe(false);
     expect(await session.changeCluster("elsewhere")).toBe(false);
     expect((await session.state()).connected).toBe(false);
 
@@ -307,8 +310,8 @@ describe("typed RPC from the Worker", () => {
       connected: true,
       presence: { status: "healthy", heartbeatIntervalSeconds: 20 },
     });
-    expect(await session.sendFrame({ type: "cancel", execution_id: "e1" })).toBe(true);
-    expect(await agent.next("cancel")).toMatchObject({ execution_id: "e1" });
+    expect(await session.sendFrame({ type: "cancel", execution_id: E1 })).toBe(true);
+    expect(await agent.next("cancel")).toMatchObject({ execution_id: E1 });
     agent.frames.length = 0;
     expect(await session.changeCluster("elsewhere")).toBe(true);
     expect(await agent.next("config")).toMatchObject({
@@ -323,7 +326,7 @@ describe("typed RPC from the Worker", () => {
     } catch (err) {
       refused = err;
     }
-    expect(String(refused)).toMatch(/Invalid length/);
+    expect(String(refused)).toMatch(/Invalid UUID/);
 
     agent.ws.close(1000);
     await eventually(async () => expect((await session.state()).connected).toBe(false));

@@ -139,6 +139,16 @@ describe("GET /agent/v1/ssh/authorized_keys", () => {
     expect((await authorizedKeys(node.a.token, "username=rotating")).body.data.public_keys).toEqual([]);
   });
 
+  it("records a key lookup at most once per node and username per minute (sshd asks on every attempt)", async () => {
+    await makeUser("lookedUp", node.a.id, {
+      username: "lookedup",
+      public_keys: [{ key_name: "k", public_key: await ed25519Key() }],
+    });
+    for (let i = 0; i < 5; i++)
+      expect((await authorizedKeys(node.a.token, "username=lookedup")).status).toBe(200);
+    expect(await verifiedEvents(users.lookedUp.id)).toHaveLength(1);
+  });
+
   it("refuses a missing or extra parameter with 400", async () => {
     const missing = await authorizedKeys(node.a.token, "");
     expect(missing.status).toBe(400);

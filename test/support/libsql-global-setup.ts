@@ -14,7 +14,7 @@ declare module "vitest" {
 /** Starts one libSQL dev server for the integration project. */
 export default async function setup(project: TestProject) {
   const dataDir = await mkdtemp(join(tmpdir(), "outpost-libsql-"));
-  const server = await startLibsqlServer({ host: "127.0.0.1", port: 0, dataDir });
+  const server = await startLibsqlServer({ host: "127.0.0.1", port: 0, dataDir, faults: true });
   // The root database is the one Durable Objects reach through their own LIBSQL_URL binding;
   // files that need DOs share it and keep apart by unique names. Other files get a namespace each.
   await applyMigrations({ url: server.url });

@@ -4,6 +4,7 @@ import { createLogger, type Logger } from "../../src/log";
 import { auditJob } from "./audit";
 import { pruneEnrollmentKeysJob } from "./enrollment-keys";
 import { expireExecutionsJob, pruneExecutionsJob, redispatchJob } from "./executions";
+import { pruneOutboxJob } from "./retention";
 import { selfUpdateRequestsJob } from "./self-update";
 import { staleNodesJob } from "./stale-nodes";
 import type { CronJob } from "./types";
@@ -14,6 +15,7 @@ const jobs: CronJob[] = [
   expireExecutionsJob,
   redispatchJob,
   pruneExecutionsJob,
+  pruneOutboxJob,
   webhooksJob,
   selfUpdateRequestsJob,
   auditJob,

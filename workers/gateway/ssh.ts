@@ -2,14 +2,15 @@ import { and, asc, eq, sql } from "drizzle-orm";
 import type { Hono } from "hono";
 import * as v from "valibot";
 import type { Database } from "../../src/db/client";
-import { sshPublicKeys, sshUsernames } from "../../src/db/schema";
-import { recordEvent } from "../../src/events/outbox";
+import { events, sshPublicKeys, sshUsernames } from "../../src/db/schema";
+import { recordEvent, recordEventWhere } from "../../src/events/outbox";
 import { checkLoginPassword } from "../../src/ssh/password-check";
 import { isSshUsername } from "../../src/ssh/username";
 import { ApiError, issuesToDetails } from "../errors";
 import { authenticatedNode, nodeAuth } from "../middleware/node-auth";
 import { enforceRateLimit } from "../middleware/rate-limit";
 import type { AppContext, AppEnv } from "../middleware/request-context";
+import { readBodyText } from "../openapi/read-body";
 import { respond } from "../respond";
 
 const MAX_BODY_BYTES = 16 * 1024;
@@ -37,21 +38,30 @@ async function findUsername(db: Database, nodeId: string, username: string) {
   return row ?? null;
 }
 
+/** A key lookup is recorded at most once per node and username in this window (M6). */
+const KEY_LOOKUP_EVENT_WINDOW_MS = 60_000;
+
 function verified(db: Database, nodeId: string, sshUsernameId: string, username: string, method: string) {
-  return recordEvent(db, "edge.ssh_username.verified", {
-    node_id: nodeId,
-    ssh_username_id: sshUsernameId,
-    username,
-    method,
-  });
+  const data = { node_id: nodeId, ssh_username_id: sshUsernameId, username, method };
+  if (method !== "public_key") return recordEvent(db, "edge.ssh_username.verified", data);
+  // sshd asks for keys on every connection attempt, including scans that then fail: without the
+  // window an internet scan writes an event (and webhooks) per attempt.
+  const now = Date.now();
+  return recordEventWhere(
+    db,
+    "edge.ssh_username.verified",
+    sql`${JSON.stringify(data)}`,
+    sql`WHERE NOT EXISTS (SELECT 1 FROM ${events} WHERE type = 'edge.ssh_username.verified'
+      AND occurred_at > ${now - KEY_LOOKUP_EVENT_WINDOW_MS} AND json_extract(data, '$.node_id') = ${nodeId}
+      AND json_extract(data, '$.username') = ${username} AND json_extract(data, '$.method') = 'public_key')`,
+    now,
+  );
 }
 
 async function readJson(c: AppContext): Promise<unknown> {
   if (!/^application\/json\b/i.test(c.req.header("content-type") ?? ""))
     throw new ApiError("unsupported_media_type", "Content-Type must be application/json");
-  const text = await c.req.text();
-  if (text.length > MAX_BODY_BYTES)
-    throw new ApiError("payload_too_large", `Request body exceeds ${MAX_BODY_BYTES} bytes`);
+  const text = await readBodyText(c.req.raw, MAX_BODY_BYTES);
   try {
     return JSON.parse(text);
   } catch (err) {

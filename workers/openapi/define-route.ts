@@ -7,6 +7,7 @@ import { auditRequest } from "../audit/request-audit";
 import { authorize } from "../middleware/authorize";
 import { applyClusterScope } from "../middleware/cluster-scope";
 import { type AppContext, type AppEnv, responseMeta } from "../middleware/request-context";
+import { readBodyText } from "./read-body";
 import { type OperationSpec, registerOperation } from "./registry";
 import type { DataResult, ListResult, RouteInput, RouteResult } from "./route-types";
 
@@ -32,13 +33,7 @@ async function readJsonBody(c: AppContext, schema: v.GenericSchema): Promise<unk
   if (!/^application\/([\w.+-]*\+)?json\b/i.test(type)) {
     throw new ApiError("unsupported_media_type", "Content-Type must be application/json");
   }
-  const declared = Number(c.req.header("content-length") ?? "0");
-  if (declared > MAX_BODY_BYTES)
-    throw new ApiError("payload_too_large", `Request body exceeds ${MAX_BODY_BYTES} bytes`);
-  const text = await c.req.text();
-  if (new TextEncoder().encode(text).byteLength > MAX_BODY_BYTES) {
-    throw new ApiError("payload_too_large", `Request body exceeds ${MAX_BODY_BYTES} bytes`);
-  }
+  const text = await readBodyText(c.req.raw, MAX_BODY_BYTES);
   let json: unknown;
   try {
     json = text.trim() === "" ? {} : JSON.parse(text);

@@ -1,6 +1,7 @@
 import { streamRequest } from "../../durable-objects/node-session/requests";
 import type { ExecutionRow } from "../../src/command-executions/store";
 import type { Env } from "../../src/config";
+import { ApiError } from "../../src/errors";
 import { nodeSession } from "./node-sessions";
 
 const TERMINAL = ["completed", "cancelled", "expired"];
@@ -22,5 +23,9 @@ function finishedStream(row: ExecutionRow): Response {
  */
 export async function executionStream(env: Env, row: ExecutionRow): Promise<Response> {
   if (TERMINAL.includes(row.status) || !row.nodeId) return finishedStream(row);
-  return nodeSession(env, row.nodeId).fetch(streamRequest(row.id));
+  const res = await nodeSession(env, row.nodeId).fetch(streamRequest(row.id));
+  // The session refuses a stream past STREAM_MAX_SUBSCRIBERS_PER_NODE; the client gets the envelope.
+  if (res.status === 503)
+    throw new ApiError("service_unavailable", "Too many live-output streams for this node; retry later");
+  return res;
 }

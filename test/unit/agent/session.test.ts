@@ -15,6 +15,13 @@ import {
   writeIdentity,
 } from "./helpers";
 
+// Execution ids are UUIDs on the wire (src/protocol/frames.ts).
+const E1 = "00000000-0000-4000-8000-000000000001";
+const E2 = "00000000-0000-4000-8000-000000000002";
+const E3 = "00000000-0000-4000-8000-000000000003";
+const E4 = "00000000-0000-4000-8000-000000000004";
+const E9 = "00000000-0000-4000-8000-000000000009";
+
 let bundle: string;
 const cleanup: (() => unknown)[] = [];
 
@@ -102,24 +109,24 @@ describe("agent session (bundled, Node 20)", () => {
 
     const marker = join(stateDir, "marker");
     const command = `echo hello; echo oops >&2; echo ran >> ${marker}`;
-    peer.send({ type: "exec", execution_id: "e-1", command, timeout_ms: 10_000 });
-    await peer.next("ack", (f) => f.execution_id === "e-1");
-    const result = await peer.next("result", (f) => f.execution_id === "e-1");
+    peer.send({ type: "exec", execution_id: E1, command, timeout_ms: 10_000 });
+    await peer.next("ack", (f) => f.execution_id === E1);
+    const result = await peer.next("result", (f) => f.execution_id === E1);
     expect(result).toMatchObject({ exit_code: 0, output: "hello\noops\n", truncated: false });
-    const streamed = peer.frames.filter((f) => f.type === "output" && f.execution_id === "e-1");
+    const streamed = peer.frames.filter((f) => f.type === "output" && f.execution_id === E1);
     expect(streamed.map((f) => (f.type === "output" ? f.chunk : "")).join("")).toBe("hello\noops\n");
 
     // The same exec again (a server retry): acked and answered from the journal, not re-run.
-    peer.send({ type: "exec", execution_id: "e-1", command, timeout_ms: 10_000 });
-    await peer.next("ack", (f) => f.execution_id === "e-1");
-    expect(await peer.next("result", (f) => f.execution_id === "e-1")).toMatchObject({
+    peer.send({ type: "exec", execution_id: E1, command, timeout_ms: 10_000 });
+    await peer.next("ack", (f) => f.execution_id === E1);
+    expect(await peer.next("result", (f) => f.execution_id === E1)).toMatchObject({
       output: "hello\noops\n",
     });
     expect(await readFile(marker, "utf8")).toBe("ran\n");
 
-    peer.send({ type: "ack", execution_id: "e-1" });
+    peer.send({ type: "ack", execution_id: E1 });
     await expect
-      .poll(async () => (await readJson(join(stateDir, "executions", "e-1.json"))).acked_at, {
+      .poll(async () => (await readJson(join(stateDir, "executions", `${E1}.json`))).acked_at, {
         timeout: 3000,
       })
       .toBeGreaterThan(0);
@@ -138,23 +145,23 @@ describe("agent session (bundled, Node 20)", () => {
     const marker = join(stateDir, "marker");
     await mkdir(join(stateDir, "executions"), { recursive: true });
     const entry = {
-      execution_id: "e-9",
+      execution_id: E9,
       command: `echo ran >> ${marker}`,
       timeout_ms: null,
       state: "started",
       started_at: Date.now() - 60_000,
     };
-    await writeFile(join(stateDir, "executions", "e-9.json"), JSON.stringify(entry));
+    await writeFile(join(stateDir, "executions", `${E9}.json`), JSON.stringify(entry));
     const agent = start(stateDir);
     const peer = await server.nextPeer();
     await peer.next("hello");
-    expect(await peer.next("result", (f) => f.execution_id === "e-9")).toMatchObject({
+    expect(await peer.next("result", (f) => f.execution_id === E9)).toMatchObject({
       exit_code: 125,
       output: INTERRUPTED_OUTPUT,
     });
-    peer.send({ type: "exec", execution_id: "e-9", command: entry.command, timeout_ms: null });
-    await peer.next("ack", (f) => f.execution_id === "e-9");
-    expect(await peer.next("result", (f) => f.execution_id === "e-9")).toMatchObject({ exit_code: 125 });
+    peer.send({ type: "exec", execution_id: E9, command: entry.command, timeout_ms: null });
+    await peer.next("ack", (f) => f.execution_id === E9);
+    expect(await peer.next("result", (f) => f.execution_id === E9)).toMatchObject({ exit_code: 125 });
     expect(existsSync(marker)).toBe(false);
     expect((await stop(agent)).code).toBe(0);
   });
@@ -164,13 +171,13 @@ describe("agent session (bundled, Node 20)", () => {
     const agent = start(stateDir);
     const first = await server.nextPeer();
     await first.next("hello");
-    first.send({ type: "exec", execution_id: "e-2", command: "echo two", timeout_ms: null });
-    await first.next("result", (f) => f.execution_id === "e-2");
+    first.send({ type: "exec", execution_id: E2, command: "echo two", timeout_ms: null });
+    await first.next("result", (f) => f.execution_id === E2);
     first.ws.close(4000, "replaced by a newer connection");
 
     const second = await server.nextPeer(6000);
     await second.next("hello");
-    const resent = await second.next("result", (f) => f.execution_id === "e-2");
+    const resent = await second.next("result", (f) => f.execution_id === E2);
     expect(resent).toMatchObject({ exit_code: 0, output: "two\n" });
     expect(second.frames.indexOf(resent)).toBeGreaterThan(second.frames.findIndex((f) => f.type === "hello"));
     expect((await second.next("heartbeat")).agent.reconnects).toBe(1);
@@ -183,13 +190,13 @@ describe("agent session (bundled, Node 20)", () => {
     const agent = start(stateDir);
     const peer = await server.nextPeer();
     await peer.next("hello");
-    peer.send({ type: "exec", execution_id: "e-3", command: "sleep 30", timeout_ms: null });
-    await peer.next("ack", (f) => f.execution_id === "e-3");
-    peer.send({ type: "cancel", execution_id: "e-3" });
-    expect(await peer.next("result", (f) => f.execution_id === "e-3")).toMatchObject({ exit_code: 143 });
+    peer.send({ type: "exec", execution_id: E3, command: "sleep 30", timeout_ms: null });
+    await peer.next("ack", (f) => f.execution_id === E3);
+    peer.send({ type: "cancel", execution_id: E3 });
+    expect(await peer.next("result", (f) => f.execution_id === E3)).toMatchObject({ exit_code: 143 });
 
-    peer.send({ type: "exec", execution_id: "e-4", command: "sleep 30", timeout_ms: null });
-    await peer.next("ack", (f) => f.execution_id === "e-4");
+    peer.send({ type: "exec", execution_id: E4, command: "sleep 30", timeout_ms: null });
+    await peer.next("ack", (f) => f.execution_id === E4);
     const stoppedAt = Date.now();
     expect((await stop(agent)).code).toBe(0);
     expect(Date.now() - stoppedAt).toBeLessThan(5000);
@@ -198,7 +205,7 @@ describe("agent session (bundled, Node 20)", () => {
     const again = start(stateDir);
     const next = await server.nextPeer();
     await next.next("hello");
-    const result = await next.next("result", (f) => f.execution_id === "e-4");
+    const result = await next.next("result", (f) => f.execution_id === E4);
     expect(result.exit_code).toBe(125);
     expect(result.output).toContain("the agent stopped while this command was running");
     expect((await stop(again)).code).toBe(0);
