@@ -84,6 +84,9 @@ export class AgentConnection {
         super(url, protocols, {
           headers: { Authorization: `Bearer ${token}`, "User-Agent": `outpost-agent/${AGENT_VERSION}` },
           handshakeTimeout: connectTimeoutMs,
+          // Frames are small JSON; compression would cost a zlib inflate/deflate context per
+          // connection (and load zlib) for nothing. The bundle loads zlib only if this is on.
+          perMessageDeflate: false,
         });
         self.socket = this;
         this.on("pong", () => {

@@ -1,9 +1,8 @@
 // A JSON POST over node:http/https, for the enrolment. Not fetch: Node's fetch loads undici
 // (with http2, web streams, perf_hooks and worker_threads), about 15 MB of RSS that a freshly
 // enrolled agent then carries until it restarts (62.8 vs 47.2 MB idle, measured for issue 25);
-// node:http and node:https are loaded anyway by ws for the WebSocket.
+// node:http is loaded anyway by ws for the WebSocket; node:https (and tls) only for an https URL.
 import { request as httpRequest } from "node:http";
-import { request as httpsRequest } from "node:https";
 
 /** The answer: status, the Location of a redirect (not followed) and the body as text. */
 export interface PostAnswer {
@@ -17,13 +16,13 @@ export interface PostAnswer {
  * followed. Network errors and the timeout (for the whole exchange) reject.
  * @example const { status, text } = await postJson("https://outpost.example.com/agent/v1/enroll", body, { timeoutMs: 15_000 })
  */
-export function postJson(
+export async function postJson(
   url: string,
   body: unknown,
   options: { timeoutMs: number; headers?: Record<string, string> },
 ): Promise<PostAnswer> {
   const target = new URL(url);
-  const send = target.protocol === "https:" ? httpsRequest : httpRequest;
+  const send = target.protocol === "https:" ? (await import("node:https")).request : httpRequest;
   const payload = JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const request = send(
