@@ -123,6 +123,9 @@ export async function createCluster(
               ipv4Start: sql`${block.start}`.as("ipv4_start"),
               ipv4End: sql`${block.end}`.as("ipv4_end"),
               nodeLimit: sql`${input.node_limit ?? null}`.as("node_limit"),
+              // Kept by triggers from here on; drizzle's insert-select needs every column in order.
+              nodeCount: sql`0`.as("node_count"),
+              nextHost: sql`0`.as("next_host"),
               networkName: sql`${names.networkName}`.as("network_name"),
               vpnDomain: sql`${names.vpnDomain}`.as("vpn_domain"),
               insertedAt: sql`${now}`.as("inserted_at"),
