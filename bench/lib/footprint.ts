@@ -63,6 +63,9 @@ interface Variant {
   cpu0?: number;
   cpu_percent?: number;
   burst_peak?: number;
+  burst_peak_anon?: number;
+  /** A bare `node` with these flags and an interval timer, no agent: the floor. */
+  bare?: boolean;
   error?: string;
 }
 
@@ -161,7 +164,31 @@ export async function footprint(mode: Mode): Promise<BenchResult> {
     await writeFile(join(work, "diag.mjs"), DIAG_PRELOAD);
 
     variants.push({ name: "installed (wrapper flags)", flags: installedFlags, rss: [], anon: [], file: [] });
+    if (installedFlags.includes("--lite-mode"))
+      variants.push({
+        name: "installed without --lite-mode",
+        flags: installedFlags.filter((f) => f !== "--lite-mode"),
+        rss: [],
+        anon: [],
+        file: [],
+      });
     variants.push({ name: "no flags", flags: [], rss: [], anon: [], file: [] });
+    variants.push({
+      name: "bare node (no agent), no flags",
+      flags: [],
+      bare: true,
+      rss: [],
+      anon: [],
+      file: [],
+    });
+    variants.push({
+      name: "bare node (no agent), wrapper flags",
+      flags: installedFlags,
+      bare: true,
+      rss: [],
+      anon: [],
+      file: [],
+    });
     for (const flag of CANDIDATES) variants.push({ name: flag, flags: [flag], rss: [], anon: [], file: [] });
     const diag: Variant = {
       name: "diagnostic",
@@ -178,12 +205,17 @@ export async function footprint(mode: Mode): Promise<BenchResult> {
       FOOTPRINT_DIAG_DIR: work,
       OUTPOST_VARIANT: name,
     });
-    // One at a time, so each start-up (enrolment, connect) is timed without the others.
-    for (const [i, v] of [...variants, diag].entries()) {
+    // One at a time, so each start-up (enrolment, connect) is timed without the others, in a
+    // shuffled order: a process started later finds more of node's binary in its page tables
+    // (the file-backed part of RSS), and the machine's load changes while they start.
+    await writeFile(join(work, "bare.mjs"), 'setInterval(() => {}, 15_000);\nconsole.log("connected");\n');
+    const order = [...variants, diag].map((v, i) => ({ v, i, r: Math.random() })).sort((a, b) => a.r - b.r);
+    for (const { v, i } of order) {
       const t0 = performance.now();
       v.agent = startAgent({
-        bundle,
+        bundle: v.bare ? join(work, "bare.mjs") : bundle,
         stateDir: join(work, `agent-${i}`),
+        args: v.bare ? [] : undefined,
         env: env(v.name),
         nodeArgs: v.flags,
       });
@@ -220,20 +252,23 @@ export async function footprint(mode: Mode): Promise<BenchResult> {
     } catch (error) {
       notes.push(`no heap snapshot: ${(error as Error).message.split("\n")[0]}`);
     }
-    const diagLines = diag
-      .agent!.output()
-      .split("\n")
-      .filter((l) => l.startsWith("footprint-diag {"));
+    // The last report before the snapshot (writing one grows the heap for good).
+    const beforeSnapshot = diag.agent!.output().split("footprint-diag snapshot written")[0];
+    const diagLines = beforeSnapshot.split("\n").filter((l) => l.startsWith("footprint-diag {"));
     const lastDiag = diagLines.length ? JSON.parse(diagLines[diagLines.length - 1].slice(15)) : null;
 
     // A burst: commands with ~600 KB of output each, to every node at once, 3 waves.
     // (A full inventory collection does not exist yet; this is the nearest load.)
     const burstCommands = mode.quick ? 3 : 6;
     const peak = new Map<Variant, number>();
+    const peakAnon = new Map<Variant, number>();
     let sampling = true;
     const sampler = (async () => {
       while (sampling) {
-        for (const v of [...live, diag]) peak.set(v, Math.max(peak.get(v) ?? 0, rssBytes(v.agent!.pid)));
+        for (const v of [...live, diag]) {
+          peak.set(v, Math.max(peak.get(v) ?? 0, rssBytes(v.agent!.pid)));
+          peakAnon.set(v, Math.max(peakAnon.get(v) ?? 0, rssParts(v.agent!.pid).anon));
+        }
         await sleep(100);
       }
     })();
@@ -249,7 +284,7 @@ export async function footprint(mode: Mode): Promise<BenchResult> {
       );
       ids.push(cmd.id);
     }
-    const n = live.length + 1;
+    const n = live.filter((v) => !v.bare).length + 1;
     const burstStart = performance.now();
     let completed = 0;
     while (performance.now() - burstStart < 120_000) {
@@ -265,7 +300,11 @@ export async function footprint(mode: Mode): Promise<BenchResult> {
     await sleep(2000);
     sampling = false;
     await sampler;
-    for (const v of live) v.burst_peak = peak.get(v);
+    for (const v of live) {
+      if (v.bare) continue;
+      v.burst_peak = peak.get(v);
+      v.burst_peak_anon = peakAnon.get(v);
+    }
     notes.push(
       `burst: ${burstCommands} commands \`seq 1 100000\` (~590 KB of output each) to all ${n} agents at once, ${completed}/${ids.length * n} completed in ${round(burstSeconds, 1)} s. A full inventory collection and a 50 MiB file transfer do not exist in the agent yet, so their peaks are not measured.`,
     );
@@ -296,8 +335,8 @@ export async function footprint(mode: Mode): Promise<BenchResult> {
       v.error ? "—" : `${mb(med(v.anon))} / ${mb(med(v.file))}`,
       v.error ? "—" : `${round(med(v.rss) / med(base.rss), 3)}`,
       v.error ? "—" : `${round(v.cpu_percent ?? 0, 3)} %`,
-      v.burst_peak ? `${mb(v.burst_peak)}` : "—",
-      v.startup_ms ? `${round(v.startup_ms / 1000, 2)} s` : "—",
+      v.burst_peak ? `${mb(v.burst_peak)} (anon ${mb(v.burst_peak_anon ?? 0)})` : "—",
+      v.startup_ms && !v.bare ? `${round(v.startup_ms / 1000, 2)} s` : "—",
     ];
     const inst = installed;
     const instRss = med(inst.rss);
@@ -311,7 +350,7 @@ export async function footprint(mode: Mode): Promise<BenchResult> {
           "anon / file-backed (MB)",
           "RSS ÷ no flags",
           "CPU idle (% of a core)",
-          "peak in burst (MB)",
+          "peak in burst (MB, anon)",
           "start-up to connected",
         ],
         variants.map(row),

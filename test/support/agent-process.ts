@@ -79,6 +79,8 @@ export interface AgentOptions {
   env?: Record<string, string>;
   /** Node/V8 flags before the bundle (e.g. the installed wrapper's, see wrapperNodeFlags). */
   nodeArgs?: string[];
+  /** A command that execs its arguments (Node and the rest), e.g. to enter a cgroup first. */
+  launcher?: string[];
 }
 
 /**
@@ -95,7 +97,9 @@ export function wrapperNodeFlags(wrapper: string): string[] {
 
 /** Starts the agent bundle on Node 20. */
 export function startAgent(options: AgentOptions): AgentProcess {
-  const child = spawn(node20(), [...(options.nodeArgs ?? []), options.bundle, ...(options.args ?? ["run"])], {
+  const command = [node20(), ...(options.nodeArgs ?? []), options.bundle, ...(options.args ?? ["run"])];
+  const [file, ...args] = [...(options.launcher ?? []), ...command];
+  const child = spawn(file, args, {
     env: {
       PATH: process.env.PATH ?? "/usr/bin:/bin",
       OUTPOST_STATE_DIR: options.stateDir,
