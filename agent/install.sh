@@ -112,7 +112,7 @@ mv -f "$LIB_DIR/outpost-agent.mjs.new" "$LIB_DIR/outpost-agent.mjs"
 
 # V8 sized for a small daemon, chosen by measurement (docs/agent-footprint.md). On the command line,
 # not NODE_OPTIONS: the commands the agent runs inherit its environment.
-NODE_FLAGS="--max-semi-space-size=1 --max-old-space-size=64 --single-threaded-gc"
+NODE_FLAGS="--max-semi-space-size=1 --max-old-space-size=64 --single-threaded-gc --lite-mode"
 cat >"$ROOT/usr/local/bin/outpost-agent.new" <<EOF
 #!/bin/sh
 # Installed by the Outpost agent installer.
