@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { copyBundle, startAgent, stopAllAgents, tempDir } from "../support/agent-process";
 import { apiClient, executionsOf, getExecution, waitUntil } from "../support/command-helpers";
-import { E2E_API_KEY, ROOT, type Stack, startStack } from "../support/stack";
+import { ROOT, type Stack, startStack } from "../support/stack";
 
 interface Limit {
   kind: string;
