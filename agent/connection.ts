@@ -92,6 +92,9 @@ export class AgentConnection {
           handshakeTimeout: connectTimeoutMs,
           // ws's default is 100 MiB; no server frame comes near 8 MiB (outputs flow the other way).
           maxPayload: MAX_WS_PAYLOAD_BYTES,
+          // Frames are small JSON; compression would cost a zlib inflate/deflate context per
+          // connection (and load zlib) for nothing. The bundle loads zlib only if this is on.
+          perMessageDeflate: false,
         });
         self.socket = this;
         this.on("pong", () => {

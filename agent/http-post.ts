@@ -1,9 +1,8 @@
 // A JSON POST over node:http/https, for the enrolment. Not fetch: Node's fetch loads undici
 // (with http2, web streams, perf_hooks and worker_threads), about 15 MB of RSS that a freshly
 // enrolled agent then carries until it restarts (62.8 vs 47.2 MB idle, measured for issue 25);
-// node:http and node:https are loaded anyway by ws for the WebSocket.
-import { request as httpRequest } from "node:http";
-import { request as httpsRequest } from "node:https";
+// node:http is loaded anyway by ws for the WebSocket; node:https (and tls) only for an https URL.
+import { request as httpRequest, type IncomingMessage } from "node:http";
 
 /** The answer: status, the Location of a redirect (not followed) and the body as text. */
 export interface PostAnswer {
@@ -17,13 +16,13 @@ export interface PostAnswer {
  * followed. Network errors and the timeout (for the whole exchange) reject.
  * @example const { status, text } = await postJson("https://outpost.example.com/agent/v1/enroll", body, { timeoutMs: 15_000 })
  */
-export function postJson(
+export async function postJson(
   url: string,
   body: unknown,
   options: { timeoutMs: number; headers?: Record<string, string> },
 ): Promise<PostAnswer> {
   const target = new URL(url);
-  const send = target.protocol === "https:" ? httpsRequest : httpRequest;
+  const send = target.protocol === "https:" ? (await import("node:https")).request : httpRequest;
   const payload = JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const request = send(
@@ -53,4 +52,37 @@ export function postJson(
     request.on("error", reject);
     request.end(payload);
   });
+}
+
+/**
+ * Sends a request over node:http/https and resolves the response with its body unread (a
+ * Readable of Buffers). Not fetch: see above, and fetch needs WebAssembly (undici's HTTP parser),
+ * which V8's --lite-mode/--jitless turn off. The timeout covers the whole exchange, reading the
+ * body included. Network errors reject with Node's error (`code` such as ECONNREFUSED).
+ * @example const res = await openRequest("https://outpost.example.com/x", { timeoutMs: 10_000 })
+ */
+export async function openRequest(
+  url: string,
+  options: { timeoutMs: number; method?: string; headers?: Record<string, string>; body?: string },
+): Promise<IncomingMessage> {
+  const target = new URL(url);
+  const send = target.protocol === "https:" ? (await import("node:https")).request : httpRequest;
+  const headers: Record<string, string | number> = { ...options.headers };
+  if (options.body !== undefined) headers["content-length"] = Buffer.byteLength(options.body);
+  return new Promise((resolve, reject) => {
+    const request = send(
+      target,
+      { method: options.method ?? "GET", headers, signal: AbortSignal.timeout(options.timeoutMs) },
+      resolve,
+    );
+    request.on("error", reject);
+    request.end(options.body);
+  });
+}
+
+/** Reads a response's whole body as UTF-8. */
+export async function readText(response: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of response) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
 }

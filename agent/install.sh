@@ -142,11 +142,14 @@ mv -f "$LIB_DIR/outpost-agent.mjs.new" "$LIB_DIR/outpost-agent.mjs"
 # environment) follow it as well as the service.
 INSECURE_LINE=""
 if [ "$ALLOW_INSECURE_HTTP" = 1 ]; then INSECURE_LINE="export OUTPOST_ALLOW_INSECURE_HTTP=1"; fi
+# V8 sized for a small daemon, chosen by measurement (docs/agent-footprint.md). On the command line,
+# not NODE_OPTIONS: the commands the agent runs inherit its environment.
+NODE_FLAGS="--max-semi-space-size=1 --max-old-space-size=64 --single-threaded-gc --lite-mode"
 cat >"$ROOT/usr/local/bin/outpost-agent.new" <<EOF
 #!/bin/sh
 # Installed by the Outpost agent installer.
 $INSECURE_LINE
-exec "$NODE" /usr/local/lib/outpost-agent/outpost-agent.mjs "\$@"
+exec "$NODE" $NODE_FLAGS /usr/local/lib/outpost-agent/outpost-agent.mjs "\$@"
 EOF
 chmod 0755 "$ROOT/usr/local/bin/outpost-agent.new"
 mv -f "$ROOT/usr/local/bin/outpost-agent.new" "$ROOT/usr/local/bin/outpost-agent"
@@ -186,6 +189,10 @@ RestartPreventExitStatus=2 3 4 5
 # SIGTERM to the agent only; it stops its commands' process groups itself and records them.
 KillMode=mixed
 TimeoutStopSec=30
+# The agent idles near 40 MB and peaks below 80 MB (docs/agent-footprint.md); commands it runs
+# share this cgroup. Reclaim above MemoryHigh, OOM-kill (then Restart) above MemoryMax.
+MemoryHigh=96M
+MemoryMax=128M
 
 [Install]
 WantedBy=multi-user.target

@@ -8,6 +8,7 @@ import { parsePublicKey } from "../src/ssh/public-key";
 import { isSshUsername } from "../src/ssh/username";
 import { serverBase } from "./enroll";
 import { EXIT } from "./exit-codes";
+import { openRequest, readText } from "./http-post";
 import { type Identity, loadIdentity } from "./identity";
 import { cachedKeys, forgetPassword, passwordCached, rememberPassword, replaceCachedKeys } from "./ssh-cache";
 import type { SshCommand } from "./ssh-usage";
@@ -43,27 +44,28 @@ type ServerReply = { answered: true; status: number; body: unknown } | { answere
 async function askServer(
   identity: Identity,
   path: string,
-  init: RequestInit,
+  init: { method: string; headers?: Record<string, string>; body?: string },
   timeoutMs: number,
 ): Promise<ServerReply> {
-  let res: Response;
+  let status: number;
+  let text: string;
   try {
-    res = await fetch(`${serverBase(identity.server)}${path}`, {
+    const res = await openRequest(`${serverBase(identity.server)}${path}`, {
       ...init,
       headers: {
         ...init.headers,
         authorization: `Bearer ${identity.api_token}`,
         "user-agent": `outpost-agent/${AGENT_VERSION}`,
       },
-      signal: AbortSignal.timeout(timeoutMs),
-      // A redirect would carry the token (and a 307 the password) wherever the answer points.
-      redirect: "error",
+      timeoutMs,
     });
+    status = res.statusCode ?? 0;
+    text = await readText(res).catch(() => "");
   } catch (error) {
-    const cause = (error as { cause?: { code?: string } }).cause?.code;
-    return { answered: false, problem: cause ?? (error as Error).message };
+    const code = (error as { code?: string }).code;
+    return { answered: false, problem: code ?? (error as Error).message };
   }
-  const text = await res.text().catch(() => "");
+  const res = { status, ok: status >= 200 && status < 300 };
   if (res.status === 408 || res.status === 429 || res.status >= 500)
     return { answered: false, problem: `HTTP ${res.status}` };
   let body: unknown = null;

@@ -40,6 +40,35 @@ const BANNER = [
   "}",
 ].join("\n");
 
+const WS_LIB = join(ROOT, "node_modules/ws/lib");
+
+/**
+ * Keeps ws from loading what a client agent never uses (issue 25, docs/agent-footprint.md):
+ * - `ws` resolves to ws/lib/websocket.js (the client class, ws's default export), not ws/index.js,
+ *   whose WebSocketServer the agent never uses; evaluating it cost ~4 MB of RSS on Node 20.
+ * - In ws's own files, `https`, `tls` and `zlib` are required when first used instead of at import:
+ *   https/tls only for a wss:// URL, zlib only with permessage-deflate (the agent turns it off).
+ */
+const LAZY_BUILTINS = ["https", "tls", "zlib"];
+const leanWs = {
+  name: "outpost-lean-ws",
+  setup(b) {
+    b.onResolve({ filter: /^ws$/ }, (args) =>
+      args.importer.startsWith(join(ROOT, "agent")) ? { path: join(WS_LIB, "websocket.js") } : undefined,
+    );
+    b.onLoad({ filter: /[\\/]node_modules[\\/]ws[\\/]lib[\\/][^\\/]+\.js$/ }, async (args) => {
+      let contents = await readFile(args.path, "utf8");
+      for (const name of LAZY_BUILTINS) {
+        contents = contents.replace(
+          `const ${name} = require('${name}');`,
+          `const ${name} = new Proxy({}, { get: (_, key) => require('${name}')[key] });`,
+        );
+      }
+      return { contents, loader: "js" };
+    });
+  },
+};
+
 /** Newest mtime (ms) of any file under `dir`, or 0 when it doesn't exist. */
 async function newestMtime(dir) {
   let newest = 0;
@@ -101,6 +130,7 @@ export async function buildAgent(options = {}) {
     define: { __OUTPOST_AGENT_VERSION__: JSON.stringify(version) },
     // Optional native speed-ups that ws loads inside try/catch; absent at runtime is fine.
     external: ["bufferutil", "utf-8-validate"],
+    plugins: [leanWs],
     logLevel: "warning",
     legalComments: "eof",
   });

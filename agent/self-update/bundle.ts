@@ -5,6 +5,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { chmod, copyFile, open, rename, stat, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { openRequest } from "../http-post";
 
 /** Largest bundle the agent downloads. */
 export const MAX_BUNDLE_BYTES = 64 * 1024 * 1024;
@@ -39,16 +40,23 @@ export async function downloadVerified(
   options: { timeoutMs?: number; maxBytes?: number } = {},
 ): Promise<string> {
   const maxBytes = options.maxBytes ?? MAX_BUNDLE_BYTES;
-  const res = await fetch(url, { signal: AbortSignal.timeout(options.timeoutMs ?? DOWNLOAD_TIMEOUT_MS) });
-  if (!res.ok || !res.body) throw new UpdateRefused(`download failed: HTTP ${res.status} from ${url}`);
-  if (Number(res.headers.get("content-length") ?? 0) > maxBytes)
+  // node:http, not fetch: undici would stay loaded (~15 MB) and needs WebAssembly (--lite-mode).
+  const res = await openRequest(url, { timeoutMs: options.timeoutMs ?? DOWNLOAD_TIMEOUT_MS });
+  const status = res.statusCode ?? 0;
+  if (status < 200 || status >= 300) {
+    res.resume();
+    throw new UpdateRefused(`download failed: HTTP ${status} from ${url}`);
+  }
+  if (Number(res.headers["content-length"] ?? 0) > maxBytes) {
+    res.destroy();
     throw new UpdateRefused(`the bundle is larger than ${maxBytes} bytes`);
+  }
   const temp = tempBeside(bundle, ".mjs");
   const handle = await open(temp, "wx", 0o600);
   const hash = createHash("sha256");
   let size = 0;
   try {
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    for await (const chunk of res as AsyncIterable<Buffer>) {
       size += chunk.byteLength;
       if (size > maxBytes) throw new UpdateRefused(`the bundle is larger than ${maxBytes} bytes`);
       hash.update(chunk);

@@ -1,63 +1,422 @@
-// 5. Agent footprint. One real agent process (the bundle on Node 20) connected and idle with 15 s
-// heartbeats; after a settle period, RSS (sampled every second) and CPU % of one core over the window.
+// 5. Agent footprint (issue 25). Real agent processes (the bundle on Node 20) on one stack, in the
+// same run so they compare: the agent as agent/install.sh installs it (the wrapper's Node/V8
+// flags), the bundle with no flags, and the bundle with each candidate flag alone. Each variant is
+// started in turn and timed to `connected` (enrolment included); then all idle together with 15 s
+// heartbeats: RSS (median and peak, file-backed and anonymous) and CPU % of one core over the
+// window after a settle. Then a burst of commands with output to every node: peak RSS. A diagnostic
+// copy of the installed agent reports process.memoryUsage(), V8's heap spaces, the built-in modules
+// loaded and a heap snapshot's largest object groups. Last, the installed agent is restarted:
+// start-up to `connected` of an enrolled agent.
 
+import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { copyBundle, startAgent, tempDir } from "../../test/support/agent-process";
-import { apiClient, clusterWithKey } from "./api";
+import {
+  type AgentProcess,
+  node20,
+  startAgent,
+  tempDir,
+  wrapperNodeFlags,
+} from "../../test/support/agent-process";
+import { apiClient, clusterWithKey, must } from "./api";
 import { startBenchStack } from "./bench-stack";
-import { ProcSampler } from "./proc";
-import { mb, round, sleep } from "./stats";
+import { cpuSeconds, rssBytes } from "./proc";
+import { mb, percentile, round, sleep } from "./stats";
 import { type BenchResult, type Mode, table } from "./types";
+
+/** Candidate flags, each measured alone against the bundle with none. */
+const CANDIDATES = [
+  "--max-semi-space-size=1",
+  "--max-old-space-size=64",
+  "--single-threaded-gc",
+  "--single-threaded",
+  "--v8-pool-size=1",
+  "--optimize-for-size",
+  "--max-lazy",
+  "--lite-mode",
+  "--jitless",
+];
+
+const RSS_BUDGET = 45 * 1024 * 1024;
+const PEAK_BUDGET = 80 * 1024 * 1024;
+
+/** Anonymous and file-backed resident memory from /proc/<pid>/status (bytes). */
+function rssParts(pid: number): { anon: number; file: number } {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) * 1024;
+    return { anon: kb("RssAnon"), file: kb("RssFile") + kb("RssShmem") };
+  } catch {
+    return { anon: 0, file: 0 };
+  }
+}
+
+interface Variant {
+  name: string;
+  flags: string[];
+  agent?: AgentProcess;
+  startup_ms?: number;
+  rss: number[];
+  anon: number[];
+  file: number[];
+  cpu0?: number;
+  cpu_percent?: number;
+  burst_peak?: number;
+  burst_peak_anon?: number;
+  /** A bare `node` with these flags and an interval timer, no agent: the floor. */
+  bare?: boolean;
+  error?: string;
+}
+
+// Loaded with --import into the diagnostic copy only: every 5 s a line with process.memoryUsage(),
+// V8's heap spaces and the public built-in modules loaded so far; a heap snapshot when asked.
+const DIAG_PRELOAD = `
+import v8 from "node:v8";
+import { existsSync } from "node:fs";
+const dir = process.env.FOOTPRINT_DIAG_DIR;
+let snapped = false;
+setInterval(() => {
+  const builtins = process.moduleLoadList
+    .filter((m) => m.startsWith("NativeModule ") && !m.includes("internal/"))
+    .map((m) => m.slice(13));
+  const spaces = Object.fromEntries(
+    v8.getHeapSpaceStatistics().map((s) => [s.space_name, [s.space_size, s.space_used_size]]),
+  );
+  process.stderr.write("footprint-diag " + JSON.stringify({ memory: process.memoryUsage(), spaces, builtins }) + "\\n");
+  if (!snapped && existsSync(dir + "/snapshot-now")) {
+    snapped = true;
+    v8.writeHeapSnapshot(dir + "/agent.heapsnapshot");
+    process.stderr.write("footprint-diag snapshot written\\n");
+  }
+}, 5000).unref();
+`;
+
+/** Self size by constructor/type of a heap snapshot, largest first. */
+function snapshotGroups(text: string, top = 12): { what: string; count: number; bytes: number }[] {
+  const snap = JSON.parse(text);
+  const fields: string[] = snap.snapshot.meta.node_fields;
+  const types: string[] = snap.snapshot.meta.node_types[0];
+  const [t, n, s] = ["type", "name", "self_size"].map((f) => fields.indexOf(f));
+  const groups = new Map<string, { count: number; bytes: number }>();
+  let total = 0;
+  for (let i = 0; i < snap.nodes.length; i += fields.length) {
+    const type = types[snap.nodes[i + t]];
+    const name = snap.strings[snap.nodes[i + n]] as string;
+    const what =
+      type === "object" || type === "native"
+        ? `${type} ${name.slice(0, 40)}`
+        : type === "closure"
+          ? "closures"
+          : type;
+    const g = groups.get(what) ?? { count: 0, bytes: 0 };
+    g.count++;
+    g.bytes += snap.nodes[i + s];
+    total += snap.nodes[i + s];
+    groups.set(what, g);
+  }
+  return [
+    { what: "total", count: snap.nodes.length / fields.length, bytes: total },
+    ...[...groups.entries()]
+      .map(([what, g]) => ({ what, ...g }))
+      .sort((a, b) => b.bytes - a.bytes)
+      .slice(0, top),
+  ];
+}
+
+function sh(script: string, args: string[], env: Record<string, string>) {
+  return new Promise<{ code: number; stderr: string }>((resolve) => {
+    execFile(
+      "sh",
+      [script, ...args],
+      { env: { PATH: process.env.PATH ?? "", ...env } },
+      (error, _out, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stderr }),
+    );
+  });
+}
 
 export async function footprint(mode: Mode): Promise<BenchResult> {
   const seconds = mode.quick ? 20 : 60;
-  const heartbeat = mode.quick ? 5 : 15;
+  const settle = mode.quick ? 5 : 10;
+  const heartbeat = 15;
   const stack = await startBenchStack();
   const api = apiClient(() => stack.url);
   const work = await tempDir("outpost-bench-fp-");
+  const variants: Variant[] = [];
+  const notes: string[] = [];
   try {
     const key = await clusterWithKey(api, "fp", "100.81.0.0/24");
-    const bundle = await copyBundle(work);
-    const agent = startAgent({
-      bundle,
-      stateDir: join(work, "agent"),
-      env: {
-        ENROLLMENT_KEY: key,
-        OUTPOST_ID_TYPE: "random",
-        OUTPOST_HEARTBEAT_INTERVAL: String(heartbeat),
-      },
+    // The agent as an operator installs it: install.sh from this stack, into a temp ROOT.
+    const root = join(work, "root");
+    const scriptText = await (await fetch(`${stack.url}/install.sh`)).text();
+    await writeFile(join(work, "install.sh"), scriptText);
+    const install = await sh(join(work, "install.sh"), ["--no-systemd"], {
+      ROOT: root,
+      ENROLLMENT_KEY: key,
+      OUTPOST_NODE: node20(),
     });
-    await agent.waitFor("connected", { timeoutMs: 60_000 });
-    mode.log(`  agent ${agent.pid} connected; settling 10 s, then measuring ${seconds} s`);
-    await sleep(10_000);
-    const sampler = new ProcSampler({ agent: agent.pid }, 1000);
-    await sleep(seconds * 1000);
-    const m = sampler.stop().agent;
-    const heartbeats = (agent.output().match(/heartbeat/g) ?? []).length;
-    await agent.stop();
-    const rssOk = m.peak_rss <= 60 * 1024 * 1024;
-    const cpuOk = m.cpu_percent <= 0.5;
+    if (install.code !== 0) throw new Error(`install.sh failed: ${install.stderr}`);
+    const bundle = join(root, "usr/local/lib/outpost-agent/outpost-agent.mjs");
+    const installedFlags = wrapperNodeFlags(
+      await readFile(join(root, "usr/local/bin/outpost-agent"), "utf8"),
+    );
+    const bundleBytes = (await readFile(bundle)).byteLength;
+    await writeFile(join(work, "diag.mjs"), DIAG_PRELOAD);
+
+    variants.push({ name: "installed (wrapper flags)", flags: installedFlags, rss: [], anon: [], file: [] });
+    if (installedFlags.includes("--lite-mode"))
+      variants.push({
+        name: "installed without --lite-mode",
+        flags: installedFlags.filter((f) => f !== "--lite-mode"),
+        rss: [],
+        anon: [],
+        file: [],
+      });
+    variants.push({ name: "no flags", flags: [], rss: [], anon: [], file: [] });
+    variants.push({
+      name: "bare node (no agent), no flags",
+      flags: [],
+      bare: true,
+      rss: [],
+      anon: [],
+      file: [],
+    });
+    variants.push({
+      name: "bare node (no agent), wrapper flags",
+      flags: installedFlags,
+      bare: true,
+      rss: [],
+      anon: [],
+      file: [],
+    });
+    for (const flag of CANDIDATES) variants.push({ name: flag, flags: [flag], rss: [], anon: [], file: [] });
+    const diag: Variant = {
+      name: "diagnostic",
+      flags: [...installedFlags, `--import=${join(work, "diag.mjs")}`],
+      rss: [],
+      anon: [],
+      file: [],
+    };
+
+    const env = (name: string) => ({
+      ENROLLMENT_KEY: key,
+      OUTPOST_ID_TYPE: "random",
+      OUTPOST_HEARTBEAT_INTERVAL: String(heartbeat),
+      FOOTPRINT_DIAG_DIR: work,
+      OUTPOST_VARIANT: name,
+    });
+    // One at a time, so each start-up (enrolment, connect) is timed without the others, in a
+    // shuffled order: a process started later finds more of node's binary in its page tables
+    // (the file-backed part of RSS), and the machine's load changes while they start.
+    await writeFile(join(work, "bare.mjs"), 'setInterval(() => {}, 15_000);\nconsole.log("connected");\n');
+    const order = [...variants, diag].map((v, i) => ({ v, i, r: Math.random() })).sort((a, b) => a.r - b.r);
+    for (const { v, i } of order) {
+      const t0 = performance.now();
+      v.agent = startAgent({
+        bundle: v.bare ? join(work, "bare.mjs") : bundle,
+        stateDir: join(work, `agent-${i}`),
+        args: v.bare ? [] : undefined,
+        env: env(v.name),
+        nodeArgs: v.flags,
+      });
+      try {
+        await v.agent.waitFor("connected", { timeoutMs: 60_000 });
+        v.startup_ms = performance.now() - t0;
+      } catch (error) {
+        v.error = (error as Error).message.split("\n")[0];
+      }
+    }
+    mode.log(`  ${variants.length + 1} agents connected; settling ${settle} s, then measuring ${seconds} s`);
+    await sleep(settle * 1000);
+    const live = variants.filter((v) => v.agent && !v.error);
+    const t0 = performance.now();
+    for (const v of live) v.cpu0 = cpuSeconds(v.agent!.pid);
+    while (performance.now() - t0 < seconds * 1000) {
+      for (const v of live) {
+        v.rss.push(rssBytes(v.agent!.pid));
+        const parts = rssParts(v.agent!.pid);
+        v.anon.push(parts.anon);
+        v.file.push(parts.file);
+      }
+      await sleep(1000);
+    }
+    const wall = (performance.now() - t0) / 1000;
+    for (const v of live) v.cpu_percent = ((cpuSeconds(v.agent!.pid) - v.cpu0!) / wall) * 100;
+
+    // Heap snapshot of the diagnostic copy, idle.
+    await writeFile(join(work, "snapshot-now"), "");
+    let snapshot: ReturnType<typeof snapshotGroups> = [];
+    try {
+      await diag.agent!.waitFor("footprint-diag snapshot written", { timeoutMs: 30_000 });
+      snapshot = snapshotGroups(await readFile(join(work, "agent.heapsnapshot"), "utf8"));
+    } catch (error) {
+      notes.push(`no heap snapshot: ${(error as Error).message.split("\n")[0]}`);
+    }
+    // The last report before the snapshot (writing one grows the heap for good).
+    const beforeSnapshot = diag.agent!.output().split("footprint-diag snapshot written")[0];
+    const diagLines = beforeSnapshot.split("\n").filter((l) => l.startsWith("footprint-diag {"));
+    const lastDiag = diagLines.length ? JSON.parse(diagLines[diagLines.length - 1].slice(15)) : null;
+
+    // A burst: commands with ~600 KB of output each, to every node at once, 3 waves.
+    // (A full inventory collection does not exist yet; this is the nearest load.)
+    const burstCommands = mode.quick ? 3 : 6;
+    const peak = new Map<Variant, number>();
+    const peakAnon = new Map<Variant, number>();
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        for (const v of [...live, diag]) {
+          peak.set(v, Math.max(peak.get(v) ?? 0, rssBytes(v.agent!.pid)));
+          peakAnon.set(v, Math.max(peakAnon.get(v) ?? 0, rssParts(v.agent!.pid).anon));
+        }
+        await sleep(100);
+      }
+    })();
+    const ids: string[] = [];
+    for (let c = 0; c < burstCommands; c++) {
+      const cmd = await must(
+        api("POST", "/api/v1/commands", {
+          command_text: "seq 1 100000",
+          targeting: { type: "all" },
+          timeout: 120_000,
+        }),
+        "POST /commands (burst)",
+      );
+      ids.push(cmd.id);
+    }
+    const n = live.filter((v) => !v.bare).length + 1;
+    const burstStart = performance.now();
+    let completed = 0;
+    while (performance.now() - burstStart < 120_000) {
+      completed = 0;
+      for (const id of ids) {
+        const r = await api("GET", `/api/v1/commands/${id}/summary`);
+        if (r.status === 200) completed += r.json.data.counts.completed ?? 0;
+      }
+      if (completed >= ids.length * n) break;
+      await sleep(250);
+    }
+    const burstSeconds = (performance.now() - burstStart) / 1000;
+    await sleep(2000);
+    sampling = false;
+    await sampler;
+    for (const v of live) {
+      if (v.bare) continue;
+      v.burst_peak = peak.get(v);
+      v.burst_peak_anon = peakAnon.get(v);
+    }
+    notes.push(
+      `burst: ${burstCommands} commands \`seq 1 100000\` (~590 KB of output each) to all ${n} agents at once, ${completed}/${ids.length * n} completed in ${round(burstSeconds, 1)} s. A full inventory collection and a 50 MiB file transfer do not exist in the agent yet, so their peaks are not measured.`,
+    );
+
+    // Restart of the installed variant: start-up to `connected` of an enrolled agent.
+    const installed = variants[0];
+    let restartMs: number | undefined;
+    if (installed.agent && !installed.error) {
+      await installed.agent.stop();
+      const t = performance.now();
+      installed.agent = startAgent({
+        bundle,
+        stateDir: join(work, "agent-0"),
+        env: env(installed.name),
+        nodeArgs: installed.flags,
+      });
+      await installed.agent.waitFor("connected", { timeoutMs: 60_000 });
+      restartMs = performance.now() - t;
+    }
+    for (const v of [...variants, diag]) await v.agent?.stop();
+
+    const med = (xs: number[]) => (xs.length ? percentile(xs, 50) : Number.NaN);
+    const base = variants[1];
+    const row = (v: Variant) => [
+      v.name,
+      v.error ? `failed: ${v.error}` : `${mb(med(v.rss))}`,
+      v.error ? "—" : `${mb(Math.max(...v.rss))}`,
+      v.error ? "—" : `${mb(med(v.anon))} / ${mb(med(v.file))}`,
+      v.error ? "—" : `${round(med(v.rss) / med(base.rss), 3)}`,
+      v.error ? "—" : `${round(v.cpu_percent ?? 0, 3)} %`,
+      v.burst_peak ? `${mb(v.burst_peak)} (anon ${mb(v.burst_peak_anon ?? 0)})` : "—",
+      v.startup_ms && !v.bare ? `${round(v.startup_ms / 1000, 2)} s` : "—",
+    ];
+    const inst = installed;
+    const instRss = med(inst.rss);
+    const markdown = [
+      `Installed wrapper flags: \`${installedFlags.join(" ") || "(none)"}\`; bundle ${round(bundleBytes / 1024, 1)} KiB. ${live.length + 1} agents idle together; start-ups one at a time (enrolment + connect).`,
+      table(
+        [
+          "variant",
+          "RSS median (MB)",
+          "RSS peak idle (MB)",
+          "anon / file-backed (MB)",
+          "RSS ÷ no flags",
+          "CPU idle (% of a core)",
+          "peak in burst (MB, anon)",
+          "start-up to connected",
+        ],
+        variants.map(row),
+      ),
+      `Installed agent restarted (already enrolled): ${restartMs ? `${round(restartMs / 1000, 2)} s` : "—"} to \`connected\`.`,
+    ];
+    if (lastDiag) {
+      const m = lastDiag.memory;
+      markdown.push(
+        `Diagnostic copy (installed flags + a preload), idle: process.memoryUsage() rss ${mb(m.rss)} MB, heapTotal ${mb(m.heapTotal)}, heapUsed ${mb(m.heapUsed)}, external ${mb(m.external)}, arrayBuffers ${mb(m.arrayBuffers)} MB.`,
+        table(
+          ["V8 space", "size (KB)", "used (KB)"],
+          Object.entries(lastDiag.spaces as Record<string, [number, number]>).map(([k, [size, used]]) => [
+            k,
+            round(size / 1024, 0),
+            round(used / 1024, 0),
+          ]),
+        ),
+        `Public built-in modules loaded: ${(lastDiag.builtins as string[]).join(", ")}.`,
+      );
+    }
+    if (snapshot.length)
+      markdown.push(
+        table(
+          ["heap snapshot group (self size)", "count", "KB"],
+          snapshot.map((g) => [g.what, g.count, round(g.bytes / 1024, 0)]),
+        ),
+      );
     return {
       name: "footprint",
-      title: `5. Agent footprint (idle ${seconds} s, ${heartbeat} s heartbeats, Node 20)`,
-      markdown: [
-        table(
-          ["measure", "value"],
-          [
-            ["RSS peak", `${mb(m.peak_rss)} MB`],
-            ["RSS mean", `${mb(m.mean_rss)} MB`],
-            ["CPU (% of one core, over the window)", `${round(m.cpu_percent, 3)} %`],
-          ],
-        ),
-      ],
+      title: `5. Agent footprint (idle ${seconds} s after ${settle} s, ${heartbeat} s heartbeats, Node 20)`,
+      markdown,
       goals: [
-        { what: "agent RSS", goal: "≤ 60 MB", value: `${mb(m.peak_rss)} MB peak`, met: rssOk },
-        { what: "agent CPU idle", goal: "≤ 0.5 %", value: `${round(m.cpu_percent, 3)} %`, met: cpuOk },
+        {
+          what: "installed agent RSS idle",
+          goal: "≤ 45 MB",
+          value: `${mb(instRss)} MB median, ${mb(Math.max(...inst.rss))} MB peak`,
+          met: Math.max(...inst.rss) <= RSS_BUDGET,
+        },
+        {
+          what: "installed agent CPU idle",
+          goal: "≤ 0.5 %",
+          value: `${round(inst.cpu_percent ?? Number.NaN, 3)} %`,
+          met: (inst.cpu_percent ?? 100) <= 0.5,
+        },
+        {
+          what: "installed agent peak (command burst)",
+          goal: "≤ 80 MB",
+          value: `${mb(inst.burst_peak ?? 0)} MB`,
+          met: (inst.burst_peak ?? Number.POSITIVE_INFINITY) <= PEAK_BUDGET,
+        },
       ],
-      notes: heartbeats ? [] : [],
-      data: { seconds, heartbeat, ...m, pid: agent.pid },
+      notes,
+      data: {
+        seconds,
+        heartbeat,
+        installed_flags: installedFlags,
+        bundle_bytes: bundleBytes,
+        restart_ms: restartMs,
+        diag: lastDiag,
+        snapshot,
+        variants: variants.map(({ agent, ...v }) => ({ ...v, pid: agent?.pid })),
+      },
     };
   } finally {
+    for (const v of variants) if (v.agent?.running()) await v.agent.stop();
     await stack.stop();
   }
 }

@@ -8,7 +8,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { node20, startAgent, stopAllAgents, tempDir } from "../support/agent-process";
+import { node20, startAgent, stopAllAgents, tempDir, wrapperNodeFlags } from "../support/agent-process";
 import { type Stack, startStack } from "../support/stack";
 
 interface ShResult {
@@ -96,7 +96,11 @@ describe("install.sh", () => {
     expect((await stat(installed)).mode & 0o777).toBe(0o755);
 
     const wrapper = await readFile(join(root, "usr/local/bin/outpost-agent"), "utf8");
-    expect(wrapper).toContain(`exec "${node20()}" /usr/local/lib/outpost-agent/outpost-agent.mjs "$@"`);
+    expect(wrapper).toMatch(/^exec "[^"]+" .*\/usr\/local\/lib\/outpost-agent\/outpost-agent\.mjs "\$@"$/m);
+    expect(wrapper).toContain(`exec "${node20()}" `);
+    // V8 sized for a small daemon (docs/agent-footprint.md); the agent below runs with them.
+    const nodeFlags = wrapperNodeFlags(wrapper);
+    expect(nodeFlags).toContain("--max-semi-space-size=1");
 
     const envFile = join(root, "etc/outpost-agent/env");
     expect(await readFile(envFile, "utf8")).toBe(`ENROLLMENT_KEY=${keyBlob}\n`);
@@ -106,6 +110,8 @@ describe("install.sh", () => {
     expect(unit).toMatch(/^Restart=always$/m);
     expect(unit).toMatch(/^RestartPreventExitStatus=2 3 4 5$/m);
     expect(unit).toMatch(/^EnvironmentFile=\/etc\/outpost-agent\/env$/m);
+    expect(unit).toMatch(/^MemoryHigh=\d+M$/m);
+    expect(unit).toMatch(/^MemoryMax=128M$/m);
 
     // Run it as the unit would (the env file's settings, state under ROOT), on Node 20.
     const envVars = Object.fromEntries(
@@ -118,6 +124,7 @@ describe("install.sh", () => {
     const agent = startAgent({
       bundle: installed,
       stateDir,
+      nodeArgs: nodeFlags,
       env: { ...envVars, OUTPOST_ID_TYPE: "random", OUTPOST_HEARTBEAT_INTERVAL: "1" },
     });
     await agent.waitFor(/INFO\s+connected/);

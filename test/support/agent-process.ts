@@ -77,11 +77,29 @@ export interface AgentOptions {
   args?: string[];
   /** Environment on top of PATH and OUTPOST_STATE_DIR; nothing else is inherited. */
   env?: Record<string, string>;
+  /** Node/V8 flags before the bundle (e.g. the installed wrapper's, see wrapperNodeFlags). */
+  nodeArgs?: string[];
+  /** A command that execs its arguments (Node and the rest), e.g. to enter a cgroup first. */
+  launcher?: string[];
+}
+
+/**
+ * The Node/V8 flags an installed wrapper (`$ROOT/usr/local/bin/outpost-agent`) passes before the
+ * bundle, so a test or benchmark can run the bundle the way the wrapper does.
+ */
+export function wrapperNodeFlags(wrapper: string): string[] {
+  const line = /^exec "[^"]+" (.*?) ?\/usr\/local\/lib\/outpost-agent\/outpost-agent\.mjs "\$@"$/m.exec(
+    wrapper,
+  );
+  if (!line) throw new Error(`no exec line in the wrapper:\n${wrapper}`);
+  return line[1].split(/\s+/).filter(Boolean);
 }
 
 /** Starts the agent bundle on Node 20. */
 export function startAgent(options: AgentOptions): AgentProcess {
-  const child = spawn(node20(), [options.bundle, ...(options.args ?? ["run"])], {
+  const command = [node20(), ...(options.nodeArgs ?? []), options.bundle, ...(options.args ?? ["run"])];
+  const [file, ...args] = [...(options.launcher ?? []), ...command];
+  const child = spawn(file, args, {
     env: {
       PATH: process.env.PATH ?? "/usr/bin:/bin",
       OUTPOST_STATE_DIR: options.stateDir,

@@ -79,8 +79,9 @@ describe("install.sh", () => {
     expect(await mode(installed)).toBe(0o755);
 
     const wrapper = join(root, "usr/local/bin/outpost-agent");
+    // V8 sized for a small daemon (docs/agent-footprint.md), before the bundle.
     expect(await readFile(wrapper, "utf8")).toContain(
-      `exec "${node20()}" /usr/local/lib/outpost-agent/outpost-agent.mjs "$@"`,
+      `exec "${node20()}" --max-semi-space-size=1 --max-old-space-size=64 --single-threaded-gc --lite-mode /usr/local/lib/outpost-agent/outpost-agent.mjs "$@"`,
     );
     expect(await mode(wrapper)).toBe(0o755);
 
@@ -97,6 +98,8 @@ describe("install.sh", () => {
       "Restart=always",
       "RestartPreventExitStatus=2 3 4 5",
       "KillMode=mixed",
+      "MemoryHigh=96M",
+      "MemoryMax=128M",
       "WantedBy=multi-user.target",
     ]) {
       expect(unit).toContain(line);
