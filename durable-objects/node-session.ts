@@ -3,6 +3,7 @@ import { type Env, loadConfig } from "../src/config";
 import { createDatabase, type Database } from "../src/db/client";
 import type { ClaimedExecution } from "../src/executions/lifecycle";
 import { createLogger, type Logger } from "../src/log";
+import type { HistoryQuery, HistoryRows } from "../src/metrics-history/query";
 import type { MetricsSample } from "../src/nodes/metrics-sample";
 import type { NodeStatus } from "../src/nodes/status";
 import {
@@ -16,6 +17,7 @@ import { writeLastSeen } from "./batch-writer";
 import { deliverExecutions, finalState, sendExec } from "./node-session/delivery";
 import { type FrameSession, handleAgentFrame } from "./node-session/frames";
 import { LiveOutput } from "./node-session/live-output";
+import { MetricsTiers, queryHistory } from "./node-session/metrics-tiers";
 import { observe, type PresenceState, readPresence, staleWindowMs } from "./node-session/presence";
 import { NODE_ID_HEADER, streamedExecution } from "./node-session/requests";
 import { METRICS_HISTORY_LIMIT, SessionStore } from "./node-session/store";
@@ -55,6 +57,7 @@ export class NodeSession extends Server<Env> {
   static options = { hibernate: true };
 
   #store?: SessionStore;
+  #tiers?: MetricsTiers;
   #db?: Database;
   #log?: Logger;
   #frames?: FrameSession;
@@ -67,6 +70,12 @@ export class NodeSession extends Server<Env> {
   get store(): SessionStore {
     this.#store ??= new SessionStore(this.ctx.storage.sql);
     return this.#store;
+  }
+
+  /** The node's metrics history tiers (`./node-session/metrics-tiers`). */
+  get tiers(): MetricsTiers {
+    this.#tiers ??= new MetricsTiers(this.ctx.storage.sql);
+    return this.#tiers;
   }
 
   #database(): Database {
@@ -83,6 +92,7 @@ export class NodeSession extends Server<Env> {
       nodeId: this.name,
       env: this.env,
       store: this.store,
+      tiers: this.tiers,
       liveOutput: this.#liveOutput,
       log: this.#logger(),
       db: () => this.#database(),
@@ -273,12 +283,18 @@ export class NodeSession extends Server<Env> {
     this.#liveConnection()?.close(CLOSE_CODES.nodeDeleted, "node deleted");
     await this.ctx.storage.deleteAlarm();
     this.store.clear();
+    this.tiers.clear();
   }
 
   /** The latest heartbeat sample, and up to `history` recent ones (at most `METRICS_HISTORY_LIMIT`). */
   metrics(history = 0): NodeMetrics {
     const limit = Number.isInteger(history) ? Math.min(Math.max(history, 0), METRICS_HISTORY_LIMIT) : 0;
     return { latest: this.store.latestSample(), history: limit > 0 ? this.store.samples(limit) : [] };
+  }
+
+  /** The node's metrics history for one query (`GET /api/v1/nodes/{node_id}/metrics/history`). */
+  metricsHistory(query: HistoryQuery): HistoryRows {
+    return queryHistory(this.tiers, query, Date.now());
   }
 
   /** Connection, presence and the connection log, for diagnostics and tests. */

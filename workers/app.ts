@@ -18,6 +18,7 @@ import { registerEnrollmentKeyRoutes } from "./routes/enrollment-keys";
 import { registerEventTypeRoutes } from "./routes/event-types";
 import { registerExecutionStreamRoute } from "./routes/execution-stream";
 import { registerHealthRoutes } from "./routes/health";
+import { registerMetricsHistoryRoutes } from "./routes/metrics-history";
 import { registerNodeMetricsRoutes } from "./routes/node-metrics";
 import { registerNodeRoutes } from "./routes/nodes";
 import { registerSelfUpdateRequestRoutes } from "./routes/self-update-requests";
@@ -42,6 +43,7 @@ export function createApp(): Hono<AppEnv> {
   registerNodeRoutes(app);
   registerAliasRoutes(app);
   registerNodeMetricsRoutes(app);
+  registerMetricsHistoryRoutes(app);
   registerEventTypeRoutes(app);
   registerWebhookRoutes(app);
   registerAsyncApiRoutes(app);

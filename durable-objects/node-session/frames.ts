@@ -2,11 +2,13 @@ import type { Connection } from "partyserver";
 import type { Env } from "../../src/config";
 import type { Database } from "../../src/db/client";
 import type { Logger } from "../../src/log";
+import { seriesValues } from "../../src/metrics-history/buckets";
 import type { NodeStatus } from "../../src/nodes/status";
 import { type AgentFrame, CLOSE_CODES, encodeServerFrame } from "../../src/protocol/frames";
 import { writeResult } from "../batch-writer";
 import { resendLive } from "./delivery";
 import type { LiveOutput } from "./live-output";
+import type { MetricsTiers } from "./metrics-tiers";
 import { readPresence, recordHello } from "./presence";
 import type { SessionStore } from "./store";
 
@@ -15,6 +17,8 @@ export interface FrameSession {
   readonly nodeId: string;
   readonly env: Env;
   readonly store: SessionStore;
+  /** The metrics history tiers; every heartbeat adds a raw sample. */
+  readonly tiers: MetricsTiers;
   readonly liveOutput: LiveOutput;
   readonly log: Logger;
   db(): Database;
@@ -85,7 +89,9 @@ export async function handleAgentFrame(
     }
     case "heartbeat": {
       const failing = frame.checks.filter((c) => !c.ok);
-      session.store.addSample({ at: Date.now(), host: frame.host, agent: frame.agent, checks: frame.checks });
+      const at = Date.now();
+      session.store.addSample({ at, host: frame.host, agent: frame.agent, checks: frame.checks });
+      session.tiers.record(at, seriesValues(frame.host));
       const reason =
         failing.length > 0 ? `failing checks: ${failing.map((c) => c.name).join(", ")}` : "heartbeat";
       await session.observe(failing.length > 0 ? "unhealthy" : "healthy", reason, "sampled");

@@ -73,13 +73,32 @@ async function parseQuery(c: AppContext, spec: OperationSpec): Promise<ListQuery
       throw err;
     }
   }
-  if ([...search.keys()].length > 0) {
+  if ([...search.keys()].length > 0 && !spec.query) {
     const details: Record<string, string[]> = Object.create(null);
     for (const key of search.keys())
       details[key] = ["unknown parameter; this operation takes no query parameters"];
     throw new ApiError("bad_request", "Invalid request parameters", details);
   }
   return undefined;
+}
+
+// A non-list operation's declared query parameters, each parsed on its own so a 400 names it.
+function parseDeclaredQuery(c: AppContext, spec: OperationSpec): Record<string, unknown> | undefined {
+  if (!spec.query) return undefined;
+  const search = new URL(c.req.url).searchParams;
+  const details: Record<string, string[]> = Object.create(null);
+  const out: Record<string, unknown> = {};
+  for (const key of search.keys())
+    if (!Object.hasOwn(spec.query, key))
+      details[key] = [`unknown parameter; this operation takes ${Object.keys(spec.query).join(", ")}`];
+  for (const [name, param] of Object.entries(spec.query)) {
+    const result = v.safeParse(param.schema, search.get(name) ?? undefined);
+    if (result.success) out[name] = result.output;
+    else details[name] = result.issues.map((i) => i.message);
+  }
+  if (Object.keys(details).length > 0)
+    throw new ApiError("bad_request", "Invalid request parameters", details);
+  return out;
 }
 
 // The handler's result as it leaves: the envelope (or the bare data) with the spec's status.
@@ -116,9 +135,15 @@ export function defineRoute<const S extends OperationSpec>(
     if (!spec.public) await checkApiKey(c);
     const params = parseParams(c, spec);
     const list = await parseQuery(c, spec);
+    const query = parseDeclaredQuery(c, spec);
     const body = spec.body ? await readJsonBody(c, spec.body) : undefined;
     // The runtime object carries exactly the keys RouteInput<S> declares for this spec.
-    const input = { params, ...(spec.list ? { list } : {}), ...(spec.body ? { body } : {}) } as RouteInput<S>;
+    const input = {
+      params,
+      ...(spec.list ? { list } : {}),
+      ...(spec.query ? { query } : {}),
+      ...(spec.body ? { body } : {}),
+    } as RouteInput<S>;
     return toResponse(c, spec, await handler(c, input));
   });
 }

@@ -31,6 +31,15 @@ function schema(s: v.GenericSchema): JsonObject {
 }
 
 function queryParameters(op: OperationSpec): JsonObject[] {
+  if (op.query) {
+    return Object.entries(op.query).map(([name, q]) => ({
+      name,
+      in: "query",
+      required: false,
+      description: q.description,
+      schema: schema(q.schema),
+    }));
+  }
   if (!op.list) return [];
   const params: JsonObject[] = Object.entries(op.list.filters).map(([name, f]) => ({
     name,

@@ -13,12 +13,19 @@ export type ParamsOf<S extends OperationSpec> =
 
 type ListInput<S extends OperationSpec> = S["list"] extends object ? { list: ListQuery } : unknown;
 
+type QueryInput<S extends OperationSpec> =
+  S["query"] extends Readonly<Record<string, { schema: v.GenericSchema }>>
+    ? { query: { [K in keyof S["query"]]: v.InferOutput<S["query"][K]["schema"]> } }
+    : unknown;
+
 type BodyInput<S extends OperationSpec> = S["body"] extends v.GenericSchema
   ? { body: v.InferOutput<S["body"]> }
   : unknown;
 
-/** What `defineRoute` hands the handler: parsed path params, and the list query and body when declared. */
-export type RouteInput<S extends OperationSpec> = { params: ParamsOf<S> } & ListInput<S> & BodyInput<S>;
+/** What `defineRoute` hands the handler: parsed path params, and the list query, query and body when declared. */
+export type RouteInput<S extends OperationSpec> = { params: ParamsOf<S> } & ListInput<S> &
+  QueryInput<S> &
+  BodyInput<S>;
 
 /** The documented `data` of a successful answer (one item of it for a paginated list). */
 export type SuccessData<S extends OperationSpec> = S["success"]["data"] extends v.GenericSchema
