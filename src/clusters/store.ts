@@ -123,6 +123,9 @@ export async function createCluster(
               ipv4Start: sql`${block.start}`.as("ipv4_start"),
               ipv4End: sql`${block.end}`.as("ipv4_end"),
               nodeLimit: sql`${input.node_limit ?? null}`.as("node_limit"),
+              // drizzle's INSERT … SELECT names every column in table order; the triggers keep both.
+              nodeCount: sql`0`.as("node_count"),
+              nextHost: sql`0`.as("next_host"),
               networkName: sql`${names.networkName}`.as("network_name"),
               vpnDomain: sql`${names.vpnDomain}`.as("vpn_domain"),
               insertedAt: sql`${now}`.as("inserted_at"),
