@@ -8,6 +8,7 @@ import { dispatchWebhooksAfterWrites } from "./middleware/dispatch-webhooks";
 import { type AppEnv, requestContext } from "./middleware/request-context";
 import { securityHeaders } from "./middleware/security-headers";
 import { registerAdminRoutes } from "./routes/admins";
+import { registerAlertRuleRoutes } from "./routes/alert-rules";
 import { registerAliasRoutes } from "./routes/aliases";
 import { registerAsyncApiRoutes } from "./routes/asyncapi";
 import { registerClusterRoutes } from "./routes/clusters";
@@ -44,6 +45,7 @@ export function createApp(): Hono<AppEnv> {
   registerAliasRoutes(app);
   registerNodeMetricsRoutes(app);
   registerMetricsHistoryRoutes(app);
+  registerAlertRuleRoutes(app);
   registerEventTypeRoutes(app);
   registerWebhookRoutes(app);
   registerAsyncApiRoutes(app);

@@ -1,4 +1,4 @@
-import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 // Timestamps are stored as integer milliseconds since the epoch (UTC): cheap to
 // index and compare; the API renders them as ISO 8601.
@@ -321,4 +321,30 @@ export const selfUpdateRequests = sqliteTable(
     updatedAt: integer("updated_at").notNull(),
   },
   (t) => [index("self_update_requests_inserted_at_idx").on(t.insertedAt, t.id)],
+);
+
+/**
+ * Alert rules: a metric crossing a threshold for `for_seconds` on the nodes a targeting selects.
+ * Each node's Durable Object evaluates them on every heartbeat.
+ */
+export const alertRules = sqliteTable(
+  "alert_rules",
+  {
+    id: text("id").primaryKey(),
+    name: text("name").notNull(),
+    metric: text("metric").notNull(),
+    operator: text("operator").notNull(),
+    warningThreshold: real("warning_threshold").notNull(),
+    criticalThreshold: real("critical_threshold"),
+    forSeconds: integer("for_seconds").notNull(),
+    /** The commands' targeting object, JSON. */
+    targeting: text("targeting").notNull(),
+    enabled: integer("enabled", { mode: "boolean" }).notNull(),
+    /** JSON array of notification channel ids. */
+    channelIds: text("channel_ids").notNull(),
+    repeatIntervalSeconds: integer("repeat_interval_seconds").notNull(),
+    insertedAt: integer("inserted_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [index("alert_rules_inserted_at_idx").on(t.insertedAt, t.id)],
 );

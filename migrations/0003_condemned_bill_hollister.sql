@@ -1,0 +1,17 @@
+CREATE TABLE `alert_rules` (
+	`id` text PRIMARY KEY NOT NULL,
+	`name` text NOT NULL,
+	`metric` text NOT NULL,
+	`operator` text NOT NULL,
+	`warning_threshold` real NOT NULL,
+	`critical_threshold` real,
+	`for_seconds` integer NOT NULL,
+	`targeting` text NOT NULL,
+	`enabled` integer NOT NULL,
+	`channel_ids` text NOT NULL,
+	`repeat_interval_seconds` integer NOT NULL,
+	`inserted_at` integer NOT NULL,
+	`updated_at` integer NOT NULL
+);
+--> statement-breakpoint
+CREATE INDEX `alert_rules_inserted_at_idx` ON `alert_rules` (`inserted_at`,`id`);
