@@ -348,3 +348,32 @@ export const alertRules = sqliteTable(
   },
   (t) => [index("alert_rules_inserted_at_idx").on(t.insertedAt, t.id)],
 );
+
+/**
+ * Alerts: one row per episode of a rule firing on a node, written only on transitions (fired,
+ * escalated, resolved) by the node's session and on acknowledgement by the API.
+ */
+export const alerts = sqliteTable(
+  "alerts",
+  {
+    id: text("id").primaryKey(),
+    ruleId: text("rule_id").notNull(),
+    nodeId: text("node_id").notNull(),
+    metric: text("metric").notNull(),
+    /** warning | critical */
+    level: text("level").notNull(),
+    /** firing | resolved */
+    status: text("status").notNull(),
+    value: real("value").notNull(),
+    peakValue: real("peak_value").notNull(),
+    threshold: real("threshold").notNull(),
+    startedAt: integer("started_at").notNull(),
+    resolvedAt: integer("resolved_at"),
+    acknowledgedAt: integer("acknowledged_at"),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    index("alerts_started_at_idx").on(t.startedAt, t.id),
+    index("alerts_node_status_idx").on(t.nodeId, t.status),
+  ],
+);
