@@ -6,6 +6,7 @@ import { seriesValues } from "../../src/metrics-history/buckets";
 import type { NodeStatus } from "../../src/nodes/status";
 import { type AgentFrame, CLOSE_CODES, encodeServerFrame } from "../../src/protocol/frames";
 import { writeResult } from "../batch-writer";
+import { evaluateAlerts } from "./alerts";
 import { resendLive } from "./delivery";
 import type { LiveOutput } from "./live-output";
 import type { MetricsTiers } from "./metrics-tiers";
@@ -91,10 +92,15 @@ export async function handleAgentFrame(
       const failing = frame.checks.filter((c) => !c.ok);
       const at = Date.now();
       session.store.addSample({ at, host: frame.host, agent: frame.agent, checks: frame.checks });
-      session.tiers.record(at, seriesValues(frame.host));
+      const values = seriesValues(frame.host);
+      session.tiers.record(at, values);
       const reason =
         failing.length > 0 ? `failing checks: ${failing.map((c) => c.name).join(", ")}` : "heartbeat";
       await session.observe(failing.length > 0 ? "unhealthy" : "healthy", reason, "sampled");
+      // An alert write that fails is retried by the next heartbeat; the heartbeat itself went through.
+      await evaluateAlerts(session, values, at).catch((error) =>
+        session.log.error("alert evaluation failed", { error }),
+      );
       return;
     }
     case "ack":

@@ -18,7 +18,15 @@ export interface EvalRule {
  */
 export interface RuleState {
   pendingSince: number;
-  alert?: { id: string; level: AlertLevel; startedAt: number; peak: number };
+  /** The firing alert; metric and threshold kept so it can resolve even after its rule is gone. */
+  alert?: {
+    id: string;
+    level: AlertLevel;
+    startedAt: number;
+    peak: number;
+    metric: Series;
+    threshold: number;
+  };
 }
 
 /** A change worth a libSQL write: the alert row and its event. */
@@ -85,7 +93,7 @@ export function evaluate(
     const peak = rule.operator === "gt" ? Math.max(alert.peak, value) : Math.min(alert.peak, value);
     const next: RuleState = { pendingSince: state.pendingSince, alert: { ...alert, peak } };
     if (level === "critical" && alert.level === "warning") {
-      next.alert = { ...alert, peak, level: "critical" };
+      next.alert = { ...alert, peak, level: "critical", threshold: thresholdOf(rule, level) };
       return {
         state: next,
         transition: { ...base, kind: "escalated", level, peak, threshold: thresholdOf(rule, level) },
@@ -98,7 +106,17 @@ export function evaluate(
   if (now - pendingSince < rule.forSeconds * 1000) return { state: { pendingSince } };
   const id = newId();
   return {
-    state: { pendingSince, alert: { id, level, startedAt: now, peak: value } },
+    state: {
+      pendingSince,
+      alert: {
+        id,
+        level,
+        startedAt: now,
+        peak: value,
+        metric: rule.metric,
+        threshold: thresholdOf(rule, level),
+      },
+    },
     transition: {
       kind: "fired",
       alertId: id,
