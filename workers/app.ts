@@ -9,6 +9,7 @@ import { type AppEnv, requestContext } from "./middleware/request-context";
 import { securityHeaders } from "./middleware/security-headers";
 import { registerAdminRoutes } from "./routes/admins";
 import { registerAlertRuleRoutes } from "./routes/alert-rules";
+import { registerAlertRoutes } from "./routes/alerts";
 import { registerAliasRoutes } from "./routes/aliases";
 import { registerAsyncApiRoutes } from "./routes/asyncapi";
 import { registerClusterRoutes } from "./routes/clusters";
@@ -46,6 +47,7 @@ export function createApp(): Hono<AppEnv> {
   registerNodeMetricsRoutes(app);
   registerMetricsHistoryRoutes(app);
   registerAlertRuleRoutes(app);
+  registerAlertRoutes(app);
   registerEventTypeRoutes(app);
   registerWebhookRoutes(app);
   registerAsyncApiRoutes(app);

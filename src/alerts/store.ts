@@ -1,8 +1,11 @@
-import { eq } from "drizzle-orm";
+import { count, eq } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Database } from "../db/client";
 import { alerts, clusters, nodes } from "../db/schema";
+import { ApiError } from "../errors";
 import { recordEvent } from "../events/outbox";
+import type { ListQuery } from "../list-query/engine";
+import { listPage, type Page } from "../list-query/page";
 import type { AlertTransition } from "./evaluate";
 
 /**
@@ -77,4 +80,52 @@ export async function nodeClusterName(db: Database, nodeId: string): Promise<str
     .where(eq(nodes.id, nodeId))
     .limit(1);
   return row?.name ?? null;
+}
+
+export type AlertRow = typeof alerts.$inferSelect;
+
+/** The alert with this id, or a 404. */
+export async function getAlert(db: Database, id: string): Promise<AlertRow> {
+  const [row] = await db.select().from(alerts).where(eq(alerts.id, id)).limit(1);
+  if (!row) throw new ApiError("not_found", "Alert not found");
+  return row;
+}
+
+/** One page of alerts by `alertListSpec`. */
+export function listAlerts(db: Database, q: ListQuery): Promise<Page<AlertRow>> {
+  return listPage(db, q, db.select().from(alerts), db.select({ total: count() }).from(alerts));
+}
+
+/**
+ * Acknowledges an alert (with its `edge.alert.acknowledged` event, in one batch) or takes the
+ * acknowledgement back. Acknowledging twice keeps the first time and writes no second event.
+ */
+export async function setAcknowledged(db: Database, id: string, acknowledged: boolean): Promise<AlertRow> {
+  const current = await getAlert(db, id);
+  if ((current.acknowledgedAt !== null) === acknowledged) return current;
+  const now = Date.now();
+  const update = db
+    .update(alerts)
+    .set({ acknowledgedAt: acknowledged ? now : null, updatedAt: now })
+    .where(eq(alerts.id, id))
+    .returning();
+  if (!acknowledged) {
+    const [row] = await update;
+    if (!row) throw new ApiError("not_found", "Alert not found");
+    return row;
+  }
+  const [rows] = await db.batch([
+    update,
+    recordEvent(db, "edge.alert.acknowledged", {
+      alert_id: current.id,
+      rule_id: current.ruleId,
+      node_id: current.nodeId,
+      metric: current.metric,
+      level: current.level,
+      value: current.value,
+      threshold: current.threshold,
+    }),
+  ]);
+  if (!rows[0]) throw new ApiError("not_found", "Alert not found");
+  return rows[0];
 }

@@ -107,6 +107,25 @@ describe("alert evaluation in the node's session", () => {
       "edge.alert.escalated",
       "edge.alert.resolved",
     ]);
+
+    // The API: list with filters, get, acknowledge (with its event) and take it back.
+    const listed = (await api.get(`/api/v1/alerts?node_id=${nodeId}&status=resolved&acknowledged=false`))
+      .body;
+    expect(listed.data.map((a: { id: string }) => a.id)).toEqual([alertId]);
+    expect(listed.data[0]).toMatchObject({
+      level: "critical",
+      peak_value: 25,
+      metric: "memory",
+      rule_id: rule.id,
+    });
+    const acked = await api.patch(`/api/v1/alerts/${alertId}/acknowledge`);
+    expect(acked.status).toBe(200);
+    expect(acked.body.data.acknowledged).toBe(true);
+    await api.patch(`/api/v1/alerts/${alertId}/acknowledge`);
+    expect((await alertEvents(alertId)).filter((t) => t === "edge.alert.acknowledged")).toHaveLength(1);
+    expect((await api.patch(`/api/v1/alerts/${alertId}/unacknowledge`)).body.data.acknowledged_at).toBeNull();
+    expect((await api.get(`/api/v1/alerts/${crypto.randomUUID()}`)).status).toBe(404);
+    expect((await api.get("/api/v1/alerts?level=severe")).status).toBe(400);
     agent.ws.close(1000);
   });
 });
