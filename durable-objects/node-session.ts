@@ -5,6 +5,7 @@ import { isTransientDbError } from "../src/db/errors";
 import { retryTransient } from "../src/db/retry";
 import type { ClaimedExecution } from "../src/executions/lifecycle";
 import { createLogger, type Logger } from "../src/log";
+import type { HistoryQuery, HistoryRows } from "../src/metrics-history/query";
 import type { MetricsSample } from "../src/nodes/metrics-sample";
 import type { NodeStatus } from "../src/nodes/status";
 import {
@@ -20,6 +21,7 @@ import { FrameBudget } from "./node-session/frame-budget";
 import { type FrameSession, handleAgentFrame } from "./node-session/frames";
 import { askForInventory, type InventoryAsk } from "./node-session/inventory";
 import { LiveOutput } from "./node-session/live-output";
+import { MetricsTiers, queryHistory } from "./node-session/metrics-tiers";
 import { OutputGate } from "./node-session/output-gate";
 import { observe, type PresenceState, readPresence, staleWindowMs } from "./node-session/presence";
 import { NODE_ID_HEADER, streamedExecution } from "./node-session/requests";
@@ -64,6 +66,7 @@ export class NodeSession extends Server<Env> {
   static options = { hibernate: true };
 
   #store?: SessionStore;
+  #tiers?: MetricsTiers;
   #db?: Database;
   #log?: Logger;
   #frames?: FrameSession;
@@ -81,6 +84,12 @@ export class NodeSession extends Server<Env> {
     return this.#store;
   }
 
+  /** The node's metrics history tiers (`./node-session/metrics-tiers`). */
+  get tiers(): MetricsTiers {
+    this.#tiers ??= new MetricsTiers(this.ctx.storage.sql);
+    return this.#tiers;
+  }
+
   #database(): Database {
     if (!this.#db) {
       const config = loadConfig(this.env);
@@ -95,6 +104,7 @@ export class NodeSession extends Server<Env> {
       nodeId: this.name,
       env: this.env,
       store: this.store,
+      tiers: this.tiers,
       liveOutput: this.#liveOutput,
       outputGate: this.#outputGate,
       log: this.#logger(),
@@ -361,12 +371,18 @@ export class NodeSession extends Server<Env> {
     this.#liveConnection()?.close(CLOSE_CODES.nodeDeleted, "node deleted");
     await this.ctx.storage.deleteAlarm();
     this.store.clear();
+    this.tiers.clear();
   }
 
   /** The latest heartbeat sample, and up to `history` recent ones (at most `METRICS_HISTORY_LIMIT`). */
   metrics(history = 0): NodeMetrics {
     const limit = Number.isInteger(history) ? Math.min(Math.max(history, 0), METRICS_HISTORY_LIMIT) : 0;
     return { latest: this.store.latestSample(), history: limit > 0 ? this.store.samples(limit) : [] };
+  }
+
+  /** The node's metrics history for one query (`GET /api/v1/nodes/{node_id}/metrics/history`). */
+  metricsHistory(query: HistoryQuery): HistoryRows {
+    return queryHistory(this.tiers, query, Date.now());
   }
 
   /** Connection, presence and the connection log, for diagnostics and tests. */

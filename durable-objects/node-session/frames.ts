@@ -2,12 +2,15 @@ import type { Connection } from "partyserver";
 import type { Env } from "../../src/config";
 import type { Database } from "../../src/db/client";
 import type { Logger } from "../../src/log";
+import { seriesValues } from "../../src/metrics-history/buckets";
 import type { NodeStatus } from "../../src/nodes/status";
 import { type AgentFrame, CLOSE_CODES, encodeServerFrame } from "../../src/protocol/frames";
 import { writeResult } from "../batch-writer";
+import { evaluateAlerts } from "./alerts";
 import { resendLive } from "./delivery";
 import { receiveInventory, syncInventoryOnHello } from "./inventory";
 import type { LiveOutput } from "./live-output";
+import type { MetricsTiers } from "./metrics-tiers";
 import type { OutputGate } from "./output-gate";
 import { readPresence, recordHello } from "./presence";
 import type { SessionStore } from "./store";
@@ -17,6 +20,8 @@ export interface FrameSession {
   readonly nodeId: string;
   readonly env: Env;
   readonly store: SessionStore;
+  /** The metrics history tiers; every heartbeat adds a raw sample. */
+  readonly tiers: MetricsTiers;
   readonly liveOutput: LiveOutput;
   readonly outputGate: OutputGate;
   readonly log: Logger;
@@ -128,10 +133,17 @@ export async function handleAgentFrame(
     }
     case "heartbeat": {
       const failing = frame.checks.filter((c) => !c.ok);
-      session.store.addSample({ at: Date.now(), host: frame.host, agent: frame.agent, checks: frame.checks });
+      const at = Date.now();
+      session.store.addSample({ at, host: frame.host, agent: frame.agent, checks: frame.checks });
+      const values = seriesValues(frame.host);
+      session.tiers.record(at, values);
       const reason =
         failing.length > 0 ? `failing checks: ${failing.map((c) => c.name).join(", ")}` : "heartbeat";
       await session.observe(failing.length > 0 ? "unhealthy" : "healthy", reason, "sampled");
+      // An alert write that fails is retried by the next heartbeat; the heartbeat itself went through.
+      await evaluateAlerts(session, values, at).catch((error) =>
+        session.log.error("alert evaluation failed", { error }),
+      );
       return;
     }
     case "ack":

@@ -1,4 +1,4 @@
-import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 // Timestamps are stored as integer milliseconds since the epoch (UTC): cheap to
 // index and compare; the API renders them as ISO 8601.
@@ -512,5 +512,60 @@ export const nodeRegistrations = sqliteTable(
   (t) => [
     index("node_registrations_inserted_at_idx").on(t.insertedAt, t.id),
     index("node_registrations_status_idx").on(t.status, t.insertedAt),
+  ],
+);
+
+/**
+ * Alert rules: a metric crossing a threshold for `for_seconds` on the nodes a targeting selects.
+ * Each node's Durable Object evaluates them on every heartbeat.
+ */
+export const alertRules = sqliteTable(
+  "alert_rules",
+  {
+    id: text("id").primaryKey(),
+    name: text("name").notNull(),
+    metric: text("metric").notNull(),
+    operator: text("operator").notNull(),
+    warningThreshold: real("warning_threshold").notNull(),
+    criticalThreshold: real("critical_threshold"),
+    forSeconds: integer("for_seconds").notNull(),
+    /** The commands' targeting object, JSON. */
+    targeting: text("targeting").notNull(),
+    enabled: integer("enabled", { mode: "boolean" }).notNull(),
+    /** JSON array of notification channel ids. */
+    channelIds: text("channel_ids").notNull(),
+    repeatIntervalSeconds: integer("repeat_interval_seconds").notNull(),
+    insertedAt: integer("inserted_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [index("alert_rules_inserted_at_idx").on(t.insertedAt, t.id)],
+);
+
+/**
+ * Alerts: one row per episode of a rule firing on a node, written only on transitions (fired,
+ * escalated, resolved) by the node's session and on acknowledgement by the API.
+ */
+export const alerts = sqliteTable(
+  "alerts",
+  {
+    id: text("id").primaryKey(),
+    ruleId: text("rule_id").notNull(),
+    nodeId: text("node_id").notNull(),
+    metric: text("metric").notNull(),
+    /** warning | critical */
+    level: text("level").notNull(),
+    /** firing | resolved */
+    status: text("status").notNull(),
+    value: real("value").notNull(),
+    peakValue: real("peak_value").notNull(),
+    threshold: real("threshold").notNull(),
+    startedAt: integer("started_at").notNull(),
+    resolvedAt: integer("resolved_at"),
+    acknowledgedAt: integer("acknowledged_at"),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    index("alerts_started_at_idx").on(t.startedAt, t.id),
+    index("alerts_node_status_idx").on(t.nodeId, t.status),
   ],
 );

@@ -19,6 +19,10 @@ export const EVENT_TYPES = [
   "edge.command_execution.pruned",
   "edge.ssh_username.verified",
   "edge.self_update_request.completed",
+  "edge.alert.fired",
+  "edge.alert.escalated",
+  "edge.alert.resolved",
+  "edge.alert.acknowledged",
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];

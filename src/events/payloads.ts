@@ -30,6 +30,16 @@ const registration = {
   version: text("Agent version at enrolment"),
 };
 
+const alertPayload = {
+  alert_id: id("Alert ID"),
+  rule_id: id("Alert rule ID"),
+  node_id: NODE_ID,
+  metric: text("Metric the rule watches"),
+  level: v.picklist(["warning", "critical"]),
+  value: v.pipe(v.number(), v.description("Value of the metric at the transition")),
+  threshold: v.pipe(v.number(), v.description("Threshold of the alert's level")),
+};
+
 /** Payload (`data`) schema of every event type; `buildAsyncApiDocument` publishes them. */
 export const EVENT_PAYLOADS: Record<EventType, v.GenericSchema> = {
   "edge.enrollment_key.verified": v.looseObject({
@@ -122,6 +132,10 @@ export const EVENT_PAYLOADS: Record<EventType, v.GenericSchema> = {
       v.description("Outcome of the request"),
     ),
   }),
+  "edge.alert.fired": v.looseObject(alertPayload),
+  "edge.alert.escalated": v.looseObject(alertPayload),
+  "edge.alert.resolved": v.looseObject(alertPayload),
+  "edge.alert.acknowledged": v.looseObject(alertPayload),
 };
 
 /** Short description of each event type for the AsyncAPI document. */
@@ -143,4 +157,8 @@ export const EVENT_SUMMARIES: Record<EventType, string> = {
   "edge.ssh_username.verified":
     "A node verified an SSH login (public key or password) for one of its usernames.",
   "edge.self_update_request.completed": "A self-update request finished processing.",
+  "edge.alert.fired": "An alert rule's condition held for its for_seconds on a node: an alert started.",
+  "edge.alert.escalated": "A firing warning alert crossed its rule's critical threshold.",
+  "edge.alert.resolved": "A firing alert's condition cleared (or its rule was removed).",
+  "edge.alert.acknowledged": "An operator acknowledged a firing alert.",
 };

@@ -95,7 +95,12 @@ function parseQueryParams(c: AppContext, spec: OperationSpec): Record<string, un
   const details: Record<string, string[]> = Object.create(null);
   for (const [name, param] of Object.entries(spec.query ?? {})) {
     const values = search.getAll(name);
-    if (values.length === 0) continue;
+    if (values.length === 0) {
+      // Absent: a schema that takes `undefined` may supply its default; one that doesn't leaves it out.
+      const absent = v.safeParse(param.schema, undefined);
+      if (absent.success && absent.output !== undefined) out[name] = absent.output;
+      continue;
+    }
     if (values.length > 1) {
       details[name] = ["must be given once"];
       continue;

@@ -10,6 +10,15 @@ export interface ParamSpec {
 }
 
 /**
+ * A query parameter of a non-list operation: its schema takes the raw string, or `undefined` when
+ * the parameter is absent (wrap it in `v.optional` to give a default), and its description.
+ */
+export interface QueryParamSpec {
+  schema: GenericSchema<string | undefined, unknown>;
+  description: string;
+}
+
+/**
  * What a successful answer looks like. `data` is the schema of the envelope's `data` (of each item
  * when `paginated`); `null` for 204. `bare` sends the data itself, without `{data, meta}`;
  * `eventStream` documents `text/event-stream` and lets the handler return its own `Response`.
@@ -47,10 +56,13 @@ export interface OperationSpec {
   readonly public?: boolean;
   /** Path parameters: name → schema and description. */
   readonly params?: Readonly<Record<string, ParamSpec>>;
-  /** Query parameters of a non-list operation: name → schema (of the raw string) and description. */
-  readonly query?: Readonly<Record<string, ParamSpec>>;
   /** List endpoints: filters, sorting and paging from the field table. */
   readonly list?: ListSpec;
+  /**
+   * Query parameters of a non-list operation: name → schema (of the raw string, or `undefined` when
+   * absent, so a schema may supply a default) and description. Unknown names → 400.
+   */
+  readonly query?: Readonly<Record<string, QueryParamSpec>>;
   readonly body?: GenericSchema;
   readonly success: Readonly<SuccessSpec>;
   readonly errors?: readonly ErrorStatus[];

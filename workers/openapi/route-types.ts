@@ -11,10 +11,16 @@ export type ParamsOf<S extends OperationSpec> =
     ? { [K in keyof S["params"]]: v.InferOutput<S["params"][K]["schema"]> }
     : Record<string, never>;
 
-/** `{name: output of its schema | undefined}` for each declared query parameter (all optional). */
+// A schema that takes `undefined` is run for an absent parameter (its default applies), so its
+// output is what the handler sees; any other schema's parameter is simply absent when not sent.
+type QueryValue<T extends v.GenericSchema> =
+  | v.InferOutput<T>
+  | (undefined extends v.InferInput<T> ? never : undefined);
+
+/** `{name: parsed value}` for each declared query parameter (`undefined` when absent without a default). */
 export type QueryOf<S extends OperationSpec> =
   S["query"] extends Readonly<Record<string, { schema: v.GenericSchema }>>
-    ? { [K in keyof S["query"]]: v.InferOutput<S["query"][K]["schema"]> | undefined }
+    ? { [K in keyof S["query"]]: QueryValue<S["query"][K]["schema"]> }
     : Record<string, never>;
 
 type QueryInput<S extends OperationSpec> = S["query"] extends object ? { query: QueryOf<S> } : unknown;

@@ -1,0 +1,107 @@
+import type { Hono } from "hono";
+import { alertRuleListSpec } from "../../src/alert-rules/list";
+import { presentAlertRule } from "../../src/alert-rules/present";
+import {
+  AlertRuleCreateRequest,
+  AlertRuleSchema,
+  AlertRuleUpdateRequest,
+} from "../../src/alert-rules/schema";
+import {
+  createAlertRule,
+  deleteAlertRule,
+  getAlertRule,
+  listAlertRules,
+  updateAlertRule,
+} from "../../src/alert-rules/store";
+import { UuidParam } from "../../src/schemas/common";
+import type { AppEnv } from "../middleware/request-context";
+import { defineRoute } from "../openapi/define-route";
+import { listRoute } from "../openapi/list-route";
+
+const TAG = "Alerts.Rules";
+const idParam = { id: { schema: UuidParam, description: "Alert rule ID" } };
+
+/** Registers alert rule CRUD; each node's session evaluates the enabled rules on its heartbeats. */
+export function registerAlertRuleRoutes(app: Hono<AppEnv>): void {
+  defineRoute(
+    app,
+    {
+      method: "post",
+      path: "/api/v1/alert_rules",
+      tag: TAG,
+      summary: "Create alert rule",
+      description:
+        "A metric crossing warning_threshold (and optionally critical_threshold) for for_seconds on the nodes the targeting selects (default all).",
+      body: AlertRuleCreateRequest,
+      success: { status: 201, description: "Alert rule created", data: AlertRuleSchema },
+      errors: [422, 503],
+    },
+    async (c, { body }) => ({ data: presentAlertRule(await createAlertRule(c.get("db"), body)) }),
+  );
+
+  defineRoute(
+    app,
+    {
+      method: "get",
+      path: "/api/v1/alert_rules",
+      tag: TAG,
+      summary: "List alert rules",
+      list: alertRuleListSpec,
+      success: {
+        status: 200,
+        description: "Paginated list of alert rules",
+        data: AlertRuleSchema,
+        paginated: true,
+      },
+      errors: [503],
+    },
+    listRoute({ page: listAlertRules, present: (rows) => rows.map(presentAlertRule) }),
+  );
+
+  defineRoute(
+    app,
+    {
+      method: "get",
+      path: "/api/v1/alert_rules/{id}",
+      tag: TAG,
+      summary: "Get alert rule",
+      params: idParam,
+      success: { status: 200, description: "The alert rule", data: AlertRuleSchema },
+      errors: [404, 503],
+    },
+    async (c, { params }) => ({ data: presentAlertRule(await getAlertRule(c.get("db"), params.id)) }),
+  );
+
+  defineRoute(
+    app,
+    {
+      method: "patch",
+      path: "/api/v1/alert_rules/{id}",
+      tag: TAG,
+      summary: "Update alert rule",
+      params: idParam,
+      body: AlertRuleUpdateRequest,
+      success: { status: 200, description: "The updated alert rule", data: AlertRuleSchema },
+      errors: [404, 422, 503],
+    },
+    async (c, { params, body }) => ({
+      data: presentAlertRule(await updateAlertRule(c.get("db"), params.id, body)),
+    }),
+  );
+
+  defineRoute(
+    app,
+    {
+      method: "delete",
+      path: "/api/v1/alert_rules/{id}",
+      tag: TAG,
+      summary: "Delete alert rule",
+      params: idParam,
+      success: { status: 204, description: "Deleted", data: null },
+      errors: [404, 503],
+    },
+    async (c, { params }) => {
+      await deleteAlertRule(c.get("db"), params.id);
+    },
+  );
+}
