@@ -114,5 +114,5 @@ CREATE INDEX `users_inserted_at_idx` ON `users` (`inserted_at`,`id`);--> stateme
 -- System roles (src/access/permissions.ts SYSTEM_ROLES): seeded here so every database has them.
 INSERT INTO `roles` (`id`, `name`, `description`, `permissions`, `is_system`, `inserted_at`, `updated_at`) VALUES
 	('00000000-0000-4000-8000-000000000001', 'admin', 'Everything', '["*"]', 1, 0, 0),
-	('00000000-0000-4000-8000-000000000002', 'operator', 'Runs the fleet: everything but users, roles, other principals'' tokens and settings', '["clusters:*","nodes:*","enrollment_keys:*","commands:*","ssh:*","webhooks:*","self_update:*","admins:read","events:read","metrics:read","api_tokens:read","api_tokens:write","audit:read"]', 1, 0, 0),
+	('00000000-0000-4000-8000-000000000002', 'operator', 'Runs the fleet: everything but users, roles, other principals'' tokens and settings', '["clusters:*","nodes:*","enrollment_keys:*","commands:*","ssh:*","webhooks:*","self_update:*","admins:read","events:read","metrics:read","alerts:*","api_tokens:read","api_tokens:write","audit:read"]', 1, 0, 0),
 	('00000000-0000-4000-8000-000000000003', 'viewer', 'Reads everything', '["*:read"]', 1, 0, 0);

@@ -14,6 +14,7 @@ export const PERMISSION_CATALOG = {
   admins: ["read"],
   events: ["read"],
   metrics: ["read"],
+  alerts: ["read", "write"],
   users: ["read", "write"],
   roles: ["read", "write"],
   // `admin`: other principals' tokens too; without it a principal sees and revokes only its own.
@@ -55,6 +56,7 @@ export const SYSTEM_ROLES = [
       "admins:read",
       "events:read",
       "metrics:read",
+      "alerts:*",
       "api_tokens:read",
       "api_tokens:write",
       "audit:read",

@@ -28,6 +28,7 @@ export function registerAlertRuleRoutes(app: Hono<AppEnv>): void {
     {
       method: "post",
       path: "/api/v1/alert_rules",
+      permission: "alerts:write",
       tag: TAG,
       summary: "Create alert rule",
       description:
@@ -44,6 +45,7 @@ export function registerAlertRuleRoutes(app: Hono<AppEnv>): void {
     {
       method: "get",
       path: "/api/v1/alert_rules",
+      permission: "alerts:read",
       tag: TAG,
       summary: "List alert rules",
       list: alertRuleListSpec,
@@ -63,6 +65,7 @@ export function registerAlertRuleRoutes(app: Hono<AppEnv>): void {
     {
       method: "get",
       path: "/api/v1/alert_rules/{id}",
+      permission: "alerts:read",
       tag: TAG,
       summary: "Get alert rule",
       params: idParam,
@@ -77,6 +80,7 @@ export function registerAlertRuleRoutes(app: Hono<AppEnv>): void {
     {
       method: "patch",
       path: "/api/v1/alert_rules/{id}",
+      permission: "alerts:write",
       tag: TAG,
       summary: "Update alert rule",
       params: idParam,
@@ -94,6 +98,7 @@ export function registerAlertRuleRoutes(app: Hono<AppEnv>): void {
     {
       method: "delete",
       path: "/api/v1/alert_rules/{id}",
+      permission: "alerts:write",
       tag: TAG,
       summary: "Delete alert rule",
       params: idParam,

@@ -18,6 +18,7 @@ export function registerAlertRoutes(app: Hono<AppEnv>): void {
     {
       method: "get",
       path: "/api/v1/alerts",
+      permission: "alerts:read",
       tag: TAG,
       summary: "List alerts",
       list: alertListSpec,
@@ -32,6 +33,7 @@ export function registerAlertRoutes(app: Hono<AppEnv>): void {
     {
       method: "get",
       path: "/api/v1/alerts/{id}",
+      permission: "alerts:read",
       tag: TAG,
       summary: "Get alert",
       params: idParam,
@@ -50,6 +52,7 @@ export function registerAlertRoutes(app: Hono<AppEnv>): void {
       {
         method: "patch",
         path: `/api/v1/alerts/{id}/${action}`,
+        permission: "alerts:write",
         tag: TAG,
         summary: acknowledged ? "Acknowledge alert" : "Take back an alert's acknowledgement",
         params: idParam,

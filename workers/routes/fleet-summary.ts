@@ -11,6 +11,7 @@ export function registerFleetSummaryRoutes(app: Hono<AppEnv>): void {
     {
       method: "get",
       path: "/api/v1/nodes/summary",
+      permission: "nodes:read",
       tag: "Nodes.Node",
       summary: "Summarise the fleet",
       description:
@@ -26,6 +27,7 @@ export function registerFleetSummaryRoutes(app: Hono<AppEnv>): void {
     {
       method: "get",
       path: "/api/v1/updates/summary",
+      permission: "nodes:read",
       tag: "Nodes.Inventory",
       summary: "Summarise pending OS updates across the fleet",
       description: "Accepts the node list's filters (e.g. `cluster_name`, `tags`).",

@@ -21,6 +21,7 @@ export function registerInventoryRefreshRequestRoutes(app: Hono<AppEnv>): void {
     {
       method: "post",
       path: "/api/v1/inventory_refresh_requests",
+      permission: "nodes:write",
       tag: TAG,
       summary: "Ask the targeted nodes to collect their inventory now",
       description:
@@ -40,6 +41,7 @@ export function registerInventoryRefreshRequestRoutes(app: Hono<AppEnv>): void {
     {
       method: "get",
       path: "/api/v1/inventory_refresh_requests",
+      permission: "nodes:read",
       tag: TAG,
       summary: "List inventory refresh requests",
       list: refreshRequestListSpec,
@@ -58,6 +60,7 @@ export function registerInventoryRefreshRequestRoutes(app: Hono<AppEnv>): void {
     {
       method: "get",
       path: "/api/v1/inventory_refresh_requests/{id}",
+      permission: "nodes:read",
       tag: TAG,
       summary: "Get an inventory refresh request",
       params: { id: { schema: UuidParam, description: "Request ID" } },

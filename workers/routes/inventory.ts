@@ -44,6 +44,7 @@ export function registerInventoryRoutes(app: Hono<AppEnv>): void {
     {
       method: "get",
       path: "/api/v1/nodes/{node_id}/inventory",
+      permission: "nodes:read",
       tag: TAG,
       summary: "Get a node's host inventory",
       description:
@@ -64,6 +65,7 @@ export function registerInventoryRoutes(app: Hono<AppEnv>): void {
     {
       method: "get",
       path: "/api/v1/nodes/{node_id}/inventory/{section}",
+      permission: "nodes:read",
       tag: TAG,
       summary: "Get one inventory section of a node",
       params: sectionParam,
@@ -82,6 +84,7 @@ export function registerInventoryRoutes(app: Hono<AppEnv>): void {
     {
       method: "patch",
       path: "/api/v1/nodes/{node_id}/inventory/refresh",
+      permission: "nodes:write",
       tag: TAG,
       summary: "Ask a node to collect its inventory now",
       description:
@@ -111,6 +114,7 @@ export function registerInventoryRoutes(app: Hono<AppEnv>): void {
     {
       method: "get",
       path: "/api/v1/nodes/{node_id}/software",
+      permission: "nodes:read",
       tag: TAG,
       summary: "List a node's installed packages",
       params: nodeParam,
@@ -132,6 +136,7 @@ export function registerInventoryRoutes(app: Hono<AppEnv>): void {
     {
       method: "get",
       path: "/api/v1/nodes/{node_id}/updates",
+      permission: "nodes:read",
       tag: TAG,
       summary: "Get a node's pending OS updates",
       description:
@@ -162,6 +167,7 @@ export function registerInventoryRoutes(app: Hono<AppEnv>): void {
     {
       method: "get",
       path: "/api/v1/software",
+      permission: "nodes:read",
       tag: TAG,
       summary: "Search the fleet's installed software",
       description:

@@ -15,6 +15,7 @@ export function registerMetricsHistoryRoutes(app: Hono<AppEnv>): void {
     {
       method: "get",
       path: "/api/v1/nodes/{node_id}/metrics/history",
+      permission: "metrics:read",
       tag: "Nodes.Metrics",
       summary: "Get a node's metrics history",
       description:

@@ -18,6 +18,7 @@ export function registerNodeTokenRoutes(app: Hono<AppEnv>): void {
     {
       method: "patch",
       path: "/api/v1/nodes/{id}/rotate_token",
+      permission: "nodes:write",
       tag: TAG,
       summary: "Rotate a node's API token",
       description:
@@ -39,6 +40,7 @@ export function registerNodeTokenRoutes(app: Hono<AppEnv>): void {
     {
       method: "patch",
       path: "/api/v1/nodes/{id}/revoke_token",
+      permission: "nodes:write",
       tag: TAG,
       summary: "Revoke a node's API token",
       description:

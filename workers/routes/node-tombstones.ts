@@ -17,6 +17,7 @@ export function registerNodeTombstoneRoutes(app: Hono<AppEnv>): void {
     {
       method: "get",
       path: "/api/v1/node_tombstones",
+      permission: "nodes:read",
       tag: TAG,
       summary: "List node ids blocked from enrolling",
       description:
@@ -37,6 +38,7 @@ export function registerNodeTombstoneRoutes(app: Hono<AppEnv>): void {
     {
       method: "delete",
       path: "/api/v1/node_tombstones/{node_id}",
+      permission: "nodes:write",
       tag: TAG,
       summary: "Allow a blocked node id to enrol again",
       params: { node_id: { schema: UuidParam, description: "Node ID" } },
