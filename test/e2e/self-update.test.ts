@@ -99,7 +99,12 @@ describe("agent self-update", () => {
     await new Promise<void>((r) => files.listen(0, "127.0.0.1", r));
     filesUrl = `http://127.0.0.1:${(files.address() as AddressInfo).port}`;
 
-    stack = await startStack({ dataDir: join(workDir, "stack") });
+    stack = await startStack({
+      dataDir: join(workDir, "stack"),
+      // A refused update flips the node unhealthy and back within seconds; damping (tested in
+      // node-session-limits.test.ts) would hold that flip for 30 s.
+      env: { NODE_STATUS_MIN_INTERVAL_SECONDS: "1" },
+    });
     expect((await api("POST", "/api/v1/clusters", { name: "updates" })).status).toBe(201);
     const key = await api("POST", "/api/v1/clusters/updates/enrollment_keys", {});
     stateDir = join(workDir, "state");
