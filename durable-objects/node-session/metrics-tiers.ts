@@ -2,11 +2,12 @@ import { mergeRows, type Series, sampleBucket, type TierRow } from "../../src/me
 import { downsample } from "../../src/metrics-history/downsample";
 import type { HistoryQuery, HistoryRows } from "../../src/metrics-history/query";
 import { autoTier, BUCKET_TIERS, finerTier, TIERS, type Tier } from "../../src/metrics-history/tiers";
+import { lazySchemaSql, type Sql } from "./lazy-sql";
 
-type Sql = <T = Record<string, unknown>>(
-  strings: TemplateStringsArray,
-  ...values: (string | number | null)[]
-) => T[];
+const SCHEMA = [
+  "CREATE TABLE IF NOT EXISTS metrics_raw (at INTEGER PRIMARY KEY, series TEXT NOT NULL)",
+  "CREATE TABLE IF NOT EXISTS metrics_buckets (tier TEXT NOT NULL, start INTEGER NOT NULL, series TEXT NOT NULL, PRIMARY KEY (tier, start)) WITHOUT ROWID",
+];
 
 /**
  * The node's metrics history in its Durable Object's SQLite: raw samples (`metrics_raw`) and the
@@ -22,19 +23,9 @@ export class MetricsTiers {
   readonly #sql: Sql;
   #lastAt?: number;
 
+  // Created on first use, like the session store's tables: a woken object pays nothing up front.
   constructor(storage: SqlStorage) {
-    const sql: Sql = (strings, ...values) => storage.exec(strings.join("?"), ...values).toArray() as never;
-    // Created on first use, like the session store's tables: a woken object pays nothing up front.
-    this.#sql = (strings, ...values) => {
-      try {
-        return sql(strings, ...values);
-      } catch (error) {
-        if (!/no such table/.test(String(error))) throw error;
-        sql`CREATE TABLE IF NOT EXISTS metrics_raw (at INTEGER PRIMARY KEY, series TEXT NOT NULL)`;
-        sql`CREATE TABLE IF NOT EXISTS metrics_buckets (tier TEXT NOT NULL, start INTEGER NOT NULL, series TEXT NOT NULL, PRIMARY KEY (tier, start)) WITHOUT ROWID`;
-        return sql(strings, ...values);
-      }
-    };
+    this.#sql = lazySchemaSql(storage, SCHEMA);
   }
 
   /** When the newest raw sample was taken (0 without samples). */

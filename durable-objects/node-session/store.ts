@@ -1,4 +1,5 @@
 import type { MetricsSample } from "../../src/nodes/metrics-sample";
+import { lazySchemaSql, type Sql } from "./lazy-sql";
 
 /** Samples kept per node (24 h at the default 15 s heartbeat would be 5,760; a bounded recent window is enough here). */
 export const METRICS_HISTORY_LIMIT = 720;
@@ -6,10 +7,11 @@ const LOG_LIMIT = 200;
 /** Rows beyond a limit are deleted on about one write in this many: a prune per write would double the heartbeat's writes. */
 const PRUNE_ONE_IN = 16;
 
-type Sql = <T = Record<string, unknown>>(
-  strings: TemplateStringsArray,
-  ...values: (string | number | boolean | null)[]
-) => T[];
+const SCHEMA = [
+  "CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+  "CREATE TABLE IF NOT EXISTS metrics (at INTEGER PRIMARY KEY, host TEXT NOT NULL, agent TEXT NOT NULL, checks TEXT NOT NULL)",
+  "CREATE TABLE IF NOT EXISTS connection_log (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, event TEXT NOT NULL, detail TEXT)",
+];
 
 /**
  * The node's own storage inside its Durable Object (SQLite): small key/value
@@ -22,22 +24,9 @@ export class SessionStore {
 
   readonly #sql: Sql;
 
-  // The tables are created when a statement first finds them missing, not in the constructor: a
-  // hibernated object is constructed again for every heartbeat, and three schema statements per
-  // wake were most of a heartbeat's storage work.
+  // Tables are created when a statement first finds them missing (see lazySchemaSql).
   constructor(storage: SqlStorage) {
-    const sql: Sql = (strings, ...values) => storage.exec(strings.join("?"), ...values).toArray() as never;
-    this.#sql = (strings, ...values) => {
-      try {
-        return sql(strings, ...values);
-      } catch (error) {
-        if (!/no such table/.test(String(error))) throw error;
-        sql`CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL)`;
-        sql`CREATE TABLE IF NOT EXISTS metrics (at INTEGER PRIMARY KEY, host TEXT NOT NULL, agent TEXT NOT NULL, checks TEXT NOT NULL)`;
-        sql`CREATE TABLE IF NOT EXISTS connection_log (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, event TEXT NOT NULL, detail TEXT)`;
-        return sql(strings, ...values);
-      }
-    };
+    this.#sql = lazySchemaSql(storage, SCHEMA);
   }
 
   get<T>(key: string): T | undefined {
