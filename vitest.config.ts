@@ -41,6 +41,7 @@ export default defineConfig({
         ],
         test: {
           name: "integration",
+          isolate: false,
           include: ["test/integration/**/*.test.ts"],
           globalSetup: [
             "test/support/agent-build-setup.ts",

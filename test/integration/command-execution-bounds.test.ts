@@ -1,7 +1,9 @@
 import { sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { enrolNode } from "./agent-session";
-import { api, db, LIVE, run, setUpExecutions } from "./executions-fixture";
+import { api, db, LIVE, run, setUpExecutions, startExecutionsFile } from "./executions-fixture";
+
+startExecutionsFile();
 
 // M3: no response grows with the data. A list page of 100 executions with 1 MiB of output each
 // stays small (outputs cut in SQL, marked `output_truncated`), the execution read by id has it

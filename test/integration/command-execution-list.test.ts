@@ -1,7 +1,17 @@
 import { sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { enrolNode } from "./agent-session";
-import { api, db, EXECUTION_FIELDS, makeCluster, P, setUpExecutions } from "./executions-fixture";
+import {
+  api,
+  db,
+  EXECUTION_FIELDS,
+  makeCluster,
+  P,
+  setUpExecutions,
+  startExecutionsFile,
+} from "./executions-fixture";
+
+startExecutionsFile();
 
 // The execution list's envelope, pagination, every filter and sort, over rows planted with known
 // values. Cluster ranges 5–7 keep apart from the other execution files' (0–4).

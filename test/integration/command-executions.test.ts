@@ -13,9 +13,12 @@ import {
   P,
   run,
   setUpExecutions,
+  startExecutionsFile,
   waitFrame,
 } from "./executions-fixture";
 import { eventually } from "./harness";
+
+startExecutionsFile();
 
 beforeAll(() => setUpExecutions(0));
 

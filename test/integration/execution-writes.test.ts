@@ -17,8 +17,11 @@ import {
   online,
   run,
   setUpExecutions,
+  startExecutionsFile,
   waitFrame,
 } from "./executions-fixture";
+
+startExecutionsFile();
 
 // Fan-out and result writes in bulk: the dispatcher's multi-node claim, the claim in a command's own
 // batch, and the set-based result write behind the batch writers.

@@ -5,12 +5,20 @@ import { createTestApi, type TestApi } from "./harness";
 
 // Shared by the command execution test files. Delivery goes through NodeSession objects, which read
 // the root database: each file shares it and keeps apart from other files by a unique prefix on its
-// cluster names (this module is loaded once per test file).
+// cluster names. Integration files run with `isolate: false`, so this module is loaded once for many
+// files: each file calls `startExecutionsFile()` before anything else.
 export let api: TestApi;
 export let db: ReturnType<typeof createDatabase>;
-export const P = `ce${crypto.randomUUID().slice(0, 6)}`;
-export const LIVE = `${P}-on`;
-const NET = Math.floor(Math.random() * 250);
+export let P = "";
+export let LIVE = "";
+let NET = 0;
+
+/** A fresh cluster-name prefix and address block for the calling test file. */
+export function startExecutionsFile(): void {
+  P = `ce${crypto.randomUUID().slice(0, 6)}`;
+  LIVE = `${P}-on`;
+  NET = Math.floor(Math.random() * 250);
+}
 
 export const EXECUTION_FIELDS = [
   "cancelled_at",

@@ -2,7 +2,9 @@ import { sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { connectAgent, enrolNode } from "./agent-session";
 import { eventually } from "./harness";
-import { api, db, makeCluster, P, setUpNodes } from "./nodes-fixture";
+import { api, db, makeCluster, P, setUpNodes, startNodesFile } from "./nodes-fixture";
+
+startNodesFile();
 
 // Host inventory through a real NodeSession: a WebSocket agent reports sections, the REST routes read
 // them back, the node list filters on them, and an unchanged report writes nothing.

@@ -1,7 +1,9 @@
 import { sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { enrolNode } from "./agent-session";
-import { api, clusters, db, makeCluster, NODE_FIELDS, P, setUpNodes } from "./nodes-fixture";
+import { api, clusters, db, makeCluster, NODE_FIELDS, P, setUpNodes, startNodesFile } from "./nodes-fixture";
+
+startNodesFile();
 
 // The node list's envelope, pagination, every filter and sort, over nodes planted with known values.
 beforeAll(setUpNodes);

@@ -4,12 +4,19 @@ import { createTestApi, type TestApi } from "./harness";
 
 // Shared by the node test files. Deletion, cluster changes and metrics reach the NodeSession Durable
 // Object, which reads the root database: each file shares it and keeps apart from other files by a
-// unique prefix on its cluster names (this module is loaded once per test file).
+// unique prefix on its cluster names. Integration files run with `isolate: false`, so this module is
+// loaded once for many files: each file calls `startNodesFile()` before anything else.
 export let api: TestApi;
 export let db: ReturnType<typeof createDatabase>;
-export const P = `nd${crypto.randomUUID().slice(0, 6)}`;
+export let P = "";
 /** The clusters this file created, by name. */
-export const clusters: Record<string, { ipv4_range: string; vpn_domain: string }> = {};
+export let clusters: Record<string, { ipv4_range: string; vpn_domain: string }> = {};
+
+/** A fresh cluster-name prefix and cluster record for the calling test file. */
+export function startNodesFile(): void {
+  P = `nd${crypto.randomUUID().slice(0, 6)}`;
+  clusters = {};
+}
 
 // The contract's NodeResponse plus the extension fields of issue 18 (facts and operator fields).
 export const NODE_FIELDS = [

@@ -4,7 +4,9 @@ import { ipv4ToInt, parseCidr } from "../../src/net/cidr";
 import { CLOSE_CODES } from "../../src/protocol/frames";
 import { connectAgent, enrolNode } from "./agent-session";
 import { eventually } from "./harness";
-import { api, clusters, db, makeCluster, NODE_FIELDS, P, setUpNodes } from "./nodes-fixture";
+import { api, clusters, db, makeCluster, NODE_FIELDS, P, setUpNodes, startNodesFile } from "./nodes-fixture";
+
+startNodesFile();
 
 // One node: read, update, delete, cluster change and metrics. The list is in node-list.test.ts.
 
