@@ -28,6 +28,7 @@ import { registerInventoryRoutes } from "./routes/inventory";
 import { registerInventoryRefreshRequestRoutes } from "./routes/inventory-refresh-requests";
 import { registerMetricsHistoryRoutes } from "./routes/metrics-history";
 import { registerNodeMetricsRoutes } from "./routes/node-metrics";
+import { registerNodeRegistrationRoutes } from "./routes/node-registrations";
 import { registerNodeTokenRoutes } from "./routes/node-tokens";
 import { registerNodeTombstoneRoutes } from "./routes/node-tombstones";
 import { registerNodeRoutes } from "./routes/nodes";
@@ -59,6 +60,7 @@ export function createApp(): Hono<AppEnv> {
   registerInventoryRefreshRequestRoutes(app);
   registerNodeTokenRoutes(app);
   registerNodeTombstoneRoutes(app);
+  registerNodeRegistrationRoutes(app);
   registerAliasRoutes(app);
   registerNodeMetricsRoutes(app);
   registerMetricsHistoryRoutes(app);

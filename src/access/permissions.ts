@@ -6,6 +6,7 @@
 export const PERMISSION_CATALOG = {
   clusters: ["read", "write"],
   nodes: ["read", "write"],
+  node_registrations: ["read", "write"],
   enrollment_keys: ["read", "write"],
   commands: ["read", "execute"],
   ssh: ["read", "write"],
@@ -57,6 +58,8 @@ export const SYSTEM_ROLES = [
       "events:read",
       "metrics:read",
       "alerts:*",
+      "node_registrations:read",
+      "node_registrations:write",
       "api_tokens:read",
       "api_tokens:write",
       "audit:read",

@@ -53,6 +53,10 @@ export const enrollmentKeyListSpec: ListSpec = {
       "Filter by whether the key has unlimited uses (uses_remaining is null)",
       (unlimited) => (unlimited ? sql`${k.usesRemaining} IS NULL` : sql`${k.usesRemaining} IS NOT NULL`),
     ),
+    requires_approval: booleanFilter(
+      "Filter by whether enrolment with the key waits for an administrator's approval",
+      (requires) => sql`${k.requiresApproval} = ${requires ? 1 : 0}`,
+    ),
     uses_remaining: integerFilter(sql`${k.usesRemaining}`, "Filter by exact uses_remaining"),
     ...rangeFilters("uses_remaining", sql`${k.usesRemaining}`, "integer"),
     ...rangeFilters("expired_at", sql`${k.expiredAt}`, "datetime"),

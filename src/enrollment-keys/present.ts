@@ -16,6 +16,7 @@ export async function presentKey(
     key: await decryptSecret(row.keyCiphertext, encryptionKey),
     last_used_at: isoOrNull(row.lastUsedAt),
     name: row.name,
+    requires_approval: row.requiresApproval,
     updated_at: isoSeconds(row.updatedAt),
     uses_remaining: row.usesRemaining,
   };

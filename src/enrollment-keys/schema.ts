@@ -12,6 +12,12 @@ const UsesRemaining = v.nullable(
   ),
 );
 const ExpiredAt = v.nullable(FutureDateTimeInput);
+const RequiresApproval = v.pipe(
+  v.boolean("must be a boolean"),
+  v.description(
+    "Enrolment with this key creates a pending node registration that an administrator approves or rejects (`/api/v1/node_registrations`) instead of a node",
+  ),
+);
 
 /** The contract's `EnrollmentKeyCreateRequest`; omitted uses and expiry mean a single-use key with no expiry. */
 export const EnrollmentKeyCreateRequest = v.pipe(
@@ -19,6 +25,7 @@ export const EnrollmentKeyCreateRequest = v.pipe(
     name: v.optional(KeyName),
     uses_remaining: v.optional(UsesRemaining),
     expired_at: v.optional(ExpiredAt),
+    requires_approval: v.optional(RequiresApproval),
   }),
   v.title("EnrollmentKeyCreateRequest"),
 );
@@ -28,6 +35,7 @@ export const EnrollmentKeyUpdateRequest = v.pipe(
     name: v.optional(KeyName),
     uses_remaining: v.optional(UsesRemaining),
     expired_at: v.optional(ExpiredAt),
+    requires_approval: v.optional(RequiresApproval),
   }),
   v.title("EnrollmentKeyUpdateRequest"),
 );
@@ -45,6 +53,7 @@ export const EnrollmentKeyResponseSchema = v.pipe(
     ),
     last_used_at: v.nullable(DateTimeOutput),
     name: v.nullable(v.string()),
+    requires_approval: RequiresApproval,
     updated_at: DateTimeOutput,
     uses_remaining: v.nullable(v.number()),
   }),

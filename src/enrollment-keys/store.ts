@@ -68,7 +68,7 @@ export async function createEnrollmentKey(
     keyCiphertext: await encryptSecret(blob, minting.encryptionKey),
     usesRemaining: input.uses_remaining === undefined ? 1 : input.uses_remaining,
     expiredAt: input.expired_at ?? null,
-    requiresApproval: false,
+    requiresApproval: input.requires_approval ?? false,
     origin,
     lastUsedAt: null,
     insertedAt: now,
@@ -88,6 +88,7 @@ export async function updateEnrollmentKey(
   if (input.name !== undefined) changes.name = input.name;
   if (input.uses_remaining !== undefined) changes.usesRemaining = input.uses_remaining;
   if (input.expired_at !== undefined) changes.expiredAt = input.expired_at;
+  if (input.requires_approval !== undefined) changes.requiresApproval = input.requires_approval;
   if (Object.keys(changes).length > 0) {
     const updated = await db
       .update(enrollmentKeys)

@@ -85,13 +85,14 @@ export async function refuseTombstoned(db: Pick<Database, "select">, nodeId: str
  * request proves it is that node: it carries the node's current token, or the token was revoked
  * by an administrator (who then expects the agent to enrol again). Random ids are never reused,
  * and enrolment never moves a node to another cluster. Anything else is a 409 and changes nothing.
+ * Resolves with the ground it was allowed on: `proven` (the token) or `revoked`.
  * @throws ApiError 409
  */
 export async function checkReregistration(
   existing: ExistingNode,
   input: { id_type: "persistent" | "random"; api_token?: string },
   keyClusterId: string,
-): Promise<void> {
+): Promise<"proven" | "revoked"> {
   if (existing.idType === "random" || input.id_type === "random") {
     throw new ApiError("conflict", "A node with this id already exists; random ids must be unique");
   }
@@ -111,4 +112,5 @@ export async function checkReregistration(
       "This node belongs to another cluster; enrolment never moves a node (use PATCH /api/v1/nodes/{node_id}/change_cluster)",
     );
   }
+  return proven ? "proven" : "revoked";
 }

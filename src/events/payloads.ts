@@ -30,6 +30,13 @@ const registration = {
   version: text("Agent version at enrolment"),
 };
 
+const nodeRegistration = {
+  registration_id: id("Node registration ID"),
+  node_id: id("Node ID the agent proposed (the node's id once approved)"),
+  cluster_name: text("Cluster the node joins when approved"),
+  hostname: text("Hostname the agent reported"),
+};
+
 const alertPayload = {
   alert_id: id("Alert ID"),
   rule_id: id("Alert rule ID"),
@@ -94,6 +101,19 @@ export const EVENT_PAYLOADS: Record<EventType, v.GenericSchema> = {
       ),
     ),
   }),
+  "edge.node_registration.created": v.looseObject({
+    ...nodeRegistration,
+    enrollment_key_id: id("Enrollment key (with requires_approval) the agent used"),
+  }),
+  "edge.node_registration.approved": v.looseObject({
+    ...nodeRegistration,
+    decided_by: text("Principal that approved it"),
+  }),
+  "edge.node_registration.rejected": v.looseObject({
+    ...nodeRegistration,
+    decided_by: text("Principal that rejected it"),
+  }),
+  "edge.node_registration.expired": v.looseObject(nodeRegistration),
   "edge.command_execution.created": v.looseObject({
     ...execution,
     target_all: v.pipe(v.boolean(), v.description("Whether the command targeted every node")),
@@ -148,6 +168,11 @@ export const EVENT_SUMMARIES: Record<EventType, string> = {
   "edge.node.cluster_changed": "A node was moved to another cluster.",
   "edge.node.update_triggered": "An agent self-update was triggered on a node.",
   "edge.node.inventory_changed": "A node reported inventory sections whose content changed.",
+  "edge.node_registration.created":
+    "An agent enrolled with a key that requires approval: a registration awaits an administrator.",
+  "edge.node_registration.approved": "A pending registration was approved: its node was created.",
+  "edge.node_registration.rejected": "A pending registration was rejected: its agent stops.",
+  "edge.node_registration.expired": "A registration stayed pending for 7 days and expired.",
   "edge.command_execution.created": "A command execution was created for a node.",
   "edge.command_execution.sent": "A command execution was handed to its node's agent.",
   "edge.command_execution.completed": "A command execution finished with an exit code.",

@@ -14,7 +14,9 @@ export const FleetSummarySchema = v.pipe(
     with_errors: v.pipe(Int, v.description("unhealthy nodes: connected, with a failing self-check")),
     pending_approval: v.pipe(
       Int,
-      v.description("Registrations awaiting approval; always 0 until registration approval exists"),
+      v.description(
+        "Node registrations awaiting an administrator's approval (`GET /api/v1/node_registrations?status=pending`), narrowed by `cluster_name` only (the other node filters do not apply to registrations)",
+      ),
     ),
     by_version: v.pipe(Counts, v.description("Agent version → nodes (`unknown` before the first hello)")),
     by_platform: v.pipe(Counts, v.description("Platform → nodes (`unknown` before the first hello)")),

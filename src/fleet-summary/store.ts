@@ -2,6 +2,7 @@ import { count, eq, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { clusters, nodes, nodeUpdates } from "../db/schema";
 import type { ListQuery, ListSpec } from "../list-query/engine";
+import { countPendingRegistrations } from "../node-registrations/store";
 import { nodeListSpec } from "../nodes/list";
 import { isoSeconds } from "../time";
 import type { FleetSummary, UpdatesSummary } from "./schema";
@@ -24,7 +25,11 @@ function add(counts: Record<string, number>, key: string, n: number) {
  * The fleet summary from one grouped query (status × version × platform × cluster over the filtered
  * nodes); the per-dimension counts are folded from its rows.
  */
-export async function fleetSummary(db: Database, q: ListQuery): Promise<FleetSummary> {
+export async function fleetSummary(
+  db: Database,
+  q: ListQuery,
+  pendingNarrow: Parameters<typeof countPendingRegistrations>[1] = {},
+): Promise<FleetSummary> {
   const rows = await db
     .select({
       status: nodes.status,
@@ -55,7 +60,7 @@ export async function fleetSummary(db: Database, q: ListQuery): Promise<FleetSum
     online: byStatus.healthy + byStatus.unhealthy,
     offline: byStatus.unreachable,
     with_errors: byStatus.unhealthy,
-    pending_approval: 0,
+    pending_approval: await countPendingRegistrations(db, pendingNarrow),
     by_version: byVersion,
     by_platform: byPlatform,
     by_cluster: byCluster,

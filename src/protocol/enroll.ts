@@ -26,6 +26,18 @@ export const EnrollRequestSchema = v.pipe(
     // The node's current token, when the agent's state dir has one: the proof that lets an
     // existing node id enrol again (without it that is refused with 409).
     api_token: v.optional(v.pipe(v.string("must be a string"), v.minLength(1), v.maxLength(512))),
+    // A poll of a registration that waits for approval (the 202 answer gave both); the key is
+    // then not checked again (a single-use key was spent by the registration).
+    registration_id: v.optional(
+      v.pipe(
+        v.string(),
+        v.uuid("must be a UUID"),
+        v.transform((s) => s.toLowerCase()),
+      ),
+    ),
+    registration_secret: v.optional(
+      v.pipe(v.string("must be a string"), v.minLength(1, "can't be blank"), v.maxLength(512)),
+    ),
   }),
   v.title("EnrollRequest"),
 );
@@ -54,3 +66,28 @@ export const EnrollResponseSchema = v.object({ data: EnrolledNodeSchema });
 
 /** A 201 answer as the agent reads it. */
 export type EnrollResponse = v.InferOutput<typeof EnrollResponseSchema>;
+
+/**
+ * The 202 answer when the key requires approval: the agent keeps the id and secret and repeats the
+ * enrolment with them after `retry_after_seconds`, until the answer is its node (201) or a 403.
+ * `registration_secret` comes once, with the answer that created the registration.
+ */
+export const EnrollAcceptedSchema = v.pipe(
+  v.object({
+    registration_id: v.pipe(v.string(), v.uuid()),
+    registration_secret: v.optional(
+      v.pipe(
+        v.string(),
+        v.minLength(1),
+        v.description("Proof of the registration for the polls; shown once, only its hash is kept"),
+      ),
+    ),
+    status: v.literal("pending"),
+    retry_after_seconds: v.pipe(v.number(), v.integer(), v.minValue(1)),
+  }),
+  v.title("EnrollAccepted"),
+);
+
+/** A 202 answer as the agent reads it. */
+export const EnrollAcceptedResponseSchema = v.object({ data: EnrollAcceptedSchema });
+export type EnrollAccepted = v.InferOutput<typeof EnrollAcceptedSchema>;

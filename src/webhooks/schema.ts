@@ -29,6 +29,12 @@ const isReservedHeader = (name: string) => {
   return RESERVED_HEADERS.has(lower) || lower.startsWith("x-edge-") || lower.startsWith("cf-");
 };
 /** The catalog as a set, for membership checks on client strings. */
+/**
+ * Entries of `subscribed_events`: the contract's 20, raised to the catalog's size once the catalog
+ * outgrew it, so one webhook can still subscribe to every event type.
+ */
+export const SUBSCRIBED_EVENTS_MAX = Math.max(20, EVENT_TYPES.length);
+
 export const KNOWN_EVENTS: ReadonlySet<string> = new Set(EVENT_TYPES);
 
 const HeaderName = v.pipe(
@@ -96,7 +102,7 @@ export const WebhookCreateRequest = v.pipe(
         "must be an array of event types",
       ),
       v.minLength(1, "must contain at least 1 event type"),
-      v.maxLength(20, "must contain at most 20 event types"),
+      v.maxLength(SUBSCRIBED_EVENTS_MAX, `must contain at most ${SUBSCRIBED_EVENTS_MAX} event types`),
       v.check(
         (list) => list.every((t) => typeof t !== "string" || KNOWN_EVENTS.has(t)),
         (issue) =>

@@ -4,6 +4,7 @@ import { createLogger, type Logger } from "../../src/log";
 import { auditJob } from "./audit";
 import { pruneEnrollmentKeysJob } from "./enrollment-keys";
 import { expireExecutionsJob, pruneExecutionsJob, redispatchJob } from "./executions";
+import { nodeRegistrationsJob } from "./node-registrations";
 import { pruneOutboxJob } from "./retention";
 import { selfUpdateRequestsJob } from "./self-update";
 import { staleNodesJob } from "./stale-nodes";
@@ -20,6 +21,7 @@ const jobs: CronJob[] = [
   selfUpdateRequestsJob,
   auditJob,
   pruneEnrollmentKeysJob,
+  nodeRegistrationsJob,
 ];
 
 /** Runs every cron job once; returns each job's outcome for logging and tests. */

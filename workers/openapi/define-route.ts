@@ -9,7 +9,7 @@ import { applyClusterScope } from "../middleware/cluster-scope";
 import { type AppContext, type AppEnv, responseMeta } from "../middleware/request-context";
 import { readBodyText } from "./read-body";
 import { type OperationSpec, registerOperation } from "./registry";
-import type { DataResult, ListResult, RouteInput, RouteResult } from "./route-types";
+import type { ListResult, RouteInput, RouteResult } from "./route-types";
 
 /** Largest JSON body accepted by any REST operation. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -127,7 +127,7 @@ function toResponse(c: AppContext, spec: OperationSpec, result: unknown): Respon
     const { data, pagination } = result as ListResult<unknown>;
     return c.json({ data, meta: { ...responseMeta(c), pagination } }, 200);
   }
-  const { data, status } = result as DataResult<unknown>;
+  const { data, status } = result as { data: unknown; status?: 202 | 503 };
   const code = status ?? (success.status as 200 | 201 | 202);
   return success.bare ? c.json(data as object, code) : c.json({ data, meta: responseMeta(c) }, code);
 }

@@ -130,6 +130,7 @@ function operationObject(op: OperationSpec): JsonObject {
     ...queryParameters(op),
   ];
   const responses: JsonObject = { [op.success.status]: successResponse(op.success) };
+  if (op.alternative) responses[op.alternative.status] = successResponse(op.alternative);
   // An authenticated operation answers 429 once a client's failed authentications pass their limit.
   const statuses = new Set<number>([400, ...(op.public ? [] : [401, 403, 429]), ...(op.errors ?? []), 500]);
   if (op.body) {

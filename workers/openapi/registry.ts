@@ -65,6 +65,11 @@ export interface OperationSpec {
   readonly query?: Readonly<Record<string, QueryParamSpec>>;
   readonly body?: GenericSchema;
   readonly success: Readonly<SuccessSpec>;
+  /**
+   * A second successful answer with its own status and data (enrolment's 202 when the key requires
+   * approval); the handler returns `{ data, status }` with that status.
+   */
+  readonly alternative?: Readonly<{ status: 202; description: string; data: GenericSchema }>;
   readonly errors?: readonly ErrorStatus[];
   /**
    * The permission a caller needs (`<resource>:<action>`), or `authenticated` for any principal.

@@ -69,4 +69,12 @@ export type RouteResult<S extends OperationSpec> = S["success"]["eventStream"] e
         void
       : S["success"]["paginated"] extends true
         ? ListResult<SuccessData<S>>
-        : DataResult<SuccessData<S>>;
+        : DataResult<SuccessData<S>> | AlternativeResult<S>;
+
+/** The operation's second successful answer, when it declares one: its data with its status. */
+type AlternativeResult<S extends OperationSpec> = S["alternative"] extends {
+  status: infer Status;
+  data: infer D extends v.GenericSchema;
+}
+  ? { data: v.InferOutput<D>; status: Status }
+  : never;

@@ -1,6 +1,7 @@
 import type { Hono } from "hono";
 import { FleetSummarySchema, UpdatesSummarySchema } from "../../src/fleet-summary/schema";
 import { fleetSummary, nodeFilterSpec, updatesSummary } from "../../src/fleet-summary/store";
+import { principalOf } from "../middleware/authorize";
 import type { AppEnv } from "../middleware/request-context";
 import { defineRoute } from "../openapi/define-route";
 
@@ -19,7 +20,12 @@ export function registerFleetSummaryRoutes(app: Hono<AppEnv>): void {
       list: nodeFilterSpec,
       success: { status: 200, description: "The fleet summary", data: FleetSummarySchema },
     },
-    async (c, { list }) => ({ data: await fleetSummary(c.get("db"), list) }),
+    async (c, { list }) => ({
+      data: await fleetSummary(c.get("db"), list, {
+        clusterName: c.req.query("cluster_name"),
+        scope: principalOf(c).clusterScope,
+      }),
+    }),
   );
 
   defineRoute(

@@ -6,6 +6,7 @@ import { isDatabaseBusy, isUniqueViolation } from "../../src/db/errors";
 import { clusters, enrollmentKeys, nodes } from "../../src/db/schema";
 import {
   checkReregistration,
+  type ExistingNode,
   KEY_REFUSALS,
   readExistingNode,
   readUsableKey,
@@ -28,9 +29,10 @@ export interface EnrollInput {
   api_token?: string;
 }
 
-type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
+export type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
 
-async function spendKey(tx: Tx, secret: string, now: number) {
+/** Spends one use of the key under the write lock, or throws its refusal. */
+export async function spendKey(tx: Tx, secret: string, now: number) {
   const keyHash = await sha256Hex(secret);
   const [spent] = await tx
     .update(enrollmentKeys)
@@ -59,7 +61,7 @@ async function spendKey(tx: Tx, secret: string, now: number) {
  * the cluster's members while the transaction holds the write lock. `alreadyMember`: the node is
  * counted in the cluster already (a re-enrolment in the same cluster without an address).
  */
-async function claimSeat(tx: Tx, cluster: typeof clusters.$inferSelect, alreadyMember: boolean) {
+export async function claimSeat(tx: Tx, cluster: typeof clusters.$inferSelect, alreadyMember: boolean) {
   const others = cluster.nodeCount - (alreadyMember ? 1 : 0);
   if (cluster.nodeLimit !== null && others >= cluster.nodeLimit) {
     throw new ApiError("conflict", `Cluster "${cluster.name}" is full (node_limit ${cluster.nodeLimit})`);
@@ -76,21 +78,15 @@ async function claimSeat(tx: Tx, cluster: typeof clusters.$inferSelect, alreadyM
 /**
  * Refuses what a read can refuse, before any write (review H2, H1): an unknown, expired or spent
  * key, a blocked (tombstoned) node id, and a re-registration without proof or into another cluster.
- * Returns the key, so the caller can branch to a registration when the key requires approval.
+ * Returns the key and whether the request needs an administrator's approval: the key requires it
+ * and the request is not a node proving itself with its current token (that node was approved once).
  */
 export async function precheckEnrolment(db: Database, input: EnrollInput) {
   const key = await readUsableKey(db, input.key);
-  // Registration approval (C18) is not built yet; the API cannot set the flag, and a key that has
-  // it must not enrol nodes unapproved.
-  if (key.requiresApproval)
-    throw new ApiError(
-      "forbidden",
-      "This enrollment key requires approval, which this server does not support yet",
-    );
   await refuseTombstoned(db, input.node_id);
   const existing = await readExistingNode(db, input.node_id);
-  if (existing) await checkReregistration(existing, input, key.clusterId);
-  return key;
+  const ground = existing ? await checkReregistration(existing, input, key.clusterId) : undefined;
+  return { key, needsApproval: key.requiresApproval && ground !== "proven" };
 }
 
 /**
@@ -119,11 +115,7 @@ export async function enrollNode(db: Database, config: Config, input: EnrollInpu
 const BUSY_ATTEMPTS = 4;
 
 async function enrollInTransaction(db: Database, config: Config, input: EnrollInput) {
-  const apiToken = randomSecret(32);
-  const tokenHash = await sha256Hex(apiToken);
-  const tokenCiphertext = await encryptSecret(apiToken, config.encryptionKey);
-  const proxyPasswordCiphertext = await encryptSecret(randomSecret(18), config.encryptionKey);
-
+  const secrets = await newNodeSecrets(config);
   return db.transaction(async (tx) => {
     const now = Date.now();
     const key = await spendKey(tx, input.key, now);
@@ -132,37 +124,6 @@ async function enrollInTransaction(db: Database, config: Config, input: EnrollIn
     const existing = await readExistingNode(tx, input.node_id);
     // Re-checked under the lock; a refusal rolls the key use back.
     if (existing) await checkReregistration(existing, input, cluster.id);
-    const address = existing?.ipv4Address ?? (await claimSeat(tx, cluster, existing !== undefined));
-    const facts = { hostname: input.hostname, platform: input.platform, version: input.version };
-    if (existing) {
-      await tx
-        .update(nodes)
-        .set({
-          ...facts,
-          ipv4Address: address,
-          apiTokenHash: tokenHash,
-          apiTokenCiphertext: tokenCiphertext,
-          tokenRevokedAt: null,
-          updatedAt: now,
-        })
-        .where(eq(nodes.id, existing.id));
-    } else {
-      await tx.insert(nodes).values({
-        id: input.node_id,
-        idType: input.id_type,
-        clusterId: cluster.id,
-        nodeName: nodeNameFor(input.node_id),
-        status: "unreachable",
-        ...facts,
-        ipv4Address: address,
-        apiTokenHash: tokenHash,
-        apiTokenCiphertext: tokenCiphertext,
-        proxyPasswordCiphertext,
-        selfUpdateEnabled: true,
-        insertedAt: now,
-        updatedAt: now,
-      });
-    }
     await recordEvent(
       tx,
       "edge.enrollment_key.verified",
@@ -173,18 +134,79 @@ async function enrollInTransaction(db: Database, config: Config, input: EnrollIn
       },
       now,
     );
-    await recordEvent(
-      tx,
-      existing ? "edge.node.reregistered" : "edge.node.registered",
-      {
-        node_id: input.node_id,
-        id_type: existing?.idType ?? input.id_type,
-        cluster_name: cluster.name,
-        hostname: input.hostname,
-        version: input.version,
-      },
-      now,
-    );
-    return { nodeId: input.node_id, apiToken, reregistered: Boolean(existing) };
+    await writeEnrolledNode(tx, { cluster, input, existing, secrets, now });
+    return { nodeId: input.node_id, apiToken: secrets.apiToken, reregistered: Boolean(existing) };
   });
+}
+
+/** A new node's secrets: its token (plain once, hashed and encrypted) and its proxy password. */
+export async function newNodeSecrets(config: Config) {
+  const apiToken = randomSecret(32);
+  return {
+    apiToken,
+    tokenHash: await sha256Hex(apiToken),
+    tokenCiphertext: await encryptSecret(apiToken, config.encryptionKey),
+    proxyPasswordCiphertext: await encryptSecret(randomSecret(18), config.encryptionKey),
+  };
+}
+
+/**
+ * Writes an enrolled node inside the caller's transaction, after its checks: a new row with a seat
+ * in the cluster, or the existing row with a fresh token, and the registered/reregistered event.
+ * Shared by enrolment and by the approval of a registration.
+ */
+export async function writeEnrolledNode(
+  tx: Tx,
+  args: {
+    cluster: typeof clusters.$inferSelect;
+    input: Pick<EnrollInput, "node_id" | "id_type" | "hostname" | "platform" | "version">;
+    existing: ExistingNode | undefined;
+    secrets: Awaited<ReturnType<typeof newNodeSecrets>>;
+    now: number;
+  },
+): Promise<void> {
+  const { cluster, input, existing, secrets, now } = args;
+  const address = existing?.ipv4Address ?? (await claimSeat(tx, cluster, existing !== undefined));
+  const facts = { hostname: input.hostname, platform: input.platform, version: input.version };
+  if (existing) {
+    await tx
+      .update(nodes)
+      .set({
+        ...facts,
+        ipv4Address: address,
+        apiTokenHash: secrets.tokenHash,
+        apiTokenCiphertext: secrets.tokenCiphertext,
+        tokenRevokedAt: null,
+        updatedAt: now,
+      })
+      .where(eq(nodes.id, existing.id));
+  } else {
+    await tx.insert(nodes).values({
+      id: input.node_id,
+      idType: input.id_type,
+      clusterId: cluster.id,
+      nodeName: nodeNameFor(input.node_id),
+      status: "unreachable",
+      ...facts,
+      ipv4Address: address,
+      apiTokenHash: secrets.tokenHash,
+      apiTokenCiphertext: secrets.tokenCiphertext,
+      proxyPasswordCiphertext: secrets.proxyPasswordCiphertext,
+      selfUpdateEnabled: true,
+      insertedAt: now,
+      updatedAt: now,
+    });
+  }
+  await recordEvent(
+    tx,
+    existing ? "edge.node.reregistered" : "edge.node.registered",
+    {
+      node_id: input.node_id,
+      id_type: existing?.idType ?? input.id_type,
+      cluster_name: cluster.name,
+      hostname: input.hostname,
+      version: input.version,
+    },
+    now,
+  );
 }
