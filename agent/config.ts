@@ -27,6 +27,11 @@ export interface AgentConfig {
   inventory: { intervalSeconds: number; includeUsers: boolean };
   /** The environment file that held ENROLLMENT_KEY (the installer's); the key is removed from it once enrolled. */
   envFile?: string | null;
+  /**
+   * `enroll --reenroll`: enrol again although the state dir has an identity, with its node id and
+   * its token as proof (a re-registration of the same node, review H1), e.g. after a token revoke.
+   */
+  reenroll?: boolean;
 }
 
 /** The parsed command line: what to do, and the settings when it needs them. */
@@ -42,7 +47,8 @@ export const USAGE = `Usage: outpost-agent [run|enroll|status] [options]
 
 Commands:
   run       enrol if needed, then stay connected and run commands (default)
-  enroll    enrol with ENROLLMENT_KEY and exit
+  enroll    enrol with ENROLLMENT_KEY and exit; with --reenroll, enrol this node again (same id,
+            its saved token as proof; e.g. after its token was revoked)
   status    show node id, cluster, server, connection state and last heartbeat
 
 Options (environment variable in brackets):
@@ -55,6 +61,7 @@ Options (environment variable in brackets):
   --disk-check-percent N      root disk use that fails the disk check [OUTPOST_DISK_CHECK_PERCENT] (95)
   --inventory-interval SECS   seconds between host inventory collections [OUTPOST_INVENTORY_INTERVAL] (3600)
   --inventory-users BOOL      collect local users and groups (false: never) [OUTPOST_INVENTORY_USERS] (true)
+  --reenroll                  enroll: enrol again although enrolled (needs ENROLLMENT_KEY)
   -h, --help                  show this help
   -v, --version               print the agent version
 
@@ -63,8 +70,11 @@ Environment:
   OUTPOST_ALLOW_INSECURE_HTTP 1 = accept a plain http:// server that is not loopback (token and
                               commands then travel unencrypted); default 0
 
+A key that requires approval makes the agent wait (and poll) until an administrator approves
+its registration; a rejected or expired registration ends it with exit code 6.
+
 Exit codes: 0 ok, 1 unexpected error, 2 bad configuration, 3 enrolment refused,
-            4 node deleted in Outpost, 5 token revoked/unauthorized`;
+            4 node deleted in Outpost, 5 token revoked/unauthorized, 6 registration rejected`;
 
 const wholeNumber = (min: number, max: number, what: string) =>
   v.pipe(
@@ -192,6 +202,7 @@ export function loadInvocation(argv: string[], env: NodeJS.ProcessEnv): Invocati
       options: {
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "v" },
+        reenroll: { type: "boolean" },
         ...Object.fromEntries(Object.values(SETTINGS).map((s) => [s.flag, { type: "string" as const }])),
       },
     });
@@ -246,7 +257,12 @@ export function loadInvocation(argv: string[], env: NodeJS.ProcessEnv): Invocati
     envFile: readOptional("envFile"),
     enrollment: key ? settle(enrollmentKeySchema, key, "ENROLLMENT_KEY", true) : null,
     allowInsecureHttp: allowInsecureHttp === "1",
+    reenroll: parsed.values.reenroll === true,
   };
+  if (config.reenroll && command !== "enroll")
+    throw new ConfigError("--reenroll goes with the enroll command");
+  if (config.reenroll && !config.enrollment)
+    throw new ConfigError("--reenroll needs ENROLLMENT_KEY (a key of the node's own cluster)");
   const insecure = config.enrollment && plainHttpProblem(config.enrollment.server, config.allowInsecureHttp);
   if (insecure) throw new ConfigError(`ENROLLMENT_KEY names a server the agent will not use: ${insecure}`);
   return { kind: "command", command, config };

@@ -1,11 +1,17 @@
 import { hostname } from "node:os";
 import * as v from "valibot";
 import type { EnrollmentKeyBlob } from "../src/enrollment/key-blob";
-import { ENROLL_PATH, type EnrollRequest, EnrollResponseSchema } from "../src/protocol/enroll";
+import {
+  ENROLL_PATH,
+  EnrollAcceptedResponseSchema,
+  type EnrollRequest,
+  EnrollResponseSchema,
+} from "../src/protocol/enroll";
 import type { IdType } from "./config";
 import { type PostAnswer, postJson } from "./http-post";
 import type { Identity } from "./identity";
 import type { Logger } from "./log";
+import { clearRegistration, loadRegistration, RegistrationRejected, saveRegistration } from "./registration";
 import { AGENT_VERSION } from "./version";
 
 /** The server refused the enrolment (bad, spent or expired key, …). Retrying won't help. Exit 3. */
@@ -33,6 +39,8 @@ export interface EnrollOptions {
   idType: IdType;
   /** The node's current token, when this machine has one: the proof that lets an enrolled id enrol again (review H1). */
   currentToken?: string;
+  /** Where a registration waiting for approval is kept, so a restart resumes it (none: not kept). */
+  stateDir?: string;
   log: Logger;
   /** Attempts in all, counting the first; only network errors, 408, 429 and 5xx are retried. */
   maxAttempts?: number;
@@ -51,24 +59,25 @@ export function serverBase(server: string): string {
   return server.replace(/\/+$/, "");
 }
 
+/** One answer of the enrolment endpoint that is not a refusal: its status and parsed body. */
+interface Answer {
+  status: number;
+  json: unknown;
+}
+
 /**
- * Enrols this machine: one POST of the key and node id; 201 returns the node's API token.
+ * Enrols this machine: one POST of the key and node id; 201 returns the node's API token. A key
+ * that requires approval answers 202 with a registration: the agent keeps it in the state dir and
+ * repeats the POST with it every `retry_after_seconds` until the answer is its node (201), or a 403
+ * (rejected or expired: RegistrationRejected, exit 6).
  * Refusals (4xx) end at once — each attempt may spend a key use; network errors and
  * 5xx are retried with jittered exponential backoff, a bounded number of times.
- * @throws EnrollmentRefused | EnrollmentUnavailable
+ * @throws EnrollmentRefused | EnrollmentUnavailable | RegistrationRejected
  * @example const identity = await enroll({ blob, nodeId, idType: "persistent", log })
  */
 export async function enroll(options: EnrollOptions): Promise<Identity> {
-  const {
-    blob,
-    nodeId,
-    idType,
-    log,
-    maxAttempts = 5,
-    retryBaseMs = 1000,
-    requestTimeoutMs = 15_000,
-  } = options;
-  const url = `${serverBase(blob.server)}${ENROLL_PATH}`;
+  const { blob, nodeId, idType, log, stateDir } = options;
+  const server = serverBase(blob.server);
   const body: EnrollRequest = {
     key: blob.key,
     node_id: nodeId,
@@ -79,6 +88,102 @@ export async function enroll(options: EnrollOptions): Promise<Identity> {
     version: AGENT_VERSION,
     ...(options.currentToken ? { api_token: options.currentToken } : {}),
   };
+  let pending = stateDir ? await loadRegistration(stateDir, nodeId, server) : null;
+  let delaySeconds = 0;
+  if (pending) log.info("resuming the wait for approval", { registration_id: pending.registration_id });
+  for (;;) {
+    if (pending) await sleep(delaySeconds * 1000);
+    let answer: Answer;
+    try {
+      answer = await send(
+        options,
+        pending
+          ? {
+              ...body,
+              registration_id: pending.registration_id,
+              registration_secret: pending.registration_secret,
+            }
+          : body,
+      );
+    } catch (error) {
+      if (pending && error instanceof EnrollmentRefused) {
+        if (stateDir) await clearRegistration(stateDir);
+        if (error.status === 403)
+          throw new RegistrationRejected(`registration ${pending.registration_id}: ${error.message}`);
+        throw new EnrollmentRefused(
+          `registration ${pending.registration_id}: ${error.message}; enrol again with a new key`,
+          error.status,
+          error.code,
+        );
+      }
+      throw error;
+    }
+    if (answer.status === 202) {
+      const accepted = v.safeParse(EnrollAcceptedResponseSchema, answer.json);
+      if (!accepted.success)
+        throw new EnrollmentRefused("server answered 202 without a usable registration", 202);
+      const data = accepted.output.data;
+      if (!pending) {
+        if (!data.registration_secret)
+          throw new EnrollmentRefused("server answered 202 without a registration secret", 202);
+        pending = {
+          registration_id: data.registration_id,
+          registration_secret: data.registration_secret,
+          node_id: nodeId,
+          server,
+        };
+        if (stateDir) await saveRegistration(stateDir, pending);
+        log.info("registration pending approval: an administrator approves or rejects it in Outpost", {
+          registration_id: data.registration_id,
+          node_id: nodeId,
+        });
+      } else log.debug("registration still pending", { registration_id: data.registration_id });
+      // The server's pace, within sane bounds whatever it says.
+      delaySeconds = Math.min(Math.max(data.retry_after_seconds, 1), 300);
+      continue;
+    }
+    const identity = identityFrom(answer, options, server);
+    if (pending && stateDir) await clearRegistration(stateDir);
+    return identity;
+  }
+}
+
+/** The identity from a 201 answer. */
+function identityFrom(answer: Answer, options: EnrollOptions, server: string): Identity {
+  const { nodeId, idType, log } = options;
+  const parsed = v.safeParse(EnrollResponseSchema, answer.json);
+  // The key use is probably spent already, so a malformed success is not retried.
+  if (!parsed.success) {
+    throw new EnrollmentRefused(
+      `server answered ${answer.status} without a usable node record`,
+      answer.status,
+    );
+  }
+  const data = parsed.output.data;
+  if (data.id !== nodeId)
+    log.warn("server assigned a different node id", { sent: nodeId, assigned: data.id });
+  log.info("enrolled", {
+    node_id: data.id,
+    cluster: data.cluster_name,
+    node_name: data.node_name ?? undefined,
+  });
+  return {
+    node_id: data.id,
+    id_type: idType,
+    server,
+    api_token: data.api_token,
+    cluster_name: data.cluster_name,
+    enrolled_at: new Date().toISOString(),
+  };
+}
+
+/**
+ * One enrolment request, retried on network errors, 408, 429 and 5xx; resolves with a 2xx answer.
+ * @throws EnrollmentRefused (any other status) | EnrollmentUnavailable (retries used up)
+ */
+async function send(options: EnrollOptions, body: EnrollRequest): Promise<Answer> {
+  const { blob, log, maxAttempts = 5, retryBaseMs = 1000, requestTimeoutMs = 15_000 } = options;
+  const url = `${serverBase(blob.server)}${ENROLL_PATH}`;
   let lastProblem = "";
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     if (attempt > 1) {
@@ -99,39 +204,13 @@ export async function enroll(options: EnrollOptions): Promise<Identity> {
       lastProblem = code && !message.includes(code) ? `${message} (${code})` : message;
       continue;
     }
-    const text = response.text;
     let json: unknown = null;
     try {
-      json = JSON.parse(text);
+      json = JSON.parse(response.text);
     } catch {
       // not JSON; handled below
     }
-    if (response.status >= 200 && response.status < 300) {
-      const parsed = v.safeParse(EnrollResponseSchema, json);
-      // The key use is probably spent already, so a malformed success is not retried.
-      if (!parsed.success) {
-        throw new EnrollmentRefused(
-          `server answered ${response.status} without a usable node record`,
-          response.status,
-        );
-      }
-      const data = parsed.output.data;
-      if (data.id !== nodeId)
-        log.warn("server assigned a different node id", { sent: nodeId, assigned: data.id });
-      log.info("enrolled", {
-        node_id: data.id,
-        cluster: data.cluster_name,
-        node_name: data.node_name ?? undefined,
-      });
-      return {
-        node_id: data.id,
-        id_type: idType,
-        server: serverBase(blob.server),
-        api_token: data.api_token,
-        cluster_name: data.cluster_name,
-        enrolled_at: new Date().toISOString(),
-      };
-    }
+    if (response.status >= 200 && response.status < 300) return { status: response.status, json };
     const envelope = v.safeParse(ErrorEnvelope, json);
     // Redirects are not followed (fetch turned this POST into a GET on 301/302, which could not
     // enrol either); the message names the target.

@@ -185,7 +185,7 @@ StateDirectoryMode=0700
 Restart=always
 RestartSec=5
 # 2 bad config, 3 key refused, 4 node deleted, 5 token revoked: a restart cannot help.
-RestartPreventExitStatus=2 3 4 5
+RestartPreventExitStatus=2 3 4 5 6
 # SIGTERM to the agent only; it stops its commands' process groups itself and records them.
 KillMode=mixed
 TimeoutStopSec=30

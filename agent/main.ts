@@ -7,6 +7,7 @@ import { EnrollmentRefused, EnrollmentUnavailable } from "./enroll";
 import { EXIT } from "./exit-codes";
 import { AlreadyRunning } from "./lock";
 import { createLogger } from "./log";
+import { RegistrationRejected } from "./registration";
 import { EXIT_RESTART, selfUpdateSettings } from "./self-update/settings";
 import { SSH_COMMANDS, SSH_USAGE, type SshCommand } from "./ssh-usage";
 import { AGENT_VERSION } from "./version";
@@ -49,7 +50,7 @@ export async function main(argv: string[]): Promise<number> {
     if (command === "enroll") {
       const { identity, enrolled } = await obtainIdentity(config, log);
       process.stdout.write(
-        `${enrolled ? "enrolled" : "already enrolled"}: node ${identity.node_id} in cluster ${identity.cluster_name} (${identity.server})\n`,
+        `${enrolled ? (config.reenroll ? "re-enrolled" : "enrolled") : "already enrolled"}: node ${identity.node_id} in cluster ${identity.cluster_name} (${identity.server})\n`,
       );
       return EXIT.ok;
     }
@@ -68,6 +69,12 @@ export async function main(argv: string[]): Promise<number> {
     if (error instanceof EnrollmentRefused) {
       fail(`enrolment failed: ${message}`);
       return EXIT.enrollmentRefused;
+    }
+    if (error instanceof RegistrationRejected) {
+      fail(
+        `enrolment failed: ${message}; this machine was not admitted (ask an administrator, then enrol again with a new key)`,
+      );
+      return EXIT.registrationRejected;
     }
     if (error instanceof EnrollmentUnavailable) {
       fail(`enrolment failed: ${message}`);

@@ -34,6 +34,7 @@ export async function obtainIdentity(
   // An identity saved before the agent refused plain http (or with the opt-in since removed).
   const insecure = saved && plainHttpProblem(saved.server, config.allowInsecureHttp);
   if (insecure) throw new ConfigError(`${identityPath(config.stateDir)}: ${insecure}`);
+  if (saved && config.reenroll && config.enrollment) return reenroll(config, saved, log);
   if (saved) {
     const derived = await persistentIdMismatch(saved, config.machineIdFile);
     if (derived) {
@@ -51,8 +52,44 @@ export async function obtainIdentity(
   }
   const nodeId = await resolveNodeId(config);
   log.info("enrolling", { server: config.enrollment.server, node_id: nodeId, id_type: config.idType });
-  const identity = await enroll({ blob: config.enrollment, nodeId, idType: config.idType, log });
+  const identity = await enroll({
+    blob: config.enrollment,
+    nodeId,
+    idType: config.idType,
+    log,
+    stateDir: config.stateDir,
+  });
   await saveIdentity(config.stateDir, identity);
+  await forgetKey(config, log);
+  return { identity, enrolled: true };
+}
+
+/**
+ * `enroll --reenroll`: the saved node enrols again under its own id, its saved token the proof the
+ * server asks of a re-registration (review H1); a token an administrator revoked is accepted too.
+ */
+async function reenroll(
+  config: AgentConfig,
+  saved: Identity,
+  log: Logger,
+): Promise<{ identity: Identity; enrolled: boolean }> {
+  const blob = config.enrollment;
+  if (!blob) throw new ConfigError("--reenroll needs ENROLLMENT_KEY");
+  log.info("enrolling again", { server: blob.server, node_id: saved.node_id });
+  const identity = await enroll({
+    blob,
+    nodeId: saved.node_id,
+    idType: saved.id_type,
+    currentToken: saved.api_token,
+    log,
+    stateDir: config.stateDir,
+  });
+  await saveIdentity(config.stateDir, identity);
+  await forgetKey(config, log);
+  return { identity, enrolled: true };
+}
+
+async function forgetKey(config: AgentConfig, log: Logger): Promise<void> {
   if (config.envFile) {
     // Best effort: the node is enrolled either way; a key left behind is only logged.
     await forgetEnrollmentKey(config.envFile).then(
@@ -64,7 +101,6 @@ export async function obtainIdentity(
         }),
     );
   }
-  return { identity, enrolled: true };
 }
 
 /**

@@ -108,7 +108,7 @@ describe("install.sh", () => {
 
     const unit = await readFile(join(root, "etc/systemd/system/outpost-agent.service"), "utf8");
     expect(unit).toMatch(/^Restart=always$/m);
-    expect(unit).toMatch(/^RestartPreventExitStatus=2 3 4 5$/m);
+    expect(unit).toMatch(/^RestartPreventExitStatus=2 3 4 5 6$/m);
     expect(unit).toMatch(/^EnvironmentFile=\/etc\/outpost-agent\/env$/m);
     expect(unit).toMatch(/^MemoryHigh=\d+M$/m);
     expect(unit).toMatch(/^MemoryMax=128M$/m);
