@@ -1,0 +1,121 @@
+// Registration approval (issue 16) with real agent processes against a real stack: an agent that
+// enrols with a requires_approval key waits, polling, until an administrator approves it, then
+// connects and runs a command; a rejected agent exits with code 6.
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  type AgentProcess,
+  copyBundle,
+  runAgentToExit,
+  stopAllAgents,
+  tempDir,
+} from "../support/agent-process";
+import {
+  type Api,
+  apiClient,
+  createCommand,
+  launchAgent,
+  readIdentity,
+  tail,
+  waitForCommand,
+  waitUntil,
+} from "../support/command-helpers";
+import { type Stack, startStack } from "../support/stack";
+
+const CLUSTER = "gated";
+
+describe("registration approval with real agents", () => {
+  let workDir: string;
+  let bundle: string;
+  let stack: Stack;
+  let api: Api;
+  let agent: AgentProcess | undefined;
+
+  async function gatedKey(): Promise<string> {
+    const res = await api("POST", `/api/v1/clusters/${CLUSTER}/enrollment_keys`, {
+      uses_remaining: 5,
+      requires_approval: true,
+    });
+    expect(res.status).toBe(201);
+    return (res.json as { data: { key: string } }).data.key;
+  }
+
+  /** The pending registration of this hostname's agent, once it exists. */
+  async function pendingRegistration(after: string[]) {
+    return waitUntil(
+      "a pending registration",
+      async () => {
+        const res = await api("GET", `/api/v1/node_registrations?status=pending&cluster_name=${CLUSTER}`);
+        const rows = (res.json as { data: { id: string; node_id: string }[] }).data;
+        return rows.find((r) => !after.includes(r.id));
+      },
+      { timeoutMs: 20_000 },
+    );
+  }
+
+  beforeAll(async () => {
+    workDir = await tempDir("outpost-e2e-approval-");
+    bundle = await copyBundle(workDir);
+    stack = await startStack({ dataDir: join(workDir, "stack") });
+    api = apiClient(() => stack.url);
+    expect((await api("POST", "/api/v1/clusters", { name: CLUSTER })).status).toBe(201);
+  }, 120_000);
+
+  afterAll(async () => {
+    await stopAllAgents();
+    await stack?.stop();
+  });
+
+  it("an agent waits for approval, then connects and runs a command", async () => {
+    const stateDir = join(workDir, "state-approved");
+    agent = launchAgent({ bundle, stateDir, key: await gatedKey(), heartbeatSeconds: 1 });
+    await agent.waitFor("registration pending approval");
+    const registration = await pendingRegistration([]);
+    // Waiting, the agent has no node and no identity.
+    expect((await api("GET", `/api/v1/nodes/${registration.node_id}`)).status).toBe(404);
+    expect(agent.running()).toBe(true);
+
+    const approved = await api("PATCH", `/api/v1/node_registrations/${registration.id}/approve`, {});
+    expect(approved.status).toBe(200);
+    await agent.waitFor('"msg":"enrolled"', { timeoutMs: 30_000 }).catch((err) => {
+      throw new Error(`${err.message}\n${tail(agent?.output() ?? "")}`);
+    });
+    const identity = await readIdentity(stateDir);
+    expect(identity.node_id).toBe(registration.node_id);
+    await waitUntil(
+      "the approved node healthy",
+      async () => {
+        const res = await api("GET", `/api/v1/nodes/${registration.node_id}`);
+        return (res.json as { data?: { status: string } }).data?.status === "healthy" || undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
+    const command = await createCommand(api, {
+      command_text: "echo approved-and-running",
+      targeting: { type: "nodes", node_ids: [registration.node_id] },
+    });
+    const [execution] = await waitForCommand(api, command.id);
+    expect(execution).toMatchObject({ status: "completed", exit_code: 0 });
+    expect(execution.output).toContain("approved-and-running");
+  }, 120_000);
+
+  it("a rejected agent exits with code 6 and says why", async () => {
+    const stateDir = join(workDir, "state-rejected");
+    const key = await gatedKey();
+    const before = (
+      (await api("GET", "/api/v1/node_registrations?page_size=100")).json as { data: { id: string }[] }
+    ).data.map((r) => r.id);
+    const run = runAgentToExit({
+      bundle,
+      stateDir,
+      env: { OUTPOST_ID_TYPE: "random", ENROLLMENT_KEY: key },
+      timeoutMs: 60_000,
+    });
+    const registration = await pendingRegistration(before);
+    expect((await api("PATCH", `/api/v1/node_registrations/${registration.id}/reject`)).status).toBe(200);
+    const exit = await run;
+    expect(exit.code, exit.output).toBe(6);
+    expect(exit.stderr).toContain("Registration rejected by an administrator");
+    expect((await api("GET", `/api/v1/nodes/${registration.node_id}`)).status).toBe(404);
+  }, 90_000);
+});
