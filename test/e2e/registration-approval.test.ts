@@ -77,7 +77,7 @@ describe("registration approval with real agents", () => {
 
     const approved = await api("PATCH", `/api/v1/node_registrations/${registration.id}/approve`, {});
     expect(approved.status).toBe(200);
-    await agent.waitFor('"msg":"enrolled"', { timeoutMs: 30_000 }).catch((err) => {
+    await agent.waitFor(/ enrolled node_id=/, { timeoutMs: 30_000 }).catch((err) => {
       throw new Error(`${err.message}\n${tail(agent?.output() ?? "")}`);
     });
     const identity = await readIdentity(stateDir);
