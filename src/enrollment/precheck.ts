@@ -83,9 +83,10 @@ export async function refuseTombstoned(db: Pick<Database, "select">, nodeId: str
 /**
  * Decides a re-registration of an existing node id (review H1). It is allowed only when the
  * request proves it is that node: it carries the node's current token, or the token was revoked
- * by an administrator (who then expects the agent to enrol again). Random ids are never reused,
- * and enrolment never moves a node to another cluster. Anything else is a 409 and changes nothing.
- * Resolves with the ground it was allowed on: `proven` (the token) or `revoked`.
+ * by an administrator (who then expects the agent to enrol again). A random id is taken again only
+ * with its token (`outpost-agent enroll --reenroll`): without it, a clash is a collision or a guess.
+ * The id type never changes, and enrolment never moves a node to another cluster. Anything else is
+ * a 409 and changes nothing. Resolves with the ground it was allowed on: `proven` or `revoked`.
  * @throws ApiError 409
  */
 export async function checkReregistration(
@@ -93,13 +94,13 @@ export async function checkReregistration(
   input: { id_type: "persistent" | "random"; api_token?: string },
   keyClusterId: string,
 ): Promise<"proven" | "revoked"> {
-  if (existing.idType === "random" || input.id_type === "random") {
-    throw new ApiError("conflict", "A node with this id already exists; random ids must be unique");
-  }
-  const revoked = existing.tokenRevokedAt !== null;
   const proven =
     input.api_token !== undefined &&
     (await constantTimeEqual(await sha256Hex(input.api_token), existing.apiTokenHash));
+  if (existing.idType !== input.id_type || (existing.idType === "random" && !proven)) {
+    throw new ApiError("conflict", "A node with this id already exists; random ids must be unique");
+  }
+  const revoked = existing.tokenRevokedAt !== null;
   if (!revoked && !proven) {
     throw new ApiError(
       "conflict",

@@ -1,6 +1,7 @@
 // Registration approval (issue 16) with real agent processes against a real stack: an agent that
 // enrols with a requires_approval key waits, polling, until an administrator approves it, then
 // connects and runs a command; a rejected agent exits with code 6.
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -118,4 +119,56 @@ describe("registration approval with real agents", () => {
     expect(exit.stderr).toContain("Registration rejected by an administrator");
     expect((await api("GET", `/api/v1/nodes/${registration.node_id}`)).status).toBe(404);
   }, 90_000);
+
+  it("enroll --reenroll: the approved node enrols again with its saved token; another cluster's key is refused", async () => {
+    const stateDir = join(workDir, "state-approved");
+    await agent?.stop();
+    const saved = async () =>
+      JSON.parse(await readFile(join(stateDir, "identity.json"), "utf8")) as {
+        node_id: string;
+        api_token: string;
+      };
+    const before = await saved();
+    const plainKey = async (cluster: string) => {
+      const res = await api("POST", `/api/v1/clusters/${cluster}/enrollment_keys`, { uses_remaining: 1 });
+      expect(res.status).toBe(201);
+      return (res.json as { data: { key: string } }).data.key;
+    };
+    // The takeover rules on main (H1): the saved token is the proof, the node's cluster is kept.
+    expect((await api("POST", "/api/v1/clusters", { name: "elsewhere" })).status).toBe(201);
+    const moved = await runAgentToExit({
+      bundle,
+      stateDir,
+      args: ["enroll", "--reenroll"],
+      env: { ENROLLMENT_KEY: await plainKey("elsewhere") },
+    });
+    expect(moved.code, moved.output).toBe(3);
+    expect(moved.stderr).toContain("belongs to another cluster");
+    const again = await runAgentToExit({
+      bundle,
+      stateDir,
+      args: ["enroll", "--reenroll"],
+      env: { ENROLLMENT_KEY: await plainKey(CLUSTER) },
+    });
+    expect(again.code, again.output).toBe(0);
+    expect(again.stdout).toBe(`re-enrolled: node ${before.node_id} in cluster ${CLUSTER} (${stack.url})\n`);
+    const after = await saved();
+    expect(after.node_id).toBe(before.node_id);
+    expect(after.api_token).not.toBe(before.api_token);
+    // A copy of the old identity (its token now replaced) cannot re-enrol the node.
+    const res = await fetch(`${stack.url}/agent/v1/enroll`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        key: JSON.parse(Buffer.from(await plainKey(CLUSTER), "base64").toString()).key,
+        node_id: before.node_id,
+        id_type: "random",
+        hostname: "thief",
+        platform: "linux",
+        version: "0.0.1",
+        api_token: before.api_token,
+      }),
+    });
+    expect(res.status).toBe(409);
+  }, 60_000);
 });

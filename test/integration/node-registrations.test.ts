@@ -239,6 +239,38 @@ describe("enrolment with a key that requires approval", () => {
   });
 });
 
+describe("re-registration with the saved token (outpost-agent enroll --reenroll, H1 follow-up)", () => {
+  it("takes a random id again only with its current token, keeping the node's cluster and address", async () => {
+    const key = await newKey(MAIN);
+    const nodeId = crypto.randomUUID();
+    const first = await enrol(key.secret, nodeId, { id_type: "random" });
+    expect(first.status).toBe(201);
+    const without = await enrol(key.secret, nodeId, { id_type: "random" });
+    expect(without.status).toBe(409);
+    const wrong = await enrol(key.secret, nodeId, { id_type: "random", api_token: "not-the-token" });
+    expect(wrong.status).toBe(409);
+    const asPersistent = await enrol(key.secret, nodeId, { api_token: first.body.data.api_token });
+    expect(asPersistent.status).toBe(409);
+    const proven = await enrol(key.secret, nodeId, {
+      id_type: "random",
+      api_token: first.body.data.api_token,
+    });
+    expect(proven.status, JSON.stringify(proven.body)).toBe(201);
+    expect(proven.body.data).toMatchObject({
+      id: nodeId,
+      cluster_name: MAIN,
+      ipv4_address: first.body.data.ipv4_address,
+    });
+    expect(proven.body.data.api_token).not.toBe(first.body.data.api_token);
+    // The replaced token proves nothing any more.
+    const stale = await enrol(key.secret, nodeId, {
+      id_type: "random",
+      api_token: first.body.data.api_token,
+    });
+    expect(stale.status).toBe(409);
+  });
+});
+
 describe("GET /api/v1/node_registrations", () => {
   it("filters by status, cluster_name, hostname and inserted_at, and pages", async () => {
     const a = await registered(OTHER, "filter-a");
