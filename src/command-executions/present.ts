@@ -28,3 +28,23 @@ export function presentExecution(row: ExecutionRow): CommandExecutionResponse {
 export function presentListedExecution(row: ListedExecutionRow): CommandExecutionResponse {
   return { ...presentExecution(row), output_truncated: row.outputTruncated };
 }
+
+/**
+ * Bytes of JSON-encoded `output` one list page carries (M3). The per-row cap bounds characters, but
+ * JSON escapes a control character into six bytes: 100 rows of 16,384 such characters would be a
+ * 9.6 MiB page. Past the budget, rows carry an empty `output` marked `output_truncated`.
+ */
+export const PAGE_OUTPUT_BUDGET_BYTES = 4 * 1024 * 1024;
+
+/** A page of list rows within `PAGE_OUTPUT_BUDGET_BYTES` of output, in order. */
+export function presentExecutionPage(rows: ListedExecutionRow[]): CommandExecutionResponse[] {
+  let spent = 0;
+  return rows.map((row) => {
+    const listed = presentListedExecution(row);
+    if (listed.output === null) return listed;
+    const size = new TextEncoder().encode(JSON.stringify(listed.output)).length;
+    if (spent + size > PAGE_OUTPUT_BUDGET_BYTES) return { ...listed, output: "", output_truncated: true };
+    spent += size;
+    return listed;
+  });
+}

@@ -23,14 +23,14 @@ export const CommandExecutionResponseSchema = v.pipe(
     output: v.pipe(
       v.nullable(v.string()),
       v.description(
-        "The command's output (at most 1 MiB). In lists, at most the first 16,384 characters (see `output_truncated`); `GET /api/v1/command_executions/{id}` serves it whole",
+        "The command's output (at most 1 MiB). In lists, at most the first 16,384 characters, and a page carries at most 4 MiB of JSON-encoded output: rows past that budget have an empty `output` (see `output_truncated`); `GET /api/v1/command_executions/{id}` serves it whole",
       ),
     ),
     output_truncated: v.optional(
       v.pipe(
         v.boolean(),
         v.description(
-          "Lists only (beyond the contract): true when `output` was cut to its first 16,384 characters, so a page stays bounded in size; read the execution by id for the whole output",
+          "Lists only (beyond the contract): true when `output` was cut to its first 16,384 characters, or left empty because the page's 4 MiB output budget was spent, so a page stays bounded in size; read the execution by id for the whole output",
         ),
       ),
     ),

@@ -64,4 +64,25 @@ describe("bounded responses (M3)", () => {
     expect(over.body.error.details.command_text).toEqual(["must be at most 65536 bytes"]);
     expect((await api.post("/api/v1/commands", body("x".repeat(64 * 1024)))).status).toBe(201);
   });
+
+  // Last: it rewrites the outputs the tests above read.
+  it("keeps a page within its 4 MiB output budget when JSON escaping inflates outputs sixfold", async () => {
+    // 16,384 control characters per row: under the per-row cap, but six bytes each once JSON-escaped.
+    await db.run(
+      sql`UPDATE command_executions SET output = replace(hex(zeroblob(8192)), '0', char(1)) WHERE command_id = ${commandId}`,
+    );
+    const res = await api.fetch(`/api/v1/command_executions?command_id=${commandId}&page_size=100`);
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text.length).toBeLessThan(4.5 * MIB);
+    const rows = JSON.parse(text).data as { output: string; output_truncated: boolean }[];
+    expect(rows).toHaveLength(100);
+    const full = rows.filter((r) => r.output.length === 16 * 1024);
+    const emptied = rows.slice(full.length);
+    expect(full.length).toBe(Math.floor((4 * MIB) / (16 * 1024 * 6 + 2)));
+    for (const row of full) expect(row.output_truncated).toBe(false);
+    for (const row of emptied) expect(row).toMatchObject({ output: "", output_truncated: true });
+    const byId = await api.get(`/api/v1/command_executions/${firstId}`);
+    expect(byId.body.data.output).toHaveLength(16 * 1024);
+  });
 });

@@ -1,7 +1,7 @@
 import type { Hono } from "hono";
 import { executionClusterName, SCOPE_COLUMNS } from "../../src/access/cluster-scope";
 import { executionListSpec } from "../../src/command-executions/list";
-import { presentExecution, presentListedExecution } from "../../src/command-executions/present";
+import { presentExecution, presentExecutionPage } from "../../src/command-executions/present";
 import { CancelExecutionData, CommandExecutionResponseSchema } from "../../src/command-executions/schema";
 import { deleteExecution, getExecution, listExecutions } from "../../src/command-executions/store";
 import { UuidParam } from "../../src/schemas/common";
@@ -33,7 +33,7 @@ export function registerCommandExecutionRoutes(app: Hono<AppEnv>): void {
         paginated: true,
       },
     },
-    listRoute({ page: listExecutions, present: (rows) => rows.map(presentListedExecution) }),
+    listRoute({ page: listExecutions, present: presentExecutionPage }),
   );
 
   defineRoute(
