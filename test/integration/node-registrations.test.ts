@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { createDatabase } from "../../src/db/client";
 import { decodeKeyBlob } from "../../src/enrollment/key-blob";
 import { nodeRegistrationsJob } from "../../workers/cron/node-registrations";
+import { as } from "./access-fixture";
 import { createTestApi, type TestApi } from "./harness";
 
 // Registration approval (issue 16, C18): a key with requires_approval makes enrolment a registration
@@ -308,6 +309,29 @@ describe("GET /api/v1/node_registrations", () => {
     expect((await api.get(`/api/v1/nodes/summary?cluster_name=${OTHER}`)).body.data.pending_approval).toBe(
       before,
     );
+  });
+});
+
+describe("cluster-scoped API tokens", () => {
+  it("see and decide only their clusters' registrations, and cannot approve into another cluster", async () => {
+    const minted = await api.post("/api/v1/api_tokens", {
+      name: "reg-scoped",
+      scopes: ["node_registrations:read", "node_registrations:write"],
+      cluster_names: [OTHER],
+    });
+    expect(minted.status, JSON.stringify(minted.body)).toBe(201);
+    const scoped = as(api, minted.body.data.token);
+    const mine = await registered(OTHER, "scope-mine");
+    const theirs = await registered(MAIN, "scope-theirs");
+    const listed = await scoped.get("/api/v1/node_registrations?hostname=scope-*");
+    expect(listed.body.data.map((r: { id: string }) => r.id)).toEqual([mine.id]);
+    expect((await scoped.get(`/api/v1/node_registrations/${theirs.id}`)).status).toBe(404);
+    expect((await scoped.patch(`/api/v1/node_registrations/${theirs.id}/reject`)).status).toBe(404);
+    const elsewhere = await scoped.patch(`/api/v1/node_registrations/${mine.id}/approve`, {
+      cluster_name: MAIN,
+    });
+    expect(elsewhere.status).toBe(422);
+    expect((await scoped.patch(`/api/v1/node_registrations/${mine.id}/approve`, {})).status).toBe(200);
   });
 });
 
