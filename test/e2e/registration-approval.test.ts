@@ -21,9 +21,11 @@ import {
   waitForCommand,
   waitUntil,
 } from "../support/command-helpers";
-import { type Stack, startStack } from "../support/stack";
+import { type Stack, sharedStack } from "../support/stack";
 
-const CLUSTER = "gated";
+// The shared stack: names unique to this file.
+const CLUSTER = `gated-${crypto.randomUUID().slice(0, 8)}`;
+const ELSEWHERE = `elsewhere-${crypto.randomUUID().slice(0, 8)}`;
 
 describe("registration approval with real agents", () => {
   let workDir: string;
@@ -57,7 +59,7 @@ describe("registration approval with real agents", () => {
   beforeAll(async () => {
     workDir = await tempDir("outpost-e2e-approval-");
     bundle = await copyBundle(workDir);
-    stack = await startStack({ dataDir: join(workDir, "stack") });
+    stack = await sharedStack();
     api = apiClient(() => stack.url);
     expect((await api("POST", "/api/v1/clusters", { name: CLUSTER })).status).toBe(201);
   }, 120_000);
@@ -81,7 +83,10 @@ describe("registration approval with real agents", () => {
     await agent.waitFor(/ enrolled node_id=/, { timeoutMs: 30_000 }).catch((err) => {
       throw new Error(`${err.message}\n${tail(agent?.output() ?? "")}`);
     });
-    const identity = await readIdentity(stateDir);
+    // The agent logs "enrolled" just before it saves its identity.
+    const identity = await waitUntil("the saved identity", () =>
+      readIdentity(stateDir).catch(() => undefined),
+    );
     expect(identity.node_id).toBe(registration.node_id);
     await waitUntil(
       "the approved node healthy",
@@ -104,7 +109,9 @@ describe("registration approval with real agents", () => {
     const stateDir = join(workDir, "state-rejected");
     const key = await gatedKey();
     const before = (
-      (await api("GET", "/api/v1/node_registrations?page_size=100")).json as { data: { id: string }[] }
+      (await api("GET", `/api/v1/node_registrations?cluster_name=${CLUSTER}&page_size=100`)).json as {
+        data: { id: string }[];
+      }
     ).data.map((r) => r.id);
     const run = runAgentToExit({
       bundle,
@@ -135,12 +142,12 @@ describe("registration approval with real agents", () => {
       return (res.json as { data: { key: string } }).data.key;
     };
     // The takeover rules on main (H1): the saved token is the proof, the node's cluster is kept.
-    expect((await api("POST", "/api/v1/clusters", { name: "elsewhere" })).status).toBe(201);
+    expect((await api("POST", "/api/v1/clusters", { name: ELSEWHERE })).status).toBe(201);
     const moved = await runAgentToExit({
       bundle,
       stateDir,
       args: ["enroll", "--reenroll"],
-      env: { ENROLLMENT_KEY: await plainKey("elsewhere") },
+      env: { ENROLLMENT_KEY: await plainKey(ELSEWHERE) },
     });
     expect(moved.code, moved.output).toBe(3);
     expect(moved.stderr).toContain("belongs to another cluster");
