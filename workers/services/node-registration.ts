@@ -92,7 +92,11 @@ export async function pollRegistration(
   input: { registration_id: string; registration_secret: string; node_id: string },
 ): Promise<{ pending: EnrollAccepted } | { nodeId: string }> {
   const refused = () => new ApiError("unauthorized", "Registration not recognised");
-  const row = await getRegistration(db, input.registration_id).catch(() => undefined);
+  // Only "not found" becomes the refusal; a database failure stays a 503.
+  const row = await getRegistration(db, input.registration_id).catch((err: unknown) => {
+    if (err instanceof ApiError && err.code === "not_found") return undefined;
+    throw err;
+  });
   if (!row || !(await constantTimeEqual(await sha256Hex(input.registration_secret), row.pollSecretHash)))
     throw refused();
   if (row.proposedNodeId !== input.node_id) throw refused();
