@@ -5,7 +5,7 @@ import { ApiError, issuesToDetails } from "../../src/errors";
 import { type ListQuery, ListQueryError, parseListQuery } from "../../src/list-query/engine";
 import { auditRequest } from "../audit/request-audit";
 import { authorize } from "../middleware/authorize";
-import { applyClusterScope } from "../middleware/cluster-scope";
+import { applyClusterScope, refuseFleetWide } from "../middleware/cluster-scope";
 import { type AppContext, type AppEnv, responseMeta } from "../middleware/request-context";
 import { readBodyText } from "./read-body";
 import { type OperationSpec, registerOperation } from "./registry";
@@ -152,6 +152,7 @@ export function defineRoute<const S extends OperationSpec>(
     if (!spec.public) await authorize(c, spec);
     let params: Record<string, unknown> = {};
     try {
+      refuseFleetWide(c, spec);
       params = parseParams(c, spec);
       const list = await parseQuery(c, spec);
       const body = spec.body ? await readJsonBody(c, spec.body) : undefined;

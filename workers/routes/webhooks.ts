@@ -25,6 +25,7 @@ export function registerWebhookRoutes(app: Hono<AppEnv>): void {
       method: "post",
       path: "/api/v1/webhooks",
       permission: "webhooks:write",
+      clusterScope: { refuse: true },
       tag: TAG,
       summary: "Create webhook",
       description:
@@ -50,6 +51,7 @@ export function registerWebhookRoutes(app: Hono<AppEnv>): void {
       method: "get",
       path: "/api/v1/webhooks",
       permission: "webhooks:read",
+      clusterScope: { refuse: true },
       tag: TAG,
       summary: "List webhooks",
       description:
@@ -71,6 +73,7 @@ export function registerWebhookRoutes(app: Hono<AppEnv>): void {
       method: "get",
       path: "/api/v1/webhooks/{id}",
       permission: "webhooks:read",
+      clusterScope: { refuse: true },
       tag: TAG,
       summary: "Get webhook",
       description: "Get a single webhook by ID.",
@@ -87,6 +90,7 @@ export function registerWebhookRoutes(app: Hono<AppEnv>): void {
       method: "delete",
       path: "/api/v1/webhooks/{id}",
       permission: "webhooks:write",
+      clusterScope: { refuse: true },
       tag: TAG,
       summary: "Delete webhook",
       description:
@@ -114,6 +118,7 @@ export function registerWebhookRoutes(app: Hono<AppEnv>): void {
       method: "get",
       path: "/api/v1/webhooks/{id}/deliveries",
       permission: "webhooks:read",
+      clusterScope: { refuse: true },
       tag: TAG,
       summary: "List a webhook's deliveries",
       description:
@@ -140,6 +145,7 @@ export function registerWebhookRoutes(app: Hono<AppEnv>): void {
       method: "post",
       path: "/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver",
       permission: "webhooks:write",
+      clusterScope: { refuse: true },
       tag: TAG,
       summary: "Redeliver",
       description:
