@@ -11,6 +11,7 @@ import {
   listClusters,
   setClusterNodeLimit,
 } from "../../src/clusters/store";
+import { auditInBatch } from "../audit/in-batch";
 import { principalOf } from "../middleware/authorize";
 import type { AppEnv } from "../middleware/request-context";
 import { defineRoute } from "../openapi/define-route";
@@ -123,7 +124,10 @@ export function registerClusterRoutes(app: Hono<AppEnv>): void {
     },
     async (c, { params }) => {
       const db = c.get("db");
-      await deleteEmptyCluster(db, await getClusterByName(db, params.name));
+      const row = await getClusterByName(db, params.name);
+      await deleteEmptyCluster(db, row, [
+        auditInBatch(c, db, "cluster.deleted", { type: "cluster", id: params.name, status: 204 }),
+      ]);
     },
   );
 }

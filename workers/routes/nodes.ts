@@ -8,6 +8,7 @@ import { presentNode, presentNodes } from "../../src/nodes/present";
 import { ChangeClusterRequest, NodeResponseSchema, NodeUpdateRequest } from "../../src/nodes/schema";
 import { deleteNode, getNode, listNodes, setSelfUpdateEnabled } from "../../src/nodes/store";
 import { UuidParam } from "../../src/schemas/common";
+import { auditInBatch } from "../audit/in-batch";
 import { principalOf } from "../middleware/authorize";
 import type { AppEnv } from "../middleware/request-context";
 import { defineRoute } from "../openapi/define-route";
@@ -118,7 +119,9 @@ export function registerNodeRoutes(app: Hono<AppEnv>): void {
           hostname: node.hostname,
         });
       }
-      await deleteNode(db, params.id);
+      await deleteNode(db, params.id, [
+        auditInBatch(c, db, "node.deleted", { type: "node", id: params.id, status: 204 }),
+      ]);
       // The token is gone from libSQL first, so the agent cannot reconnect; then its session is told.
       await nodeSession(c.env, params.id).forget();
     },
@@ -141,7 +144,14 @@ export function registerNodeRoutes(app: Hono<AppEnv>): void {
     async (c, { params, body }) => {
       const db = c.get("db");
       assertClusterWritable(body.cluster_name, principalOf(c).clusterScope, "cluster_name");
-      const moved = await changeNodeCluster(db, params.id, body.cluster_name);
+      const moved = await changeNodeCluster(db, params.id, body.cluster_name, (tx) =>
+        auditInBatch(c, tx, "node.change_cluster", {
+          type: "node",
+          id: params.id,
+          status: 200,
+          details: { cluster_name: body.cluster_name },
+        }),
+      );
       const node = await getNode(db, params.id);
       // Best effort: a connected agent learns its new cluster now; an offline one on its next hello.
       await nodeSession(c.env, params.id)

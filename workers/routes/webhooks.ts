@@ -8,6 +8,7 @@ import { webhookListSpec } from "../../src/webhooks/list";
 import { presentWebhook } from "../../src/webhooks/present";
 import { WebhookCreateRequest, WebhookSchema } from "../../src/webhooks/schema";
 import { createWebhook, deleteWebhook, getWebhook, listWebhooks } from "../../src/webhooks/store";
+import { auditInBatch } from "../audit/in-batch";
 import { ApiError } from "../errors";
 import { authenticate } from "../middleware/authenticate";
 import type { AppEnv } from "../middleware/request-context";
@@ -100,7 +101,10 @@ export function registerWebhookRoutes(app: Hono<AppEnv>): void {
       errors: [404, 503],
     },
     async (c, { params }) => {
-      await deleteWebhook(c.get("db"), params.id);
+      const db = c.get("db");
+      await deleteWebhook(db, params.id, [
+        auditInBatch(c, db, "webhook.deleted", { type: "webhook", id: params.id, status: 204 }),
+      ]);
       return undefined;
     },
   );
