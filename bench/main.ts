@@ -5,6 +5,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { cpus, loadavg, totalmem } from "node:os";
 import { parseArgs } from "node:util";
 import { node20 } from "../test/support/agent-process";
+import { authCost } from "./lib/auth";
 import { enrolment } from "./lib/enrol";
 import { fanout } from "./lib/fanout";
 import { footprint } from "./lib/footprint";
@@ -25,6 +26,7 @@ const BENCHMARKS: Record<string, (mode: Mode, opts: any) => Promise<BenchResult>
   reconnect,
   footprint,
   heartbeat: heartbeatLoad,
+  auth: authCost,
 };
 
 const USAGE = `usage: npm run bench -- [--only ${Object.keys(BENCHMARKS).join(",")}] [--quick] [--enrol-count 2000] [--fanout-steps 100,1000] [--fanout-repeat 1000]

@@ -46,6 +46,7 @@ export interface Env {
   WEBHOOK_MAX_ATTEMPTS?: string;
   AUDIT_SIGNING_KEY?: string;
   AUDIT_RETENTION_DAYS?: string;
+  AUTH_CACHE_SECONDS?: string;
   ASSETS?: Fetcher;
   RATE_LIMIT_ENROLL_PER_MINUTE?: string;
   RATE_LIMIT_PUBLIC_KEY_PER_MINUTE?: string;
@@ -99,6 +100,8 @@ export interface Config {
   webhookMaxAttempts: number;
   auditSigningKey?: string;
   auditRetentionDays: number;
+  /** How long an isolate keeps a resolved session or API token; 0 = every request reads the database. */
+  authCacheMs: number;
   nodePorts: NodePorts;
   /** Requests per client per minute; 0 = no limit. */
   rateLimits: { enroll: number; publicKey: number; authFailures: number; sshPassword: number };
@@ -204,6 +207,7 @@ export function loadConfig(env: Env): Config {
     webhookMaxAttempts: int(env, "WEBHOOK_MAX_ATTEMPTS", 1, 20),
     auditSigningKey: env.AUDIT_SIGNING_KEY || undefined,
     auditRetentionDays: int(env, "AUDIT_RETENTION_DAYS", 1, 36500),
+    authCacheMs: int(env, "AUTH_CACHE_SECONDS", 0, 300) * 1000,
     rateLimits: {
       enroll: int(env, "RATE_LIMIT_ENROLL_PER_MINUTE", 0, 100_000),
       publicKey: int(env, "RATE_LIMIT_PUBLIC_KEY_PER_MINUTE", 0, 100_000),

@@ -158,6 +158,13 @@ export const SETTINGS: readonly SettingSpec[] = [
       "Key of the audit log's HMAC-SHA256 signatures (any string). Without it events are still hash-chained, but `GET /api/v1/audit_events/{id}/verify` answers `available: false`.",
   },
   {
+    name: "AUTH_CACHE_SECONDS",
+    secret: false,
+    default: "5",
+    description:
+      "How long each Worker isolate keeps a resolved session or API token (0 = off). A revocation, disable, password or role change takes effect at once in the isolate that made it and within this many seconds everywhere else.",
+  },
+  {
     name: "AUDIT_RETENTION_DAYS",
     secret: false,
     default: "365",

@@ -1,11 +1,14 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import {
+  alerts,
   aliases,
   clusters,
   commandExecutions,
   enrollmentKeys,
+  nodePackages,
   nodes,
+  nodeTombstones,
   sshPublicKeys,
   sshUsernames,
 } from "../db/schema";
@@ -20,6 +23,11 @@ import { ApiError } from "../errors";
 export interface ClusterScopeSpec {
   list?: SQL;
   param?: { name: string; clusterName: (value: string) => SQL };
+  /**
+   * The operation reaches every cluster (webhooks see every cluster's events; users, roles and the
+   * audit log are fleet-wide): a cluster-scoped principal gets 403, whatever its permissions.
+   */
+  refuse?: true;
 }
 
 /** `expr IN (ids of the scope's clusters)`. */
@@ -54,6 +62,14 @@ export const sshUsernameClusterName = (id: string): SQL =>
 export const sshPublicKeyClusterName = (id: string): SQL =>
   sql`SELECT ${clusters.name} FROM ${sshPublicKeys} JOIN ${sshUsernames} ON ${sshUsernames.id} = ${sshPublicKeys.sshUsernameId} JOIN ${nodes} ON ${nodes.id} = ${sshUsernames.nodeId} JOIN ${clusters} ON ${clusters.id} = ${nodes.clusterId} WHERE ${sshPublicKeys.id} = ${id.toLowerCase()}`;
 
+/** The cluster name of an alert (its node's; an alert of a deleted node is outside every scope). */
+export const alertClusterName = (id: string): SQL =>
+  sql`SELECT coalesce(${clusters.name}, '') FROM ${alerts} LEFT JOIN ${nodes} ON ${nodes.id} = ${alerts.nodeId} LEFT JOIN ${clusters} ON ${clusters.id} = ${nodes.clusterId} WHERE ${alerts.id} = ${id.toLowerCase()}`;
+
+/** The cluster name a tombstone recorded ('' when it recorded none: outside every scope). */
+export const tombstoneClusterName = (nodeId: string): SQL =>
+  sql`SELECT coalesce(${nodeTombstones.clusterName}, '') FROM ${nodeTombstones} WHERE ${nodeTombstones.nodeId} = ${nodeId.toLowerCase()}`;
+
 /** A cluster named in the path is its own cluster. */
 export const namedCluster = (name: string): SQL => sql`SELECT ${name}`;
 
@@ -66,7 +82,21 @@ export const SCOPE_COLUMNS = {
   aliases: sql`${aliases.clusterId}`,
   sshUsernames: sql`(SELECT ${nodes.clusterId} FROM ${nodes} WHERE ${nodes.id} = ${sshUsernames.nodeId})`,
   sshPublicKeys: sql`(SELECT ${nodes.clusterId} FROM ${sshUsernames} JOIN ${nodes} ON ${nodes.id} = ${sshUsernames.nodeId} WHERE ${sshUsernames.id} = ${sshPublicKeys.sshUsernameId})`,
+  packages: sql`(SELECT ${nodes.clusterId} FROM ${nodes} WHERE ${nodes.id} = ${nodePackages.nodeId})`,
+  alerts: sql`(SELECT ${nodes.clusterId} FROM ${nodes} WHERE ${nodes.id} = ${alerts.nodeId})`,
+  tombstones: sql`(SELECT ${clusters.id} FROM ${clusters} WHERE ${clusters.name} = ${nodeTombstones.clusterName})`,
 };
+
+/**
+ * 403 unless the cluster an operation would write into (a move's destination, a new cluster, the
+ * default cluster's key) lies in `scope`: a scoped principal must not place anything outside it.
+ */
+export function assertClusterWritable(name: string, scope: readonly string[] | null, field: string): void {
+  if (!scope || scope.includes(name)) return;
+  throw new ApiError("forbidden", `Cluster "${name}" lies outside this token's clusters`, {
+    [field]: [`this token is limited to clusters: ${scope.join(", ")}`],
+  });
+}
 
 /**
  * 404 unless the resource the path names lies in `scope`. A resource that does not exist passes

@@ -20,7 +20,7 @@ export async function findTokenPrincipal(
   db: Database,
   tokenHash: string,
   now: number,
-): Promise<{ principal: Principal; lastUsedAt: number | null } | null> {
+): Promise<{ principal: Principal; lastUsedAt: number | null; expiresAt: number | null } | null> {
   const [row] = await db
     .select({ token: apiTokens, creatorDisabled: users.disabled })
     .from(apiTokens)
@@ -37,6 +37,7 @@ export async function findTokenPrincipal(
   const { token } = row;
   return {
     lastUsedAt: token.lastUsedAt,
+    expiresAt: token.expiresAt,
     principal: {
       type: "api_token",
       id: token.id,

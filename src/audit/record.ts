@@ -40,9 +40,16 @@ export function redact(value: unknown): unknown {
  * The insert of one audit event, for the batch that makes the change it records: `seq` is the next
  * number after the newest row (or after the retention checkpoint), computed inside the write so
  * concurrent batches get consecutive numbers. The event is sealed (hash, signature) right after.
+ * With `afterChange` the event is written only when the statement just before it in the batch
+ * changed a row (`changes()`), so a conditional delete that found nothing records nothing.
  * @example await db.batch([db.update(users)…, auditStatement(db, { ...actor, event: "user.updated", … })])
  */
-export function auditStatement(db: Database, entry: AuditEntry, occurredAt = Date.now()) {
+export function auditStatement(
+  db: Pick<Database, "run">,
+  entry: AuditEntry,
+  occurredAt = Date.now(),
+  options: { afterChange?: boolean } = {},
+) {
   const details = entry.details ? JSON.stringify(redact(entry.details)) : null;
   return db.run(sql`INSERT INTO ${auditEvents} (id, seq, occurred_at, event, actor_type, actor_id, actor_name, ip,
       user_agent, method, path, request_id, status_code, success, resource_type, resource_id, details)
@@ -51,5 +58,5 @@ export function auditStatement(db: Database, entry: AuditEntry, occurredAt = Dat
       ${occurredAt}, ${entry.event}, ${entry.actorType}, ${entry.actorId}, ${entry.actorName}, ${entry.ip},
       ${entry.userAgent}, ${entry.method}, ${entry.path}, ${entry.requestId}, ${entry.statusCode},
       ${entry.success ? 1 : 0}, ${entry.resourceType}, ${entry.resourceId}, ${details}
-    FROM ${auditEvents}`);
+    FROM ${auditEvents} ${options.afterChange ? sql`HAVING changes() > 0` : sql``}`);
 }

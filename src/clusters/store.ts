@@ -1,4 +1,5 @@
 import { count, eq, sql } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
 import type { Database } from "../db/client";
 import { isUniqueViolation } from "../db/errors";
 import { clusters, nodes } from "../db/schema";
@@ -173,12 +174,22 @@ export async function setClusterNodeLimit(
   return updated;
 }
 
-/** Deletes a cluster that has no nodes; a cluster with nodes is a 409. */
-export async function deleteEmptyCluster(db: Database, row: ClusterRow): Promise<void> {
+/**
+ * Deletes a cluster that has no nodes; a cluster with nodes is a 409. `audit` (the request's audit
+ * insert) commits with the delete, in the same batch.
+ */
+export async function deleteEmptyCluster(
+  db: Database,
+  row: ClusterRow,
+  audit: BatchItem<"sqlite">[] = [],
+): Promise<void> {
   // Conditional delete: a node enrolling concurrently can't be orphaned.
-  const result = await db.run(
-    sql`DELETE FROM ${clusters} WHERE ${clusters.id} = ${row.id} AND NOT EXISTS (SELECT 1 FROM ${nodes} WHERE ${nodes.clusterId} = ${row.id})`,
-  );
+  const [result] = await db.batch([
+    db.run(
+      sql`DELETE FROM ${clusters} WHERE ${clusters.id} = ${row.id} AND NOT EXISTS (SELECT 1 FROM ${nodes} WHERE ${nodes.clusterId} = ${row.id})`,
+    ),
+    ...audit,
+  ]);
   if (result.rowsAffected === 0) {
     throw new ApiError("conflict", `Cluster "${row.name}" still has nodes; move or delete them first`);
   }

@@ -1,4 +1,5 @@
 import { count, eq } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
 import type { Database } from "../db/client";
 import { clusters, nodes } from "../db/schema";
 import { ApiError } from "../errors";
@@ -58,10 +59,11 @@ export async function setSelfUpdateEnabled(db: Database, id: string, enabled: bo
  * Deletes a node (its aliases go by cascade); 404 when there is no such node. Its live executions end
  * `cancelled` in the same batch, so none is left stuck without a node.
  */
-export async function deleteNode(db: Database, id: string): Promise<void> {
+export async function deleteNode(db: Database, id: string, audit: BatchItem<"sqlite">[] = []): Promise<void> {
   const [, , deleted] = await db.batch([
     ...cancelForDeletedNode(db, id),
     db.delete(nodes).where(eq(nodes.id, id)).returning({ id: nodes.id }),
+    ...audit,
   ]);
   if (deleted.length === 0) throw new ApiError("not_found", "Node not found");
 }

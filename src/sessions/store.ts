@@ -19,10 +19,11 @@ export async function findSessionPrincipal(
   db: Database,
   tokenHash: string,
   now: number,
-): Promise<{ principal: Principal; lastUsedAt: number | null } | null> {
+): Promise<{ principal: Principal; lastUsedAt: number | null; expiresAt: number | null } | null> {
   const [row] = await db
     .select({
       sessionId: sessions.id,
+      expiresAt: sessions.expiresAt,
       lastUsedAt: sessions.lastUsedAt,
       userId: users.id,
       username: users.username,
@@ -35,6 +36,7 @@ export async function findSessionPrincipal(
   if (!row) return null;
   return {
     lastUsedAt: row.lastUsedAt,
+    expiresAt: row.expiresAt,
     principal: {
       type: "user",
       id: row.userId,

@@ -1,4 +1,5 @@
 import { count, eq } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
 import { encryptSecret } from "../crypto/secrets";
 import type { Database } from "../db/client";
 import { webhooks } from "../db/schema";
@@ -51,8 +52,15 @@ export async function createWebhook(
 }
 
 /** Deletes a webhook (its deliveries go with it), or a 404 when there is none. */
-export async function deleteWebhook(db: Database, id: string): Promise<void> {
-  const deleted = await db.delete(webhooks).where(eq(webhooks.id, id)).returning({ id: webhooks.id });
+export async function deleteWebhook(
+  db: Database,
+  id: string,
+  audit: BatchItem<"sqlite">[] = [],
+): Promise<void> {
+  const [deleted] = await db.batch([
+    db.delete(webhooks).where(eq(webhooks.id, id)).returning({ id: webhooks.id }),
+    ...audit,
+  ]);
   if (deleted.length === 0) throw new ApiError("not_found", "Webhook not found");
 }
 

@@ -5,6 +5,7 @@ import { findTokenPrincipal, touchApiToken } from "../../src/api-tokens/store";
 import { constantTimeEqual } from "../../src/crypto/secrets";
 import { findSessionPrincipal, touchSession } from "../../src/sessions/store";
 import { ApiError } from "../errors";
+import { cachedPrincipal, cacheKey, cachePrincipal, noteTouched } from "./principal-cache";
 import { enforceRateLimit, clientIp as limiterKeyIp } from "./rate-limit";
 import type { AppContext } from "./request-context";
 
@@ -43,22 +44,34 @@ async function keyMatch(c: AppContext, secret: string): Promise<Principal | null
   return keyPrincipal(apiKeys[index] === c.env.MASTER_KEY && apiKeys[index] !== c.env.API_KEY);
 }
 
+async function lookUp(c: AppContext, secret: string, hash: string, now: number) {
+  const db = c.get("db");
+  if (secret.startsWith(API_TOKEN_PREFIX)) return findTokenPrincipal(db, hash, now);
+  if (secret.startsWith(SESSION_TOKEN_PREFIX)) return findSessionPrincipal(db, hash, now);
+  return null;
+}
+
+// A session or API token: from this isolate's cache (AUTH_CACHE_SECONDS) or libSQL. `last_used_at`
+// is still touched at most once a minute, cached or not.
 async function storedPrincipal(c: AppContext, secret: string): Promise<Principal | null> {
+  if (!secret.startsWith(API_TOKEN_PREFIX) && !secret.startsWith(SESSION_TOKEN_PREFIX)) return null;
   const db = c.get("db");
   const now = Date.now();
-  if (secret.startsWith(API_TOKEN_PREFIX)) {
-    const found = await findTokenPrincipal(db, await secretHash(secret), now);
-    if (found && (found.lastUsedAt === null || found.lastUsedAt < now - 60_000))
-      later(c, touchApiToken(db, found.principal.id, clientIp(c), now));
-    return found?.principal ?? null;
+  const hash = await secretHash(secret);
+  const key = cacheKey(c.env.LIBSQL_URL ?? "", hash);
+  let found = cachedPrincipal(key, now);
+  if (!found) {
+    found = await lookUp(c, secret, hash, now);
+    if (!found) return null;
+    cachePrincipal(key, found, c.get("config").authCacheMs, now);
   }
-  if (secret.startsWith(SESSION_TOKEN_PREFIX)) {
-    const found = await findSessionPrincipal(db, await secretHash(secret), now);
-    if (found?.principal.sessionId && (found.lastUsedAt === null || found.lastUsedAt < now - 60_000))
-      later(c, touchSession(db, found.principal.sessionId, now));
-    return found?.principal ?? null;
+  const { principal } = found;
+  if (found.lastUsedAt === null || found.lastUsedAt < now - 60_000) {
+    noteTouched(key, now);
+    if (principal.type === "api_token") later(c, touchApiToken(db, principal.id, clientIp(c), now));
+    else if (principal.sessionId) later(c, touchSession(db, principal.sessionId, now));
   }
-  return null;
+  return principal;
 }
 
 /**

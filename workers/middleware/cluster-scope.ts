@@ -1,5 +1,6 @@
 import { and } from "drizzle-orm";
 import { assertInScope, clusterIdInScope } from "../../src/access/cluster-scope";
+import { ApiError } from "../../src/errors";
 import type { ListQuery } from "../../src/list-query/engine";
 import type { OperationSpec } from "../openapi/registry";
 import type { AppContext } from "./request-context";
@@ -22,4 +23,20 @@ export async function applyClusterScope(
     if (typeof value === "string") await assertInScope(c.get("db"), param.clusterName(value), scope);
   }
   if (column && list) list.where = and(list.where, clusterIdInScope(column, scope));
+}
+
+/**
+ * 403 for a cluster-scoped principal on an operation that reaches every cluster (`refuse`). Runs
+ * before the body is read: what the caller may do is answered before how it asked.
+ */
+export function refuseFleetWide(c: AppContext, spec: OperationSpec): void {
+  const scope = c.get("principal")?.clusterScope;
+  if (!scope || !spec.clusterScope?.refuse) return;
+  throw new ApiError(
+    "forbidden",
+    "A cluster-scoped token cannot use this operation: it reaches every cluster",
+    {
+      cluster_scope: scope.slice(),
+    },
+  );
 }

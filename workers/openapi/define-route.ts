@@ -5,11 +5,16 @@ import { ApiError, issuesToDetails } from "../../src/errors";
 import { type ListQuery, ListQueryError, parseListQuery } from "../../src/list-query/engine";
 import { auditRequest } from "../audit/request-audit";
 import { authorize } from "../middleware/authorize";
-import { applyClusterScope } from "../middleware/cluster-scope";
+import { applyClusterScope, refuseFleetWide } from "../middleware/cluster-scope";
+import { forgetPrincipals } from "../middleware/principal-cache";
 import { type AppContext, type AppEnv, responseMeta } from "../middleware/request-context";
 import { readBodyText } from "./read-body";
 import { type OperationSpec, registerOperation } from "./registry";
 import type { ListResult, RouteInput, RouteResult } from "./route-types";
+
+// A change here can revoke or narrow a cached principal (a revoked token, a disabled user, a role's
+// permissions, a logout): this isolate forgets them all at once, the others within AUTH_CACHE_SECONDS.
+const CREDENTIAL_PATHS = /^\/api\/v1\/(users|roles|api_tokens|auth)(\/|$)/;
 
 /** Largest JSON body accepted by any REST operation. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -152,6 +157,7 @@ export function defineRoute<const S extends OperationSpec>(
     if (!spec.public) await authorize(c, spec);
     let params: Record<string, unknown> = {};
     try {
+      refuseFleetWide(c, spec);
       params = parseParams(c, spec);
       const list = await parseQuery(c, spec);
       const body = spec.body ? await readJsonBody(c, spec.body) : undefined;
@@ -165,6 +171,7 @@ export function defineRoute<const S extends OperationSpec>(
         ...(spec.query ? { query } : {}),
       } as RouteInput<S>;
       const result = await handler(c, input);
+      if (spec.method !== "get" && CREDENTIAL_PATHS.test(spec.path)) forgetPrincipals();
       const response = toResponse(c, spec, result);
       await auditRequest(c, spec, params, { status: response.status, data: dataOf(result) });
       return response;

@@ -155,6 +155,16 @@ function operationObject(op: OperationSpec): JsonObject {
     security: op.public ? [] : [{ apiKey: [] }],
     // The permission a principal needs (`authenticated`: any principal); absent on public operations.
     ...(op.public ? {} : { "x-permission": op.permission ?? "*" }),
+    // How a cluster-scoped token meets the operation: refused (403), narrowed list, or 404 outside.
+    ...(op.clusterScope
+      ? {
+          "x-cluster-scope": op.clusterScope.refuse
+            ? "refused"
+            : op.clusterScope.list
+              ? "narrowed"
+              : "resource",
+        }
+      : {}),
     ...(parameters.length > 0 ? { parameters } : {}),
     ...(op.body
       ? { requestBody: { required: true, content: { "application/json": { schema: schema(op.body) } } } }
@@ -178,7 +188,7 @@ export function buildOpenApiDocument(serverUrl?: string): JsonObject {
       title: "Outpost API",
       version: OUTPOST_VERSION,
       description:
-        "Control plane for fleets of edge machines. Authenticate with `Authorization: Bearer <secret>` (or `X-API-Token: <secret>`): the API_KEY or MASTER_KEY (superuser), a session token from `POST /api/v1/auth/login`, or a scoped API token (`otp_…`). Each operation's `x-permission` names the permission it needs; operations with an empty `security` list are public.",
+        "Control plane for fleets of edge machines. Authenticate with `Authorization: Bearer <secret>` (or `X-API-Token: <secret>`): the API_KEY or MASTER_KEY (superuser), a session token from `POST /api/v1/auth/login`, or a scoped API token (`otp_…`). Each operation's `x-permission` names the permission it needs, and `x-cluster-scope` how a cluster-limited token meets it (`refused`: 403; `narrowed`: lists only its clusters; `resource`: 404 outside them); operations with an empty `security` list are public.",
     },
     ...(serverUrl ? { servers: [{ url: serverUrl }] } : {}),
     tags: tags.map((name) => ({ name })),

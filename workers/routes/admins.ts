@@ -53,6 +53,7 @@ export function registerAdminRoutes(app: Hono<AppEnv>): void {
       method: "get",
       path: "/api/v1/admins/my_admin_cluster",
       permission: "admins:read",
+      clusterScope: { refuse: true },
       tag: "Admins.Metadata",
       summary: "Get this admin's admin cluster",
       description: `The admin cluster is this deployment alone: one topology entry (see \`GET /admins/me\`), \`total_admins\` 1, \`weak_leader\` this admin. \`total_nodes\` counts every registered node; \`degraded\` is true only when it exceeds \`total_edge_capacity\` (${UNLIMITED}, unlimited).`,
@@ -88,6 +89,7 @@ export function registerAdminRoutes(app: Hono<AppEnv>): void {
       method: "get",
       path: "/api/v1/admins/admin_clusters",
       permission: "admins:read",
+      clusterScope: { refuse: true },
       tag: "Admins.Metadata",
       summary: "List all admin clusters",
       description:
@@ -129,6 +131,7 @@ export function registerAdminRoutes(app: Hono<AppEnv>): void {
       method: "get",
       path: "/api/v1/admins/edge_clusters",
       permission: "admins:read",
+      clusterScope: { refuse: true },
       tag: "Admins.Metadata",
       summary: "Get all edge cluster assignments",
       description:
@@ -152,6 +155,7 @@ export function registerAdminRoutes(app: Hono<AppEnv>): void {
       method: "get",
       path: "/api/v1/admins/orphaned_clusters",
       permission: "admins:read",
+      clusterScope: { refuse: true },
       tag: "Admins.Metadata",
       summary: "Get all orphaned clusters",
       description: `Clusters no admin could take for lack of capacity, as \`{cluster name: [node ids]}\`. This admin's capacity is unlimited (${UNLIMITED}), so the map is always empty; it is still computed from the clusters, so it answers 503 when the database is unreachable.`,
@@ -171,6 +175,7 @@ export function registerAdminRoutes(app: Hono<AppEnv>): void {
       method: "get",
       path: "/api/v1/admins/me/metrics",
       permission: "admins:read",
+      clusterScope: { refuse: true },
       tag: "Admins.Metrics",
       summary: "Get metrics for this admin",
       description:

@@ -29,6 +29,7 @@ export function registerAlertRuleRoutes(app: Hono<AppEnv>): void {
       method: "post",
       path: "/api/v1/alert_rules",
       permission: "alerts:write",
+      clusterScope: { refuse: true },
       tag: TAG,
       summary: "Create alert rule",
       description:
@@ -81,6 +82,7 @@ export function registerAlertRuleRoutes(app: Hono<AppEnv>): void {
       method: "patch",
       path: "/api/v1/alert_rules/{id}",
       permission: "alerts:write",
+      clusterScope: { refuse: true },
       tag: TAG,
       summary: "Update alert rule",
       params: idParam,
@@ -99,6 +101,7 @@ export function registerAlertRuleRoutes(app: Hono<AppEnv>): void {
       method: "delete",
       path: "/api/v1/alert_rules/{id}",
       permission: "alerts:write",
+      clusterScope: { refuse: true },
       tag: TAG,
       summary: "Delete alert rule",
       params: idParam,

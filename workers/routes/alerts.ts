@@ -1,4 +1,5 @@
 import type { Hono } from "hono";
+import { alertClusterName, SCOPE_COLUMNS } from "../../src/access/cluster-scope";
 import { alertListSpec } from "../../src/alerts/list";
 import { presentAlert } from "../../src/alerts/present";
 import { AlertSchema } from "../../src/alerts/schema";
@@ -19,6 +20,7 @@ export function registerAlertRoutes(app: Hono<AppEnv>): void {
       method: "get",
       path: "/api/v1/alerts",
       permission: "alerts:read",
+      clusterScope: { list: SCOPE_COLUMNS.alerts },
       tag: TAG,
       summary: "List alerts",
       list: alertListSpec,
@@ -34,6 +36,7 @@ export function registerAlertRoutes(app: Hono<AppEnv>): void {
       method: "get",
       path: "/api/v1/alerts/{id}",
       permission: "alerts:read",
+      clusterScope: { param: { name: "id", clusterName: alertClusterName } },
       tag: TAG,
       summary: "Get alert",
       params: idParam,
@@ -53,6 +56,7 @@ export function registerAlertRoutes(app: Hono<AppEnv>): void {
         method: "patch",
         path: `/api/v1/alerts/{id}/${action}`,
         permission: "alerts:write",
+        clusterScope: { param: { name: "id", clusterName: alertClusterName } },
         tag: TAG,
         summary: acknowledged ? "Acknowledge alert" : "Take back an alert's acknowledgement",
         params: idParam,

@@ -35,6 +35,7 @@ export function registerAuditEventRoutes(app: Hono<AppEnv>): void {
       description:
         "Newest first by default. `details` never holds secrets (they are redacted before writing).",
       permission: "audit:read",
+      clusterScope: { refuse: true },
       list: auditEventListSpec,
       success: {
         status: 200,
@@ -56,6 +57,7 @@ export function registerAuditEventRoutes(app: Hono<AppEnv>): void {
       description:
         "Checks that no seq is missing, that each event's prev_hash is its predecessor's hash (a deleted row breaks it) and each event's hash and signature. At most 10,000 events a call; `first_failure` names the first bad event.",
       permission: "audit:read",
+      clusterScope: { refuse: true },
       query: rangeQuery,
       success: { status: 200, description: "Chain check", data: AuditChainVerificationSchema },
       errors: [503],
@@ -79,6 +81,7 @@ export function registerAuditEventRoutes(app: Hono<AppEnv>): void {
       description:
         "JSON Lines (`format=jsonl`, default) or CSV, oldest first, at most 10,000 events a call (page with from_seq). Each event carries prev_hash, hash and signature, so an export can be verified offline with the signing key.",
       permission: "audit:read",
+      clusterScope: { refuse: true },
       query: { format: { schema: ExportFormatQuery, description: "jsonl (default) or csv" }, ...rangeQuery },
       success: {
         status: 200,
@@ -111,6 +114,7 @@ export function registerAuditEventRoutes(app: Hono<AppEnv>): void {
       tag: TAG,
       summary: "Get an audit event",
       permission: "audit:read",
+      clusterScope: { refuse: true },
       params: idParam,
       success: { status: 200, description: "The event", data: AuditEventResponseSchema },
       errors: [404],
@@ -128,6 +132,7 @@ export function registerAuditEventRoutes(app: Hono<AppEnv>): void {
       description:
         "Recomputes the event's hash and HMAC signature; `available` is false when AUDIT_SIGNING_KEY is unset.",
       permission: "audit:read",
+      clusterScope: { refuse: true },
       params: idParam,
       success: { status: 200, description: "Verification", data: AuditVerificationSchema },
       errors: [404],

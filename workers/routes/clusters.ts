@@ -1,6 +1,6 @@
 import type { Hono } from "hono";
 import * as v from "valibot";
-import { namedCluster, SCOPE_COLUMNS } from "../../src/access/cluster-scope";
+import { assertClusterWritable, namedCluster, SCOPE_COLUMNS } from "../../src/access/cluster-scope";
 import { clusterListSpec } from "../../src/clusters/list";
 import { presentCluster, presentClusters } from "../../src/clusters/present";
 import { ClusterCreateRequest, ClusterResponseSchema, ClusterUpdateRequest } from "../../src/clusters/schema";
@@ -11,6 +11,8 @@ import {
   listClusters,
   setClusterNodeLimit,
 } from "../../src/clusters/store";
+import { auditInBatch } from "../audit/in-batch";
+import { principalOf } from "../middleware/authorize";
 import type { AppEnv } from "../middleware/request-context";
 import { defineRoute } from "../openapi/define-route";
 import { listRoute } from "../openapi/list-route";
@@ -37,6 +39,8 @@ export function registerClusterRoutes(app: Hono<AppEnv>): void {
     },
     async (c, { body }) => {
       const db = c.get("db");
+      // A scoped token could never see the cluster it made; naming one of its own is already a 409.
+      assertClusterWritable(body.name, principalOf(c).clusterScope, "name");
       return { data: await presentCluster(db, await createCluster(db, c.get("config"), body)) };
     },
   );
@@ -120,7 +124,10 @@ export function registerClusterRoutes(app: Hono<AppEnv>): void {
     },
     async (c, { params }) => {
       const db = c.get("db");
-      await deleteEmptyCluster(db, await getClusterByName(db, params.name));
+      const row = await getClusterByName(db, params.name);
+      await deleteEmptyCluster(db, row, [
+        auditInBatch(c, db, "cluster.deleted", { type: "cluster", id: params.name, status: 204 }),
+      ]);
     },
   );
 }

@@ -1,6 +1,11 @@
 import type { Hono } from "hono";
 import * as v from "valibot";
-import { enrollmentKeyClusterName, namedCluster, SCOPE_COLUMNS } from "../../src/access/cluster-scope";
+import {
+  assertClusterWritable,
+  enrollmentKeyClusterName,
+  namedCluster,
+  SCOPE_COLUMNS,
+} from "../../src/access/cluster-scope";
 import { getClusterByName } from "../../src/clusters/store";
 import { enrollmentKeyListSpec } from "../../src/enrollment-keys/list";
 import { presentKey, presentKeys } from "../../src/enrollment-keys/present";
@@ -21,6 +26,7 @@ import {
 import { RateLimitedError } from "../../src/errors";
 import { UuidParam } from "../../src/schemas/common";
 import { ApiError } from "../errors";
+import { principalOf } from "../middleware/authorize";
 import { clientIp, enforceRateLimit } from "../middleware/rate-limit";
 import type { AppContext, AppEnv } from "../middleware/request-context";
 import { defineRoute } from "../openapi/define-route";
@@ -104,6 +110,7 @@ export function registerEnrollmentKeyRoutes(app: Hono<AppEnv>): void {
     },
     async (c, { body }) => {
       const cluster = await defaultCluster(c);
+      assertClusterWritable(cluster.name, principalOf(c).clusterScope, "cluster_name");
       const row = await createEnrollmentKey(c.get("db"), minting(c), cluster, body);
       return { data: await presentKey(row, c.get("config").encryptionKey) };
     },

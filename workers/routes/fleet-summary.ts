@@ -1,4 +1,5 @@
 import type { Hono } from "hono";
+import { SCOPE_COLUMNS } from "../../src/access/cluster-scope";
 import { FleetSummarySchema, UpdatesSummarySchema } from "../../src/fleet-summary/schema";
 import { fleetSummary, nodeFilterSpec, updatesSummary } from "../../src/fleet-summary/store";
 import { principalOf } from "../middleware/authorize";
@@ -13,6 +14,7 @@ export function registerFleetSummaryRoutes(app: Hono<AppEnv>): void {
       method: "get",
       path: "/api/v1/nodes/summary",
       permission: "nodes:read",
+      clusterScope: { list: SCOPE_COLUMNS.nodes },
       tag: "Nodes.Node",
       summary: "Summarise the fleet",
       description:
@@ -34,6 +36,7 @@ export function registerFleetSummaryRoutes(app: Hono<AppEnv>): void {
       method: "get",
       path: "/api/v1/updates/summary",
       permission: "nodes:read",
+      clusterScope: { list: SCOPE_COLUMNS.nodes },
       tag: "Nodes.Inventory",
       summary: "Summarise pending OS updates across the fleet",
       description: "Accepts the node list's filters (e.g. `cluster_name`, `tags`).",

@@ -7,10 +7,12 @@ import {
 } from "../../src/inventory-refresh-requests/schema";
 import { getRefreshRequest, listRefreshRequests } from "../../src/inventory-refresh-requests/store";
 import { UuidParam } from "../../src/schemas/common";
+import { principalOf } from "../middleware/authorize";
 import type { AppEnv } from "../middleware/request-context";
 import { defineRoute } from "../openapi/define-route";
 import { listRoute } from "../openapi/list-route";
 import { createFleetRefresh } from "../services/inventory-refresh";
+import { narrowTargeting } from "../services/targeting";
 
 const TAG = "Nodes.Inventory";
 
@@ -25,14 +27,17 @@ export function registerInventoryRefreshRequestRoutes(app: Hono<AppEnv>): void {
       tag: TAG,
       summary: "Ask the targeted nodes to collect their inventory now",
       description:
-        "Targeting as for commands (including `node_filters.tags` and `node_filters.hostname`). Connected nodes are asked at once; nodes without a connected agent are counted `offline`. Each node turns `answered` when its report arrives.",
+        "Targeting as for commands (including `node_filters.tags` and `node_filters.hostname`). Connected nodes are asked at once; nodes without a connected agent are counted `offline`. Each node turns `answered` when its report arrives. For a cluster-scoped token the targeting is narrowed to its clusters (403 when no target is left).",
       body: InventoryRefreshRequestCreate,
       success: { status: 202, description: "Request created", data: InventoryRefreshRequestSchema },
-      errors: [422, 503],
+      errors: [403, 422, 503],
     },
     async (c, { body }) => {
       const db = c.get("db");
-      return { data: await presentRefreshRequest(db, await createFleetRefresh(c.env, db, body)) };
+      const targeting = await narrowTargeting(db, body.targeting, principalOf(c).clusterScope);
+      return {
+        data: await presentRefreshRequest(db, await createFleetRefresh(c.env, db, { ...body, targeting })),
+      };
     },
   );
 

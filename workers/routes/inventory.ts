@@ -1,5 +1,6 @@
 import type { Hono } from "hono";
 import * as v from "valibot";
+import { nodeClusterName, SCOPE_COLUMNS } from "../../src/access/cluster-scope";
 import { fleetSoftwareListSpec, nodeSoftwareListSpec } from "../../src/inventory/list";
 import {
   presentFleetPackages,
@@ -45,6 +46,7 @@ export function registerInventoryRoutes(app: Hono<AppEnv>): void {
       method: "get",
       path: "/api/v1/nodes/{node_id}/inventory",
       permission: "nodes:read",
+      clusterScope: { param: { name: "node_id", clusterName: nodeClusterName } },
       tag: TAG,
       summary: "Get a node's host inventory",
       description:
@@ -66,6 +68,7 @@ export function registerInventoryRoutes(app: Hono<AppEnv>): void {
       method: "get",
       path: "/api/v1/nodes/{node_id}/inventory/{section}",
       permission: "nodes:read",
+      clusterScope: { param: { name: "node_id", clusterName: nodeClusterName } },
       tag: TAG,
       summary: "Get one inventory section of a node",
       params: sectionParam,
@@ -85,6 +88,7 @@ export function registerInventoryRoutes(app: Hono<AppEnv>): void {
       method: "patch",
       path: "/api/v1/nodes/{node_id}/inventory/refresh",
       permission: "nodes:write",
+      clusterScope: { param: { name: "node_id", clusterName: nodeClusterName } },
       tag: TAG,
       summary: "Ask a node to collect its inventory now",
       description:
@@ -115,6 +119,7 @@ export function registerInventoryRoutes(app: Hono<AppEnv>): void {
       method: "get",
       path: "/api/v1/nodes/{node_id}/software",
       permission: "nodes:read",
+      clusterScope: { param: { name: "node_id", clusterName: nodeClusterName } },
       tag: TAG,
       summary: "List a node's installed packages",
       params: nodeParam,
@@ -137,6 +142,7 @@ export function registerInventoryRoutes(app: Hono<AppEnv>): void {
       method: "get",
       path: "/api/v1/nodes/{node_id}/updates",
       permission: "nodes:read",
+      clusterScope: { param: { name: "node_id", clusterName: nodeClusterName } },
       tag: TAG,
       summary: "Get a node's pending OS updates",
       description:
@@ -168,6 +174,7 @@ export function registerInventoryRoutes(app: Hono<AppEnv>): void {
       method: "get",
       path: "/api/v1/software",
       permission: "nodes:read",
+      clusterScope: { list: SCOPE_COLUMNS.packages },
       tag: TAG,
       summary: "Search the fleet's installed software",
       description:

@@ -1,4 +1,5 @@
 import type { Hono } from "hono";
+import { nodeClusterName } from "../../src/access/cluster-scope";
 import { presentHistory } from "../../src/metrics-history/present";
 import { HistoryQueryParams, MetricsHistorySchema } from "../../src/metrics-history/schema";
 import { historyWindow } from "../../src/metrics-history/window";
@@ -16,6 +17,7 @@ export function registerMetricsHistoryRoutes(app: Hono<AppEnv>): void {
       method: "get",
       path: "/api/v1/nodes/{node_id}/metrics/history",
       permission: "metrics:read",
+      clusterScope: { param: { name: "node_id", clusterName: nodeClusterName } },
       tag: "Nodes.Metrics",
       summary: "Get a node's metrics history",
       description:

@@ -1,4 +1,5 @@
 import type { Hono } from "hono";
+import { nodeClusterName } from "../../src/access/cluster-scope";
 import { presentNode } from "../../src/nodes/present";
 import { NodeResponseSchema } from "../../src/nodes/schema";
 import { getNode } from "../../src/nodes/store";
@@ -19,6 +20,7 @@ export function registerNodeTokenRoutes(app: Hono<AppEnv>): void {
       method: "patch",
       path: "/api/v1/nodes/{id}/rotate_token",
       permission: "nodes:write",
+      clusterScope: { param: { name: "id", clusterName: nodeClusterName } },
       tag: TAG,
       summary: "Rotate a node's API token",
       description:
@@ -41,6 +43,7 @@ export function registerNodeTokenRoutes(app: Hono<AppEnv>): void {
       method: "patch",
       path: "/api/v1/nodes/{id}/revoke_token",
       permission: "nodes:write",
+      clusterScope: { param: { name: "id", clusterName: nodeClusterName } },
       tag: TAG,
       summary: "Revoke a node's API token",
       description:

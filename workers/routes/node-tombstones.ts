@@ -1,4 +1,5 @@
 import type { Hono } from "hono";
+import { SCOPE_COLUMNS, tombstoneClusterName } from "../../src/access/cluster-scope";
 import { nodeTombstoneListSpec } from "../../src/node-tombstones/list";
 import { presentTombstone } from "../../src/node-tombstones/present";
 import { NodeTombstoneResponseSchema } from "../../src/node-tombstones/schema";
@@ -18,6 +19,7 @@ export function registerNodeTombstoneRoutes(app: Hono<AppEnv>): void {
       method: "get",
       path: "/api/v1/node_tombstones",
       permission: "nodes:read",
+      clusterScope: { list: SCOPE_COLUMNS.tombstones },
       tag: TAG,
       summary: "List node ids blocked from enrolling",
       description:
@@ -39,6 +41,7 @@ export function registerNodeTombstoneRoutes(app: Hono<AppEnv>): void {
       method: "delete",
       path: "/api/v1/node_tombstones/{node_id}",
       permission: "nodes:write",
+      clusterScope: { param: { name: "node_id", clusterName: tombstoneClusterName } },
       tag: TAG,
       summary: "Allow a blocked node id to enrol again",
       params: { node_id: { schema: UuidParam, description: "Node ID" } },

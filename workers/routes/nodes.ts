@@ -1,6 +1,6 @@
 import type { Hono } from "hono";
 import * as v from "valibot";
-import { nodeClusterName, SCOPE_COLUMNS } from "../../src/access/cluster-scope";
+import { assertClusterWritable, nodeClusterName, SCOPE_COLUMNS } from "../../src/access/cluster-scope";
 import { recordTombstone } from "../../src/node-tombstones/store";
 import { nodeListSpec } from "../../src/nodes/list";
 import { updateNodeMetadata } from "../../src/nodes/metadata";
@@ -8,6 +8,8 @@ import { presentNode, presentNodes } from "../../src/nodes/present";
 import { ChangeClusterRequest, NodeResponseSchema, NodeUpdateRequest } from "../../src/nodes/schema";
 import { deleteNode, getNode, listNodes, setSelfUpdateEnabled } from "../../src/nodes/store";
 import { UuidParam } from "../../src/schemas/common";
+import { auditInBatch } from "../audit/in-batch";
+import { principalOf } from "../middleware/authorize";
 import type { AppEnv } from "../middleware/request-context";
 import { defineRoute } from "../openapi/define-route";
 import { listRoute } from "../openapi/list-route";
@@ -117,7 +119,9 @@ export function registerNodeRoutes(app: Hono<AppEnv>): void {
           hostname: node.hostname,
         });
       }
-      await deleteNode(db, params.id);
+      await deleteNode(db, params.id, [
+        auditInBatch(c, db, "node.deleted", { type: "node", id: params.id, status: 204 }),
+      ]);
       // The token is gone from libSQL first, so the agent cannot reconnect; then its session is told.
       await nodeSession(c.env, params.id).forget();
     },
@@ -139,7 +143,15 @@ export function registerNodeRoutes(app: Hono<AppEnv>): void {
     },
     async (c, { params, body }) => {
       const db = c.get("db");
-      const moved = await changeNodeCluster(db, params.id, body.cluster_name);
+      assertClusterWritable(body.cluster_name, principalOf(c).clusterScope, "cluster_name");
+      const moved = await changeNodeCluster(db, params.id, body.cluster_name, (tx) =>
+        auditInBatch(c, tx, "node.change_cluster", {
+          type: "node",
+          id: params.id,
+          status: 200,
+          details: { cluster_name: body.cluster_name },
+        }),
+      );
       const node = await getNode(db, params.id);
       // Best effort: a connected agent learns its new cluster now; an offline one on its next hello.
       await nodeSession(c.env, params.id)

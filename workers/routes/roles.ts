@@ -43,6 +43,7 @@ export function registerRoleRoutes(app: Hono<AppEnv>): void {
       description:
         "Permissions are `<resource>:<action>` patterns with `*` wildcards; unknown resources or actions are 422.",
       permission: "roles:write",
+      clusterScope: { refuse: true },
       audit: false,
       body: RoleCreateRequest,
       success: { status: 201, description: "Role created", data: RoleResponseSchema },
@@ -78,6 +79,7 @@ export function registerRoleRoutes(app: Hono<AppEnv>): void {
       summary: "Update a custom role",
       description: "System roles cannot be changed (409). A change applies to its users' sessions at once.",
       permission: "roles:write",
+      clusterScope: { refuse: true },
       audit: false,
       params: idParam,
       body: RoleUpdateRequest,
@@ -101,6 +103,7 @@ export function registerRoleRoutes(app: Hono<AppEnv>): void {
       summary: "Delete a custom role",
       description: "System roles and roles that users still hold cannot be deleted (409).",
       permission: "roles:write",
+      clusterScope: { refuse: true },
       audit: false,
       params: idParam,
       success: { status: 204, description: "Deleted", data: null },

@@ -12,10 +12,12 @@ import {
   listSelfUpdateRequests,
 } from "../../src/self-update-requests/store";
 import { latestRelease } from "../gateway/releases";
+import { principalOf } from "../middleware/authorize";
 import type { AppEnv } from "../middleware/request-context";
 import { defineRoute } from "../openapi/define-route";
 import { listRoute } from "../openapi/list-route";
 import { createSelfUpdateRequest, processSelfUpdateRequest, type Release } from "../services/self-update";
+import { narrowTargeting } from "../services/targeting";
 
 const TAG = "SelfUpdates.Request";
 const idParam = { id: { schema: UuidParam, description: "Self-update request ID" } };
@@ -31,10 +33,10 @@ export function registerSelfUpdateRequestRoutes(app: Hono<AppEnv>): void {
       tag: TAG,
       summary: "Create a new self-update request",
       description:
-        "Create a self-update request to trigger agent updates. Uses the same targeting as commands ('all', 'nodes' by `node_ids`, 'clusters' by `cluster_names`, narrowed by `node_filters` and `cluster_filters`); only healthy nodes with `self_update_enabled=true` are updated (those two filters are added to `node_filters`; contradicting them is 422). Unknown node ids or cluster names, and a targeting that matches no eligible node, are 422. The request is answered `pending` and processed asynchronously: each eligible node's agent, if connected, is sent the release (`edge.node.update_triggered`), then the request becomes `completed` with its `summary` (`edge.self_update_request.completed`). The release is this server's latest agent release unless the body names one (`release`, an Outpost extension); with no release built the answer is 503.",
+        "Create a self-update request to trigger agent updates. Uses the same targeting as commands ('all', 'nodes' by `node_ids`, 'clusters' by `cluster_names`, narrowed by `node_filters` and `cluster_filters`); only healthy nodes with `self_update_enabled=true` are updated (those two filters are added to `node_filters`; contradicting them is 422). Unknown node ids or cluster names, and a targeting that matches no eligible node, are 422. The request is answered `pending` and processed asynchronously: each eligible node's agent, if connected, is sent the release (`edge.node.update_triggered`), then the request becomes `completed` with its `summary` (`edge.self_update_request.completed`). The release is this server's latest agent release unless the body names one (`release`, an Outpost extension); with no release built the answer is 503. For a cluster-scoped token the stored targeting is narrowed to its clusters (403 when no target is left).",
       body: SelfUpdateRequestCreateRequest,
       success: { status: 201, description: "Self-update request created", data: SelfUpdateRequestResponse },
-      errors: [422, 503],
+      errors: [403, 422, 503],
     },
     async (c, { body }) => {
       const db = c.get("db");
@@ -44,7 +46,9 @@ export function registerSelfUpdateRequestRoutes(app: Hono<AppEnv>): void {
         const latest = await latestRelease(c);
         return { version: latest.version, url: latest.url, sha256: latest.sha256, ...downgrade };
       };
-      const row = await createSelfUpdateRequest(db, { targeting: body.targeting, release });
+      // A cluster-scoped token's request is stored narrowed, so the later (cron) resolution stays in scope.
+      const targeting = await narrowTargeting(db, body.targeting, principalOf(c).clusterScope);
+      const row = await createSelfUpdateRequest(db, { targeting, release });
       // A lost background run is picked up by the cron (see finishStaleSelfUpdateRequests).
       c.executionCtx.waitUntil(
         processSelfUpdateRequest(c.env, db, row.id).catch((err) =>

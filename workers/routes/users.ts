@@ -36,6 +36,7 @@ export function registerUserRoutes(app: Hono<AppEnv>): void {
       tag: TAG,
       summary: "List users",
       permission: "users:read",
+      clusterScope: { refuse: true },
       list: userListSpec,
       success: {
         status: 200,
@@ -57,6 +58,7 @@ export function registerUserRoutes(app: Hono<AppEnv>): void {
       description:
         "There is no public registration: the first user is created with the API key (give it the `admin` role). Passwords have at least 12 characters and are stored as Argon2id hashes.",
       permission: "users:write",
+      clusterScope: { refuse: true },
       audit: false,
       body: UserCreateRequest,
       success: { status: 201, description: "User created", data: UserResponseSchema },
@@ -78,6 +80,7 @@ export function registerUserRoutes(app: Hono<AppEnv>): void {
       tag: TAG,
       summary: "Get a user",
       permission: "users:read",
+      clusterScope: { refuse: true },
       params: idParam,
       success: { status: 200, description: "The user", data: UserResponseSchema },
       errors: [404],
@@ -95,6 +98,7 @@ export function registerUserRoutes(app: Hono<AppEnv>): void {
       description:
         "`roles` replaces the user's roles. The last enabled admin cannot lose the admin role (409).",
       permission: "users:write",
+      clusterScope: { refuse: true },
       audit: false,
       params: idParam,
       body: UserUpdateRequest,
@@ -126,6 +130,7 @@ export function registerUserRoutes(app: Hono<AppEnv>): void {
       description:
         "Disables the user (never a hard delete: audit events refer to it), ends its sessions and stops its API tokens. Returns the user with `disabled: true`. The last enabled admin cannot be disabled (409).",
       permission: "users:write",
+      clusterScope: { refuse: true },
       audit: false,
       params: idParam,
       success: { status: 200, description: "The disabled user", data: UserResponseSchema },
@@ -148,6 +153,7 @@ export function registerUserRoutes(app: Hono<AppEnv>): void {
       summary: "Set a user's password",
       description: "Ends every session of the user.",
       permission: "users:write",
+      clusterScope: { refuse: true },
       audit: false,
       params: idParam,
       body: SetPasswordRequest,
@@ -171,6 +177,7 @@ export function registerUserRoutes(app: Hono<AppEnv>): void {
       summary: "Lift a user's login lock",
       description: "Clears the failed-login count of the username (a lock on the caller's IP address stays).",
       permission: "users:write",
+      clusterScope: { refuse: true },
       audit: false,
       params: idParam,
       success: { status: 200, description: "The user", data: UserResponseSchema },

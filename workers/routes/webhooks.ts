@@ -8,6 +8,7 @@ import { webhookListSpec } from "../../src/webhooks/list";
 import { presentWebhook } from "../../src/webhooks/present";
 import { WebhookCreateRequest, WebhookSchema } from "../../src/webhooks/schema";
 import { createWebhook, deleteWebhook, getWebhook, listWebhooks } from "../../src/webhooks/store";
+import { auditInBatch } from "../audit/in-batch";
 import { ApiError } from "../errors";
 import { authenticate } from "../middleware/authenticate";
 import type { AppEnv } from "../middleware/request-context";
@@ -25,6 +26,7 @@ export function registerWebhookRoutes(app: Hono<AppEnv>): void {
       method: "post",
       path: "/api/v1/webhooks",
       permission: "webhooks:write",
+      clusterScope: { refuse: true },
       tag: TAG,
       summary: "Create webhook",
       description:
@@ -50,6 +52,7 @@ export function registerWebhookRoutes(app: Hono<AppEnv>): void {
       method: "get",
       path: "/api/v1/webhooks",
       permission: "webhooks:read",
+      clusterScope: { refuse: true },
       tag: TAG,
       summary: "List webhooks",
       description:
@@ -71,6 +74,7 @@ export function registerWebhookRoutes(app: Hono<AppEnv>): void {
       method: "get",
       path: "/api/v1/webhooks/{id}",
       permission: "webhooks:read",
+      clusterScope: { refuse: true },
       tag: TAG,
       summary: "Get webhook",
       description: "Get a single webhook by ID.",
@@ -87,6 +91,7 @@ export function registerWebhookRoutes(app: Hono<AppEnv>): void {
       method: "delete",
       path: "/api/v1/webhooks/{id}",
       permission: "webhooks:write",
+      clusterScope: { refuse: true },
       tag: TAG,
       summary: "Delete webhook",
       description:
@@ -96,7 +101,10 @@ export function registerWebhookRoutes(app: Hono<AppEnv>): void {
       errors: [404, 503],
     },
     async (c, { params }) => {
-      await deleteWebhook(c.get("db"), params.id);
+      const db = c.get("db");
+      await deleteWebhook(db, params.id, [
+        auditInBatch(c, db, "webhook.deleted", { type: "webhook", id: params.id, status: 204 }),
+      ]);
       return undefined;
     },
   );
@@ -114,6 +122,7 @@ export function registerWebhookRoutes(app: Hono<AppEnv>): void {
       method: "get",
       path: "/api/v1/webhooks/{id}/deliveries",
       permission: "webhooks:read",
+      clusterScope: { refuse: true },
       tag: TAG,
       summary: "List a webhook's deliveries",
       description:
@@ -140,6 +149,7 @@ export function registerWebhookRoutes(app: Hono<AppEnv>): void {
       method: "post",
       path: "/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver",
       permission: "webhooks:write",
+      clusterScope: { refuse: true },
       tag: TAG,
       summary: "Redeliver",
       description:

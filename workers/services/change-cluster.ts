@@ -9,12 +9,13 @@ import { ApiError } from "../errors";
 /**
  * Moves a node to another cluster in one write transaction: capacity and a
  * fresh address in the target range, the node's aliases, and
- * `edge.node.cluster_changed`, all or nothing.
+ * `edge.node.cluster_changed`, and the request's audit event, all or nothing.
  */
 export async function changeNodeCluster(
   db: Database,
   nodeId: string,
   targetName: string,
+  audit?: (tx: Pick<Database, "run">) => PromiseLike<unknown>,
 ): Promise<{ from: string; to: string }> {
   try {
     return await db.transaction(async (tx) => {
@@ -39,6 +40,8 @@ export async function changeNodeCluster(
         .update(nodes)
         .set({ clusterId: target.id, ipv4Address: address, updatedAt: now })
         .where(eq(nodes.id, nodeId));
+      // Right after the node's update (its `changes()`), inside the same transaction.
+      if (audit) await audit(tx);
       await tx
         .update(aliases)
         .set({ clusterId: target.id, updatedAt: now })

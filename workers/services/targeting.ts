@@ -1,4 +1,5 @@
 import { and, type SQL, sql } from "drizzle-orm";
+import { targetsInScope } from "../../src/access/cluster-scope";
 import type { Database } from "../../src/db/client";
 import { clusters, nodes } from "../../src/db/schema";
 import { ApiError } from "../../src/errors";
@@ -84,4 +85,39 @@ export async function resolveTargeting(db: Database, targeting: Targeting): Prom
     });
   }
   return nodeIds;
+}
+
+/**
+ * A targeting a cluster-scoped principal may store and have re-resolved later (self-update requests
+ * and fleet inventory refreshes resolve again when they run, without the caller): node ids outside
+ * the scope are dropped, cluster names are intersected with it, and `all` becomes the scope's
+ * clusters. 403 when nothing in scope is left. Unknown ids and names stay 422s (checked first).
+ */
+export async function narrowTargeting(
+  db: Database,
+  targeting: Targeting,
+  scope: readonly string[] | null,
+): Promise<Targeting> {
+  if (!scope) return targeting;
+  const outside = () =>
+    new ApiError("forbidden", "Every target lies outside this token's clusters", {
+      targeting: [`this token is limited to clusters: ${scope.join(", ")}`],
+    });
+  if (targeting.type === "nodes") {
+    await resolveTargeting(db, { type: "nodes", node_ids: targeting.node_ids });
+    return { ...targeting, node_ids: await targetsInScope(db, targeting.node_ids ?? [], scope) };
+  }
+  const existing = await db.all<{ name: string }>(sql`
+    SELECT ${clusters.name} AS name FROM ${clusters}
+     WHERE ${clusters.name} IN (SELECT value FROM json_each(${JSON.stringify(scope)}))`);
+  const inScope = new Set(existing.map((r) => r.name));
+  if (targeting.type === "all") {
+    if (inScope.size === 0) throw outside();
+    const { node_ids: _ids, ...rest } = targeting;
+    return { ...rest, type: "clusters", cluster_names: [...inScope].sort() };
+  }
+  await resolveTargeting(db, { type: "clusters", cluster_names: targeting.cluster_names });
+  const kept = (targeting.cluster_names ?? []).filter((name) => inScope.has(name));
+  if (kept.length === 0) throw outside();
+  return { ...targeting, cluster_names: kept };
 }
