@@ -1,0 +1,72 @@
+import type { HostMetrics } from "../../src/protocol/frames";
+import type { SystemMetrics } from "../../src/protocol/system-metrics";
+import { type Clock, Interval } from "../interval";
+import type { SystemSampler } from "./sampler";
+
+/** Default `metrics_detail_interval_seconds` until the server's config says otherwise. */
+export const DEFAULT_DETAIL_INTERVAL_SECONDS = 60;
+
+/** What the reporter needs from the agent around it. */
+export interface SystemReporterDeps {
+  sampler: () => Promise<SystemSampler>;
+  host: () => Promise<HostMetrics>;
+  /** Sends a `metrics` frame; false when the connection is down. */
+  send: (frame: { type: "metrics"; host: HostMetrics; system: SystemMetrics }) => boolean;
+  clock: Clock;
+  onError: (error: Error) => void;
+}
+
+/**
+ * When the fuller metrics are sampled: with every heartbeat (the detail sections once per detail
+ * interval), and while the server has a live stream open, every `interval_seconds` in `metrics`
+ * frames. The stream stops when the server says so or the connection drops (the server starts it
+ * again after the next hello if its subscribers are still there).
+ */
+export class SystemReporter {
+  #detailMs = DEFAULT_DETAIL_INTERVAL_SECONDS * 1000;
+  #lastDetailAt = 0;
+  #stream?: Interval;
+
+  constructor(private readonly deps: SystemReporterDeps) {}
+
+  /** The server's `metrics_detail_interval_seconds`. */
+  setDetailInterval(seconds: number): void {
+    this.#detailMs = seconds * 1000;
+  }
+
+  /** The `system` snapshot for a heartbeat or a stream frame. */
+  async sample(): Promise<SystemMetrics> {
+    const at = this.deps.clock.now();
+    const detailDue = at - this.#lastDetailAt >= this.#detailMs;
+    if (detailDue) this.#lastDetailAt = at;
+    return (await this.deps.sampler()).sample(at, detailDue);
+  }
+
+  /** Starts (or re-times) the live stream; null stops it. */
+  stream(intervalSeconds: number | null): void {
+    if (intervalSeconds === null) return this.stop();
+    if (this.#stream) return this.#stream.setPeriod(intervalSeconds * 1000);
+    this.#stream = new Interval(() => void this.#streamOnce(), intervalSeconds * 1000, this.deps.clock);
+    this.#stream.start();
+    void this.#streamOnce();
+  }
+
+  /** True while a live stream is open. */
+  get streaming(): boolean {
+    return this.#stream !== undefined;
+  }
+
+  stop(): void {
+    this.#stream?.stop();
+    this.#stream = undefined;
+  }
+
+  async #streamOnce(): Promise<void> {
+    try {
+      const [host, system] = await Promise.all([this.deps.host(), this.sample()]);
+      if (!this.deps.send({ type: "metrics", host, system })) this.stop();
+    } catch (error) {
+      this.deps.onError(error as Error);
+    }
+  }
+}
