@@ -63,7 +63,16 @@ export class CpuCollector {
     const text = await readText(`${this.root}/proc/stat`);
     if (text === null) return { available: false, reason: "/proc/stat is not readable" };
     const now = parseProcStat(text);
-    const zero: CpuJiffies = { user: 0, nice: 0, system: 0, idle: 0, iowait: 0, irq: 0, softirq: 0, steal: 0 };
+    const zero: CpuJiffies = {
+      user: 0,
+      nice: 0,
+      system: 0,
+      idle: 0,
+      iowait: 0,
+      irq: 0,
+      softirq: 0,
+      steal: 0,
+    };
     const shares = (key: "all" | number) => {
       const after = now.get(key);
       if (!after) return null;
@@ -100,7 +109,7 @@ export class CpuCollector {
     });
     if (out.size === 0) {
       const info = await readText(`${this.root}/proc/cpuinfo`);
-      if (info) parseCpuinfoMhz(info).forEach((mhz, i) => out.set(i, mhz));
+      if (info) for (const [i, mhz] of parseCpuinfoMhz(info).entries()) out.set(i, mhz);
     }
     return out;
   }

@@ -52,7 +52,9 @@ export async function collectDiskIo(rates: CounterRates, at: number, root = ""):
   return {
     available: true,
     devices: disks.map((d) => {
-      const r = rates.update(`disk:${d.device}`, [d.read_bytes, d.write_bytes, d.reads, d.writes], at) ?? [0, 0, 0, 0];
+      const r = rates.update(`disk:${d.device}`, [d.read_bytes, d.write_bytes, d.reads, d.writes], at) ?? [
+        0, 0, 0, 0,
+      ];
       return {
         device: d.device,
         read_bytes_per_second: r[0],

@@ -54,9 +54,18 @@ export class MountsCollector {
     const sized = await Promise.all(
       mounts.map(async (m) => {
         try {
-          const stats = await withBudget(this.stat(m.mount_point), STATFS_BUDGET_MS, `statfs ${m.mount_point}`);
+          const stats = await withBudget(
+            this.stat(m.mount_point),
+            STATFS_BUDGET_MS,
+            `statfs ${m.mount_point}`,
+          );
           if (stats.blocks === 0) return null; // nothing to size (an empty autofs trigger, a FUSE stub)
-          return { device: m.device, mount_point: m.mount_point, filesystem: m.filesystem, ...mountUsage(stats) };
+          return {
+            device: m.device,
+            mount_point: m.mount_point,
+            filesystem: m.filesystem,
+            ...mountUsage(stats),
+          };
         } catch (error) {
           if (error instanceof BudgetExceeded) this.#hung.add(m.mount_point);
           return null;

@@ -23,7 +23,10 @@ export function parsePidStat(text: string): ProcStat | null {
   const open = text.indexOf("(");
   const close = text.lastIndexOf(")");
   if (open < 0 || close < open) return null;
-  const f = text.slice(close + 2).trim().split(/\s+/);
+  const f = text
+    .slice(close + 2)
+    .trim()
+    .split(/\s+/);
   // f[0] is field 3 (state); utime is field 14, stime 15, starttime 22, rss 24.
   if (f.length < 22) return null;
   return {
@@ -61,7 +64,12 @@ export function topProcesses(
     const seconds = before !== undefined ? elapsedSeconds : uptimeSeconds - p.start_ticks / TICKS_PER_SECOND;
     const ticks = before !== undefined ? Math.max(0, p.cpu_ticks - before) : p.cpu_ticks;
     const cpu = seconds > 0 ? (ticks / TICKS_PER_SECOND / seconds) * 100 : 0;
-    return { pid: p.pid, name: p.name, cpu_percent: round(Math.max(0, cpu), 1), rss_bytes: p.rss_pages * pageSize };
+    return {
+      pid: p.pid,
+      name: p.name,
+      cpu_percent: round(Math.max(0, cpu), 1),
+      rss_bytes: p.rss_pages * pageSize,
+    };
   });
   const n = SYSTEM_LIMITS.topProcesses;
   return {

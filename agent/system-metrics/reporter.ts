@@ -44,8 +44,14 @@ export class SystemReporter {
 
   /** Starts (or re-times) the live stream; null stops it. */
   stream(intervalSeconds: number | null): void {
-    if (intervalSeconds === null) return this.stop();
-    if (this.#stream) return this.#stream.setPeriod(intervalSeconds * 1000);
+    if (intervalSeconds === null) {
+      this.stop();
+      return;
+    }
+    if (this.#stream) {
+      this.#stream.setPeriod(intervalSeconds * 1000);
+      return;
+    }
     this.#stream = new Interval(() => void this.#streamOnce(), intervalSeconds * 1000, this.deps.clock);
     this.#stream.start();
     void this.#streamOnce();

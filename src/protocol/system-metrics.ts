@@ -27,7 +27,10 @@ const Count = v.pipe(v.number(), v.integer(), v.minValue(0));
 const Num = v.pipe(v.number(), v.finite());
 const Pct = v.pipe(v.number(), v.finite(), v.minValue(0), v.maxValue(100));
 const Name = v.pipe(v.string(), v.maxLength(255));
-const Unavailable = v.object({ available: v.literal(false), reason: v.optional(v.pipe(v.string(), v.maxLength(256))) });
+const Unavailable = v.object({
+  available: v.literal(false),
+  reason: v.optional(v.pipe(v.string(), v.maxLength(256))),
+});
 const section = <T extends v.ObjectEntries>(entries: T) =>
   v.union([v.object({ available: v.literal(true), ...entries }), Unavailable]);
 const list = <T extends v.GenericSchema>(item: T, max: number) => v.pipe(v.array(item), v.maxLength(max));
