@@ -29,7 +29,12 @@ import { OutputGate } from "./node-session/output-gate";
 import { observe, type PresenceState, readPresence, staleWindowMs } from "./node-session/presence";
 import { NODE_ID_HEADER, streamedExecution, streamedMetrics } from "./node-session/requests";
 import { METRICS_HISTORY_LIMIT, SessionStore } from "./node-session/store";
-import { dueLatestMetrics, latestSystem, rememberSystem } from "./node-session/system-snapshot";
+import {
+  dueLatestMetrics,
+  latestSystem,
+  rememberDetail,
+  rememberSystem,
+} from "./node-session/system-snapshot";
 
 // The binding is declared beside its class, so src/config.ts types it without importing this file.
 declare module "../src/config" {
@@ -126,6 +131,8 @@ export class NodeSession extends Server<Env> {
         const snapshot = rememberSystem(this.store, at, host, system, keep);
         if (this.#liveMetrics.size > 0) this.#liveMetrics.publish(this.#present(snapshot));
       },
+      // Streams see it with their next sample.
+      publishDetail: (detail) => rememberDetail(this.store, detail),
       agentReady: (connection) => {
         this.#liveMetrics.status({ connected: true, status: readPresence(this.store).status });
         const seconds = this.#liveMetrics.interval;

@@ -15,7 +15,7 @@ export class CounterRates {
     const seconds = (at - previous.at) / 1000;
     return values.map((value, i) => {
       const before = previous.values[i];
-      return round((value >= before ? value - before : value) / seconds, 1);
+      return round((value >= before ? value - before : value) / seconds, 0);
     });
   }
 

@@ -1,30 +1,37 @@
 import type { HostMetrics } from "../../src/protocol/frames";
-import type { SystemMetrics } from "../../src/protocol/system-metrics";
+import type { SystemDetail, SystemMetrics } from "../../src/protocol/system-metrics";
 import { type Clock, Interval } from "../interval";
 import type { SystemSampler } from "./sampler";
 
 /** Default `metrics_detail_interval_seconds` until the server's config says otherwise. */
 export const DEFAULT_DETAIL_INTERVAL_SECONDS = 60;
 
+/** The frames the reporter sends. */
+export type SystemFrame =
+  | { type: "metrics"; host: HostMetrics; system: SystemMetrics }
+  | { type: "metrics_detail"; detail: SystemDetail };
+
 /** What the reporter needs from the agent around it. */
 export interface SystemReporterDeps {
   sampler: () => Promise<SystemSampler>;
   host: () => Promise<HostMetrics>;
-  /** Sends a `metrics` frame; false when the connection is down. */
-  send: (frame: { type: "metrics"; host: HostMetrics; system: SystemMetrics }) => boolean;
+  /** Sends a frame; false when the connection is down. */
+  send: (frame: SystemFrame) => boolean;
   clock: Clock;
   onError: (error: Error) => void;
 }
 
 /**
- * When the fuller metrics are sampled: with every heartbeat (the detail sections once per detail
- * interval), and while the server has a live stream open, every `interval_seconds` in `metrics`
- * frames. The stream stops when the server says so or the connection drops (the server starts it
- * again after the next hello if its subscribers are still there).
+ * When the fuller metrics are sampled: the cheap sections with every heartbeat, the detail sections
+ * in their own `metrics_detail` frame once per detail interval (so no heartbeat frame carries
+ * both), and, while the server has a live stream open, a `metrics` frame every `interval_seconds`.
+ * The stream stops when the server says so or the connection drops (the server starts it again
+ * after the next hello if its subscribers are still there).
  */
 export class SystemReporter {
   #detailMs = DEFAULT_DETAIL_INTERVAL_SECONDS * 1000;
   #lastDetailAt = 0;
+  #detailRunning = false;
   #stream?: Interval;
 
   constructor(private readonly deps: SystemReporterDeps) {}
@@ -34,12 +41,27 @@ export class SystemReporter {
     this.#detailMs = seconds * 1000;
   }
 
-  /** The `system` snapshot for a heartbeat or a stream frame. */
+  /** The cheap sections for a heartbeat or a stream frame; starts a detail collection when one is due. */
   async sample(): Promise<SystemMetrics> {
     const at = this.deps.clock.now();
-    const detailDue = at - this.#lastDetailAt >= this.#detailMs;
-    if (detailDue) this.#lastDetailAt = at;
-    return (await this.deps.sampler()).sample(at, detailDue);
+    if (at - this.#lastDetailAt >= this.#detailMs && !this.#detailRunning) {
+      this.#lastDetailAt = at;
+      void this.#sendDetail(at);
+    }
+    return (await this.deps.sampler()).sample(at);
+  }
+
+  async #sendDetail(at: number): Promise<void> {
+    this.#detailRunning = true;
+    try {
+      const detail = await (await this.deps.sampler()).sampleDetail(at);
+      // Not sent (offline): due again at once, so the server has it soon after the reconnect.
+      if (!this.deps.send({ type: "metrics_detail", detail })) this.#lastDetailAt = 0;
+    } catch (error) {
+      this.deps.onError(error as Error);
+    } finally {
+      this.#detailRunning = false;
+    }
   }
 
   /** Starts (or re-times) the live stream; null stops it. */

@@ -36,10 +36,10 @@ type Detail = {
 };
 
 /**
- * Samples the fuller metrics (`system` of a heartbeat): the cheap sections on every call, the detail
- * sections when `detailDue` (every `metrics_detail_interval_seconds`). Not for other platforms than
- * Linux: there every section is unavailable.
- * @example const system = new SystemSampler(); const snapshot = await system.sample(Date.now(), true)
+ * Samples the fuller metrics: `sample` the cheap sections (`system` of a heartbeat), `sampleDetail`
+ * the detail sections (every `metrics_detail_interval_seconds`). On other platforms than Linux
+ * every section is unavailable.
+ * @example const system = new SystemSampler(); const snapshot = await system.sample(Date.now())
  */
 export class SystemSampler {
   #cheap?: Cheap;
@@ -83,11 +83,11 @@ export class SystemSampler {
     return this.#detail;
   }
 
-  /** One snapshot at `at` (ms); with `detailDue`, the detail sections too. */
-  async sample(at: number, detailDue: boolean): Promise<SystemMetrics> {
+  /** The cheap sections at `at` (ms). */
+  async sample(at: number): Promise<SystemMetrics> {
     const c = await this.#loadCheap();
     const root = this.root;
-    const [cpu, memory, mounts, disk_io, network, sockets, temperatures, detail] = await Promise.all([
+    const [cpu, memory, mounts, disk_io, network, sockets, temperatures] = await Promise.all([
       guarded("cpu", BUDGET.proc, () => c.cpu.collect()),
       guarded("memory", BUDGET.proc, () => c.memory.collectMemory(root)),
       guarded("mounts", BUDGET.mounts, () => c.mounts.collect()),
@@ -95,12 +95,12 @@ export class SystemSampler {
       guarded("network", BUDGET.proc, () => c.network.collectNetwork(c.rates, at, root)),
       guarded("sockets", BUDGET.proc, () => c.sockets.collectSockets(root)),
       guarded("temperatures", BUDGET.sysfs, () => c.temperatures.collectTemperatures(root)),
-      detailDue ? this.#sampleDetail(at) : Promise.resolve(undefined),
     ]);
-    return { cpu, memory, mounts, disk_io, network, sockets, temperatures, ...(detail ? { detail } : {}) };
+    return { cpu, memory, mounts, disk_io, network, sockets, temperatures };
   }
 
-  async #sampleDetail(at: number): Promise<SystemDetail> {
+  /** The detail sections at `at` (ms). */
+  async sampleDetail(at: number): Promise<SystemDetail> {
     const d = await this.#loadDetail();
     const [processes, containers, services, gpu] = await Promise.all([
       guarded("processes", BUDGET.processes, () => d.processes.collect(at)),

@@ -5,7 +5,11 @@ import type { Logger } from "../../src/log";
 import { seriesValues } from "../../src/metrics-history/buckets";
 import type { NodeStatus } from "../../src/nodes/status";
 import { type AgentFrame, CLOSE_CODES, encodeServerFrame, type HostMetrics } from "../../src/protocol/frames";
-import { METRICS_STREAM_CAPABILITY, type SystemMetrics } from "../../src/protocol/system-metrics";
+import {
+  METRICS_STREAM_CAPABILITY,
+  type SystemDetail,
+  type SystemMetrics,
+} from "../../src/protocol/system-metrics";
 import { writeResult } from "../batch-writer";
 import { evaluateAlerts } from "./alerts";
 import { resendLive } from "./delivery";
@@ -35,6 +39,8 @@ export interface FrameSession {
   armAlarm(): Promise<void>;
   /** A fuller snapshot arrived: kept (`keep`: a heartbeat's) and passed to live metrics streams. */
   publishSystem(at: number, host: HostMetrics, system: SystemMetrics | undefined, keep: boolean): void;
+  /** The detail sections arrived: kept as the node's latest. */
+  publishDetail(detail: SystemDetail): void;
   /** The agent said hello: live metrics streams hear it, and a stream still open is started again. */
   agentReady(connection: Connection): void;
 }
@@ -167,6 +173,9 @@ export async function handleAgentFrame(
     case "metrics":
       // A live stream's sample: passed on, not stored (heartbeats keep the history).
       session.publishSystem(Date.now(), frame.host, frame.system, false);
+      return;
+    case "metrics_detail":
+      session.publishDetail(frame.detail);
       return;
     case "ack":
       // The agent journaled an exec before running it. The row is already `sent` and the agent's

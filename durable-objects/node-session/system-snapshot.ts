@@ -12,9 +12,9 @@ const DETAIL_KEY = "system_detail";
 const WRITTEN_KEY = "latest_metrics_written_at";
 
 /**
- * Keeps a heartbeat's fuller snapshot (`state` rows beside its sample, written in the same commit):
- * the cheap sections each heartbeat, the detail sections when they came. `store` false for a live
- * stream's sample, which is only passed on (its detail, rare, is kept).
+ * Keeps a heartbeat's fuller snapshot (a `state` row beside its sample, written in the same commit)
+ * and returns the node's snapshot with it. `keep` false for a live stream's sample, which is only
+ * passed on.
  */
 export function rememberSystem(
   store: SessionStore,
@@ -23,16 +23,13 @@ export function rememberSystem(
   system: SystemMetrics | undefined,
   keep: boolean,
 ): SystemSnapshot {
-  let detail: SystemDetail | null = null;
-  let cheap: SystemMetrics | null = null;
-  if (system) {
-    const { detail: fresh, ...rest } = system;
-    cheap = rest;
-    if (fresh) store.set(DETAIL_KEY, fresh);
-    if (keep) store.set(SYSTEM_KEY, { at, system: rest });
-  }
-  detail = system?.detail ?? store.get<SystemDetail>(DETAIL_KEY) ?? null;
-  return { at, host, system: cheap, detail };
+  if (system && keep) store.set(SYSTEM_KEY, { at, system });
+  return { at, host, system: system ?? null, detail: store.get<SystemDetail>(DETAIL_KEY) ?? null };
+}
+
+/** Keeps the latest detail sections (`metrics_detail`, about once a minute). */
+export function rememberDetail(store: SessionStore, detail: SystemDetail): void {
+  store.set(DETAIL_KEY, detail);
 }
 
 /** The latest full snapshot: the newest heartbeat sample, its `system` part and the latest detail. */

@@ -1,6 +1,6 @@
 import * as v from "valibot";
 import { InventoryAckFrame, InventoryFrame, InventoryRequestFrame } from "./inventory-frames";
-import { STREAM_INTERVAL, SystemMetricsSchema } from "./system-metrics";
+import { STREAM_INTERVAL, SystemDetailSchema, SystemMetricsSchema } from "./system-metrics";
 
 /**
  * The agent wire protocol: JSON text frames `{v: 1, type, …}` over the node's
@@ -133,6 +133,13 @@ export const MetricsFrame = v.object({
   system: SystemMetricsSchema,
 });
 
+/** The detail sections, every `metrics_detail_interval_seconds` (kept as the node's latest). */
+export const MetricsDetailFrame = v.object({
+  ...base,
+  type: v.literal("metrics_detail"),
+  detail: SystemDetailSchema,
+});
+
 export const ResultFrame = v.object({
   ...base,
   type: v.literal("result"),
@@ -175,6 +182,7 @@ export const AgentFrame = v.variant("type", [
   HelloFrame,
   HeartbeatFrame,
   MetricsFrame,
+  MetricsDetailFrame,
   ResultFrame,
   OutputFrame,
   AgentAckFrame,

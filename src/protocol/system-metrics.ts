@@ -1,11 +1,11 @@
 import * as v from "valibot";
 
 // The fuller metrics snapshot (issue 19), part of the one catalog in ./frames.ts: a heartbeat may
-// carry `system`, and a `metrics` frame carries one while a live stream is open. Cheap sections
-// come with every heartbeat; the detail sections (processes, containers, services, GPU) every
-// `metrics_detail_interval_seconds`. A section the host cannot give is `{available: false}`.
-// Bytes are integers, rates are bytes per second, temperatures °C. Arrays are bounded so a
-// heartbeat frame stays small (a few KiB on an ordinary server).
+// carry `system` (the cheap sections), and a `metrics` frame carries one while a live stream is
+// open. The detail sections (processes, containers, services, GPU) travel in their own
+// `metrics_detail` frame every `metrics_detail_interval_seconds`, so the heartbeat frame stays a few
+// KiB. A section the host cannot give is `{available: false}`. Bytes are integers, rates are bytes
+// per second, temperatures °C. Arrays are bounded.
 
 /** The capability an agent announces when it sends `system` and answers `metrics_stream`. */
 export const METRICS_STREAM_CAPABILITY = "metrics_stream.v1";
@@ -19,7 +19,7 @@ export const SYSTEM_LIMITS = {
   sensors: 64,
   topProcesses: 5,
   containers: 50,
-  services: 50,
+  services: 30,
   gpus: 16,
 } as const;
 
@@ -186,8 +186,6 @@ export const SystemMetricsSchema = v.object({
   network: NetworkSectionSchema,
   sockets: SocketsSectionSchema,
   temperatures: TemperaturesSectionSchema,
-  /** Present when this sample carries fresh detail sections. */
-  detail: v.optional(SystemDetailSchema),
 });
 export type SystemMetrics = v.InferOutput<typeof SystemMetricsSchema>;
 
