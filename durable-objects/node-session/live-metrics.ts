@@ -115,7 +115,8 @@ export class LiveMetrics {
         subscriber = {
           controller,
           intervalMs: intervalSeconds * 1000,
-          lastSentAt: Date.now(),
+          // The stored snapshot sent above may be old: the first live sample goes out whenever it comes.
+          lastSentAt: 0,
           timer,
           deadline,
         };
