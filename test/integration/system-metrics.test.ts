@@ -212,6 +212,32 @@ describe("GET /api/v1/nodes/{node_id}/metrics/system", () => {
     agent.ws.close();
   });
 
+  it("exports the latest snapshot, or the history with a range, as an attachment", async () => {
+    const { nodeId, token } = await enrolNode(api, CLUSTER);
+    const agent = await streamingAgent(token);
+    await agent.next("config");
+    agent.send({ type: "heartbeat", host: HOST, agent: AGENT, checks: [], system: SYSTEM });
+    await eventually(async () =>
+      expect((await api.get(`/api/v1/nodes/${nodeId}/metrics/system`)).status).toBe(200),
+    );
+    const latest = await api.fetch(`/api/v1/nodes/${nodeId}/metrics/export?format=csv`);
+    expect(latest.headers.get("content-disposition")).toContain("attachment");
+    const [header, row] = (await latest.text()).trim().split("\r\n");
+    expect(header.split(",")).toContain("disk_usage_percent");
+    expect(row.split(",")[header.split(",").indexOf("disk_usage_percent")]).toBe("60");
+    const history = await api.fetch(`/api/v1/nodes/${nodeId}/metrics/export?format=csv&range=1h&metrics=cpu`);
+    expect(history.status).toBe(200);
+    const lines = (await history.text()).trim().split("\r\n");
+    expect(lines[0]).toBe("timestamp,cpu_avg,cpu_min,cpu_max");
+    expect(lines.length).toBeGreaterThanOrEqual(2);
+    const json = await api.fetch(`/api/v1/nodes/${nodeId}/metrics/export`);
+    expect(((await json.json()) as { node_id: string }).node_id).toBe(nodeId);
+    const bad = await api.get(`/api/v1/nodes/${nodeId}/metrics/export?range=2y`);
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details).toHaveProperty("range");
+    agent.ws.close();
+  });
+
   it("is a 404 for an unknown node", async () => {
     expect((await api.get(`/api/v1/nodes/${crypto.randomUUID()}/metrics/system`)).status).toBe(404);
   });
@@ -273,6 +299,24 @@ describe("the node list on the latest metrics", () => {
 
   it("keeps the values of the first write for a minute (a heartbeat does not write them)", async () => {
     expect(await list("disk_usage_percent__gte=99")).toEqual([]);
+  });
+
+  it("exports the fleet's latest values with the list's filters and order, as CSV or JSON", async () => {
+    const csv = await api.fetch(
+      `/api/v1/metrics/export?format=csv&cluster_name=${LIST}&order_by=disk_usage_percent&order_directions=desc`,
+    );
+    expect(csv.status).toBe(200);
+    expect(csv.headers.get("content-disposition")).toBe('attachment; filename="fleet-metrics.csv"');
+    const lines = (await csv.text()).trim().split("\r\n");
+    expect(lines[0]).toBe(
+      "node_id,node_name,cluster_name,status,cpu_usage_percent,memory_usage_percent,disk_usage_percent,load_1m,collected_at",
+    );
+    expect(lines.slice(1).map((l) => l.split(",")[0])).toEqual([ids.high, ids.mid, ids.low]);
+    expect(lines[1].split(",")[6]).toBe("91");
+    const json = await api.fetch(`/api/v1/metrics/export?cluster_name=${LIST}&load_1m__gte=1`);
+    const body = (await json.json()) as { nodes: { node_id: string; load_1m: number }[] };
+    expect(body.nodes.map((n) => n.node_id).sort()).toEqual([ids.mid, ids.high].sort());
+    expect((await api.get("/api/v1/metrics/export?format=xml")).status).toBe(400);
   });
 
   it("refuses a filter value that is not a number, naming the parameter", async () => {
