@@ -128,6 +128,8 @@ export class NodeSession extends Server<Env> {
       observe: (status, reason, seen) => this.#observe(status, reason, seen),
       armAlarm: () => this.#armAlarm(),
       publishSystem: (at, host, system, keep) => {
+        // A stream sample nobody waits for (this object restarted and lost its subscribers): stop it.
+        if (!keep && this.#liveMetrics.size === 0) return this.#askForStream(null);
         const snapshot = rememberSystem(this.store, at, host, system, keep);
         if (this.#liveMetrics.size > 0) this.#liveMetrics.publish(this.#present(snapshot));
       },

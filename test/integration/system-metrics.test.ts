@@ -358,6 +358,16 @@ describe("GET /api/v1/nodes/{node_id}/metrics/stream", () => {
     agent.ws.close();
   });
 
+  it("stops an agent that streams with nobody subscribed (a restarted session)", async () => {
+    const { token } = await enrolNode(api, CLUSTER);
+    const agent = await streamingAgent(token);
+    await agent.next("config");
+    agent.send({ type: "metrics", host: HOST, system: SYSTEM });
+    const stop = await agent.next("metrics_stream");
+    expect(stop.interval_seconds).toBeNull();
+    agent.ws.close();
+  });
+
   it("tells the stream when the agent goes away", async () => {
     const { nodeId, token } = await enrolNode(api, CLUSTER);
     const agent = await streamingAgent(token);
