@@ -86,6 +86,9 @@ describe("fuller metrics from real agents", () => {
     expect(data.processes.available).toBe(true);
     expect(data.processes.total).toBeGreaterThan(1);
     expect(data.processes.top_memory.length).toBeGreaterThan(0);
+    // The fuller metrics keep the agent within the issue's footprint goal (60 MB resident).
+    const own = await api(`/api/v1/nodes/${ids[0]}/metrics/agent`);
+    expect(own.json.data.application.rss_bytes).toBeLessThan(60 * 1024 * 1024);
     // Collectors that have nothing to read here say so instead of failing.
     for (const section of ["temperatures", "containers", "services", "gpu"])
       expect(typeof data[section].available, section).toBe("boolean");
