@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import type { ServerFrame } from "../src/protocol/frames";
 import { INVENTORY_CAPABILITY } from "../src/protocol/inventory-frames";
+import { METRICS_STREAM_CAPABILITY } from "../src/protocol/system-metrics";
 import type { AgentConfig } from "./config";
 import { AgentConnection, type ConnectionOptions, type FatalReason, type OutgoingFrame } from "./connection";
 import { Dispatcher } from "./dispatcher";
@@ -16,6 +17,8 @@ import { type AgentCounters, agentMetrics, createCounters, createHostSampler, he
 import { EXIT_RESTART, runningBundle, SelfUpdater, type SelfUpdateSettings } from "./self-update";
 import { ShutdownManager, type SignalSource } from "./shutdown";
 import { StatusFile } from "./status";
+import { SystemReporter } from "./system-metrics/reporter";
+import type { SystemSampler } from "./system-metrics/sampler";
 import { clampServerHeartbeat } from "./transport";
 import { AGENT_VERSION } from "./version";
 
@@ -75,6 +78,8 @@ export class AgentRuntime {
   private readonly sweep: Interval;
   private readonly shutdown: ShutdownManager;
   private readonly inventory: InventoryReporter;
+  private readonly system: SystemReporter;
+  private systemSampler: SystemSampler | undefined;
   private facts: HostFacts | undefined;
   private identity: Identity;
   private connection: Connection | undefined;
@@ -123,6 +128,17 @@ export class AgentRuntime {
     });
     this.inventory = new InventoryReporter({ send, log, settings: config.inventory, clock: this.clock });
     this.heartbeat = new Interval(() => void this.tick(), config.heartbeatIntervalSeconds * 1000, this.clock);
+    this.system = new SystemReporter({
+      // Loaded on the first sample: the collectors' code stays out of the agent until it is needed.
+      sampler: async () => {
+        this.systemSampler ??= new (await import("./system-metrics/sampler")).SystemSampler();
+        return this.systemSampler;
+      },
+      host: () => this.sampler.sample(),
+      send,
+      clock: this.clock,
+      onError: (error) => log.warn("live metrics sample failed", { problem: error.message }),
+    });
     this.sweep = new Interval(
       () =>
         void journal
@@ -181,7 +197,10 @@ export class AgentRuntime {
       counters: this.counters,
       onOpen: () => this.onOpen(),
       onFrame: (frame) => this.onFrame(frame),
-      onDisconnect: () => void this.status.update({ connection: "disconnected", connected_since: null }),
+      onDisconnect: () => {
+        this.system.stop();
+        void this.status.update({ connection: "disconnected", connected_since: null });
+      },
       onFatal: (reason, detail) => this.onFatal(reason, detail),
     });
   }
@@ -201,6 +220,7 @@ export class AgentRuntime {
       this.heartbeat.stop();
       this.sweep.stop();
       this.inventory.stop();
+      this.system.stop();
     });
     shutdown.register("commands", async () => {
       const running = this.dispatcher.runningIds.length;
@@ -225,7 +245,14 @@ export class AgentRuntime {
       platform: process.platform,
       arch: process.arch,
       ...(this.facts ? helloFacts(this.facts) : {}),
-      capabilities: ["exec", "cancel", "output", "self_update", INVENTORY_CAPABILITY],
+      capabilities: [
+        "exec",
+        "cancel",
+        "output",
+        "self_update",
+        INVENTORY_CAPABILITY,
+        METRICS_STREAM_CAPABILITY,
+      ],
       heartbeat_interval_seconds: this.heartbeat.periodMs / 1000,
     });
     // The primary address or the OS may change while the agent runs; the next hello has them fresh.
@@ -281,6 +308,9 @@ export class AgentRuntime {
       case "token_rotated":
         this.background("token_rotated", this.onTokenRotated(frame.api_token));
         break;
+      case "metrics_stream":
+        this.system.stream(frame.interval_seconds);
+        break;
       default: {
         // A frame type added to the catalog must be handled here; the compiler says so.
         const unhandled: never = frame;
@@ -316,6 +346,8 @@ export class AgentRuntime {
     }
     // The server's stale window is computed from its interval; follow it, within bounds (Node
     // fires an interval above 2^31 ms every millisecond).
+    if (frame.metrics_detail_interval_seconds)
+      this.system.setDetailInterval(frame.metrics_detail_interval_seconds);
     const seconds = clampServerHeartbeat(frame.heartbeat_interval_seconds, config.heartbeatIntervalSeconds);
     if (seconds !== null && seconds * 1000 !== this.heartbeat.periodMs) {
       this.heartbeat.setPeriod(seconds * 1000);
@@ -345,12 +377,13 @@ export class AgentRuntime {
   private async sendHeartbeat(): Promise<void> {
     const connection = this.connection;
     if (!connection?.isOpen) return;
-    const host = await this.sampler.sample();
+    const [host, system] = await Promise.all([this.sampler.sample(), this.system.sample()]);
     const sent = this.send({
       type: "heartbeat",
       host,
       agent: agentMetrics(this.counters),
       checks: [...healthChecks(host, this.parts.config.diskCheckPercent), ...this.updater.checks()],
+      system,
     });
     if (sent) void this.status.update({ last_heartbeat_at: new Date().toISOString() });
     // About once a minute, an application ping through the node's session: `status` shows its round trip.

@@ -6,6 +6,8 @@ import { retryTransient } from "../src/db/retry";
 import type { ClaimedExecution } from "../src/executions/lifecycle";
 import { createLogger, type Logger } from "../src/log";
 import type { HistoryQuery, HistoryRows } from "../src/metrics-history/query";
+import { presentSystemMetrics, type SystemSnapshot } from "../src/node-metrics/system-present";
+import type { SystemMetricsResponse } from "../src/node-metrics/system-schema";
 import type { MetricsSample } from "../src/nodes/metrics-sample";
 import type { NodeStatus } from "../src/nodes/status";
 import {
@@ -18,14 +20,21 @@ import {
 import { writeLastSeen } from "./batch-writer";
 import { deliverExecutions, finalState, isLiveExecution, sendExec } from "./node-session/delivery";
 import { FrameBudget } from "./node-session/frame-budget";
-import { type FrameSession, handleAgentFrame } from "./node-session/frames";
+import { type FrameSession, handleAgentFrame, streamsMetrics } from "./node-session/frames";
 import { askForInventory, type InventoryAsk } from "./node-session/inventory";
+import { LiveMetrics, type StreamStatus } from "./node-session/live-metrics";
 import { LiveOutput } from "./node-session/live-output";
 import { MetricsTiers, queryHistory } from "./node-session/metrics-tiers";
 import { OutputGate } from "./node-session/output-gate";
 import { observe, type PresenceState, readPresence, staleWindowMs } from "./node-session/presence";
-import { NODE_ID_HEADER, streamedExecution } from "./node-session/requests";
+import { NODE_ID_HEADER, streamedExecution, streamedMetrics } from "./node-session/requests";
 import { METRICS_HISTORY_LIMIT, SessionStore } from "./node-session/store";
+import {
+  dueLatestMetrics,
+  latestSystem,
+  rememberDetail,
+  rememberSystem,
+} from "./node-session/system-snapshot";
 
 // The binding is declared beside its class, so src/config.ts types it without importing this file.
 declare module "../src/config" {
@@ -52,6 +61,8 @@ export interface SessionState {
   live_outputs: number;
   /** Open live-output streams. */
   streams: number;
+  /** Open live metrics streams. */
+  metrics_streams: number;
   connection_log: ReturnType<SessionStore["connectionLog"]>;
 }
 
@@ -77,6 +88,10 @@ export class NodeSession extends Server<Env> {
   // and a later heartbeat must not act on presence state an earlier one is still changing.
   #queue: Promise<void> = Promise.resolve();
   readonly #liveOutput = new LiveOutput();
+  // The agent samples at the shortest interval an open stream asked for, and stops with the last one.
+  readonly #liveMetrics = new LiveMetrics((seconds) => this.#askForStream(seconds));
+  /** Cluster name the open metrics streams label their snapshots with (the Worker passes it). */
+  #streamCluster = "";
   readonly #outputGate = new OutputGate((id) => isLiveExecution(this.#database(), this.name, id));
 
   get store(): SessionStore {
@@ -112,6 +127,20 @@ export class NodeSession extends Server<Env> {
       write: (write) => this.#write(write),
       observe: (status, reason, seen) => this.#observe(status, reason, seen),
       armAlarm: () => this.#armAlarm(),
+      publishSystem: (at, host, system, keep) => {
+        // A stream sample nobody waits for (this object restarted and lost its subscribers): stop it.
+        if (!keep && this.#liveMetrics.size === 0) return this.#askForStream(null);
+        const snapshot = rememberSystem(this.store, at, host, system, keep);
+        if (this.#liveMetrics.size > 0) this.#liveMetrics.publish(this.#present(snapshot));
+      },
+      // Streams see it with their next sample.
+      publishDetail: (detail) => rememberDetail(this.store, detail),
+      agentReady: (connection) => {
+        this.#liveMetrics.status({ connected: true, status: readPresence(this.store).status });
+        const seconds = this.#liveMetrics.interval;
+        if (seconds !== null && streamsMetrics(connection))
+          connection.send(encodeServerFrame({ type: "metrics_stream", interval_seconds: seconds }));
+      },
     };
     return this.#frames;
   }
@@ -227,17 +256,39 @@ export class NodeSession extends Server<Env> {
     );
     if (!stillLive && code !== CLOSE_CODES.nodeDeleted) {
       await this.#observe("unreachable", "agent disconnected", false);
+      this.#liveMetrics.status({ connected: false, status: "unreachable" });
     }
   }
 
   /** `observe` for this node, its `last_seen_at` refreshes grouped by the node's batch writer. */
   #observe(status: NodeStatus, reason: string, seen: boolean | "sampled"): Promise<void> {
     const db = this.#database();
+    // The node list's latest metrics ride on a last_seen_at refresh, at most once a minute.
+    const due = seen === "sampled" ? dueLatestMetrics(this.store, Date.now()) : undefined;
     return observe(db, this.store, this.name, status, reason, seen, {
-      touchLastSeen: (s) => writeLastSeen(this.env, db, s),
+      touchLastSeen: (s) => {
+        due?.markWritten();
+        return writeLastSeen(this.env, db, due ? { ...s, metrics: due.metrics } : s);
+      },
       minFlipIntervalMs: loadConfig(this.env).nodeStatusMinIntervalMs,
       write: (write) => this.#write(write),
+      forceTouch: due !== undefined,
     });
+  }
+
+  #present(snapshot: SystemSnapshot): SystemMetricsResponse {
+    return presentSystemMetrics({ id: this.name, clusterName: this.#streamCluster }, snapshot);
+  }
+
+  /** Tells a connected agent that can stream to sample every `seconds` (null: stop). */
+  #askForStream(seconds: number | null): void {
+    const conn = this.#liveConnection();
+    if (conn && streamsMetrics(conn))
+      conn.send(encodeServerFrame({ type: "metrics_stream", interval_seconds: seconds }));
+  }
+
+  #streamStatus(): StreamStatus {
+    return { connected: this.#liveConnection() !== undefined, status: readPresence(this.store).status };
   }
 
   async #armAlarm(): Promise<void> {
@@ -259,6 +310,8 @@ export class NodeSession extends Server<Env> {
 
   /** The one plain request besides the upgrade: an execution's live output as Server-Sent Events. */
   async onRequest(request: Request): Promise<Response> {
+    const metrics = streamedMetrics(request);
+    if (metrics) return this.#metricsStream(metrics.interval, metrics.clusterName);
     const executionId = streamedExecution(request);
     if (!executionId) return new Response("not found", { status: 404 });
     const { streamMaxSubscribers, streamMaxLifetimeMs } = loadConfig(this.env);
@@ -266,6 +319,21 @@ export class NodeSession extends Server<Env> {
       maxSubscribers: streamMaxSubscribers,
       maxLifetimeMs: streamMaxLifetimeMs,
     });
+  }
+
+  /** A live metrics stream; 503 (JSON `{reason}`) when the agent is offline or too many are open. */
+  #metricsStream(interval: number, clusterName: string): Response {
+    const { streamMaxSubscribers, streamMaxLifetimeMs } = loadConfig(this.env);
+    const refuse = (reason: string) => Response.json({ reason }, { status: 503 });
+    if (!this.#liveConnection()) return refuse("offline");
+    if (this.#liveMetrics.size >= streamMaxSubscribers) return refuse("too_many_streams");
+    this.#streamCluster = clusterName;
+    const latest = latestSystem(this.store);
+    return this.#liveMetrics.subscribe(
+      interval,
+      { status: this.#streamStatus(), snapshot: latest ? this.#present(latest) : null },
+      streamMaxLifetimeMs,
+    );
   }
 
   // ---- RPC from the Worker (the stub returns a promise of each result) ----
@@ -380,6 +448,11 @@ export class NodeSession extends Server<Env> {
     return { latest: this.store.latestSample(), history: limit > 0 ? this.store.samples(limit) : [] };
   }
 
+  /** The latest full snapshot (`GET /api/v1/nodes/{node_id}/metrics/system`); null before any heartbeat. */
+  systemMetrics(): SystemSnapshot | null {
+    return latestSystem(this.store);
+  }
+
   /** The node's metrics history for one query (`GET /api/v1/nodes/{node_id}/metrics/history`). */
   metricsHistory(query: HistoryQuery): HistoryRows {
     return queryHistory(this.tiers, query, Date.now());
@@ -393,6 +466,7 @@ export class NodeSession extends Server<Env> {
       samples: this.store.sampleCount(),
       live_outputs: this.#liveOutput.size,
       streams: this.#liveOutput.subscribers,
+      metrics_streams: this.#liveMetrics.size,
       connection_log: this.store.connectionLog(),
     };
   }

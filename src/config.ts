@@ -42,6 +42,7 @@ export interface Env {
   NODE_STATUS_MIN_INTERVAL_SECONDS?: string;
   STREAM_MAX_SUBSCRIBERS_PER_NODE?: string;
   STREAM_MAX_LIFETIME_SECONDS?: string;
+  METRICS_DETAIL_INTERVAL_SECONDS?: string;
   WEBHOOK_ALLOW_PRIVATE_IPS?: string;
   WEBHOOK_MAX_ATTEMPTS?: string;
   AUDIT_SIGNING_KEY?: string;
@@ -96,6 +97,8 @@ export interface Config {
   /** Live-output streams per node at once, and the longest one may stay open. */
   streamMaxSubscribers: number;
   streamMaxLifetimeMs: number;
+  /** `metrics_detail_interval_seconds` of the agents' `config`. */
+  metricsDetailIntervalSeconds: number;
   webhookAllowPrivateIps: boolean;
   webhookMaxAttempts: number;
   auditSigningKey?: string;
@@ -203,6 +206,7 @@ export function loadConfig(env: Env): Config {
     nodeStatusMinIntervalMs: int(env, "NODE_STATUS_MIN_INTERVAL_SECONDS", 0, 86_400) * 1000,
     streamMaxSubscribers: int(env, "STREAM_MAX_SUBSCRIBERS_PER_NODE", 1, 10_000),
     streamMaxLifetimeMs: int(env, "STREAM_MAX_LIFETIME_SECONDS", 1, 86_400) * 1000,
+    metricsDetailIntervalSeconds: int(env, "METRICS_DETAIL_INTERVAL_SECONDS", 10, 86_400),
     webhookAllowPrivateIps: bool(env, "WEBHOOK_ALLOW_PRIVATE_IPS"),
     webhookMaxAttempts: int(env, "WEBHOOK_MAX_ATTEMPTS", 1, 20),
     auditSigningKey: env.AUDIT_SIGNING_KEY || undefined,

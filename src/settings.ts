@@ -138,6 +138,13 @@ export const SETTINGS: readonly SettingSpec[] = [
     description: "A live-output stream is closed after this long, even if its execution has not ended.",
   },
   {
+    name: "METRICS_DETAIL_INTERVAL_SECONDS",
+    secret: false,
+    default: "60",
+    description:
+      "How often agents collect the detail metrics (top processes, containers, systemd services, GPU); sent to each agent in its `config` (10–86400).",
+  },
+  {
     name: "WEBHOOK_ALLOW_PRIVATE_IPS",
     secret: false,
     default: "false",

@@ -37,6 +37,7 @@ import { registerSelfUpdateRequestRoutes } from "./routes/self-update-requests";
 import { registerSshPublicKeyRoutes } from "./routes/ssh-public-keys";
 import { registerSshUsernameRoutes } from "./routes/ssh-usernames";
 import { registerStreamTokenRoutes } from "./routes/stream-tokens";
+import { registerSystemMetricsRoutes } from "./routes/system-metrics";
 import { registerUserRoutes } from "./routes/users";
 import { registerWebhookRoutes } from "./routes/webhooks";
 
@@ -63,6 +64,7 @@ export function createApp(): Hono<AppEnv> {
   registerNodeRegistrationRoutes(app);
   registerAliasRoutes(app);
   registerNodeMetricsRoutes(app);
+  registerSystemMetricsRoutes(app);
   registerMetricsHistoryRoutes(app);
   registerAlertRuleRoutes(app);
   registerAlertRoutes(app);

@@ -1,10 +1,15 @@
 import type { Connection } from "partyserver";
-import type { Env } from "../../src/config";
+import { type Env, loadConfig } from "../../src/config";
 import type { Database } from "../../src/db/client";
 import type { Logger } from "../../src/log";
 import { seriesValues } from "../../src/metrics-history/buckets";
 import type { NodeStatus } from "../../src/nodes/status";
-import { type AgentFrame, CLOSE_CODES, encodeServerFrame } from "../../src/protocol/frames";
+import { type AgentFrame, CLOSE_CODES, encodeServerFrame, type HostMetrics } from "../../src/protocol/frames";
+import {
+  METRICS_STREAM_CAPABILITY,
+  type SystemDetail,
+  type SystemMetrics,
+} from "../../src/protocol/system-metrics";
 import { writeResult } from "../batch-writer";
 import { evaluateAlerts } from "./alerts";
 import { resendLive } from "./delivery";
@@ -32,11 +37,24 @@ export interface FrameSession {
   observe(status: NodeStatus, reason: string, seen: boolean | "sampled"): Promise<void>;
   /** Arms the staleness alarm from the current presence. */
   armAlarm(): Promise<void>;
+  /** A fuller snapshot arrived: kept (`keep`: a heartbeat's) and passed to live metrics streams. */
+  publishSystem(at: number, host: HostMetrics, system: SystemMetrics | undefined, keep: boolean): void;
+  /** The detail sections arrived: kept as the node's latest. */
+  publishDetail(detail: SystemDetail): void;
+  /** The agent said hello: live metrics streams hear it, and a stream still open is started again. */
+  agentReady(connection: Connection): void;
 }
 
 /** What a connection remembers across hibernation (partyserver keeps it in the socket's attachment). */
 interface ConnectionState {
   hello?: boolean;
+  /** The agent announced `metrics_stream.v1`. */
+  metricsStream?: boolean;
+}
+
+/** Whether the agent on `connection` answers `metrics_stream` frames. */
+export function streamsMetrics(connection: Connection): boolean {
+  return (connection.state as ConnectionState | null)?.metricsStream === true;
 }
 
 function helloReceived(connection: Connection): boolean {
@@ -93,15 +111,20 @@ export async function handleAgentFrame(
         // last_seen_at was written with the status change; otherwise the next heartbeat refreshes it when due.
         lastSeenWrittenAt: facts.statusChanged ? now : presence.lastSeenWrittenAt,
       });
-      connection.setState({ ...connection.state, hello: true } satisfies ConnectionState);
+      const metricsStream = frame.capabilities.includes(METRICS_STREAM_CAPABILITY);
+      connection.setState({ ...connection.state, hello: true, metricsStream } satisfies ConnectionState);
       connection.send(
         encodeServerFrame({
           type: "config",
           node_id: session.nodeId,
           cluster_name: facts.clusterName,
           heartbeat_interval_seconds: frame.heartbeat_interval_seconds,
+          ...(metricsStream
+            ? { metrics_detail_interval_seconds: loadConfig(session.env).metricsDetailIntervalSeconds }
+            : {}),
         }),
       );
+      session.agentReady(connection);
       await session.armAlarm();
       await resendLive(db, session.nodeId, connection, facts.live);
       await syncInventoryOnHello(db, session.store, session.nodeId, connection, frame.capabilities);
@@ -135,6 +158,7 @@ export async function handleAgentFrame(
       const failing = frame.checks.filter((c) => !c.ok);
       const at = Date.now();
       session.store.addSample({ at, host: frame.host, agent: frame.agent, checks: frame.checks });
+      session.publishSystem(at, frame.host, frame.system, true);
       const values = seriesValues(frame.host);
       session.tiers.record(at, values);
       const reason =
@@ -146,6 +170,13 @@ export async function handleAgentFrame(
       );
       return;
     }
+    case "metrics":
+      // A live stream's sample: passed on, not stored (heartbeats keep the history).
+      session.publishSystem(Date.now(), frame.host, frame.system, false);
+      return;
+    case "metrics_detail":
+      session.publishDetail(frame.detail);
+      return;
     case "ack":
       // The agent journaled an exec before running it. The row is already `sent` and the agent's
       // journal keeps it from running twice, so there is nothing to record.

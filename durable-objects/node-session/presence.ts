@@ -60,6 +60,8 @@ export async function observe(
     minFlipIntervalMs: number;
     /** Runs each libSQL write, trying it again on transient errors (`retryTransient`). */
     write: <T>(write: () => Promise<T>) => Promise<T>;
+    /** Refresh now even if `last_seen_at` is recent (the latest metrics are due and ride along). */
+    forceTouch?: boolean;
   },
 ): Promise<void> {
   const { touchLastSeen, minFlipIntervalMs, write } = options;
@@ -69,7 +71,8 @@ export async function observe(
   // "sampled": the heartbeat's sample already records when it was seen.
   if (seen === true) presence.lastHeartbeatAt = now;
   else if (stored) presence.lastHeartbeatAt = stored.lastHeartbeatAt;
-  const dueSeen = seen && now - presence.lastSeenWrittenAt >= LAST_SEEN_WRITE_INTERVAL_MS;
+  const dueSeen =
+    seen && (options.forceTouch === true || now - presence.lastSeenWrittenAt >= LAST_SEEN_WRITE_INTERVAL_MS);
   // A flip between healthy and unhealthy writes a status row, an event and webhooks: a check that
   // alternates must not do that on every heartbeat. A flip too soon waits for the next heartbeat
   // after the interval; becoming (or leaving) unreachable is never held back.

@@ -24,6 +24,25 @@ export function streamRequest(executionId: string): Request {
   return new Request(`${ORIGIN}/stream/${encodeURIComponent(executionId)}`);
 }
 
+const METRICS_PATH = "/metrics-stream";
+
+/** The live metrics stream of the node (`interval` seconds; the cluster name labels each snapshot). */
+export function metricsStreamRequest(intervalSeconds: number, clusterName: string): Request {
+  const url = new URL(`${ORIGIN}${METRICS_PATH}`);
+  url.searchParams.set("interval", String(intervalSeconds));
+  url.searchParams.set("cluster", clusterName);
+  return new Request(url);
+}
+
+/** What a metrics stream request asks for; null for any other request. */
+export function streamedMetrics(request: Request): { interval: number; clusterName: string } | null {
+  const url = new URL(request.url);
+  if (request.method !== "GET" || url.pathname !== METRICS_PATH) return null;
+  const interval = Number(url.searchParams.get("interval"));
+  if (!Number.isInteger(interval) || interval < 1) return null;
+  return { interval, clusterName: url.searchParams.get("cluster") ?? "" };
+}
+
 /** The execution a stream request asks for; null for any other request. */
 export function streamedExecution(request: Request): string | null {
   if (request.method !== "GET") return null;

@@ -113,6 +113,13 @@ export const nodes = sqliteTable(
     proxyPasswordCiphertext: text("proxy_password_ciphertext").notNull(),
     selfUpdateEnabled: integer("self_update_enabled", { mode: "boolean" }).notNull().default(true),
     lastSeenAt: integer("last_seen_at"),
+    // The latest metrics (issue 19), written at most once a minute with a last_seen_at refresh, so
+    // the node list can filter and sort on them; null until an agent reported.
+    cpuUsagePercent: real("cpu_usage_percent"),
+    memoryUsagePercent: real("memory_usage_percent"),
+    diskUsagePercent: real("disk_usage_percent"),
+    load1m: real("load_1m"),
+    metricsAt: integer("metrics_at"),
     // Set by revoke_token (the hash then matches no known token): the node may enrol again
     // without its old token, into its own cluster only.
     tokenRevokedAt: integer("token_revoked_at"),
@@ -123,6 +130,10 @@ export const nodes = sqliteTable(
     uniqueIndex("nodes_api_token_hash_unique").on(t.apiTokenHash),
     uniqueIndex("nodes_cluster_ipv4_unique").on(t.clusterId, t.ipv4Address),
     index("nodes_last_seen_at_idx").on(t.lastSeenAt),
+    index("nodes_cpu_usage_idx").on(t.cpuUsagePercent, t.id),
+    index("nodes_memory_usage_idx").on(t.memoryUsagePercent, t.id),
+    index("nodes_disk_usage_idx").on(t.diskUsagePercent, t.id),
+    index("nodes_load_1m_idx").on(t.load1m, t.id),
     // Leads with the cluster so a cluster filter also serves the default order (no temp B-tree).
     index("nodes_cluster_idx").on(t.clusterId, t.insertedAt, t.id),
     index("nodes_inserted_at_idx").on(t.insertedAt, t.id),

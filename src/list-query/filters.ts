@@ -10,7 +10,7 @@ import { parseIsoInstant } from "../time";
 export interface FilterDef<T = unknown> {
   description: string;
   /** OpenAPI type of the parameter. */
-  type: "string" | "integer" | "boolean";
+  type: "string" | "integer" | "number" | "boolean";
   format?: "date-time";
   enum?: readonly string[];
   parse(raw: string): { value: T } | { error: string };
@@ -94,6 +94,25 @@ export function integerFilter(expr: SQL, description: string): FilterDef {
     parse: parseInteger,
     toSql: (value: number) => sql`${expr} = ${value}`,
   };
+}
+
+function parseNumber(raw: string): { value: number } | { error: string } {
+  if (!/^-?\d{1,15}(\.\d{1,6})?$/.test(raw)) return { error: "must be a number" };
+  return { value: Number(raw) };
+}
+
+/**
+ * `name__gte` / `name__lte` on a column of decimal numbers (percentages, load); rows where the
+ * column is null (nothing reported yet) match neither bound.
+ */
+export function numberRangeFilters(name: string, expr: SQL, label = name): Record<string, FilterDef> {
+  const make = (bound: "gte" | "lte"): FilterDef => ({
+    description: `Filter by ${bound === "gte" ? "minimum" : "maximum"} ${label}`,
+    type: "number",
+    parse: parseNumber,
+    toSql: (value: number) => (bound === "gte" ? sql`${expr} >= ${value}` : sql`${expr} <= ${value}`),
+  });
+  return { [`${name}__gte`]: make("gte"), [`${name}__lte`]: make("lte") };
 }
 
 /** `name__gte` / `name__lte` on an integer or datetime (epoch-ms) column; date-only bounds cover the whole day. */

@@ -1,7 +1,13 @@
 import { sql } from "drizzle-orm";
 import { clusters, nodes } from "../db/schema";
 import type { ListSpec } from "../list-query/engine";
-import { booleanFilter, enumFilter, rangeFilters, textFilter } from "../list-query/filters";
+import {
+  booleanFilter,
+  enumFilter,
+  numberRangeFilters,
+  rangeFilters,
+  textFilter,
+} from "../list-query/filters";
 import { nodeFactFilters } from "./fact-filters";
 
 /** The node list's field table; command targeting reuses its filters as `node_filters`. */
@@ -29,6 +35,19 @@ export const nodeListSpec: ListSpec = {
     ...rangeFilters("updated_at", sql`${nodes.updatedAt}`, "datetime"),
     ...rangeFilters("last_seen_at", sql`${nodes.lastSeenAt}`, "datetime"),
     ...nodeFactFilters,
+    // The latest metrics, kept in libSQL at most once a minute per node (docs/metrics.md).
+    ...numberRangeFilters("cpu_usage_percent", sql`${nodes.cpuUsagePercent}`, "latest CPU usage (percent)"),
+    ...numberRangeFilters(
+      "memory_usage_percent",
+      sql`${nodes.memoryUsagePercent}`,
+      "latest memory usage (percent)",
+    ),
+    ...numberRangeFilters(
+      "disk_usage_percent",
+      sql`${nodes.diskUsagePercent}`,
+      "latest root disk usage (percent)",
+    ),
+    ...numberRangeFilters("load_1m", sql`${nodes.load1m}`, "latest 1-minute load average"),
   },
   sortable: {
     inserted_at: sql`${nodes.insertedAt}`,
@@ -41,6 +60,10 @@ export const nodeListSpec: ListSpec = {
     node_name: sql`${nodes.nodeName}`,
     hostname: sql`${nodes.hostname}`,
     display_name: sql`${nodes.displayName}`,
+    cpu_usage_percent: sql`${nodes.cpuUsagePercent}`,
+    memory_usage_percent: sql`${nodes.memoryUsagePercent}`,
+    disk_usage_percent: sql`${nodes.diskUsagePercent}`,
+    load_1m: sql`${nodes.load1m}`,
   },
   defaultOrder: [{ field: "inserted_at", direction: "asc" }],
   tieBreaker: sql`${nodes.id}`,

@@ -46,10 +46,20 @@ export function nodeStatusStatements(
   ] as const;
 }
 
-/** A node heard from at `at` (for `touchLastSeen`). */
+/** A node heard from at `at` (for `touchLastSeen`), with its latest metrics when they are due. */
 export interface LastSeen {
   nodeId: string;
   at: number;
+  metrics?: LatestMetrics;
+}
+
+/** The latest metrics the node list filters and sorts on (columns of `nodes`). */
+export interface LatestMetrics {
+  at: number;
+  cpu_usage_percent: number;
+  memory_usage_percent: number;
+  disk_usage_percent: number | null;
+  load_1m: number;
 }
 
 /**
@@ -59,12 +69,32 @@ export interface LastSeen {
  */
 export async function touchLastSeen(db: Database, seen: LastSeen[]): Promise<(NodeStatus | null)[]> {
   if (seen.length === 0) return [];
-  const latest = new Map<string, number>();
-  for (const s of seen) latest.set(s.nodeId, Math.max(latest.get(s.nodeId) ?? 0, s.at));
+  const latest = new Map<string, { at: number; metrics?: LatestMetrics }>();
+  for (const s of seen) {
+    const before = latest.get(s.nodeId);
+    const metrics =
+      s.metrics && (!before?.metrics || s.metrics.at > before.metrics.at) ? s.metrics : before?.metrics;
+    latest.set(s.nodeId, { at: Math.max(before?.at ?? 0, s.at), metrics });
+  }
+  const rowsJson = [...latest].map(([id, { at, metrics: m }]) =>
+    m
+      ? [id, at, m.at, m.cpu_usage_percent, m.memory_usage_percent, m.disk_usage_percent, m.load_1m]
+      : [id, at],
+  );
+  // The latest metrics ride along with the refresh (no write of their own); a row without them
+  // keeps the stored ones, and an older sample never replaces a newer one.
   const rows = await db.all<{ id: string; status: NodeStatus }>(sql`
-    UPDATE ${nodes} AS n SET last_seen_at = max(coalesce(n.last_seen_at, 0), t.at)
-      FROM (SELECT json_extract(value, '$[0]') AS id, json_extract(value, '$[1]') AS at
-              FROM json_each(${JSON.stringify([...latest])})) AS t
+    UPDATE ${nodes} AS n SET last_seen_at = max(coalesce(n.last_seen_at, 0), t.at),
+           cpu_usage_percent = iif(t.m_at > coalesce(n.metrics_at, 0), t.cpu, n.cpu_usage_percent),
+           memory_usage_percent = iif(t.m_at > coalesce(n.metrics_at, 0), t.mem, n.memory_usage_percent),
+           disk_usage_percent = iif(t.m_at > coalesce(n.metrics_at, 0), t.disk, n.disk_usage_percent),
+           load_1m = iif(t.m_at > coalesce(n.metrics_at, 0), t.load, n.load_1m),
+           metrics_at = iif(t.m_at > coalesce(n.metrics_at, 0), t.m_at, n.metrics_at)
+      FROM (SELECT json_extract(value, '$[0]') AS id, json_extract(value, '$[1]') AS at,
+                   json_extract(value, '$[2]') AS m_at, json_extract(value, '$[3]') AS cpu,
+                   json_extract(value, '$[4]') AS mem, json_extract(value, '$[5]') AS disk,
+                   json_extract(value, '$[6]') AS load
+              FROM json_each(${JSON.stringify(rowsJson)})) AS t
      WHERE n.id = t.id RETURNING id, status`);
   const status = new Map(rows.map((r) => [r.id, r.status]));
   return seen.map((s) => status.get(s.nodeId) ?? null);

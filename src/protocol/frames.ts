@@ -1,5 +1,6 @@
 import * as v from "valibot";
 import { InventoryAckFrame, InventoryFrame, InventoryRequestFrame } from "./inventory-frames";
+import { STREAM_INTERVAL, SystemDetailSchema, SystemMetricsSchema } from "./system-metrics";
 
 /**
  * The agent wire protocol: JSON text frames `{v: 1, type, …}` over the node's
@@ -120,6 +121,23 @@ export const HeartbeatFrame = v.object({
   host: HostMetricsSchema,
   agent: AgentMetricsSchema,
   checks: v.optional(v.pipe(v.array(CheckSchema), v.maxLength(CHECK_LIMITS.count)), []),
+  /** The fuller snapshot (`metrics_stream.v1` agents); older agents send only `host`. */
+  system: v.optional(SystemMetricsSchema),
+});
+
+/** A sample taken for an open live stream (`metrics_stream`): fanned out, not stored. */
+export const MetricsFrame = v.object({
+  ...base,
+  type: v.literal("metrics"),
+  host: HostMetricsSchema,
+  system: SystemMetricsSchema,
+});
+
+/** The detail sections, every `metrics_detail_interval_seconds` (kept as the node's latest). */
+export const MetricsDetailFrame = v.object({
+  ...base,
+  type: v.literal("metrics_detail"),
+  detail: SystemDetailSchema,
 });
 
 export const ResultFrame = v.object({
@@ -163,6 +181,8 @@ export const AgentFrame = v.variant("type", [
   ErrorFrame,
   HelloFrame,
   HeartbeatFrame,
+  MetricsFrame,
+  MetricsDetailFrame,
   ResultFrame,
   OutputFrame,
   AgentAckFrame,
@@ -193,6 +213,20 @@ export const ConfigFrame = v.object({
   node_id: Id,
   cluster_name: v.string(),
   heartbeat_interval_seconds: Count,
+  /** How often the agent collects the detail sections (processes, containers, services, GPU). */
+  metrics_detail_interval_seconds: v.optional(v.pipe(Count, v.minValue(10), v.maxValue(86_400))),
+});
+
+/**
+ * Live metrics: while a stream is open the agent sends a `metrics` frame every `interval_seconds`;
+ * `null` stops it (the last subscriber left).
+ */
+export const MetricsStreamFrame = v.object({
+  ...base,
+  type: v.literal("metrics_stream"),
+  interval_seconds: v.nullable(
+    v.pipe(Count, v.minValue(STREAM_INTERVAL.min), v.maxValue(STREAM_INTERVAL.max)),
+  ),
 });
 
 export const SelfUpdateFrame = v.object({
@@ -221,6 +255,7 @@ export const ServerFrame = v.variant("type", [
   CancelFrame,
   ServerAckFrame,
   ConfigFrame,
+  MetricsStreamFrame,
   SelfUpdateFrame,
   ErrorFrame,
   PingFrame,

@@ -70,6 +70,8 @@ async function parseQuery(c: AppContext, spec: OperationSpec): Promise<ListQuery
   // An SSE operation's `?token=` is its credential (checked by authorize), not a query parameter.
   if (spec.success.eventStream) search.delete("token");
   if (spec.list) {
+    // A list operation may declare its own parameters too (an export's `format`): parsed apart.
+    for (const name of Object.keys(spec.query ?? {})) search.delete(name);
     try {
       return await parseListQuery(search, spec.list);
     } catch (err) {

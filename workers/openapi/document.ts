@@ -31,16 +31,8 @@ function schema(s: v.GenericSchema): JsonObject {
   return json;
 }
 
+// A list operation's filters, sorting and paging (its own `query` parameters are listed beside).
 function queryParameters(op: OperationSpec): JsonObject[] {
-  if (op.query) {
-    return Object.entries(op.query).map(([name, p]) => ({
-      name,
-      in: "query",
-      required: false,
-      description: p.description,
-      schema: schema(p.schema),
-    }));
-  }
   if (!op.list) return [];
   const params: JsonObject[] = Object.entries(op.list.filters).map(([name, f]) => ({
     name,
@@ -83,7 +75,9 @@ function queryParameters(op: OperationSpec): JsonObject[] {
 function successResponse(success: SuccessSpec): JsonObject {
   if (success.file) {
     const content: JsonObject = {};
-    for (const type of success.file) content[type] = { schema: { type: "string" } };
+    // A JSON download is a JSON document of its own shape; other files are opaque text.
+    for (const type of success.file)
+      content[type] = { schema: type === "application/json" ? {} : { type: "string" } };
     return { description: success.description, content };
   }
   if (success.data === null) return { description: success.description };

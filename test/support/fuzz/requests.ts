@@ -707,10 +707,10 @@ const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 export function isDocumentedDownstream503(o: Outcome, body: any): boolean {
   if (o.status !== 503) return false;
   const metrics =
-    /^\/api\/v1\/nodes\/[^/]+\/metrics(\/host|\/agent)?(\?|$)/.test(o.built.url) &&
+    /^\/api\/v1\/nodes\/[^/]+\/metrics(\/host|\/agent|\/system|\/export)?(\?|$)/.test(o.built.url) &&
     body?.error?.message === "This node has not reported metrics yet";
   const agentOffline =
-    /^\/api\/v1\/nodes\/[^/]+\/inventory\/refresh(\?|$)/.test(o.built.url) &&
+    /^\/api\/v1\/nodes\/[^/]+\/(inventory\/refresh|metrics\/stream)(\?|$)/.test(o.built.url) &&
     body?.error?.message === "The node's agent is not connected" &&
     Array.isArray(body?.error?.details?.node_status);
   return metrics || agentOffline;

@@ -131,8 +131,9 @@ async function startRuntime(heartbeatIntervalSeconds = 15) {
   return { runtime, connection, clock, signals, forced, events, logLines, stateDir, readStatus };
 }
 
-const until = async (check: () => boolean, what: string) => {
-  for (let i = 0; i < 200 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+const until = async (check: () => boolean, what: string, timeoutMs = 2000) => {
+  for (let i = 0; i < timeoutMs / 10 && !check(); i++)
+    await new Promise((resolve) => setTimeout(resolve, 10));
   if (!check()) throw new Error(`timed out waiting for ${what}`);
 };
 
@@ -147,7 +148,7 @@ describe("AgentRuntime", () => {
     connection.open();
     expect(connection.framesOf("hello")[0]).toMatchObject({
       agent_version: expect.any(String),
-      capabilities: ["exec", "cancel", "output", "self_update", "inventory.v1"],
+      capabilities: ["exec", "cancel", "output", "self_update", "inventory.v1", "metrics_stream.v1"],
       heartbeat_interval_seconds: 15,
     });
     await until(() => connection.framesOf("heartbeat").length === 1, "the heartbeat sent on open");
@@ -161,6 +162,42 @@ describe("AgentRuntime", () => {
     expect(connection.framesOf("ping")).toHaveLength(1);
     expect(connection.probes).toBe(2);
   });
+
+  it("heartbeats carry the fuller metrics; the detail sections come in their own frame", async () => {
+    const { connection } = await startRuntime(15);
+    connection.open();
+    await until(() => connection.framesOf("heartbeat").length === 1, "the heartbeat sent on open");
+    const heartbeat = connection.framesOf("heartbeat")[0] as {
+      system?: Record<string, { available: boolean }>;
+    };
+    expect(Object.keys(heartbeat.system ?? {})).toEqual([
+      "cpu",
+      "memory",
+      "mounts",
+      "disk_io",
+      "network",
+      "sockets",
+      "temperatures",
+    ]);
+    await until(
+      () => connection.framesOf("metrics_detail").length === 1,
+      "the first detail sections",
+      15_000,
+    );
+  }, 20_000);
+
+  it("samples at a live stream's interval while the server asks, and stops when told", async () => {
+    const { connection, clock } = await startRuntime(15);
+    connection.open();
+    connection.receive({ type: "metrics_stream", interval_seconds: 2 });
+    await until(() => connection.framesOf("metrics").length === 1, "the first stream sample at once");
+    clock.advance(2000);
+    await until(() => connection.framesOf("metrics").length === 2, "a sample 2 s later");
+    connection.receive({ type: "metrics_stream", interval_seconds: null });
+    clock.advance(10_000);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(connection.framesOf("metrics")).toHaveLength(2);
+  }, 20_000);
 
   it("follows the server's heartbeat interval and cluster from a config frame", async () => {
     const { runtime, connection, clock, stateDir } = await startRuntime(15);

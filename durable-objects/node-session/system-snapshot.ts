@@ -1,0 +1,76 @@
+import type { SystemSnapshot } from "../../src/node-metrics/system-present";
+import type { LatestMetrics } from "../../src/nodes/status";
+import type { HostMetrics } from "../../src/protocol/frames";
+import type { SystemDetail, SystemMetrics } from "../../src/protocol/system-metrics";
+import type { SessionStore } from "./store";
+
+/** The latest metrics go to libSQL at most this often per node (riding a `last_seen_at` refresh). */
+export const LATEST_METRICS_INTERVAL_MS = 60_000;
+
+const SYSTEM_KEY = "system";
+const DETAIL_KEY = "system_detail";
+const WRITTEN_KEY = "latest_metrics_written_at";
+
+/**
+ * Keeps a heartbeat's fuller snapshot (a `state` row beside its sample, written in the same commit)
+ * and returns the node's snapshot with it. `keep` false for a live stream's sample, which is only
+ * passed on.
+ */
+export function rememberSystem(
+  store: SessionStore,
+  at: number,
+  host: HostMetrics,
+  system: SystemMetrics | undefined,
+  keep: boolean,
+): SystemSnapshot {
+  if (system && keep) store.set(SYSTEM_KEY, { at, system });
+  return { at, host, system: system ?? null, detail: store.get<SystemDetail>(DETAIL_KEY) ?? null };
+}
+
+/** Keeps the latest detail sections (`metrics_detail`, about once a minute). */
+export function rememberDetail(store: SessionStore, detail: SystemDetail): void {
+  store.set(DETAIL_KEY, detail);
+}
+
+/** The latest full snapshot: the newest heartbeat sample, its `system` part and the latest detail. */
+export function latestSystem(store: SessionStore): SystemSnapshot | null {
+  const sample = store.latestSample();
+  if (!sample) return null;
+  const kept = store.get<{ at: number; system: SystemMetrics }>(SYSTEM_KEY);
+  return {
+    at: sample.at,
+    host: sample.host,
+    // A heartbeat without `system` (an older agent again) must not show an old one as current.
+    system: kept && kept.at === sample.at ? kept.system : null,
+    detail: kept ? (store.get<SystemDetail>(DETAIL_KEY) ?? null) : null,
+  };
+}
+
+/** The node list's columns from a heartbeat's host metrics (the same percentages as `/metrics/host`). */
+export function latestMetricsOf(at: number, host: HostMetrics): LatestMetrics {
+  const pct = (used: number, total: number) => (total > 0 ? Math.round((used / total) * 1000) / 10 : 0);
+  return {
+    at,
+    cpu_usage_percent: host.cpu.usage_percent,
+    memory_usage_percent: pct(host.memory.total_bytes - host.memory.available_bytes, host.memory.total_bytes),
+    disk_usage_percent:
+      host.disk.total_bytes > 0
+        ? pct(host.disk.total_bytes - host.disk.available_bytes, host.disk.total_bytes)
+        : null,
+    load_1m: host.cpu.load_1m,
+  };
+}
+
+/**
+ * The latest metrics when they are due for libSQL (none written in the last minute), else
+ * undefined. `markWritten` records the write once it is on its way.
+ */
+export function dueLatestMetrics(store: SessionStore, now: number) {
+  if (now - (store.get<number>(WRITTEN_KEY) ?? 0) < LATEST_METRICS_INTERVAL_MS) return undefined;
+  const sample = store.latestSample();
+  if (!sample) return undefined;
+  return {
+    metrics: latestMetricsOf(sample.at, sample.host),
+    markWritten: () => store.set(WRITTEN_KEY, now),
+  };
+}
