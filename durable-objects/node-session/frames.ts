@@ -1,4 +1,5 @@
 import type { Connection } from "partyserver";
+import { heartbeatAlertValues } from "../../src/alert-rules/metrics";
 import type { Env } from "../../src/config";
 import type { Database } from "../../src/db/client";
 import type { Logger } from "../../src/log";
@@ -141,7 +142,7 @@ export async function handleAgentFrame(
         failing.length > 0 ? `failing checks: ${failing.map((c) => c.name).join(", ")}` : "heartbeat";
       await session.observe(failing.length > 0 ? "unhealthy" : "healthy", reason, "sampled");
       // An alert write that fails is retried by the next heartbeat; the heartbeat itself went through.
-      await evaluateAlerts(session, values, at).catch((error) =>
+      await evaluateAlerts(session, heartbeatAlertValues(frame.host, frame.checks), at).catch((error) =>
         session.log.error("alert evaluation failed", { error }),
       );
       return;
