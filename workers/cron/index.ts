@@ -4,6 +4,7 @@ import { createLogger, type Logger } from "../../src/log";
 import { auditJob } from "./audit";
 import { pruneEnrollmentKeysJob } from "./enrollment-keys";
 import { expireExecutionsJob, pruneExecutionsJob, redispatchJob } from "./executions";
+import { notificationsJob } from "./notifications";
 import { pruneOutboxJob } from "./retention";
 import { selfUpdateRequestsJob } from "./self-update";
 import { staleNodesJob } from "./stale-nodes";
@@ -17,6 +18,7 @@ const jobs: CronJob[] = [
   pruneExecutionsJob,
   pruneOutboxJob,
   webhooksJob,
+  notificationsJob,
   selfUpdateRequestsJob,
   auditJob,
   pruneEnrollmentKeysJob,
