@@ -56,7 +56,11 @@ describe("alert history filters", () => {
       resolvedAt: T0 + 7_200_000,
       acknowledgedAt: T0 + 3_700_000,
     });
-    const other = await insertAlert({ ruleId: crypto.randomUUID(), metric: "memory", startedAt: T0 + 86_400_000 });
+    const other = await insertAlert({
+      ruleId: crypto.randomUUID(),
+      metric: "memory",
+      startedAt: T0 + 86_400_000,
+    });
     const mine = [firing, resolved, other].sort();
 
     const q = async (query: string) => {
@@ -72,10 +76,13 @@ describe("alert history filters", () => {
     expect(await q("metric=memory")).toEqual([other]);
     expect(await q("acknowledged=true")).toEqual([resolved]);
     expect(await q("acknowledged=false")).toEqual([firing, other].sort());
-    expect(await q("started_at__gte=2026-06-01T00:30:00Z&started_at__lte=2026-06-01T23:00:00Z")).toEqual([resolved]);
+    expect(await q("started_at__gte=2026-06-01T00:30:00Z&started_at__lte=2026-06-01T23:00:00Z")).toEqual([
+      resolved,
+    ]);
     expect(await q("resolved_at__lte=2026-06-01T03:00:00Z")).toEqual([resolved]);
     expect(await q("cleared=true")).toEqual([]);
-    const sorted = (await api.get(`/api/v1/alerts?rule_id=${RULE}&order_by=peak_value&order_directions=desc`)).body.data;
+    const sorted = (await api.get(`/api/v1/alerts?rule_id=${RULE}&order_by=peak_value&order_directions=desc`))
+      .body.data;
     expect(sorted.map((a: { id: string }) => a.id)).toEqual([firing, resolved]);
     expect((await api.get("/api/v1/alerts?status=open")).status).toBe(400);
     expect((await api.get("/api/v1/alerts?metric=bogus")).status).toBe(400);
@@ -184,7 +191,9 @@ describe("alerts config (seed 002's view of the built-in rules)", () => {
       json: { disk: { warning: 70, critical: 85 }, cpu: { warning: 90, critical: 99, enabled: false } },
     });
     expect(put.status).toBe(200);
-    const after = (await put.json()) as { data: Record<string, { warning: number; enabled: boolean; rule_id: string }> };
+    const after = (await put.json()) as {
+      data: Record<string, { warning: number; enabled: boolean; rule_id: string }>;
+    };
     expect(after.data.disk).toMatchObject({ warning: 70, critical: 85, enabled: true });
     expect(after.data.cpu).toMatchObject({ warning: 90, enabled: false });
     const rule = (await api.get(`/api/v1/alert_rules/${after.data.disk.rule_id}`)).body.data;
