@@ -465,3 +465,30 @@ describe("alert silences", () => {
     await bad({ ends_at: new Date(now + 5000).toISOString(), comment: "" }, "comment");
   });
 });
+
+describe("notification delivery retention", () => {
+  it("prunes finished deliveries past the retention, never pending ones", async () => {
+    const { pruneNotificationDeliveries } = await import("../../src/notification-channels/prune");
+    const made = await channel("slack", (url) => ({ webhook_url: url }));
+    await api.post(`/api/v1/notification_channels/${made.id}/test`);
+    const pending = crypto.randomUUID();
+    await db.insert(notificationDeliveries).values({
+      id: pending,
+      channelId: made.id,
+      eventType: "edge.alert.fired",
+      reason: "repeat",
+      data: "{}",
+      status: "pending",
+      attempts: 0,
+      nextAttemptAt: Date.now() + 3_600_000,
+      insertedAt: 0,
+      updatedAt: 0,
+    });
+    expect(await pruneNotificationDeliveries(db, Date.now() + 1000)).toBeGreaterThanOrEqual(1);
+    const left = await db
+      .select()
+      .from(notificationDeliveries)
+      .where(eq(notificationDeliveries.channelId, made.id));
+    expect(left.map((r) => r.id)).toEqual([pending]);
+  });
+});
