@@ -18,6 +18,7 @@ import {
   type ServerFrame,
 } from "../src/protocol/frames";
 import { writeLastSeen } from "./batch-writer";
+import { evaluateUnreachable } from "./node-session/alerts";
 import { deliverExecutions, finalState, isLiveExecution, sendExec } from "./node-session/delivery";
 import { FrameBudget } from "./node-session/frame-budget";
 import { type FrameSession, handleAgentFrame, streamsMetrics } from "./node-session/frames";
@@ -257,6 +258,18 @@ export class NodeSession extends Server<Env> {
     if (!stillLive && code !== CLOSE_CODES.nodeDeleted) {
       await this.#observe("unreachable", "agent disconnected", false);
       this.#liveMetrics.status({ connected: false, status: "unreachable" });
+      await this.#alertUnreachable();
+    }
+  }
+
+  /** `node_unreachable` rules see the agent gone; a pending `for` is looked at again by the alarm. */
+  async #alertUnreachable(): Promise<void> {
+    try {
+      const due = await evaluateUnreachable(this.#frameSession(), Date.now());
+      if (due !== null) await this.ctx.storage.setAlarm(due);
+    } catch (error) {
+      // Retried by the next alarm or disconnect; the status change itself went through.
+      this.#logger().error("alert evaluation failed", { error });
     }
   }
 
@@ -299,10 +312,14 @@ export class NodeSession extends Server<Env> {
   /** Staleness check: no heartbeat within the window → unreachable; otherwise check again later. */
   async onAlarm(): Promise<void> {
     const presence = readPresence(this.store);
-    if (presence.status === "unreachable") return;
+    if (presence.status === "unreachable") {
+      await this.#alertUnreachable();
+      return;
+    }
     const deadline = presence.lastHeartbeatAt + staleWindowMs(presence, this.#staleFactor());
     if (Date.now() >= deadline) {
       await this.#observe("unreachable", "no heartbeat within the stale window", false);
+      await this.#alertUnreachable();
       return;
     }
     await this.ctx.storage.setAlarm(deadline);

@@ -1,9 +1,10 @@
+import type { AlertMetric } from "../../src/alert-rules/metrics";
 import type { AlertRuleRow } from "../../src/alert-rules/store";
 import { enabledAlertRules } from "../../src/alert-rules/store";
 import { type AlertTransition, type EvalRule, evaluate, type RuleState } from "../../src/alerts/evaluate";
-import { nodeClusterName, writeTransitions } from "../../src/alerts/store";
+import { firingAlertIds, nodeClusterName, writeTransitions } from "../../src/alerts/store";
 import type { Database } from "../../src/db/client";
-import type { Series } from "../../src/metrics-history/buckets";
+import { targetingSelectsNode } from "../../src/targeting/match";
 import type { Targeting } from "../../src/targeting/schema";
 import type { SessionStore } from "./store";
 
@@ -18,19 +19,12 @@ interface CachedRules {
   rules: EvalRule[];
 }
 
-// Rules with node_filters/cluster_filters need the node list's SQL; until the session can run it,
-// only `all`, `nodes` and `clusters` targetings select a node (filtered rules are skipped).
-function applies(targeting: Targeting, nodeId: string, clusterName: string | null): boolean {
-  if (targeting.node_filters || targeting.cluster_filters) return false;
-  if (targeting.type === "all") return true;
-  if (targeting.type === "nodes") return targeting.node_ids?.includes(nodeId) ?? false;
-  return clusterName !== null && (targeting.cluster_names?.includes(clusterName) ?? false);
-}
+type AlertSession = { nodeId: string; store: SessionStore; db(): Database };
 
 function toEvalRule(row: AlertRuleRow): EvalRule {
   return {
     id: row.id,
-    metric: row.metric as Series,
+    metric: row.metric as AlertMetric,
     operator: row.operator === "lt" ? "lt" : "gt",
     warning: row.warningThreshold,
     critical: row.criticalThreshold,
@@ -39,15 +33,16 @@ function toEvalRule(row: AlertRuleRow): EvalRule {
 }
 
 /**
- * Evaluates the alert rules that select this node on each heartbeat. Rules are cached in the
- * session's storage (it survives hibernation) and refreshed after `RULES_TTL_MS`; the per-rule
- * state lives there too and is only rewritten when it changes, so a steady state writes nothing
- * to libSQL. Transitions go to libSQL in one batch before the state that records them is saved:
- * a failed write is retried by the next heartbeat.
+ * Evaluates the alert rules that select this node against the metrics in `values` (rules on a
+ * metric absent from `values` keep their state). Rules are cached in the session's storage (it
+ * survives hibernation) and refreshed after `RULES_TTL_MS`; the per-rule state lives there too and
+ * is only rewritten when it changes, so a steady state writes nothing to libSQL. Transitions go to
+ * libSQL in one batch before the state that records them is saved: a failed write is retried by
+ * the next evaluation.
  */
 export async function evaluateAlerts(
-  session: { nodeId: string; store: SessionStore; db(): Database },
-  values: Record<Series, number>,
+  session: AlertSession,
+  values: Partial<Record<AlertMetric, number>>,
   now: number,
 ): Promise<AlertTransition[]> {
   const rules = await cachedRules(session, now);
@@ -55,7 +50,13 @@ export async function evaluateAlerts(
   const next: Record<string, RuleState> = {};
   const transitions: AlertTransition[] = [];
   for (const rule of rules) {
-    const out = evaluate(rule, values[rule.metric], states[rule.id], now);
+    const value = values[rule.metric];
+    if (value === undefined) {
+      const kept = states[rule.id];
+      if (kept) next[rule.id] = kept;
+      continue;
+    }
+    const out = evaluate(rule, value, states[rule.id], now);
     if (out.state) next[rule.id] = out.state;
     if (out.transition) transitions.push(out.transition);
   }
@@ -81,17 +82,53 @@ export async function evaluateAlerts(
   return transitions;
 }
 
-async function cachedRules(
-  session: { nodeId: string; store: SessionStore; db(): Database },
-  now: number,
-): Promise<EvalRule[]> {
+/**
+ * The agent is gone: `node_unreachable` rules see 1. Returns when the session should look again
+ * (the earliest pending rule's `for` deadline), or null when nothing is pending.
+ */
+export async function evaluateUnreachable(session: AlertSession, now: number): Promise<number | null> {
+  await evaluateAlerts(session, { node_unreachable: 1 }, now);
+  const rules = (session.store.get<CachedRules>("alert_rules")?.rules ?? []).filter(
+    (r) => r.metric === "node_unreachable",
+  );
+  const states = session.store.get<Record<string, RuleState>>("alert_state") ?? {};
+  let due: number | null = null;
+  for (const rule of rules) {
+    const state = states[rule.id];
+    if (!state || state.alert) continue;
+    const at = state.pendingSince + rule.forSeconds * 1000;
+    due = due === null ? at : Math.min(due, at);
+  }
+  return due;
+}
+
+async function cachedRules(session: AlertSession, now: number): Promise<EvalRule[]> {
   const cached = session.store.get<CachedRules>("alert_rules");
   if (cached && now - cached.fetchedAt < RULES_TTL_MS) return cached.rules;
   const db = session.db();
   const [rows, clusterName] = await Promise.all([enabledAlertRules(db), nodeClusterName(db, session.nodeId)]);
-  const rules = rows
-    .filter((r) => applies(JSON.parse(r.targeting) as Targeting, session.nodeId, clusterName))
-    .map(toEvalRule);
+  const selected = await Promise.all(
+    rows.map((r) =>
+      targetingSelectsNode(db, JSON.parse(r.targeting) as Targeting, session.nodeId, clusterName),
+    ),
+  );
+  const rules = rows.filter((_, i) => selected[i]).map(toEvalRule);
   session.store.set("alert_rules", { fetchedAt: now, rules });
+  await forgetClearedAlerts(session, db);
   return rules;
+}
+
+// An operator may clear (resolve by hand) a firing alert in libSQL; the session learns it with the
+// rules refresh and forgets the alert, so a condition that still holds starts a new episode.
+async function forgetClearedAlerts(session: AlertSession, db: Database): Promise<void> {
+  const states = session.store.get<Record<string, RuleState>>("alert_state") ?? {};
+  const held = Object.values(states).flatMap((s) => (s.alert ? [s.alert.id] : []));
+  if (held.length === 0) return;
+  const firing = new Set(await firingAlertIds(db, held));
+  const next: Record<string, RuleState> = {};
+  for (const [ruleId, state] of Object.entries(states)) {
+    if (state.alert && !firing.has(state.alert.id)) continue;
+    next[ruleId] = state;
+  }
+  session.store.set("alert_state", next);
 }

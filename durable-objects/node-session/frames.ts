@@ -1,5 +1,6 @@
 import type { Connection } from "partyserver";
 import { type Env, loadConfig } from "../../src/config";
+import { heartbeatAlertValues } from "../../src/alert-rules/metrics";
 import type { Database } from "../../src/db/client";
 import type { Logger } from "../../src/log";
 import { seriesValues } from "../../src/metrics-history/buckets";
@@ -165,7 +166,7 @@ export async function handleAgentFrame(
         failing.length > 0 ? `failing checks: ${failing.map((c) => c.name).join(", ")}` : "heartbeat";
       await session.observe(failing.length > 0 ? "unhealthy" : "healthy", reason, "sampled");
       // An alert write that fails is retried by the next heartbeat; the heartbeat itself went through.
-      await evaluateAlerts(session, values, at).catch((error) =>
+      await evaluateAlerts(session, heartbeatAlertValues(frame.host, frame.checks), at).catch((error) =>
         session.log.error("alert evaluation failed", { error }),
       );
       return;

@@ -16,6 +16,8 @@ export const PERMISSION_CATALOG = {
   events: ["read"],
   metrics: ["read"],
   alerts: ["read", "write"],
+  alert_silences: ["read", "write"],
+  notification_channels: ["read", "write"],
   users: ["read", "write"],
   roles: ["read", "write"],
   // `admin`: other principals' tokens too; without it a principal sees and revokes only its own.
@@ -63,6 +65,8 @@ export const SYSTEM_ROLES = [
       "api_tokens:read",
       "api_tokens:write",
       "audit:read",
+      "alert_silences:*",
+      "notification_channels:*",
     ],
   },
   {

@@ -1,13 +1,10 @@
 import * as v from "valibot";
-import { SERIES } from "../metrics-history/buckets";
 import { DateTimeOutput, objectMessage, UuidOutput } from "../schemas/common";
 import { TargetingSchema } from "../targeting/schema";
 
-/**
- * Metrics a rule can watch: the history's series (memory and disk in percent used). The issue's
- * swap, inode, temperature, `node_unreachable` and `check_failing` follow the fuller heartbeat.
- */
-export const ALERT_METRICS = SERIES;
+import { ALERT_METRICS } from "./metrics";
+
+export { ALERT_METRICS };
 export const ALERT_OPERATORS = ["gt", "lt"] as const;
 
 const Threshold = v.pipe(v.number("must be a number"), v.finite("must be a finite number"));

@@ -4,6 +4,7 @@ import { alertRules } from "../db/schema";
 import { ApiError } from "../errors";
 import type { ListQuery } from "../list-query/engine";
 import { listPage, type Page } from "../list-query/page";
+import { isBuiltInRule } from "./config";
 import {
   type AlertRuleCreateInput,
   type AlertRuleUpdateInput,
@@ -83,6 +84,11 @@ export async function updateAlertRule(
 
 /** Deletes an alert rule, or a 404. */
 export async function deleteAlertRule(db: Database, id: string): Promise<void> {
+  if (isBuiltInRule(id))
+    throw new ApiError(
+      "conflict",
+      "A built-in rule (GET /api/v1/alerts/config) can be disabled, not deleted",
+    );
   const deleted = await db.delete(alertRules).where(eq(alertRules.id, id)).returning({ id: alertRules.id });
   if (deleted.length === 0) throw new ApiError("not_found", "Alert rule not found");
 }

@@ -1,11 +1,11 @@
-import type { Series } from "../metrics-history/buckets";
+import type { AlertMetric } from "../alert-rules/metrics";
 
 export type AlertLevel = "warning" | "critical";
 
 /** A rule as a node's session evaluates it (from `alert_rules`). */
 export interface EvalRule {
   id: string;
-  metric: Series;
+  metric: AlertMetric;
   operator: "gt" | "lt";
   warning: number;
   critical: number | null;
@@ -24,7 +24,7 @@ export interface RuleState {
     level: AlertLevel;
     startedAt: number;
     peak: number;
-    metric: Series;
+    metric: AlertMetric;
     threshold: number;
   };
 }
@@ -34,7 +34,7 @@ export interface AlertTransition {
   kind: "fired" | "escalated" | "resolved";
   alertId: string;
   ruleId: string;
-  metric: Series;
+  metric: AlertMetric;
   level: AlertLevel;
   value: number;
   peak: number;

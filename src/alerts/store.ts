@@ -1,9 +1,9 @@
-import { count, eq } from "drizzle-orm";
+import { and, count, eq, inArray, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Database } from "../db/client";
 import { alerts, clusters, nodes } from "../db/schema";
 import { ApiError } from "../errors";
-import { recordEvent } from "../events/outbox";
+import { recordEvent, recordEventWhere } from "../events/outbox";
 import type { ListQuery } from "../list-query/engine";
 import { listPage, type Page } from "../list-query/page";
 import type { AlertTransition } from "./evaluate";
@@ -19,6 +19,15 @@ export async function writeTransitions(
 ): Promise<void> {
   const statements: BatchItem<"sqlite">[] = [];
   for (const t of transitions) {
+    const data = {
+      alert_id: t.alertId,
+      rule_id: t.ruleId,
+      node_id: nodeId,
+      metric: t.metric,
+      level: t.level,
+      value: t.value,
+      threshold: t.threshold,
+    };
     if (t.kind === "fired") {
       statements.push(
         db.insert(alerts).values({
@@ -34,41 +43,45 @@ export async function writeTransitions(
           startedAt: t.startedAt,
           updatedAt: t.at,
         }),
+        recordEvent(db, "edge.alert.fired", data, t.at),
       );
-    } else {
-      statements.push(
-        db
-          .update(alerts)
-          .set({
-            level: t.level,
-            value: t.value,
-            peakValue: t.peak,
-            threshold: t.threshold,
-            updatedAt: t.at,
-            ...(t.kind === "resolved" ? { status: "resolved", resolvedAt: t.at } : {}),
-          })
-          .where(eq(alerts.id, t.alertId)),
-      );
+      continue;
     }
+    // An operator may have cleared the alert meanwhile: then neither the row nor an event changes
+    // (the event is written first, while its condition still sees the row firing).
     statements.push(
-      recordEvent(
+      recordEventWhere(
         db,
         `edge.alert.${t.kind}`,
-        {
-          alert_id: t.alertId,
-          rule_id: t.ruleId,
-          node_id: nodeId,
-          metric: t.metric,
-          level: t.level,
-          value: t.value,
-          threshold: t.threshold,
-        },
+        sql`json(${JSON.stringify(data)})`,
+        sql`FROM ${alerts} WHERE ${alerts.id} = ${t.alertId} AND ${alerts.status} = 'firing'`,
         t.at,
       ),
+      db
+        .update(alerts)
+        .set({
+          level: t.level,
+          value: t.value,
+          peakValue: t.peak,
+          threshold: t.threshold,
+          updatedAt: t.at,
+          ...(t.kind === "resolved" ? { status: "resolved", resolvedAt: t.at } : {}),
+        })
+        .where(and(eq(alerts.id, t.alertId), eq(alerts.status, "firing"))),
     );
   }
   const [first, ...rest] = statements;
   if (first) await db.batch([first, ...rest]);
+}
+
+/** Which of these alerts are still firing in libSQL (an operator may have cleared some). */
+export async function firingAlertIds(db: Database, ids: readonly string[]): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const rows = await db
+    .select({ id: alerts.id })
+    .from(alerts)
+    .where(and(inArray(alerts.id, [...ids]), eq(alerts.status, "firing")));
+  return rows.map((r) => r.id);
 }
 
 /** The node's cluster name (null once the node is gone), for matching rule targetings. */

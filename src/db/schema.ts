@@ -175,11 +175,14 @@ export const events = sqliteTable(
     data: text("data").notNull(),
     /** When webhook deliveries were created for this event; null = not yet fanned out. */
     fannedOutAt: integer("fanned_out_at"),
+    /** When notification deliveries were created for this event; null = not yet (its own marker: webhooks and channels fan out independently). */
+    notifiedAt: integer("notified_at"),
   },
   (t) => [
     index("events_occurred_at_idx").on(t.occurredAt, t.id),
     index("events_type_idx").on(t.type, t.occurredAt),
     index("events_fan_out_idx").on(t.fannedOutAt, t.occurredAt),
+    index("events_notify_idx").on(t.notifiedAt, t.occurredAt),
   ],
 );
 
@@ -573,10 +576,109 @@ export const alerts = sqliteTable(
     startedAt: integer("started_at").notNull(),
     resolvedAt: integer("resolved_at"),
     acknowledgedAt: integer("acknowledged_at"),
+    /** Set when an operator cleared (resolved by hand) a firing alert. */
+    clearedAt: integer("cleared_at"),
+    /** When channels were last told about it (fired, escalated or repeated); drives the repeat interval. */
+    lastNotifiedAt: integer("last_notified_at"),
     updatedAt: integer("updated_at").notNull(),
   },
   (t) => [
     index("alerts_started_at_idx").on(t.startedAt, t.id),
     index("alerts_node_status_idx").on(t.nodeId, t.status),
+    index("alerts_status_notified_idx").on(t.status, t.lastNotifiedAt),
+    index("alerts_resolved_at_idx").on(t.resolvedAt),
+  ],
+);
+
+/** Operators' notes on an alert, oldest first. */
+export const alertNotes = sqliteTable(
+  "alert_notes",
+  {
+    id: text("id").primaryKey(),
+    alertId: text("alert_id")
+      .notNull()
+      .references(() => alerts.id, { onDelete: "cascade" }),
+    body: text("body").notNull(),
+    /** Who wrote it: the principal's display name. */
+    author: text("author").notNull(),
+    insertedAt: integer("inserted_at").notNull(),
+  },
+  (t) => [index("alert_notes_alert_idx").on(t.alertId, t.insertedAt)],
+);
+
+/**
+ * Silences: between `starts_at` and `ends_at`, alerts of the nodes a targeting selects (and of one
+ * metric, when set) still fire and are recorded, but no channel is notified.
+ */
+export const alertSilences = sqliteTable(
+  "alert_silences",
+  {
+    id: text("id").primaryKey(),
+    /** The commands' targeting object, JSON. */
+    targeting: text("targeting").notNull(),
+    metric: text("metric"),
+    startsAt: integer("starts_at").notNull(),
+    endsAt: integer("ends_at").notNull(),
+    comment: text("comment").notNull(),
+    createdBy: text("created_by").notNull(),
+    insertedAt: integer("inserted_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    index("alert_silences_inserted_at_idx").on(t.insertedAt, t.id),
+    index("alert_silences_ends_at_idx").on(t.endsAt),
+  ],
+);
+
+/** Where alert notifications go: a chat webhook, an incident service, a mail API or a generic webhook. */
+export const notificationChannels = sqliteTable(
+  "notification_channels",
+  {
+    id: text("id").primaryKey(),
+    name: text("name").notNull(),
+    /** slack | discord | teams | ntfy | pagerduty | email | webhook */
+    type: text("type").notNull(),
+    /** JSON object of the type's public settings. */
+    config: text("config").notNull(),
+    /** AES-GCM ciphertext of the JSON object of the type's secret settings (write-only). */
+    secretsCiphertext: text("secrets_ciphertext").notNull(),
+    /** JSON array of event types the channel gets besides the alert events of the rules naming it. */
+    subscribedEvents: text("subscribed_events").notNull(),
+    enabled: integer("enabled", { mode: "boolean" }).notNull(),
+    insertedAt: integer("inserted_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [index("notification_channels_inserted_at_idx").on(t.insertedAt, t.id)],
+);
+
+/** One notification to one channel: retried with backoff like a webhook delivery. */
+export const notificationDeliveries = sqliteTable(
+  "notification_deliveries",
+  {
+    id: text("id").primaryKey(),
+    channelId: text("channel_id")
+      .notNull()
+      .references(() => notificationChannels.id, { onDelete: "cascade" }),
+    /** The outbox event it renders; null for repeats and test sends. */
+    eventId: text("event_id"),
+    eventType: text("event_type").notNull(),
+    alertId: text("alert_id"),
+    /** fired | escalated | resolved | repeat | acknowledged | test | event */
+    reason: text("reason").notNull(),
+    /** JSON payload rendered at send time. */
+    data: text("data").notNull(),
+    status: text("status", { enum: ["pending", "succeeded", "failed"] }).notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: integer("next_attempt_at"),
+    lastStatusCode: integer("last_status_code"),
+    lastError: text("last_error"),
+    lastDurationMs: integer("last_duration_ms"),
+    insertedAt: integer("inserted_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("notification_deliveries_event_unique").on(t.channelId, t.eventId),
+    index("notification_deliveries_due_idx").on(t.status, t.nextAttemptAt),
+    index("notification_deliveries_channel_idx").on(t.channelId, t.insertedAt),
   ],
 );

@@ -129,3 +129,103 @@ describe("alert evaluation in the node's session", () => {
     agent.ws.close(1000);
   });
 });
+
+describe("rule metrics, targeting filters and clearing", () => {
+  async function connected() {
+    const { nodeId, token } = await enrolNode(api, CLUSTER);
+    const agent = await connectAgent(api, token);
+    agent.hello();
+    await agent.next("config");
+    return { nodeId, token, agent };
+  }
+  const alertsOf = (nodeId: string) => db.select().from(alerts).where(eq(alerts.nodeId, nodeId));
+
+  it("fires node_unreachable when the agent goes and resolves it when the agent is back", async () => {
+    const { nodeId, token, agent } = await connected();
+    await api.post("/api/v1/alert_rules", {
+      name: "gone",
+      metric: "node_unreachable",
+      warning_threshold: 0.5,
+      for_seconds: 0,
+      targeting: { type: "nodes", node_ids: [nodeId] },
+    });
+    await forgetRules(nodeId);
+    agent.heartbeat();
+    await eventually(async () => {
+      const { samples } = await stubFor(nodeId).state();
+      expect(samples).toBe(1);
+    });
+    expect(await alertsOf(nodeId)).toHaveLength(0);
+    agent.ws.close(1000);
+    await eventually(async () => {
+      const rows = await alertsOf(nodeId);
+      expect(rows).toHaveLength(1);
+      expect(rows[0]).toMatchObject({ metric: "node_unreachable", status: "firing", value: 1 });
+    });
+    const again = await connectAgent(api, token);
+    again.hello();
+    await again.next("config");
+    again.heartbeat();
+    await eventually(async () => expect((await alertsOf(nodeId))[0].status).toBe("resolved"));
+    again.ws.close(1000);
+  });
+
+  it("counts failing checks (check_failing) and selects nodes by the targeting's cluster filters", async () => {
+    const { nodeId, agent } = await connected();
+    const base = { metric: "check_failing", warning_threshold: 0, for_seconds: 0 };
+    const mine = await api.post("/api/v1/alert_rules", {
+      ...base,
+      name: "checks here",
+      targeting: { type: "all", cluster_filters: { name: CLUSTER }, node_filters: { hostname: "host-a" } },
+    });
+    expect(mine.status, JSON.stringify(mine.body)).toBe(201);
+    await api.post("/api/v1/alert_rules", {
+      ...base,
+      name: "checks elsewhere",
+      targeting: { type: "all", cluster_filters: { name: `${CLUSTER}-other` } },
+    });
+    await forgetRules(nodeId);
+    agent.heartbeat([
+      { name: "disk", ok: false },
+      { name: "dns", ok: false },
+    ]);
+    await eventually(async () => {
+      const rows = await alertsOf(nodeId);
+      expect(rows).toHaveLength(1);
+      expect(rows[0]).toMatchObject({ ruleId: mine.body.data.id, metric: "check_failing", value: 2 });
+    });
+    agent.ws.close(1000);
+  });
+
+  it("forgets a cleared alert, so a condition that still holds starts a new one", async () => {
+    const { nodeId, agent } = await connected();
+    await api.post("/api/v1/alert_rules", {
+      name: "load per core",
+      metric: "load_per_core",
+      warning_threshold: 0.1,
+      for_seconds: 0,
+      targeting: { type: "nodes", node_ids: [nodeId] },
+    });
+    await forgetRules(nodeId);
+    agent.heartbeat();
+    let first = "";
+    await eventually(async () => {
+      const rows = await alertsOf(nodeId);
+      expect(rows).toHaveLength(1);
+      expect(rows[0].value).toBe(0.125);
+      first = rows[0].id;
+    });
+    expect((await api.patch(`/api/v1/alerts/${first}/clear`)).body.data.status).toBe("resolved");
+    await forgetRules(nodeId);
+    agent.heartbeat();
+    await eventually(async () => {
+      const rows = await alertsOf(nodeId);
+      expect(rows).toHaveLength(2);
+      expect(rows.find((r) => r.id !== first)?.status).toBe("firing");
+    });
+    const [cleared] = await db.select().from(alerts).where(eq(alerts.id, first));
+    expect(cleared.clearedAt).not.toBeNull();
+    expect((await alertEvents(first)).filter((t) => t === "edge.alert.resolved")).toHaveLength(1);
+    agent.ws.close(1000);
+  });
+});

@@ -5,6 +5,7 @@ import { auditJob } from "./audit";
 import { pruneEnrollmentKeysJob } from "./enrollment-keys";
 import { expireExecutionsJob, pruneExecutionsJob, redispatchJob } from "./executions";
 import { nodeRegistrationsJob } from "./node-registrations";
+import { notificationsJob } from "./notifications";
 import { pruneOutboxJob } from "./retention";
 import { selfUpdateRequestsJob } from "./self-update";
 import { staleNodesJob } from "./stale-nodes";
@@ -18,6 +19,7 @@ const jobs: CronJob[] = [
   pruneExecutionsJob,
   pruneOutboxJob,
   webhooksJob,
+  notificationsJob,
   selfUpdateRequestsJob,
   auditJob,
   pruneEnrollmentKeysJob,

@@ -1,4 +1,10 @@
 import type { Hono } from "hono";
+import {
+  AlertsConfigRequest,
+  AlertsConfigSchema,
+  readAlertsConfig,
+  writeAlertsConfig,
+} from "../../src/alert-rules/config";
 import { alertRuleListSpec } from "../../src/alert-rules/list";
 import { presentAlertRule } from "../../src/alert-rules/present";
 import {
@@ -21,8 +27,43 @@ import { listRoute } from "../openapi/list-route";
 const TAG = "Alerts.Rules";
 const idParam = { id: { schema: UuidParam, description: "Alert rule ID" } };
 
-/** Registers alert rule CRUD; each node's session evaluates the enabled rules on its heartbeats. */
+/**
+ * Registers alert rule CRUD (each node's session evaluates the enabled rules on its heartbeats) and
+ * seed 002's `/alerts/config` view of the built-in rules, before the alert routes take `/alerts/{id}`.
+ */
 export function registerAlertRuleRoutes(app: Hono<AppEnv>): void {
+  defineRoute(
+    app,
+    {
+      method: "get",
+      path: "/api/v1/alerts/config",
+      permission: "alerts:read",
+      tag: TAG,
+      summary: "Get the built-in alert thresholds",
+      description:
+        "The warning and critical thresholds (percent) of the built-in cpu, memory and disk rules.",
+      success: { status: 200, description: "The built-in thresholds", data: AlertsConfigSchema },
+      errors: [503],
+    },
+    async (c) => ({ data: await readAlertsConfig(c.get("db")) }),
+  );
+
+  defineRoute(
+    app,
+    {
+      method: "put",
+      path: "/api/v1/alerts/config",
+      permission: "alerts:write",
+      tag: TAG,
+      summary: "Set the built-in alert thresholds",
+      description: "Sets the thresholds (and optionally enabled) of the built-in rules named in the body.",
+      body: AlertsConfigRequest,
+      success: { status: 200, description: "The built-in thresholds", data: AlertsConfigSchema },
+      errors: [422, 503],
+    },
+    async (c, { body }) => ({ data: await writeAlertsConfig(c.get("db"), body) }),
+  );
+
   defineRoute(
     app,
     {
@@ -106,7 +147,7 @@ export function registerAlertRuleRoutes(app: Hono<AppEnv>): void {
       summary: "Delete alert rule",
       params: idParam,
       success: { status: 204, description: "Deleted", data: null },
-      errors: [404, 503],
+      errors: [404, 409, 503],
     },
     async (c, { params }) => {
       await deleteAlertRule(c.get("db"), params.id);
