@@ -112,6 +112,7 @@ export class NodeSession extends Server<Env> {
       write: (write) => this.#write(write),
       observe: (status, reason, seen) => this.#observe(status, reason, seen),
       armAlarm: () => this.#armAlarm(),
+      background: (task) => this.ctx.waitUntil(task),
     };
     return this.#frames;
   }

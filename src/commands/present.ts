@@ -13,6 +13,18 @@ export function presentCommand(row: CommandRow): CommandResponse {
     targeting: JSON.parse(row.targeting) as CommandResponse["targeting"],
     timeout: row.timeout,
     updated_at: isoSeconds(row.updatedAt),
+    rollout:
+      row.maxConcurrency === null || row.concurrencyLimit === null || row.rolloutStatus === null
+        ? null
+        : {
+            max_concurrency: row.maxConcurrency,
+            max_errors: row.maxErrors,
+            concurrency_limit: row.concurrencyLimit,
+            error_limit: row.errorLimit,
+            order: row.rolloutOrder ?? "oldest",
+            status: row.rolloutStatus,
+            reason: row.rolloutReason,
+          },
   };
 }
 

@@ -3,7 +3,7 @@ import { describeError } from "../../src/db/errors";
 import { createLogger, type Logger } from "../../src/log";
 import { auditJob } from "./audit";
 import { pruneEnrollmentKeysJob } from "./enrollment-keys";
-import { expireExecutionsJob, pruneExecutionsJob, redispatchJob } from "./executions";
+import { advanceRolloutsJob, expireExecutionsJob, pruneExecutionsJob, redispatchJob } from "./executions";
 import { pruneOutboxJob } from "./retention";
 import { selfUpdateRequestsJob } from "./self-update";
 import { staleNodesJob } from "./stale-nodes";
@@ -14,6 +14,7 @@ const jobs: CronJob[] = [
   staleNodesJob,
   expireExecutionsJob,
   redispatchJob,
+  advanceRolloutsJob,
   pruneExecutionsJob,
   pruneOutboxJob,
   webhooksJob,

@@ -127,9 +127,11 @@ function toResponse(c: AppContext, spec: OperationSpec, result: unknown): Respon
     const { data, pagination } = result as ListResult<unknown>;
     return c.json({ data, meta: { ...responseMeta(c), pagination } }, 200);
   }
-  const { data, status } = result as DataResult<unknown>;
+  const { data, status, meta } = result as DataResult<unknown>;
   const code = status ?? (success.status as 200 | 201 | 202);
-  return success.bare ? c.json(data as object, code) : c.json({ data, meta: responseMeta(c) }, code);
+  return success.bare
+    ? c.json(data as object, code)
+    : c.json({ data, meta: { ...responseMeta(c), ...meta } }, code);
 }
 
 /**
