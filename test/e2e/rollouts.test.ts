@@ -1,0 +1,112 @@
+// Synchronous commands and rollouts end to end: a real stack (libSQL dev server, `wrangler dev`,
+// cron ticker) and three real agents running real shells. `wait_seconds` answers with every node's
+// output; a rollout one node at a time never overlaps, and a failure with `max_errors: 0` stops it
+// before the third node runs anything.
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { type AgentProcess, copyBundle, stopAllAgents, tempDir } from "../support/agent-process";
+import {
+  type Api,
+  apiClient,
+  enrollmentKey,
+  executionsOf,
+  launchAgent,
+  readIdentity,
+  tail,
+  waitUntil,
+} from "../support/command-helpers";
+import { type Stack, startStack } from "../support/stack";
+
+const N = 3;
+
+describe("synchronous commands and rollouts on real agents", () => {
+  let stack: Stack;
+  let workDir: string;
+  let api: Api;
+  const agents: AgentProcess[] = [];
+  const ids: string[] = [];
+
+  beforeAll(async () => {
+    workDir = await tempDir("outpost-e2e-rollouts-");
+    const bundle = await copyBundle(workDir);
+    stack = await startStack({ cronInterval: 1, dataDir: join(workDir, "stack") });
+    api = apiClient(() => stack.url, 90_000);
+    expect((await api("POST", "/api/v1/clusters", { name: "fleet" })).status).toBe(201);
+    const key = await enrollmentKey(api, "fleet", N);
+    for (let i = 0; i < N; i++) {
+      const stateDir = join(workDir, `state-${i}`);
+      agents.push(launchAgent({ bundle, stateDir, key }));
+      // One at a time: the rollout's order is the nodes' enrolment order.
+      await agents[i]?.waitFor(/INFO\s+connected/, { timeoutMs: 30_000 });
+      ids.push((await readIdentity(stateDir)).node_id);
+    }
+    await waitUntil("all nodes healthy", async () => {
+      const res = await api("GET", "/api/v1/nodes?page_size=100");
+      return res.json.data.filter((n: { status: string }) => n.status === "healthy").length === N
+        ? true
+        : undefined;
+    });
+  });
+
+  afterAll(async () => {
+    await stopAllAgents();
+    await stack?.stop();
+    if (workDir) await rm(workDir, { recursive: true, force: true });
+  });
+
+  afterEach((ctx) => {
+    if (ctx.task.result?.state !== "fail") return;
+    console.error(`--- stack output ---\n${tail(stack?.output() ?? "", 60)}`);
+    for (const [i, a] of agents.entries()) console.error(`--- agent ${i} ---\n${tail(a.output(), 20)}`);
+  });
+
+  it("wait_seconds answers with the output of all three nodes in one response", async () => {
+    const res = await api("POST", "/api/v1/commands", {
+      command_text: 'sleep 0.2; echo "ran $OUTPOST_EXECUTION_ID"',
+      targeting: { type: "all" },
+      wait_seconds: 30,
+    });
+    expect(res.status, JSON.stringify(res.json)).toBe(201);
+    expect(res.json.meta.complete).toBe(true);
+    const executions = res.json.data.executions as any[];
+    expect(executions.map((e) => e.node_id).sort()).toEqual([...ids].sort());
+    for (const e of executions) {
+      expect(e).toMatchObject({ status: "completed", exit_code: 0, output: `ran ${e.id}\n` });
+      expect(e.duration_ms).toBeGreaterThanOrEqual(150);
+      expect(e.started_at).not.toBeNull();
+    }
+  });
+
+  it("a rollout one node at a time never overlaps, and a failure with max_errors 0 stops it", async () => {
+    const marker = join(workDir, `marker-${Date.now()}`);
+    // The first node to run creates the marker and succeeds; the next finds it and fails.
+    const res = await api("POST", "/api/v1/commands", {
+      command_text: `sleep 0.3; if [ -e ${marker} ]; then echo second; exit 1; fi; touch ${marker}; echo first`,
+      targeting: { type: "all" },
+      max_concurrency: 1,
+      max_errors: 0,
+    });
+    expect(res.status, JSON.stringify(res.json)).toBe(201);
+    const commandId = res.json.data.id;
+    await waitUntil(
+      "rollout stopped",
+      async () => {
+        const c = await api("GET", `/api/v1/commands/${commandId}`);
+        return c.json.data.rollout.status === "stopped" ? true : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
+    const byNode = new Map((await executionsOf(api, commandId)).map((e: any) => [e.node_id, e]));
+    const [first, second, third] = ids.map((id) => byNode.get(id) as any);
+    expect(first).toMatchObject({ status: "completed", exit_code: 0, output: "first\n" });
+    expect(second).toMatchObject({ status: "completed", exit_code: 1, output: "second\n" });
+    expect(third.status).toBe("cancelled");
+    expect(third.sent_at).toBeNull();
+    expect(third.output).toMatch(/rollout stopped/);
+    // Never two at once: the second started after the first had finished (agent clocks, one host).
+    const end = Date.parse(first.started_at) + first.duration_ms;
+    expect(Date.parse(second.started_at)).toBeGreaterThanOrEqual(end - 1000);
+    expect(Date.parse(second.sent_at)).toBeGreaterThanOrEqual(Date.parse(first.completed_at) - 1000);
+  });
+});
