@@ -18,6 +18,7 @@ import { registerAuthRoutes } from "./routes/auth";
 import { registerClusterRoutes } from "./routes/clusters";
 import { registerCommandExecutionRoutes } from "./routes/command-executions";
 import { registerCommandRoutes } from "./routes/commands";
+import { registerNodeActionRoutes } from "./routes/node-actions";
 import { registerDocsRoutes } from "./routes/docs";
 import { registerEnrollmentKeyRoutes } from "./routes/enrollment-keys";
 import { registerEventTypeRoutes } from "./routes/event-types";
@@ -68,6 +69,7 @@ export function createApp(): Hono<AppEnv> {
   registerWebhookRoutes(app);
   registerAsyncApiRoutes(app);
   registerCommandRoutes(app);
+  registerNodeActionRoutes(app);
   registerCommandExecutionRoutes(app);
   registerExecutionStreamRoute(app);
   registerSelfUpdateRequestRoutes(app);

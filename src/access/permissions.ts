@@ -21,6 +21,9 @@ export const PERMISSION_CATALOG = {
   api_tokens: ["read", "write", "admin"],
   audit: ["read"],
   settings: ["read", "write"],
+  power: ["manage"],
+  services: ["manage"],
+  containers: ["manage"],
 } as const satisfies Record<string, readonly string[]>;
 
 type Catalog = typeof PERMISSION_CATALOG;
@@ -60,6 +63,9 @@ export const SYSTEM_ROLES = [
       "api_tokens:read",
       "api_tokens:write",
       "audit:read",
+      "power:manage",
+      "services:manage",
+      "containers:manage",
     ],
   },
   {

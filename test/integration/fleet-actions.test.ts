@@ -331,3 +331,82 @@ describe("rollouts (max_concurrency, max_errors)", () => {
     expect((await api.patch(`/api/v1/commands/${plain.body.data.id}/rollout/cancel`, {})).status).toBe(409);
   });
 });
+
+describe("typed node actions (power, services, containers)", () => {
+  it("a reboot needs confirm, goes to the agent as a scheduling script, and its expiry is 5 min past the schedule", async () => {
+    const a = await online();
+    const path = `/api/v1/nodes/${a.nodeId}/power_actions`;
+    const unconfirmed = await api.post(path, { action: "reboot" });
+    expect(unconfirmed.status).toBe(422);
+    expect(unconfirmed.body.error.details.confirm).toBeDefined();
+    expect((await api.post(path, { action: "reboot", confirm: true, message: "two\nlines" })).status).toBe(
+      422,
+    );
+
+    const t0 = Date.now();
+    const res = await api.post(path, { action: "reboot", confirm: true, delay_seconds: 120, force: true });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    expect(res.body.data).toMatchObject({ kind: "power", action: "reboot", node_id: a.nodeId, target: null });
+    const scheduled = Date.parse(res.body.data.scheduled_at);
+    expect(scheduled).toBeGreaterThanOrEqual(Math.floor(t0 / 1000) * 1000 + 119_000);
+    expect(Date.parse(res.body.data.expired_at) - scheduled).toBe(300_000);
+    await waitFrame(a.agent, "exec", res.body.data.execution_id);
+    const exec = framesFor(a.agent, "exec", res.body.data.execution_id)[0] as any;
+    expect(exec.command).toMatch(
+      /--on-active=120s --unit=outpost-power-\w+ "\$\{OUTPOST_SYSTEMCTL:-systemctl\}" reboot --force/,
+    );
+    // It is an ordinary command: listed, with its execution.
+    expect((await readCommand(res.body.data.command_id)).command_text).toBe(exec.command);
+  });
+
+  it("an unreachable node is a 503 unless queue: true", async () => {
+    const a = await online();
+    await db.run(sql`UPDATE nodes SET status = 'unreachable' WHERE id = ${a.nodeId}`);
+    const path = `/api/v1/nodes/${a.nodeId}/power_actions`;
+    expect((await api.post(path, { action: "shutdown", confirm: true })).status).toBe(503);
+    const queued = await api.post(path, { action: "shutdown", confirm: true, queue: true, delay_seconds: 0 });
+    expect(queued.status, JSON.stringify(queued.body)).toBe(201);
+    expect(queued.body.data.status).toBe("pending");
+    expect(
+      (
+        await api.post(`/api/v1/nodes/${crypto.randomUUID()}/power_actions`, {
+          action: "reboot",
+          confirm: true,
+        })
+      ).status,
+    ).toBe(404);
+  });
+
+  it("service and container actions validate the name and send systemctl / docker with it quoted after --", async () => {
+    const a = await online();
+    const svc = await api.post(`/api/v1/nodes/${a.nodeId}/services/nginx.service/actions`, {
+      action: "restart",
+    });
+    expect(svc.status, JSON.stringify(svc.body)).toBe(201);
+    expect(svc.body.data).toMatchObject({ kind: "service", action: "restart", target: "nginx.service" });
+    await waitFrame(a.agent, "exec", svc.body.data.execution_id);
+    expect((framesFor(a.agent, "exec", svc.body.data.execution_id)[0] as any).command).toBe(
+      `"\${OUTPOST_SYSTEMCTL:-systemctl}" restart -- 'nginx.service'`,
+    );
+    const bad = await api.post(
+      `/api/v1/nodes/${a.nodeId}/services/${encodeURIComponent("x;reboot")}/actions`,
+      {
+        action: "stop",
+      },
+    );
+    expect(bad.status).toBe(400);
+    expect(
+      (await api.post(`/api/v1/nodes/${a.nodeId}/services/nginx.service/actions`, { action: "mask" })).status,
+    ).toBe(422);
+
+    const ctr = await api.post(`/api/v1/nodes/${a.nodeId}/containers/web_1/actions`, {
+      action: "stop",
+      timeout_seconds: 7,
+    });
+    expect(ctr.status, JSON.stringify(ctr.body)).toBe(201);
+    await waitFrame(a.agent, "exec", ctr.body.data.execution_id);
+    expect((framesFor(a.agent, "exec", ctr.body.data.execution_id)[0] as any).command).toBe(
+      `"\${OUTPOST_DOCKER:-docker}" stop -t 7 -- 'web_1'`,
+    );
+  });
+});
