@@ -1,7 +1,7 @@
 // Synchronous commands and rollouts end to end: a real stack (libSQL dev server, `wrangler dev`,
 // cron ticker) and three real agents running real shells. `wait_seconds` answers with every node's
 // output; a rollout one node at a time never overlaps, and a failure with `max_errors: 0` stops it
-// before the third node runs anything.
+// before the third node runs anything; a rollout goes on after the Worker restarts mid-way.
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -16,7 +16,7 @@ import {
   tail,
   waitUntil,
 } from "../support/command-helpers";
-import { type Stack, startStack } from "../support/stack";
+import { freePort, portIsFree, type Stack, startStack } from "../support/stack";
 
 const N = 3;
 
@@ -26,11 +26,20 @@ describe("synchronous commands and rollouts on real agents", () => {
   let api: Api;
   const agents: AgentProcess[] = [];
   const ids: string[] = [];
+  let port = 0;
+  const startOurStack = () =>
+    startStack({
+      cronInterval: 1,
+      dataDir: join(workDir, "stack"),
+      env: { PORT: String(port) },
+      tolerant: true,
+    });
 
   beforeAll(async () => {
     workDir = await tempDir("outpost-e2e-rollouts-");
     const bundle = await copyBundle(workDir);
-    stack = await startStack({ cronInterval: 1, dataDir: join(workDir, "stack") });
+    port = await freePort();
+    stack = await startOurStack();
     api = apiClient(() => stack.url, 90_000);
     expect((await api("POST", "/api/v1/clusters", { name: "fleet" })).status).toBe(201);
     const key = await enrollmentKey(api, "fleet", N);
@@ -108,5 +117,41 @@ describe("synchronous commands and rollouts on real agents", () => {
     const end = Date.parse(first.started_at) + first.duration_ms;
     expect(Date.parse(second.started_at)).toBeGreaterThanOrEqual(end - 1000);
     expect(Date.parse(second.sent_at)).toBeGreaterThanOrEqual(Date.parse(first.completed_at) - 1000);
+  });
+
+  it("a rollout survives a Worker restart mid-way and still runs one node at a time", async () => {
+    const res = await api("POST", "/api/v1/commands", {
+      command_text: "sleep 1.5; echo done",
+      targeting: { type: "all" },
+      max_concurrency: 1,
+      max_errors: 0,
+    });
+    expect(res.status, JSON.stringify(res.json)).toBe(201);
+    const commandId = res.json.data.id;
+    await waitUntil("first execution sent", async () => {
+      const execs = await executionsOf(api, commandId);
+      return execs.some((e) => e.status === "sent") ? true : undefined;
+    });
+    expect(await stack.stop()).toBe(0);
+    await waitUntil("port free", async () => (await portIsFree(port)) || undefined, { timeoutMs: 15_000 });
+    stack = await startOurStack();
+    await waitUntil(
+      "rollout completed",
+      async () => {
+        const c = await api("GET", `/api/v1/commands/${commandId}`);
+        return c.json?.data?.rollout?.status === "completed" ? true : undefined;
+      },
+      { timeoutMs: 90_000, intervalMs: 500 },
+    );
+    const execs = (await executionsOf(api, commandId)) as any[];
+    expect(execs.map((e) => [e.status, e.exit_code, e.output])).toEqual(
+      execs.map(() => ["completed", 0, "done\n"]),
+    );
+    // One at a time: each execution was sent only after the one before it had completed.
+    const bySent = [...execs].sort((a, b) => Date.parse(a.sent_at) - Date.parse(b.sent_at));
+    for (let i = 1; i < bySent.length; i++)
+      expect(Date.parse(bySent[i].sent_at)).toBeGreaterThanOrEqual(
+        Date.parse(bySent[i - 1].completed_at) - 1000,
+      );
   });
 });
