@@ -21,7 +21,7 @@ export const PERMISSION_CATALOG = {
   api_tokens: ["read", "write", "admin"],
   audit: ["read"],
   settings: ["read", "write"],
-  power: ["manage"],
+  power: ["read", "manage"],
   services: ["manage"],
   containers: ["manage"],
 } as const satisfies Record<string, readonly string[]>;
@@ -63,6 +63,7 @@ export const SYSTEM_ROLES = [
       "api_tokens:read",
       "api_tokens:write",
       "audit:read",
+      "power:read",
       "power:manage",
       "services:manage",
       "containers:manage",

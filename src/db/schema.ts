@@ -594,3 +594,33 @@ export const alerts = sqliteTable(
     index("alerts_node_status_idx").on(t.nodeId, t.status),
   ],
 );
+
+/**
+ * Power actions (C9): each is a typed command (`command_id`) with one execution on its node, which
+ * schedules the reboot or power-off on the machine; this row keeps what was asked and when it is due.
+ */
+export const powerActions = sqliteTable(
+  "power_actions",
+  {
+    id: text("id").primaryKey(),
+    nodeId: text("node_id").references(() => nodes.id, { onDelete: "set null" }),
+    commandId: text("command_id")
+      .notNull()
+      .references(() => commands.id, { onDelete: "cascade" }),
+    executionId: text("execution_id").notNull(),
+    action: text("action", { enum: ["reboot", "shutdown"] }).notNull(),
+    delaySeconds: integer("delay_seconds").notNull(),
+    force: integer("force", { mode: "boolean" }).notNull(),
+    message: text("message"),
+    /** The systemd unit (`<unit>.timer`) that schedules it on the machine, to cancel it by. */
+    unit: text("unit").notNull(),
+    scheduledAt: integer("scheduled_at").notNull(),
+    cancelledAt: integer("cancelled_at"),
+    insertedAt: integer("inserted_at").notNull(),
+  },
+  (t) => [
+    index("power_actions_node_idx").on(t.nodeId, t.insertedAt),
+    index("power_actions_scheduled_idx").on(t.scheduledAt, t.id),
+    index("power_actions_inserted_idx").on(t.insertedAt, t.id),
+  ],
+);

@@ -59,6 +59,8 @@ export const PowerActionRequest = v.pipe(
   v.title("PowerActionRequest"),
 );
 
+export type PowerActionInput = v.InferOutput<typeof PowerActionRequest>;
+
 /** `POST /api/v1/nodes/{node_id}/services/{name}/actions` (C23). */
 export const ServiceActionRequest = v.pipe(
   v.strictObject(

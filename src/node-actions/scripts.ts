@@ -77,3 +77,12 @@ export function containerScript(
       : "";
   return `${tool("OUTPOST_DOCKER", "docker")} ${action}${wait} -- ${shellQuote(id)}`;
 }
+
+/** Takes back a scheduled power action: stops its timer, else cancels a pending `shutdown`. */
+export function cancelPowerScript(unit: string): string {
+  if (!/^outpost-power-[0-9a-f-]+$/.test(unit)) throw new Error(`not a power action unit: ${unit}`);
+  return [
+    `if ${tool("OUTPOST_SYSTEMCTL", "systemctl")} stop ${unit}.timer 2>/dev/null; then echo ${shellQuote(`${unit}.timer stopped`)}`,
+    `else ${tool("OUTPOST_SHUTDOWN", "shutdown")} -c && echo 'pending shutdown cancelled'; fi`,
+  ].join("\n");
+}

@@ -346,20 +346,45 @@ describe("typed node actions (power, services, containers)", () => {
     const t0 = Date.now();
     const res = await api.post(path, { action: "reboot", confirm: true, delay_seconds: 120, force: true });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
-    expect(res.body.data).toMatchObject({ kind: "power", action: "reboot", node_id: a.nodeId, target: null });
-    const scheduled = Date.parse(res.body.data.scheduled_at);
+    const pa = res.body.data;
+    expect(pa).toMatchObject({
+      action: "reboot",
+      node_id: a.nodeId,
+      status: "pending",
+      force: true,
+      delay_seconds: 120,
+    });
+    expect(pa.unit).toBe(`outpost-power-${pa.id}`);
+    const scheduled = Date.parse(pa.scheduled_at);
     expect(scheduled).toBeGreaterThanOrEqual(Math.floor(t0 / 1000) * 1000 + 119_000);
-    expect(Date.parse(res.body.data.expired_at) - scheduled).toBe(300_000);
-    await waitFrame(a.agent, "exec", res.body.data.execution_id);
-    const exec = framesFor(a.agent, "exec", res.body.data.execution_id)[0] as any;
-    expect(exec.command).toMatch(
-      /--on-active=120s --unit=outpost-power-\w+ "\$\{OUTPOST_SYSTEMCTL:-systemctl\}" reboot --force/,
+    const exec = (await api.get(`/api/v1/command_executions/${pa.execution_id}`)).body.data;
+    expect(Date.parse(exec.expired_at) - scheduled).toBeGreaterThanOrEqual(299_000);
+    await waitFrame(a.agent, "exec", pa.execution_id);
+    const frame = framesFor(a.agent, "exec", pa.execution_id)[0] as any;
+    expect(frame.command).toContain(
+      `--on-active=120s --unit=${pa.unit} "\${OUTPOST_SYSTEMCTL:-systemctl}" reboot --force`,
     );
-    // It is an ordinary command: listed, with its execution.
-    expect((await readCommand(res.body.data.command_id)).command_text).toBe(exec.command);
+    expect((await readCommand(pa.command_id)).command_text).toBe(frame.command);
+
+    // The agent scheduled it: scheduled until due, listed by node and status, cancellable.
+    await answer(a.agent, pa.execution_id, 0, `reboot scheduled in 120s as ${pa.unit}.timer`);
+    await eventually(async () =>
+      expect((await api.get(`/api/v1/power_actions/${pa.id}`)).body.data.status).toBe("scheduled"),
+    );
+    const listed = await api.get(`/api/v1/power_actions?node_id=${a.nodeId}&status=scheduled&action=reboot`);
+    expect(listed.status, JSON.stringify(listed.body)).toBe(200);
+    expect(listed.body.data.map((x: any) => x.id)).toEqual([pa.id]);
+    const cancelled = await api.patch(`/api/v1/power_actions/${pa.id}/cancel`, {});
+    expect(cancelled.status, JSON.stringify(cancelled.body)).toBe(200);
+    expect(cancelled.body.data.status).toBe("cancelled");
+    await a.agent.until(
+      () => a.agent.frames.find((f: any) => f.type === "exec" && f.command.includes(`stop ${pa.unit}.timer`)),
+      "the timer stopped",
+    );
+    expect((await api.patch(`/api/v1/power_actions/${pa.id}/cancel`, {})).status).toBe(409);
   });
 
-  it("an unreachable node is a 503 unless queue: true", async () => {
+  it("an unreachable node is a 503 unless queue: true; a queued one is cancelled without reaching the node", async () => {
     const a = await online();
     await db.run(sql`UPDATE nodes SET status = 'unreachable' WHERE id = ${a.nodeId}`);
     const path = `/api/v1/nodes/${a.nodeId}/power_actions`;
@@ -367,6 +392,11 @@ describe("typed node actions (power, services, containers)", () => {
     const queued = await api.post(path, { action: "shutdown", confirm: true, queue: true, delay_seconds: 0 });
     expect(queued.status, JSON.stringify(queued.body)).toBe(201);
     expect(queued.body.data.status).toBe("pending");
+    const cancelled = await api.patch(`/api/v1/power_actions/${queued.body.data.id}/cancel`, {});
+    expect(cancelled.body.data.status).toBe("cancelled");
+    expect(
+      (await api.get(`/api/v1/command_executions/${queued.body.data.execution_id}`)).body.data.status,
+    ).toBe("cancelled");
     expect(
       (
         await api.post(`/api/v1/nodes/${crypto.randomUUID()}/power_actions`, {

@@ -4,7 +4,6 @@ import {
   ContainerActionRequest,
   ContainerIdParam,
   NodeActionResponseSchema,
-  PowerActionRequest,
   ServiceActionRequest,
   ServiceNameParam,
 } from "../../src/node-actions/schema";
@@ -23,8 +22,6 @@ import { launchNodeAction } from "../services/node-action";
 const TAG = "Nodes.Actions";
 const nodeParam = { node_id: { schema: UuidParam, description: "Node ID" } };
 const scope = { param: { name: "node_id", clusterName: nodeClusterName } };
-/** A queued power action is dropped this long after its scheduled time (a reboot days late is dangerous). */
-const POWER_GRACE_MS = 5 * 60_000;
 /** How long a service or container action may run on the node. */
 const ACTION_TIMEOUT_MS = 5 * 60_000;
 const created = {
@@ -33,55 +30,8 @@ const created = {
   data: NodeActionResponseSchema,
 } as const;
 
-/** Registers the typed node actions (beyond the contract, C9 and C23): power, service and container actions. */
+/** Registers the typed node actions (beyond the contract, C23): service and container actions. */
 export function registerNodeActionRoutes(app: Hono<AppEnv>): void {
-  defineRoute(
-    app,
-    {
-      method: "post",
-      path: "/api/v1/nodes/{node_id}/power_actions",
-      permission: "power:manage",
-      clusterScope: scope,
-      tag: TAG,
-      summary: "Reboot or shut down a node",
-      description:
-        "Schedules a reboot or power-off `delay_seconds` from now (at least 5, so the agent reports first) outside the agent's process (a transient systemd timer `outpost-power-<id>`, else `shutdown -r|-P +minutes`), as a typed command: its execution reports whether it was scheduled. `confirm: true` is required. An unreachable node is a 503 unless `queue: true`; a queued action expires 5 minutes after its scheduled time.",
-      params: nodeParam,
-      body: PowerActionRequest,
-      success: created,
-      errors: [403, 404, 422, 503],
-    },
-    async (c, { params, body }) => {
-      const id = crypto.randomUUID().slice(0, 8);
-      const scheduledAt = Date.now() + Math.max(MIN_POWER_DELAY_SECONDS, body.delay_seconds) * 1000;
-      return {
-        data: await launchNodeAction(
-          c.env,
-          c.executionCtx,
-          c.get("db"),
-          params.node_id,
-          {
-            kind: "power",
-            action: body.action,
-            target: null,
-            commandText: powerScript({
-              id,
-              action: body.action,
-              delaySeconds: body.delay_seconds,
-              force: body.force,
-              message: body.message,
-            }),
-            timeoutMs: 60_000,
-            scheduledAt,
-            expiredAt: scheduledAt + POWER_GRACE_MS,
-            requireOnline: !body.queue,
-          },
-          principalOf(c).clusterScope,
-        ),
-      };
-    },
-  );
-
   defineRoute(
     app,
     {
