@@ -10,6 +10,9 @@ CREATE TABLE `power_actions` (
 	`unit` text NOT NULL,
 	`scheduled_at` integer NOT NULL,
 	`cancelled_at` integer,
+	`confirmed_at` integer,
+	`previous_boot_id` text,
+	`downtime_seconds` integer,
 	`inserted_at` integer NOT NULL,
 	FOREIGN KEY (`node_id`) REFERENCES `nodes`(`id`) ON UPDATE no action ON DELETE set null,
 	FOREIGN KEY (`command_id`) REFERENCES `commands`(`id`) ON UPDATE no action ON DELETE cascade

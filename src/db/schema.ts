@@ -616,6 +616,10 @@ export const powerActions = sqliteTable(
     unit: text("unit").notNull(),
     scheduledAt: integer("scheduled_at").notNull(),
     cancelledAt: integer("cancelled_at"),
+    /** A reboot confirmed by the node's next hello with another boot id. */
+    confirmedAt: integer("confirmed_at"),
+    previousBootId: text("previous_boot_id"),
+    downtimeSeconds: integer("downtime_seconds"),
     insertedAt: integer("inserted_at").notNull(),
   },
   (t) => [

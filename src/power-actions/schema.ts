@@ -11,7 +11,7 @@ export const PowerActionResponseSchema = v.pipe(
     status: v.pipe(
       v.picklist(POWER_ACTION_STATUSES),
       v.description(
-        "pending (not yet scheduled on the machine), scheduled (until due), issued (due), failed (scheduling failed), cancelled, expired (never delivered in time)",
+        "pending (not yet scheduled on the machine), scheduled (until due), issued (due), completed (a reboot confirmed by a new boot id), failed (scheduling failed), cancelled, expired (never delivered in time)",
       ),
     ),
     delay_seconds: v.number(),
@@ -20,6 +20,15 @@ export const PowerActionResponseSchema = v.pipe(
     unit: v.pipe(v.string(), v.description("The systemd timer unit on the machine (`<unit>.timer`)")),
     scheduled_at: DateTimeOutput,
     cancelled_at: v.nullable(DateTimeOutput),
+    confirmed_at: v.pipe(
+      v.nullable(DateTimeOutput),
+      v.description("Reboots: when the node's agent said hello with a new boot id"),
+    ),
+    previous_boot_id: v.nullable(v.string()),
+    downtime_seconds: v.pipe(
+      v.nullable(v.number()),
+      v.description("Reboots: from the node's last sign of life before the reboot to its hello after it"),
+    ),
     command_id: UuidOutput,
     execution_id: UuidOutput,
     inserted_at: DateTimeOutput,

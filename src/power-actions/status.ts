@@ -6,6 +6,7 @@ export const POWER_ACTION_STATUSES = [
   "pending",
   "scheduled",
   "issued",
+  "completed",
   "failed",
   "cancelled",
   "expired",
@@ -16,10 +17,12 @@ const NOW_MS = sql`CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)`;
 
 /**
  * The status as SQL over a power action joined to its execution: `pending` until the agent has
- * scheduled it, `scheduled` until it is due, `issued` once due, `failed` when scheduling failed;
+ * scheduled it, `scheduled` until it is due, `issued` once due, `completed` once the node said hello
+ * with another boot id (reboots), `failed` when scheduling failed;
  * `cancelled` and `expired` as they say. One expression for the list filter and the presenter.
  */
 export const powerActionStatusSql = sql<PowerActionStatus>`CASE
+  WHEN ${p.confirmedAt} IS NOT NULL THEN 'completed'
   WHEN ${p.cancelledAt} IS NOT NULL OR ${ce.status} = 'cancelled' THEN 'cancelled'
   WHEN ${ce.status} IN ('pending', 'sent') THEN 'pending'
   WHEN ${ce.status} = 'expired' THEN 'expired'

@@ -1,6 +1,6 @@
 import { count, eq, getTableColumns, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { commandExecutions as ce, powerActions } from "../db/schema";
+import { commandExecutions as ce, nodes, powerActions } from "../db/schema";
 import { ApiError } from "../errors";
 import type { ListQuery } from "../list-query/engine";
 import { listPage, type Page } from "../list-query/page";
@@ -44,4 +44,31 @@ export async function markPowerActionCancelled(db: Database, id: string, now = D
     sql`UPDATE ${powerActions} SET cancelled_at = ${now} WHERE id = ${id} AND cancelled_at IS NULL AND scheduled_at > ${now}`,
   );
   return result.rowsAffected > 0;
+}
+
+/** How early a hello may come before a reboot's scheduled time and still confirm it (clock skew). */
+const CONFIRM_SLACK_MS = 60_000;
+
+/**
+ * The statement that confirms a node's latest reboot when its agent says hello with a boot id other
+ * than the stored one (run before the hello stores the new one): the reboot must have been
+ * scheduled on the machine (its execution completed with 0), be due, and be neither cancelled nor
+ * confirmed. Downtime runs from the node's last sign of life to this hello.
+ */
+export function confirmRebootStatement(
+  db: Database,
+  nodeId: string,
+  bootId: string | null | undefined,
+  now: number,
+) {
+  return db.run(sql`UPDATE ${powerActions} AS p SET confirmed_at = ${now},
+      previous_boot_id = (SELECT boot_id FROM ${nodes} WHERE id = ${nodeId}),
+      downtime_seconds = (SELECT max(0, (${now} - coalesce(last_seen_at, ${now})) / 1000) FROM ${nodes} WHERE id = ${nodeId})
+    WHERE p.id = (
+      SELECT q.id FROM ${powerActions} q JOIN ${ce} e ON e.id = q.execution_id
+       WHERE q.node_id = ${nodeId} AND q.action = 'reboot' AND q.confirmed_at IS NULL AND q.cancelled_at IS NULL
+         AND q.scheduled_at <= ${now + CONFIRM_SLACK_MS} AND e.status = 'completed' AND e.exit_code = 0
+       ORDER BY q.scheduled_at DESC LIMIT 1)
+      AND ${bootId ?? null} IS NOT NULL
+      AND (SELECT boot_id FROM ${nodes} WHERE id = ${nodeId}) IS NOT ${bootId ?? null}`);
 }

@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { runCronTick } from "../../workers/cron";
+import { connectAgent } from "./agent-session";
 import {
   api,
   db,
@@ -12,6 +13,15 @@ import {
   waitFrame,
 } from "./executions-fixture";
 import { eventually } from "./harness";
+
+const HELLO = {
+  type: "hello" as const,
+  agent_version: "1.2.3",
+  hostname: "host-a",
+  platform: "linux",
+  capabilities: [] as string[],
+  heartbeat_interval_seconds: 15,
+};
 
 startExecutionsFile();
 
@@ -382,6 +392,32 @@ describe("typed node actions (power, services, containers)", () => {
       "the timer stopped",
     );
     expect((await api.patch(`/api/v1/power_actions/${pa.id}/cancel`, {})).status).toBe(409);
+  });
+
+  it("a reboot is confirmed by the next hello with another boot id", async () => {
+    const a = await online();
+    await db.run(sql`UPDATE nodes SET boot_id = 'boot-before' WHERE id = ${a.nodeId}`);
+    const res = await api.post(`/api/v1/nodes/${a.nodeId}/power_actions`, {
+      action: "reboot",
+      confirm: true,
+      delay_seconds: 0,
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    await answer(a.agent, res.body.data.execution_id, 0, "scheduled");
+    // A reconnect from the same boot confirms nothing; one from a new boot does.
+    const again = await connectAgent(api, a.token);
+    again.send({ ...HELLO, boot_id: "boot-before" });
+    await again.next("config");
+    expect((await api.get(`/api/v1/power_actions/${res.body.data.id}`)).body.data.status).not.toBe(
+      "completed",
+    );
+    const rebooted = await connectAgent(api, a.token);
+    rebooted.send({ ...HELLO, boot_id: "boot-after" });
+    await rebooted.next("config");
+    const done = (await api.get(`/api/v1/power_actions/${res.body.data.id}`)).body.data;
+    expect(done).toMatchObject({ status: "completed", previous_boot_id: "boot-before" });
+    expect(done.confirmed_at).not.toBeNull();
+    expect(done.downtime_seconds).toBeGreaterThanOrEqual(0);
   });
 
   it("an unreachable node is a 503 unless queue: true; a queued one is cancelled without reaching the node", async () => {
