@@ -2,7 +2,8 @@
 // cron ticker) and three real agents running real shells. `wait_seconds` answers with every node's
 // output; a rollout one node at a time never overlaps, and a failure with `max_errors: 0` stops it
 // before the third node runs anything; a rollout goes on after the Worker restarts mid-way.
-import { rm } from "node:fs/promises";
+import { chmod, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir as tmpdirOf } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type AgentProcess, copyBundle, stopAllAgents, tempDir } from "../support/agent-process";
@@ -27,6 +28,10 @@ describe("synchronous commands and rollouts on real agents", () => {
   const agents: AgentProcess[] = [];
   const ids: string[] = [];
   let port = 0;
+  let bundle = "";
+  const stub = join(tmpdirOf(), `systemd-run-${process.pid}-${Date.now()}`);
+  const bootFile = (i: number) => join(workDir, `boot-id-${i}`);
+  const agentEnv = (i: number) => ({ OUTPOST_SYSTEMD_RUN: stub, OUTPOST_BOOT_ID_FILE: bootFile(i) });
   const startOurStack = () =>
     startStack({
       cronInterval: 1,
@@ -37,15 +42,19 @@ describe("synchronous commands and rollouts on real agents", () => {
 
   beforeAll(async () => {
     workDir = await tempDir("outpost-e2e-rollouts-");
-    const bundle = await copyBundle(workDir);
+    bundle = await copyBundle(workDir);
     port = await freePort();
     stack = await startOurStack();
     api = apiClient(() => stack.url, 90_000);
     expect((await api("POST", "/api/v1/clusters", { name: "fleet" })).status).toBe(201);
     const key = await enrollmentKey(api, "fleet", N);
+    // A harmless systemd-run: records its arguments. Each agent reads its boot id from a file.
+    await writeFile(stub, `#!/bin/sh\nprintf '%s\\n' "$@" >> ${stub}.log\n`);
+    await chmod(stub, 0o755);
     for (let i = 0; i < N; i++) {
       const stateDir = join(workDir, `state-${i}`);
-      agents.push(launchAgent({ bundle, stateDir, key }));
+      await writeFile(bootFile(i), "boot-1\n");
+      agents.push(launchAgent({ bundle, stateDir, key, env: agentEnv(i) }));
       // One at a time: the rollout's order is the nodes' enrolment order.
       await agents[i]?.waitFor(/INFO\s+connected/, { timeoutMs: 30_000 });
       ids.push((await readIdentity(stateDir)).node_id);
@@ -62,6 +71,8 @@ describe("synchronous commands and rollouts on real agents", () => {
     await stopAllAgents();
     await stack?.stop();
     if (workDir) await rm(workDir, { recursive: true, force: true });
+    await rm(stub, { force: true });
+    await rm(`${stub}.log`, { force: true });
   });
 
   afterEach((ctx) => {
@@ -153,5 +164,35 @@ describe("synchronous commands and rollouts on real agents", () => {
       expect(Date.parse(bySent[i].sent_at)).toBeGreaterThanOrEqual(
         Date.parse(bySent[i - 1].completed_at) - 1000,
       );
+  });
+
+  it("a power action runs a stand-in systemd-run on a real agent, and a restarted agent with a new boot id confirms the reboot", async () => {
+    const res = await api("POST", `/api/v1/nodes/${ids[0]}/power_actions`, {
+      action: "reboot",
+      confirm: true,
+      delay_seconds: 0,
+      message: "e2e reboot",
+    });
+    expect(res.status, JSON.stringify(res.json)).toBe(201);
+    const pa = res.json.data;
+    await waitUntil("scheduled", async () => {
+      const r = await api("GET", `/api/v1/power_actions/${pa.id}`);
+      return ["scheduled", "issued"].includes(r.json.data.status) ? true : undefined;
+    });
+    const args = (await readFile(`${stub}.log`, "utf8")).split("\n");
+    expect(args).toEqual(expect.arrayContaining(["--on-active=5s", `--unit=${pa.unit}`, "reboot"]));
+    // The "reboot": the agent stops, the machine comes back with another boot id, the agent starts.
+    await agents[0]?.stop();
+    await writeFile(bootFile(0), "boot-2\n");
+    agents[0] = launchAgent({ bundle, stateDir: join(workDir, "state-0"), env: agentEnv(0) });
+    const done = await waitUntil(
+      "reboot confirmed",
+      async () => {
+        const r = await api("GET", `/api/v1/power_actions/${pa.id}`);
+        return r.json.data.status === "completed" ? r.json.data : undefined;
+      },
+      { timeoutMs: 40_000 },
+    );
+    expect(done.previous_boot_id).toBe("boot-1");
   });
 });
