@@ -29,7 +29,11 @@ export function presentCommand(row: CommandRow): CommandResponse {
 }
 
 /** Renders a command's execution tally: every status counted (zero when absent), first and last completion. */
-export function presentSummary(commandId: string, tally: ExecutionTally): CommandSummary {
+export function presentSummary(
+  commandId: string,
+  tally: ExecutionTally,
+  rollout: CommandResponse["rollout"] = null,
+): CommandSummary {
   const counts = Object.fromEntries(EXECUTION_STATUSES.map((s) => [s, 0])) as CommandSummary["counts"];
   let first: number | null = null;
   let last: number | null = null;
@@ -45,5 +49,7 @@ export function presentSummary(commandId: string, tally: ExecutionTally): Comman
     exit_codes: Object.fromEntries(tally.byExitCode.map((r) => [String(r.exit_code), r.n])),
     first_completed_at: isoOrNull(first),
     last_completed_at: isoOrNull(last),
+    // Only for a rollout: a plain command's summary keeps the shape it always had.
+    ...(rollout ? { rollout } : {}),
   };
 }

@@ -218,6 +218,12 @@ export const CommandSummarySchema = v.pipe(
     ),
     first_completed_at: v.nullable(DateTimeOutput),
     last_completed_at: v.nullable(DateTimeOutput),
+    rollout: v.pipe(
+      v.optional(RolloutSchema),
+      v.description(
+        "Beyond the contract, rollouts only: the command's rollout (its status says whether it stopped, and why)",
+      ),
+    ),
   }),
   v.title("CommandSummary"),
 );

@@ -294,7 +294,10 @@ describe("rollouts (max_concurrency, max_errors)", () => {
     expect(rest.map((e) => e.status)).toEqual(["cancelled", "cancelled"]);
     expect(rest[0].output).toMatch(/rollout stopped/);
     for (const n of nodes.slice(1)) expect(sentTo(n.agent, byNode.get(n.nodeId) as string)).toBe(false);
-    // The summary lists the rollout as stopped.
+    const summary = await api.get(`/api/v1/commands/${command.id}/summary`);
+    expect(summary.body.data.rollout).toMatchObject({ status: "stopped", error_limit: 0 });
+    expect(summary.body.data.counts).toMatchObject({ completed: 1, cancelled: 2 });
+    // The list finds it by its rollout status.
     const listed = await api.get(`/api/v1/commands?rollout_status=stopped&page_size=100`);
     expect(listed.body.data.map((c: any) => c.id)).toContain(command.id);
   });

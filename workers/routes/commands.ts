@@ -116,8 +116,8 @@ export function registerCommandRoutes(app: Hono<AppEnv>): void {
     },
     async (c, { params }) => {
       const db = c.get("db");
-      const [, tally] = await Promise.all([getCommand(db, params.id), tallyExecutions(db, params.id)]);
-      return { data: presentSummary(params.id, tally) };
+      const [command, tally] = await Promise.all([getCommand(db, params.id), tallyExecutions(db, params.id)]);
+      return { data: presentSummary(params.id, tally, presentCommand(command).rollout) };
     },
   );
 
