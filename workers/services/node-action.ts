@@ -37,11 +37,13 @@ export async function launchNodeAction(
   clusterScope: readonly string[] | null,
 ): Promise<NodeActionResponse> {
   const node = await getNode(db, nodeId);
+  // The same 503 as a live inventory refresh: its status and last contact say why (pass queue: true
+  // to a power action to deliver it when the node returns).
   if (action.requireOnline && node.status === "unreachable")
-    throw new ApiError(
-      "service_unavailable",
-      "Node is not connected; pass queue: true to deliver it when it returns",
-    );
+    throw new ApiError("service_unavailable", "The node's agent is not connected", {
+      node_status: [node.status],
+      last_seen_at: [isoOrNull(node.lastSeenAt) ?? "never"],
+    });
   const { command } = await launchCommand(
     env,
     ctx,

@@ -702,7 +702,8 @@ const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
 /**
  * 503s that are not about the database: a node that has not reported metrics yet, and a live
- * operation on a node whose agent is not connected (SEED-MAP: `details{node_status, last_seen_at}`).
+ * operation on a node whose agent is not connected (SEED-MAP: `details{node_status, last_seen_at}`):
+ * an inventory refresh, or a power, service or container action.
  */
 export function isDocumentedDownstream503(o: Outcome, body: any): boolean {
   if (o.status !== 503) return false;
@@ -710,7 +711,9 @@ export function isDocumentedDownstream503(o: Outcome, body: any): boolean {
     /^\/api\/v1\/nodes\/[^/]+\/metrics(\/host|\/agent)?(\?|$)/.test(o.built.url) &&
     body?.error?.message === "This node has not reported metrics yet";
   const agentOffline =
-    /^\/api\/v1\/nodes\/[^/]+\/inventory\/refresh(\?|$)/.test(o.built.url) &&
+    /^\/api\/v1\/nodes\/[^/]+\/(inventory\/refresh|power_actions|services\/[^/]+\/actions|containers\/[^/]+\/actions)(\?|$)/.test(
+      o.built.url,
+    ) &&
     body?.error?.message === "The node's agent is not connected" &&
     Array.isArray(body?.error?.details?.node_status);
   return metrics || agentOffline;
