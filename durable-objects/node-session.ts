@@ -263,10 +263,13 @@ export class NodeSession extends Server<Env> {
     const executionId = streamedExecution(request);
     if (!executionId) return new Response("not found", { status: 404 });
     const { streamMaxSubscribers, streamMaxLifetimeMs } = loadConfig(this.env);
-    return this.#liveOutput.subscribe(executionId, () => finalState(this.#database(), executionId), {
-      maxSubscribers: streamMaxSubscribers,
-      maxLifetimeMs: streamMaxLifetimeMs,
-    });
+    const after = Number(request.headers.get("last-event-id") ?? "0");
+    return this.#liveOutput.subscribe(
+      executionId,
+      () => finalState(this.#database(), executionId),
+      { maxSubscribers: streamMaxSubscribers, maxLifetimeMs: streamMaxLifetimeMs },
+      Number.isSafeInteger(after) && after > 0 ? after : 0,
+    );
   }
 
   // ---- RPC from the Worker (the stub returns a promise of each result) ----

@@ -223,6 +223,35 @@ describe("GET /api/v1/commands/{id}/stream", () => {
     );
   });
 
+  it("the per-execution live stream has id: lines and resumes after Last-Event-ID", async () => {
+    const a = await online();
+    const res = await api.post("/api/v1/commands", {
+      command_text: `${P} live`,
+      targeting: { type: "nodes", node_ids: [a.nodeId] },
+    });
+    const [e] = await executionsOf(res.body.data.id);
+    await waitFrame(a.agent, "exec", e.id);
+    for (const [seq, chunk] of ["one\n", "two\n", "three\n"].entries())
+      a.agent.send({ type: "output", execution_id: e.id, seq, chunk });
+    // The chunks reach the session's buffer: a fresh stream replays all three with ids 1–3.
+    const url = `/api/v1/command_executions/${e.id}/stream`;
+    const first = await api.fetch(url);
+    const reader = first.body!.getReader();
+    let seen = "";
+    while (!seen.includes("three")) seen += new TextDecoder().decode((await reader.read()).value);
+    await reader.cancel();
+    expect(seen).toContain("id: 1\nevent: output");
+    expect(seen).toContain("id: 3\nevent: output");
+
+    const resumed = await api.fetch(url, { headers: { "last-event-id": "2" } });
+    await answer(a.agent, e.id, 0, "one\ntwo\nthree\n");
+    const events = await readStream(resumed);
+    expect(events.map((x) => [x.id, x.event, x.data?.chunk])).toEqual([
+      ["3", "output", "three\n"],
+      [undefined, "end", undefined],
+    ]);
+  });
+
   it("is a 404 for an unknown command", async () => {
     const res = await api.get(`/api/v1/commands/${crypto.randomUUID()}/stream`);
     expect(res.status).toBe(404);
