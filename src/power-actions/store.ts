@@ -72,3 +72,26 @@ export function confirmRebootStatement(
       AND ${bootId ?? null} IS NOT NULL
       AND (SELECT boot_id FROM ${nodes} WHERE id = ${nodeId}) IS NOT ${bootId ?? null}`);
 }
+
+/**
+ * Records one power action per execution of a fleet power action's command (one statement), all
+ * with the same schedule and unit; returns their ids, oldest node first.
+ */
+export async function insertPowerActionsForCommand(
+  db: Database,
+  commandId: string,
+  fields: Pick<
+    NewPowerAction,
+    "action" | "delaySeconds" | "force" | "message" | "unit" | "scheduledAt" | "insertedAt"
+  >,
+): Promise<string[]> {
+  const rows = await db.all<{ id: string }>(sql`INSERT INTO ${powerActions}
+      (id, node_id, command_id, execution_id, action, delay_seconds, force, message, unit, scheduled_at, inserted_at)
+    SELECT lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) || '-4' || substr(lower(hex(randomblob(2))), 2) || '-'
+           || substr('89ab', 1 + (abs(random()) % 4), 1) || substr(lower(hex(randomblob(2))), 2) || '-' || lower(hex(randomblob(6))),
+           e.node_id, e.command_id, e.id, ${fields.action}, ${fields.delaySeconds}, ${fields.force ? 1 : 0},
+           ${fields.message ?? null}, ${fields.unit}, ${fields.scheduledAt}, ${fields.insertedAt}
+      FROM ${ce} e WHERE e.command_id = ${commandId} ORDER BY e.inserted_at, e.id
+    RETURNING id`);
+  return rows.map((r) => r.id);
+}

@@ -475,6 +475,38 @@ describe("typed node actions (power, services, containers)", () => {
     ).toBe(404);
   });
 
+  it("the fleet form schedules one power action per targeted node in one command; an offline target is a 503", async () => {
+    const a = await online();
+    const b = await online();
+    const name = `${P}-fleet`;
+    await setHostname(a.nodeId, name);
+    await setHostname(b.nodeId, name);
+    const body = {
+      targeting: { type: "hostnames", hostnames: [name] },
+      action: "reboot",
+      confirm: true,
+      delay_seconds: 300,
+    };
+    const res = await api.post("/api/v1/power_actions", body);
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    expect(res.body.data.map((x: any) => x.node_id).sort()).toEqual([a.nodeId, b.nodeId].sort());
+    expect(new Set(res.body.data.map((x: any) => x.command_id)).size).toBe(1);
+    expect(res.body.meta.warnings).toEqual([`hostname ${name} matches 2 nodes; all of them are targeted`]);
+    await Promise.all(
+      res.body.data.map((x: any, i: number) =>
+        waitFrame([a, b].find((n) => n.nodeId === x.node_id)!.agent, "exec", x.execution_id),
+      ),
+    );
+
+    await db.run(sql`UPDATE nodes SET status = 'unreachable' WHERE id = ${b.nodeId}`);
+    const refused = await api.post("/api/v1/power_actions", body);
+    expect(refused.status).toBe(503);
+    expect(refused.body.error.details.node_ids).toEqual([b.nodeId]);
+    const queued = await api.post("/api/v1/power_actions", { ...body, queue: true });
+    expect(queued.status).toBe(201);
+    expect(queued.body.data).toHaveLength(2);
+  });
+
   it("service and container actions validate the name and send systemctl / docker with it quoted after --", async () => {
     const a = await online();
     const svc = await api.post(`/api/v1/nodes/${a.nodeId}/services/nginx.service/actions`, {

@@ -1,6 +1,7 @@
 import type { Hono } from "hono";
+import * as v from "valibot";
 import { nodeClusterName } from "../../src/access/cluster-scope";
-import { PowerActionRequest } from "../../src/node-actions/schema";
+import { FleetPowerActionRequest, PowerActionRequest } from "../../src/node-actions/schema";
 import { powerActionListSpec } from "../../src/power-actions/list";
 import { presentPowerAction } from "../../src/power-actions/present";
 import { PowerActionResponseSchema } from "../../src/power-actions/schema";
@@ -10,7 +11,7 @@ import { principalOf } from "../middleware/authorize";
 import type { AppEnv } from "../middleware/request-context";
 import { defineRoute } from "../openapi/define-route";
 import { listRoute } from "../openapi/list-route";
-import { cancelPowerAction, createPowerAction } from "../services/power-action";
+import { cancelPowerAction, createFleetPowerActions, createPowerAction } from "../services/power-action";
 
 const TAG = "Nodes.PowerActions";
 const idParam = { id: { schema: UuidParam, description: "Power action ID" } };
@@ -43,6 +44,37 @@ export function registerPowerActionRoutes(app: Hono<AppEnv>): void {
         principalOf(c).clusterScope,
       ),
     }),
+  );
+
+  defineRoute(
+    app,
+    {
+      method: "post",
+      path: "/api/v1/power_actions",
+      permission: "power:manage",
+      tag: TAG,
+      summary: "Reboot or shut down every node a targeting matches",
+      description:
+        "The fleet form: one typed command over the targeted nodes (the same targeting as commands), one power action per node, all due at the same time. Unless `queue: true`, any unreachable target is a 503 naming them (`details.node_ids`) and nothing is scheduled. Targeting warnings (hostnames) are in `meta.warnings`.",
+      body: FleetPowerActionRequest,
+      success: {
+        status: 201,
+        description: "One power action per targeted node",
+        data: v.array(PowerActionResponseSchema),
+        meta: v.object({ warnings: v.optional(v.array(v.string())) }),
+      },
+      errors: [403, 422, 503],
+    },
+    async (c, { body }) => {
+      const { actions, warnings } = await createFleetPowerActions(
+        c.env,
+        c.executionCtx,
+        c.get("db"),
+        body,
+        principalOf(c).clusterScope,
+      );
+      return { data: actions, meta: warnings.length > 0 ? { warnings } : {} };
+    },
   );
 
   defineRoute(

@@ -1,13 +1,23 @@
+import { sql } from "drizzle-orm";
+import { targetsInScope } from "../../src/access/cluster-scope";
 import type { Env } from "../../src/config";
 import type { Database } from "../../src/db/client";
+import { nodes } from "../../src/db/schema";
 import { ApiError } from "../../src/errors";
-import type { PowerActionInput } from "../../src/node-actions/schema";
+import type { FleetPowerActionInput, PowerActionInput } from "../../src/node-actions/schema";
 import { cancelPowerScript, MIN_POWER_DELAY_SECONDS, powerScript } from "../../src/node-actions/scripts";
 import { presentPowerAction } from "../../src/power-actions/present";
 import type { PowerActionResponse } from "../../src/power-actions/schema";
-import { getPowerAction, insertPowerAction, markPowerActionCancelled } from "../../src/power-actions/store";
+import {
+  getPowerAction,
+  insertPowerAction,
+  insertPowerActionsForCommand,
+  markPowerActionCancelled,
+} from "../../src/power-actions/store";
 import { cancelExecution } from "./cancel-execution";
+import { launchCommand } from "./launch-command";
 import { launchNodeAction } from "./node-action";
+import { resolveTargetingWithWarnings } from "./targeting";
 
 type Ctx = { waitUntil(promise: Promise<unknown>): void };
 
@@ -113,4 +123,62 @@ export async function cancelPowerAction(
       clusterScope,
     );
   return presentPowerAction(await getPowerAction(db, id));
+}
+
+/**
+ * The fleet form (C9): one typed command over every node the targeting matches, one power action
+ * per node, all due at the same time. Unless `queue`, any unreachable target is a 503 naming them
+ * (a reboot delivered days later is dangerous), so nothing is half-scheduled.
+ */
+export async function createFleetPowerActions(
+  env: Env,
+  ctx: Ctx,
+  db: Database,
+  body: FleetPowerActionInput,
+  clusterScope: readonly string[] | null,
+): Promise<{ actions: PowerActionResponse[]; warnings: string[] }> {
+  const resolved = await resolveTargetingWithWarnings(db, body.targeting);
+  const nodeIds = await targetsInScope(db, resolved.nodeIds, clusterScope);
+  if (!body.queue) {
+    const offline = await db.all<{ id: string }>(sql`SELECT id FROM ${nodes}
+      WHERE id IN (SELECT value FROM json_each(${JSON.stringify(nodeIds)})) AND status = 'unreachable'`);
+    if (offline.length > 0)
+      throw new ApiError("service_unavailable", "The agents of some targeted nodes are not connected", {
+        node_ids: offline.map((r) => r.id),
+        node_status: offline.map(() => "unreachable"),
+      });
+  }
+  const id = crypto.randomUUID();
+  const unit = `outpost-power-${id}`;
+  const now = Date.now();
+  const scheduledAt = now + Math.max(MIN_POWER_DELAY_SECONDS, body.delay_seconds) * 1000;
+  const { command } = await launchCommand(
+    env,
+    ctx,
+    db,
+    {
+      command_text: powerScript({
+        id,
+        action: body.action,
+        delaySeconds: body.delay_seconds,
+        force: body.force,
+        message: body.message,
+      }),
+      targeting: { type: "nodes", node_ids: nodeIds },
+      timeout: 60_000,
+      expired_at: scheduledAt + POWER_GRACE_MS,
+    },
+    clusterScope,
+  );
+  const ids = await insertPowerActionsForCommand(db, command.id, {
+    action: body.action,
+    delaySeconds: body.delay_seconds,
+    force: body.force,
+    message: body.message ?? null,
+    unit,
+    scheduledAt,
+    insertedAt: now,
+  });
+  const actions = await Promise.all(ids.map(async (x) => presentPowerAction(await getPowerAction(db, x))));
+  return { actions, warnings: resolved.warnings };
 }

@@ -716,7 +716,11 @@ export function isDocumentedDownstream503(o: Outcome, body: any): boolean {
     ) &&
     body?.error?.message === "The node's agent is not connected" &&
     Array.isArray(body?.error?.details?.node_status);
-  return metrics || agentOffline;
+  const fleetOffline =
+    /^\/api\/v1\/power_actions(\?|$)/.test(o.built.url) &&
+    body?.error?.message === "The agents of some targeted nodes are not connected" &&
+    Array.isArray(body?.error?.details?.node_status);
+  return metrics || agentOffline || fleetOffline;
 }
 
 // The operation the router picks among matching templates: the one with the fewest parameters.
