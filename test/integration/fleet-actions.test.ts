@@ -331,6 +331,18 @@ describe("rollouts (max_concurrency, max_errors)", () => {
     expect(listed.body.data.map((c: any) => c.id)).toContain(command.id);
   });
 
+  it("cancelling a released execution that waits for its offline node frees its slot at once", async () => {
+    const nodes = await fleet(2);
+    const [n0, n1] = nodes as [(typeof nodes)[0], (typeof nodes)[0]];
+    await db.run(sql`UPDATE nodes SET status = 'unreachable' WHERE id = ${n0.nodeId}`);
+    const { byNode } = await rollout([n0.nodeId, n1.nodeId], { max_concurrency: 1 });
+    const first = byNode.get(n0.nodeId) as string;
+    const second = byNode.get(n1.nodeId) as string;
+    const cancelled = await api.patch(`/api/v1/command_executions/${first}/cancel`, {});
+    expect(cancelled.body.data.result).toBe("cancelled");
+    await waitFrame(n1.agent, "exec", second);
+  });
+
   it("pauses, resumes and cancels; the cron moves a rollout on when a session did not", async () => {
     const nodes = await fleet(3);
     const { command, byNode } = await rollout(
