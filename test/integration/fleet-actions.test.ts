@@ -505,7 +505,7 @@ describe("typed node actions (power, services, containers)", () => {
     expect(new Set(res.body.data.map((x: any) => x.command_id)).size).toBe(1);
     expect(res.body.meta.warnings).toEqual([`hostname ${name} matches 2 nodes; all of them are targeted`]);
     await Promise.all(
-      res.body.data.map((x: any, i: number) =>
+      res.body.data.map((x: any) =>
         waitFrame([a, b].find((n) => n.nodeId === x.node_id)!.agent, "exec", x.execution_id),
       ),
     );

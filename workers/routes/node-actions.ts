@@ -7,12 +7,7 @@ import {
   ServiceActionRequest,
   ServiceNameParam,
 } from "../../src/node-actions/schema";
-import {
-  containerScript,
-  MIN_POWER_DELAY_SECONDS,
-  powerScript,
-  serviceScript,
-} from "../../src/node-actions/scripts";
+import { containerScript, serviceScript } from "../../src/node-actions/scripts";
 import { UuidParam } from "../../src/schemas/common";
 import { principalOf } from "../middleware/authorize";
 import type { AppEnv } from "../middleware/request-context";
