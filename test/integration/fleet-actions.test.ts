@@ -331,6 +331,40 @@ describe("rollouts (max_concurrency, max_errors)", () => {
     expect(listed.body.data.map((c: any) => c.id)).toContain(command.id);
   });
 
+  it("over 8 nodes with max_concurrency 2 never has more than 2 live, and stops after max_errors 1", async () => {
+    const nodes = await fleet(8);
+    const { command, byNode } = await rollout(
+      nodes.map((n) => n.nodeId),
+      { max_concurrency: 2, max_errors: 1 },
+    );
+    // The agents answer each exec they get; the 3rd and 5th in rollout order fail.
+    const order = nodes.map((n) => ({ agent: n.agent, id: byNode.get(n.nodeId) as string }));
+    let live = 0;
+    let peak = 0;
+    const answered = new Set<string>();
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline) {
+      const c = await readCommand(command.id);
+      if (c.rollout.status !== "running") break;
+      const got = order.filter((o) => !answered.has(o.id) && framesFor(o.agent, "exec", o.id).length > 0);
+      for (const o of got) {
+        // Delivered so far minus results written (each acked after its write): at most the window.
+        live = order.filter((x) => framesFor(x.agent, "exec", x.id).length > 0).length - answered.size;
+        peak = Math.max(peak, live);
+        const rank = order.indexOf(o);
+        await answer(o.agent, o.id, rank === 2 || rank === 4 ? 1 : 0, "x");
+        answered.add(o.id);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(peak).toBeLessThanOrEqual(2);
+    const final = await readCommand(command.id);
+    expect(final.rollout.status).toBe("stopped");
+    const statuses = (await executionsOf(command.id)).map((e) => e.status);
+    expect(statuses.filter((s) => s === "completed").length).toBeLessThanOrEqual(6);
+    expect(statuses.filter((s) => s === "cancelled").length).toBeGreaterThanOrEqual(2);
+  });
+
   it("cancelling a released execution that waits for its offline node frees its slot at once", async () => {
     const nodes = await fleet(2);
     const [n0, n1] = nodes as [(typeof nodes)[0], (typeof nodes)[0]];
