@@ -142,6 +142,7 @@ export class NodeSession extends Server<Env> {
         if (seconds !== null && streamsMetrics(connection))
           connection.send(encodeServerFrame({ type: "metrics_stream", interval_seconds: seconds }));
       },
+      background: (task) => this.ctx.waitUntil(task),
     };
     return this.#frames;
   }
@@ -332,10 +333,13 @@ export class NodeSession extends Server<Env> {
     const executionId = streamedExecution(request);
     if (!executionId) return new Response("not found", { status: 404 });
     const { streamMaxSubscribers, streamMaxLifetimeMs } = loadConfig(this.env);
-    return this.#liveOutput.subscribe(executionId, () => finalState(this.#database(), executionId), {
-      maxSubscribers: streamMaxSubscribers,
-      maxLifetimeMs: streamMaxLifetimeMs,
-    });
+    const after = Number(request.headers.get("last-event-id") ?? "0");
+    return this.#liveOutput.subscribe(
+      executionId,
+      () => finalState(this.#database(), executionId),
+      { maxSubscribers: streamMaxSubscribers, maxLifetimeMs: streamMaxLifetimeMs },
+      Number.isSafeInteger(after) && after > 0 ? after : 0,
+    );
   }
 
   /** A live metrics stream; 503 (JSON `{reason}`) when the agent is offline or too many are open. */

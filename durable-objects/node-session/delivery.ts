@@ -67,7 +67,7 @@ export interface LiveExecution {
 export function liveExecutionsQuery(nodeId: string) {
   return sql`
     SELECT id, command_text, timeout, status, cancel_requested_at FROM ${ce}
-     WHERE node_id = ${nodeId} AND status IN ('pending', 'sent') AND (expired_at IS NULL OR expired_at > ${Date.now()})
+     WHERE node_id = ${nodeId} AND status IN ('pending', 'sent') AND held = 0 AND (expired_at IS NULL OR expired_at > ${Date.now()})
      ORDER BY inserted_at, id LIMIT ${DELIVERY_BATCH}`;
 }
 

@@ -19,6 +19,7 @@ import type { LiveOutput } from "./live-output";
 import type { MetricsTiers } from "./metrics-tiers";
 import type { OutputGate } from "./output-gate";
 import { readPresence, recordHello } from "./presence";
+import { advanceAfterResult } from "./rollout";
 import type { SessionStore } from "./store";
 
 /** What frame handling needs from its NodeSession. */
@@ -44,6 +45,8 @@ export interface FrameSession {
   publishDetail(detail: SystemDetail): void;
   /** The agent said hello: live metrics streams hear it, and a stream still open is started again. */
   agentReady(connection: Connection): void;
+  /** Lets work finish after the frame is handled (a rollout's next step). */
+  background(task: Promise<unknown>): void;
 }
 
 /** What a connection remembers across hibernation (partyserver keeps it in the socket's attachment). */
@@ -147,11 +150,16 @@ export async function handleAgentFrame(
           executionId: frame.execution_id,
           exitCode: frame.exit_code,
           output: frame.output,
+          startedAt: frame.started_at,
+          finishedAt: frame.finished_at,
         }),
       );
       // Acked whether or not it changed the row: a duplicate or late result is settled either way.
       connection.send(encodeServerFrame({ type: "ack", execution_id: frame.execution_id }));
-      if (status) session.liveOutput.finish(frame.execution_id, { status, exit_code: frame.exit_code });
+      if (status) {
+        session.liveOutput.finish(frame.execution_id, { status, exit_code: frame.exit_code });
+        session.background(advanceAfterResult(session.env, session.db(), frame.execution_id, session.log));
+      }
       session.outputGate.forget(frame.execution_id);
       return;
     }

@@ -21,15 +21,20 @@ export interface StreamLimits {
 }
 
 interface LiveExecution {
-  chunks: string[];
+  /** Buffered chunks with their sequence numbers (1 for the first chunk ever pushed). */
+  chunks: { seq: number; chunk: string }[];
+  /** Chunks pushed so far: the next one's `id:` is this plus one. */
+  pushed: number;
   bytes: number;
   subscribers: Set<Subscriber>;
 }
 
 const encoder = new TextEncoder();
 
-function sse(event: string, data: unknown): Uint8Array {
-  return encoder.encode(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+function sse(event: string, data: unknown, id?: number): Uint8Array {
+  return encoder.encode(
+    `${id === undefined ? "" : `id: ${id}\n`}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`,
+  );
 }
 
 function quietly(action: () => void): void {
@@ -63,7 +68,7 @@ export class LiveOutput {
   #entry(executionId: string): LiveExecution {
     let entry = this.#live.get(executionId);
     if (!entry) {
-      entry = { chunks: [], bytes: 0, subscribers: new Set() };
+      entry = { chunks: [], pushed: 0, bytes: 0, subscribers: new Set() };
       this.#live.set(executionId, entry);
     }
     return entry;
@@ -72,11 +77,12 @@ export class LiveOutput {
   /** A chunk from the agent: kept for replay (bounded) and pushed to every subscriber. */
   push(executionId: string, chunk: string): void {
     const entry = this.#entry(executionId);
-    entry.chunks.push(chunk);
+    const seq = ++entry.pushed;
+    entry.chunks.push({ seq, chunk });
     entry.bytes += chunk.length;
     while (entry.bytes > REPLAY_LIMIT && entry.chunks.length > 1)
-      entry.bytes -= entry.chunks.shift()?.length ?? 0;
-    for (const sub of entry.subscribers) quietly(() => sub.controller.enqueue(sse("output", { chunk })));
+      entry.bytes -= entry.chunks.shift()?.chunk.length ?? 0;
+    for (const sub of entry.subscribers) quietly(() => sub.controller.enqueue(sse("output", { chunk }, seq)));
   }
 
   /** The execution ended: subscribers get `end` with the final state and are closed. */
@@ -94,12 +100,18 @@ export class LiveOutput {
 
   /**
    * An SSE response for one execution: buffered chunks first, then live ones,
-   * until `finish`. `poll` is asked on every keepalive whether the execution
+   * until `finish`. Each `output` event has an `id:` (its chunk's sequence number); `after` (the
+   * client's `Last-Event-ID`) skips the chunks it already has. `poll` is asked on every keepalive whether the execution
    * ended elsewhere (cancelled while pending, expired) so no stream hangs. Past `limits.maxSubscribers`
    * open streams the answer is 503; a stream is closed after `limits.maxLifetimeMs` (the client may
    * open a new one), so a stream for an execution that never ends does not stay open forever.
    */
-  subscribe(executionId: string, poll: () => Promise<FinalState | null>, limits: StreamLimits): Response {
+  subscribe(
+    executionId: string,
+    poll: () => Promise<FinalState | null>,
+    limits: StreamLimits,
+    after = 0,
+  ): Response {
     if (this.subscribers >= limits.maxSubscribers)
       return new Response("too many live-output streams for this node", { status: 503 });
     let subscriber: Subscriber | undefined;
@@ -115,7 +127,9 @@ export class LiveOutput {
     const stream = new ReadableStream<Uint8Array>({
       start: (controller) => {
         const entry = this.#entry(executionId);
-        for (const chunk of entry.chunks) controller.enqueue(sse("output", { chunk }));
+        // Resumed (`Last-Event-ID`): only the chunks after the last one the client saw.
+        for (const { seq, chunk } of entry.chunks)
+          if (seq > after) controller.enqueue(sse("output", { chunk }, seq));
         const timer = setInterval(async () => {
           quietly(() => controller.enqueue(encoder.encode(": keepalive\n\n")));
           const ended = await poll().catch(() => null);

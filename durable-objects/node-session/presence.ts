@@ -3,6 +3,7 @@ import type { Database } from "../../src/db/client";
 import { clusters, nodes } from "../../src/db/schema";
 import { recordEventWhere } from "../../src/events/outbox";
 import { type LastSeen, type NodeStatus, nodeStatusStatements, setNodeStatus } from "../../src/nodes/status";
+import { confirmRebootStatement } from "../../src/power-actions/store";
 import { type LiveExecution, liveExecutionsQuery } from "./delivery";
 import { type HelloFacts, helloFactsUpdate } from "./hello-facts";
 import type { SessionStore } from "./store";
@@ -114,7 +115,9 @@ export async function recordHello(
   const now = Date.now();
   const status: NodeStatus = "healthy";
   const reason = "agent connected";
-  const [, , , statusUpdate, cluster, live] = await db.batch([
+  const [, , , , statusUpdate, cluster, live] = await db.batch([
+    // Before the facts are stored: it compares the hello's boot id with the stored one.
+    confirmRebootStatement(db, nodeId, facts.boot_id, now),
     recordEventWhere(
       db,
       "edge.node.version_changed",

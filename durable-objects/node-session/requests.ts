@@ -20,8 +20,10 @@ export function upgradeRequest(nodeId: string): Request {
 }
 
 /** The Server-Sent-Events stream of one execution's live output. */
-export function streamRequest(executionId: string): Request {
-  return new Request(`${ORIGIN}/stream/${encodeURIComponent(executionId)}`);
+export function streamRequest(executionId: string, lastEventId?: string): Request {
+  return new Request(`${ORIGIN}/stream/${encodeURIComponent(executionId)}`, {
+    headers: lastEventId ? { "last-event-id": lastEventId } : {},
+  });
 }
 
 const METRICS_PATH = "/metrics-stream";

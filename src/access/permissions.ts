@@ -24,6 +24,9 @@ export const PERMISSION_CATALOG = {
   api_tokens: ["read", "write", "admin"],
   audit: ["read"],
   settings: ["read", "write"],
+  power: ["read", "manage"],
+  services: ["manage"],
+  containers: ["manage"],
 } as const satisfies Record<string, readonly string[]>;
 
 type Catalog = typeof PERMISSION_CATALOG;
@@ -67,6 +70,10 @@ export const SYSTEM_ROLES = [
       "audit:read",
       "alert_silences:*",
       "notification_channels:*",
+      "power:read",
+      "power:manage",
+      "services:manage",
+      "containers:manage",
     ],
   },
   {

@@ -17,6 +17,8 @@ export function presentExecution(row: ExecutionRow): CommandExecutionResponse {
     node_id: row.nodeId,
     output: row.output,
     sent_at: isoOrNull(row.sentAt),
+    started_at: isoOrNull(row.startedAt),
+    duration_ms: row.durationMs,
     status: row.status,
     target_all: row.targetAll,
     timeout: row.timeout,

@@ -35,6 +35,18 @@ export const CommandExecutionResponseSchema = v.pipe(
       ),
     ),
     sent_at: v.nullable(DateTimeOutput),
+    started_at: v.pipe(
+      v.nullable(DateTimeOutput),
+      v.description(
+        "Beyond the contract: when the agent started the process (else when it was sent), once finished",
+      ),
+    ),
+    duration_ms: v.pipe(
+      v.nullable(v.pipe(v.number(), v.integer())),
+      v.description(
+        "Beyond the contract: how long the process ran, in milliseconds, as the agent measured it",
+      ),
+    ),
     status: v.picklist(EXECUTION_STATUSES),
     target_all: v.boolean(),
     timeout: v.nullable(v.pipe(v.number(), v.integer())),

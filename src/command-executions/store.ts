@@ -1,6 +1,6 @@
 import { count, eq, getTableColumns, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { commandExecutions as ce } from "../db/schema";
+import { commandExecutions as ce, nodes } from "../db/schema";
 import { ApiError } from "../errors";
 import type { ListQuery } from "../list-query/engine";
 import { listPage, type Page } from "../list-query/page";
@@ -44,4 +44,52 @@ export async function deleteExecution(db: Database, id: string): Promise<void> {
     "conflict",
     `Command execution is ${row.status}; only completed, cancelled or expired executions can be deleted`,
   );
+}
+
+/** An execution as a synchronous command's answer and the command stream show it, with its node's hostname. */
+export interface CommandExecutionView {
+  id: string;
+  node_id: string | null;
+  hostname: string | null;
+  status: ExecutionRow["status"];
+  exit_code: number | null;
+  output: string | null;
+  started_at: number | null;
+  duration_ms: number | null;
+  updated_at: number;
+}
+
+/** Every execution of a command in rollout order (else creation order), with its node's hostname. */
+export function commandExecutionViews(db: Database, commandId: string): Promise<CommandExecutionView[]> {
+  return db.all<CommandExecutionView>(sql`
+    SELECT e.id, e.node_id, n.hostname, e.status, e.exit_code, e.output, e.started_at, e.duration_ms, e.updated_at
+      FROM ${ce} e LEFT JOIN ${nodes} n ON n.id = e.node_id
+     WHERE e.command_id = ${commandId}
+     ORDER BY coalesce(e.rollout_rank, 0), e.inserted_at, e.id`);
+}
+
+/** How many of a command's executions are still `pending` or `sent` (one index range). */
+export async function countLiveExecutions(db: Database, commandId: string): Promise<number> {
+  const [row] = await db.all<{ n: number }>(
+    sql`SELECT count(*) AS n FROM ${ce} WHERE command_id = ${commandId} AND status IN ('pending', 'sent')`,
+  );
+  return row?.n ?? 0;
+}
+
+/**
+ * A command's executions changed at or after `since` (epoch ms), oldest change first: what the
+ * command stream polls. Rows of a sent-but-live state carry no output.
+ */
+export function commandExecutionChanges(
+  db: Database,
+  commandId: string,
+  since: number,
+): Promise<CommandExecutionView[]> {
+  return db.all<CommandExecutionView>(sql`
+    SELECT e.id, e.node_id, n.hostname, e.status, e.exit_code,
+           CASE WHEN e.status IN ('completed', 'cancelled', 'expired') THEN e.output END AS output,
+           e.started_at, e.duration_ms, e.updated_at
+      FROM ${ce} e LEFT JOIN ${nodes} n ON n.id = e.node_id
+     WHERE e.command_id = ${commandId} AND e.updated_at >= ${since}
+     ORDER BY e.updated_at, e.id`);
 }

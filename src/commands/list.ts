@@ -1,7 +1,8 @@
 import { sql } from "drizzle-orm";
 import { commands } from "../db/schema";
 import type { ListSpec } from "../list-query/engine";
-import { presenceFilter, rangeFilters, textFilter } from "../list-query/filters";
+import { enumFilter, presenceFilter, rangeFilters, textFilter } from "../list-query/filters";
+import { ROLLOUT_STATUSES } from "./rollout-limits";
 
 /** The command list's field table. */
 export const commandListSpec: ListSpec = {
@@ -17,6 +18,15 @@ export const commandListSpec: ListSpec = {
     has_timeout: presenceFilter(
       sql`${commands.timeout}`,
       "Filter by whether a timeout is set: true returns commands with a timeout, false returns commands without",
+    ),
+    rollout_status: enumFilter(
+      sql`${commands.rolloutStatus}`,
+      ROLLOUT_STATUSES,
+      "Beyond the contract: rollouts in this state (commands without max_concurrency have none)",
+    ),
+    is_rollout: presenceFilter(
+      sql`${commands.rolloutStatus}`,
+      "Beyond the contract: true returns rollouts (commands created with max_concurrency), false the others",
     ),
     ...rangeFilters("timeout", sql`${commands.timeout}`, "integer", "timeout (milliseconds)"),
     ...rangeFilters("expired_at", sql`${commands.expiredAt}`, "datetime"),

@@ -13,11 +13,27 @@ export function presentCommand(row: CommandRow): CommandResponse {
     targeting: JSON.parse(row.targeting) as CommandResponse["targeting"],
     timeout: row.timeout,
     updated_at: isoSeconds(row.updatedAt),
+    rollout:
+      row.maxConcurrency === null || row.concurrencyLimit === null || row.rolloutStatus === null
+        ? null
+        : {
+            max_concurrency: row.maxConcurrency,
+            max_errors: row.maxErrors,
+            concurrency_limit: row.concurrencyLimit,
+            error_limit: row.errorLimit,
+            order: row.rolloutOrder ?? "oldest",
+            status: row.rolloutStatus,
+            reason: row.rolloutReason,
+          },
   };
 }
 
 /** Renders a command's execution tally: every status counted (zero when absent), first and last completion. */
-export function presentSummary(commandId: string, tally: ExecutionTally): CommandSummary {
+export function presentSummary(
+  commandId: string,
+  tally: ExecutionTally,
+  rollout: CommandResponse["rollout"] = null,
+): CommandSummary {
   const counts = Object.fromEntries(EXECUTION_STATUSES.map((s) => [s, 0])) as CommandSummary["counts"];
   let first: number | null = null;
   let last: number | null = null;
@@ -33,5 +49,7 @@ export function presentSummary(commandId: string, tally: ExecutionTally): Comman
     exit_codes: Object.fromEntries(tally.byExitCode.map((r) => [String(r.exit_code), r.n])),
     first_completed_at: isoOrNull(first),
     last_completed_at: isoOrNull(last),
+    // Only for a rollout: a plain command's summary keeps the shape it always had.
+    ...(rollout ? { rollout } : {}),
   };
 }

@@ -14,9 +14,19 @@ import {
 import type { ListQuery } from "../list-query/engine";
 import { listPage, type Page } from "../list-query/page";
 import type { Targeting } from "../targeting/schema";
+import { resolveLimit } from "./rollout-limits";
 import type { CommandCreateInput } from "./schema";
 
 export type CommandRow = typeof commands.$inferSelect;
+
+function shuffled<T>(items: T[]): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [out[i], out[j]] = [out[j] as T, out[i] as T];
+  }
+  return out;
+}
 
 /** Execution rows per insert statement: keeps each statement small whatever the fleet size. */
 export const EXECUTIONS_PER_STATEMENT = 500;
@@ -56,28 +66,43 @@ export async function createCommand(
 ): Promise<{ command: CommandRow; claimed?: Map<string, ClaimedExecution[]> }> {
   const now = options.now ?? Date.now();
   const { targeting } = input;
+  const rollout = input.max_concurrency !== undefined;
+  const concurrencyLimit = rollout ? resolveLimit(input.max_concurrency ?? "", nodeIds.length, 1) : null;
   const command: CommandRow = {
     id: crypto.randomUUID(),
     commandText: input.command_text,
     targeting: JSON.stringify(targeting),
     timeout: input.timeout ?? null,
     expiredAt: input.expired_at ?? null,
+    maxConcurrency: input.max_concurrency ?? null,
+    maxErrors: input.max_errors ?? null,
+    concurrencyLimit,
+    errorLimit: input.max_errors === undefined ? null : resolveLimit(input.max_errors, nodeIds.length, 0),
+    rolloutOrder: rollout ? (input.rollout_order ?? "oldest") : null,
+    rolloutStatus: rollout ? "running" : null,
+    rolloutReason: null,
     insertedAt: now,
     updatedAt: now,
   };
+  // A rollout's order is the order of `nodeIds` (oldest node first), or a shuffle of it; the rows
+  // past the window are held back until the rollout releases them.
+  const ordered = command.rolloutOrder === "random" ? shuffled(nodeIds) : nodeIds;
   const clusterName = singleCluster(targeting);
   const targetAll = targeting.type === "all" ? 1 : 0;
 
   const statements: [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]] = [db.insert(commands).values(command)];
-  for (let i = 0; i < nodeIds.length; i += EXECUTIONS_PER_STATEMENT) {
-    const pairs = nodeIds.slice(i, i + EXECUTIONS_PER_STATEMENT).map((id) => [crypto.randomUUID(), id]);
+  const window = concurrencyLimit ?? Number.POSITIVE_INFINITY;
+  for (let i = 0; i < ordered.length; i += EXECUTIONS_PER_STATEMENT) {
+    const pairs = ordered
+      .slice(i, i + EXECUTIONS_PER_STATEMENT)
+      .map((id, k) => [crypto.randomUUID(), id, rollout ? i + k : null, i + k >= window ? 1 : 0]);
     // One bound JSON array per statement (no per-row variables); the denormalised text comes from
     // the command row, not from repeated parameters; joining `nodes` skips a node deleted meanwhile.
     statements.push(
       db.run(sql`INSERT INTO ${ce} (id, command_id, node_id, cluster_name, target_all, command_text, timeout,
-                                    expired_at, status, inserted_at, updated_at)
+                                    expired_at, status, rollout_rank, held, inserted_at, updated_at)
         SELECT json_extract(p.value, '$[0]'), c.id, n.id, ${clusterName}, ${targetAll}, c.command_text, c.timeout,
-               c.expired_at, 'pending', ${now}, ${now}
+               c.expired_at, 'pending', json_extract(p.value, '$[2]'), json_extract(p.value, '$[3]'), ${now}, ${now}
           FROM json_each(${JSON.stringify(pairs)}) p
           JOIN ${nodes} n ON n.id = json_extract(p.value, '$[1]')
           JOIN ${commands} c ON c.id = ${command.id}

@@ -256,10 +256,27 @@ export const commands = sqliteTable(
     targeting: text("targeting").notNull(),
     timeout: integer("timeout"),
     expiredAt: integer("expired_at"),
+    /** A rollout's window as given: a count ("2") or a share of the targets ("10%"); null = all at once. */
+    maxConcurrency: text("max_concurrency"),
+    /** A rollout's error budget as given ("0", "10%"); null = never stop. */
+    maxErrors: text("max_errors"),
+    /** `max_concurrency` resolved against the target count when the command was created. */
+    concurrencyLimit: integer("concurrency_limit"),
+    /** `max_errors` resolved against the target count; the rollout stops once errors exceed it. */
+    errorLimit: integer("error_limit"),
+    rolloutOrder: text("rollout_order", { enum: ["oldest", "random"] }),
+    /** Null for a command sent to every target at once. */
+    rolloutStatus: text("rollout_status", {
+      enum: ["running", "paused", "completed", "stopped", "cancelled"],
+    }),
+    rolloutReason: text("rollout_reason"),
     insertedAt: integer("inserted_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },
-  (t) => [index("commands_inserted_at_idx").on(t.insertedAt, t.id)],
+  (t) => [
+    index("commands_inserted_at_idx").on(t.insertedAt, t.id),
+    index("commands_rollout_status_idx").on(t.rolloutStatus),
+  ],
 );
 
 export const EXECUTION_STATUSES = ["pending", "sent", "completed", "cancelled", "expired"] as const;
@@ -287,6 +304,13 @@ export const commandExecutions = sqliteTable(
     cancelledAt: integer("cancelled_at"),
     /** Set when a cancel was sent to the agent; a later exit code 143 then means `cancelled`. */
     cancelRequestedAt: integer("cancel_requested_at"),
+    /** When the agent started the process (as it reported), else when it was sent. */
+    startedAt: integer("started_at"),
+    durationMs: integer("duration_ms"),
+    /** A rollout's execution waiting for a slot: `pending` but not delivered until released. */
+    held: integer("held", { mode: "boolean" }).notNull().default(false),
+    /** Position in its command's rollout order (0 first). */
+    rolloutRank: integer("rollout_rank"),
     insertedAt: integer("inserted_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },
@@ -301,6 +325,7 @@ export const commandExecutions = sqliteTable(
     index("command_executions_completed_at_idx").on(t.completedAt, t.id),
     index("command_executions_inserted_at_idx").on(t.insertedAt, t.id),
     index("command_executions_expiry_idx").on(t.status, t.expiredAt),
+    index("command_executions_rollout_idx").on(t.commandId, t.held, t.rolloutRank),
   ],
 );
 
@@ -680,5 +705,39 @@ export const notificationDeliveries = sqliteTable(
     uniqueIndex("notification_deliveries_event_unique").on(t.channelId, t.eventId),
     index("notification_deliveries_due_idx").on(t.status, t.nextAttemptAt),
     index("notification_deliveries_channel_idx").on(t.channelId, t.insertedAt),
+  ],
+);
+
+/**
+ * Power actions (C9): each is a typed command (`command_id`) with one execution on its node, which
+ * schedules the reboot or power-off on the machine; this row keeps what was asked and when it is due.
+ */
+export const powerActions = sqliteTable(
+  "power_actions",
+  {
+    id: text("id").primaryKey(),
+    nodeId: text("node_id").references(() => nodes.id, { onDelete: "set null" }),
+    commandId: text("command_id")
+      .notNull()
+      .references(() => commands.id, { onDelete: "cascade" }),
+    executionId: text("execution_id").notNull(),
+    action: text("action", { enum: ["reboot", "shutdown"] }).notNull(),
+    delaySeconds: integer("delay_seconds").notNull(),
+    force: integer("force", { mode: "boolean" }).notNull(),
+    message: text("message"),
+    /** The systemd unit (`<unit>.timer`) that schedules it on the machine, to cancel it by. */
+    unit: text("unit").notNull(),
+    scheduledAt: integer("scheduled_at").notNull(),
+    cancelledAt: integer("cancelled_at"),
+    /** A reboot confirmed by the node's next hello with another boot id. */
+    confirmedAt: integer("confirmed_at"),
+    previousBootId: text("previous_boot_id"),
+    downtimeSeconds: integer("downtime_seconds"),
+    insertedAt: integer("inserted_at").notNull(),
+  },
+  (t) => [
+    index("power_actions_node_idx").on(t.nodeId, t.insertedAt),
+    index("power_actions_scheduled_idx").on(t.scheduledAt, t.id),
+    index("power_actions_inserted_idx").on(t.insertedAt, t.id),
   ],
 );

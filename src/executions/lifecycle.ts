@@ -87,7 +87,7 @@ export async function claimPending(
   limit: number,
   now = Date.now(),
 ): Promise<ClaimedExecution[]> {
-  const where = sql`e.id IN (SELECT id FROM ${ce} WHERE node_id = ${nodeId} AND status = 'pending'
+  const where = sql`e.id IN (SELECT id FROM ${ce} WHERE node_id = ${nodeId} AND status = 'pending' AND held = 0
     AND (expired_at IS NULL OR expired_at > ${now}) ORDER BY inserted_at, id LIMIT ${limit})
     AND +e.status = 'pending'`;
   const [, claimed] = await db.batch(claimStatements(db, where, now));
@@ -111,7 +111,7 @@ export function claimPendingForNodesStatements(
         SELECT x.id, row_number() OVER (PARTITION BY x.node_id ORDER BY x.inserted_at, x.id) AS rank
           FROM ${ce} x JOIN ${nodes} n ON n.id = x.node_id
          WHERE x.node_id IN (SELECT value FROM json_each(${JSON.stringify(nodeIds)}))
-           AND x.status = 'pending' AND (x.expired_at IS NULL OR x.expired_at > ${now})
+           AND x.status = 'pending' AND x.held = 0 AND (x.expired_at IS NULL OR x.expired_at > ${now})
            AND n.status != 'unreachable')
        WHERE rank <= ${perNodeLimit})
     AND +e.status = 'pending'`;
@@ -152,6 +152,9 @@ export interface ExecutionResult {
   executionId: string;
   exitCode: number;
   output: string;
+  /** The agent's clock, epoch milliseconds; absent from older agents. */
+  startedAt?: number;
+  finishedAt?: number;
 }
 
 /** What a result did to its row: the new status, or null when the row was no longer live. */
@@ -164,9 +167,19 @@ export type ResultOutcome = "completed" | "cancelled" | null;
  * changed with their new status.
  */
 export function resultStatements(db: Database, results: ExecutionResult[], now = Date.now()) {
-  const rows = JSON.stringify(results.map((r) => [r.executionId, r.nodeId, r.exitCode, capOutput(r.output)]));
+  const rows = JSON.stringify(
+    results.map((r) => [
+      r.executionId,
+      r.nodeId,
+      r.exitCode,
+      capOutput(r.output),
+      r.startedAt ?? null,
+      r.finishedAt ?? null,
+    ]),
+  );
   const r = sql`(SELECT json_extract(value, '$[0]') AS id, json_extract(value, '$[1]') AS node_id,
-                        json_extract(value, '$[2]') AS exit_code, json_extract(value, '$[3]') AS output
+                        json_extract(value, '$[2]') AS exit_code, json_extract(value, '$[3]') AS output,
+                        json_extract(value, '$[4]') AS started_at, json_extract(value, '$[5]') AS finished_at
                    FROM json_each(${rows}))`;
   // `+` keeps the planner off the status and node indexes: the results drive the loop, each row is
   // found by its primary key (with the status index, every live row of the fleet was scanned).
@@ -191,6 +204,12 @@ export function resultStatements(db: Database, results: ExecutionResult[], now =
     db.all<{ id: string; status: "completed" | "cancelled" }>(sql`UPDATE ${ce} AS e SET
         status = CASE WHEN ${cancelled} THEN 'cancelled' ELSE 'completed' END,
         exit_code = r.exit_code, output = r.output,
+        -- The agent's own measure when it sent one (its clock may differ from ours: the duration
+        -- is what counts); else the time since the row was sent.
+        started_at = coalesce(r.started_at, e.sent_at),
+        duration_ms = CASE WHEN r.started_at IS NOT NULL AND r.finished_at >= r.started_at
+                           THEN r.finished_at - r.started_at
+                           WHEN e.sent_at IS NOT NULL THEN ${now} - e.sent_at END,
         completed_at = CASE WHEN ${cancelled} THEN NULL ELSE ${now} END,
         cancelled_at = CASE WHEN ${cancelled} THEN ${now} ELSE NULL END,
         updated_at = ${now}

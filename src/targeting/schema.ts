@@ -104,7 +104,15 @@ const ClusterNames = uniqueList(
   v.pipe(v.string("must be a string"), v.minLength(1, "can't be blank")),
 );
 
-const TYPES = ["all", "nodes", "clusters"] as const;
+const Hostnames = uniqueList(
+  "hostname",
+  v.pipe(v.string("must be a string"), v.minLength(1, "can't be blank"), v.maxLength(253, "is too long")),
+  (name) => name.toLowerCase(),
+);
+
+/** Targeting types: the contract's three, and `hostnames` (beyond the contract). */
+export const TARGETING_TYPES = ["all", "nodes", "clusters", "hostnames"] as const;
+const TYPES = TARGETING_TYPES;
 
 function listMessage(type: string, input: { type: string }): string {
   return input.type === type
@@ -119,7 +127,7 @@ export const TargetingSchema = v.pipe(
       type: v.pipe(
         v.picklist(TYPES, `must be one of: ${TYPES.join(", ")}`),
         v.description(
-          "Targeting strategy: 'all' for all nodes, 'nodes' for specific nodes, 'clusters' for specific clusters",
+          "Targeting strategy: 'all' for all nodes, 'nodes' for specific nodes, 'clusters' for specific clusters, 'hostnames' (beyond the contract) for nodes by hostname",
         ),
       ),
       node_ids: v.pipe(
@@ -130,6 +138,12 @@ export const TargetingSchema = v.pipe(
         ClusterNames,
         v.description(
           "Array of cluster names (required when type is 'clusters') (will always be deduplicated)",
+        ),
+      ),
+      hostnames: v.pipe(
+        Hostnames,
+        v.description(
+          "Beyond the contract: hostnames, matched case-insensitively (required when type is 'hostnames'). A hostname shared by several nodes targets all of them; one that matches no node is skipped; both are reported in `meta.warnings`",
         ),
       ),
       node_filters: filtersSchema(
@@ -160,6 +174,14 @@ export const TargetingSchema = v.pipe(
     ),
     ["cluster_names"],
   ),
+  v.forward(
+    v.partialCheck(
+      [["type"], ["hostnames"]],
+      (t) => (t.type === "hostnames") === (t.hostnames !== undefined),
+      (issue) => listMessage("hostnames", issue.input),
+    ),
+    ["hostnames"],
+  ),
 );
 
 /** A targeting as a command or self-update request stores it (ids and names deduplicated). */
@@ -167,6 +189,7 @@ export interface Targeting {
   type: (typeof TYPES)[number];
   node_ids?: string[];
   cluster_names?: string[];
+  hostnames?: string[];
   node_filters?: Record<string, unknown>;
   cluster_filters?: Record<string, unknown>;
 }

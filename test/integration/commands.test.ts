@@ -22,6 +22,7 @@ const COMMAND_FIELDS = [
   "expired_at",
   "id",
   "inserted_at",
+  "rollout",
   "targeting",
   "timeout",
   "updated_at",

@@ -3,6 +3,7 @@ import { type Env, loadConfig } from "../../src/config";
 import { createDatabase } from "../../src/db/client";
 import { commandExecutions, nodes } from "../../src/db/schema";
 import { expireDue, pruneTerminal } from "../../src/executions/lifecycle";
+import { advanceRunningRollouts } from "../services/advance-rollout";
 import { deliverToNodes } from "../services/dispatch";
 import { nodeSession } from "../services/node-sessions";
 import type { CronJob } from "./types";
@@ -45,7 +46,7 @@ export const redispatchJob: CronJob = {
     const now = Date.now();
     const rows = await database(env).all<{ node_id: string }>(sql`
       SELECT DISTINCT e.node_id FROM ${commandExecutions} e JOIN ${nodes} n ON n.id = e.node_id
-       WHERE ((e.status = 'pending' AND e.inserted_at < ${now - REDISPATCH_AFTER_MS})
+       WHERE ((e.status = 'pending' AND e.held = 0 AND e.inserted_at < ${now - REDISPATCH_AFTER_MS})
            OR (e.status = 'sent' AND e.sent_at < ${now - RESEND_SENT_AFTER_MS}))
          AND n.status != 'unreachable'
        LIMIT ${REDISPATCH_NODE_LIMIT}`);
@@ -64,4 +65,10 @@ export const pruneExecutionsJob: CronJob = {
     const days = loadConfig(env).executionRetentionDays;
     return { pruned: await pruneTerminal(database(env), Date.now() - days * 86_400_000) };
   },
+};
+
+/** Moves running rollouts on: the safety net behind the sessions, which advance one per result. */
+export const advanceRolloutsJob: CronJob = {
+  name: "advance_rollouts",
+  run: (env) => advanceRunningRollouts(env, database(env)),
 };

@@ -3,9 +3,9 @@ import { describeError } from "../../src/db/errors";
 import { createLogger, type Logger } from "../../src/log";
 import { auditJob } from "./audit";
 import { pruneEnrollmentKeysJob } from "./enrollment-keys";
-import { expireExecutionsJob, pruneExecutionsJob, redispatchJob } from "./executions";
 import { nodeRegistrationsJob } from "./node-registrations";
 import { notificationsJob } from "./notifications";
+import { advanceRolloutsJob, expireExecutionsJob, pruneExecutionsJob, redispatchJob } from "./executions";
 import { pruneOutboxJob } from "./retention";
 import { selfUpdateRequestsJob } from "./self-update";
 import { staleNodesJob } from "./stale-nodes";
@@ -16,6 +16,7 @@ const jobs: CronJob[] = [
   staleNodesJob,
   expireExecutionsJob,
   redispatchJob,
+  advanceRolloutsJob,
   pruneExecutionsJob,
   pruneOutboxJob,
   webhooksJob,

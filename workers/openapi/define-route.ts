@@ -10,7 +10,7 @@ import { forgetPrincipals } from "../middleware/principal-cache";
 import { type AppContext, type AppEnv, responseMeta } from "../middleware/request-context";
 import { readBodyText } from "./read-body";
 import { type OperationSpec, registerOperation } from "./registry";
-import type { ListResult, RouteInput, RouteResult } from "./route-types";
+import type { DataResult, ListResult, RouteInput, RouteResult } from "./route-types";
 
 // A change here can revoke or narrow a cached principal (a revoked token, a disabled user, a role's
 // permissions, a logout): this isolate forgets them all at once, the others within AUTH_CACHE_SECONDS.
@@ -134,9 +134,11 @@ function toResponse(c: AppContext, spec: OperationSpec, result: unknown): Respon
     const { data, pagination } = result as ListResult<unknown>;
     return c.json({ data, meta: { ...responseMeta(c), pagination } }, 200);
   }
-  const { data, status } = result as { data: unknown; status?: 202 | 503 };
+  const { data, status, meta } = result as Omit<DataResult<unknown>, "status"> & { status?: 202 | 503 };
   const code = status ?? (success.status as 200 | 201 | 202);
-  return success.bare ? c.json(data as object, code) : c.json({ data, meta: responseMeta(c) }, code);
+  return success.bare
+    ? c.json(data as object, code)
+    : c.json({ data, meta: { ...responseMeta(c), ...meta } }, code);
 }
 
 /**

@@ -71,6 +71,14 @@ function queryParameters(op: OperationSpec): JsonObject[] {
   return params;
 }
 
+// The envelope's meta with an operation's extra keys (both object schemas).
+function mergedMeta(base: JsonObject, extra: JsonObject): JsonObject {
+  return {
+    ...base,
+    properties: { ...(base.properties as JsonObject), ...(extra.properties as JsonObject) },
+  };
+}
+
 // The documented success: no content (204), an event stream, the bare data, or the `{data, meta}` envelope.
 function successResponse(success: SuccessSpec): JsonObject {
   if (success.file) {
@@ -94,7 +102,11 @@ function successResponse(success: SuccessSpec): JsonObject {
     };
   }
   const data = success.paginated ? { type: "array", items: schema(success.data) } : schema(success.data);
-  const meta = success.paginated ? schema(PaginatedMetaSchema) : schema(MetaSchema);
+  const meta = success.paginated
+    ? schema(PaginatedMetaSchema)
+    : success.meta
+      ? mergedMeta(schema(MetaSchema), schema(success.meta))
+      : schema(MetaSchema);
   return {
     description: success.description,
     content: {

@@ -30,6 +30,8 @@ export interface SuccessSpec {
   paginated?: boolean;
   bare?: boolean;
   eventStream?: boolean;
+  /** Keys of `meta` beyond `request_id` and `timestamp` that this operation may add (an object schema). */
+  meta?: GenericSchema;
   /** A download: the handler returns its own `Response` with this media type (e.g. `text/csv`). */
   file?: readonly string[];
 }

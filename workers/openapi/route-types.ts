@@ -54,6 +54,8 @@ export interface ListResult<T> {
 export interface DataResult<T> {
   data: T;
   status?: 503;
+  /** Extra `meta` keys, documented by the spec's `success.meta` (a synchronous command's `complete`). */
+  meta?: Record<string, unknown>;
 }
 
 /**

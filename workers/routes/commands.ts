@@ -1,13 +1,25 @@
 import type { Hono } from "hono";
+import * as v from "valibot";
 import { commandListSpec } from "../../src/commands/list";
 import { presentCommand, presentSummary } from "../../src/commands/present";
-import { CommandCreateRequest, CommandResponseSchema, CommandSummarySchema } from "../../src/commands/schema";
+import { changeRollout } from "../../src/commands/rollout";
+import {
+  CommandCreatedMetaSchema,
+  CommandCreatedSchema,
+  CommandCreateRequest,
+  CommandResponseSchema,
+  CommandSummarySchema,
+} from "../../src/commands/schema";
 import { deleteCommand, getCommand, listCommands, tallyExecutions } from "../../src/commands/store";
+import { loadConfig } from "../../src/config";
 import { UuidParam } from "../../src/schemas/common";
 import { principalOf } from "../middleware/authorize";
 import type { AppEnv } from "../middleware/request-context";
 import { defineRoute } from "../openapi/define-route";
 import { listRoute } from "../openapi/list-route";
+import { advanceAndDeliver } from "../services/advance-rollout";
+import { awaitCommand } from "../services/await-command";
+import { commandStream } from "../services/command-stream";
 import { launchCommand } from "../services/launch-command";
 
 const TAG = "Commands.Command";
@@ -25,16 +37,33 @@ export function registerCommandRoutes(app: Hono<AppEnv>): void {
       tag: TAG,
       summary: "Create a new command",
       description:
-        "Create a command for execution on nodes. Targeting types: 'all' (every node), 'nodes' (by `node_ids`), 'clusters' (by `cluster_names`); `node_filters` and `cluster_filters` narrow any of them (AND). Unknown node ids or cluster names, and a targeting that matches no node, are 422. One `pending` execution is created per matched node and delivered to connected agents at once; offline nodes get theirs when they connect.",
+        "Create a command for execution on nodes. Targeting types: 'all' (every node), 'nodes' (by `node_ids`), 'clusters' (by `cluster_names`), 'hostnames' (beyond the contract); `node_filters` and `cluster_filters` narrow any of them (AND). Unknown node ids or cluster names, and a targeting that matches no node, are 422; hostnames matching several nodes or none are reported in `meta.warnings`. One `pending` execution is created per matched node and delivered to connected agents at once; offline nodes get theirs when they connect.\n\nWith `wait_seconds` (1–60) the answer waits until every execution finished or the time is up, and carries `executions` and `meta.complete`. With `max_concurrency` the command is a rollout: at most that many executions run at once, the rest wait `pending` and start as others finish; with `max_errors` the rollout stops (the waiting executions are cancelled) once more executions than that failed. See docs/rollouts.md.",
       body: CommandCreateRequest,
-      success: { status: 201, description: "Command created", data: CommandResponseSchema },
+      success: {
+        status: 201,
+        description: "Command created",
+        data: CommandCreatedSchema,
+        meta: CommandCreatedMetaSchema,
+      },
       errors: [403, 422, 503],
     },
-    async (c, { body }) => ({
-      data: presentCommand(
-        await launchCommand(c.env, c.executionCtx, c.get("db"), body, principalOf(c).clusterScope),
-      ),
-    }),
+    async (c, { body }) => {
+      const db = c.get("db");
+      const { command, warnings } = await launchCommand(
+        c.env,
+        c.executionCtx,
+        db,
+        body,
+        principalOf(c).clusterScope,
+      );
+      const meta: Record<string, unknown> = warnings.length > 0 ? { warnings } : {};
+      if (body.wait_seconds === undefined) return { data: presentCommand(command), meta };
+      const waited = await awaitCommand(db, command.id, body.wait_seconds);
+      return {
+        data: { ...presentCommand(command), executions: waited.executions },
+        meta: { ...meta, complete: waited.complete },
+      };
+    },
   );
 
   defineRoute(
@@ -87,10 +116,77 @@ export function registerCommandRoutes(app: Hono<AppEnv>): void {
     },
     async (c, { params }) => {
       const db = c.get("db");
-      const [, tally] = await Promise.all([getCommand(db, params.id), tallyExecutions(db, params.id)]);
-      return { data: presentSummary(params.id, tally) };
+      const [command, tally] = await Promise.all([getCommand(db, params.id), tallyExecutions(db, params.id)]);
+      return { data: presentSummary(params.id, tally, presentCommand(command).rollout) };
     },
   );
+
+  defineRoute(
+    app,
+    {
+      method: "get",
+      path: "/api/v1/commands/{id}/stream",
+      permission: "commands:read",
+      tag: TAG,
+      summary: "Stream every execution of a command",
+      description:
+        "Beyond the contract. Server-Sent Events: one `execution` event each time one of the command's executions changes state (`{execution_id, node_id, hostname, status, exit_code, output, started_at, duration_ms}`; `output` with the final state), then one `end` event once none is pending or sent. Each event has an `id:`; reconnecting with `Last-Event-ID` resumes after it without repeats. Closes after `STREAM_MAX_LIFETIME_SECONDS` without `end` (reconnect to go on).",
+      params: idParam,
+      success: {
+        status: 200,
+        description: "Server-Sent Events: `execution` events, then one `end` event",
+        data: v.pipe(
+          v.string(),
+          v.description(
+            'Lines of `id: <change>-<execution id>` / `event: execution` / `data: {"execution_id": "…", "status": "completed", …}`, ending with `event: end`',
+          ),
+        ),
+        eventStream: true,
+      },
+      errors: [404],
+    },
+    async (c, { params }) => {
+      const db = c.get("db");
+      await getCommand(db, params.id);
+      return commandStream(db, params.id, {
+        lastEventId: c.req.header("last-event-id"),
+        lifetimeMs: loadConfig(c.env).streamMaxLifetimeMs,
+      });
+    },
+  );
+
+  const ROLLOUT_ACTIONS = {
+    pause: "Pause a rollout: no further executions start; those running finish.",
+    resume: "Resume a paused rollout: executions start again as slots free.",
+    cancel:
+      "Cancel a rollout: the executions still waiting are cancelled (reason in their output and event); those running finish.",
+  } as const;
+  for (const action of ["pause", "resume", "cancel"] as const) {
+    defineRoute(
+      app,
+      {
+        method: "patch",
+        path: `/api/v1/commands/{id}/rollout/${action}`,
+        permission: "commands:execute",
+        tag: TAG,
+        summary: `${action[0]?.toUpperCase()}${action.slice(1)} a rollout`,
+        description: `Beyond the contract. ${ROLLOUT_ACTIONS[action]} 409 when the command is no rollout or its rollout is not in a state this applies to.`,
+        params: idParam,
+        success: {
+          status: 200,
+          description: "The command with its rollout's new state",
+          data: CommandResponseSchema,
+        },
+        errors: [404, 409],
+      },
+      async (c, { params }) => {
+        const db = c.get("db");
+        await changeRollout(db, params.id, action);
+        if (action === "resume") await advanceAndDeliver(c.env, db, params.id);
+        return { data: presentCommand(await getCommand(db, params.id)) };
+      },
+    );
+  }
 
   defineRoute(
     app,

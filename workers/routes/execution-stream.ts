@@ -19,7 +19,7 @@ export function registerExecutionStreamRoute(app: Hono<AppEnv>): void {
       tag: "Commands.CommandExecution",
       summary: "Stream an execution's output",
       description:
-        "Server-Sent Events: `output` events (`{chunk}`) while the command runs, then one `end` event (`{status, exit_code}`). A finished execution yields its stored output and `end` at once. Each node serves at most `STREAM_MAX_SUBSCRIBERS_PER_NODE` open streams (503 past it), and a stream closes after `STREAM_MAX_LIFETIME_SECONDS` without `end` (open it again to go on).",
+        "Server-Sent Events: `output` events (`{chunk}`) while the command runs, then one `end` event (`{status, exit_code}`). A finished execution yields its stored output and `end` at once. Live `output` events carry an `id:` (the chunk's sequence number); reconnecting with `Last-Event-ID` resumes after that chunk. Each node serves at most `STREAM_MAX_SUBSCRIBERS_PER_NODE` open streams (503 past it), and a stream closes after `STREAM_MAX_LIFETIME_SECONDS` without `end` (open it again to go on).",
       params: { id: { schema: UuidParam, description: "Command execution ID" } },
       success: {
         status: 200,
@@ -34,6 +34,7 @@ export function registerExecutionStreamRoute(app: Hono<AppEnv>): void {
       },
       errors: [404, 503],
     },
-    async (c, { params }) => executionStream(c.env, await getExecution(c.get("db"), params.id)),
+    async (c, { params }) =>
+      executionStream(c.env, await getExecution(c.get("db"), params.id), c.req.header("last-event-id")),
   );
 }

@@ -4,6 +4,7 @@ import type { Database } from "../../src/db/client";
 import { ApiError } from "../../src/errors";
 import { cancelPending, requestCancel } from "../../src/executions/lifecycle";
 import { createLogger } from "../../src/log";
+import { advanceAndDeliver } from "./advance-rollout";
 import { nodeSession } from "./node-sessions";
 
 // Cancelling spans the execution's row and its node's session (the agent must be told), so it is
@@ -27,7 +28,13 @@ export async function cancelExecution(env: Env, db: Database, id: string): Promi
   for (let attempt = 0; attempt < 3; attempt++) {
     const row = await getExecution(db, id);
     if (row.status === "pending") {
-      if (await cancelPending(db, id)) return CANCEL_RESULTS.cancelled;
+      if (await cancelPending(db, id)) {
+        // A rollout's slot (or a held row) is free now: move it on without waiting for the cron.
+        await advanceAndDeliver(env, db, row.commandId).catch((error) =>
+          createLogger().warn("advancing a rollout after a cancel failed", { execution_id: id, error }),
+        );
+        return CANCEL_RESULTS.cancelled;
+      }
       continue;
     }
     if (row.status === "sent") {

@@ -19,11 +19,12 @@ function finishedStream(row: ExecutionRow): Response {
 
 /**
  * An execution's output as Server-Sent Events: at once from its row when it is finished (or its
- * node is gone), else live from its node's session, which holds the running output.
+ * node is gone), else live from its node's session, which holds the running output; a live
+ * stream resumes after `lastEventId` (the chunk sequence number the client saw last).
  */
-export async function executionStream(env: Env, row: ExecutionRow): Promise<Response> {
+export async function executionStream(env: Env, row: ExecutionRow, lastEventId?: string): Promise<Response> {
   if (TERMINAL.includes(row.status) || !row.nodeId) return finishedStream(row);
-  const res = await nodeSession(env, row.nodeId).fetch(streamRequest(row.id));
+  const res = await nodeSession(env, row.nodeId).fetch(streamRequest(row.id, lastEventId));
   // The session refuses a stream past STREAM_MAX_SUBSCRIBERS_PER_NODE; the client gets the envelope.
   if (res.status === 503)
     throw new ApiError("service_unavailable", "Too many live-output streams for this node; retry later");

@@ -5,7 +5,7 @@ import type { Env } from "../../src/config";
 import type { Database } from "../../src/db/client";
 import { createLogger } from "../../src/log";
 import { dispatchExecutions, isDirectFanout } from "./dispatch";
-import { resolveTargeting } from "./targeting";
+import { resolveTargetingWithWarnings } from "./targeting";
 
 const log = createLogger({ fields: { service: "launch-command" } });
 
@@ -13,7 +13,9 @@ const log = createLogger({ fields: { service: "launch-command" } });
  * Creates a command and starts delivering it: resolves its targeting to node ids (422 when it
  * matches none), writes the command and its executions, then fans out to the nodes' sessions.
  * A small target set is claimed in the same write and pushed at once. `clusterScope` (a scoped
- * API token's clusters) narrows the targets.
+ * API token's clusters) narrows the targets. A rollout's rows past its window are written held and
+ * are not claimed: the rollout releases them as executions finish (`advance-rollout.ts`).
+ * Returns the targeting's warnings (hostnames shared or matching nothing) with the command.
  */
 export async function launchCommand(
   env: Env,
@@ -21,9 +23,10 @@ export async function launchCommand(
   db: Database,
   input: CommandCreateInput,
   clusterScope: readonly string[] | null = null,
-): Promise<CommandRow> {
+): Promise<{ command: CommandRow; warnings: string[] }> {
+  const resolved = await resolveTargetingWithWarnings(db, input.targeting);
   // A cluster-scoped token reaches only its clusters' nodes (403 when none of the targets is there).
-  const nodeIds = await targetsInScope(db, await resolveTargeting(db, input.targeting), clusterScope);
+  const nodeIds = await targetsInScope(db, resolved.nodeIds, clusterScope);
   const { command, claimed } = await createCommand(db, input, nodeIds, {
     claimUpTo: (count) => isDirectFanout(env, count),
   });
@@ -33,5 +36,5 @@ export async function launchCommand(
     // The rows are written; the cron's re-dispatch delivers them if this fan-out was lost.
     log.warn("dispatch failed", { command_id: command.id, error: err });
   }
-  return command;
+  return { command, warnings: resolved.warnings };
 }

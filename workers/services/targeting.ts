@@ -34,6 +34,19 @@ async function conditions(defs: Record<string, FilterDef>, values: Record<string
  * or cluster names, and a targeting that matches nothing, are 422s.
  */
 export async function resolveTargeting(db: Database, targeting: Targeting): Promise<string[]> {
+  return (await resolveTargetingWithWarnings(db, targeting)).nodeIds;
+}
+
+/**
+ * As `resolveTargeting`, with the warnings a caller should pass on: a hostname shared by several
+ * nodes (all of them are targeted) and a hostname that matches no node (skipped, unlike an unknown
+ * node id: hostnames are not unique keys and a fleet changes under a script that names them).
+ */
+export async function resolveTargetingWithWarnings(
+  db: Database,
+  targeting: Targeting,
+): Promise<{ nodeIds: string[]; warnings: string[] }> {
+  const warnings: string[] = [];
   const filters = [
     ...(await conditions(NODE_FILTERS, targeting.node_filters)),
     ...(await conditions(CLUSTER_FILTERS, targeting.cluster_filters)),
@@ -63,6 +76,19 @@ export async function resolveTargeting(db: Database, targeting: Targeting): Prom
       });
     }
     nodeIds = rows.filter((r) => r.matched === 1).map((r) => r.node_id);
+  } else if (targeting.type === "hostnames") {
+    const wanted = targeting.hostnames ?? [];
+    const rows = await db.all<{ node_id: string; hostname: string; matched: number }>(sql`
+      SELECT ${nodes.id} AS node_id, lower(${nodes.hostname}) AS hostname, ${matched} AS matched
+        FROM ${nodes} INNER JOIN ${clusters} ON ${clusters.id} = ${nodes.clusterId}
+       WHERE lower(${nodes.hostname}) IN (SELECT value FROM json_each(${JSON.stringify(wanted)})) ${order}`);
+    const perName = new Map<string, number>();
+    for (const r of rows) perName.set(r.hostname, (perName.get(r.hostname) ?? 0) + 1);
+    const missing = wanted.filter((name) => !perName.has(name));
+    if (missing.length > 0) warnings.push(`hostnames matching no node (skipped): ${listed(missing)}`);
+    for (const [name, n] of perName)
+      if (n > 1) warnings.push(`hostname ${name} matches ${n} nodes; all of them are targeted`);
+    nodeIds = rows.filter((r) => r.matched === 1).map((r) => r.node_id);
   } else {
     const wanted = targeting.cluster_names ?? [];
     const rows = await db.all<{ cluster_name: string; node_id: string | null; matched: number }>(sql`
@@ -84,7 +110,7 @@ export async function resolveTargeting(db: Database, targeting: Targeting): Prom
       targeting: ["matched no nodes; check the ids, names and filters"],
     });
   }
-  return nodeIds;
+  return { nodeIds, warnings };
 }
 
 /**

@@ -702,7 +702,8 @@ const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
 /**
  * 503s that are not about the database: a node that has not reported metrics yet, and a live
- * operation on a node whose agent is not connected (SEED-MAP: `details{node_status, last_seen_at}`).
+ * operation on a node whose agent is not connected (SEED-MAP: `details{node_status, last_seen_at}`):
+ * an inventory refresh, or a power, service or container action.
  */
 export function isDocumentedDownstream503(o: Outcome, body: any): boolean {
   if (o.status !== 503) return false;
@@ -710,10 +711,16 @@ export function isDocumentedDownstream503(o: Outcome, body: any): boolean {
     /^\/api\/v1\/nodes\/[^/]+\/metrics(\/host|\/agent|\/system|\/export)?(\?|$)/.test(o.built.url) &&
     body?.error?.message === "This node has not reported metrics yet";
   const agentOffline =
-    /^\/api\/v1\/nodes\/[^/]+\/(inventory\/refresh|metrics\/stream)(\?|$)/.test(o.built.url) &&
+    /^\/api\/v1\/nodes\/[^/]+\/(inventory\/refresh|metrics\/stream|power_actions|services\/[^/]+\/actions|containers\/[^/]+\/actions)(\?|$)/.test(
+      o.built.url,
+    ) &&
     body?.error?.message === "The node's agent is not connected" &&
     Array.isArray(body?.error?.details?.node_status);
-  return metrics || agentOffline;
+  const fleetOffline =
+    /^\/api\/v1\/power_actions(\?|$)/.test(o.built.url) &&
+    body?.error?.message === "The agents of some targeted nodes are not connected" &&
+    Array.isArray(body?.error?.details?.node_status);
+  return metrics || agentOffline || fleetOffline;
 }
 
 // The operation the router picks among matching templates: the one with the fewest parameters.

@@ -112,6 +112,8 @@ export async function ensureSeed(
   pool.nodeId = SEED_NODE_ID;
   pool.nodeId2 = SEED_NODE_ID_2;
   pool.aliasName = ALIAS_NAME;
+  // A unit name the service actions accept (their path parameter is checked before the body).
+  pool.serviceName = "nginx.service";
 
   const webhook = pool.webhookId
     ? await one(db, sql`SELECT 1 AS x FROM webhooks WHERE id = ${pool.webhookId}`)
@@ -179,6 +181,7 @@ export function refsFor(op: FuzzOperation | null, param: string): Ref[] {
   ];
   switch (param) {
     case "name":
+      if (op?.path.includes("/services/")) return [ref("serviceName")];
       return op?.path.includes("aliases")
         ? [ref("aliasName"), ref("clusterName")]
         : [ref("clusterName"), ref("clusterName2")];

@@ -1,0 +1,27 @@
+import { advanceRolloutOfExecution } from "../../src/commands/rollout";
+import type { Env } from "../../src/config";
+import type { Database } from "../../src/db/client";
+import type { Logger } from "../../src/log";
+
+/**
+ * After one of this node's executions finished: moves its command's rollout on (a no-op batch for a
+ * command that is no rollout) and asks the sessions of the released executions' nodes to deliver.
+ * Runs off the frame path; a failure is left to the cron's pass over running rollouts.
+ */
+export async function advanceAfterResult(
+  env: Env,
+  db: Database,
+  executionId: string,
+  log: Logger,
+): Promise<void> {
+  try {
+    const released = await advanceRolloutOfExecution(db, executionId);
+    const ns = env.NODE_SESSION;
+    if (!ns || released.length === 0) return;
+    await Promise.allSettled(
+      released.map((nodeId) => ns.get(ns.idFromName(nodeId)).deliver({ resend: false })),
+    );
+  } catch (error) {
+    log.warn("advancing a rollout after a result failed", { execution_id: executionId, error });
+  }
+}
