@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import type { ServerFrame } from "../src/protocol/frames";
 import { INVENTORY_CAPABILITY } from "../src/protocol/inventory-frames";
+import { REACH_CAPABILITIES } from "../src/protocol/reach-methods";
 import type { AgentConfig } from "./config";
 import { AgentConnection, type ConnectionOptions, type FatalReason, type OutgoingFrame } from "./connection";
 import { Dispatcher } from "./dispatcher";
@@ -13,6 +14,8 @@ import { InventoryReporter } from "./inventory/reporter";
 import type { Journal } from "./journal";
 import type { Logger } from "./log";
 import { type AgentCounters, agentMetrics, createCounters, createHostSampler, healthChecks } from "./metrics";
+import { reachPolicy } from "./rpc/policy";
+import { RpcServer } from "./rpc/server";
 import { EXIT_RESTART, runningBundle, SelfUpdater, type SelfUpdateSettings } from "./self-update";
 import { ShutdownManager, type SignalSource } from "./shutdown";
 import { StatusFile } from "./status";
@@ -54,6 +57,8 @@ export interface RuntimeDeps {
   /** The running bundle file self-updates replace (default: this bundle, null unbundled). */
   bundle?: string | null;
   counters?: AgentCounters;
+  /** Where the reach-in policy is read from (default `process.env`). */
+  env?: NodeJS.ProcessEnv;
 }
 
 /**
@@ -75,6 +80,7 @@ export class AgentRuntime {
   private readonly sweep: Interval;
   private readonly shutdown: ShutdownManager;
   private readonly inventory: InventoryReporter;
+  private readonly rpc: RpcServer;
   private facts: HostFacts | undefined;
   private identity: Identity;
   private connection: Connection | undefined;
@@ -121,6 +127,7 @@ export class AgentRuntime {
       send,
       requestRestart: () => void this.stop(EXIT_RESTART),
     });
+    this.rpc = new RpcServer(reachPolicy(deps.env ?? process.env, config.stateDir), send, log);
     this.inventory = new InventoryReporter({ send, log, settings: config.inventory, clock: this.clock });
     this.heartbeat = new Interval(() => void this.tick(), config.heartbeatIntervalSeconds * 1000, this.clock);
     this.sweep = new Interval(
@@ -181,7 +188,10 @@ export class AgentRuntime {
       counters: this.counters,
       onOpen: () => this.onOpen(),
       onFrame: (frame) => this.onFrame(frame),
-      onDisconnect: () => void this.status.update({ connection: "disconnected", connected_since: null }),
+      onDisconnect: () => {
+        this.rpc.stopAll();
+        void this.status.update({ connection: "disconnected", connected_since: null });
+      },
       onFatal: (reason, detail) => this.onFatal(reason, detail),
     });
   }
@@ -225,7 +235,14 @@ export class AgentRuntime {
       platform: process.platform,
       arch: process.arch,
       ...(this.facts ? helloFacts(this.facts) : {}),
-      capabilities: ["exec", "cancel", "output", "self_update", INVENTORY_CAPABILITY],
+      capabilities: [
+        "exec",
+        "cancel",
+        "output",
+        "self_update",
+        INVENTORY_CAPABILITY,
+        ...Object.values(REACH_CAPABILITIES),
+      ],
       heartbeat_interval_seconds: this.heartbeat.periodMs / 1000,
     });
     // The primary address or the OS may change while the agent runs; the next hello has them fresh.
@@ -280,6 +297,18 @@ export class AgentRuntime {
         break;
       case "token_rotated":
         this.background("token_rotated", this.onTokenRotated(frame.api_token));
+        break;
+      case "rpc":
+        this.background("rpc", this.rpc.call(frame));
+        break;
+      case "stream_start":
+        this.background("stream", this.rpc.startStream(frame));
+        break;
+      case "stream_credit":
+        this.rpc.credit(frame);
+        break;
+      case "stream_stop":
+        this.rpc.stopStream(frame.stream_id);
         break;
       default: {
         // A frame type added to the catalog must be handled here; the compiler says so.

@@ -138,6 +138,20 @@ export const SETTINGS: readonly SettingSpec[] = [
     description: "A live-output stream is closed after this long, even if its execution has not ended.",
   },
   {
+    name: "NODE_RPC_TIMEOUT_SECONDS",
+    secret: false,
+    default: "15",
+    description:
+      "How long a request that reaches into a node (processes, logs, files) waits for the agent's answer; past it the answer is 503 with `details.reason` `agent_timeout`.",
+  },
+  {
+    name: "FILE_TRANSFER_MAX_BYTES",
+    secret: false,
+    default: "104857600",
+    description: "Largest file a node file download or upload may move (past it 413); at most 500 MiB.",
+  },
+
+  {
     name: "WEBHOOK_ALLOW_PRIVATE_IPS",
     secret: false,
     default: "false",

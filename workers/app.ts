@@ -31,6 +31,7 @@ import { registerNodeMetricsRoutes } from "./routes/node-metrics";
 import { registerNodeTokenRoutes } from "./routes/node-tokens";
 import { registerNodeTombstoneRoutes } from "./routes/node-tombstones";
 import { registerNodeRoutes } from "./routes/nodes";
+import { registerProcessRoutes } from "./routes/processes";
 import { registerRoleRoutes } from "./routes/roles";
 import { registerSelfUpdateRequestRoutes } from "./routes/self-update-requests";
 import { registerSshPublicKeyRoutes } from "./routes/ssh-public-keys";
@@ -62,6 +63,7 @@ export function createApp(): Hono<AppEnv> {
   registerAliasRoutes(app);
   registerNodeMetricsRoutes(app);
   registerMetricsHistoryRoutes(app);
+  registerProcessRoutes(app);
   registerAlertRuleRoutes(app);
   registerAlertRoutes(app);
   registerEventTypeRoutes(app);

@@ -21,6 +21,10 @@ export const PERMISSION_CATALOG = {
   api_tokens: ["read", "write", "admin"],
   audit: ["read"],
   settings: ["read", "write"],
+  // Reaching into a node (issue 20): reading is separate from acting.
+  processes: ["read", "signal"],
+  logs: ["read"],
+  files: ["read", "write"],
 } as const satisfies Record<string, readonly string[]>;
 
 type Catalog = typeof PERMISSION_CATALOG;
@@ -60,6 +64,11 @@ export const SYSTEM_ROLES = [
       "api_tokens:read",
       "api_tokens:write",
       "audit:read",
+      "processes:read",
+      "processes:signal",
+      "logs:read",
+      "files:read",
+      "files:write",
     ],
   },
   {

@@ -1,5 +1,14 @@
 import * as v from "valibot";
 import { InventoryAckFrame, InventoryFrame, InventoryRequestFrame } from "./inventory-frames";
+import {
+  RpcFrame,
+  RpcResultFrame,
+  StreamCreditFrame,
+  StreamDataFrame,
+  StreamEndFrame,
+  StreamStartFrame,
+  StreamStopFrame,
+} from "./rpc-frames";
 
 /**
  * The agent wire protocol: JSON text frames `{v: 1, type, …}` over the node's
@@ -169,6 +178,9 @@ export const AgentFrame = v.variant("type", [
   PingFrame,
   PongFrame,
   InventoryFrame,
+  RpcResultFrame,
+  StreamDataFrame,
+  StreamEndFrame,
 ]);
 export type AgentFrame = v.InferOutput<typeof AgentFrame>;
 
@@ -227,6 +239,10 @@ export const ServerFrame = v.variant("type", [
   PongFrame,
   InventoryRequestFrame,
   InventoryAckFrame,
+  RpcFrame,
+  StreamStartFrame,
+  StreamCreditFrame,
+  StreamStopFrame,
 ]);
 export type ServerFrame = v.InferOutput<typeof ServerFrame>;
 

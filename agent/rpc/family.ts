@@ -1,0 +1,9 @@
+import type { ReachMethod, StreamKind } from "../../src/protocol/reach-methods";
+import type { ReachPolicy } from "./policy";
+import type { StreamSender } from "./stream-sender";
+
+/** One method family's handlers (`./processes`, `./logs`, `./files`), loaded on first use by `./server`. */
+export interface Family {
+  call(method: ReachMethod, params: unknown, policy: ReachPolicy): Promise<unknown>;
+  stream?(kind: StreamKind, params: unknown, sender: StreamSender, policy: ReachPolicy): Promise<void>;
+}
