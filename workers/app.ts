@@ -27,6 +27,7 @@ import { registerHealthRoutes } from "./routes/health";
 import { registerInventoryRoutes } from "./routes/inventory";
 import { registerInventoryRefreshRequestRoutes } from "./routes/inventory-refresh-requests";
 import { registerMetricsHistoryRoutes } from "./routes/metrics-history";
+import { registerNodeLogRoutes } from "./routes/node-logs";
 import { registerNodeMetricsRoutes } from "./routes/node-metrics";
 import { registerNodeTokenRoutes } from "./routes/node-tokens";
 import { registerNodeTombstoneRoutes } from "./routes/node-tombstones";
@@ -64,6 +65,7 @@ export function createApp(): Hono<AppEnv> {
   registerNodeMetricsRoutes(app);
   registerMetricsHistoryRoutes(app);
   registerProcessRoutes(app);
+  registerNodeLogRoutes(app);
   registerAlertRuleRoutes(app);
   registerAlertRoutes(app);
   registerEventTypeRoutes(app);

@@ -9,7 +9,7 @@ import { applyClusterScope } from "../middleware/cluster-scope";
 import { type AppContext, type AppEnv, responseMeta } from "../middleware/request-context";
 import { readBodyText } from "./read-body";
 import { type OperationSpec, registerOperation } from "./registry";
-import type { DataResult, ListResult, RouteInput, RouteResult } from "./route-types";
+import type { CursorListResult, DataResult, ListResult, RouteInput, RouteResult } from "./route-types";
 
 /** Largest JSON body accepted by any REST operation. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -123,6 +123,11 @@ function toResponse(c: AppContext, spec: OperationSpec, result: unknown): Respon
   if (result instanceof Response) return result;
   const { success } = spec;
   if (success.data === null) return c.body(null, 204);
+  if (success.paginated === "cursor") {
+    const { data, pagination, scan_truncated } = result as CursorListResult<unknown>;
+    const extra = scan_truncated === undefined ? {} : { scan_truncated };
+    return c.json({ data, meta: { ...responseMeta(c), pagination, ...extra } }, 200);
+  }
   if (success.paginated) {
     const { data, pagination } = result as ListResult<unknown>;
     return c.json({ data, meta: { ...responseMeta(c), pagination } }, 200);

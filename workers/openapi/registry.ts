@@ -27,7 +27,8 @@ export interface SuccessSpec {
   status: 200 | 201 | 202 | 204;
   description: string;
   data: GenericSchema | null;
-  paginated?: boolean;
+  /** `true`: page numbers and totals; `"cursor"`: an opaque cursor, no totals (`CursorMetaSchema`). */
+  paginated?: boolean | "cursor";
   bare?: boolean;
   eventStream?: boolean;
   /** A download: the handler returns its own `Response` with this media type (e.g. `text/csv`). */
