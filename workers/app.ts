@@ -27,6 +27,7 @@ import { registerHealthRoutes } from "./routes/health";
 import { registerInventoryRoutes } from "./routes/inventory";
 import { registerInventoryRefreshRequestRoutes } from "./routes/inventory-refresh-requests";
 import { registerMetricsHistoryRoutes } from "./routes/metrics-history";
+import { registerNodeFileRoutes } from "./routes/node-files";
 import { registerNodeLogRoutes } from "./routes/node-logs";
 import { registerNodeMetricsRoutes } from "./routes/node-metrics";
 import { registerNodeTokenRoutes } from "./routes/node-tokens";
@@ -66,6 +67,7 @@ export function createApp(): Hono<AppEnv> {
   registerMetricsHistoryRoutes(app);
   registerProcessRoutes(app);
   registerNodeLogRoutes(app);
+  registerNodeFileRoutes(app);
   registerAlertRuleRoutes(app);
   registerAlertRoutes(app);
   registerEventTypeRoutes(app);

@@ -1,3 +1,4 @@
+import type { NodeSession } from "../../durable-objects/node-session";
 import type { RpcOutcome } from "../../durable-objects/node-session/rpc";
 import type { Env } from "../../src/config";
 import type { Database } from "../../src/db/client";
@@ -10,6 +11,16 @@ import { nodeSession } from "./node-sessions";
 export function unwrap<T>(outcome: RpcOutcome<T>): T {
   if (outcome.status === "ok") return outcome.result;
   throw reachError(outcome);
+}
+
+/** One call through a session stub already at hand (an upload's chunks), typed by its method. */
+export async function callSession<M extends ReachMethod>(
+  session: DurableObjectStub<NodeSession>,
+  method: M,
+  params: MethodParams<M>,
+): Promise<MethodResult<M>> {
+  // The stub's RPC type loses the method's generic; the object answers with MethodResult<M>.
+  return unwrap((await session.reach(method, params)) as RpcOutcome<MethodResult<M>>);
 }
 
 /**
@@ -25,6 +36,5 @@ export async function callNode<M extends ReachMethod>(
   params: MethodParams<M>,
 ): Promise<MethodResult<M>> {
   await getNode(db, nodeId);
-  const outcome = (await nodeSession(env, nodeId).reach(method, params)) as RpcOutcome<MethodResult<M>>;
-  return unwrap(outcome);
+  return callSession(nodeSession(env, nodeId), method, params);
 }
