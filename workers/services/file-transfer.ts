@@ -30,7 +30,14 @@ function tooLarge(max: number): ApiError {
 /** A node's file as a download (`Content-Length`, `X-Checksum-Sha256`), streamed from its agent. */
 export async function downloadFile(env: Env, db: Database, nodeId: string, path: string): Promise<Response> {
   await getNode(db, nodeId);
-  return unwrap(await nodeSession(env, nodeId).download(path)).response;
+  const { response } = unwrap(await nodeSession(env, nodeId).download(path));
+  const length = Number(response.headers.get("content-length"));
+  if (!response.body || !Number.isFinite(length)) return response;
+  // A stream of unknown length leaves chunked, without Content-Length: a fixed-length one keeps it
+  // (and errors the body if the agent sent fewer or more bytes than it announced).
+  const fixed = new FixedLengthStream(length);
+  void response.body.pipeTo(fixed.writable).catch(() => undefined);
+  return new Response(fixed.readable, { status: 200, headers: response.headers });
 }
 
 /**
