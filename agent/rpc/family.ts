@@ -6,4 +6,6 @@ import type { StreamSender } from "./stream-sender";
 export interface Family {
   call(method: ReachMethod, params: unknown, policy: ReachPolicy): Promise<unknown>;
   stream?(kind: StreamKind, params: unknown, sender: StreamSender, policy: ReachPolicy): Promise<void>;
+  /** The socket closed: the server forgot every call in flight (an upload half sent is abandoned). */
+  disconnected?(): Promise<void>;
 }

@@ -174,7 +174,13 @@ async function writeCommit(params: MethodParams<"files.write_commit">) {
   return { path: upload.dest, size: upload.size, mode: modeText(upload.mode), sha256: digest };
 }
 
+/** The server forgot every upload (the socket closed): their temporary files go now, not after the idle timeout. */
+export async function abortAllUploads(): Promise<void> {
+  await Promise.all([...uploads].map(([id, upload]) => forget(id, upload)));
+}
+
 export const family: Family = {
+  disconnected: abortAllUploads,
   async call(method, params, policy) {
     switch (method) {
       case "files.stat":

@@ -83,8 +83,14 @@ export class RpcServer {
     this.streams.get(streamId)?.stop();
   }
 
-  /** The socket closed: the server forgot every stream, so producers stop. */
+  /** The socket closed: the server forgot every stream and call, so producers stop and uploads are dropped. */
   stopAll(): void {
     for (const sender of this.streams.values()) sender.stop();
+    for (const loaded of this.families.values())
+      void loaded
+        .then((family) => family.disconnected?.())
+        .catch((error) =>
+          this.log.warn("cleanup after a disconnect failed", { problem: (error as Error).message }),
+        );
   }
 }
