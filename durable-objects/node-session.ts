@@ -459,7 +459,14 @@ export class NodeSession extends Server<Env> {
   async tailLogs(params: StreamParams<"logs.tail">): Promise<RpcOutcome<{ response: Response }>> {
     const target = this.#reachable("logs.tail");
     if (!("conn" in target)) return target;
-    const { streamMaxLifetimeMs } = loadConfig(this.env);
+    const { streamMaxLifetimeMs, streamMaxSubscribers } = loadConfig(this.env);
+    // An open SSE response keeps the object awake: bounded like live output (STREAM_MAX_SUBSCRIBERS_PER_NODE).
+    if (this.#logTails.subscribers >= streamMaxSubscribers)
+      return {
+        status: "error",
+        code: "internal",
+        message: "Too many live log streams for this node; retry later",
+      };
     return {
       status: "ok",
       result: { response: this.#logTails.subscribe(target.conn, params, this.name, streamMaxLifetimeMs) },

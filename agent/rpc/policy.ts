@@ -1,6 +1,7 @@
 import { realpath } from "node:fs/promises";
 import { isAbsolute, relative, resolve, sep } from "node:path";
 import type { RpcErrorCode } from "../../src/protocol/reach-methods";
+import { ConfigError } from "../config";
 
 /**
  * What the host owner allows the server to reach (environment, read once at boot). The server cannot
@@ -32,7 +33,7 @@ function flag(env: NodeJS.ProcessEnv, name: string): boolean {
   const raw = (env[name] ?? "on").trim().toLowerCase();
   if (["on", "true", "1", "yes"].includes(raw)) return true;
   if (["off", "false", "0", "no"].includes(raw)) return false;
-  throw new Error(`${name} must be on or off, got "${env[name]}"`);
+  throw new ConfigError(`${name} must be on or off, got "${env[name]}"`);
 }
 
 function paths(env: NodeJS.ProcessEnv, name: string, fallback: string): string[] {
@@ -40,14 +41,14 @@ function paths(env: NodeJS.ProcessEnv, name: string, fallback: string): string[]
     .split(/[,:]/)
     .map((p) => p.trim())
     .filter(Boolean);
-  for (const p of list) if (!isAbsolute(p)) throw new Error(`${name}: "${p}" is not an absolute path`);
+  for (const p of list) if (!isAbsolute(p)) throw new ConfigError(`${name}: "${p}" is not an absolute path`);
   return list.map((p) => resolve(p));
 }
 
 /**
  * Reads `OUTPOST_FILES`, `OUTPOST_SIGNALS`, `OUTPOST_LOGS` (on|off, default on), `OUTPOST_FILE_PATHS`
  * (default none) and `OUTPOST_LOG_PATHS` (default `/var/log`), comma- or colon-separated.
- * @throws Error naming the bad variable
+ * @throws ConfigError naming the bad variable (the agent exits 2)
  */
 export function reachPolicy(env: NodeJS.ProcessEnv, stateDir: string): ReachPolicy {
   return {

@@ -48,6 +48,13 @@ export class LogTails {
     return this.#tails.size;
   }
 
+  /** Open subscriber streams, over all tails. */
+  get subscribers(): number {
+    let count = 0;
+    for (const tail of this.#tails.values()) count += tail.subscribers.size;
+    return count;
+  }
+
   subscribe(
     conn: Connection,
     params: StreamParams<"logs.tail">,

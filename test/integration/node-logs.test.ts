@@ -212,6 +212,18 @@ describe("node log tail", () => {
     agent.ws.close(1000, "bye");
   });
 
+  it("refuses a tail past STREAM_MAX_SUBSCRIBERS_PER_NODE (3 in tests) with 503", async () => {
+    const { nodeId, agent } = await connected();
+    serve(agent, () => undefined);
+    const open = () => api.fetch(`/api/v1/nodes/${nodeId}/logs/stream?source=journal`);
+    const streams = [await open(), await open(), await open()];
+    expect(streams.map((r) => r.status)).toEqual([200, 200, 200]);
+    const fourth = await open();
+    expect(fourth.status).toBe(503);
+    for (const r of streams) await r.body?.cancel();
+    agent.ws.close(1000, "bye");
+  });
+
   it("answers 503 when the node is offline and ends the stream when the agent disconnects", async () => {
     const { nodeId: offline } = await enrolNode(api, `${P}-c`);
     const res503 = await api.fetch(`/api/v1/nodes/${offline}/logs/stream?source=journal`);
