@@ -96,6 +96,8 @@ describe("node file download", () => {
     expect(start).toMatchObject({ kind: "files.read", params: { path: "/srv/data.bin" } });
     expect(start.credits).toBeLessThan(chunks.length);
     expect(frames.filter((f) => f.type === "stream_credit").length).toBeGreaterThan(0);
+    const audit = await api.get(`/api/v1/audit_events?event=file.read&resource_id=${nodeId}`);
+    expect(audit.body.data).toHaveLength(1);
     agent.ws.close(1000, "bye");
   });
 

@@ -152,9 +152,9 @@ describe("node processes", () => {
     const audit = await api.get(
       `/api/v1/audit_events?event=process.signal&order_by=seq&order_directions=desc`,
     );
-    expect(
-      audit.body.data.some((e: any) => e.resource_id === "900" || JSON.stringify(e).includes(nodeId)),
-    ).toBe(true);
+    expect(audit.body.data.some((e: any) => e.resource_id === nodeId && e.resource_type === "node")).toBe(
+      true,
+    );
     agent.ws.close(1000, "bye");
   });
 

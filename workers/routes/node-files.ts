@@ -20,7 +20,8 @@ export function registerNodeFileRoutes(app: Hono<AppEnv>): void {
       path: "/api/v1/nodes/{node_id}/files",
       permission: "files:read",
       clusterScope: scope,
-      audit: { read: true },
+      // The audit row names the node (resource_id); the event says what was done on it.
+      audit: { read: true, event: "file.read", resourceType: "node" },
       tag: TAG,
       summary: "Download a file from a node",
       description:
@@ -49,6 +50,7 @@ export function registerNodeFileRoutes(app: Hono<AppEnv>): void {
       path: "/api/v1/nodes/{node_id}/files",
       permission: "files:write",
       clusterScope: scope,
+      audit: { event: "file.created", resourceType: "node" },
       tag: TAG,
       summary: "Upload a file to a node",
       description:

@@ -87,6 +87,7 @@ export function registerProcessRoutes(app: Hono<AppEnv>): void {
       path: "/api/v1/nodes/{node_id}/processes/{pid}/signal",
       permission: "processes:signal",
       clusterScope: scope,
+      audit: { event: "process.signal", resourceType: "node" },
       tag: TAG,
       summary: "Send a signal to a process of a node",
       description:

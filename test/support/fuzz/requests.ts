@@ -710,7 +710,10 @@ export function isDocumentedDownstream503(o: Outcome, body: any): boolean {
     /^\/api\/v1\/nodes\/[^/]+\/metrics(\/host|\/agent)?(\?|$)/.test(o.built.url) &&
     body?.error?.message === "This node has not reported metrics yet";
   const agentOffline =
-    /^\/api\/v1\/nodes\/[^/]+\/inventory\/refresh(\?|$)/.test(o.built.url) &&
+    // Live operations (inventory refresh; processes, logs and files of issue 20) reach the agent.
+    /^\/api\/v1\/nodes\/[^/]+\/(inventory\/refresh|processes(\/[^/?]+(\/signal)?)?|logs(\/stream)?|files)(\?|$)/.test(
+      o.built.url,
+    ) &&
     body?.error?.message === "The node's agent is not connected" &&
     Array.isArray(body?.error?.details?.node_status);
   return metrics || agentOffline;
