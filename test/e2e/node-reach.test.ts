@@ -87,6 +87,10 @@ describe("reaching into a node", () => {
     expect(
       (await api("POST", `/api/v1/nodes/${nodeId}/processes/1/signal`, { signal: "SIGTERM" })).status,
     ).toBe(403);
+    const self = await api("POST", `/api/v1/nodes/${nodeId}/processes/${agent?.pid}/signal`, {
+      signal: "SIGKILL",
+    });
+    expect(self.status).toBe(403);
     const reused = await api("POST", `/api/v1/nodes/${nodeId}/processes/${pid}/signal`, {
       signal: "SIGTERM",
       start_time: "2001-01-01T00:00:00.000Z",
@@ -106,12 +110,12 @@ describe("reaching into a node", () => {
     const path = join(logs, "app.log");
     await writeFile(
       path,
-      [
+      `${[
         "2026-12-05T05:00:00Z INFO started",
         "2026-12-05T05:00:01Z ERROR disk on fire",
         "2026-12-05T05:00:02Z WARN smoke seen",
         "2026-12-05T05:00:03Z ERROR Fire spreading",
-      ].join("\n") + "\n",
+      ].join("\n")}\n`,
     );
     const all = await api("GET", `/api/v1/nodes/${nodeId}/logs?source=file&source_name=${path}&page_size=2`);
     expect(all.status, JSON.stringify(all.json)).toBe(200);
