@@ -171,6 +171,9 @@ describe("node file upload", () => {
     });
     expect(calls.slice(1, 4).map((c) => c.params.offset)).toEqual([0, 256 * 1024, 512 * 1024]);
     expect(await sha256(Uint8Array.from(received))).toBe(digest);
+    const audit = await api.get(`/api/v1/audit_events?event=file.created&resource_id=${nodeId}`);
+    expect(audit.body.data).toHaveLength(1);
+    expect(audit.body.data[0].details).toMatchObject({ path: "/srv/up.bin", sha256: digest });
     agent.ws.close(1000, "bye");
   });
 

@@ -152,9 +152,13 @@ describe("node processes", () => {
     const audit = await api.get(
       `/api/v1/audit_events?event=process.signal&order_by=seq&order_directions=desc`,
     );
-    expect(audit.body.data.some((e: any) => e.resource_id === nodeId && e.resource_type === "node")).toBe(
-      true,
-    );
+    const mine = audit.body.data.filter((e: any) => e.resource_id === nodeId);
+    expect(mine).toHaveLength(1);
+    expect(mine[0]).toMatchObject({
+      resource_type: "node",
+      success: true,
+      details: { pid: 900, signal: "SIGTERM" },
+    });
     agent.ws.close(1000, "bye");
   });
 

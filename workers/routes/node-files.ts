@@ -1,8 +1,10 @@
 import type { Hono } from "hono";
 import { nodeClusterName } from "../../src/access/cluster-scope";
+import { auditStatement } from "../../src/audit/record";
 import { ApiError } from "../../src/errors";
 import { FilePathQuery, FileUploadResultSchema } from "../../src/node-files/schema";
 import { UuidParam } from "../../src/schemas/common";
+import { ownAuditEntry } from "../audit/request-audit";
 import type { AppEnv } from "../middleware/request-context";
 import { defineRoute } from "../openapi/define-route";
 import { downloadFile, uploadFile } from "../services/file-transfer";
@@ -59,6 +61,12 @@ export function registerNodeFileRoutes(app: Hono<AppEnv>): void {
       success: { status: 201, description: "The file was written", data: FileUploadResultSchema },
       errors: [403, 404, 409, 413, 415, 422, 503],
     },
-    async (c, { params }) => ({ data: await uploadFile(c.env, c.get("db"), params.node_id, c.req.raw) }),
+    async (c, { params }) => {
+      const db = c.get("db");
+      const data = await uploadFile(c.env, db, params.node_id, c.req.raw);
+      const entry = ownAuditEntry(c, "file.created", { type: "node", id: params.node_id, status: 201 });
+      await auditStatement(db, { ...entry, details: data });
+      return { data };
+    },
   );
 }

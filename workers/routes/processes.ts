@@ -1,12 +1,14 @@
 import type { Hono } from "hono";
 import * as v from "valibot";
 import { nodeClusterName } from "../../src/access/cluster-scope";
+import { auditStatement } from "../../src/audit/record";
 import { ApiError } from "../../src/errors";
 import { ListQueryError } from "../../src/list-query/engine";
 import { applyMemoryQuery, parseMemoryQuery } from "../../src/list-query/memory";
 import { processListSpec } from "../../src/processes/list";
 import { ProcessSchema, SignalBody, SignalResultSchema } from "../../src/processes/schema";
 import { UuidParam } from "../../src/schemas/common";
+import { ownAuditEntry } from "../audit/request-audit";
 import type { AppEnv } from "../middleware/request-context";
 import { defineRoute } from "../openapi/define-route";
 import { callNode } from "../services/node-reach";
@@ -97,12 +99,17 @@ export function registerProcessRoutes(app: Hono<AppEnv>): void {
       success: { status: 200, description: "The signal was delivered", data: SignalResultSchema },
       errors: [403, 404, 409, 422, 503],
     },
-    async (c, { params, body }) => ({
-      data: await callNode(c.env, c.get("db"), params.node_id, "processes.signal", {
+    async (c, { params, body }) => {
+      const db = c.get("db");
+      const data = await callNode(c.env, db, params.node_id, "processes.signal", {
         pid: params.pid,
         signal: body.signal,
         start_time: body.start_time,
-      }),
-    }),
+      });
+      // Its own row, so the audit log says which signal went to which process (refusals: defineRoute's).
+      const entry = ownAuditEntry(c, "process.signal", { type: "node", id: params.node_id, status: 200 });
+      await auditStatement(db, { ...entry, details: { pid: data.pid, signal: data.signal } });
+      return { data };
+    },
   );
 }
