@@ -35,6 +35,9 @@ export default defineConfig({
                 NODE_STATUS_MIN_INTERVAL_SECONDS: "1",
                 STREAM_MAX_SUBSCRIBERS_PER_NODE: "3",
                 STREAM_MAX_LIFETIME_SECONDS: "3",
+                // Short, so a silent agent's 503 agent_timeout is testable; small, so a 413 is cheap.
+                NODE_RPC_TIMEOUT_SECONDS: "2",
+                FILE_TRANSFER_MAX_BYTES: "1048576",
               },
             },
           })),

@@ -69,6 +69,12 @@ Environment:
   ENROLLMENT_KEY              enrollment key blob from Outpost (needed until the node is enrolled)
   OUTPOST_ALLOW_INSECURE_HTTP 1 = accept a plain http:// server that is not loopback (token and
                               commands then travel unencrypted); default 0
+  OUTPOST_SIGNALS, OUTPOST_LOGS, OUTPOST_FILES
+                              on | off: whether the server may signal processes, read logs,
+                              move files on this host (default on; off cannot be overridden)
+  OUTPOST_LOG_PATHS           directories whose log files may be read (default /var/log)
+  OUTPOST_FILE_PATHS          directories files may be downloaded from or uploaded to
+                              (default none: no file transfer)
 
 A key that requires approval makes the agent wait (and poll) until an administrator approves
 its registration; a rejected or expired registration ends it with exit code 6.

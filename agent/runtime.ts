@@ -3,6 +3,7 @@ import { hostname } from "node:os";
 import type { ServerFrame } from "../src/protocol/frames";
 import { INVENTORY_CAPABILITY } from "../src/protocol/inventory-frames";
 import { METRICS_STREAM_CAPABILITY } from "../src/protocol/system-metrics";
+import { REACH_CAPABILITIES } from "../src/protocol/reach-methods";
 import type { AgentConfig } from "./config";
 import { AgentConnection, type ConnectionOptions, type FatalReason, type OutgoingFrame } from "./connection";
 import { Dispatcher } from "./dispatcher";
@@ -14,6 +15,8 @@ import { InventoryReporter } from "./inventory/reporter";
 import type { Journal } from "./journal";
 import type { Logger } from "./log";
 import { type AgentCounters, agentMetrics, createCounters, createHostSampler, healthChecks } from "./metrics";
+import { reachPolicy } from "./rpc/policy";
+import { RpcServer } from "./rpc/server";
 import { EXIT_RESTART, runningBundle, SelfUpdater, type SelfUpdateSettings } from "./self-update";
 import { ShutdownManager, type SignalSource } from "./shutdown";
 import { StatusFile } from "./status";
@@ -57,6 +60,8 @@ export interface RuntimeDeps {
   /** The running bundle file self-updates replace (default: this bundle, null unbundled). */
   bundle?: string | null;
   counters?: AgentCounters;
+  /** Where the reach-in policy is read from (default `process.env`). */
+  env?: NodeJS.ProcessEnv;
 }
 
 /**
@@ -80,6 +85,7 @@ export class AgentRuntime {
   private readonly inventory: InventoryReporter;
   private readonly system: SystemReporter;
   private systemSampler: SystemSampler | undefined;
+  private readonly rpc: RpcServer;
   private facts: HostFacts | undefined;
   private identity: Identity;
   private connection: Connection | undefined;
@@ -126,6 +132,7 @@ export class AgentRuntime {
       send,
       requestRestart: () => void this.stop(EXIT_RESTART),
     });
+    this.rpc = new RpcServer(reachPolicy(deps.env ?? process.env, config.stateDir), send, log);
     this.inventory = new InventoryReporter({ send, log, settings: config.inventory, clock: this.clock });
     this.heartbeat = new Interval(() => void this.tick(), config.heartbeatIntervalSeconds * 1000, this.clock);
     this.system = new SystemReporter({
@@ -199,6 +206,7 @@ export class AgentRuntime {
       onFrame: (frame) => this.onFrame(frame),
       onDisconnect: () => {
         this.system.stop();
+        this.rpc.stopAll();
         void this.status.update({ connection: "disconnected", connected_since: null });
       },
       onFatal: (reason, detail) => this.onFatal(reason, detail),
@@ -252,6 +260,7 @@ export class AgentRuntime {
         "self_update",
         INVENTORY_CAPABILITY,
         METRICS_STREAM_CAPABILITY,
+        ...Object.values(REACH_CAPABILITIES),
       ],
       heartbeat_interval_seconds: this.heartbeat.periodMs / 1000,
     });
@@ -310,6 +319,18 @@ export class AgentRuntime {
         break;
       case "metrics_stream":
         this.system.stream(frame.interval_seconds);
+        break;
+      case "rpc":
+        this.background("rpc", this.rpc.call(frame));
+        break;
+      case "stream_start":
+        this.background("stream", this.rpc.startStream(frame));
+        break;
+      case "stream_credit":
+        this.rpc.credit(frame);
+        break;
+      case "stream_stop":
+        this.rpc.stopStream(frame.stream_id);
         break;
       default: {
         // A frame type added to the catalog must be handled here; the compiler says so.

@@ -17,19 +17,24 @@ import {
   parseAgentFrame,
   type ServerFrame,
 } from "../src/protocol/frames";
+import type { MethodParams, MethodResult, ReachMethod, StreamParams } from "../src/protocol/reach-methods";
 import { writeLastSeen } from "./batch-writer";
 import { evaluateUnreachable } from "./node-session/alerts";
 import { deliverExecutions, finalState, isLiveExecution, sendExec } from "./node-session/delivery";
+import { downloadStream } from "./node-session/file-download";
 import { FrameBudget } from "./node-session/frame-budget";
 import { type FrameSession, handleAgentFrame, streamsMetrics } from "./node-session/frames";
 import { askForInventory, type InventoryAsk } from "./node-session/inventory";
 import { LiveMetrics, type StreamStatus } from "./node-session/live-metrics";
 import { LiveOutput } from "./node-session/live-output";
+import { LogTails } from "./node-session/log-tail";
 import { MetricsTiers, queryHistory } from "./node-session/metrics-tiers";
 import { OutputGate } from "./node-session/output-gate";
 import { observe, type PresenceState, readPresence, staleWindowMs } from "./node-session/presence";
 import { NODE_ID_HEADER, streamedExecution, streamedMetrics } from "./node-session/requests";
+import { CAPABILITIES_KEY, missingCapability, PendingRpcs, type RpcOutcome } from "./node-session/rpc";
 import { METRICS_HISTORY_LIMIT, SessionStore } from "./node-session/store";
+import { AgentStreams } from "./node-session/streams";
 import {
   dueLatestMetrics,
   latestSystem,
@@ -93,6 +98,9 @@ export class NodeSession extends Server<Env> {
   readonly #liveMetrics = new LiveMetrics((seconds) => this.#askForStream(seconds));
   /** Cluster name the open metrics streams label their snapshots with (the Worker passes it). */
   #streamCluster = "";
+  readonly #rpcs = new PendingRpcs();
+  readonly #streams = new AgentStreams();
+  readonly #logTails = new LogTails(this.#streams);
   readonly #outputGate = new OutputGate((id) => isLiveExecution(this.#database(), this.name, id));
 
   get store(): SessionStore {
@@ -122,6 +130,8 @@ export class NodeSession extends Server<Env> {
       store: this.store,
       tiers: this.tiers,
       liveOutput: this.#liveOutput,
+      rpcs: this.#rpcs,
+      streams: this.#streams,
       outputGate: this.#outputGate,
       log: this.#logger(),
       db: () => this.#database(),
@@ -256,6 +266,11 @@ export class NodeSession extends Server<Env> {
     const stillLive = [...this.getConnections()].some(
       (c) => c.id !== connection.id && c.readyState === WebSocket.OPEN,
     );
+    if (!stillLive) {
+      // Nothing answers on a closed socket: waiting calls and open streams end now, not at their deadline.
+      this.#rpcs.failAll();
+      this.#streams.failAll();
+    }
     if (!stillLive && code !== CLOSE_CODES.nodeDeleted) {
       await this.#observe("unreachable", "agent disconnected", false);
       this.#liveMetrics.status({ connected: false, status: "unreachable" });
@@ -477,6 +492,79 @@ export class NodeSession extends Server<Env> {
   /** The node's metrics history for one query (`GET /api/v1/nodes/{node_id}/metrics/history`). */
   metricsHistory(query: HistoryQuery): HistoryRows {
     return queryHistory(this.tiers, query, Date.now());
+  }
+
+  /**
+   * Where a reach-in request can go: the live connection, or how it cannot (offline, or the agent
+   * did not announce the method's capability).
+   */
+  #reachable(method: string): { conn: Connection } | RpcOutcome<never> {
+    const conn = this.#liveConnection();
+    if (!conn) return { status: "offline", node_status: readPresence(this.store).status };
+    const missing = missingCapability(this.store.get<string[]>(CAPABILITIES_KEY), method);
+    if (missing) return { status: "unsupported", capability: missing };
+    return { conn };
+  }
+
+  /** Calls one method on the node's agent (processes, logs, files) and waits for its answer. */
+  async reach<M extends ReachMethod>(
+    method: M,
+    params: MethodParams<M>,
+  ): Promise<RpcOutcome<MethodResult<M>>> {
+    const target = this.#reachable(method);
+    if (!("conn" in target)) return target;
+    return this.#rpcs.call(target.conn, method, params, loadConfig(this.env).nodeRpcTimeoutMs);
+  }
+
+  /**
+   * A file from the node: the agent's `files.stat` (size, SHA-256), then its bytes streamed in chunks
+   * with flow control. `too_large` past `FILE_TRANSFER_MAX_BYTES`.
+   */
+  async download(path: string): Promise<RpcOutcome<{ response: Response }>> {
+    const stat = await this.reach("files.stat", { path });
+    if (stat.status !== "ok") return stat;
+    const { fileTransferMaxBytes } = loadConfig(this.env);
+    if (stat.result.size > fileTransferMaxBytes)
+      return {
+        status: "error",
+        code: "too_large",
+        message: `the file is ${stat.result.size} bytes; FILE_TRANSFER_MAX_BYTES is ${fileTransferMaxBytes}`,
+      };
+    const target = this.#reachable("files.read");
+    if (!("conn" in target)) return target;
+    const body = downloadStream(this.#streams, target.conn, stat.result.path, stat.result.size);
+    const name = stat.result.path.split("/").pop() || "file";
+    return {
+      status: "ok",
+      result: {
+        response: new Response(body, {
+          headers: {
+            "content-type": "application/octet-stream",
+            "content-length": String(stat.result.size),
+            "x-checksum-sha256": stat.result.sha256,
+            "content-disposition": `attachment; filename="${name.replace(/["\\\r\n]/g, "_")}"`,
+          },
+        }),
+      },
+    };
+  }
+
+  /** A live log tail as Server-Sent Events (`logs.tail`), shared by subscribers with the same filters. */
+  async tailLogs(params: StreamParams<"logs.tail">): Promise<RpcOutcome<{ response: Response }>> {
+    const target = this.#reachable("logs.tail");
+    if (!("conn" in target)) return target;
+    const { streamMaxLifetimeMs, streamMaxSubscribers } = loadConfig(this.env);
+    // An open SSE response keeps the object awake: bounded like live output (STREAM_MAX_SUBSCRIBERS_PER_NODE).
+    if (this.#logTails.subscribers >= streamMaxSubscribers)
+      return {
+        status: "error",
+        code: "internal",
+        message: "Too many live log streams for this node; retry later",
+      };
+    return {
+      status: "ok",
+      result: { response: this.#logTails.subscribe(target.conn, params, this.name, streamMaxLifetimeMs) },
+    };
   }
 
   /** Connection, presence and the connection log, for diagnostics and tests. */

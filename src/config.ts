@@ -43,6 +43,8 @@ export interface Env {
   STREAM_MAX_SUBSCRIBERS_PER_NODE?: string;
   STREAM_MAX_LIFETIME_SECONDS?: string;
   METRICS_DETAIL_INTERVAL_SECONDS?: string;
+  NODE_RPC_TIMEOUT_SECONDS?: string;
+  FILE_TRANSFER_MAX_BYTES?: string;
   WEBHOOK_ALLOW_PRIVATE_IPS?: string;
   WEBHOOK_MAX_ATTEMPTS?: string;
   AUDIT_SIGNING_KEY?: string;
@@ -99,6 +101,10 @@ export interface Config {
   streamMaxLifetimeMs: number;
   /** `metrics_detail_interval_seconds` of the agents' `config`. */
   metricsDetailIntervalSeconds: number;
+  /** How long the object waits for an agent's answer to an `rpc` (processes, logs, files). */
+  nodeRpcTimeoutMs: number;
+  /** Largest file a download or upload through a node's session may move. */
+  fileTransferMaxBytes: number;
   webhookAllowPrivateIps: boolean;
   webhookMaxAttempts: number;
   auditSigningKey?: string;
@@ -207,6 +213,8 @@ export function loadConfig(env: Env): Config {
     streamMaxSubscribers: int(env, "STREAM_MAX_SUBSCRIBERS_PER_NODE", 1, 10_000),
     streamMaxLifetimeMs: int(env, "STREAM_MAX_LIFETIME_SECONDS", 1, 86_400) * 1000,
     metricsDetailIntervalSeconds: int(env, "METRICS_DETAIL_INTERVAL_SECONDS", 10, 86_400),
+    nodeRpcTimeoutMs: int(env, "NODE_RPC_TIMEOUT_SECONDS", 1, 300) * 1000,
+    fileTransferMaxBytes: int(env, "FILE_TRANSFER_MAX_BYTES", 1, 500 * 1024 * 1024),
     webhookAllowPrivateIps: bool(env, "WEBHOOK_ALLOW_PRIVATE_IPS"),
     webhookMaxAttempts: int(env, "WEBHOOK_MAX_ATTEMPTS", 1, 20),
     auditSigningKey: env.AUDIT_SIGNING_KEY || undefined,

@@ -145,6 +145,20 @@ export const SETTINGS: readonly SettingSpec[] = [
       "How often agents collect the detail metrics (top processes, containers, systemd services, GPU); sent to each agent in its `config` (10–86400).",
   },
   {
+    name: "NODE_RPC_TIMEOUT_SECONDS",
+    secret: false,
+    default: "15",
+    description:
+      "How long a request that reaches into a node (processes, logs, files) waits for the agent's answer; past it the answer is 503 with `details.reason` `agent_timeout`.",
+  },
+  {
+    name: "FILE_TRANSFER_MAX_BYTES",
+    secret: false,
+    default: "104857600",
+    description: "Largest file a node file download or upload may move (past it 413); at most 500 MiB.",
+  },
+
+  {
     name: "WEBHOOK_ALLOW_PRIVATE_IPS",
     secret: false,
     default: "false",

@@ -20,7 +20,9 @@ import type { MetricsTiers } from "./metrics-tiers";
 import type { OutputGate } from "./output-gate";
 import { readPresence, recordHello } from "./presence";
 import { advanceAfterResult } from "./rollout";
+import { CAPABILITIES_KEY, type PendingRpcs } from "./rpc";
 import type { SessionStore } from "./store";
+import type { AgentStreams } from "./streams";
 
 /** What frame handling needs from its NodeSession. */
 export interface FrameSession {
@@ -30,6 +32,9 @@ export interface FrameSession {
   /** The metrics history tiers; every heartbeat adds a raw sample. */
   readonly tiers: MetricsTiers;
   readonly liveOutput: LiveOutput;
+  /** Calls waiting for the agent's `rpc_result`, and open agent streams (processes, logs, files). */
+  readonly rpcs: PendingRpcs;
+  readonly streams: AgentStreams;
   readonly outputGate: OutputGate;
   readonly log: Logger;
   db(): Database;
@@ -117,6 +122,7 @@ export async function handleAgentFrame(
       });
       const metricsStream = frame.capabilities.includes(METRICS_STREAM_CAPABILITY);
       connection.setState({ ...connection.state, hello: true, metricsStream } satisfies ConnectionState);
+      session.store.set(CAPABILITIES_KEY, frame.capabilities);
       connection.send(
         encodeServerFrame({
           type: "config",
@@ -134,6 +140,17 @@ export async function handleAgentFrame(
       await syncInventoryOnHello(db, session.store, session.nodeId, connection, frame.capabilities);
       return;
     }
+    case "rpc_result":
+      if (!session.rpcs.settle(frame))
+        session.log.warn("an rpc answer arrived after its deadline", { id: frame.id });
+      return;
+    case "stream_data":
+      // Data for a stream already stopped is normal (frames in flight); the agent stops on stream_stop.
+      session.streams.data(frame);
+      return;
+    case "stream_end":
+      session.streams.end(frame);
+      return;
     case "inventory":
       await receiveInventory(session.db(), session.store, session.nodeId, connection, frame);
       return;

@@ -27,6 +27,10 @@ export const PERMISSION_CATALOG = {
   power: ["read", "manage"],
   services: ["manage"],
   containers: ["manage"],
+  // Reaching into a node (issue 20): reading is separate from acting.
+  processes: ["read", "signal"],
+  logs: ["read"],
+  files: ["read", "write"],
 } as const satisfies Record<string, readonly string[]>;
 
 type Catalog = typeof PERMISSION_CATALOG;
@@ -74,6 +78,11 @@ export const SYSTEM_ROLES = [
       "power:manage",
       "services:manage",
       "containers:manage",
+      "processes:read",
+      "processes:signal",
+      "logs:read",
+      "files:read",
+      "files:write",
     ],
   },
   {

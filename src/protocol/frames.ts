@@ -1,6 +1,15 @@
 import * as v from "valibot";
 import { InventoryAckFrame, InventoryFrame, InventoryRequestFrame } from "./inventory-frames";
 import { STREAM_INTERVAL, SystemDetailSchema, SystemMetricsSchema } from "./system-metrics";
+import {
+  RpcFrame,
+  RpcResultFrame,
+  StreamCreditFrame,
+  StreamDataFrame,
+  StreamEndFrame,
+  StreamStartFrame,
+  StreamStopFrame,
+} from "./rpc-frames";
 
 /**
  * The agent wire protocol: JSON text frames `{v: 1, type, …}` over the node's
@@ -189,6 +198,9 @@ export const AgentFrame = v.variant("type", [
   PingFrame,
   PongFrame,
   InventoryFrame,
+  RpcResultFrame,
+  StreamDataFrame,
+  StreamEndFrame,
 ]);
 export type AgentFrame = v.InferOutput<typeof AgentFrame>;
 
@@ -262,6 +274,10 @@ export const ServerFrame = v.variant("type", [
   PongFrame,
   InventoryRequestFrame,
   InventoryAckFrame,
+  RpcFrame,
+  StreamStartFrame,
+  StreamCreditFrame,
+  StreamStopFrame,
 ]);
 export type ServerFrame = v.InferOutput<typeof ServerFrame>;
 

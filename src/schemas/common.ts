@@ -51,6 +51,25 @@ export const PaginationSchema = v.object({
 
 export const PaginatedMetaSchema = v.object({ ...MetaSchema.entries, pagination: PaginationSchema });
 
+/** Paging by an opaque cursor, for lists that cannot count (a node's logs): no totals, no page numbers. */
+export const CursorPaginationSchema = v.object({
+  page_size: v.number(),
+  has_next: v.boolean(),
+  next_cursor: v.pipe(v.nullable(v.string()), v.description("Pass as `cursor` for the next page")),
+});
+export type CursorPagination = v.InferOutput<typeof CursorPaginationSchema>;
+
+export const CursorMetaSchema = v.object({
+  ...MetaSchema.entries,
+  pagination: CursorPaginationSchema,
+  scan_truncated: v.optional(
+    v.pipe(
+      v.boolean(),
+      v.description("The scan budget ran out before the page was full; go on with next_cursor"),
+    ),
+  ),
+});
+
 export const ErrorBodySchema = v.object({
   error: v.object({
     code: v.string(),

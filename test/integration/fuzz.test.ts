@@ -371,7 +371,11 @@ function baseRequest(op: FuzzOperation, overrides: Partial<FuzzRequest> = {}): F
   for (const p of op.pathParams)
     params[p.name] =
       refsFor(op, p.name)[0] ??
-      (String(p.schema.pattern ?? "").includes("0-9a-f") ? "3f2504e0-4f89-41d3-9a0c-0305e82c3301" : "x");
+      (String(p.schema.pattern ?? "").includes("0-9a-f")
+        ? "3f2504e0-4f89-41d3-9a0c-0305e82c3301"
+        : String(p.schema.pattern ?? "").includes("\\d") // a numeric id such as a pid
+          ? "1"
+          : "x");
   return {
     method: op.method,
     path: op.path,

@@ -10,7 +10,7 @@ import { forgetPrincipals } from "../middleware/principal-cache";
 import { type AppContext, type AppEnv, responseMeta } from "../middleware/request-context";
 import { readBodyText } from "./read-body";
 import { type OperationSpec, registerOperation } from "./registry";
-import type { DataResult, ListResult, RouteInput, RouteResult } from "./route-types";
+import type { CursorListResult, DataResult, ListResult, RouteInput, RouteResult } from "./route-types";
 
 // A change here can revoke or narrow a cached principal (a revoked token, a disabled user, a role's
 // permissions, a logout): this isolate forgets them all at once, the others within AUTH_CACHE_SECONDS.
@@ -130,6 +130,11 @@ function toResponse(c: AppContext, spec: OperationSpec, result: unknown): Respon
   if (result instanceof Response) return result;
   const { success } = spec;
   if (success.data === null) return c.body(null, 204);
+  if (success.paginated === "cursor") {
+    const { data, pagination, scan_truncated } = result as CursorListResult<unknown>;
+    const extra = scan_truncated === undefined ? {} : { scan_truncated };
+    return c.json({ data, meta: { ...responseMeta(c), pagination, ...extra } }, 200);
+  }
   if (success.paginated) {
     const { data, pagination } = result as ListResult<unknown>;
     return c.json({ data, meta: { ...responseMeta(c), pagination } }, 200);

@@ -1,7 +1,7 @@
 import { toJsonSchema } from "@valibot/to-json-schema";
 import type * as v from "valibot";
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../../src/list-query/engine";
-import { ErrorBodySchema, MetaSchema, PaginatedMetaSchema } from "../../src/schemas/common";
+import { CursorMetaSchema, ErrorBodySchema, MetaSchema, PaginatedMetaSchema } from "../../src/schemas/common";
 import { OUTPOST_VERSION } from "../../src/version";
 import { listOperations, type OperationSpec, type SuccessSpec } from "./registry";
 
@@ -102,11 +102,14 @@ function successResponse(success: SuccessSpec): JsonObject {
     };
   }
   const data = success.paginated ? { type: "array", items: schema(success.data) } : schema(success.data);
-  const meta = success.paginated
-    ? schema(PaginatedMetaSchema)
-    : success.meta
-      ? mergedMeta(schema(MetaSchema), schema(success.meta))
-      : schema(MetaSchema);
+  const meta =
+    success.paginated === "cursor"
+      ? schema(CursorMetaSchema)
+      : success.paginated
+        ? schema(PaginatedMetaSchema)
+        : success.meta
+          ? mergedMeta(schema(MetaSchema), schema(success.meta))
+          : schema(MetaSchema);
   return {
     description: success.description,
     content: {

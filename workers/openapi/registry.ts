@@ -27,7 +27,8 @@ export interface SuccessSpec {
   status: 200 | 201 | 202 | 204;
   description: string;
   data: GenericSchema | null;
-  paginated?: boolean;
+  /** `true`: page numbers and totals; `"cursor"`: an opaque cursor, no totals (`CursorMetaSchema`). */
+  paginated?: boolean | "cursor";
   bare?: boolean;
   eventStream?: boolean;
   /** Keys of `meta` beyond `request_id` and `timestamp` that this operation may add (an object schema). */

@@ -1,5 +1,6 @@
 import type * as v from "valibot";
 import type { ListQuery, Pagination } from "../../src/list-query/engine";
+import type { CursorPagination } from "../../src/schemas/common";
 import type { OperationSpec } from "./registry";
 
 // The types a handler sees, computed from its spec literal. Keys that the spec does not declare are
@@ -47,6 +48,13 @@ export interface ListResult<T> {
   pagination: Pagination;
 }
 
+/** A page of a cursor-paged list (no totals), and whether a scan budget cut it short. */
+export interface CursorListResult<T> {
+  data: T[];
+  pagination: CursorPagination;
+  scan_truncated?: boolean;
+}
+
 /**
  * One answer with data. `status` overrides the spec's success status for the rare answer that
  * carries data under another status (health's 503).
@@ -69,9 +77,11 @@ export type RouteResult<S extends OperationSpec> = S["success"]["eventStream"] e
     : S["success"]["data"] extends null
       ? // biome-ignore lint/suspicious/noConfusingVoidType: a 204 handler just returns; its body is Promise<void>.
         void
-      : S["success"]["paginated"] extends true
-        ? ListResult<SuccessData<S>>
-        : DataResult<SuccessData<S>> | AlternativeResult<S>;
+      : S["success"]["paginated"] extends "cursor"
+        ? CursorListResult<SuccessData<S>>
+        : S["success"]["paginated"] extends true
+          ? ListResult<SuccessData<S>>
+          : DataResult<SuccessData<S>> | AlternativeResult<S>;
 
 /** The operation's second successful answer, when it declares one: its data with its status. */
 type AlternativeResult<S extends OperationSpec> = S["alternative"] extends {

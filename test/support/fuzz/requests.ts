@@ -711,7 +711,8 @@ export function isDocumentedDownstream503(o: Outcome, body: any): boolean {
     /^\/api\/v1\/nodes\/[^/]+\/metrics(\/host|\/agent|\/system|\/export)?(\?|$)/.test(o.built.url) &&
     body?.error?.message === "This node has not reported metrics yet";
   const agentOffline =
-    /^\/api\/v1\/nodes\/[^/]+\/(inventory\/refresh|metrics\/stream|power_actions|services\/[^/]+\/actions|containers\/[^/]+\/actions)(\?|$)/.test(
+    // Live operations (inventory refresh, metrics stream, actions; processes, logs and files) reach the agent.
+    /^\/api\/v1\/nodes\/[^/]+\/(inventory\/refresh|metrics\/stream|power_actions|services\/[^/]+\/actions|containers\/[^/]+\/actions|processes(\/[^/?]+(\/signal)?)?|logs(\/stream)?|files)(\?|$)/.test(
       o.built.url,
     ) &&
     body?.error?.message === "The node's agent is not connected" &&

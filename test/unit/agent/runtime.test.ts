@@ -148,7 +148,17 @@ describe("AgentRuntime", () => {
     connection.open();
     expect(connection.framesOf("hello")[0]).toMatchObject({
       agent_version: expect.any(String),
-      capabilities: ["exec", "cancel", "output", "self_update", "inventory.v1", "metrics_stream.v1"],
+      capabilities: [
+        "exec",
+        "cancel",
+        "output",
+        "self_update",
+        "inventory.v1",
+        "metrics_stream.v1",
+        "processes.v1",
+        "logs.v1",
+        "files.v1",
+      ],
       heartbeat_interval_seconds: 15,
     });
     await until(() => connection.framesOf("heartbeat").length === 1, "the heartbeat sent on open");

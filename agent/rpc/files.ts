@@ -1,0 +1,208 @@
+import { createHash, randomUUID } from "node:crypto";
+import { createReadStream } from "node:fs";
+import type { FileHandle } from "node:fs/promises";
+import { chmod, lstat, mkdir, open, realpath, rename, rm, stat } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { FILE_CHUNK_BYTES, type MethodParams, type StreamParams } from "../../src/protocol/reach-methods";
+import type { Family } from "./family";
+import { allowedPath, type ReachPolicy, RpcFailure, requestedPath, resolveAllowed } from "./policy";
+import type { StreamSender } from "./stream-sender";
+
+/** An upload that receives nothing for this long is abandoned and its temporary file deleted. */
+const UPLOAD_IDLE_MS = 30_000;
+
+interface Upload {
+  handle: FileHandle;
+  temp: string;
+  dest: string;
+  mode: number;
+  overwrite: boolean;
+  size: number;
+  sha256: string;
+  received: number;
+  hash: ReturnType<typeof createHash>;
+  idle: NodeJS.Timeout;
+}
+
+const uploads = new Map<string, Upload>();
+
+function enabled(policy: ReachPolicy): void {
+  if (!policy.files)
+    throw new RpcFailure("policy", "file transfer is switched off on this host (OUTPOST_FILES=off)");
+  if (policy.filePaths.length === 0)
+    throw new RpcFailure("policy", "this host allows no file paths (set OUTPOST_FILE_PATHS)");
+}
+
+const modeText = (mode: number) => `0${(mode & 0o7777).toString(8).padStart(3, "0")}`;
+
+async function sha256Of(path: string): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest("hex");
+}
+
+/** A regular file inside the allowed paths: its size, mode and SHA-256 (read once, before a download). */
+async function fileStat(path: string, policy: ReachPolicy) {
+  enabled(policy);
+  const real = await resolveAllowed(policy, policy.filePaths, path);
+  const info = await stat(real);
+  if (!info.isFile())
+    throw new RpcFailure(
+      "bad_request",
+      `${path} is not a regular file (directories, devices and FIFOs are refused)`,
+    );
+  return { path: real, size: info.size, mode: modeText(info.mode), sha256: await sha256Of(real) };
+}
+
+async function readStream(params: StreamParams<"files.read">, sender: StreamSender, policy: ReachPolicy) {
+  enabled(policy);
+  const real = await resolveAllowed(policy, policy.filePaths, params.path);
+  if (!(await stat(real)).isFile())
+    throw new RpcFailure("bad_request", `${params.path} is not a regular file`);
+  const stream = createReadStream(real, { highWaterMark: FILE_CHUNK_BYTES });
+  try {
+    for await (const chunk of stream) {
+      if (!(await sender.push([(chunk as Buffer).toString("base64")]))) return;
+    }
+  } finally {
+    stream.destroy();
+  }
+}
+
+function forget(id: string, upload: Upload): Promise<void> {
+  uploads.delete(id);
+  clearTimeout(upload.idle);
+  return upload.handle
+    .close()
+    .catch(() => undefined)
+    .then(() => rm(upload.temp, { force: true }));
+}
+
+function touch(id: string, upload: Upload): void {
+  clearTimeout(upload.idle);
+  upload.idle = setTimeout(() => void forget(id, upload), UPLOAD_IDLE_MS);
+  upload.idle.unref?.();
+}
+
+async function writeOpen(params: MethodParams<"files.write_open">, policy: ReachPolicy) {
+  enabled(policy);
+  const dest = requestedPath(params.dest);
+  if (!allowedPath(policy, policy.filePaths, dest))
+    throw new RpcFailure("policy", `${dest} is outside the paths this host allows`);
+  const dir = dirname(dest);
+  if (params.create_dirs) await mkdir(dir, { recursive: true, mode: 0o755 });
+  let realDir: string;
+  try {
+    realDir = await realpath(dir);
+  } catch {
+    throw new RpcFailure("not_found", `${dir} does not exist (create_dirs creates it)`);
+  }
+  if (!allowedPath(policy, policy.filePaths, realDir))
+    throw new RpcFailure("policy", `${dir} resolves outside the paths this host allows`);
+  const target = join(realDir, basename(dest));
+  const existing = await lstat(target).catch(() => null);
+  if (existing?.isSymbolicLink())
+    throw new RpcFailure("bad_request", `${dest} is a symbolic link; it is not followed`);
+  if (existing && !existing.isFile())
+    throw new RpcFailure("bad_request", `${dest} exists and is not a regular file`);
+  if (existing && !params.overwrite) throw new RpcFailure("conflict", `${dest} exists (overwrite is false)`);
+  const id = randomUUID();
+  // Beside the destination, so the final rename stays on one filesystem and is atomic.
+  const temp = join(realDir, `.${basename(dest)}.outpost-upload-${id}`);
+  const handle = await open(temp, "wx", 0o600);
+  const upload: Upload = {
+    handle,
+    temp,
+    dest: target,
+    mode: params.mode,
+    overwrite: params.overwrite,
+    size: params.size,
+    sha256: params.sha256,
+    received: 0,
+    hash: createHash("sha256"),
+    idle: setTimeout(() => undefined, 0),
+  };
+  uploads.set(id, upload);
+  touch(id, upload);
+  return { upload_id: id };
+}
+
+function uploadOf(id: string): Upload {
+  const upload = uploads.get(id);
+  if (!upload) throw new RpcFailure("not_found", "no such upload (it was abandoned after 30 s without data)");
+  return upload;
+}
+
+async function writeChunk(params: MethodParams<"files.write_chunk">) {
+  const upload = uploadOf(params.upload_id);
+  if (params.offset !== upload.received)
+    throw new RpcFailure("conflict", `chunk at ${params.offset}, expected ${upload.received}`);
+  const bytes = Buffer.from(params.data, "base64");
+  if (upload.received + bytes.length > upload.size) {
+    await forget(params.upload_id, upload);
+    throw new RpcFailure("too_large", "more bytes than the announced size");
+  }
+  await upload.handle.write(bytes, 0, bytes.length, upload.received);
+  upload.hash.update(bytes);
+  upload.received += bytes.length;
+  touch(params.upload_id, upload);
+  return { received: upload.received };
+}
+
+async function writeCommit(params: MethodParams<"files.write_commit">) {
+  const upload = uploadOf(params.upload_id);
+  const digest = upload.hash.digest("hex");
+  if (upload.received !== upload.size || digest !== upload.sha256) {
+    await forget(params.upload_id, upload);
+    throw new RpcFailure(
+      "bad_request",
+      `received ${upload.received} bytes with SHA-256 ${digest}; expected ${upload.size} and ${upload.sha256}`,
+    );
+  }
+  await upload.handle.sync();
+  await upload.handle.chmod(upload.mode);
+  await upload.handle.close();
+  const existing = await lstat(upload.dest).catch(() => null);
+  if (existing && (!upload.overwrite || existing.isSymbolicLink() || !existing.isFile())) {
+    await forget(params.upload_id, upload);
+    throw new RpcFailure("conflict", `${upload.dest} appeared meanwhile`);
+  }
+  await rename(upload.temp, upload.dest);
+  uploads.delete(params.upload_id);
+  clearTimeout(upload.idle);
+  await chmod(upload.dest, upload.mode);
+  return { path: upload.dest, size: upload.size, mode: modeText(upload.mode), sha256: digest };
+}
+
+/** The server forgot every upload (the socket closed): their temporary files go now, not after the idle timeout. */
+export async function abortAllUploads(): Promise<void> {
+  await Promise.all([...uploads].map(([id, upload]) => forget(id, upload)));
+}
+
+export const family: Family = {
+  disconnected: abortAllUploads,
+  async call(method, params, policy) {
+    switch (method) {
+      case "files.stat":
+        return fileStat((params as MethodParams<"files.stat">).path, policy);
+      case "files.write_open":
+        return writeOpen(params as MethodParams<"files.write_open">, policy);
+      case "files.write_chunk":
+        return writeChunk(params as MethodParams<"files.write_chunk">);
+      case "files.write_commit":
+        return writeCommit(params as MethodParams<"files.write_commit">);
+      case "files.write_abort": {
+        const id = (params as MethodParams<"files.write_abort">).upload_id;
+        const upload = uploads.get(id);
+        if (upload) await forget(id, upload);
+        return {};
+      }
+      default:
+        throw new RpcFailure("unsupported", `${method} is not a files method`);
+    }
+  },
+  async stream(kind, params, sender, policy) {
+    if (kind !== "files.read") throw new RpcFailure("unsupported", `${kind} is not a files stream`);
+    return readStream(params as StreamParams<"files.read">, sender, policy);
+  },
+};

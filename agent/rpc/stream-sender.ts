@@ -1,0 +1,54 @@
+import type { FrameSink } from "../dispatcher";
+
+/**
+ * The agent's side of one stream: sends `stream_data` only while it holds credits, waits for
+ * `stream_credit` otherwise, and stops for good on `stream_stop` or a closed socket.
+ */
+export class StreamSender {
+  private seq = 0;
+  private waiting: (() => void) | undefined;
+  stopped = false;
+
+  constructor(
+    readonly id: string,
+    private credits: number,
+    private readonly send: FrameSink,
+  ) {}
+
+  grant(credits: number): void {
+    this.credits += credits;
+    this.wake();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.wake();
+  }
+
+  private wake(): void {
+    const w = this.waiting;
+    this.waiting = undefined;
+    w?.();
+  }
+
+  /** Sends items once a credit is there; false when the stream was stopped (the producer should quit). */
+  async push(items: unknown[]): Promise<boolean> {
+    while (!this.stopped && this.credits <= 0) await new Promise<void>((r) => (this.waiting = r));
+    if (this.stopped) return false;
+    this.credits--;
+    if (!this.send({ type: "stream_data", stream_id: this.id, seq: this.seq++, items })) {
+      this.stopped = true;
+      return false;
+    }
+    return true;
+  }
+
+  end(reason: "eof" | "stopped" | "error", error?: { code: string; message: string }): void {
+    this.send({
+      type: "stream_end",
+      stream_id: this.id,
+      reason,
+      ...(error ? { error: error as { code: "internal"; message: string } } : {}),
+    });
+  }
+}

@@ -1,0 +1,53 @@
+import type { Connection } from "partyserver";
+import type { AgentStreams } from "./streams";
+
+/** Frames the agent may send ahead of the reader (256 KiB each): the object holds about this much per download. */
+const WINDOW = 4;
+
+function decodeBase64(text: string): Uint8Array {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+/**
+ * A file's bytes as a stream read from the agent in `files.read` chunks. Each chunk the reader takes
+ * grants the agent one more frame, so memory stays flat however large the file or slow the client.
+ * A stream that ends early or with an error errors the body (the client sees a cut download).
+ */
+export function downloadStream(
+  streams: AgentStreams,
+  conn: Connection,
+  path: string,
+  expectedSize: number,
+): ReadableStream<Uint8Array> {
+  let received = 0;
+  let handle: ReturnType<AgentStreams["open"]> | undefined;
+  return new ReadableStream<Uint8Array>(
+    {
+      start: (controller) => {
+        handle = streams.open(conn, "files.read", { path }, WINDOW, {
+          data: (items) => {
+            for (const item of items) {
+              if (typeof item !== "string") continue;
+              const bytes = decodeBase64(item);
+              received += bytes.length;
+              controller.enqueue(bytes);
+            }
+          },
+          end: (reason, error) => {
+            if (reason === "eof" && received === expectedSize) controller.close();
+            else
+              controller.error(
+                new Error(error?.message ?? `download ended after ${received} of ${expectedSize} bytes`),
+              );
+          },
+        });
+      },
+      pull: () => handle?.grant(1),
+      cancel: () => handle?.stop(),
+    },
+    { highWaterMark: 1 },
+  );
+}

@@ -1,0 +1,118 @@
+import { createHash } from "node:crypto";
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { abortAllUploads, family } from "../../../agent/rpc/files";
+import { type ReachPolicy, RpcFailure } from "../../../agent/rpc/policy";
+
+// The agent's file methods against a real temporary directory: what is left on disk after each path.
+
+let root: string;
+let policy: ReachPolicy;
+const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
+
+async function open(
+  dest: string,
+  bytes: Buffer,
+  extra: Partial<{ overwrite: boolean; create_dirs: boolean }> = {},
+) {
+  return (await family.call(
+    "files.write_open",
+    {
+      dest,
+      mode: 0o640,
+      overwrite: false,
+      create_dirs: false,
+      size: bytes.length,
+      sha256: sha(bytes),
+      ...extra,
+    },
+    policy,
+  )) as { upload_id: string };
+}
+
+async function code(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+    return "ok";
+  } catch (error) {
+    return error instanceof RpcFailure ? error.code : `threw ${(error as Error).message}`;
+  }
+}
+
+beforeEach(async () => {
+  root = await mkdtemp(join(tmpdir(), "outpost-rpc-files-"));
+  await mkdir(join(root, "allowed"));
+  await mkdir(join(root, "state"));
+  policy = {
+    files: true,
+    signals: true,
+    logs: true,
+    filePaths: [join(root, "allowed")],
+    logPaths: [],
+    stateDir: join(root, "state"),
+  };
+});
+
+afterEach(async () => {
+  await abortAllUploads();
+  await rm(root, { recursive: true, force: true });
+});
+
+describe("agent file uploads", () => {
+  it("writes through a temporary file and renames it only when size and SHA-256 match", async () => {
+    const bytes = Buffer.from("hello outpost\n");
+    const dest = join(root, "allowed", "greeting.txt");
+    const { upload_id } = await open(dest, bytes);
+    await family.call("files.write_chunk", { upload_id, offset: 0, data: bytes.toString("base64") }, policy);
+    expect(await readdir(join(root, "allowed"))).toHaveLength(1); // only the temporary file so far
+    const done = await family.call("files.write_commit", { upload_id }, policy);
+    expect(done).toEqual({ path: dest, size: bytes.length, mode: "0640", sha256: sha(bytes) });
+    expect(await readFile(dest, "utf8")).toBe("hello outpost\n");
+    expect(await readdir(join(root, "allowed"))).toEqual(["greeting.txt"]);
+  });
+
+  it("leaves nothing behind when the checksum differs or the socket closes midway", async () => {
+    const bytes = Buffer.alloc(1000, 1);
+    const bad = await open(join(root, "allowed", "bad.bin"), bytes);
+    await family.call(
+      "files.write_chunk",
+      { upload_id: bad.upload_id, offset: 0, data: Buffer.alloc(1000, 2).toString("base64") },
+      policy,
+    );
+    expect(await code(family.call("files.write_commit", { upload_id: bad.upload_id }, policy))).toBe(
+      "bad_request",
+    );
+    const cut = await open(join(root, "allowed", "cut.bin"), bytes);
+    await family.call(
+      "files.write_chunk",
+      { upload_id: cut.upload_id, offset: 0, data: bytes.subarray(0, 500).toString("base64") },
+      policy,
+    );
+    await family.disconnected?.();
+    expect(await readdir(join(root, "allowed"))).toEqual([]);
+  });
+
+  it("refuses an existing file without overwrite, a symlink at dest, paths outside the list and the state dir", async () => {
+    const bytes = Buffer.from("x");
+    await writeFile(join(root, "allowed", "taken"), "old");
+    expect(await code(open(join(root, "allowed", "taken"), bytes))).toBe("conflict");
+    await symlink("/etc/passwd", join(root, "allowed", "link"));
+    expect(await code(open(join(root, "allowed", "link"), bytes, { overwrite: true }))).toBe("bad_request");
+    expect(await code(open(join(root, "elsewhere.txt"), bytes))).toBe("policy");
+    policy.filePaths.push(root);
+    expect(await code(open(join(root, "state", "identity.json"), bytes))).toBe("policy");
+    expect(await code(family.call("files.stat", { path: join(root, "allowed") }, policy))).toBe(
+      "bad_request",
+    );
+    expect(await code(family.call("files.stat", { path: join(root, "allowed", "link") }, policy))).toBe(
+      "policy",
+    );
+    expect(
+      await code(
+        family.call("files.stat", { path: join(root, "allowed", "taken") }, { ...policy, files: false }),
+      ),
+    ).toBe("policy");
+  });
+});
