@@ -2,9 +2,12 @@
 // `pending_updates__gte` is `--pending-updates-gte`; `--sort` and paging are shared by every list.
 import type { Command } from "commander";
 
-/** `cluster_name` → `cluster-name`, `last_seen_at__gte` → `last-seen-at-gte`. */
+// `--version` is the program's own flag; the node lists' `version` filter is the agent's.
+const RENAMED: Record<string, string> = { version: "agent-version" };
+
+/** `cluster_name` → `cluster-name`, `last_seen_at__gte` → `last-seen-at-gte`, `version` → `agent-version`. */
 export function flagName(filter: string): string {
-  return filter.replaceAll("__", "-").replaceAll("_", "-");
+  return RENAMED[filter] ?? filter.replaceAll("__", "-").replaceAll("_", "-");
 }
 
 // commander's camelCase for a flag: `cluster-name` → `clusterName`.
