@@ -56,7 +56,7 @@ export default defineConfig({
           name: "e2e",
           environment: "node",
           include: ["test/e2e/**/*.test.ts"],
-          globalSetup: ["test/support/agent-build-setup.ts"],
+          globalSetup: ["test/support/agent-build-setup.ts", "test/support/shared-stack-setup.ts"],
           testTimeout: 180_000,
           hookTimeout: 180_000,
           fileParallelism: false,

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { copyBundle, startAgent, stopAllAgents, tempDir } from "../support/agent-process";
 import { apiClient, executionsOf, getExecution, waitUntil } from "../support/command-helpers";
-import { ROOT, type Stack, startStack } from "../support/stack";
+import { ROOT, type Stack, sharedStack } from "../support/stack";
 
 interface Limit {
   kind: string;
@@ -109,7 +109,7 @@ describe("the agent under its unit's memory limit", () => {
     memoryMax = bytes(/^MemoryMax=(\S+)$/m.exec(install)?.[1] ?? "");
     nodeFlags = (/^NODE_FLAGS="([^"]*)"$/m.exec(install)?.[1] ?? "").split(/\s+/).filter(Boolean);
     workDir = await tempDir("outpost-e2e-memlimit-");
-    stack = await startStack();
+    stack = await sharedStack();
     limit = await memoryLimit(memoryMax);
   });
 

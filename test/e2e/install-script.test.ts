@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { node20, startAgent, stopAllAgents, tempDir, wrapperNodeFlags } from "../support/agent-process";
 import { fakeInitTools } from "../support/fake-init";
-import { type Stack, startStack } from "../support/stack";
+import { type Stack, sharedStack } from "../support/stack";
 
 interface ShResult {
   code: number;
@@ -55,7 +55,7 @@ describe("install.sh", () => {
 
   beforeAll(async () => {
     workDir = await tempDir("outpost-e2e-install-");
-    stack = await startStack();
+    stack = await sharedStack();
     expect((await api("POST", "/api/v1/clusters", { name: "edge" })).status).toBe(201);
     const key = await api("POST", "/api/v1/clusters/edge/enrollment_keys", { uses_remaining: 1 });
     expect(key.status).toBe(201);

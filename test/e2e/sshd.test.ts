@@ -26,7 +26,7 @@ import {
   startSshd,
   writeScript,
 } from "../support/sshd";
-import { freePort, type Stack, startStack } from "../support/stack";
+import { freePort, type Stack, sharedStack } from "../support/stack";
 
 const SUFFIX = crypto.randomUUID().replace(/-/g, "").slice(0, 8);
 const USER = `ope2e${SUFFIX}`; // a Unix account and an Outpost SSH username
@@ -93,7 +93,7 @@ describe.skipIf(!hasSshd())("sshd logins decided by Outpost", () => {
       `#!/bin/sh\nexec ${node20()} ${bundle} authorized-keys --state-dir ${stateDir} "$1"\n`,
     );
 
-    stack = await startStack();
+    stack = await sharedStack();
     expect((await api("POST", "/api/v1/clusters", { name: "ssh-edge" })).status).toBe(201);
     const enrolKey = await api("POST", "/api/v1/clusters/ssh-edge/enrollment_keys", {});
     agent = startAgent({

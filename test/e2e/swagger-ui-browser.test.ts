@@ -4,7 +4,7 @@
 import { existsSync } from "node:fs";
 import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Stack, startStack } from "../support/stack";
+import { type Stack, sharedStack } from "../support/stack";
 
 const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 const available = existsSync(CHROMIUM);
@@ -30,7 +30,7 @@ describe.skipIf(!available)("Swagger UI in Chromium, offline", () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    stack = await startStack();
+    stack = await sharedStack();
     browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, headless: true });
   });
 

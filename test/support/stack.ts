@@ -208,3 +208,19 @@ export async function stackProcesses(dataDir: string): Promise<string[]> {
   }
   return found;
 }
+
+/**
+ * The e2e project's shared stack (test/support/shared-stack-setup.ts). `stop()` does nothing: the
+ * global teardown stops it after the last file. Use startStack() when a file needs its own settings,
+ * restarts the stack, runs cron ticks or counts rows it did not create.
+ */
+export async function sharedStack(): Promise<Stack> {
+  const { inject } = await import("vitest");
+  const shared = inject("sharedStack");
+  return {
+    ...shared,
+    pid: -1,
+    output: () => "(shared stack: its output is not captured per file)",
+    stop: async () => null,
+  };
+}
