@@ -102,6 +102,7 @@ export async function loadIdentity(stateDir: string): Promise<Identity | null> {
   } catch (error) {
     throw new Error(
       `identity file ${path} is unreadable (${(error as Error).message}); move it away to enrol again`,
+      { cause: error },
     );
   }
   if (raw === null) return null;

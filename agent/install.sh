@@ -7,15 +7,24 @@
 #   $ROOT/usr/local/lib/outpost-agent/outpost-agent.mjs   the agent (one file, Node >= 20)
 #   $ROOT/usr/local/bin/outpost-agent                     wrapper
 #   $ROOT/etc/outpost-agent/env                           ENROLLMENT_KEY=... (mode 0600)
-#   $ROOT/etc/systemd/system/outpost-agent.service        systemd unit
-# and enables the service, unless --no-systemd or OUTPOST_NO_SYSTEMD=1.
+#   $ROOT/etc/systemd/system/outpost-agent.service        systemd unit, or
+#   $ROOT/etc/init.d/outpost-agent                        OpenRC script (hosts without systemd)
+# then starts the service and checks that it stays up (non-zero exit with its last log lines when
+# it does not). --no-systemd (or OUTPOST_NO_SYSTEMD=1) sets up no service and prints the exact
+# command for your own supervisor; a host with neither systemd nor OpenRC gets that command too.
+#
+#   sh install.sh --uninstall [--purge]    (or: curl -fsSL .../uninstall.sh | sudo sh -s -- --purge)
+# stops and removes the service, the wrapper and the bundle; --purge also removes the env file and
+# the state directory (the node's identity and token).
 #
 # Environment:
 #   OUTPOST_SERVER      Outpost origin; the Worker substitutes its own when serving this file
 #   ENROLLMENT_KEY      enrollment key blob (required unless $ROOT/etc/outpost-agent/env has one)
 #   ROOT                install into this directory instead of / (tests, image builds)
 #   OUTPOST_NODE        node binary to run the agent with (default: `node` on PATH, must be >= 20)
-#   OUTPOST_NO_SYSTEMD  1 = don't touch systemd
+#   OUTPOST_NO_SYSTEMD  1 = set up no service (same as --no-systemd)
+#   OUTPOST_INIT        systemd, openrc or none: skip detecting the init system
+#   OUTPOST_START_WAIT  seconds the service must stay up after starting (default 3)
 #   OUTPOST_ALLOW_INSECURE_HTTP  1 = accept a plain http:// server that is not loopback (the key,
 #                       the bundle and later the node token and commands travel unencrypted); the
 #                       installed agent keeps the same setting
@@ -23,10 +32,17 @@ set -eu
 
 # Replaced by the Worker when it serves GET /install.sh; an OUTPOST_SERVER variable wins.
 DEFAULT_SERVER='@@OUTPOST_SERVER@@'
+# The Worker serves this file as /install.sh ('install') and as /uninstall.sh ('uninstall').
+DEFAULT_ACTION='@@OUTPOST_ACTION@@'
 OUTPOST_SERVER="${OUTPOST_SERVER:-$DEFAULT_SERVER}"
 ROOT="${ROOT:-}"
 NO_SYSTEMD="${OUTPOST_NO_SYSTEMD:-0}"
 ALLOW_INSECURE_HTTP="${OUTPOST_ALLOW_INSECURE_HTTP:-0}"
+INIT="${OUTPOST_INIT:-auto}"
+START_WAIT="${OUTPOST_START_WAIT:-3}"
+ACTION=install
+if [ "$DEFAULT_ACTION" = uninstall ]; then ACTION=uninstall; fi
+PURGE=0
 
 say() { printf 'outpost-agent install: %s\n' "$*" >&2; }
 die() {
@@ -37,13 +53,72 @@ die() {
 for arg in "$@"; do
   case "$arg" in
     --no-systemd) NO_SYSTEMD=1 ;;
+    --uninstall) ACTION=uninstall ;;
+    --purge) PURGE=1 ;;
     -h | --help)
       echo "usage: [ENROLLMENT_KEY=...] [OUTPOST_SERVER=...] [ROOT=dir] sh install.sh [--no-systemd]"
+      echo "       [ROOT=dir] sh install.sh --uninstall [--purge]"
       exit 0
       ;;
-    *) die "unknown argument: $arg (expected --no-systemd)" ;;
+    *) die "unknown argument: $arg (expected --no-systemd, --uninstall or --purge)" ;;
   esac
 done
+[ "$PURGE" = 0 ] || [ "$ACTION" = uninstall ] || die "--purge goes with --uninstall"
+case "$INIT" in
+  auto | systemd | openrc | none) ;;
+  *) die "OUTPOST_INIT must be systemd, openrc or none (got '$INIT')" ;;
+esac
+
+# systemd when it is the running init, else OpenRC when installed, else none (a container, runit,
+# s6, supervisord: the operator's supervisor runs the printed command).
+detect_init() {
+  if [ "$INIT" != auto ]; then
+    echo "$INIT"
+  elif [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
+    echo systemd
+  elif command -v openrc-run >/dev/null 2>&1 || [ -x /sbin/openrc-run ]; then
+    echo openrc
+  else
+    echo none
+  fi
+}
+
+# What a supervisor runs: the env file's settings, then the agent in the foreground.
+SUPERVISOR_COMMAND="sh -c 'set -a; . /etc/outpost-agent/env; set +a; OUTPOST_STATE_DIR=/var/lib/outpost-agent OUTPOST_ENV_FILE=/etc/outpost-agent/env exec /usr/local/bin/outpost-agent run'"
+
+uninstall() {
+  if [ -z "$ROOT" ] && [ "$(id -u)" != 0 ]; then
+    die "run as root (e.g. curl -fsSL .../uninstall.sh | sudo sh)"
+  fi
+  init="$(detect_init)"
+  [ "$NO_SYSTEMD" = 1 ] && init=none
+  case "$init" in
+    systemd) systemctl disable --now outpost-agent >/dev/null 2>&1 || true ;;
+    openrc)
+      rc-service outpost-agent stop >/dev/null 2>&1 || true
+      rc-update del outpost-agent default >/dev/null 2>&1 || true
+      ;;
+    none) say "if a supervisor of yours runs the agent, stop it there" ;;
+  esac
+  rm -f "$ROOT/etc/systemd/system/outpost-agent.service" "$ROOT/etc/init.d/outpost-agent"
+  if [ "$init" = systemd ]; then systemctl daemon-reload >/dev/null 2>&1 || true; fi
+  rm -f "$ROOT/usr/local/bin/outpost-agent"
+  rm -rf "$ROOT/usr/local/lib/outpost-agent"
+  STATE="$ROOT/var/lib/outpost-agent"
+  NODE_ID="$(sed -n 's/.*"node_id"[[:space:]]*:[[:space:]]*"\([^"]*\)".*/\1/p' "$STATE/identity.json" 2>/dev/null | head -n 1 || true)"
+  if [ "$PURGE" = 1 ]; then
+    rm -rf "$ROOT/etc/outpost-agent" "$STATE"
+    say "removed the agent, its service, its settings and its state"
+  else
+    say "removed the agent and its service; kept /etc/outpost-agent and /var/lib/outpost-agent (the node's identity): --purge removes them"
+  fi
+  if [ -n "$NODE_ID" ]; then say "the node stays listed in Outpost until you delete it: outpost nodes delete $NODE_ID"; fi
+}
+
+if [ "$ACTION" = uninstall ]; then
+  uninstall
+  exit 0
+fi
 
 case "$OUTPOST_SERVER" in
   http://* | https://*) OUTPOST_SERVER="${OUTPOST_SERVER%/}" ;;
@@ -130,7 +205,7 @@ fi
 say "downloaded outpost-agent ${VERSION:-?} (sha256 $ACTUAL)"
 
 LIB_DIR="$ROOT/usr/local/lib/outpost-agent"
-mkdir -p "$LIB_DIR" "$ROOT/usr/local/bin" "$ROOT/etc/outpost-agent" "$ROOT/etc/systemd/system"
+mkdir -p "$LIB_DIR" "$ROOT/usr/local/bin" "$ROOT/etc/outpost-agent"
 chmod 0700 "$ROOT/etc/outpost-agent"
 
 # Rename into place so a running agent never sees half a file.
@@ -167,7 +242,32 @@ if [ -n "$KEY" ]; then
   mv -f "$ENV_FILE.new" "$ENV_FILE"
 fi
 
-cat >"$ROOT/etc/systemd/system/outpost-agent.service" <<'EOF'
+INIT_KIND="$(detect_init)"
+[ "$NO_SYSTEMD" = 1 ] && INIT_KIND=none
+
+# The service did not stay up: say so with its last log lines, and fail.
+not_running() {
+  say "error: the outpost-agent service $1. The agent is installed but not running. Last log lines:"
+  shift
+  "$@" >&2 2>/dev/null || true
+  exit 1
+}
+
+# Type=simple (and OpenRC) count a process that dies a second later as started: watch it a while.
+stays_up() {
+  i=0
+  while [ "$i" -lt "$START_WAIT" ]; do
+    sleep 1
+    "$@" >/dev/null 2>&1 || return 1
+    i=$((i + 1))
+  done
+  "$@" >/dev/null 2>&1
+}
+
+case "$INIT_KIND" in
+  systemd)
+    mkdir -p "$ROOT/etc/systemd/system"
+    cat >"$ROOT/etc/systemd/system/outpost-agent.service" <<'EOF'
 [Unit]
 Description=Outpost agent
 Wants=network-online.target
@@ -197,16 +297,64 @@ MemoryMax=128M
 [Install]
 WantedBy=multi-user.target
 EOF
-chmod 0644 "$ROOT/etc/systemd/system/outpost-agent.service"
+    chmod 0644 "$ROOT/etc/systemd/system/outpost-agent.service"
+    WAS_ACTIVE=0
+    systemctl is-active --quiet outpost-agent 2>/dev/null && WAS_ACTIVE=1
+    systemctl daemon-reload || not_running "could not be loaded (systemctl daemon-reload failed)" true
+    systemctl enable --now outpost-agent ||
+      not_running "could not be started" journalctl -u outpost-agent -n 20 --no-pager
+    # An upgrade: enable --now leaves a running agent on the old bundle.
+    if [ "$WAS_ACTIVE" = 1 ]; then systemctl restart outpost-agent; fi
+    stays_up systemctl is-active --quiet outpost-agent ||
+      not_running "did not stay running ($(systemctl is-active outpost-agent 2>/dev/null || true))" \
+        journalctl -u outpost-agent -n 20 --no-pager
+    say "installed and started (systemd); check with: sudo outpost-agent status"
+    ;;
+  openrc)
+    mkdir -p "$ROOT/etc/init.d"
+    cat >"$ROOT/etc/init.d/outpost-agent" <<'EOF'
+#!/sbin/openrc-run
+# Installed by the Outpost agent installer.
+description="Outpost agent"
+supervisor=supervise-daemon
+command=/usr/local/bin/outpost-agent
+command_args=run
+respawn_delay=5
+output_log=/var/log/outpost-agent.log
+error_log=/var/log/outpost-agent.log
 
-if [ "$NO_SYSTEMD" = 1 ]; then
-  say "installed (systemd left alone: start it with 'systemctl enable --now outpost-agent')"
-  exit 0
-fi
-command -v systemctl >/dev/null 2>&1 || die "systemctl not found; re-run with --no-systemd and start /usr/local/bin/outpost-agent yourself"
-WAS_ACTIVE=0
-systemctl is-active --quiet outpost-agent 2>/dev/null && WAS_ACTIVE=1
-systemctl daemon-reload && systemctl enable --now outpost-agent
-# An upgrade: enable --now leaves a running agent on the old bundle.
-if [ "$WAS_ACTIVE" = 1 ]; then systemctl restart outpost-agent; fi
-say "installed and started; check with: outpost-agent status"
+depend() {
+  need net
+}
+
+start_pre() {
+  checkpath -d -m 0700 /var/lib/outpost-agent
+  set -a
+  . /etc/outpost-agent/env
+  set +a
+  export OUTPOST_STATE_DIR=/var/lib/outpost-agent OUTPOST_ENV_FILE=/etc/outpost-agent/env
+}
+EOF
+    chmod 0755 "$ROOT/etc/init.d/outpost-agent"
+    rc-update add outpost-agent default >/dev/null || not_running "could not be enabled (rc-update failed)" true
+    # An upgrade restarts a running agent onto the new bundle.
+    if rc-service outpost-agent status >/dev/null 2>&1; then OP=restart; else OP=start; fi
+    rc-service outpost-agent "$OP" ||
+      not_running "could not be started" tail -n 20 "$ROOT/var/log/outpost-agent.log"
+    stays_up rc-service outpost-agent status ||
+      not_running "did not stay running" tail -n 20 "$ROOT/var/log/outpost-agent.log"
+    say "installed and started (OpenRC); check with: sudo outpost-agent status"
+    ;;
+  none)
+    if [ "$NO_SYSTEMD" = 1 ]; then
+      say "installed; no service was set up (--no-systemd). Run the agent under your supervisor with:"
+      printf '%s\n' "$SUPERVISOR_COMMAND"
+      exit 0
+    fi
+    say "error: neither systemd nor OpenRC runs on this host, so the agent was installed but not started."
+    say "Run it under your supervisor (runit, s6, supervisord, a container's entrypoint) with:"
+    printf '%s\n' "$SUPERVISOR_COMMAND"
+    say "(re-run with --no-systemd to make this the expected outcome)"
+    exit 1
+    ;;
+esac

@@ -44,7 +44,11 @@ export async function main(argv: string[]): Promise<number> {
   try {
     if (command === "status") {
       const { statusCommand } = await import("./status");
-      return await statusCommand(config.stateDir, (text) => process.stdout.write(text));
+      return await statusCommand(
+        config.stateDir,
+        (text) => process.stdout.write(text),
+        (text) => process.stderr.write(text),
+      );
     }
     const { obtainIdentity, runAgent } = await import("./run");
     if (command === "enroll") {

@@ -116,8 +116,24 @@ export async function readStatus(stateDir: string): Promise<AgentStatus | null> 
  * `outpost-agent status`: prints the node's identity and the running agent's state.
  * Exit 0 when an agent is running with this state dir, 1 when not (or not enrolled).
  */
-export async function statusCommand(stateDir: string, out: (text: string) => void): Promise<number> {
-  const identity = await loadIdentity(stateDir);
+export async function statusCommand(
+  stateDir: string,
+  out: (text: string) => void,
+  err: (text: string) => void = out,
+): Promise<number> {
+  let identity: Identity | null;
+  try {
+    identity = await loadIdentity(stateDir);
+  } catch (error) {
+    // The state dir is 0700 root: an operator without sudo gets the fix, not a stack trace.
+    const cause = (error as Error).cause as NodeJS.ErrnoException | undefined;
+    const code = (error as NodeJS.ErrnoException).code ?? cause?.code;
+    if (code !== "EACCES" && code !== "EPERM") throw error;
+    err(
+      `outpost-agent status: permission denied reading ${stateDir}; run it as root: sudo outpost-agent status\n`,
+    );
+    return 1;
+  }
   if (!identity) {
     out(`not enrolled (no ${identityPath(stateDir)})\n`);
     return 1;

@@ -62,3 +62,17 @@ export const EnrollmentKeyResponseSchema = v.pipe(
 export type EnrollmentKeyCreateInput = v.InferOutput<typeof EnrollmentKeyCreateRequest>;
 export type EnrollmentKeyUpdateInput = v.InferOutput<typeof EnrollmentKeyUpdateRequest>;
 export type EnrollmentKeyResponse = v.InferOutput<typeof EnrollmentKeyResponseSchema>;
+
+/** `POST /api/v1/enrollment_keys/{id}/install_command`: the line an operator pastes on a host. */
+export const InstallCommandResponseSchema = v.pipe(
+  v.object({
+    command: v.pipe(
+      v.string(),
+      v.description(
+        "`curl -fsSL '<origin>/install.sh' | sudo ENROLLMENT_KEY='<key>' sh`: the key travels in the environment of the installer, never in a URL (so no proxy or server log records it)",
+      ),
+    ),
+  }),
+  v.title("InstallCommandResponse"),
+);
+export type InstallCommandResponse = v.InferOutput<typeof InstallCommandResponseSchema>;

@@ -9,6 +9,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { node20, startAgent, stopAllAgents, tempDir, wrapperNodeFlags } from "../support/agent-process";
+import { fakeInitTools } from "../support/fake-init";
 import { type Stack, sharedStack } from "../support/stack";
 
 interface ShResult {
@@ -81,10 +82,13 @@ describe("install.sh", () => {
 
   it("installs the verified bundle, a 0600 env file with the key and a Restart=always unit; the agent enrols", async () => {
     const root = join(workDir, "root");
-    const result = await sh(script, ["--no-systemd"], {
+    // systemd's path, with stand-in tools: the unit is written and "started"; the agent below runs as it would.
+    const init = await fakeInitTools(join(workDir, "init"));
+    const result = await sh(script, [], {
       ROOT: root,
       ENROLLMENT_KEY: keyBlob,
       OUTPOST_NODE: node20(),
+      ...init.env({ OUTPOST_INIT: "systemd" }),
     });
     expect(result.stderr).toContain("installed");
     expect(result.code).toBe(0);
@@ -140,6 +144,21 @@ describe("install.sh", () => {
     expect(status).toBe("healthy");
     expect((await api("GET", `/api/v1/nodes/${node_id}`)).json.data.cluster_name).toBe("edge");
     expect(await agent.stop()).toEqual({ code: 0, signal: null });
+
+    // The served /uninstall.sh removes it again, state included with --purge.
+    const res = await fetch(`${stack.url}/uninstall.sh`);
+    expect(res.status).toBe(200);
+    const uninstallScript = join(workDir, "uninstall.sh");
+    await writeFile(uninstallScript, await res.text());
+    const removed = await sh(uninstallScript, ["--purge"], {
+      ROOT: root,
+      ...init.env({ OUTPOST_INIT: "systemd" }),
+    });
+    expect(removed.stderr).toContain("removed the agent, its service, its settings and its state");
+    expect(removed.code).toBe(0);
+    expect(await readdir(join(root, "usr/local/bin"))).toEqual([]);
+    expect(await readdir(join(root, "var/lib"))).toEqual([]);
+    expect(await init.calls()).toContain("systemctl disable --now outpost-agent");
   });
 
   it("refuses a bundle whose checksum doesn't match the release record and installs nothing", async () => {

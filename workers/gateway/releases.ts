@@ -64,10 +64,17 @@ export function registerReleaseRoutes(app: Hono<AppEnv>): void {
   });
 
   // curl -fsSL https://outpost.example.com/install.sh | sudo ENROLLMENT_KEY=… sh
-  app.get("/install.sh", async (c) => {
-    const script = await (await asset(c, "/agent/install.sh")).text();
-    return new Response(script.replaceAll("@@OUTPOST_SERVER@@", shellSingleQuoted(publicOrigin(c))), {
-      headers: { "content-type": "text/x-shellscript; charset=utf-8", "cache-control": "no-cache" },
+  // curl -fsSL https://outpost.example.com/uninstall.sh | sudo sh -s -- --purge
+  // One script; the served copy carries this server's origin and which of the two it does.
+  for (const action of ["install", "uninstall"] as const) {
+    app.get(`/${action}.sh`, async (c) => {
+      const script = await (await asset(c, "/agent/install.sh")).text();
+      const served = script
+        .replaceAll("@@OUTPOST_SERVER@@", shellSingleQuoted(publicOrigin(c)))
+        .replaceAll("@@OUTPOST_ACTION@@", action);
+      return new Response(served, {
+        headers: { "content-type": "text/x-shellscript; charset=utf-8", "cache-control": "no-cache" },
+      });
     });
-  });
+  }
 }

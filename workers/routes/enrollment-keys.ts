@@ -7,6 +7,7 @@ import {
   SCOPE_COLUMNS,
 } from "../../src/access/cluster-scope";
 import { getClusterByName } from "../../src/clusters/store";
+import { installCommand } from "../../src/enrollment-keys/install-command";
 import { enrollmentKeyListSpec } from "../../src/enrollment-keys/list";
 import { presentKey, presentKeys } from "../../src/enrollment-keys/present";
 import { countOutstandingPublicKeys } from "../../src/enrollment-keys/public-keys";
@@ -14,6 +15,7 @@ import {
   EnrollmentKeyCreateRequest,
   EnrollmentKeyResponseSchema,
   EnrollmentKeyUpdateRequest,
+  InstallCommandResponseSchema,
 } from "../../src/enrollment-keys/schema";
 import {
   createEnrollmentKey,
@@ -180,6 +182,27 @@ export function registerEnrollmentKeyRoutes(app: Hono<AppEnv>): void {
     async (c, { params }) => ({
       data: await presentKey(await getKeyById(c.get("db"), params.id), c.get("config").encryptionKey),
     }),
+  );
+
+  defineRoute(
+    app,
+    {
+      method: "post",
+      path: "/api/v1/enrollment_keys/{id}/install_command",
+      permission: "enrollment_keys:read",
+      clusterScope: { param: { name: "id", clusterName: enrollmentKeyClusterName } },
+      tag: TAG,
+      summary: "Get the install command for an enrollment key",
+      description:
+        "The shell line that installs and enrols an agent with this key: the served `/install.sh` piped to `sh`, with the key passed as `ENROLLMENT_KEY` in the installer's environment rather than in the URL. The origin is PUBLIC_API_URL, else this request's origin.",
+      params: idParam,
+      success: { status: 200, description: "The install command", data: InstallCommandResponseSchema },
+      errors: [404],
+    },
+    async (c, { params }) => {
+      const key = await presentKey(await getKeyById(c.get("db"), params.id), c.get("config").encryptionKey);
+      return { data: installCommand(publicOrigin(c), key.key) };
+    },
   );
 
   defineRoute(

@@ -1,0 +1,235 @@
+// The `outpost` CLI end to end: the bundled CLI (npm run cli:build) as a child process against a
+// real stack (libSQL dev server, `wrangler dev`) with a real agent enrolled through the install
+// command the CLI printed. Login with a user, keys, nodes, run (live output, exit codes), tokens,
+// and the error lines (API message and request id).
+import { execFile } from "node:child_process";
+import { readFile, rm, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { buildCli } from "../../scripts/build-cli.mjs";
+import { type AgentProcess, copyBundle, node20, stopAllAgents, tempDir } from "../support/agent-process";
+import { type Api, apiClient, launchAgent, readIdentity, tail, waitUntil } from "../support/command-helpers";
+import { type Stack, startStack } from "../support/stack";
+
+interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+const PASSWORD = "correct horse battery staple";
+
+describe("outpost CLI", () => {
+  let stack: Stack;
+  let workDir: string;
+  let cliBundle: string;
+  let configHome: string;
+  let api: Api;
+  let agent: AgentProcess | undefined;
+  let nodeId: string;
+  let hostname: string;
+
+  /** Runs the CLI with only PATH, HOME and XDG_CONFIG_HOME (plus `env`) in its environment. */
+  function cli(args: string[], options: { env?: Record<string, string>; input?: string } = {}) {
+    return new Promise<CliResult>((resolve) => {
+      const child = execFile(
+        node20(),
+        [cliBundle, ...args],
+        {
+          env: {
+            PATH: process.env.PATH ?? "/usr/bin:/bin",
+            HOME: workDir,
+            XDG_CONFIG_HOME: configHome,
+            ...options.env,
+          },
+          timeout: 60_000,
+        },
+        (error, stdout, stderr) =>
+          resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      );
+      child.stdin?.end(options.input ?? "");
+    });
+  }
+
+  beforeAll(async () => {
+    workDir = await tempDir("outpost-e2e-cli-");
+    configHome = join(workDir, "config");
+    cliBundle = await buildCli();
+    stack = await startStack({ dataDir: join(workDir, "stack") });
+    api = apiClient(() => stack.url);
+    expect((await api("POST", "/api/v1/clusters", { name: "clidemo" })).status).toBe(201);
+    const user = await api("POST", "/api/v1/users", {
+      username: "cli-admin",
+      password: PASSWORD,
+      roles: ["admin"],
+    });
+    expect(user.status).toBe(201);
+  });
+
+  afterAll(async () => {
+    await stopAllAgents();
+    await stack?.stop();
+    if (workDir) await rm(workDir, { recursive: true, force: true });
+  });
+
+  afterEach((ctx) => {
+    if (ctx.task.result?.state !== "fail") return;
+    console.error(`--- stack output ---\n${tail(stack?.output() ?? "", 40)}`);
+    if (agent) console.error(`--- agent ---\n${tail(agent.output(), 20)}`);
+  });
+
+  it("logs in with a user and password and stores the session with mode 0600", async () => {
+    const result = await cli(["login", stack.url, "--username", "cli-admin", "--password-stdin"], {
+      input: `${PASSWORD}\n`,
+    });
+    expect(result.stderr).toBe("");
+    expect(result.stdout).toContain(`logged in to ${stack.url} as cli-admin`);
+    expect(result.code).toBe(0);
+    const file = join(configHome, "outpost/config.json");
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    expect((await stat(join(configHome, "outpost"))).mode & 0o777).toBe(0o700);
+    const stored = JSON.parse(await readFile(file, "utf8"));
+    expect(stored).toMatchObject({ url: stack.url, kind: "session", username: "cli-admin" });
+    expect(stored.token).toMatch(/^ots_/);
+  });
+
+  it("refuses a wrong password with the API's message and request id", async () => {
+    const result = await cli(["login", stack.url, "-u", "cli-admin", "--password-stdin"], {
+      input: "not the password",
+      env: { XDG_CONFIG_HOME: join(workDir, "other-config") },
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^outpost: .+\n {2}\(HTTP 401, unauthorized, request id \S+\)\n$/);
+  });
+
+  it("creates an enrollment key and prints an install command that keeps the key out of the URL", async () => {
+    const result = await cli(["keys", "create", "--cluster", "clidemo", "--uses", "1"]);
+    expect(result.code).toBe(0);
+    const command = result.stdout.trim();
+    const match = command.match(/^curl -fsSL '([^']+)' \| sudo ENROLLMENT_KEY='([A-Za-z0-9+/=_-]+)' sh$/);
+    expect(match?.[1]).toBe(`${stack.url}/install.sh`);
+    const key = match![2];
+    expect(result.stderr).toContain("cluster clidemo");
+
+    // The agent enrols with exactly that key (the installer itself is tested in install-script.test.ts).
+    const bundle = await copyBundle(workDir);
+    const stateDir = join(workDir, "agent-state");
+    agent = launchAgent({ bundle, stateDir, key, heartbeatSeconds: 1 });
+    await agent.waitFor(/INFO\s+connected/, { timeoutMs: 30_000 });
+    nodeId = (await readIdentity(stateDir)).node_id;
+    await waitUntil("the node is healthy", async () => {
+      const res = await api("GET", `/api/v1/nodes/${nodeId}`);
+      return res.json?.data?.status === "healthy" && res.json.data.hostname ? true : undefined;
+    });
+    hostname = (await api("GET", `/api/v1/nodes/${nodeId}`)).json.data.hostname;
+  });
+
+  it("lists nodes as JSON and as a table, with filters as flags", async () => {
+    const json = await cli(["nodes", "ls", "--json", "--cluster-name", "clidemo"]);
+    expect(json.code).toBe(0);
+    const nodes = JSON.parse(json.stdout);
+    expect(nodes.map((n: { id: string }) => n.id)).toEqual([nodeId]);
+    expect(nodes[0]).toMatchObject({ cluster_name: "clidemo", status: "healthy", hostname });
+
+    const table = await cli(["nodes", "ls", "--status", "healthy"]);
+    expect(table.code).toBe(0);
+    const [header, row] = table.stdout.trim().split("\n");
+    expect(header).toMatch(/^ID\s+HOSTNAME\s+STATUS\s+CLUSTER/);
+    expect(row).toContain(nodeId);
+    expect(row).toContain("healthy");
+
+    const none = await cli(["nodes", "ls", "--json", "--status", "unreachable"]);
+    expect(JSON.parse(none.stdout)).toEqual([]);
+
+    const tagged = await cli(["nodes", "tag", nodeId, "web", "env:test"]);
+    expect(tagged.code).toBe(0);
+    const byTag = JSON.parse((await cli(["nodes", "ls", "--json", "--tags", "web"])).stdout);
+    expect(byTag.map((n: { id: string; tags: string[] }) => [n.id, n.tags])).toEqual([
+      [nodeId, ["web", "env:test"]],
+    ]);
+  });
+
+  it("runs a command on the agent: output prefixed by hostname, exit-code summary, exit 0", async () => {
+    const result = await cli(["run", "--node", nodeId, "--", "echo first; sleep 0.3; echo second"]);
+    expect(result.stderr).toContain("1 node(s) — exit 0: 1");
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(`${hostname} | first\n${hostname} | second\n`);
+  });
+
+  it("exits non-zero and names the node when a command fails there", async () => {
+    const result = await cli(["run", "--tags", "web", "--", "echo broken >&2; exit 3"]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain(`${hostname} | broken`);
+    expect(result.stderr).toContain("exit 3: 1");
+    expect(result.stderr).toContain(`failed on 1: ${hostname} (exit 3)`);
+
+    const json = await cli(["--json", "run", "--all", "--", "echo json"]);
+    expect(json.code).toBe(0);
+    const report = JSON.parse(json.stdout);
+    expect(report.summary).toMatchObject({ total: 1, exit_codes: { "0": 1 } });
+    expect(report.executions[0]).toMatchObject({ node_id: nodeId, hostname, exit_code: 0, output: "json\n" });
+  });
+
+  it("refuses to run without a target", async () => {
+    const result = await cli(["run", "--", "true"]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("say where to run it");
+  });
+
+  it("creates, lists and revokes API tokens; OUTPOST_URL/OUTPOST_TOKEN override the stored login", async () => {
+    const created = await cli(["tokens", "create", "--name", "ci-read", "--scope", "nodes:read"]);
+    expect(created.code).toBe(0);
+    const secret = created.stdout.trim();
+    expect(secret).toMatch(/^otp_/);
+
+    const env = {
+      OUTPOST_URL: stack.url,
+      OUTPOST_TOKEN: secret,
+      XDG_CONFIG_HOME: join(workDir, "empty-config"),
+    };
+    const listed = await cli(["nodes", "ls", "--json"], { env });
+    expect(listed.code).toBe(0);
+    expect(JSON.parse(listed.stdout).map((n: { id: string }) => n.id)).toContain(nodeId);
+
+    // nodes:read only: running a command is refused with the API's message and its request id.
+    const refused = await cli(["run", "--all", "--", "true"], { env });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/\(HTTP 403, forbidden, request id \S+\)/);
+
+    const tokens = JSON.parse((await cli(["tokens", "ls", "--json"])).stdout);
+    const token = tokens.find((t: { name: string }) => t.name === "ci-read");
+    expect(token).toMatchObject({ scopes: ["nodes:read"], revoked: false });
+    expect(secret.startsWith(token.prefix)).toBe(true);
+
+    expect((await cli(["tokens", "revoke", token.id])).code).toBe(0);
+    const afterRevoke = await cli(["nodes", "ls"], { env });
+    expect(afterRevoke.code).toBe(1);
+    expect(afterRevoke.stderr).toMatch(/HTTP 401, unauthorized, request id/);
+  });
+
+  it("reports a missing node, a server without logs routes, and prints metrics sparklines", async () => {
+    const missing = await cli(["nodes", "show", "00000000-0000-4000-8000-000000000000"]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/HTTP 404, not_found, request id \S+/);
+
+    const logs = await cli(["logs", nodeId]);
+    if (logs.code !== 0) expect(logs.stderr).toContain("logs are not supported by this server");
+
+    const metrics = await cli(["metrics", hostname, "--range", "1h"]);
+    expect(metrics.code).toBe(0);
+    expect(metrics.stdout).toMatch(/^cpu\s+\S/m);
+    expect(metrics.stdout).toMatch(/^memory\s+.*avg \d+\.\d%/m);
+  });
+
+  it("prints completion scripts that the shells accept", async () => {
+    const bash = await cli(["completion", "bash"]);
+    expect(bash.stdout).toContain("complete -o default -F _outpost outpost");
+    expect(bash.stdout).toContain('"nodes ls")');
+    const check = await new Promise<number>((resolve) =>
+      execFile("bash", ["-n", "-c", bash.stdout], (error) => resolve(error ? 1 : 0)),
+    );
+    expect(check).toBe(0);
+    expect((await cli(["completion", "fish"])).stdout).toContain("complete -c outpost");
+    expect((await cli(["completion", "zsh"])).stdout).toContain("bashcompinit");
+  });
+});
