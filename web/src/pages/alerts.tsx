@@ -212,7 +212,7 @@ function Rules() {
         </label>
         <label>
           For (seconds)
-          <input name="for_seconds" type="number" min={0} value="0" />
+          <input name="for_seconds" type="number" min={0} defaultValue="0" />
         </label>
         <label>
           Only tags

@@ -133,35 +133,37 @@ export function FleetPage() {
       </ul>
       <ErrorBox error={summary.error} />
 
+      {/* Uncontrolled fields, re-created when the URL's view changes (a re-render keeps what is typed). */}
       <form class="filters" onSubmit={applyFilters} aria-label="Filter nodes" key={key}>
         <label>
           Status
-          <select name="status" value={view.status ?? ""}>
-            <option value="">any</option>
-            <option>healthy</option>
-            <option>unhealthy</option>
-            <option>unreachable</option>
+          <select name="status">
+            {["", "healthy", "unhealthy", "unreachable"].map((v) => (
+              <option key={v} value={v} selected={(view.status ?? "") === v}>
+                {v || "any"}
+              </option>
+            ))}
           </select>
         </label>
         <label>
           Cluster
-          <input name="cluster_name" value={view.cluster_name ?? ""} />
+          <input name="cluster_name" defaultValue={view.cluster_name ?? ""} />
         </label>
         <label>
           Tags
-          <input name="tags" value={view.tags ?? ""} placeholder="web,env:prod" />
+          <input name="tags" defaultValue={view.tags ?? ""} placeholder="web,env:prod" />
         </label>
         <label>
           Hostname
-          <input name="hostname" value={view.hostname ?? ""} placeholder="web-*" />
+          <input name="hostname" defaultValue={view.hostname ?? ""} placeholder="web-*" />
         </label>
         <label>
           Agent version
-          <input name="version" value={view.version ?? ""} />
+          <input name="version" defaultValue={view.version ?? ""} />
         </label>
         <label>
           Platform
-          <input name="platform" value={view.platform ?? ""} />
+          <input name="platform" defaultValue={view.platform ?? ""} />
         </label>
         <button type="submit">Filter</button>
       </form>

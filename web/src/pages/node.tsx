@@ -72,11 +72,11 @@ function Edit({ node, onSaved }: { node: Node; onSaved(node: Node): void }) {
     <form onSubmit={save} class="stack" aria-label="Tags and notes">
       <label>
         Tags (comma-separated)
-        <input name="tags" value={node.tags.join(", ")} />
+        <input name="tags" defaultValue={node.tags.join(", ")} />
       </label>
       <label>
         Notes
-        <textarea name="notes" rows={3} value={node.notes ?? ""} />
+        <textarea name="notes" rows={3} defaultValue={node.notes ?? ""} />
       </label>
       <ErrorBox error={error} />
       <div>
