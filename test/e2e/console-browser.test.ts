@@ -1,6 +1,6 @@
 // The web console (/console) in a real Chromium (Debian's, driven by playwright-core) against a real
-// stack with a real agent: a user logs in, finds the node by its tag, opens it, runs a command on it
-// and watches the output arrive, acknowledges a firing alert and verifies the audit chain. Every page
+// stack with two real agents: a user logs in, finds the nodes by their tag, opens one, runs a command
+// on both and watches each output arrive, acknowledges a firing alert and verifies the audit chain. Every page
 // is screenshotted under test-results/console/, and every request must stay on the stack's origin
 // with no console error (a CSP violation would show there).
 import { existsSync } from "node:fs";
@@ -47,9 +47,9 @@ describe.skipIf(!available)("web console in Chromium", () => {
   let stack: Stack;
   let browser: Browser;
   let workDir: string;
-  let agent: AgentProcess;
+  const agents: AgentProcess[] = [];
   let api: Api;
-  let nodeId: string;
+  const nodeIds: string[] = [];
   let page: Page;
   let origin: string;
   const problems: string[] = [];
@@ -80,11 +80,16 @@ describe.skipIf(!available)("web console in Chromium", () => {
     const user = await api("POST", "/api/v1/users", { ...USER, email: null, roles: ["admin"] });
     expect(user.status).toBe(201);
     expect((await api("POST", "/api/v1/clusters", { name: "console" })).status).toBe(201);
-    const stateDir = join(workDir, "state");
-    agent = launchAgent({ bundle, stateDir, key: await enrollmentKey(api, "console", 1) });
-    await agent.waitFor(/INFO\s+connected/, { timeoutMs: 30_000 });
-    nodeId = (await readIdentity(stateDir)).node_id;
-    expect((await api("PATCH", `/api/v1/nodes/${nodeId}`, { tags: [TAG] })).status).toBe(200);
+    // Two agents carry the tag; the console finds them by it and runs a command on both.
+    const key = await enrollmentKey(api, "console", 2);
+    const stateDirs = ["a", "b"].map((name) => join(workDir, `state-${name}`));
+    for (const stateDir of stateDirs) agents.push(launchAgent({ bundle, stateDir, key }));
+    await Promise.all(agents.map((a) => a.waitFor(/INFO\s+connected/, { timeoutMs: 30_000 })));
+    for (const stateDir of stateDirs) {
+      const id = (await readIdentity(stateDir)).node_id;
+      nodeIds.push(id);
+      expect((await api("PATCH", `/api/v1/nodes/${id}`, { tags: [TAG] })).status).toBe(200);
+    }
 
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     await context.route("**/*", (route) => {
@@ -118,7 +123,7 @@ describe.skipIf(!available)("web console in Chromium", () => {
     expect(bytes).toBeLessThanOrEqual(250 * 1024);
   });
 
-  it("logs in, finds the node by tag, runs a command on it, acknowledges an alert, verifies the audit log", async () => {
+  it("logs in, finds the nodes by tag, runs a command on both, acknowledges an alert, verifies the audit log", async () => {
     try {
       const res = await page.goto(`${stack.url}/console`);
       expect(res?.status()).toBe(200);
@@ -134,7 +139,7 @@ describe.skipIf(!available)("web console in Chromium", () => {
       await page.getByRole("button", { name: "Filter", exact: true }).click();
       await page.waitForURL(/tags=console-e2e/);
       const rows = page.locator("tbody tr", { has: page.getByRole("button", { name: TAG }) });
-      await expect.poll(() => rows.count(), { timeout: 15_000 }).toBe(1);
+      await expect.poll(() => rows.count(), { timeout: 15_000 }).toBe(2);
       // The token never travels in a URL.
       expect(page.url()).not.toMatch(/ots_|token=/);
       await page.getByRole("list", { name: "Fleet summary" }).getByText("Online").waitFor();
@@ -143,22 +148,35 @@ describe.skipIf(!available)("web console in Chromium", () => {
       await shot("fleet-phone");
       await page.setViewportSize({ width: 1280, height: 900 });
 
-      // Node: facts, metrics and history; its "run" link targets exactly this node.
+      // Node: facts, metrics, inventory and history.
       await rows.first().getByRole("link").click();
-      await page.waitForURL(new RegExp(`/console/nodes/${nodeId}$`));
+      await page.waitForURL(/\/console\/nodes\/[0-9a-f-]{36}$/);
+      const nodeId = page.url().split("/").at(-1)!;
+      expect(nodeIds).toContain(nodeId);
       await page.getByRole("heading", { name: "Facts" }).waitFor();
       await page.getByText(nodeId).first().waitFor();
       await page.getByRole("heading", { name: "Metrics" }).waitFor();
       await shot("node");
-      await page.getByRole("link", { name: "Run a command here" }).click();
 
-      // Run: live count, then the output streamed from the execution.
-      await page.getByTestId("target-count").getByText("1 matching node").waitFor({ timeout: 15_000 });
-      await page.getByLabel("Command", { exact: true }).fill('echo "console says $((6 * 7))"; exit 3');
+      // Run: from the filtered fleet, on every node with the tag; both outputs arrive live.
+      await page.goBack();
+      await page.getByRole("link", { name: "Run a command on these nodes" }).click();
+      await page.waitForURL(/\/console\/run\?tags=console-e2e$/);
+      await page.getByTestId("target-count").getByText("2 matching nodes").waitFor({ timeout: 15_000 });
+      await page
+        .getByLabel("Command", { exact: true })
+        .fill('echo "console says $((6 * 7)) on $OUTPOST_EXECUTION_ID"; exit 3');
       await page.getByRole("button", { name: "Run", exact: true }).click();
-      const execution = page.getByTestId("execution");
-      await execution.getByText("console says 42").waitFor({ timeout: 30_000 });
-      await page.getByTestId("exit-summary").getByText("3 × 1").waitFor({ timeout: 30_000 });
+      const executions = page.getByTestId("execution");
+      await expect.poll(() => executions.count(), { timeout: 30_000 }).toBe(2);
+      for (const row of await executions.all())
+        await row.getByText(/console says 42 on [0-9a-f-]{36}/).waitFor({ timeout: 30_000 });
+      await page.getByTestId("exit-summary").getByText("3 × 2").waitFor({ timeout: 30_000 });
+      // Each output exactly once, though a finished execution's stream replays what was stored.
+      const outputs = await executions.locator("pre").allTextContents();
+      expect(outputs.map((o) => o.replace(/[0-9a-f-]{36}/, "ID"))).toEqual(
+        Array(2).fill("console says 42 on ID\n"),
+      );
       await shot("run");
 
       // Alerts: the rule above fires on the agent's heartbeats; acknowledge it in the console.
@@ -171,8 +189,8 @@ describe.skipIf(!available)("web console in Chromium", () => {
       });
       await ack.first().click();
       await page.getByRole("button", { name: "Unacknowledge cpu alert" }).first().waitFor();
-      const alerts = await api("GET", `/api/v1/alerts?node_id=${nodeId}&status=firing`);
-      expect(alerts.json.data[0].acknowledged).toBe(true);
+      const alerts = await api("GET", "/api/v1/alerts?status=firing&acknowledged=true");
+      expect(alerts.json.data.length).toBe(1);
       await shot("alerts");
 
       // Audit: the chain verifies; the console's own writes are in it.
@@ -193,7 +211,9 @@ describe.skipIf(!available)("web console in Chromium", () => {
       expect(problems).toEqual([]);
     } catch (error) {
       await shot("failure").catch(() => undefined);
-      console.error(`--- stack ---\n${tail(stack.output(), 40)}\n--- agent ---\n${tail(agent.output(), 20)}`);
+      console.error(
+        `--- stack ---\n${tail(stack.output(), 40)}\n--- agents ---\n${agents.map((a) => tail(a.output(), 10)).join("\n")}`,
+      );
       throw error;
     }
   });

@@ -169,6 +169,11 @@ export function FleetPage() {
       </form>
 
       <ErrorBox error={nodes.error} />
+      <p>
+        <a href={withQuery(to("/run"), pick(filters, ["tags", "hostname", "status", "cluster_name"]))}>
+          Run a command on {Object.keys(filters).length ? "these nodes" : "all nodes"}
+        </a>
+      </p>
       <Table caption="Nodes">
         <thead>
           <tr>

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { useLocation } from "preact-iso";
 import { get, list, openStream, send } from "../api";
 import { ErrorBox, Section, Status, Table } from "../components/common";
@@ -136,42 +136,67 @@ function Progress({ summary }: { summary: Summary | null }) {
   );
 }
 
+const finished = (x: Execution) => x.status !== "pending" && x.status !== "sent";
+
 function useRun(commandId: string | null) {
   const [summary, setSummary] = useState<Summary | null>(null);
   const [rows, setRows] = useState<Record<string, Row>>({});
   const [names, setNames] = useState<Record<string, string>>({});
-  const streams = useRef(new Map<string, () => void>());
 
   useEffect(() => {
     if (!commandId) return;
     let live = true;
-    const opened = streams.current;
+    // Streams open now; executions whose output comes from a stream (a finished execution's stream
+    // replays its stored output, so the stored copy is never added to it); streams that failed.
+    const opened = new Map<string, () => void>();
+    const streamed = new Map<string, string>();
+    const failed = new Set<string>();
+    const named = new Set<string>();
+    const close = (id: string) => {
+      opened.get(id)?.();
+      opened.delete(id);
+    };
     const follow = (x: Execution) => {
-      if (opened.has(x.id) || opened.size >= MAX_LIVE_STREAMS) return;
+      if (streamed.has(x.id) || failed.has(x.id) || opened.size >= MAX_LIVE_STREAMS) return;
+      streamed.set(x.id, "");
+      const path = `/api/v1/command_executions/${x.id}/stream`;
       opened.set(
         x.id,
-        openStream(`/api/v1/command_executions/${x.id}/stream`, ["output", "end"], {
+        openStream(path, ["output", "end"], {
           onEvent(event, data) {
-            setRows((prev) => {
-              const row = prev[x.id] ?? { execution: x, output: "", live: true };
-              if (event === "output")
-                return { ...prev, [x.id]: { ...row, output: row.output + (data?.chunk ?? "") } };
-              opened.get(x.id)?.();
-              return {
+            if (event === "output") {
+              const text = (streamed.get(x.id) ?? "") + (data?.chunk ?? "");
+              streamed.set(x.id, text);
+              setRows((prev) => ({
                 ...prev,
-                [x.id]: {
-                  ...row,
-                  live: false,
-                  execution: { ...row.execution, status: data?.status, exit_code: data?.exit_code },
-                },
+                [x.id]: { execution: prev[x.id]?.execution ?? x, output: text, live: true },
+              }));
+              return;
+            }
+            close(x.id);
+            setRows((prev) => {
+              const row = prev[x.id] ?? { execution: x, output: streamed.get(x.id) ?? "", live: false };
+              const execution = {
+                ...row.execution,
+                status: data?.status,
+                exit_code: data?.exit_code ?? null,
               };
+              return { ...prev, [x.id]: { ...row, live: false, execution } };
             });
           },
           onError() {
-            // A refused or expired stream: drop it, and the stored output shows once the run ends.
-            opened.get(x.id)?.();
-            opened.delete(x.id);
-            setRows((prev) => (prev[x.id] ? { ...prev, [x.id]: { ...prev[x.id], live: false } } : prev));
+            // A refused or expired stream: the stored output shows once the execution ends.
+            close(x.id);
+            streamed.delete(x.id);
+            failed.add(x.id);
+            get<Execution>(`/api/v1/command_executions/${x.id}`).then(
+              (stored) =>
+                setRows((prev) => ({
+                  ...prev,
+                  [x.id]: { execution: stored, output: stored.output ?? "", live: false },
+                })),
+              () => undefined,
+            );
           },
         }),
       );
@@ -183,27 +208,25 @@ function useRun(commandId: string | null) {
       ]);
       if (!live) return true;
       setSummary(s);
+      for (const x of xs.data) follow(x);
       setRows((prev) => {
         const next = { ...prev };
         for (const x of xs.data) {
-          const row = next[x.id];
-          const finished = x.status !== "pending" && x.status !== "sent";
-          // A stream carries live output; a row without one shows what the server stored.
-          if (!row)
-            next[x.id] = { execution: x, output: opened.has(x.id) ? "" : (x.output ?? ""), live: false };
-          else if (finished && !row.live && !opened.has(x.id))
-            next[x.id] = { ...row, execution: x, output: x.output ?? "" };
-          else if (finished && !opened.has(x.id)) next[x.id] = { ...row, execution: x };
+          const row = prev[x.id];
+          const execution = row && finished(row.execution) && !finished(x) ? row.execution : x;
+          const output = streamed.has(x.id) ? (streamed.get(x.id) ?? "") : (x.output ?? "");
+          next[x.id] = { execution, output, live: opened.has(x.id) };
         }
         return next;
       });
-      for (const x of xs.data) follow(x);
-      for (const x of xs.data)
-        if (x.node_id && !names[x.node_id])
-          get<Node>(`/api/v1/nodes/${x.node_id}`).then(
-            (n) => setNames((p) => ({ ...p, [n.id]: n.display_name || n.hostname || n.node_name })),
-            () => undefined,
-          );
+      for (const x of xs.data) {
+        if (!x.node_id || named.has(x.node_id)) continue;
+        named.add(x.node_id);
+        get<Node>(`/api/v1/nodes/${x.node_id}`).then(
+          (n) => setNames((p) => ({ ...p, [n.id]: n.display_name || n.hostname || n.node_name })),
+          () => undefined,
+        );
+      }
       return s.counts.pending + s.counts.sent === 0;
     };
     let timer: ReturnType<typeof setTimeout>;
@@ -215,8 +238,7 @@ function useRun(commandId: string | null) {
     return () => {
       live = false;
       clearTimeout(timer);
-      for (const close of opened.values()) close();
-      opened.clear();
+      for (const id of [...opened.keys()]) close(id);
     };
   }, [commandId]);
   return { summary, rows: Object.values(rows), names };
@@ -310,6 +332,14 @@ export function RunPage() {
                 value={filters.hostname ?? ""}
                 placeholder="web-*"
                 onInput={(e) => setFilter("hostname", (e.currentTarget as HTMLInputElement).value)}
+              />
+            </label>
+            <label>
+              Cluster
+              <input
+                name="cluster_name"
+                value={filters.cluster_name ?? ""}
+                onInput={(e) => setFilter("cluster_name", (e.currentTarget as HTMLInputElement).value)}
               />
             </label>
             <label>
