@@ -181,7 +181,7 @@ describe.skipIf(!available)("web console in Chromium", () => {
 
       // Alerts: the rule above fires on the agent's heartbeats; acknowledge it in the console.
       await page.getByRole("link", { name: "Alerts" }).click();
-      const ack = page.getByRole("button", { name: "Acknowledge cpu alert" });
+      const ack = page.getByRole("button", { name: "Acknowledge cpu alert", exact: true });
       await waitUntil("a firing alert in the console", async () => {
         await page.getByRole("tab", { name: "history" }).click();
         await page.getByRole("tab", { name: "firing" }).click();

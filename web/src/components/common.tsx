@@ -91,11 +91,13 @@ export function Tabs<T extends string>({
   current,
   onSelect,
   label,
+  name = (tab) => tab,
 }: {
   tabs: readonly T[];
   current: T;
   onSelect(tab: T): void;
   label: string;
+  name?: (tab: T) => string;
 }) {
   // Arrow keys move between tabs, as the ARIA tab pattern expects.
   const onKey = (e: KeyboardEvent) => {
@@ -124,7 +126,7 @@ export function Tabs<T extends string>({
           tabIndex={tab === current ? 0 : -1}
           onClick={() => onSelect(tab)}
         >
-          {tab}
+          {name(tab)}
         </button>
       ))}
     </div>

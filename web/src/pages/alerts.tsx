@@ -4,7 +4,7 @@ import { ErrorBox, Pager, Section, Status, Table, Tabs, when } from "../componen
 import { useInterval, useLoad } from "../hooks";
 import { to } from "../paths";
 
-const TABS = ["firing", "history", "rules"] as const;
+const TABS = ["Firing", "History", "Rules"] as const;
 type Tab = (typeof TABS)[number];
 const METRICS = ["cpu", "memory", "disk", "load_1m", "load_5m", "load_15m"];
 
@@ -225,16 +225,16 @@ function Rules() {
 }
 
 export function AlertsPage() {
-  const [tab, setTab] = useState<Tab>("firing");
+  const [tab, setTab] = useState<Tab>("Firing");
   return (
     <>
       <h1>Alerts</h1>
       <Section title="Alerts">
         <Tabs<Tab> tabs={TABS} current={tab} onSelect={setTab} label="Alert views" />
         <div role="tabpanel" aria-label={tab} class="panel">
-          {tab === "firing" && <AlertTable status="firing" />}
-          {tab === "history" && <AlertTable status="resolved" />}
-          {tab === "rules" && <Rules />}
+          {tab === "Firing" && <AlertTable status="firing" />}
+          {tab === "History" && <AlertTable status="resolved" />}
+          {tab === "Rules" && <Rules />}
         </div>
       </Section>
     </>

@@ -227,7 +227,13 @@ function Inventory({ nodeId }: { nodeId: string }) {
   const section = inventory.data?.sections.find((s) => s.section === tab);
   return (
     <Section title="Inventory">
-      <Tabs<InventoryTab> tabs={INVENTORY_TABS} current={tab} onSelect={setTab} label="Inventory sections" />
+      <Tabs<InventoryTab>
+        tabs={INVENTORY_TABS}
+        current={tab}
+        onSelect={setTab}
+        label="Inventory sections"
+        name={(t) => t[0].toUpperCase() + t.slice(1)}
+      />
       <div role="tabpanel" aria-label={tab} class="panel">
         {tab === "software" ? (
           <Software nodeId={nodeId} />

@@ -4,7 +4,7 @@ import { ApiError, isMissingRoute, list, send } from "../api";
 import { ErrorBox, Pager, Section, Table, Tabs, when } from "../components/common";
 import { useLoad } from "../hooks";
 
-const TABS = ["users", "roles", "api tokens", "webhooks", "enrollment keys"] as const;
+const TABS = ["Users", "Roles", "API tokens", "Webhooks", "Enrollment keys"] as const;
 type Tab = (typeof TABS)[number];
 
 const csv = (v: FormDataEntryValue | null) =>
@@ -134,7 +134,7 @@ function Users() {
               username: String(f.get("username")),
               password: String(f.get("password")),
               email: String(f.get("email") ?? "") || null,
-              roles: csv(f.get("roles")),
+              roles: csv(f.get("Roles")),
             }),
           )
         }
@@ -153,7 +153,7 @@ function Users() {
         </label>
         <label>
           Roles (comma-separated)
-          <input name="roles" placeholder="operator" />
+          <input name="Roles" placeholder="operator" />
         </label>
       </CreateForm>
     </>
@@ -488,18 +488,18 @@ function EnrollmentKeys() {
 }
 
 export function SettingsPage() {
-  const [tab, setTab] = useState<Tab>("users");
+  const [tab, setTab] = useState<Tab>("Users");
   return (
     <>
       <h1>Settings</h1>
       <Section title="Settings">
         <Tabs<Tab> tabs={TABS} current={tab} onSelect={setTab} label="Settings sections" />
         <div role="tabpanel" aria-label={tab} class="panel">
-          {tab === "users" && <Users />}
-          {tab === "roles" && <Roles />}
-          {tab === "api tokens" && <ApiTokens />}
-          {tab === "webhooks" && <Webhooks />}
-          {tab === "enrollment keys" && <EnrollmentKeys />}
+          {tab === "Users" && <Users />}
+          {tab === "Roles" && <Roles />}
+          {tab === "API tokens" && <ApiTokens />}
+          {tab === "Webhooks" && <Webhooks />}
+          {tab === "Enrollment keys" && <EnrollmentKeys />}
         </div>
       </Section>
     </>
