@@ -4,7 +4,8 @@
  *
  *   1. the libSQL dev server (scripts/libsql-server) on a free port, data in DATA_DIR/*.db
  *   2. migrations (scripts/migrate.mjs), the agent bundle when stale (scripts/build-agent.mjs) and
- *      Swagger UI (scripts/build-docs-assets.mjs) into the Worker's assets
+ *      Swagger UI (scripts/build-docs-assets.mjs) and the web console when stale (scripts/build-console.mjs)
+ *      into the Worker's assets
  *   3. `wrangler dev` on 127.0.0.1:PORT, state in DATA_DIR/wrangler, run with Node ≥ 22
  *   4. a ticker that calls the Worker's scheduled handler (local workerd never fires crons)
  *
@@ -28,6 +29,7 @@
  */
 import { resolve } from "node:path";
 import { buildAgent, isFresh, publishRelease } from "./build-agent.mjs";
+import { buildConsole } from "./build-console.mjs";
 import { publishDocsAssets } from "./build-docs-assets.mjs";
 import { printBanner } from "./dev/banner.mjs";
 import { killNow, node22, portIsFree, running, spawnChild, stopChild, waitForOk } from "./dev/children.mjs";
@@ -189,6 +191,7 @@ async function main() {
   // The Worker serves the agent bundle, install script and Swagger UI from its assets.
   if (!(await isFresh())) await publishRelease(await buildAgent());
   await publishDocsAssets();
+  await buildConsole();
   if (stopping) return;
   const wrangler = startWrangler(config, libsqlUrl);
   const api = `http://127.0.0.1:${config.port}`;

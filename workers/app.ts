@@ -19,6 +19,7 @@ import { registerAuthRoutes } from "./routes/auth";
 import { registerClusterRoutes } from "./routes/clusters";
 import { registerCommandExecutionRoutes } from "./routes/command-executions";
 import { registerCommandRoutes } from "./routes/commands";
+import { registerConsoleRoutes } from "./routes/console";
 import { registerDocsRoutes } from "./routes/docs";
 import { registerEnrollmentKeyRoutes } from "./routes/enrollment-keys";
 import { registerEventTypeRoutes } from "./routes/event-types";
@@ -60,6 +61,7 @@ export function createApp(): Hono<AppEnv> {
   app.use("/agent/v1/*", dispatchWebhooksAfterWrites());
   registerHealthRoutes(app);
   registerDocsRoutes(app);
+  registerConsoleRoutes(app);
   registerClusterRoutes(app);
   registerEnrollmentKeyRoutes(app);
   registerFleetSummaryRoutes(app); // before the node routes: /nodes/summary is not a node id

@@ -21,6 +21,7 @@ export function printBanner({ api, libsqlUrl, config }) {
     " Outpost dev stack is ready",
     line,
     `  API          ${api}/api/v1`,
+    `  Console      ${api}/console  (log in with a user, or paste the API_KEY below)`,
     `  Docs         ${api}/swaggerui`,
     `  Health       ${api}/health`,
     `  API_KEY      ${key}`,

@@ -92,7 +92,7 @@ describe("npm run deploy -- --dry-run from a fresh checkout", () => {
     expect(output).toMatch(/"assets\.directory" field .* does not exist/);
   });
 
-  it("builds the agent and Swagger UI into dist/public, then bundles the Worker", async () => {
+  it("builds the agent, Swagger UI and the console into dist/public, then bundles the Worker", async () => {
     const outdir = join(checkout, "out");
     const { code, output } = await run(
       "npm",
@@ -111,6 +111,7 @@ describe("npm run deploy -- --dry-run from a fresh checkout", () => {
       "swaggerui/swagger-ui-bundle.js",
       "swaggerui/swagger-ui.css",
       "swaggerui/swagger-initializer.js",
+      "console/index.html",
     ]) {
       expect(existsSync(join(checkout, "dist/public", file)), file).toBe(true);
     }

@@ -1,11 +1,13 @@
 import { buildAgent, isFresh, publishRelease } from "../../scripts/build-agent.mjs";
+import { buildConsole } from "../../scripts/build-console.mjs";
 import { publishDocsAssets } from "../../scripts/build-docs-assets.mjs";
 
 /**
- * Builds and publishes the agent bundle (when stale) and Swagger UI before workerd starts: the Worker
- * serves both from its assets.
+ * Builds and publishes the agent bundle (when stale), Swagger UI and the web console (when stale)
+ * before workerd starts: the Worker serves them from its assets.
  */
 export default async function setup() {
   if (!(await isFresh())) await publishRelease(await buildAgent());
   await publishDocsAssets();
+  await buildConsole();
 }

@@ -1,0 +1,83 @@
+#!/usr/bin/env node
+// Builds the web console (web/, Preact + Vite) into the Worker's static assets, dist/public/console/,
+// served by the Worker at /console (workers/routes/console.ts). A hash of web/'s sources and the
+// pinned package versions is kept beside the output, so `npm start` rebuilds only when they changed.
+//
+// Usage: node scripts/build-console.mjs [--force]
+import { createHash } from "node:crypto";
+import { readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { gzipSync } from "node:zlib";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const WEB = join(ROOT, "web");
+/** Served by the Worker at /console/… */
+export const CONSOLE_DIR = join(ROOT, "dist/public/console");
+const STAMP = ".source-hash";
+const PACKAGES = ["preact", "preact-iso", "uplot", "vite"];
+
+async function files(dir) {
+  const out = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...(await files(path)));
+    else out.push(path);
+  }
+  return out.sort();
+}
+
+async function sourceHash() {
+  const hash = createHash("sha256");
+  for (const file of await files(WEB)) hash.update(relative(WEB, file)).update(await readFile(file));
+  for (const name of PACKAGES) {
+    const pkg = JSON.parse(await readFile(join(ROOT, "node_modules", name, "package.json"), "utf8"));
+    hash.update(`${name}@${pkg.version}`);
+  }
+  return hash.digest("hex");
+}
+
+/** Gzipped size of every JavaScript file of the build (the first load fetches all of them). */
+export async function compressedJsBytes(dir = CONSOLE_DIR) {
+  let total = 0;
+  for (const file of await files(dir))
+    if (file.endsWith(".js")) total += gzipSync(await readFile(file)).length;
+  return total;
+}
+
+/**
+ * Builds the console unless the output already matches web/'s sources (or `force`).
+ * @returns {Promise<{ dir: string, built: boolean, jsGzipBytes: number }>}
+ */
+export async function buildConsole({ force = false } = {}) {
+  const hash = await sourceHash();
+  const stamp = await readFile(join(CONSOLE_DIR, STAMP), "utf8").catch(() => "");
+  const present = await stat(join(CONSOLE_DIR, "index.html")).then(
+    () => true,
+    () => false,
+  );
+  if (!force && present && stamp === hash)
+    return { dir: CONSOLE_DIR, built: false, jsGzipBytes: await compressedJsBytes() };
+  const { build } = await import("vite");
+  await build({
+    configFile: join(WEB, "vite.config.mjs"),
+    root: WEB,
+    logLevel: "warn",
+    build: { outDir: CONSOLE_DIR, emptyOutDir: true },
+  });
+  await writeFile(join(CONSOLE_DIR, STAMP), hash);
+  return { dir: CONSOLE_DIR, built: true, jsGzipBytes: await compressedJsBytes() };
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
+  const { values } = parseArgs({ options: { force: { type: "boolean" } } });
+  try {
+    const result = await buildConsole({ force: values.force });
+    const kb = (result.jsGzipBytes / 1024).toFixed(1);
+    console.error(`console ${result.built ? "built" : "up to date"} in ${result.dir} (${kb} KB gzipped JS)`);
+  } catch (error) {
+    console.error(`console build failed: ${error?.message ?? error}`);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,253 @@
+import { useEffect, useState } from "preact/hooks";
+import { useLocation } from "preact-iso";
+import { get, list, withQuery } from "../api";
+import { ErrorBox, Pager, pct, Status, Table, when } from "../components/common";
+import { useLoad } from "../hooks";
+import { to } from "../paths";
+import type { Node } from "../types";
+
+// The list engine's own query parameters: the page URL holds them, so a view can be shared.
+const FILTERS = ["status", "cluster_name", "tags", "hostname", "version", "platform"] as const;
+const VIEW = [...FILTERS, "order_by", "order_directions", "page", "page_size"] as const;
+const SORTABLE: Record<string, string> = {
+  Name: "node_name",
+  Status: "status",
+  Cluster: "cluster_name",
+  Hostname: "hostname",
+  "Agent version": "version",
+  "Last seen": "last_seen_at",
+};
+
+interface Summary {
+  total: number;
+  online: number;
+  offline: number;
+  with_errors: number;
+  pending_approval: number;
+  by_status: Record<string, number>;
+}
+
+interface Latest {
+  cpu?: number;
+  memory?: number;
+  disk?: number;
+}
+
+function pick(query: Record<string, string>, keys: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of keys) if (query[k]) out[k] = query[k];
+  return out;
+}
+
+/** Latest CPU/memory/disk of the rows on screen, a few requests at a time (there is no bulk route). */
+function useLatest(nodes: Node[] | undefined): Record<string, Latest> {
+  const [latest, setLatest] = useState<Record<string, Latest>>({});
+  useEffect(() => {
+    if (!nodes?.length) return;
+    let live = true;
+    const queue = nodes.filter((n) => n.status !== "unreachable").map((n) => n.id);
+    const worker = async () => {
+      for (let id = queue.shift(); id && live; id = queue.shift()) {
+        const m = await get<any>(`/api/v1/nodes/${id}/metrics`).catch(() => null);
+        const host = m?.host;
+        if (!live || !host?.available) continue;
+        setLatest((prev) => ({
+          ...prev,
+          [id]: {
+            cpu: host.cpu?.usage_percent,
+            memory: host.memory?.usage_percent,
+            disk: host.disk?.usage_percent,
+          },
+        }));
+      }
+    };
+    for (let i = 0; i < 4; i++) void worker();
+    return () => {
+      live = false;
+    };
+  }, [nodes]);
+  return latest;
+}
+
+export function FleetPage() {
+  const { query, route, path } = useLocation();
+  const view = pick(query, VIEW);
+  const filters = pick(query, FILTERS);
+  const key = JSON.stringify(view);
+  const summary = useLoad(() => get<Summary>("/api/v1/nodes/summary", filters), [JSON.stringify(filters)]);
+  const nodes = useLoad(() => list<Node>("/api/v1/nodes", { page_size: 25, ...view }), [key]);
+  const latest = useLatest(nodes.data?.data);
+
+  const setView = (changes: Record<string, string | undefined>) => {
+    const next: Record<string, string | undefined> = { ...view, ...changes };
+    if (!("page" in changes)) delete next.page;
+    route(withQuery(path, next), true);
+  };
+
+  const sortBy = (field: string) => {
+    const dir = view.order_by === field && view.order_directions !== "desc" ? "desc" : "asc";
+    setView({ order_by: field, order_directions: dir });
+  };
+
+  const applyFilters = (e: Event) => {
+    e.preventDefault();
+    const form = new FormData(e.currentTarget as HTMLFormElement);
+    const changes: Record<string, string | undefined> = {};
+    for (const k of FILTERS) changes[k] = String(form.get(k) ?? "").trim() || undefined;
+    setView(changes);
+  };
+
+  const s = summary.data;
+  return (
+    <>
+      <h1>Fleet</h1>
+      <ul class="stats" aria-label="Fleet summary">
+        <li>
+          <span>Total</span>
+          <strong>{s?.total ?? "…"}</strong>
+        </li>
+        <li>
+          <span>Online</span>
+          <strong>{s?.online ?? "…"}</strong>
+        </li>
+        <li>
+          <span>Offline</span>
+          <strong>{s?.offline ?? "…"}</strong>
+        </li>
+        <li>
+          <span>Healthy</span>
+          <strong>{s?.by_status?.healthy ?? "…"}</strong>
+        </li>
+        <li>
+          <span>Unhealthy</span>
+          <strong>{s?.by_status?.unhealthy ?? "…"}</strong>
+        </li>
+        <li>
+          <span>With errors</span>
+          <strong>{s?.with_errors ?? "…"}</strong>
+        </li>
+        <li>
+          <span>Pending approval</span>
+          <strong>{s?.pending_approval ?? "…"}</strong>
+        </li>
+      </ul>
+      <ErrorBox error={summary.error} />
+
+      {/* Uncontrolled fields, re-created when the URL's view changes (a re-render keeps what is typed). */}
+      <form class="filters" onSubmit={applyFilters} aria-label="Filter nodes" key={key}>
+        <label>
+          Status
+          <select name="status">
+            {["", "healthy", "unhealthy", "unreachable"].map((v) => (
+              <option key={v} value={v} selected={(view.status ?? "") === v}>
+                {v || "any"}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Cluster
+          <input name="cluster_name" defaultValue={view.cluster_name ?? ""} />
+        </label>
+        <label>
+          Tags
+          <input name="tags" defaultValue={view.tags ?? ""} placeholder="web,env:prod" />
+        </label>
+        <label>
+          Hostname
+          <input name="hostname" defaultValue={view.hostname ?? ""} placeholder="web-*" />
+        </label>
+        <label>
+          Agent version
+          <input name="version" defaultValue={view.version ?? ""} />
+        </label>
+        <label>
+          Platform
+          <input name="platform" defaultValue={view.platform ?? ""} />
+        </label>
+        <button type="submit">Filter</button>
+      </form>
+
+      <ErrorBox error={nodes.error} />
+      <p>
+        <a href={withQuery(to("/run"), pick(filters, ["tags", "hostname", "status", "cluster_name"]))}>
+          Run a command on {Object.keys(filters).length ? "these nodes" : "all nodes"}
+        </a>
+      </p>
+      <Table caption="Nodes">
+        <thead>
+          <tr>
+            {[
+              "Name",
+              "Status",
+              "Cluster",
+              "Tags",
+              "Hostname",
+              "OS",
+              "Agent version",
+              "CPU",
+              "Memory",
+              "Disk",
+              "Last seen",
+            ].map((col) => {
+              const field = SORTABLE[col];
+              if (!field) return <th key={col}>{col}</th>;
+              const active = view.order_by === field;
+              const sort = active ? (view.order_directions === "desc" ? "descending" : "ascending") : "none";
+              return (
+                <th key={col} aria-sort={sort}>
+                  <button type="button" class="sort" onClick={() => sortBy(field)}>
+                    {col}
+                    {active ? (sort === "descending" ? " ▼" : " ▲") : ""}
+                  </button>
+                </th>
+              );
+            })}
+          </tr>
+        </thead>
+        <tbody aria-busy={nodes.loading}>
+          {nodes.data?.data.map((n) => {
+            const m = latest[n.id];
+            return (
+              <tr key={n.id}>
+                <td>
+                  <a href={to(`/nodes/${n.id}`)}>{n.display_name || n.hostname || n.node_name}</a>
+                </td>
+                <td>
+                  <Status value={n.status} />
+                </td>
+                <td>{n.cluster_name}</td>
+                <td>
+                  {n.tags.map((t) => (
+                    <button
+                      type="button"
+                      class="tag"
+                      key={t}
+                      onClick={() => setView({ tags: t })}
+                      title={`Only nodes tagged ${t}`}
+                    >
+                      {t}
+                    </button>
+                  ))}
+                </td>
+                <td>{n.hostname ?? "—"}</td>
+                <td>{[n.os_version, n.arch].filter(Boolean).join(" ") || n.platform || "—"}</td>
+                <td>{n.version ?? "—"}</td>
+                <td>{pct(m?.cpu)}</td>
+                <td>{pct(m?.memory)}</td>
+                <td>{pct(m?.disk)}</td>
+                <td>{when(n.last_seen_at)}</td>
+              </tr>
+            );
+          })}
+          {nodes.data?.data.length === 0 && (
+            <tr>
+              <td colSpan={11}>No node matches.</td>
+            </tr>
+          )}
+        </tbody>
+      </Table>
+      <Pager pagination={nodes.data?.pagination} onPage={(page) => setView({ page: String(page) })} />
+    </>
+  );
+}
