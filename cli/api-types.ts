@@ -13,6 +13,8 @@ export interface paths {
         /**
          * Enrol a node with an enrollment key
          * @description Called once by the agent. Spends one use of the key atomically and creates the node in the key's cluster. An existing persistent id is re-registered only with proof: the body carries the node's current `api_token` (or an administrator revoked it), and the key belongs to the node's own cluster; enrolment never moves a node. 401 unknown key, 403 expired or spent key or a blocked node id, 409 full cluster, clashing random id or an existing node without proof. Unknown, expired and spent keys are refused after a read, without a write. Returns the node including its `api_token`.
+         *
+         *     A key with `requires_approval` creates a pending registration instead (202 with `registration_id`, `registration_secret` and `retry_after_seconds`; the key use is spent) unless the request proves an existing node with its current token. The agent repeats the request with `registration_id` and `registration_secret` every `retry_after_seconds`: 202 while pending, 201 with the node once approved (the token is handed over once), 403 once rejected or expired, 401 for an unknown registration or a wrong secret.
          */
         post: operations["post__agent_v1_enroll"];
         delete?: never;
@@ -201,6 +203,45 @@ export interface paths {
         patch: operations["patch_alert_rules_id"];
         trace?: never;
     };
+    "/api/v1/alert_silences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List alert silences */
+        get: operations["get_alert_silences"];
+        put?: never;
+        /** Create alert silence */
+        post: operations["post_alert_silences"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alert_silences/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get alert silence */
+        get: operations["get_alert_silences_id"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete alert silence
+         * @description Ends the silence at once (notifications resume with the next transition or repeat).
+         */
+        delete: operations["delete_alert_silences_id"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/alerts": {
         parameters: {
             query?: never;
@@ -208,11 +249,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List alerts */
+        /** List alerts (current and history) */
         get: operations["get_alerts"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Delete resolved alerts
+         * @description Deletes resolved alerts (with their notes) resolved at or before resolved_at__lte. Firing alerts are never deleted.
+         */
+        delete: operations["delete_alerts"];
         options?: never;
         head?: never;
         patch?: never;
@@ -252,6 +297,44 @@ export interface paths {
         patch: operations["patch_alerts_id_acknowledge"];
         trace?: never;
     };
+    "/api/v1/alerts/{id}/clear": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Clear alert
+         * @description Resolves a firing alert by hand (cleared_at, an edge.alert.resolved event with cleared: true). If the condition still holds, the node's session starts a new alert after its next rules refresh.
+         */
+        patch: operations["patch_alerts_id_clear"];
+        trace?: never;
+    };
+    "/api/v1/alerts/{id}/notes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List an alert's notes */
+        get: operations["get_alerts_id_notes"];
+        put?: never;
+        /** Add a note to an alert */
+        post: operations["post_alerts_id_notes"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/alerts/{id}/unacknowledge": {
         parameters: {
             query?: never;
@@ -267,6 +350,70 @@ export interface paths {
         head?: never;
         /** Take back an alert's acknowledgement */
         patch: operations["patch_alerts_id_unacknowledge"];
+        trace?: never;
+    };
+    "/api/v1/alerts/acknowledge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Acknowledge alerts
+         * @description Acknowledges every listed alert not yet acknowledged (stops repeat notifications).
+         */
+        patch: operations["patch_alerts_acknowledge"];
+        trace?: never;
+    };
+    "/api/v1/alerts/clear": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Clear alerts
+         * @description Resolves every listed firing alert by hand (cleared_at); resolved ones are left as they are.
+         */
+        patch: operations["patch_alerts_clear"];
+        trace?: never;
+    };
+    "/api/v1/alerts/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get the built-in alert thresholds
+         * @description The warning and critical thresholds (percent) of the built-in cpu, memory and disk rules.
+         */
+        get: operations["get_alerts_config"];
+        /**
+         * Set the built-in alert thresholds
+         * @description Sets the thresholds (and optionally enabled) of the built-in rules named in the body.
+         */
+        put: operations["put_alerts_config"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/aliases": {
@@ -720,7 +867,7 @@ export interface paths {
         };
         /**
          * Stream an execution's output
-         * @description Server-Sent Events: `output` events (`{chunk}`) while the command runs, then one `end` event (`{status, exit_code}`). A finished execution yields its stored output and `end` at once. Each node serves at most `STREAM_MAX_SUBSCRIBERS_PER_NODE` open streams (503 past it), and a stream closes after `STREAM_MAX_LIFETIME_SECONDS` without `end` (open it again to go on).
+         * @description Server-Sent Events: `output` events (`{chunk}`) while the command runs, then one `end` event (`{status, exit_code}`). A finished execution yields its stored output and `end` at once. Live `output` events carry an `id:` (the chunk's sequence number); reconnecting with `Last-Event-ID` resumes after that chunk. Each node serves at most `STREAM_MAX_SUBSCRIBERS_PER_NODE` open streams (503 past it), and a stream closes after `STREAM_MAX_LIFETIME_SECONDS` without `end` (open it again to go on).
          */
         get: operations["get_command_executions_id_stream"];
         put?: never;
@@ -743,7 +890,9 @@ export interface paths {
         put?: never;
         /**
          * Create a new command
-         * @description Create a command for execution on nodes. Targeting types: 'all' (every node), 'nodes' (by `node_ids`), 'clusters' (by `cluster_names`); `node_filters` and `cluster_filters` narrow any of them (AND). Unknown node ids or cluster names, and a targeting that matches no node, are 422. One `pending` execution is created per matched node and delivered to connected agents at once; offline nodes get theirs when they connect.
+         * @description Create a command for execution on nodes. Targeting types: 'all' (every node), 'nodes' (by `node_ids`), 'clusters' (by `cluster_names`), 'hostnames' (beyond the contract); `node_filters` and `cluster_filters` narrow any of them (AND). Unknown node ids or cluster names, and a targeting that matches no node, are 422; hostnames matching several nodes or none are reported in `meta.warnings`. One `pending` execution is created per matched node and delivered to connected agents at once; offline nodes get theirs when they connect.
+         *
+         *     With `wait_seconds` (1–60) the answer waits until every execution finished or the time is up, and carries `executions` and `meta.complete`. With `max_concurrency` the command is a rollout: at most that many executions run at once, the rest wait `pending` and start as others finish; with `max_errors` the rollout stops (the waiting executions are cancelled) once more executions than that failed. See docs/rollouts.md.
          */
         post: operations["post_commands"];
         delete?: never;
@@ -768,6 +917,86 @@ export interface paths {
          * @description Deletes the command and all its executions. Refused with 409 while any execution is pending or sent.
          */
         delete: operations["delete_commands_id"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/commands/{id}/rollout/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Cancel a rollout
+         * @description Beyond the contract. Cancel a rollout: the executions still waiting are cancelled (reason in their output and event); those running finish. 409 when the command is no rollout or its rollout is not in a state this applies to.
+         */
+        patch: operations["patch_commands_id_rollout_cancel"];
+        trace?: never;
+    };
+    "/api/v1/commands/{id}/rollout/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Pause a rollout
+         * @description Beyond the contract. Pause a rollout: no further executions start; those running finish. 409 when the command is no rollout or its rollout is not in a state this applies to.
+         */
+        patch: operations["patch_commands_id_rollout_pause"];
+        trace?: never;
+    };
+    "/api/v1/commands/{id}/rollout/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Resume a rollout
+         * @description Beyond the contract. Resume a paused rollout: executions start again as slots free. 409 when the command is no rollout or its rollout is not in a state this applies to.
+         */
+        patch: operations["patch_commands_id_rollout_resume"];
+        trace?: never;
+    };
+    "/api/v1/commands/{id}/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Stream every execution of a command
+         * @description Beyond the contract. Server-Sent Events: one `execution` event each time one of the command's executions changes state (`{execution_id, node_id, hostname, status, exit_code, output, started_at, duration_ms}`; `output` with the final state), then one `end` event once none is pending or sent. Each event has an `id:`; reconnecting with `Last-Event-ID` resumes after it without repeats. Closes after `STREAM_MAX_LIFETIME_SECONDS` without `end` (reconnect to go on).
+         */
+        get: operations["get_commands_id_stream"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -884,7 +1113,7 @@ export interface paths {
         put?: never;
         /**
          * Ask the targeted nodes to collect their inventory now
-         * @description Targeting as for commands (including `node_filters.tags` and `node_filters.hostname`). Connected nodes are asked at once; nodes without a connected agent are counted `offline`. Each node turns `answered` when its report arrives.
+         * @description Targeting as for commands (including `node_filters.tags` and `node_filters.hostname`). Connected nodes are asked at once; nodes without a connected agent are counted `offline`. Each node turns `answered` when its report arrives. For a cluster-scoped token the targeting is narrowed to its clusters (403 when no target is left).
          */
         post: operations["post_inventory_refresh_requests"];
         delete?: never;
@@ -908,6 +1137,103 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/v1/metrics/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export the fleet's latest metrics
+         * @description The latest cpu, memory, root disk usage and 1-minute load of every node matching the node list's filters, in its order (`order_by`), at most 10,000 nodes; paging parameters are ignored. Values are refreshed at most once a minute per node; a node that never reported has empty values.
+         */
+        get: operations["get_metrics_export"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/node_registrations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List node registrations
+         * @description Enrolments with an enrollment key that has `requires_approval`. A pending registration's agent polls until it is approved (its node is created) or rejected (the agent exits); pending ones expire after 7 days.
+         */
+        get: operations["get_node_registrations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/node_registrations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a node registration */
+        get: operations["get_node_registrations_id"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/node_registrations/{id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Approve a pending node registration
+         * @description Creates the node (in `cluster_name` when given, else the enrollment key's cluster) under the same rules as an enrolment: node limit, free address, blocked ids (403), no takeover of an existing node (409). The agent receives its node and token at its next poll. 409 when the registration is not pending.
+         */
+        patch: operations["patch_node_registrations_id_approve"];
+        trace?: never;
+    };
+    "/api/v1/node_registrations/{id}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Reject a pending node registration
+         * @description The agent learns it at its next poll (403) and exits with code 6. 409 when the registration is not pending.
+         */
+        patch: operations["patch_node_registrations_id_reject"];
         trace?: never;
     };
     "/api/v1/node_tombstones": {
@@ -1066,6 +1392,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/nodes/{node_id}/containers/{container_id}/actions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start, stop, restart, pause or unpause a container
+         * @description Runs `docker <action> [-t timeout_seconds] -- <container_id>` on the node as a typed command (the id is validated and quoted). Follow the execution for the result. 503 when the node is unreachable.
+         */
+        post: operations["post_nodes_node_id_containers_container_id_actions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/nodes/{node_id}/files": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download a file from a node
+         * @description Streams the file from the node's agent in chunks with flow control. `Content-Length` and `X-Checksum-Sha256` (computed by the agent before sending) come first. Only regular files inside the node's `OUTPOST_FILE_PATHS` (none by default: the host owner opts in) → else 403; directories, devices and FIFOs → 400; larger than `FILE_TRANSFER_MAX_BYTES` → 413. Audited as `file.read`.
+         */
+        get: operations["get_nodes_node_id_files"];
+        put?: never;
+        /**
+         * Upload a file to a node
+         * @description `multipart/form-data` with `file`, `dest` (absolute path inside the node's `OUTPOST_FILE_PATHS`), optional `mode` (octal, default 0644), `overwrite` (default false: an existing file → 409) and `create_dirs` (default false). The agent writes a temporary file beside `dest`, checks its size and SHA-256, then renames it; an interrupted upload leaves nothing behind. A symlink at `dest` is not followed (400). Larger than `FILE_TRANSFER_MAX_BYTES` → 413. Audited as `file.created`.
+         */
+        post: operations["post_nodes_node_id_files"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/nodes/{node_id}/inventory": {
         parameters: {
             query?: never;
@@ -1123,6 +1493,46 @@ export interface paths {
         patch: operations["patch_nodes_node_id_inventory_refresh"];
         trace?: never;
     };
+    "/api/v1/nodes/{node_id}/logs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Query a node's logs
+         * @description Read on the node by its agent (journald through `journalctl`, or a file under the node's allowed log paths, default `/var/log`), newest first. Paged by cursor: `meta.pagination` has `page_size`, `has_next` and `next_cursor`, and no total (journald cannot count cheaply). `q` is a case-insensitive substring; a scan stops after 50,000 lines or 5 s and then says `meta.scan_truncated: true` (go on with `next_cursor`). A path outside the allowed ones → 403; a node without journald → 409.
+         */
+        get: operations["get_nodes_node_id_logs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/nodes/{node_id}/logs/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Tail a node's logs
+         * @description Server-Sent Events: `event: log` with the entry as `data` and its `id:` (a journald cursor or a file offset), so a reconnect with `Last-Event-ID` resumes where it stopped. Each subscriber gets at most 200 lines/s; past it `event: dropped {count}`. Subscribers with the same filters share one stream from the agent. The stream ends with `event: end {reason}` after `STREAM_MAX_LIFETIME_SECONDS`, or when the agent disconnects (open it again to go on).
+         */
+        get: operations["get_nodes_node_id_logs_stream"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/nodes/{node_id}/metrics": {
         parameters: {
             query?: never;
@@ -1149,6 +1559,26 @@ export interface paths {
         };
         /** Get agent metrics for a node */
         get: operations["get_nodes_node_id_metrics_agent"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/nodes/{node_id}/metrics/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export a node's metrics
+         * @description With `from`, `to` or `range`: the history (same parameters as `/metrics/history`), one row per point with `<series>_avg|min|max` columns in CSV. Without: the latest snapshot (CSV: one row of headline values; JSON: the `/metrics/system` snapshot). Sent as an attachment.
+         */
+        get: operations["get_nodes_node_id_metrics_export"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1191,6 +1621,143 @@ export interface paths {
         get: operations["get_nodes_node_id_metrics_host"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/nodes/{node_id}/metrics/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Stream a node's metrics
+         * @description Server-Sent Events: `status` (`{connected, status}`) at once and whenever the agent connects or goes away, `metrics` (the `/metrics/system` snapshot) every `interval` seconds, keepalive comments every 10 s, and `end` after `STREAM_MAX_LIFETIME_SECONDS` (open it again to go on). Events carry `id:` lines. While a stream is open the agent samples at its interval. 503 when the agent is not connected. EventSource clients pass a stream token as `?token=`.
+         */
+        get: operations["get_nodes_node_id_metrics_stream"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/nodes/{node_id}/metrics/system": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a node's full metrics snapshot
+         * @description Per-core CPU (iowait, steal), memory and swap, every real mount with inodes, disk IO and network rates, sockets, temperatures, and (every `METRICS_DETAIL_INTERVAL_SECONDS`) top processes, containers, systemd services and GPUs. A section the host cannot give is `{available: false, reason}`.
+         */
+        get: operations["get_nodes_node_id_metrics_system"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/nodes/{node_id}/power_actions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reboot or shut down a node
+         * @description Schedules a reboot or power-off `delay_seconds` from now (at least 5, so the agent reports first) outside the agent's process (a transient systemd timer `outpost-power-<id>`, else `shutdown -r|-P +minutes`), as a typed command whose execution reports whether it was scheduled. `confirm: true` is required. An unreachable node is a 503 unless `queue: true`; a queued action expires 5 minutes after its scheduled time.
+         */
+        post: operations["post_nodes_node_id_power_actions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/nodes/{node_id}/processes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a node's processes
+         * @description Read live from the node's agent (`/proc`), then filtered, sorted and paged like any list. `name`, `user` and `state` match exactly or with `*` wildcards, case-insensitively. 503 when the agent is not connected (`details.node_status`) or does not answer in time (`details.reason: agent_timeout`).
+         */
+        get: operations["get_nodes_node_id_processes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/nodes/{node_id}/processes/{pid}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get one process of a node */
+        get: operations["get_nodes_node_id_processes_pid"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/nodes/{node_id}/processes/{pid}/signal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a signal to a process of a node
+         * @description Allowed signals only; never pid 1, kernel threads or the agent itself (403). With `start_time`, a process that started at another time is a reused pid (409). No such process → 404. The host owner can switch signals off on the node (`OUTPOST_SIGNALS=off` → 403). Audited as `process.signal`.
+         */
+        post: operations["post_nodes_node_id_processes_pid_signal"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/nodes/{node_id}/services/{name}/actions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start, stop, restart, reload, enable or disable a systemd service
+         * @description Runs `systemctl <action> -- <name>` on the node as a typed command (the unit name must match `^[A-Za-z0-9@._:-]+\.service$` and never reaches a shell unquoted). Follow the execution for the result. 503 when the node is unreachable.
+         */
+        post: operations["post_nodes_node_id_services_name_actions"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1274,6 +1841,141 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/notification_channels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List notification channels */
+        get: operations["get_notification_channels"];
+        put?: never;
+        /** Create notification channel */
+        post: operations["post_notification_channels"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notification_channels/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get notification channel */
+        get: operations["get_notification_channels_id"];
+        put?: never;
+        post?: never;
+        /** Delete notification channel */
+        delete: operations["delete_notification_channels_id"];
+        options?: never;
+        head?: never;
+        /**
+         * Update notification channel
+         * @description config keys merge into the stored settings (null removes an optional one); the type can't change.
+         */
+        patch: operations["patch_notification_channels_id"];
+        trace?: never;
+    };
+    "/api/v1/notification_channels/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List a channel's deliveries */
+        get: operations["get_notification_channels_id_deliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notification_channels/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a test notification
+         * @description Sends a sample alert notification now, once, and records it in the channel's deliveries (reason test).
+         */
+        post: operations["post_notification_channels_id_test"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/power_actions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List power actions */
+        get: operations["get_power_actions"];
+        put?: never;
+        /**
+         * Reboot or shut down every node a targeting matches
+         * @description The fleet form: one typed command over the targeted nodes (the same targeting as commands), one power action per node, all due at the same time. Unless `queue: true`, any unreachable target is a 503 naming them (`details.node_ids`) and nothing is scheduled. Targeting warnings (hostnames) are in `meta.warnings`.
+         */
+        post: operations["post_power_actions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/power_actions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a power action */
+        get: operations["get_power_actions_id"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/power_actions/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Cancel a power action before it is due
+         * @description Until its scheduled time: an execution not yet run is cancelled; once the machine has it scheduled, a command stops its timer (or cancels the pending `shutdown`). 409 once due, failed, expired or cancelled.
+         */
+        patch: operations["patch_power_actions_id_cancel"];
+        trace?: never;
+    };
     "/api/v1/roles": {
         parameters: {
             query?: never;
@@ -1335,7 +2037,7 @@ export interface paths {
         put?: never;
         /**
          * Create a new self-update request
-         * @description Create a self-update request to trigger agent updates. Uses the same targeting as commands ('all', 'nodes' by `node_ids`, 'clusters' by `cluster_names`, narrowed by `node_filters` and `cluster_filters`); only healthy nodes with `self_update_enabled=true` are updated (those two filters are added to `node_filters`; contradicting them is 422). Unknown node ids or cluster names, and a targeting that matches no eligible node, are 422. The request is answered `pending` and processed asynchronously: each eligible node's agent, if connected, is sent the release (`edge.node.update_triggered`), then the request becomes `completed` with its `summary` (`edge.self_update_request.completed`). The release is this server's latest agent release unless the body names one (`release`, an Outpost extension); with no release built the answer is 503.
+         * @description Create a self-update request to trigger agent updates. Uses the same targeting as commands ('all', 'nodes' by `node_ids`, 'clusters' by `cluster_names`, narrowed by `node_filters` and `cluster_filters`); only healthy nodes with `self_update_enabled=true` are updated (those two filters are added to `node_filters`; contradicting them is 422). Unknown node ids or cluster names, and a targeting that matches no eligible node, are 422. The request is answered `pending` and processed asynchronously: each eligible node's agent, if connected, is sent the release (`edge.node.update_triggered`), then the request becomes `completed` with its `summary` (`edge.self_update_request.completed`). The release is this server's latest agent release unless the body names one (`release`, an Outpost extension); with no release built the answer is 503. For a cluster-scoped token the stored targeting is narrowed to its clusters (403 when no target is left).
          */
         post: operations["post_self_update_requests"];
         delete?: never;
@@ -1780,6 +2482,9 @@ export interface operations {
                     /** Format: uuid */
                     node_id: string;
                     platform: string;
+                    /** Format: uuid */
+                    registration_id?: string;
+                    registration_secret?: string;
                     version: string;
                 };
             };
@@ -1852,6 +2557,35 @@ export interface operations {
                             version: string | null;
                             vpn_hostname: string;
                             wireguard_metrics_port: number;
+                        };
+                        meta: {
+                            /** @description Unique request identifier */
+                            request_id: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC response timestamp
+                             */
+                            timestamp: string;
+                        };
+                    };
+                };
+            };
+            /** @description Registration pending an administrator's approval */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** EnrollAccepted */
+                        data: {
+                            /** Format: uuid */
+                            registration_id: string;
+                            /** @description Proof of the registration for the polls; shown once, only its hash is kept */
+                            registration_secret?: string;
+                            retry_after_seconds: number;
+                            /** @constant */
+                            status: "pending";
                         };
                         meta: {
                             /** @description Unique request identifier */
@@ -2806,7 +3540,7 @@ export interface operations {
                 /** @description Filter records where inserted_at is on or before this datetime (ISO 8601 datetime; date-only is treated as end of day UTC) */
                 inserted_at__lte?: string;
                 /** @description Filter by metric */
-                metric?: "cpu" | "memory" | "disk" | "load_1m" | "load_5m" | "load_15m";
+                metric?: "cpu" | "memory" | "disk" | "load_1m" | "load_5m" | "load_15m" | "load_per_core" | "check_failing" | "node_unreachable";
                 /** @description Filter by name (exact match or wildcard: prefix, suffix, substring) */
                 name?: string;
                 /** @description Comma-separated fields to sort by: name, metric, inserted_at, updated_at */
@@ -2848,7 +3582,7 @@ export interface operations {
                              */
                             inserted_at: string;
                             /** @enum {string} */
-                            metric: "cpu" | "memory" | "disk" | "load_1m" | "load_5m" | "load_15m";
+                            metric: "cpu" | "memory" | "disk" | "load_1m" | "load_5m" | "load_15m" | "load_per_core" | "check_failing" | "node_unreachable";
                             name: string;
                             /** @enum {string} */
                             operator: "gt" | "lt";
@@ -2969,7 +3703,7 @@ export interface operations {
                     /** @default 60 */
                     for_seconds?: number;
                     /** @enum {string} */
-                    metric: "cpu" | "memory" | "disk" | "load_1m" | "load_5m" | "load_15m";
+                    metric: "cpu" | "memory" | "disk" | "load_1m" | "load_5m" | "load_15m" | "load_per_core" | "check_failing" | "node_unreachable";
                     name: string;
                     /**
                      * @default gt
@@ -3009,6 +3743,8 @@ export interface operations {
                         };
                         /** @description Array of cluster names (required when type is 'clusters') (will always be deduplicated) */
                         cluster_names?: string[];
+                        /** @description Beyond the contract: hostnames, matched case-insensitively (required when type is 'hostnames'). A hostname shared by several nodes targets all of them; one that matches no node is skipped; both are reported in `meta.warnings` */
+                        hostnames?: string[];
                         /** @description Optional filters to apply to target nodes (AND logic with cluster_filters). Same semantics as the node list filters. */
                         node_filters?: {
                             /** @description Filter by cluster name (exact match or wildcard: prod*, *east) */
@@ -3047,10 +3783,10 @@ export interface operations {
                         /** @description Array of node IDs (required when type is 'nodes') (will always be deduplicated) */
                         node_ids?: string[];
                         /**
-                         * @description Targeting strategy: 'all' for all nodes, 'nodes' for specific nodes, 'clusters' for specific clusters
+                         * @description Targeting strategy: 'all' for all nodes, 'nodes' for specific nodes, 'clusters' for specific clusters, 'hostnames' (beyond the contract) for nodes by hostname
                          * @enum {string}
                          */
-                        type: "all" | "nodes" | "clusters";
+                        type: "all" | "nodes" | "clusters" | "hostnames";
                     };
                     warning_threshold: number;
                 };
@@ -3078,7 +3814,7 @@ export interface operations {
                              */
                             inserted_at: string;
                             /** @enum {string} */
-                            metric: "cpu" | "memory" | "disk" | "load_1m" | "load_5m" | "load_15m";
+                            metric: "cpu" | "memory" | "disk" | "load_1m" | "load_5m" | "load_15m" | "load_per_core" | "check_failing" | "node_unreachable";
                             name: string;
                             /** @enum {string} */
                             operator: "gt" | "lt";
@@ -3230,7 +3966,7 @@ export interface operations {
                              */
                             inserted_at: string;
                             /** @enum {string} */
-                            metric: "cpu" | "memory" | "disk" | "load_1m" | "load_5m" | "load_15m";
+                            metric: "cpu" | "memory" | "disk" | "load_1m" | "load_5m" | "load_15m" | "load_per_core" | "check_failing" | "node_unreachable";
                             name: string;
                             /** @enum {string} */
                             operator: "gt" | "lt";
@@ -3386,6 +4122,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Too Many Requests (code `rate_limited`): retry after the `Retry-After` header's seconds */
             429: {
                 headers: {
@@ -3433,7 +4178,7 @@ export interface operations {
                     enabled?: boolean;
                     for_seconds?: number;
                     /** @enum {string} */
-                    metric?: "cpu" | "memory" | "disk" | "load_1m" | "load_5m" | "load_15m";
+                    metric?: "cpu" | "memory" | "disk" | "load_1m" | "load_5m" | "load_15m" | "load_per_core" | "check_failing" | "node_unreachable";
                     name?: string;
                     /** @enum {string} */
                     operator?: "gt" | "lt";
@@ -3464,6 +4209,8 @@ export interface operations {
                         };
                         /** @description Array of cluster names (required when type is 'clusters') (will always be deduplicated) */
                         cluster_names?: string[];
+                        /** @description Beyond the contract: hostnames, matched case-insensitively (required when type is 'hostnames'). A hostname shared by several nodes targets all of them; one that matches no node is skipped; both are reported in `meta.warnings` */
+                        hostnames?: string[];
                         /** @description Optional filters to apply to target nodes (AND logic with cluster_filters). Same semantics as the node list filters. */
                         node_filters?: {
                             /** @description Filter by cluster name (exact match or wildcard: prod*, *east) */
@@ -3502,10 +4249,10 @@ export interface operations {
                         /** @description Array of node IDs (required when type is 'nodes') (will always be deduplicated) */
                         node_ids?: string[];
                         /**
-                         * @description Targeting strategy: 'all' for all nodes, 'nodes' for specific nodes, 'clusters' for specific clusters
+                         * @description Targeting strategy: 'all' for all nodes, 'nodes' for specific nodes, 'clusters' for specific clusters, 'hostnames' (beyond the contract) for nodes by hostname
                          * @enum {string}
                          */
-                        type: "all" | "nodes" | "clusters";
+                        type: "all" | "nodes" | "clusters" | "hostnames";
                     };
                     warning_threshold?: number;
                 };
@@ -3533,7 +4280,7 @@ export interface operations {
                              */
                             inserted_at: string;
                             /** @enum {string} */
-                            metric: "cpu" | "memory" | "disk" | "load_1m" | "load_5m" | "load_15m";
+                            metric: "cpu" | "memory" | "disk" | "load_1m" | "load_5m" | "load_15m" | "load_per_core" | "check_failing" | "node_unreachable";
                             name: string;
                             /** @enum {string} */
                             operator: "gt" | "lt";
@@ -3661,18 +4408,643 @@ export interface operations {
             };
         };
     };
+    get_alert_silences: {
+        parameters: {
+            query?: {
+                /** @description Silencing now (true) or not (false: expired or not started) */
+                active?: boolean;
+                /** @description Filter records where ends_at is on or after this datetime (ISO 8601 datetime; date-only is treated as start of day UTC) */
+                ends_at__gte?: string;
+                /** @description Filter records where ends_at is on or before this datetime (ISO 8601 datetime; date-only is treated as end of day UTC) */
+                ends_at__lte?: string;
+                /** @description Filter records where inserted_at is on or after this datetime (ISO 8601 datetime; date-only is treated as start of day UTC) */
+                inserted_at__gte?: string;
+                /** @description Filter records where inserted_at is on or before this datetime (ISO 8601 datetime; date-only is treated as end of day UTC) */
+                inserted_at__lte?: string;
+                /** @description Silences of this metric */
+                metric?: "cpu" | "memory" | "disk" | "load_1m" | "load_5m" | "load_15m" | "load_per_core" | "check_failing" | "node_unreachable";
+                /** @description Comma-separated fields to sort by: starts_at, ends_at, inserted_at */
+                order_by?: string;
+                /** @description Comma-separated asc/desc, one per order_by field */
+                order_directions?: string;
+                /** @description Page number (1-indexed) */
+                page?: number;
+                /** @description Items per page */
+                page_size?: number;
+                /** @description Filter records where starts_at is on or after this datetime (ISO 8601 datetime; date-only is treated as start of day UTC) */
+                starts_at__gte?: string;
+                /** @description Filter records where starts_at is on or before this datetime (ISO 8601 datetime; date-only is treated as end of day UTC) */
+                starts_at__lte?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Paginated list of silences */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            /** @description Whether it silences now */
+                            active: boolean;
+                            comment: string;
+                            created_by: string;
+                            /**
+                             * Format: date-time
+                             * @example 2025-06-09T08:00:00Z
+                             */
+                            ends_at: string;
+                            /** Format: uuid */
+                            id: string;
+                            /**
+                             * Format: date-time
+                             * @example 2025-06-09T08:00:00Z
+                             */
+                            inserted_at: string;
+                            metric: ("cpu" | "memory" | "disk" | "load_1m" | "load_5m" | "load_15m" | "load_per_core" | "check_failing" | "node_unreachable") | null;
+                            /**
+                             * Format: date-time
+                             * @example 2025-06-09T08:00:00Z
+                             */
+                            starts_at: string;
+                            targeting: {
+                                cluster_filters?: {
+                                    [key: string]: unknown;
+                                };
+                                cluster_names?: string[];
+                                node_filters?: {
+                                    [key: string]: unknown;
+                                };
+                                node_ids?: string[];
+                                /** @enum {string} */
+                                type: "all" | "nodes" | "clusters";
+                            };
+                            /**
+                             * Format: date-time
+                             * @example 2025-06-09T08:00:00Z
+                             */
+                            updated_at: string;
+                        }[];
+                        meta: {
+                            pagination: {
+                                has_next: boolean;
+                                has_prev: boolean;
+                                next_page: number | null;
+                                page: number;
+                                page_size: number;
+                                prev_page: number | null;
+                                total_count: number;
+                                total_pages: number;
+                            };
+                            /** @description Unique request identifier */
+                            request_id: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC response timestamp
+                             */
+                            timestamp: string;
+                        };
+                    };
+                };
+            };
+            /** @description Bad Request: malformed parameters or JSON (details name each field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized: missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests (code `rate_limited`): retry after the `Retry-After` header's seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    post_alert_silences: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    comment: string;
+                    /** Format: date-time */
+                    ends_at: string;
+                    /** @default null */
+                    metric?: ("cpu" | "memory" | "disk" | "load_1m" | "load_5m" | "load_15m" | "load_per_core" | "check_failing" | "node_unreachable") | null;
+                    /** Format: date-time */
+                    starts_at?: string;
+                    /**
+                     * @default {
+                     *       "type": "all"
+                     *     }
+                     */
+                    targeting?: {
+                        /** @description Optional filters to apply to target clusters (AND logic with node_filters). Same semantics as the cluster list filters. */
+                        cluster_filters?: {
+                            /** @description Filter by whether a node limit is set: true returns clusters with a limit, false returns unlimited */
+                            has_node_limit?: boolean;
+                            /** @description Filter records where inserted_at is on or after this datetime (ISO 8601 datetime; date-only is treated as start of day UTC) */
+                            inserted_at__gte?: string;
+                            /** @description Filter records where inserted_at is on or before this datetime (ISO 8601 datetime; date-only is treated as end of day UTC) */
+                            inserted_at__lte?: string;
+                            /** @description Filter by IPv4 range (exact match or wildcard) */
+                            ipv4_range?: string;
+                            /** @description Filter by cluster name (exact match or wildcard: prod*, *tion, *rod*) */
+                            name?: string;
+                            /** @description Filter by exact node count */
+                            node_count?: number;
+                            /** @description Filter by minimum node_count */
+                            node_count__gte?: number;
+                            /** @description Filter by maximum node_count */
+                            node_count__lte?: number;
+                            /** @description Filter records where updated_at is on or after this datetime (ISO 8601 datetime; date-only is treated as start of day UTC) */
+                            updated_at__gte?: string;
+                            /** @description Filter records where updated_at is on or before this datetime (ISO 8601 datetime; date-only is treated as end of day UTC) */
+                            updated_at__lte?: string;
+                        };
+                        /** @description Array of cluster names (required when type is 'clusters') (will always be deduplicated) */
+                        cluster_names?: string[];
+                        /** @description Beyond the contract: hostnames, matched case-insensitively (required when type is 'hostnames'). A hostname shared by several nodes targets all of them; one that matches no node is skipped; both are reported in `meta.warnings` */
+                        hostnames?: string[];
+                        /** @description Optional filters to apply to target nodes (AND logic with cluster_filters). Same semantics as the node list filters. */
+                        node_filters?: {
+                            /** @description Filter by cluster name (exact match or wildcard: prod*, *east) */
+                            cluster_name?: string;
+                            /** @description Filter by hostname (exact match or wildcard with *: web-*) */
+                            hostname?: string;
+                            /**
+                             * @description Filter by node ID type
+                             * @enum {string}
+                             */
+                            id_type?: "persistent" | "random";
+                            /** @description Filter records where inserted_at is on or after this datetime (ISO 8601 datetime; date-only is treated as start of day UTC) */
+                            inserted_at__gte?: string;
+                            /** @description Filter records where inserted_at is on or before this datetime (ISO 8601 datetime; date-only is treated as end of day UTC) */
+                            inserted_at__lte?: string;
+                            /** @description Filter records where last_seen_at is on or after this datetime (ISO 8601 datetime; date-only is treated as start of day UTC) */
+                            last_seen_at__gte?: string;
+                            /** @description Filter records where last_seen_at is on or before this datetime (ISO 8601 datetime; date-only is treated as end of day UTC) */
+                            last_seen_at__lte?: string;
+                            /** @description Filter by self-update enabled status */
+                            self_update_enabled?: boolean;
+                            /**
+                             * @description Filter by node status
+                             * @enum {string}
+                             */
+                            status?: "healthy" | "unhealthy" | "unreachable";
+                            /** @description Comma-separated tags; a node must carry all of them (e.g. `web,env:prod`). Tags are compared lower-cased. */
+                            tags?: string;
+                            /** @description Filter records where updated_at is on or after this datetime (ISO 8601 datetime; date-only is treated as start of day UTC) */
+                            updated_at__gte?: string;
+                            /** @description Filter records where updated_at is on or before this datetime (ISO 8601 datetime; date-only is treated as end of day UTC) */
+                            updated_at__lte?: string;
+                            /** @description Filter by agent version (exact match or wildcard: 1.0.0, 1.*) */
+                            version?: string;
+                        };
+                        /** @description Array of node IDs (required when type is 'nodes') (will always be deduplicated) */
+                        node_ids?: string[];
+                        /**
+                         * @description Targeting strategy: 'all' for all nodes, 'nodes' for specific nodes, 'clusters' for specific clusters, 'hostnames' (beyond the contract) for nodes by hostname
+                         * @enum {string}
+                         */
+                        type: "all" | "nodes" | "clusters" | "hostnames";
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Silence created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** AlertSilence */
+                        data: {
+                            /** @description Whether it silences now */
+                            active: boolean;
+                            comment: string;
+                            created_by: string;
+                            /**
+                             * Format: date-time
+                             * @example 2025-06-09T08:00:00Z
+                             */
+                            ends_at: string;
+                            /** Format: uuid */
+                            id: string;
+                            /**
+                             * Format: date-time
+                             * @example 2025-06-09T08:00:00Z
+                             */
+                            inserted_at: string;
+                            metric: ("cpu" | "memory" | "disk" | "load_1m" | "load_5m" | "load_15m" | "load_per_core" | "check_failing" | "node_unreachable") | null;
+                            /**
+                             * Format: date-time
+                             * @example 2025-06-09T08:00:00Z
+                             */
+                            starts_at: string;
+                            targeting: {
+                                cluster_filters?: {
+                                    [key: string]: unknown;
+                                };
+                                cluster_names?: string[];
+                                node_filters?: {
+                                    [key: string]: unknown;
+                                };
+                                node_ids?: string[];
+                                /** @enum {string} */
+                                type: "all" | "nodes" | "clusters";
+                            };
+                            /**
+                             * Format: date-time
+                             * @example 2025-06-09T08:00:00Z
+                             */
+                            updated_at: string;
+                        };
+                        meta: {
+                            /** @description Unique request identifier */
+                            request_id: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC response timestamp
+                             */
+                            timestamp: string;
+                        };
+                    };
+                };
+            };
+            /** @description Bad Request: malformed parameters or JSON (details name each field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized: missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unsupported Media Type: send application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Failed: details map each field to its messages */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests (code `rate_limited`): retry after the `Retry-After` header's seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_alert_silences_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Alert silence ID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The silence */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** AlertSilence */
+                        data: {
+                            /** @description Whether it silences now */
+                            active: boolean;
+                            comment: string;
+                            created_by: string;
+                            /**
+                             * Format: date-time
+                             * @example 2025-06-09T08:00:00Z
+                             */
+                            ends_at: string;
+                            /** Format: uuid */
+                            id: string;
+                            /**
+                             * Format: date-time
+                             * @example 2025-06-09T08:00:00Z
+                             */
+                            inserted_at: string;
+                            metric: ("cpu" | "memory" | "disk" | "load_1m" | "load_5m" | "load_15m" | "load_per_core" | "check_failing" | "node_unreachable") | null;
+                            /**
+                             * Format: date-time
+                             * @example 2025-06-09T08:00:00Z
+                             */
+                            starts_at: string;
+                            targeting: {
+                                cluster_filters?: {
+                                    [key: string]: unknown;
+                                };
+                                cluster_names?: string[];
+                                node_filters?: {
+                                    [key: string]: unknown;
+                                };
+                                node_ids?: string[];
+                                /** @enum {string} */
+                                type: "all" | "nodes" | "clusters";
+                            };
+                            /**
+                             * Format: date-time
+                             * @example 2025-06-09T08:00:00Z
+                             */
+                            updated_at: string;
+                        };
+                        meta: {
+                            /** @description Unique request identifier */
+                            request_id: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC response timestamp
+                             */
+                            timestamp: string;
+                        };
+                    };
+                };
+            };
+            /** @description Bad Request: malformed parameters or JSON (details name each field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized: missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests (code `rate_limited`): retry after the `Retry-After` header's seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    delete_alert_silences_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Alert silence ID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad Request: malformed parameters or JSON (details name each field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized: missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests (code `rate_limited`): retry after the `Retry-After` header's seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     get_alerts: {
         parameters: {
             query?: {
                 /** @description Acknowledged (true) or not (false) */
                 acknowledged?: boolean;
+                /** @description Cleared by hand (true) or not (false) */
+                cleared?: boolean;
                 /** @description warning or critical */
                 level?: "warning" | "critical";
                 /** @description Metric of the alert's rule */
-                metric?: "cpu" | "memory" | "disk" | "load_1m" | "load_5m" | "load_15m";
+                metric?: "cpu" | "memory" | "disk" | "load_1m" | "load_5m" | "load_15m" | "load_per_core" | "check_failing" | "node_unreachable";
                 /** @description Alerts of this node */
                 node_id?: string;
-                /** @description Comma-separated fields to sort by: started_at, resolved_at, level, value */
+                /** @description Comma-separated fields to sort by: started_at, resolved_at, level, value, peak_value, metric, updated_at */
                 order_by?: string;
                 /** @description Comma-separated asc/desc, one per order_by field */
                 order_directions?: string;
@@ -3709,12 +5081,16 @@ export interface operations {
                         data: {
                             acknowledged: boolean;
                             acknowledged_at: string | null;
+                            /** @description Set when an operator cleared it by hand */
+                            cleared_at: string | null;
                             /** Format: uuid */
                             id: string;
+                            /** @description When notification channels were last told about it */
+                            last_notified_at: string | null;
                             /** @enum {string} */
                             level: "warning" | "critical";
                             /** @enum {string} */
-                            metric: "cpu" | "memory" | "disk" | "load_1m" | "load_5m" | "load_15m";
+                            metric: "cpu" | "memory" | "disk" | "load_1m" | "load_5m" | "load_15m" | "load_per_core" | "check_failing" | "node_unreachable";
                             /** Format: uuid */
                             node_id: string;
                             /** @description Most extreme value while firing (as of the latest transition) */
@@ -3816,6 +5192,98 @@ export interface operations {
             };
         };
     };
+    delete_alerts: {
+        parameters: {
+            query?: {
+                /** @description Required. Deletes resolved alerts whose resolved_at is at or before this time (ISO 8601) */
+                resolved_at__lte?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description How many were deleted */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** AlertDeleteResult */
+                        data: {
+                            /** @description Resolved alerts deleted */
+                            deleted: number;
+                        };
+                        meta: {
+                            /** @description Unique request identifier */
+                            request_id: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC response timestamp
+                             */
+                            timestamp: string;
+                        };
+                    };
+                };
+            };
+            /** @description Bad Request: malformed parameters or JSON (details name each field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized: missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests (code `rate_limited`): retry after the `Retry-After` header's seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     get_alerts_id: {
         parameters: {
             query?: never;
@@ -3839,12 +5307,16 @@ export interface operations {
                         data: {
                             acknowledged: boolean;
                             acknowledged_at: string | null;
+                            /** @description Set when an operator cleared it by hand */
+                            cleared_at: string | null;
                             /** Format: uuid */
                             id: string;
+                            /** @description When notification channels were last told about it */
+                            last_notified_at: string | null;
                             /** @enum {string} */
                             level: "warning" | "critical";
                             /** @enum {string} */
-                            metric: "cpu" | "memory" | "disk" | "load_1m" | "load_5m" | "load_15m";
+                            metric: "cpu" | "memory" | "disk" | "load_1m" | "load_5m" | "load_15m" | "load_per_core" | "check_failing" | "node_unreachable";
                             /** Format: uuid */
                             node_id: string;
                             /** @description Most extreme value while firing (as of the latest transition) */
@@ -3968,12 +5440,16 @@ export interface operations {
                         data: {
                             acknowledged: boolean;
                             acknowledged_at: string | null;
+                            /** @description Set when an operator cleared it by hand */
+                            cleared_at: string | null;
                             /** Format: uuid */
                             id: string;
+                            /** @description When notification channels were last told about it */
+                            last_notified_at: string | null;
                             /** @enum {string} */
                             level: "warning" | "critical";
                             /** @enum {string} */
-                            metric: "cpu" | "memory" | "disk" | "load_1m" | "load_5m" | "load_15m";
+                            metric: "cpu" | "memory" | "disk" | "load_1m" | "load_5m" | "load_15m" | "load_per_core" | "check_failing" | "node_unreachable";
                             /** Format: uuid */
                             node_id: string;
                             /** @description Most extreme value while firing (as of the latest transition) */
@@ -4074,7 +5550,7 @@ export interface operations {
             };
         };
     };
-    patch_alerts_id_unacknowledge: {
+    patch_alerts_id_clear: {
         parameters: {
             query?: never;
             header?: never;
@@ -4097,12 +5573,16 @@ export interface operations {
                         data: {
                             acknowledged: boolean;
                             acknowledged_at: string | null;
+                            /** @description Set when an operator cleared it by hand */
+                            cleared_at: string | null;
                             /** Format: uuid */
                             id: string;
+                            /** @description When notification channels were last told about it */
+                            last_notified_at: string | null;
                             /** @enum {string} */
                             level: "warning" | "critical";
                             /** @enum {string} */
-                            metric: "cpu" | "memory" | "disk" | "load_1m" | "load_5m" | "load_15m";
+                            metric: "cpu" | "memory" | "disk" | "load_1m" | "load_5m" | "load_15m" | "load_per_core" | "check_failing" | "node_unreachable";
                             /** Format: uuid */
                             node_id: string;
                             /** @description Most extreme value while firing (as of the latest transition) */
@@ -4167,6 +5647,974 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests (code `rate_limited`): retry after the `Retry-After` header's seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_alerts_id_notes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Alert ID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Notes, oldest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            /** Format: uuid */
+                            alert_id: string;
+                            /** @description Who wrote it (username, token name or API_KEY) */
+                            author: string;
+                            body: string;
+                            /** Format: uuid */
+                            id: string;
+                            /**
+                             * Format: date-time
+                             * @example 2025-06-09T08:00:00Z
+                             */
+                            inserted_at: string;
+                        }[];
+                        meta: {
+                            /** @description Unique request identifier */
+                            request_id: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC response timestamp
+                             */
+                            timestamp: string;
+                        };
+                    };
+                };
+            };
+            /** @description Bad Request: malformed parameters or JSON (details name each field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized: missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests (code `rate_limited`): retry after the `Retry-After` header's seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    post_alerts_id_notes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Alert ID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    body: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The note */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** AlertNote */
+                        data: {
+                            /** Format: uuid */
+                            alert_id: string;
+                            /** @description Who wrote it (username, token name or API_KEY) */
+                            author: string;
+                            body: string;
+                            /** Format: uuid */
+                            id: string;
+                            /**
+                             * Format: date-time
+                             * @example 2025-06-09T08:00:00Z
+                             */
+                            inserted_at: string;
+                        };
+                        meta: {
+                            /** @description Unique request identifier */
+                            request_id: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC response timestamp
+                             */
+                            timestamp: string;
+                        };
+                    };
+                };
+            };
+            /** @description Bad Request: malformed parameters or JSON (details name each field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized: missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unsupported Media Type: send application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Failed: details map each field to its messages */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests (code `rate_limited`): retry after the `Retry-After` header's seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    patch_alerts_id_unacknowledge: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Alert ID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The alert */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Alert */
+                        data: {
+                            acknowledged: boolean;
+                            acknowledged_at: string | null;
+                            /** @description Set when an operator cleared it by hand */
+                            cleared_at: string | null;
+                            /** Format: uuid */
+                            id: string;
+                            /** @description When notification channels were last told about it */
+                            last_notified_at: string | null;
+                            /** @enum {string} */
+                            level: "warning" | "critical";
+                            /** @enum {string} */
+                            metric: "cpu" | "memory" | "disk" | "load_1m" | "load_5m" | "load_15m" | "load_per_core" | "check_failing" | "node_unreachable";
+                            /** Format: uuid */
+                            node_id: string;
+                            /** @description Most extreme value while firing (as of the latest transition) */
+                            peak_value: number;
+                            resolved_at: string | null;
+                            /** Format: uuid */
+                            rule_id: string;
+                            /**
+                             * Format: date-time
+                             * @example 2025-06-09T08:00:00Z
+                             */
+                            started_at: string;
+                            /** @enum {string} */
+                            status: "firing" | "resolved";
+                            threshold: number;
+                            /**
+                             * Format: date-time
+                             * @example 2025-06-09T08:00:00Z
+                             */
+                            updated_at: string;
+                            /** @description Value at the latest transition */
+                            value: number;
+                        };
+                        meta: {
+                            /** @description Unique request identifier */
+                            request_id: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC response timestamp
+                             */
+                            timestamp: string;
+                        };
+                    };
+                };
+            };
+            /** @description Bad Request: malformed parameters or JSON (details name each field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized: missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests (code `rate_limited`): retry after the `Retry-After` header's seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    patch_alerts_acknowledge: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    ids: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description The alerts as they are now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** AlertBulkResult */
+                        data: {
+                            alerts: {
+                                acknowledged: boolean;
+                                acknowledged_at: string | null;
+                                /** @description Set when an operator cleared it by hand */
+                                cleared_at: string | null;
+                                /** Format: uuid */
+                                id: string;
+                                /** @description When notification channels were last told about it */
+                                last_notified_at: string | null;
+                                /** @enum {string} */
+                                level: "warning" | "critical";
+                                /** @enum {string} */
+                                metric: "cpu" | "memory" | "disk" | "load_1m" | "load_5m" | "load_15m" | "load_per_core" | "check_failing" | "node_unreachable";
+                                /** Format: uuid */
+                                node_id: string;
+                                /** @description Most extreme value while firing (as of the latest transition) */
+                                peak_value: number;
+                                resolved_at: string | null;
+                                /** Format: uuid */
+                                rule_id: string;
+                                /**
+                                 * Format: date-time
+                                 * @example 2025-06-09T08:00:00Z
+                                 */
+                                started_at: string;
+                                /** @enum {string} */
+                                status: "firing" | "resolved";
+                                threshold: number;
+                                /**
+                                 * Format: date-time
+                                 * @example 2025-06-09T08:00:00Z
+                                 */
+                                updated_at: string;
+                                /** @description Value at the latest transition */
+                                value: number;
+                            }[];
+                            /** @description Alerts this request changed (others already were) */
+                            changed: number;
+                            not_found: string[];
+                        };
+                        meta: {
+                            /** @description Unique request identifier */
+                            request_id: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC response timestamp
+                             */
+                            timestamp: string;
+                        };
+                    };
+                };
+            };
+            /** @description Bad Request: malformed parameters or JSON (details name each field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized: missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unsupported Media Type: send application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Failed: details map each field to its messages */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests (code `rate_limited`): retry after the `Retry-After` header's seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    patch_alerts_clear: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    ids: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description The alerts as they are now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** AlertBulkResult */
+                        data: {
+                            alerts: {
+                                acknowledged: boolean;
+                                acknowledged_at: string | null;
+                                /** @description Set when an operator cleared it by hand */
+                                cleared_at: string | null;
+                                /** Format: uuid */
+                                id: string;
+                                /** @description When notification channels were last told about it */
+                                last_notified_at: string | null;
+                                /** @enum {string} */
+                                level: "warning" | "critical";
+                                /** @enum {string} */
+                                metric: "cpu" | "memory" | "disk" | "load_1m" | "load_5m" | "load_15m" | "load_per_core" | "check_failing" | "node_unreachable";
+                                /** Format: uuid */
+                                node_id: string;
+                                /** @description Most extreme value while firing (as of the latest transition) */
+                                peak_value: number;
+                                resolved_at: string | null;
+                                /** Format: uuid */
+                                rule_id: string;
+                                /**
+                                 * Format: date-time
+                                 * @example 2025-06-09T08:00:00Z
+                                 */
+                                started_at: string;
+                                /** @enum {string} */
+                                status: "firing" | "resolved";
+                                threshold: number;
+                                /**
+                                 * Format: date-time
+                                 * @example 2025-06-09T08:00:00Z
+                                 */
+                                updated_at: string;
+                                /** @description Value at the latest transition */
+                                value: number;
+                            }[];
+                            /** @description Alerts this request changed (others already were) */
+                            changed: number;
+                            not_found: string[];
+                        };
+                        meta: {
+                            /** @description Unique request identifier */
+                            request_id: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC response timestamp
+                             */
+                            timestamp: string;
+                        };
+                    };
+                };
+            };
+            /** @description Bad Request: malformed parameters or JSON (details name each field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized: missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unsupported Media Type: send application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Failed: details map each field to its messages */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests (code `rate_limited`): retry after the `Retry-After` header's seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_alerts_config: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The built-in thresholds */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** AlertsConfig */
+                        data: {
+                            cpu: {
+                                critical: number | null;
+                                enabled: boolean;
+                                /** Format: uuid */
+                                rule_id: string;
+                                warning: number;
+                            };
+                            disk: {
+                                critical: number | null;
+                                enabled: boolean;
+                                /** Format: uuid */
+                                rule_id: string;
+                                warning: number;
+                            };
+                            memory: {
+                                critical: number | null;
+                                enabled: boolean;
+                                /** Format: uuid */
+                                rule_id: string;
+                                warning: number;
+                            };
+                        };
+                        meta: {
+                            /** @description Unique request identifier */
+                            request_id: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC response timestamp
+                             */
+                            timestamp: string;
+                        };
+                    };
+                };
+            };
+            /** @description Bad Request: malformed parameters or JSON (details name each field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized: missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests (code `rate_limited`): retry after the `Retry-After` header's seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    put_alerts_config: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    cpu?: {
+                        critical: number;
+                        enabled?: boolean;
+                        warning: number;
+                    };
+                    disk?: {
+                        critical: number;
+                        enabled?: boolean;
+                        warning: number;
+                    };
+                    memory?: {
+                        critical: number;
+                        enabled?: boolean;
+                        warning: number;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description The built-in thresholds */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** AlertsConfig */
+                        data: {
+                            cpu: {
+                                critical: number | null;
+                                enabled: boolean;
+                                /** Format: uuid */
+                                rule_id: string;
+                                warning: number;
+                            };
+                            disk: {
+                                critical: number | null;
+                                enabled: boolean;
+                                /** Format: uuid */
+                                rule_id: string;
+                                warning: number;
+                            };
+                            memory: {
+                                critical: number | null;
+                                enabled: boolean;
+                                /** Format: uuid */
+                                rule_id: string;
+                                warning: number;
+                            };
+                        };
+                        meta: {
+                            /** @description Unique request identifier */
+                            request_id: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC response timestamp
+                             */
+                            timestamp: string;
+                        };
+                    };
+                };
+            };
+            /** @description Bad Request: malformed parameters or JSON (details name each field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized: missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unsupported Media Type: send application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Failed: details map each field to its messages */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6563,6 +9011,8 @@ export interface operations {
                 "application/json": {
                     expired_at?: string | null;
                     name?: string | null;
+                    /** @description Enrolment with this key creates a pending node registration that an administrator approves or rejects (`/api/v1/node_registrations`) instead of a node */
+                    requires_approval?: boolean;
                     uses_remaining?: number | null;
                 };
             };
@@ -6590,6 +9040,8 @@ export interface operations {
                             key: string;
                             last_used_at: string | null;
                             name: string | null;
+                            /** @description Enrolment with this key creates a pending node registration that an administrator approves or rejects (`/api/v1/node_registrations`) instead of a node */
+                            requires_approval: boolean;
                             /**
                              * Format: date-time
                              * @example 2025-06-09T08:00:00Z
@@ -7076,6 +9528,8 @@ export interface operations {
                 "application/json": {
                     expired_at?: string | null;
                     name?: string | null;
+                    /** @description Enrolment with this key creates a pending node registration that an administrator approves or rejects (`/api/v1/node_registrations`) instead of a node */
+                    requires_approval?: boolean;
                     uses_remaining?: number | null;
                 };
             };
@@ -7103,6 +9557,8 @@ export interface operations {
                             key: string;
                             last_used_at: string | null;
                             name: string | null;
+                            /** @description Enrolment with this key creates a pending node registration that an administrator approves or rejects (`/api/v1/node_registrations`) instead of a node */
+                            requires_approval: boolean;
                             /**
                              * Format: date-time
                              * @example 2025-06-09T08:00:00Z
@@ -7245,6 +9701,8 @@ export interface operations {
                             key: string;
                             last_used_at: string | null;
                             name: string | null;
+                            /** @description Enrolment with this key creates a pending node registration that an administrator approves or rejects (`/api/v1/node_registrations`) instead of a node */
+                            requires_approval: boolean;
                             /**
                              * Format: date-time
                              * @example 2025-06-09T08:00:00Z
@@ -7395,6 +9853,8 @@ export interface operations {
                             command_id: string;
                             command_text: string | null;
                             completed_at: string | null;
+                            /** @description Beyond the contract: how long the process ran, in milliseconds, as the agent measured it */
+                            duration_ms: number | null;
                             exit_code: number | null;
                             expired_at: string | null;
                             /** Format: uuid */
@@ -7406,11 +9866,13 @@ export interface operations {
                             inserted_at: string;
                             /** @description ID of the target node (null once it is deleted) */
                             node_id: string | null;
-                            /** @description The command's output (at most 1 MiB). In lists, at most the first 16,384 characters (see `output_truncated`); `GET /api/v1/command_executions/{id}` serves it whole */
+                            /** @description The command's output (at most 1 MiB). In lists, at most the first 16,384 characters, and a page carries at most 4 MiB of JSON-encoded output: rows past that budget have an empty `output` (see `output_truncated`); `GET /api/v1/command_executions/{id}` serves it whole */
                             output: string | null;
-                            /** @description Lists only (beyond the contract): true when `output` was cut to its first 16,384 characters, so a page stays bounded in size; read the execution by id for the whole output */
+                            /** @description Lists only (beyond the contract): true when `output` was cut to its first 16,384 characters, or left empty because the page's 4 MiB output budget was spent, so a page stays bounded in size; read the execution by id for the whole output */
                             output_truncated?: boolean;
                             sent_at: string | null;
+                            /** @description Beyond the contract: when the agent started the process (else when it was sent), once finished */
+                            started_at: string | null;
                             /** @enum {string} */
                             status: "pending" | "sent" | "completed" | "cancelled" | "expired";
                             target_all: boolean;
@@ -7518,6 +9980,8 @@ export interface operations {
                             command_id: string;
                             command_text: string | null;
                             completed_at: string | null;
+                            /** @description Beyond the contract: how long the process ran, in milliseconds, as the agent measured it */
+                            duration_ms: number | null;
                             exit_code: number | null;
                             expired_at: string | null;
                             /** Format: uuid */
@@ -7529,11 +9993,13 @@ export interface operations {
                             inserted_at: string;
                             /** @description ID of the target node (null once it is deleted) */
                             node_id: string | null;
-                            /** @description The command's output (at most 1 MiB). In lists, at most the first 16,384 characters (see `output_truncated`); `GET /api/v1/command_executions/{id}` serves it whole */
+                            /** @description The command's output (at most 1 MiB). In lists, at most the first 16,384 characters, and a page carries at most 4 MiB of JSON-encoded output: rows past that budget have an empty `output` (see `output_truncated`); `GET /api/v1/command_executions/{id}` serves it whole */
                             output: string | null;
-                            /** @description Lists only (beyond the contract): true when `output` was cut to its first 16,384 characters, so a page stays bounded in size; read the execution by id for the whole output */
+                            /** @description Lists only (beyond the contract): true when `output` was cut to its first 16,384 characters, or left empty because the page's 4 MiB output budget was spent, so a page stays bounded in size; read the execution by id for the whole output */
                             output_truncated?: boolean;
                             sent_at: string | null;
+                            /** @description Beyond the contract: when the agent started the process (else when it was sent), once finished */
+                            started_at: string | null;
                             /** @enum {string} */
                             status: "pending" | "sent" | "completed" | "cancelled" | "expired";
                             target_all: boolean;
@@ -7918,6 +10384,8 @@ export interface operations {
                 inserted_at__gte?: string;
                 /** @description Filter records where inserted_at is on or before this datetime (ISO 8601 datetime; date-only is treated as end of day UTC) */
                 inserted_at__lte?: string;
+                /** @description Beyond the contract: true returns rollouts (commands created with max_concurrency), false the others */
+                is_rollout?: boolean;
                 /** @description Comma-separated fields to sort by: inserted_at, updated_at, expired_at, timeout, command_text */
                 order_by?: string;
                 /** @description Comma-separated asc/desc, one per order_by field */
@@ -7926,6 +10394,8 @@ export interface operations {
                 page?: number;
                 /** @description Items per page */
                 page_size?: number;
+                /** @description Beyond the contract: rollouts in this state (commands without max_concurrency have none) */
+                rollout_status?: "running" | "paused" | "completed" | "stopped" | "cancelled";
                 /** @description Filter by minimum timeout (milliseconds) */
                 timeout__gte?: number;
                 /** @description Filter by maximum timeout (milliseconds) */
@@ -7958,18 +10428,39 @@ export interface operations {
                              * @example 2025-06-09T08:00:00Z
                              */
                             inserted_at: string;
+                            /** @description Beyond the contract: the rollout's limits and state; null for a command sent to every target at once */
+                            rollout: {
+                                /** @description `max_concurrency` resolved against the target count */
+                                concurrency_limit: number;
+                                /** @description `max_errors` resolved against the target count */
+                                error_limit: number | null;
+                                /** @description As given: a count ("2") or a share of the targets ("10%") */
+                                max_concurrency: string;
+                                /** @description As given; null when the rollout never stops on errors */
+                                max_errors: string | null;
+                                /** @enum {string} */
+                                order: "oldest" | "random";
+                                /** @description Why the rollout stopped or was cancelled */
+                                reason: string | null;
+                                /**
+                                 * @description running, paused (no new executions start), completed (none waits any more), stopped (errors passed `max_errors`; the waiting ones were cancelled) or cancelled
+                                 * @enum {string}
+                                 */
+                                status: "running" | "paused" | "completed" | "stopped" | "cancelled";
+                            } | null;
                             /** @description Targeting configuration used when creating this command (informational only) */
                             targeting: {
                                 cluster_filters?: {
                                     [key: string]: unknown;
                                 };
                                 cluster_names?: string[];
+                                hostnames?: string[];
                                 node_filters?: {
                                     [key: string]: unknown;
                                 };
                                 node_ids?: string[];
                                 /** @enum {string} */
-                                type: "all" | "nodes" | "clusters";
+                                type: "all" | "nodes" | "clusters" | "hostnames";
                             };
                             timeout: number | null;
                             /**
@@ -8061,6 +10552,13 @@ export interface operations {
                     command_text: string;
                     /** @description Deadline after which pending/sent executions are automatically expired. Must be in the future. Immutable after creation. */
                     expired_at?: string | null;
+                    max_concurrency?: number | string;
+                    max_errors?: number | string;
+                    /**
+                     * @description Beyond the contract: the order nodes get their turn: oldest node first (default) or random
+                     * @enum {string}
+                     */
+                    rollout_order?: "oldest" | "random";
                     targeting: {
                         /** @description Optional filters to apply to target clusters (AND logic with node_filters). Same semantics as the cluster list filters. */
                         cluster_filters?: {
@@ -8087,6 +10585,8 @@ export interface operations {
                         };
                         /** @description Array of cluster names (required when type is 'clusters') (will always be deduplicated) */
                         cluster_names?: string[];
+                        /** @description Beyond the contract: hostnames, matched case-insensitively (required when type is 'hostnames'). A hostname shared by several nodes targets all of them; one that matches no node is skipped; both are reported in `meta.warnings` */
+                        hostnames?: string[];
                         /** @description Optional filters to apply to target nodes (AND logic with cluster_filters). Same semantics as the node list filters. */
                         node_filters?: {
                             /** @description Filter by cluster name (exact match or wildcard: prod*, *east) */
@@ -8125,13 +10625,15 @@ export interface operations {
                         /** @description Array of node IDs (required when type is 'nodes') (will always be deduplicated) */
                         node_ids?: string[];
                         /**
-                         * @description Targeting strategy: 'all' for all nodes, 'nodes' for specific nodes, 'clusters' for specific clusters
+                         * @description Targeting strategy: 'all' for all nodes, 'nodes' for specific nodes, 'clusters' for specific clusters, 'hostnames' (beyond the contract) for nodes by hostname
                          * @enum {string}
                          */
-                        type: "all" | "nodes" | "clusters";
+                        type: "all" | "nodes" | "clusters" | "hostnames";
                     };
                     /** @description Command timeout in milliseconds (null or omitted means no timeout, must be > 0) */
                     timeout?: number | null;
+                    /** @description Beyond the contract: hold the answer until every execution is finished or this many seconds have passed (1–60); the answer then carries `executions` and `meta.complete` */
+                    wait_seconds?: number;
                 };
             };
         };
@@ -8143,9 +10645,22 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        /** CommandResponse */
+                        /** CommandCreatedResponse */
                         data: {
                             command_text: string;
+                            /** @description Beyond the contract, with `wait_seconds` only: every execution as it stood when the wait ended (output at most 1 MiB each) */
+                            executions?: {
+                                duration_ms: number | null;
+                                exit_code: number | null;
+                                hostname: string | null;
+                                /** Format: uuid */
+                                id: string;
+                                node_id: string | null;
+                                output: string | null;
+                                started_at: string | null;
+                                /** @enum {string} */
+                                status: "pending" | "sent" | "completed" | "cancelled" | "expired";
+                            }[];
                             expired_at: string | null;
                             /** Format: uuid */
                             id: string;
@@ -8154,18 +10669,39 @@ export interface operations {
                              * @example 2025-06-09T08:00:00Z
                              */
                             inserted_at: string;
+                            /** @description Beyond the contract: the rollout's limits and state; null for a command sent to every target at once */
+                            rollout: {
+                                /** @description `max_concurrency` resolved against the target count */
+                                concurrency_limit: number;
+                                /** @description `max_errors` resolved against the target count */
+                                error_limit: number | null;
+                                /** @description As given: a count ("2") or a share of the targets ("10%") */
+                                max_concurrency: string;
+                                /** @description As given; null when the rollout never stops on errors */
+                                max_errors: string | null;
+                                /** @enum {string} */
+                                order: "oldest" | "random";
+                                /** @description Why the rollout stopped or was cancelled */
+                                reason: string | null;
+                                /**
+                                 * @description running, paused (no new executions start), completed (none waits any more), stopped (errors passed `max_errors`; the waiting ones were cancelled) or cancelled
+                                 * @enum {string}
+                                 */
+                                status: "running" | "paused" | "completed" | "stopped" | "cancelled";
+                            } | null;
                             /** @description Targeting configuration used when creating this command (informational only) */
                             targeting: {
                                 cluster_filters?: {
                                     [key: string]: unknown;
                                 };
                                 cluster_names?: string[];
+                                hostnames?: string[];
                                 node_filters?: {
                                     [key: string]: unknown;
                                 };
                                 node_ids?: string[];
                                 /** @enum {string} */
-                                type: "all" | "nodes" | "clusters";
+                                type: "all" | "nodes" | "clusters" | "hostnames";
                             };
                             timeout: number | null;
                             /**
@@ -8175,6 +10711,8 @@ export interface operations {
                             updated_at: string;
                         };
                         meta: {
+                            /** @description With `wait_seconds`: true when every execution finished within the wait */
+                            complete?: boolean;
                             /** @description Unique request identifier */
                             request_id: string;
                             /**
@@ -8182,6 +10720,8 @@ export interface operations {
                              * @description ISO 8601 UTC response timestamp
                              */
                             timestamp: string;
+                            /** @description Targeting warnings: hostnames matching several nodes, or none */
+                            warnings?: string[];
                         };
                     };
                 };
@@ -8299,18 +10839,39 @@ export interface operations {
                              * @example 2025-06-09T08:00:00Z
                              */
                             inserted_at: string;
+                            /** @description Beyond the contract: the rollout's limits and state; null for a command sent to every target at once */
+                            rollout: {
+                                /** @description `max_concurrency` resolved against the target count */
+                                concurrency_limit: number;
+                                /** @description `max_errors` resolved against the target count */
+                                error_limit: number | null;
+                                /** @description As given: a count ("2") or a share of the targets ("10%") */
+                                max_concurrency: string;
+                                /** @description As given; null when the rollout never stops on errors */
+                                max_errors: string | null;
+                                /** @enum {string} */
+                                order: "oldest" | "random";
+                                /** @description Why the rollout stopped or was cancelled */
+                                reason: string | null;
+                                /**
+                                 * @description running, paused (no new executions start), completed (none waits any more), stopped (errors passed `max_errors`; the waiting ones were cancelled) or cancelled
+                                 * @enum {string}
+                                 */
+                                status: "running" | "paused" | "completed" | "stopped" | "cancelled";
+                            } | null;
                             /** @description Targeting configuration used when creating this command (informational only) */
                             targeting: {
                                 cluster_filters?: {
                                     [key: string]: unknown;
                                 };
                                 cluster_names?: string[];
+                                hostnames?: string[];
                                 node_filters?: {
                                     [key: string]: unknown;
                                 };
                                 node_ids?: string[];
                                 /** @enum {string} */
-                                type: "all" | "nodes" | "clusters";
+                                type: "all" | "nodes" | "clusters" | "hostnames";
                             };
                             timeout: number | null;
                             /**
@@ -8480,6 +11041,527 @@ export interface operations {
             };
         };
     };
+    patch_commands_id_rollout_cancel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Command ID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The command with its rollout's new state */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** CommandResponse */
+                        data: {
+                            command_text: string;
+                            expired_at: string | null;
+                            /** Format: uuid */
+                            id: string;
+                            /**
+                             * Format: date-time
+                             * @example 2025-06-09T08:00:00Z
+                             */
+                            inserted_at: string;
+                            /** @description Beyond the contract: the rollout's limits and state; null for a command sent to every target at once */
+                            rollout: {
+                                /** @description `max_concurrency` resolved against the target count */
+                                concurrency_limit: number;
+                                /** @description `max_errors` resolved against the target count */
+                                error_limit: number | null;
+                                /** @description As given: a count ("2") or a share of the targets ("10%") */
+                                max_concurrency: string;
+                                /** @description As given; null when the rollout never stops on errors */
+                                max_errors: string | null;
+                                /** @enum {string} */
+                                order: "oldest" | "random";
+                                /** @description Why the rollout stopped or was cancelled */
+                                reason: string | null;
+                                /**
+                                 * @description running, paused (no new executions start), completed (none waits any more), stopped (errors passed `max_errors`; the waiting ones were cancelled) or cancelled
+                                 * @enum {string}
+                                 */
+                                status: "running" | "paused" | "completed" | "stopped" | "cancelled";
+                            } | null;
+                            /** @description Targeting configuration used when creating this command (informational only) */
+                            targeting: {
+                                cluster_filters?: {
+                                    [key: string]: unknown;
+                                };
+                                cluster_names?: string[];
+                                hostnames?: string[];
+                                node_filters?: {
+                                    [key: string]: unknown;
+                                };
+                                node_ids?: string[];
+                                /** @enum {string} */
+                                type: "all" | "nodes" | "clusters" | "hostnames";
+                            };
+                            timeout: number | null;
+                            /**
+                             * Format: date-time
+                             * @example 2025-06-09T08:00:00Z
+                             */
+                            updated_at: string;
+                        };
+                        meta: {
+                            /** @description Unique request identifier */
+                            request_id: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC response timestamp
+                             */
+                            timestamp: string;
+                        };
+                    };
+                };
+            };
+            /** @description Bad Request: malformed parameters or JSON (details name each field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized: missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests (code `rate_limited`): retry after the `Retry-After` header's seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    patch_commands_id_rollout_pause: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Command ID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The command with its rollout's new state */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** CommandResponse */
+                        data: {
+                            command_text: string;
+                            expired_at: string | null;
+                            /** Format: uuid */
+                            id: string;
+                            /**
+                             * Format: date-time
+                             * @example 2025-06-09T08:00:00Z
+                             */
+                            inserted_at: string;
+                            /** @description Beyond the contract: the rollout's limits and state; null for a command sent to every target at once */
+                            rollout: {
+                                /** @description `max_concurrency` resolved against the target count */
+                                concurrency_limit: number;
+                                /** @description `max_errors` resolved against the target count */
+                                error_limit: number | null;
+                                /** @description As given: a count ("2") or a share of the targets ("10%") */
+                                max_concurrency: string;
+                                /** @description As given; null when the rollout never stops on errors */
+                                max_errors: string | null;
+                                /** @enum {string} */
+                                order: "oldest" | "random";
+                                /** @description Why the rollout stopped or was cancelled */
+                                reason: string | null;
+                                /**
+                                 * @description running, paused (no new executions start), completed (none waits any more), stopped (errors passed `max_errors`; the waiting ones were cancelled) or cancelled
+                                 * @enum {string}
+                                 */
+                                status: "running" | "paused" | "completed" | "stopped" | "cancelled";
+                            } | null;
+                            /** @description Targeting configuration used when creating this command (informational only) */
+                            targeting: {
+                                cluster_filters?: {
+                                    [key: string]: unknown;
+                                };
+                                cluster_names?: string[];
+                                hostnames?: string[];
+                                node_filters?: {
+                                    [key: string]: unknown;
+                                };
+                                node_ids?: string[];
+                                /** @enum {string} */
+                                type: "all" | "nodes" | "clusters" | "hostnames";
+                            };
+                            timeout: number | null;
+                            /**
+                             * Format: date-time
+                             * @example 2025-06-09T08:00:00Z
+                             */
+                            updated_at: string;
+                        };
+                        meta: {
+                            /** @description Unique request identifier */
+                            request_id: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC response timestamp
+                             */
+                            timestamp: string;
+                        };
+                    };
+                };
+            };
+            /** @description Bad Request: malformed parameters or JSON (details name each field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized: missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests (code `rate_limited`): retry after the `Retry-After` header's seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    patch_commands_id_rollout_resume: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Command ID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The command with its rollout's new state */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** CommandResponse */
+                        data: {
+                            command_text: string;
+                            expired_at: string | null;
+                            /** Format: uuid */
+                            id: string;
+                            /**
+                             * Format: date-time
+                             * @example 2025-06-09T08:00:00Z
+                             */
+                            inserted_at: string;
+                            /** @description Beyond the contract: the rollout's limits and state; null for a command sent to every target at once */
+                            rollout: {
+                                /** @description `max_concurrency` resolved against the target count */
+                                concurrency_limit: number;
+                                /** @description `max_errors` resolved against the target count */
+                                error_limit: number | null;
+                                /** @description As given: a count ("2") or a share of the targets ("10%") */
+                                max_concurrency: string;
+                                /** @description As given; null when the rollout never stops on errors */
+                                max_errors: string | null;
+                                /** @enum {string} */
+                                order: "oldest" | "random";
+                                /** @description Why the rollout stopped or was cancelled */
+                                reason: string | null;
+                                /**
+                                 * @description running, paused (no new executions start), completed (none waits any more), stopped (errors passed `max_errors`; the waiting ones were cancelled) or cancelled
+                                 * @enum {string}
+                                 */
+                                status: "running" | "paused" | "completed" | "stopped" | "cancelled";
+                            } | null;
+                            /** @description Targeting configuration used when creating this command (informational only) */
+                            targeting: {
+                                cluster_filters?: {
+                                    [key: string]: unknown;
+                                };
+                                cluster_names?: string[];
+                                hostnames?: string[];
+                                node_filters?: {
+                                    [key: string]: unknown;
+                                };
+                                node_ids?: string[];
+                                /** @enum {string} */
+                                type: "all" | "nodes" | "clusters" | "hostnames";
+                            };
+                            timeout: number | null;
+                            /**
+                             * Format: date-time
+                             * @example 2025-06-09T08:00:00Z
+                             */
+                            updated_at: string;
+                        };
+                        meta: {
+                            /** @description Unique request identifier */
+                            request_id: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC response timestamp
+                             */
+                            timestamp: string;
+                        };
+                    };
+                };
+            };
+            /** @description Bad Request: malformed parameters or JSON (details name each field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized: missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests (code `rate_limited`): retry after the `Retry-After` header's seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_commands_id_stream: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Command ID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Server-Sent Events: `execution` events, then one `end` event */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description Bad Request: malformed parameters or JSON (details name each field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized: missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests (code `rate_limited`): retry after the `Retry-After` header's seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     get_commands_id_summary: {
         parameters: {
             query?: never;
@@ -8517,6 +11599,26 @@ export interface operations {
                             };
                             first_completed_at: string | null;
                             last_completed_at: string | null;
+                            /** @description Beyond the contract, rollouts only: the command's rollout (its status says whether it stopped, and why) */
+                            rollout?: {
+                                /** @description `max_concurrency` resolved against the target count */
+                                concurrency_limit: number;
+                                /** @description `max_errors` resolved against the target count */
+                                error_limit: number | null;
+                                /** @description As given: a count ("2") or a share of the targets ("10%") */
+                                max_concurrency: string;
+                                /** @description As given; null when the rollout never stops on errors */
+                                max_errors: string | null;
+                                /** @enum {string} */
+                                order: "oldest" | "random";
+                                /** @description Why the rollout stopped or was cancelled */
+                                reason: string | null;
+                                /**
+                                 * @description running, paused (no new executions start), completed (none waits any more), stopped (errors passed `max_errors`; the waiting ones were cancelled) or cancelled
+                                 * @enum {string}
+                                 */
+                                status: "running" | "paused" | "completed" | "stopped" | "cancelled";
+                            };
                             total: number;
                         };
                         meta: {
@@ -8628,6 +11730,8 @@ export interface operations {
                 page?: number;
                 /** @description Items per page */
                 page_size?: number;
+                /** @description Filter by whether enrolment with the key waits for an administrator's approval */
+                requires_approval?: boolean;
                 /** @description Filter records where updated_at is on or after this datetime (ISO 8601 datetime; date-only is treated as start of day UTC) */
                 updated_at__gte?: string;
                 /** @description Filter records where updated_at is on or before this datetime (ISO 8601 datetime; date-only is treated as end of day UTC) */
@@ -8666,6 +11770,8 @@ export interface operations {
                             key: string;
                             last_used_at: string | null;
                             name: string | null;
+                            /** @description Enrolment with this key creates a pending node registration that an administrator approves or rejects (`/api/v1/node_registrations`) instead of a node */
+                            requires_approval: boolean;
                             /**
                              * Format: date-time
                              * @example 2025-06-09T08:00:00Z
@@ -8776,6 +11882,8 @@ export interface operations {
                             key: string;
                             last_used_at: string | null;
                             name: string | null;
+                            /** @description Enrolment with this key creates a pending node registration that an administrator approves or rejects (`/api/v1/node_registrations`) instead of a node */
+                            requires_approval: boolean;
                             /**
                              * Format: date-time
                              * @example 2025-06-09T08:00:00Z
@@ -8950,6 +12058,8 @@ export interface operations {
                 "application/json": {
                     expired_at?: string | null;
                     name?: string | null;
+                    /** @description Enrolment with this key creates a pending node registration that an administrator approves or rejects (`/api/v1/node_registrations`) instead of a node */
+                    requires_approval?: boolean;
                     uses_remaining?: number | null;
                 };
             };
@@ -8977,6 +12087,8 @@ export interface operations {
                             key: string;
                             last_used_at: string | null;
                             name: string | null;
+                            /** @description Enrolment with this key creates a pending node registration that an administrator approves or rejects (`/api/v1/node_registrations`) instead of a node */
+                            requires_approval: boolean;
                             /**
                              * Format: date-time
                              * @example 2025-06-09T08:00:00Z
@@ -9196,7 +12308,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        data: ("edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged")[];
+                        data: ("edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.node_registration.created" | "edge.node_registration.approved" | "edge.node_registration.rejected" | "edge.node_registration.expired" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged")[];
                         meta: {
                             /** @description Unique request identifier */
                             request_id: string;
@@ -9427,6 +12539,8 @@ export interface operations {
                         };
                         /** @description Array of cluster names (required when type is 'clusters') (will always be deduplicated) */
                         cluster_names?: string[];
+                        /** @description Beyond the contract: hostnames, matched case-insensitively (required when type is 'hostnames'). A hostname shared by several nodes targets all of them; one that matches no node is skipped; both are reported in `meta.warnings` */
+                        hostnames?: string[];
                         /** @description Optional filters to apply to target nodes (AND logic with cluster_filters). Same semantics as the node list filters. */
                         node_filters?: {
                             /** @description Filter by cluster name (exact match or wildcard: prod*, *east) */
@@ -9465,10 +12579,10 @@ export interface operations {
                         /** @description Array of node IDs (required when type is 'nodes') (will always be deduplicated) */
                         node_ids?: string[];
                         /**
-                         * @description Targeting strategy: 'all' for all nodes, 'nodes' for specific nodes, 'clusters' for specific clusters
+                         * @description Targeting strategy: 'all' for all nodes, 'nodes' for specific nodes, 'clusters' for specific clusters, 'hostnames' (beyond the contract) for nodes by hostname
                          * @enum {string}
                          */
-                        type: "all" | "nodes" | "clusters";
+                        type: "all" | "nodes" | "clusters" | "hostnames";
                     };
                 };
             };
@@ -9733,6 +12847,762 @@ export interface operations {
             };
         };
     };
+    get_metrics_export: {
+        parameters: {
+            query?: {
+                /** @description Filter by CPU architecture (exact match or wildcard with *: arm*) */
+                arch?: string;
+                /** @description Filter by cluster name (exact match or wildcard: prod*, *east) */
+                cluster_name?: string;
+                /** @description Filter by minimum latest CPU usage (percent) */
+                cpu_usage_percent__gte?: number;
+                /** @description Filter by maximum latest CPU usage (percent) */
+                cpu_usage_percent__lte?: number;
+                /** @description Filter by minimum latest root disk usage (percent) */
+                disk_usage_percent__gte?: number;
+                /** @description Filter by maximum latest root disk usage (percent) */
+                disk_usage_percent__lte?: number;
+                /** @description Filter by display name (exact match or wildcard with *: Shop *) */
+                display_name?: string;
+                /** @description json (default) or csv */
+                format?: "csv" | "json";
+                /** @description Filter by hostname (exact match or wildcard with *: web-*) */
+                hostname?: string;
+                /** @description Filter by node ID type */
+                id_type?: "persistent" | "random";
+                /** @description Filter records where inserted_at is on or after this datetime (ISO 8601 datetime; date-only is treated as start of day UTC) */
+                inserted_at__gte?: string;
+                /** @description Filter records where inserted_at is on or before this datetime (ISO 8601 datetime; date-only is treated as end of day UTC) */
+                inserted_at__lte?: string;
+                /** @description Filter records where last_seen_at is on or after this datetime (ISO 8601 datetime; date-only is treated as start of day UTC) */
+                last_seen_at__gte?: string;
+                /** @description Filter records where last_seen_at is on or before this datetime (ISO 8601 datetime; date-only is treated as end of day UTC) */
+                last_seen_at__lte?: string;
+                /** @description Filter by minimum latest 1-minute load average */
+                load_1m__gte?: number;
+                /** @description Filter by maximum latest 1-minute load average */
+                load_1m__lte?: number;
+                /** @description Filter by minimum latest memory usage (percent) */
+                memory_usage_percent__gte?: number;
+                /** @description Filter by maximum latest memory usage (percent) */
+                memory_usage_percent__lte?: number;
+                /** @description Comma-separated fields to sort by: inserted_at, updated_at, last_seen_at, status, version, cluster_name, id_type, node_name, hostname, display_name, cpu_usage_percent, memory_usage_percent, disk_usage_percent, load_1m */
+                order_by?: string;
+                /** @description Comma-separated asc/desc, one per order_by field */
+                order_directions?: string;
+                /** @description Filter by OS version (PRETTY_NAME) (exact match or wildcard with *: Ubuntu 22.04*) */
+                os_version?: string;
+                /** @description Filter by installed package name (exact match or wildcard with *: openssl, libssl*) */
+                package?: string;
+                /** @description Filter by installed package version (exact or wildcard: 3.0.*). With `package`, both must match the same package. */
+                package_version?: string;
+                /** @description Page number (1-indexed) */
+                page?: number;
+                /** @description Items per page */
+                page_size?: number;
+                /** @description Nodes with at least this many pending updates (nodes that have not reported updates never match) */
+                pending_updates__gte?: number;
+                /** @description Filter by platform (exact match or wildcard with *: linux) */
+                platform?: string;
+                /** @description Filter by whether the node reports that a reboot is required (nodes that have not reported updates count as false) */
+                reboot_required?: boolean;
+                /** @description Nodes with at least this many pending security updates (nodes that have not reported updates never match) */
+                security_updates__gte?: number;
+                /** @description Filter by self-update enabled status */
+                self_update_enabled?: boolean;
+                /** @description Filter by node status */
+                status?: "healthy" | "unhealthy" | "unreachable";
+                /** @description Comma-separated tags; a node must carry all of them (e.g. `web,env:prod`). Tags are compared lower-cased. */
+                tags?: string;
+                /** @description Filter records where updated_at is on or after this datetime (ISO 8601 datetime; date-only is treated as start of day UTC) */
+                updated_at__gte?: string;
+                /** @description Filter records where updated_at is on or before this datetime (ISO 8601 datetime; date-only is treated as end of day UTC) */
+                updated_at__lte?: string;
+                /** @description Filter by agent version (exact match or wildcard: 1.0.0, 1.*) */
+                version?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The export */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "text/csv": string;
+                };
+            };
+            /** @description Bad Request: malformed parameters or JSON (details name each field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized: missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests (code `rate_limited`): retry after the `Retry-After` header's seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_node_registrations: {
+        parameters: {
+            query?: {
+                /** @description Filter by cluster name (exact match or wildcard) */
+                cluster_name?: string;
+                /** @description Filter records where decided_at is on or after this datetime (ISO 8601 datetime; date-only is treated as start of day UTC) */
+                decided_at__gte?: string;
+                /** @description Filter records where decided_at is on or before this datetime (ISO 8601 datetime; date-only is treated as end of day UTC) */
+                decided_at__lte?: string;
+                /** @description Filter by enrollment key ID */
+                enrollment_key_id?: string;
+                /** @description Filter by the hostname the agent reported (wildcards) */
+                hostname?: string;
+                /** @description Filter records where inserted_at is on or after this datetime (ISO 8601 datetime; date-only is treated as start of day UTC) */
+                inserted_at__gte?: string;
+                /** @description Filter records where inserted_at is on or before this datetime (ISO 8601 datetime; date-only is treated as end of day UTC) */
+                inserted_at__lte?: string;
+                /** @description Filter by the node ID the agent proposed */
+                node_id?: string;
+                /** @description Comma-separated fields to sort by: inserted_at, decided_at, hostname, cluster_name, status */
+                order_by?: string;
+                /** @description Comma-separated asc/desc, one per order_by field */
+                order_directions?: string;
+                /** @description Page number (1-indexed) */
+                page?: number;
+                /** @description Items per page */
+                page_size?: number;
+                /** @description Filter by registration status */
+                status?: "pending" | "approved" | "rejected" | "expired";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Paginated list of node registrations */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            agent_version: string | null;
+                            arch: string | null;
+                            /** @description Cluster the node joins: the key's, or the one named at approval */
+                            cluster_name: string;
+                            decided_at: string | null;
+                            /** @description Principal that approved or rejected it */
+                            decided_by: string | null;
+                            /** @description Enrollment key the agent used (null once the key was deleted) */
+                            enrollment_key_id: string | null;
+                            /** @description When a pending registration expires (null once decided) */
+                            expires_at: string | null;
+                            hostname: string;
+                            /** Format: uuid */
+                            id: string;
+                            /** @enum {string} */
+                            id_type: "persistent" | "random";
+                            /**
+                             * Format: date-time
+                             * @example 2025-06-09T08:00:00Z
+                             */
+                            inserted_at: string;
+                            /** @description Client IP address the registration came from */
+                            ip: string | null;
+                            /**
+                             * Format: uuid
+                             * @description Node ID the agent proposed; the node's id once approved
+                             */
+                            node_id: string;
+                            platform: string | null;
+                            /**
+                             * @description pending until approved or rejected; expired after 7 days pending
+                             * @enum {string}
+                             */
+                            status: "pending" | "approved" | "rejected" | "expired";
+                            /**
+                             * Format: date-time
+                             * @example 2025-06-09T08:00:00Z
+                             */
+                            updated_at: string;
+                        }[];
+                        meta: {
+                            pagination: {
+                                has_next: boolean;
+                                has_prev: boolean;
+                                next_page: number | null;
+                                page: number;
+                                page_size: number;
+                                prev_page: number | null;
+                                total_count: number;
+                                total_pages: number;
+                            };
+                            /** @description Unique request identifier */
+                            request_id: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC response timestamp
+                             */
+                            timestamp: string;
+                        };
+                    };
+                };
+            };
+            /** @description Bad Request: malformed parameters or JSON (details name each field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized: missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests (code `rate_limited`): retry after the `Retry-After` header's seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_node_registrations_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Node registration ID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The node registration */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** NodeRegistrationResponse */
+                        data: {
+                            agent_version: string | null;
+                            arch: string | null;
+                            /** @description Cluster the node joins: the key's, or the one named at approval */
+                            cluster_name: string;
+                            decided_at: string | null;
+                            /** @description Principal that approved or rejected it */
+                            decided_by: string | null;
+                            /** @description Enrollment key the agent used (null once the key was deleted) */
+                            enrollment_key_id: string | null;
+                            /** @description When a pending registration expires (null once decided) */
+                            expires_at: string | null;
+                            hostname: string;
+                            /** Format: uuid */
+                            id: string;
+                            /** @enum {string} */
+                            id_type: "persistent" | "random";
+                            /**
+                             * Format: date-time
+                             * @example 2025-06-09T08:00:00Z
+                             */
+                            inserted_at: string;
+                            /** @description Client IP address the registration came from */
+                            ip: string | null;
+                            /**
+                             * Format: uuid
+                             * @description Node ID the agent proposed; the node's id once approved
+                             */
+                            node_id: string;
+                            platform: string | null;
+                            /**
+                             * @description pending until approved or rejected; expired after 7 days pending
+                             * @enum {string}
+                             */
+                            status: "pending" | "approved" | "rejected" | "expired";
+                            /**
+                             * Format: date-time
+                             * @example 2025-06-09T08:00:00Z
+                             */
+                            updated_at: string;
+                        };
+                        meta: {
+                            /** @description Unique request identifier */
+                            request_id: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC response timestamp
+                             */
+                            timestamp: string;
+                        };
+                    };
+                };
+            };
+            /** @description Bad Request: malformed parameters or JSON (details name each field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized: missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests (code `rate_limited`): retry after the `Retry-After` header's seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    patch_node_registrations_id_approve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Node registration ID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Cluster to create the node in (default: the enrollment key's) */
+                    cluster_name?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The node registration */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** NodeRegistrationResponse */
+                        data: {
+                            agent_version: string | null;
+                            arch: string | null;
+                            /** @description Cluster the node joins: the key's, or the one named at approval */
+                            cluster_name: string;
+                            decided_at: string | null;
+                            /** @description Principal that approved or rejected it */
+                            decided_by: string | null;
+                            /** @description Enrollment key the agent used (null once the key was deleted) */
+                            enrollment_key_id: string | null;
+                            /** @description When a pending registration expires (null once decided) */
+                            expires_at: string | null;
+                            hostname: string;
+                            /** Format: uuid */
+                            id: string;
+                            /** @enum {string} */
+                            id_type: "persistent" | "random";
+                            /**
+                             * Format: date-time
+                             * @example 2025-06-09T08:00:00Z
+                             */
+                            inserted_at: string;
+                            /** @description Client IP address the registration came from */
+                            ip: string | null;
+                            /**
+                             * Format: uuid
+                             * @description Node ID the agent proposed; the node's id once approved
+                             */
+                            node_id: string;
+                            platform: string | null;
+                            /**
+                             * @description pending until approved or rejected; expired after 7 days pending
+                             * @enum {string}
+                             */
+                            status: "pending" | "approved" | "rejected" | "expired";
+                            /**
+                             * Format: date-time
+                             * @example 2025-06-09T08:00:00Z
+                             */
+                            updated_at: string;
+                        };
+                        meta: {
+                            /** @description Unique request identifier */
+                            request_id: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC response timestamp
+                             */
+                            timestamp: string;
+                        };
+                    };
+                };
+            };
+            /** @description Bad Request: malformed parameters or JSON (details name each field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized: missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unsupported Media Type: send application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Failed: details map each field to its messages */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests (code `rate_limited`): retry after the `Retry-After` header's seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    patch_node_registrations_id_reject: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Node registration ID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The node registration */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** NodeRegistrationResponse */
+                        data: {
+                            agent_version: string | null;
+                            arch: string | null;
+                            /** @description Cluster the node joins: the key's, or the one named at approval */
+                            cluster_name: string;
+                            decided_at: string | null;
+                            /** @description Principal that approved or rejected it */
+                            decided_by: string | null;
+                            /** @description Enrollment key the agent used (null once the key was deleted) */
+                            enrollment_key_id: string | null;
+                            /** @description When a pending registration expires (null once decided) */
+                            expires_at: string | null;
+                            hostname: string;
+                            /** Format: uuid */
+                            id: string;
+                            /** @enum {string} */
+                            id_type: "persistent" | "random";
+                            /**
+                             * Format: date-time
+                             * @example 2025-06-09T08:00:00Z
+                             */
+                            inserted_at: string;
+                            /** @description Client IP address the registration came from */
+                            ip: string | null;
+                            /**
+                             * Format: uuid
+                             * @description Node ID the agent proposed; the node's id once approved
+                             */
+                            node_id: string;
+                            platform: string | null;
+                            /**
+                             * @description pending until approved or rejected; expired after 7 days pending
+                             * @enum {string}
+                             */
+                            status: "pending" | "approved" | "rejected" | "expired";
+                            /**
+                             * Format: date-time
+                             * @example 2025-06-09T08:00:00Z
+                             */
+                            updated_at: string;
+                        };
+                        meta: {
+                            /** @description Unique request identifier */
+                            request_id: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC response timestamp
+                             */
+                            timestamp: string;
+                        };
+                    };
+                };
+            };
+            /** @description Bad Request: malformed parameters or JSON (details name each field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized: missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests (code `rate_limited`): retry after the `Retry-After` header's seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     get_node_tombstones: {
         parameters: {
             query?: {
@@ -9941,6 +13811,14 @@ export interface operations {
                 arch?: string;
                 /** @description Filter by cluster name (exact match or wildcard: prod*, *east) */
                 cluster_name?: string;
+                /** @description Filter by minimum latest CPU usage (percent) */
+                cpu_usage_percent__gte?: number;
+                /** @description Filter by maximum latest CPU usage (percent) */
+                cpu_usage_percent__lte?: number;
+                /** @description Filter by minimum latest root disk usage (percent) */
+                disk_usage_percent__gte?: number;
+                /** @description Filter by maximum latest root disk usage (percent) */
+                disk_usage_percent__lte?: number;
                 /** @description Filter by display name (exact match or wildcard with *: Shop *) */
                 display_name?: string;
                 /** @description Filter by hostname (exact match or wildcard with *: web-*) */
@@ -9955,7 +13833,15 @@ export interface operations {
                 last_seen_at__gte?: string;
                 /** @description Filter records where last_seen_at is on or before this datetime (ISO 8601 datetime; date-only is treated as end of day UTC) */
                 last_seen_at__lte?: string;
-                /** @description Comma-separated fields to sort by: inserted_at, updated_at, last_seen_at, status, version, cluster_name, id_type, node_name, hostname, display_name */
+                /** @description Filter by minimum latest 1-minute load average */
+                load_1m__gte?: number;
+                /** @description Filter by maximum latest 1-minute load average */
+                load_1m__lte?: number;
+                /** @description Filter by minimum latest memory usage (percent) */
+                memory_usage_percent__gte?: number;
+                /** @description Filter by maximum latest memory usage (percent) */
+                memory_usage_percent__lte?: number;
+                /** @description Comma-separated fields to sort by: inserted_at, updated_at, last_seen_at, status, version, cluster_name, id_type, node_name, hostname, display_name, cpu_usage_percent, memory_usage_percent, disk_usage_percent, load_1m */
                 order_by?: string;
                 /** @description Comma-separated asc/desc, one per order_by field */
                 order_directions?: string;
@@ -11235,6 +15121,415 @@ export interface operations {
             };
         };
     };
+    post_nodes_node_id_containers_container_id_actions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Container id or name */
+                container_id: string;
+                /** @description Node ID */
+                node_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description docker verb
+                     * @enum {string}
+                     */
+                    action: "start" | "stop" | "restart" | "pause" | "unpause";
+                    /** @description For stop and restart: seconds to wait before killing (docker -t) */
+                    timeout_seconds?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description The action's command and execution */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** NodeActionResponse */
+                        data: {
+                            action: string;
+                            /** Format: uuid */
+                            command_id: string;
+                            /** Format: uuid */
+                            execution_id: string;
+                            expired_at: string | null;
+                            /** @enum {string} */
+                            kind: "power" | "service" | "container";
+                            /** Format: uuid */
+                            node_id: string;
+                            /** @description Power actions: when the machine goes down */
+                            scheduled_at: string | null;
+                            /**
+                             * @description The execution's status; follow it at /api/v1/command_executions/{execution_id}
+                             * @enum {string}
+                             */
+                            status: "pending" | "sent" | "completed" | "cancelled" | "expired";
+                            /** @description The service unit or container acted on */
+                            target: string | null;
+                        };
+                        meta: {
+                            /** @description Unique request identifier */
+                            request_id: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC response timestamp
+                             */
+                            timestamp: string;
+                        };
+                    };
+                };
+            };
+            /** @description Bad Request: malformed parameters or JSON (details name each field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized: missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unsupported Media Type: send application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Failed: details map each field to its messages */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests (code `rate_limited`): retry after the `Retry-After` header's seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_nodes_node_id_files: {
+        parameters: {
+            query?: {
+                /** @description Absolute path of the file on the node */
+                path?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Node UUID */
+                node_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file's bytes */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description Bad Request: malformed parameters or JSON (details name each field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized: missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests (code `rate_limited`): retry after the `Retry-After` header's seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    post_nodes_node_id_files: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Node UUID */
+                node_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file was written */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** NodeFileUpload */
+                        data: {
+                            /** @description Permission bits, octal (0644) */
+                            mode: string;
+                            /** @description Where the file now is (its directory resolved) */
+                            path: string;
+                            /** @description SHA-256 the agent computed over what it wrote (hex) */
+                            sha256: string;
+                            /** @description Bytes written */
+                            size: number;
+                        };
+                        meta: {
+                            /** @description Unique request identifier */
+                            request_id: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC response timestamp
+                             */
+                            timestamp: string;
+                        };
+                    };
+                };
+            };
+            /** @description Bad Request: malformed parameters or JSON (details name each field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized: missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unsupported Media Type: send application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Failed: details map each field to its messages */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests (code `rate_limited`): retry after the `Retry-After` header's seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     get_nodes_node_id_inventory: {
         parameters: {
             query?: never;
@@ -11627,6 +15922,259 @@ export interface operations {
             };
         };
     };
+    get_nodes_node_id_logs: {
+        parameters: {
+            query?: {
+                /** @description `meta.pagination.next_cursor` of the previous page */
+                cursor?: string;
+                /** @description Oldest time (ISO 8601) */
+                from?: string;
+                /** @description Comma-separated levels: emerg, alert, crit, err, warning, notice, info, debug */
+                level?: string;
+                /** @description Entries per page (1–1000, default 100) */
+                page_size?: string;
+                /** @description Case-insensitive substring of the message */
+                q?: string;
+                /** @description journal (alias journald), file or docker; default journal */
+                source?: "journal" | "journald" | "file" | "docker";
+                /** @description A systemd unit (journal) or an absolute path inside the node's allowed log paths (file) */
+                source_name?: string;
+                /** @description Newest time (ISO 8601) */
+                to?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Node UUID */
+                node_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Entries, newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            /** @description Extra fields (journal: pid, unit, identifier, comm) */
+                            fields: {
+                                [key: string]: unknown;
+                            };
+                            /** @description Where this line is: a journald cursor, or the byte offset just past it in its file */
+                            id: string;
+                            /** @description syslog level, when known */
+                            level: ("emerg" | "alert" | "crit" | "err" | "warning" | "notice" | "info" | "debug") | null;
+                            /** @description The line (at most 16 KiB) */
+                            message: string;
+                            node_id: string;
+                            /** @enum {string} */
+                            source: "journal" | "file" | "docker";
+                            /** @description The unit (journal) or the path (file) */
+                            source_name: string;
+                            /** @description ISO 8601; a file line without a timestamp gets the file's modification time */
+                            timestamp: string;
+                        }[];
+                        meta: {
+                            pagination: {
+                                has_next: boolean;
+                                /** @description Pass as `cursor` for the next page */
+                                next_cursor: string | null;
+                                page_size: number;
+                            };
+                            /** @description Unique request identifier */
+                            request_id: string;
+                            /** @description The scan budget ran out before the page was full; go on with next_cursor */
+                            scan_truncated?: boolean;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC response timestamp
+                             */
+                            timestamp: string;
+                        };
+                    };
+                };
+            };
+            /** @description Bad Request: malformed parameters or JSON (details name each field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized: missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests (code `rate_limited`): retry after the `Retry-After` header's seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_nodes_node_id_logs_stream: {
+        parameters: {
+            query?: {
+                /** @description Comma-separated levels: emerg, alert, crit, err, warning, notice, info, debug */
+                level?: string;
+                /** @description Case-insensitive substring of the message */
+                q?: string;
+                /** @description journal (alias journald), file or docker; default journal */
+                source?: "journal" | "journald" | "file" | "docker";
+                /** @description A systemd unit (journal) or an absolute path inside the node's allowed log paths (file) */
+                source_name?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Node UUID */
+                node_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Server-Sent Events: `log`, `dropped`, then `end` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description Bad Request: malformed parameters or JSON (details name each field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized: missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests (code `rate_limited`): retry after the `Retry-After` header's seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     get_nodes_node_id_metrics: {
         parameters: {
             query?: never;
@@ -11961,6 +16509,108 @@ export interface operations {
             };
         };
     };
+    get_nodes_node_id_metrics_export: {
+        parameters: {
+            query?: {
+                /** @description json (default) or csv */
+                format?: "csv" | "json";
+                /** @description Start (ISO 8601 with offset); not with range */
+                from?: string;
+                /** @description Most points returned (default 500, at most 5000) */
+                max_points?: string;
+                /** @description Comma-separated series: cpu, memory, disk, load_1m, load_5m, load_15m (default cpu,memory,disk). Memory and disk are percent used. */
+                metrics?: string;
+                /** @description Length of the window ending at `to` (default 24h); not with from */
+                range?: "1h" | "6h" | "24h" | "7d" | "30d" | "90d" | "400d";
+                /** @description raw, 1m, 5m, 1h, or auto (the finest tier that covers the range within max_points). Buckets are merged further when there would be more than max_points. */
+                resolution?: "raw" | "1m" | "5m" | "1h" | "auto";
+                /** @description End (ISO 8601 with offset); default now */
+                to?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Node UUID */
+                node_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The export */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "text/csv": string;
+                };
+            };
+            /** @description Bad Request: malformed parameters or JSON (details name each field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized: missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests (code `rate_limited`): retry after the `Retry-After` header's seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     get_nodes_node_id_metrics_history: {
         parameters: {
             query?: {
@@ -12210,6 +16860,1207 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests (code `rate_limited`): retry after the `Retry-After` header's seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_nodes_node_id_metrics_stream: {
+        parameters: {
+            query?: {
+                /** @description Seconds between `metrics` events, 1–60 (default 5); the agent samples at that rate while the stream is open */
+                interval?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Node UUID */
+                node_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Server-Sent Events: `status`, then `metrics` events */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description Bad Request: malformed parameters or JSON (details name each field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized: missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests (code `rate_limited`): retry after the `Retry-After` header's seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_nodes_node_id_metrics_system: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Node UUID */
+                node_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The latest snapshot */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** SystemMetrics */
+                        data: {
+                            cluster_name: string;
+                            /**
+                             * Format: date-time
+                             * @description When the snapshot was taken (the latest heartbeat)
+                             * @example 2025-06-09T08:00:00Z
+                             */
+                            collected_at: string;
+                            containers: {
+                                /** @constant */
+                                available: true;
+                                containers: {
+                                    id: string;
+                                    image: string;
+                                    name: string;
+                                    state: string;
+                                }[];
+                                running: number;
+                                total: number;
+                            } | {
+                                /** @constant */
+                                available: false;
+                                reason?: string;
+                            };
+                            /** @description Total and per-core usage; the split is null when the agent does not report it */
+                            cpu: {
+                                cores: {
+                                    frequency_mhz: number | null;
+                                    id: number;
+                                    iowait_percent: number;
+                                    steal_percent: number;
+                                    usage_percent: number;
+                                }[];
+                                cores_count: number;
+                                iowait_percent: number | null;
+                                load_1m: number;
+                                load_5m: number;
+                                load_15m: number;
+                                steal_percent: number | null;
+                                system_percent: number | null;
+                                usage_percent: number;
+                                user_percent: number | null;
+                            };
+                            /** @description When processes, containers, services and GPU were last collected */
+                            detail_collected_at: string | null;
+                            /** @description Root filesystem, as in `/metrics/host` */
+                            disk: {
+                                available_bytes: number;
+                                available_gb: number;
+                                total_bytes: number;
+                                total_gb: number;
+                                usage_percent: number;
+                                used_bytes: number;
+                                used_gb: number;
+                            };
+                            disk_io: {
+                                /** @constant */
+                                available: true;
+                                devices: {
+                                    device: string;
+                                    read_bytes_per_second: number;
+                                    reads_per_second: number;
+                                    write_bytes_per_second: number;
+                                    writes_per_second: number;
+                                }[];
+                            } | {
+                                /** @constant */
+                                available: false;
+                                reason?: string;
+                            };
+                            gpu: {
+                                /** @constant */
+                                available: true;
+                                gpus: {
+                                    index: number;
+                                    memory_total_bytes: number | null;
+                                    memory_used_bytes: number | null;
+                                    name: string;
+                                    power_watts: number | null;
+                                    temperature_celsius: number | null;
+                                    utilization_percent: number | null;
+                                    /** @enum {string} */
+                                    vendor: "nvidia" | "amd";
+                                }[];
+                            } | {
+                                /** @constant */
+                                available: false;
+                                reason?: string;
+                            };
+                            /** @description Physical memory; used = total − available */
+                            memory: {
+                                available_bytes: number;
+                                available_gb: number;
+                                buffers_bytes: number | null;
+                                cached_bytes: number | null;
+                                total_bytes: number;
+                                total_gb: number;
+                                usage_percent: number;
+                                used_bytes: number;
+                                used_gb: number;
+                            };
+                            /** @description Every real mount (pseudo filesystems left out) */
+                            mounts: {
+                                /** @constant */
+                                available: true;
+                                mounts: {
+                                    device: string;
+                                    filesystem: string;
+                                    free_bytes: number;
+                                    free_gb: number;
+                                    inodes_total: number;
+                                    inodes_usage_percent: number;
+                                    inodes_used: number;
+                                    mount_point: string;
+                                    total_bytes: number;
+                                    total_gb: number;
+                                    usage_percent: number;
+                                    used_bytes: number;
+                                    used_gb: number;
+                                }[];
+                            } | {
+                                /** @constant */
+                                available: false;
+                                reason?: string;
+                            };
+                            network: {
+                                /** @constant */
+                                available: true;
+                                interfaces: {
+                                    name: string;
+                                    rx_bytes: number;
+                                    rx_bytes_per_second: number;
+                                    tx_bytes: number;
+                                    tx_bytes_per_second: number;
+                                }[];
+                            } | {
+                                /** @constant */
+                                available: false;
+                                reason?: string;
+                            };
+                            /** Format: uuid */
+                            node_id: string;
+                            processes: {
+                                /** @constant */
+                                available: true;
+                                running: number;
+                                top_cpu: {
+                                    cpu_percent: number;
+                                    name: string;
+                                    pid: number;
+                                    rss_bytes: number;
+                                }[];
+                                top_memory: {
+                                    cpu_percent: number;
+                                    name: string;
+                                    pid: number;
+                                    rss_bytes: number;
+                                }[];
+                                total: number;
+                            } | {
+                                /** @constant */
+                                available: false;
+                                reason?: string;
+                            };
+                            services: {
+                                active: number;
+                                /** @constant */
+                                available: true;
+                                failed: number;
+                                services: {
+                                    name: string;
+                                    state: string;
+                                    sub_state: string;
+                                }[];
+                                total: number;
+                            } | {
+                                /** @constant */
+                                available: false;
+                                reason?: string;
+                            };
+                            sockets: {
+                                /** @constant */
+                                available: true;
+                                tcp_in_use: number;
+                                tcp_orphaned: number;
+                                tcp_time_wait: number;
+                                tcp6_in_use: number;
+                                udp_in_use: number;
+                                udp6_in_use: number;
+                            } | {
+                                /** @constant */
+                                available: false;
+                                reason?: string;
+                            };
+                            /** @description Swap space */
+                            swap: {
+                                /** @constant */
+                                available: true;
+                                free_bytes: number;
+                                free_gb: number;
+                                total_bytes: number;
+                                total_gb: number;
+                                usage_percent: number;
+                                used_bytes: number;
+                                used_gb: number;
+                            } | {
+                                /** @constant */
+                                available: false;
+                                reason?: string;
+                            };
+                            temperatures: {
+                                /** @constant */
+                                available: true;
+                                sensors: {
+                                    celsius: number;
+                                    critical_celsius: number | null;
+                                    high_celsius: number | null;
+                                    name: string;
+                                }[];
+                            } | {
+                                /** @constant */
+                                available: false;
+                                reason?: string;
+                            };
+                            uptime_seconds: number;
+                        };
+                        meta: {
+                            /** @description Unique request identifier */
+                            request_id: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC response timestamp
+                             */
+                            timestamp: string;
+                        };
+                    };
+                };
+            };
+            /** @description Bad Request: malformed parameters or JSON (details name each field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized: missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests (code `rate_limited`): retry after the `Retry-After` header's seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    post_nodes_node_id_power_actions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Node ID */
+                node_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description reboot or shutdown (power off)
+                     * @enum {string}
+                     */
+                    action: "reboot" | "shutdown";
+                    /**
+                     * @description Must be true: the caller confirms it means to take the machine down
+                     * @constant
+                     */
+                    confirm: true;
+                    /**
+                     * @description Seconds from now (0–86,400, default 60; at least 5 are used so the agent can report first)
+                     * @default 60
+                     */
+                    delay_seconds?: number;
+                    /**
+                     * @description Skip stopping services (systemctl --force)
+                     * @default false
+                     */
+                    force?: boolean;
+                    /** @description Shown to logged-in users (wall) before the action */
+                    message?: string;
+                    /**
+                     * @description Deliver it when an offline node comes back (it expires 5 minutes after its scheduled time); without it an offline node is a 503
+                     * @default false
+                     */
+                    queue?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description The power action */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** PowerActionResponse */
+                        data: {
+                            /** @enum {string} */
+                            action: "reboot" | "shutdown";
+                            cancelled_at: string | null;
+                            /** Format: uuid */
+                            command_id: string;
+                            /** @description Reboots: when the node's agent said hello with a new boot id */
+                            confirmed_at: string | null;
+                            delay_seconds: number;
+                            /** @description Reboots: from the node's last sign of life before the reboot to its hello after it */
+                            downtime_seconds: number | null;
+                            /** Format: uuid */
+                            execution_id: string;
+                            force: boolean;
+                            /** Format: uuid */
+                            id: string;
+                            /**
+                             * Format: date-time
+                             * @example 2025-06-09T08:00:00Z
+                             */
+                            inserted_at: string;
+                            message: string | null;
+                            /** @description The node (null once it is deleted) */
+                            node_id: string | null;
+                            previous_boot_id: string | null;
+                            /**
+                             * Format: date-time
+                             * @example 2025-06-09T08:00:00Z
+                             */
+                            scheduled_at: string;
+                            /**
+                             * @description pending (not yet scheduled on the machine), scheduled (until due), issued (due), completed (a reboot confirmed by a new boot id), failed (scheduling failed), cancelled, expired (never delivered in time)
+                             * @enum {string}
+                             */
+                            status: "pending" | "scheduled" | "issued" | "completed" | "failed" | "cancelled" | "expired";
+                            /** @description The systemd timer unit on the machine (`<unit>.timer`) */
+                            unit: string;
+                        };
+                        meta: {
+                            /** @description Unique request identifier */
+                            request_id: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC response timestamp
+                             */
+                            timestamp: string;
+                        };
+                    };
+                };
+            };
+            /** @description Bad Request: malformed parameters or JSON (details name each field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized: missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unsupported Media Type: send application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Failed: details map each field to its messages */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests (code `rate_limited`): retry after the `Retry-After` header's seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_nodes_node_id_processes: {
+        parameters: {
+            query?: {
+                /** @description Process name; `*` wildcards */
+                name?: string;
+                /** @description cpu_percent, memory_bytes, pid or start_time (comma-separated) */
+                order_by?: string;
+                /** @description asc or desc for each order_by field */
+                order_directions?: string;
+                /** @description Page number (from 1) */
+                page?: string;
+                /** @description Items per page (1–100, default 20) */
+                page_size?: string;
+                /** @description State letter (R, S, D, Z, T, …) */
+                state?: string;
+                /** @description Owner; `*` wildcards */
+                user?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Node UUID */
+                node_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Paginated processes */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            /** @description Command line, arguments joined by spaces (empty for kernel threads) */
+                            cmdline: string;
+                            /** @description CPU use since the previous list (or over its lifetime), percent of one core */
+                            cpu_percent: number;
+                            /** @description Resident memory in bytes */
+                            memory_bytes: number;
+                            /** @description Command name (`comm`) */
+                            name: string;
+                            /** @description Process ID */
+                            pid: number;
+                            /** @description Parent process ID */
+                            ppid: number;
+                            /** @description When it started (ISO 8601); send it back with a signal to guard against pid reuse */
+                            start_time: string;
+                            /** @description State letter from /proc (R, S, D, Z, T, …) */
+                            state: string;
+                            /** @description Thread count */
+                            threads: number;
+                            /** @description Owner (user name, or the uid when it has none) */
+                            user: string;
+                        }[];
+                        meta: {
+                            pagination: {
+                                has_next: boolean;
+                                has_prev: boolean;
+                                next_page: number | null;
+                                page: number;
+                                page_size: number;
+                                prev_page: number | null;
+                                total_count: number;
+                                total_pages: number;
+                            };
+                            /** @description Unique request identifier */
+                            request_id: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC response timestamp
+                             */
+                            timestamp: string;
+                        };
+                    };
+                };
+            };
+            /** @description Bad Request: malformed parameters or JSON (details name each field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized: missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests (code `rate_limited`): retry after the `Retry-After` header's seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_nodes_node_id_processes_pid: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Node UUID */
+                node_id: string;
+                /** @description Process ID */
+                pid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The process */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Process */
+                        data: {
+                            /** @description Command line, arguments joined by spaces (empty for kernel threads) */
+                            cmdline: string;
+                            /** @description CPU use since the previous list (or over its lifetime), percent of one core */
+                            cpu_percent: number;
+                            /** @description Resident memory in bytes */
+                            memory_bytes: number;
+                            /** @description Command name (`comm`) */
+                            name: string;
+                            /** @description Process ID */
+                            pid: number;
+                            /** @description Parent process ID */
+                            ppid: number;
+                            /** @description When it started (ISO 8601); send it back with a signal to guard against pid reuse */
+                            start_time: string;
+                            /** @description State letter from /proc (R, S, D, Z, T, …) */
+                            state: string;
+                            /** @description Thread count */
+                            threads: number;
+                            /** @description Owner (user name, or the uid when it has none) */
+                            user: string;
+                        };
+                        meta: {
+                            /** @description Unique request identifier */
+                            request_id: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC response timestamp
+                             */
+                            timestamp: string;
+                        };
+                    };
+                };
+            };
+            /** @description Bad Request: malformed parameters or JSON (details name each field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized: missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests (code `rate_limited`): retry after the `Retry-After` header's seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    post_nodes_node_id_processes_pid_signal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Node UUID */
+                node_id: string;
+                /** @description Process ID */
+                pid: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description A signal name (SIGHUP, SIGINT, SIGQUIT, SIGKILL, SIGUSR1, SIGUSR2, SIGTERM, SIGCONT, SIGSTOP) or its number on the node's architecture */
+                    signal: ("SIGHUP" | "SIGINT" | "SIGQUIT" | "SIGKILL" | "SIGUSR1" | "SIGUSR2" | "SIGTERM" | "SIGCONT" | "SIGSTOP") | number;
+                    /**
+                     * Format: date-time
+                     * @description The process's start_time as listed; a different one → 409 (pid reused)
+                     */
+                    start_time?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The signal was delivered */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** ProcessSignalResult */
+                        data: {
+                            delivered: boolean;
+                            pid: number;
+                            /**
+                             * @description Canonical name of the signal sent
+                             * @enum {string}
+                             */
+                            signal: "SIGHUP" | "SIGINT" | "SIGQUIT" | "SIGKILL" | "SIGUSR1" | "SIGUSR2" | "SIGTERM" | "SIGCONT" | "SIGSTOP";
+                        };
+                        meta: {
+                            /** @description Unique request identifier */
+                            request_id: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC response timestamp
+                             */
+                            timestamp: string;
+                        };
+                    };
+                };
+            };
+            /** @description Bad Request: malformed parameters or JSON (details name each field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized: missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unsupported Media Type: send application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Failed: details map each field to its messages */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests (code `rate_limited`): retry after the `Retry-After` header's seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    post_nodes_node_id_services_name_actions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Service unit name, e.g. nginx.service */
+                name: string;
+                /** @description Node ID */
+                node_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description systemctl verb
+                     * @enum {string}
+                     */
+                    action: "start" | "stop" | "restart" | "reload" | "enable" | "disable";
+                };
+            };
+        };
+        responses: {
+            /** @description The action's command and execution */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** NodeActionResponse */
+                        data: {
+                            action: string;
+                            /** Format: uuid */
+                            command_id: string;
+                            /** Format: uuid */
+                            execution_id: string;
+                            expired_at: string | null;
+                            /** @enum {string} */
+                            kind: "power" | "service" | "container";
+                            /** Format: uuid */
+                            node_id: string;
+                            /** @description Power actions: when the machine goes down */
+                            scheduled_at: string | null;
+                            /**
+                             * @description The execution's status; follow it at /api/v1/command_executions/{execution_id}
+                             * @enum {string}
+                             */
+                            status: "pending" | "sent" | "completed" | "cancelled" | "expired";
+                            /** @description The service unit or container acted on */
+                            target: string | null;
+                        };
+                        meta: {
+                            /** @description Unique request identifier */
+                            request_id: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC response timestamp
+                             */
+                            timestamp: string;
+                        };
+                    };
+                };
+            };
+            /** @description Bad Request: malformed parameters or JSON (details name each field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized: missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unsupported Media Type: send application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Failed: details map each field to its messages */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12679,6 +18530,14 @@ export interface operations {
                 arch?: string;
                 /** @description Filter by cluster name (exact match or wildcard: prod*, *east) */
                 cluster_name?: string;
+                /** @description Filter by minimum latest CPU usage (percent) */
+                cpu_usage_percent__gte?: number;
+                /** @description Filter by maximum latest CPU usage (percent) */
+                cpu_usage_percent__lte?: number;
+                /** @description Filter by minimum latest root disk usage (percent) */
+                disk_usage_percent__gte?: number;
+                /** @description Filter by maximum latest root disk usage (percent) */
+                disk_usage_percent__lte?: number;
                 /** @description Filter by display name (exact match or wildcard with *: Shop *) */
                 display_name?: string;
                 /** @description Filter by hostname (exact match or wildcard with *: web-*) */
@@ -12693,6 +18552,14 @@ export interface operations {
                 last_seen_at__gte?: string;
                 /** @description Filter records where last_seen_at is on or before this datetime (ISO 8601 datetime; date-only is treated as end of day UTC) */
                 last_seen_at__lte?: string;
+                /** @description Filter by minimum latest 1-minute load average */
+                load_1m__gte?: number;
+                /** @description Filter by maximum latest 1-minute load average */
+                load_1m__lte?: number;
+                /** @description Filter by minimum latest memory usage (percent) */
+                memory_usage_percent__gte?: number;
+                /** @description Filter by maximum latest memory usage (percent) */
+                memory_usage_percent__lte?: number;
                 /** @description Comma-separated fields to sort by: */
                 order_by?: string;
                 /** @description Comma-separated asc/desc, one per order_by field */
@@ -12769,7 +18636,7 @@ export interface operations {
                             offline: number;
                             /** @description healthy + unhealthy: connected nodes */
                             online: number;
-                            /** @description Registrations awaiting approval; always 0 until registration approval exists */
+                            /** @description Node registrations awaiting an administrator's approval (`GET /api/v1/node_registrations?status=pending`), narrowed by `cluster_name` only (the other node filters do not apply to registrations) */
                             pending_approval: number;
                             total: number;
                             /** @description unhealthy nodes: connected, with a failing self-check */
@@ -12807,6 +18674,1602 @@ export interface operations {
             };
             /** @description Forbidden */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests (code `rate_limited`): retry after the `Retry-After` header's seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_notification_channels: {
+        parameters: {
+            query?: {
+                /** @description Only enabled (true) or disabled (false) channels */
+                enabled?: boolean;
+                /** @description Filter records where inserted_at is on or after this datetime (ISO 8601 datetime; date-only is treated as start of day UTC) */
+                inserted_at__gte?: string;
+                /** @description Filter records where inserted_at is on or before this datetime (ISO 8601 datetime; date-only is treated as end of day UTC) */
+                inserted_at__lte?: string;
+                /** @description Filter by name (exact match or wildcard) */
+                name?: string;
+                /** @description Comma-separated fields to sort by: name, type, inserted_at */
+                order_by?: string;
+                /** @description Comma-separated asc/desc, one per order_by field */
+                order_directions?: string;
+                /** @description Page number (1-indexed) */
+                page?: number;
+                /** @description Items per page */
+                page_size?: number;
+                /** @description Filter by type */
+                type?: "slack" | "discord" | "teams" | "ntfy" | "pagerduty" | "email" | "webhook";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Paginated list of channels */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            /** @description Public settings (secrets left out) */
+                            config: {
+                                [key: string]: unknown;
+                            };
+                            enabled: boolean;
+                            /** Format: uuid */
+                            id: string;
+                            /**
+                             * Format: date-time
+                             * @example 2025-06-09T08:00:00Z
+                             */
+                            inserted_at: string;
+                            name: string;
+                            /** @description Write-only settings of this type: stored encrypted, never returned */
+                            secret_fields: string[];
+                            subscribed_events: ("edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.node_registration.created" | "edge.node_registration.approved" | "edge.node_registration.rejected" | "edge.node_registration.expired" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged")[];
+                            /** @enum {string} */
+                            type: "slack" | "discord" | "teams" | "ntfy" | "pagerduty" | "email" | "webhook";
+                            /**
+                             * Format: date-time
+                             * @example 2025-06-09T08:00:00Z
+                             */
+                            updated_at: string;
+                        }[];
+                        meta: {
+                            pagination: {
+                                has_next: boolean;
+                                has_prev: boolean;
+                                next_page: number | null;
+                                page: number;
+                                page_size: number;
+                                prev_page: number | null;
+                                total_count: number;
+                                total_pages: number;
+                            };
+                            /** @description Unique request identifier */
+                            request_id: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC response timestamp
+                             */
+                            timestamp: string;
+                        };
+                    };
+                };
+            };
+            /** @description Bad Request: malformed parameters or JSON (details name each field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized: missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests (code `rate_limited`): retry after the `Retry-After` header's seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    post_notification_channels: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    config: {
+                        [key: string]: unknown;
+                    };
+                    /** @default true */
+                    enabled?: boolean;
+                    name: string;
+                    /** @default [] */
+                    subscribed_events?: ("edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.node_registration.created" | "edge.node_registration.approved" | "edge.node_registration.rejected" | "edge.node_registration.expired" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged")[];
+                    /** @enum {string} */
+                    type: "slack" | "discord" | "teams" | "ntfy" | "pagerduty" | "email" | "webhook";
+                };
+            };
+        };
+        responses: {
+            /** @description Channel created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** NotificationChannel */
+                        data: {
+                            /** @description Public settings (secrets left out) */
+                            config: {
+                                [key: string]: unknown;
+                            };
+                            enabled: boolean;
+                            /** Format: uuid */
+                            id: string;
+                            /**
+                             * Format: date-time
+                             * @example 2025-06-09T08:00:00Z
+                             */
+                            inserted_at: string;
+                            name: string;
+                            /** @description Write-only settings of this type: stored encrypted, never returned */
+                            secret_fields: string[];
+                            subscribed_events: ("edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.node_registration.created" | "edge.node_registration.approved" | "edge.node_registration.rejected" | "edge.node_registration.expired" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged")[];
+                            /** @enum {string} */
+                            type: "slack" | "discord" | "teams" | "ntfy" | "pagerduty" | "email" | "webhook";
+                            /**
+                             * Format: date-time
+                             * @example 2025-06-09T08:00:00Z
+                             */
+                            updated_at: string;
+                        };
+                        meta: {
+                            /** @description Unique request identifier */
+                            request_id: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC response timestamp
+                             */
+                            timestamp: string;
+                        };
+                    };
+                };
+            };
+            /** @description Bad Request: malformed parameters or JSON (details name each field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized: missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unsupported Media Type: send application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Failed: details map each field to its messages */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests (code `rate_limited`): retry after the `Retry-After` header's seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_notification_channels_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Notification channel ID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The channel */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** NotificationChannel */
+                        data: {
+                            /** @description Public settings (secrets left out) */
+                            config: {
+                                [key: string]: unknown;
+                            };
+                            enabled: boolean;
+                            /** Format: uuid */
+                            id: string;
+                            /**
+                             * Format: date-time
+                             * @example 2025-06-09T08:00:00Z
+                             */
+                            inserted_at: string;
+                            name: string;
+                            /** @description Write-only settings of this type: stored encrypted, never returned */
+                            secret_fields: string[];
+                            subscribed_events: ("edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.node_registration.created" | "edge.node_registration.approved" | "edge.node_registration.rejected" | "edge.node_registration.expired" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged")[];
+                            /** @enum {string} */
+                            type: "slack" | "discord" | "teams" | "ntfy" | "pagerduty" | "email" | "webhook";
+                            /**
+                             * Format: date-time
+                             * @example 2025-06-09T08:00:00Z
+                             */
+                            updated_at: string;
+                        };
+                        meta: {
+                            /** @description Unique request identifier */
+                            request_id: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC response timestamp
+                             */
+                            timestamp: string;
+                        };
+                    };
+                };
+            };
+            /** @description Bad Request: malformed parameters or JSON (details name each field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized: missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests (code `rate_limited`): retry after the `Retry-After` header's seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    delete_notification_channels_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Notification channel ID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad Request: malformed parameters or JSON (details name each field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized: missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests (code `rate_limited`): retry after the `Retry-After` header's seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    patch_notification_channels_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Notification channel ID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    config?: {
+                        [key: string]: unknown;
+                    };
+                    enabled?: boolean;
+                    name?: string;
+                    subscribed_events?: ("edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.node_registration.created" | "edge.node_registration.approved" | "edge.node_registration.rejected" | "edge.node_registration.expired" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged")[];
+                };
+            };
+        };
+        responses: {
+            /** @description The updated channel */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** NotificationChannel */
+                        data: {
+                            /** @description Public settings (secrets left out) */
+                            config: {
+                                [key: string]: unknown;
+                            };
+                            enabled: boolean;
+                            /** Format: uuid */
+                            id: string;
+                            /**
+                             * Format: date-time
+                             * @example 2025-06-09T08:00:00Z
+                             */
+                            inserted_at: string;
+                            name: string;
+                            /** @description Write-only settings of this type: stored encrypted, never returned */
+                            secret_fields: string[];
+                            subscribed_events: ("edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.node_registration.created" | "edge.node_registration.approved" | "edge.node_registration.rejected" | "edge.node_registration.expired" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged")[];
+                            /** @enum {string} */
+                            type: "slack" | "discord" | "teams" | "ntfy" | "pagerduty" | "email" | "webhook";
+                            /**
+                             * Format: date-time
+                             * @example 2025-06-09T08:00:00Z
+                             */
+                            updated_at: string;
+                        };
+                        meta: {
+                            /** @description Unique request identifier */
+                            request_id: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC response timestamp
+                             */
+                            timestamp: string;
+                        };
+                    };
+                };
+            };
+            /** @description Bad Request: malformed parameters or JSON (details name each field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized: missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unsupported Media Type: send application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Failed: details map each field to its messages */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests (code `rate_limited`): retry after the `Retry-After` header's seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_notification_channels_id_deliveries: {
+        parameters: {
+            query?: {
+                /** @description Deliveries about this alert */
+                alert_id?: string;
+                /** @description Filter by event type */
+                event_type?: string;
+                /** @description Filter records where inserted_at is on or after this datetime (ISO 8601 datetime; date-only is treated as start of day UTC) */
+                inserted_at__gte?: string;
+                /** @description Filter records where inserted_at is on or before this datetime (ISO 8601 datetime; date-only is treated as end of day UTC) */
+                inserted_at__lte?: string;
+                /** @description Comma-separated fields to sort by: inserted_at, updated_at */
+                order_by?: string;
+                /** @description Comma-separated asc/desc, one per order_by field */
+                order_directions?: string;
+                /** @description Page number (1-indexed) */
+                page?: number;
+                /** @description Items per page */
+                page_size?: number;
+                /** @description Why it was sent */
+                reason?: "fired" | "escalated" | "resolved" | "acknowledged" | "repeat" | "test" | "event";
+                /** @description Filter by delivery status */
+                status?: "pending" | "succeeded" | "failed";
+            };
+            header?: never;
+            path: {
+                /** @description Notification channel ID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Paginated delivery history */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            alert_id: string | null;
+                            attempts: number;
+                            /** Format: uuid */
+                            channel_id: string;
+                            event_id: string | null;
+                            event_type: string;
+                            /** Format: uuid */
+                            id: string;
+                            /**
+                             * Format: date-time
+                             * @example 2025-06-09T08:00:00Z
+                             */
+                            inserted_at: string;
+                            last_duration_ms: number | null;
+                            last_error: string | null;
+                            last_status_code: number | null;
+                            next_attempt_at: string | null;
+                            /** @enum {string} */
+                            reason: "fired" | "escalated" | "resolved" | "acknowledged" | "repeat" | "test" | "event";
+                            /** @enum {string} */
+                            status: "pending" | "succeeded" | "failed";
+                            /**
+                             * Format: date-time
+                             * @example 2025-06-09T08:00:00Z
+                             */
+                            updated_at: string;
+                        }[];
+                        meta: {
+                            pagination: {
+                                has_next: boolean;
+                                has_prev: boolean;
+                                next_page: number | null;
+                                page: number;
+                                page_size: number;
+                                prev_page: number | null;
+                                total_count: number;
+                                total_pages: number;
+                            };
+                            /** @description Unique request identifier */
+                            request_id: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC response timestamp
+                             */
+                            timestamp: string;
+                        };
+                    };
+                };
+            };
+            /** @description Bad Request: malformed parameters or JSON (details name each field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized: missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests (code `rate_limited`): retry after the `Retry-After` header's seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    post_notification_channels_id_test: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Notification channel ID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The test delivery and its outcome */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** NotificationDelivery */
+                        data: {
+                            alert_id: string | null;
+                            attempts: number;
+                            /** Format: uuid */
+                            channel_id: string;
+                            event_id: string | null;
+                            event_type: string;
+                            /** Format: uuid */
+                            id: string;
+                            /**
+                             * Format: date-time
+                             * @example 2025-06-09T08:00:00Z
+                             */
+                            inserted_at: string;
+                            last_duration_ms: number | null;
+                            last_error: string | null;
+                            last_status_code: number | null;
+                            next_attempt_at: string | null;
+                            /** @enum {string} */
+                            reason: "fired" | "escalated" | "resolved" | "acknowledged" | "repeat" | "test" | "event";
+                            /** @enum {string} */
+                            status: "pending" | "succeeded" | "failed";
+                            /**
+                             * Format: date-time
+                             * @example 2025-06-09T08:00:00Z
+                             */
+                            updated_at: string;
+                        };
+                        meta: {
+                            /** @description Unique request identifier */
+                            request_id: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC response timestamp
+                             */
+                            timestamp: string;
+                        };
+                    };
+                };
+            };
+            /** @description Bad Request: malformed parameters or JSON (details name each field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized: missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests (code `rate_limited`): retry after the `Retry-After` header's seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_power_actions: {
+        parameters: {
+            query?: {
+                /** @description reboot or shutdown */
+                action?: "reboot" | "shutdown";
+                /** @description Filter records where inserted_at is on or after this datetime (ISO 8601 datetime; date-only is treated as start of day UTC) */
+                inserted_at__gte?: string;
+                /** @description Filter records where inserted_at is on or before this datetime (ISO 8601 datetime; date-only is treated as end of day UTC) */
+                inserted_at__lte?: string;
+                /** @description Power actions of this node */
+                node_id?: string;
+                /** @description Comma-separated fields to sort by: scheduled_at, inserted_at */
+                order_by?: string;
+                /** @description Comma-separated asc/desc, one per order_by field */
+                order_directions?: string;
+                /** @description Page number (1-indexed) */
+                page?: number;
+                /** @description Items per page */
+                page_size?: number;
+                /** @description Filter records where scheduled_at is on or after this datetime (ISO 8601 datetime; date-only is treated as start of day UTC) */
+                scheduled_at__gte?: string;
+                /** @description Filter records where scheduled_at is on or before this datetime (ISO 8601 datetime; date-only is treated as end of day UTC) */
+                scheduled_at__lte?: string;
+                /** @description The power action's status */
+                status?: "pending" | "scheduled" | "issued" | "completed" | "failed" | "cancelled" | "expired";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Paginated power actions */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            /** @enum {string} */
+                            action: "reboot" | "shutdown";
+                            cancelled_at: string | null;
+                            /** Format: uuid */
+                            command_id: string;
+                            /** @description Reboots: when the node's agent said hello with a new boot id */
+                            confirmed_at: string | null;
+                            delay_seconds: number;
+                            /** @description Reboots: from the node's last sign of life before the reboot to its hello after it */
+                            downtime_seconds: number | null;
+                            /** Format: uuid */
+                            execution_id: string;
+                            force: boolean;
+                            /** Format: uuid */
+                            id: string;
+                            /**
+                             * Format: date-time
+                             * @example 2025-06-09T08:00:00Z
+                             */
+                            inserted_at: string;
+                            message: string | null;
+                            /** @description The node (null once it is deleted) */
+                            node_id: string | null;
+                            previous_boot_id: string | null;
+                            /**
+                             * Format: date-time
+                             * @example 2025-06-09T08:00:00Z
+                             */
+                            scheduled_at: string;
+                            /**
+                             * @description pending (not yet scheduled on the machine), scheduled (until due), issued (due), completed (a reboot confirmed by a new boot id), failed (scheduling failed), cancelled, expired (never delivered in time)
+                             * @enum {string}
+                             */
+                            status: "pending" | "scheduled" | "issued" | "completed" | "failed" | "cancelled" | "expired";
+                            /** @description The systemd timer unit on the machine (`<unit>.timer`) */
+                            unit: string;
+                        }[];
+                        meta: {
+                            pagination: {
+                                has_next: boolean;
+                                has_prev: boolean;
+                                next_page: number | null;
+                                page: number;
+                                page_size: number;
+                                prev_page: number | null;
+                                total_count: number;
+                                total_pages: number;
+                            };
+                            /** @description Unique request identifier */
+                            request_id: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC response timestamp
+                             */
+                            timestamp: string;
+                        };
+                    };
+                };
+            };
+            /** @description Bad Request: malformed parameters or JSON (details name each field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized: missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests (code `rate_limited`): retry after the `Retry-After` header's seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    post_power_actions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description reboot or shutdown (power off)
+                     * @enum {string}
+                     */
+                    action: "reboot" | "shutdown";
+                    /**
+                     * @description Must be true: the caller confirms it means to take the machine down
+                     * @constant
+                     */
+                    confirm: true;
+                    /**
+                     * @description Seconds from now (0–86,400, default 60; at least 5 are used so the agent can report first)
+                     * @default 60
+                     */
+                    delay_seconds?: number;
+                    /**
+                     * @description Skip stopping services (systemctl --force)
+                     * @default false
+                     */
+                    force?: boolean;
+                    /** @description Shown to logged-in users (wall) before the action */
+                    message?: string;
+                    /**
+                     * @description Deliver it when an offline node comes back (it expires 5 minutes after its scheduled time); without it an offline node is a 503
+                     * @default false
+                     */
+                    queue?: boolean;
+                    targeting: {
+                        /** @description Optional filters to apply to target clusters (AND logic with node_filters). Same semantics as the cluster list filters. */
+                        cluster_filters?: {
+                            /** @description Filter by whether a node limit is set: true returns clusters with a limit, false returns unlimited */
+                            has_node_limit?: boolean;
+                            /** @description Filter records where inserted_at is on or after this datetime (ISO 8601 datetime; date-only is treated as start of day UTC) */
+                            inserted_at__gte?: string;
+                            /** @description Filter records where inserted_at is on or before this datetime (ISO 8601 datetime; date-only is treated as end of day UTC) */
+                            inserted_at__lte?: string;
+                            /** @description Filter by IPv4 range (exact match or wildcard) */
+                            ipv4_range?: string;
+                            /** @description Filter by cluster name (exact match or wildcard: prod*, *tion, *rod*) */
+                            name?: string;
+                            /** @description Filter by exact node count */
+                            node_count?: number;
+                            /** @description Filter by minimum node_count */
+                            node_count__gte?: number;
+                            /** @description Filter by maximum node_count */
+                            node_count__lte?: number;
+                            /** @description Filter records where updated_at is on or after this datetime (ISO 8601 datetime; date-only is treated as start of day UTC) */
+                            updated_at__gte?: string;
+                            /** @description Filter records where updated_at is on or before this datetime (ISO 8601 datetime; date-only is treated as end of day UTC) */
+                            updated_at__lte?: string;
+                        };
+                        /** @description Array of cluster names (required when type is 'clusters') (will always be deduplicated) */
+                        cluster_names?: string[];
+                        /** @description Beyond the contract: hostnames, matched case-insensitively (required when type is 'hostnames'). A hostname shared by several nodes targets all of them; one that matches no node is skipped; both are reported in `meta.warnings` */
+                        hostnames?: string[];
+                        /** @description Optional filters to apply to target nodes (AND logic with cluster_filters). Same semantics as the node list filters. */
+                        node_filters?: {
+                            /** @description Filter by cluster name (exact match or wildcard: prod*, *east) */
+                            cluster_name?: string;
+                            /** @description Filter by hostname (exact match or wildcard with *: web-*) */
+                            hostname?: string;
+                            /**
+                             * @description Filter by node ID type
+                             * @enum {string}
+                             */
+                            id_type?: "persistent" | "random";
+                            /** @description Filter records where inserted_at is on or after this datetime (ISO 8601 datetime; date-only is treated as start of day UTC) */
+                            inserted_at__gte?: string;
+                            /** @description Filter records where inserted_at is on or before this datetime (ISO 8601 datetime; date-only is treated as end of day UTC) */
+                            inserted_at__lte?: string;
+                            /** @description Filter records where last_seen_at is on or after this datetime (ISO 8601 datetime; date-only is treated as start of day UTC) */
+                            last_seen_at__gte?: string;
+                            /** @description Filter records where last_seen_at is on or before this datetime (ISO 8601 datetime; date-only is treated as end of day UTC) */
+                            last_seen_at__lte?: string;
+                            /** @description Filter by self-update enabled status */
+                            self_update_enabled?: boolean;
+                            /**
+                             * @description Filter by node status
+                             * @enum {string}
+                             */
+                            status?: "healthy" | "unhealthy" | "unreachable";
+                            /** @description Comma-separated tags; a node must carry all of them (e.g. `web,env:prod`). Tags are compared lower-cased. */
+                            tags?: string;
+                            /** @description Filter records where updated_at is on or after this datetime (ISO 8601 datetime; date-only is treated as start of day UTC) */
+                            updated_at__gte?: string;
+                            /** @description Filter records where updated_at is on or before this datetime (ISO 8601 datetime; date-only is treated as end of day UTC) */
+                            updated_at__lte?: string;
+                            /** @description Filter by agent version (exact match or wildcard: 1.0.0, 1.*) */
+                            version?: string;
+                        };
+                        /** @description Array of node IDs (required when type is 'nodes') (will always be deduplicated) */
+                        node_ids?: string[];
+                        /**
+                         * @description Targeting strategy: 'all' for all nodes, 'nodes' for specific nodes, 'clusters' for specific clusters, 'hostnames' (beyond the contract) for nodes by hostname
+                         * @enum {string}
+                         */
+                        type: "all" | "nodes" | "clusters" | "hostnames";
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description One power action per targeted node */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            /** @enum {string} */
+                            action: "reboot" | "shutdown";
+                            cancelled_at: string | null;
+                            /** Format: uuid */
+                            command_id: string;
+                            /** @description Reboots: when the node's agent said hello with a new boot id */
+                            confirmed_at: string | null;
+                            delay_seconds: number;
+                            /** @description Reboots: from the node's last sign of life before the reboot to its hello after it */
+                            downtime_seconds: number | null;
+                            /** Format: uuid */
+                            execution_id: string;
+                            force: boolean;
+                            /** Format: uuid */
+                            id: string;
+                            /**
+                             * Format: date-time
+                             * @example 2025-06-09T08:00:00Z
+                             */
+                            inserted_at: string;
+                            message: string | null;
+                            /** @description The node (null once it is deleted) */
+                            node_id: string | null;
+                            previous_boot_id: string | null;
+                            /**
+                             * Format: date-time
+                             * @example 2025-06-09T08:00:00Z
+                             */
+                            scheduled_at: string;
+                            /**
+                             * @description pending (not yet scheduled on the machine), scheduled (until due), issued (due), completed (a reboot confirmed by a new boot id), failed (scheduling failed), cancelled, expired (never delivered in time)
+                             * @enum {string}
+                             */
+                            status: "pending" | "scheduled" | "issued" | "completed" | "failed" | "cancelled" | "expired";
+                            /** @description The systemd timer unit on the machine (`<unit>.timer`) */
+                            unit: string;
+                        }[];
+                        meta: {
+                            /** @description Unique request identifier */
+                            request_id: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC response timestamp
+                             */
+                            timestamp: string;
+                            warnings?: string[];
+                        };
+                    };
+                };
+            };
+            /** @description Bad Request: malformed parameters or JSON (details name each field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized: missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unsupported Media Type: send application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Failed: details map each field to its messages */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests (code `rate_limited`): retry after the `Retry-After` header's seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_power_actions_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Power action ID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The power action */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** PowerActionResponse */
+                        data: {
+                            /** @enum {string} */
+                            action: "reboot" | "shutdown";
+                            cancelled_at: string | null;
+                            /** Format: uuid */
+                            command_id: string;
+                            /** @description Reboots: when the node's agent said hello with a new boot id */
+                            confirmed_at: string | null;
+                            delay_seconds: number;
+                            /** @description Reboots: from the node's last sign of life before the reboot to its hello after it */
+                            downtime_seconds: number | null;
+                            /** Format: uuid */
+                            execution_id: string;
+                            force: boolean;
+                            /** Format: uuid */
+                            id: string;
+                            /**
+                             * Format: date-time
+                             * @example 2025-06-09T08:00:00Z
+                             */
+                            inserted_at: string;
+                            message: string | null;
+                            /** @description The node (null once it is deleted) */
+                            node_id: string | null;
+                            previous_boot_id: string | null;
+                            /**
+                             * Format: date-time
+                             * @example 2025-06-09T08:00:00Z
+                             */
+                            scheduled_at: string;
+                            /**
+                             * @description pending (not yet scheduled on the machine), scheduled (until due), issued (due), completed (a reboot confirmed by a new boot id), failed (scheduling failed), cancelled, expired (never delivered in time)
+                             * @enum {string}
+                             */
+                            status: "pending" | "scheduled" | "issued" | "completed" | "failed" | "cancelled" | "expired";
+                            /** @description The systemd timer unit on the machine (`<unit>.timer`) */
+                            unit: string;
+                        };
+                        meta: {
+                            /** @description Unique request identifier */
+                            request_id: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC response timestamp
+                             */
+                            timestamp: string;
+                        };
+                    };
+                };
+            };
+            /** @description Bad Request: malformed parameters or JSON (details name each field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized: missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests (code `rate_limited`): retry after the `Retry-After` header's seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    patch_power_actions_id_cancel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Power action ID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The cancelled power action */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** PowerActionResponse */
+                        data: {
+                            /** @enum {string} */
+                            action: "reboot" | "shutdown";
+                            cancelled_at: string | null;
+                            /** Format: uuid */
+                            command_id: string;
+                            /** @description Reboots: when the node's agent said hello with a new boot id */
+                            confirmed_at: string | null;
+                            delay_seconds: number;
+                            /** @description Reboots: from the node's last sign of life before the reboot to its hello after it */
+                            downtime_seconds: number | null;
+                            /** Format: uuid */
+                            execution_id: string;
+                            force: boolean;
+                            /** Format: uuid */
+                            id: string;
+                            /**
+                             * Format: date-time
+                             * @example 2025-06-09T08:00:00Z
+                             */
+                            inserted_at: string;
+                            message: string | null;
+                            /** @description The node (null once it is deleted) */
+                            node_id: string | null;
+                            previous_boot_id: string | null;
+                            /**
+                             * Format: date-time
+                             * @example 2025-06-09T08:00:00Z
+                             */
+                            scheduled_at: string;
+                            /**
+                             * @description pending (not yet scheduled on the machine), scheduled (until due), issued (due), completed (a reboot confirmed by a new boot id), failed (scheduling failed), cancelled, expired (never delivered in time)
+                             * @enum {string}
+                             */
+                            status: "pending" | "scheduled" | "issued" | "completed" | "failed" | "cancelled" | "expired";
+                            /** @description The systemd timer unit on the machine (`<unit>.timer`) */
+                            unit: string;
+                        };
+                        meta: {
+                            /** @description Unique request identifier */
+                            request_id: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC response timestamp
+                             */
+                            timestamp: string;
+                        };
+                    };
+                };
+            };
+            /** @description Bad Request: malformed parameters or JSON (details name each field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized: missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13665,6 +21128,8 @@ export interface operations {
                         };
                         /** @description Array of cluster names (required when type is 'clusters') (will always be deduplicated) */
                         cluster_names?: string[];
+                        /** @description Beyond the contract: hostnames, matched case-insensitively (required when type is 'hostnames'). A hostname shared by several nodes targets all of them; one that matches no node is skipped; both are reported in `meta.warnings` */
+                        hostnames?: string[];
                         /** @description Optional filters to apply to target nodes (AND logic with cluster_filters). Same semantics as the node list filters. */
                         node_filters?: {
                             /** @description Filter by cluster name (exact match or wildcard: prod*, *east) */
@@ -13703,10 +21168,10 @@ export interface operations {
                         /** @description Array of node IDs (required when type is 'nodes') (will always be deduplicated) */
                         node_ids?: string[];
                         /**
-                         * @description Targeting strategy: 'all' for all nodes, 'nodes' for specific nodes, 'clusters' for specific clusters
+                         * @description Targeting strategy: 'all' for all nodes, 'nodes' for specific nodes, 'clusters' for specific clusters, 'hostnames' (beyond the contract) for nodes by hostname
                          * @enum {string}
                          */
-                        type: "all" | "nodes" | "clusters";
+                        type: "all" | "nodes" | "clusters" | "hostnames";
                     };
                 };
             };
@@ -15164,6 +22629,14 @@ export interface operations {
                 arch?: string;
                 /** @description Filter by cluster name (exact match or wildcard: prod*, *east) */
                 cluster_name?: string;
+                /** @description Filter by minimum latest CPU usage (percent) */
+                cpu_usage_percent__gte?: number;
+                /** @description Filter by maximum latest CPU usage (percent) */
+                cpu_usage_percent__lte?: number;
+                /** @description Filter by minimum latest root disk usage (percent) */
+                disk_usage_percent__gte?: number;
+                /** @description Filter by maximum latest root disk usage (percent) */
+                disk_usage_percent__lte?: number;
                 /** @description Filter by display name (exact match or wildcard with *: Shop *) */
                 display_name?: string;
                 /** @description Filter by hostname (exact match or wildcard with *: web-*) */
@@ -15178,6 +22651,14 @@ export interface operations {
                 last_seen_at__gte?: string;
                 /** @description Filter records where last_seen_at is on or before this datetime (ISO 8601 datetime; date-only is treated as end of day UTC) */
                 last_seen_at__lte?: string;
+                /** @description Filter by minimum latest 1-minute load average */
+                load_1m__gte?: number;
+                /** @description Filter by maximum latest 1-minute load average */
+                load_1m__lte?: number;
+                /** @description Filter by minimum latest memory usage (percent) */
+                memory_usage_percent__gte?: number;
+                /** @description Filter by maximum latest memory usage (percent) */
+                memory_usage_percent__lte?: number;
                 /** @description Comma-separated fields to sort by: */
                 order_by?: string;
                 /** @description Comma-separated asc/desc, one per order_by field */
@@ -16229,7 +23710,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Returns webhooks whose subscribed_events list contains this event type. See [AsyncAPI spec](/asyncdoc) for the catalog. */
-                event_type?: "edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged";
+                event_type?: "edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.node_registration.created" | "edge.node_registration.approved" | "edge.node_registration.rejected" | "edge.node_registration.expired" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged";
                 /** @description Filter records where inserted_at is on or after this datetime (ISO 8601 datetime; date-only is treated as start of day UTC) */
                 inserted_at__gte?: string;
                 /** @description Filter records where inserted_at is on or before this datetime (ISO 8601 datetime; date-only is treated as end of day UTC) */
@@ -16271,7 +23752,7 @@ export interface operations {
                              */
                             inserted_at: string;
                             /** @description Explicit list of event types this webhook fires on. See [AsyncAPI spec](/asyncdoc). */
-                            subscribed_events: ("edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged")[];
+                            subscribed_events: ("edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.node_registration.created" | "edge.node_registration.approved" | "edge.node_registration.rejected" | "edge.node_registration.expired" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged")[];
                             /**
                              * Format: date-time
                              * @example 2025-06-09T08:00:00Z
@@ -16389,7 +23870,7 @@ export interface operations {
                              */
                             inserted_at: string;
                             /** @description Explicit list of event types this webhook fires on. See [AsyncAPI spec](/asyncdoc). */
-                            subscribed_events: ("edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged")[];
+                            subscribed_events: ("edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.node_registration.created" | "edge.node_registration.approved" | "edge.node_registration.rejected" | "edge.node_registration.expired" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged")[];
                             /**
                              * Format: date-time
                              * @example 2025-06-09T08:00:00Z
@@ -16522,7 +24003,7 @@ export interface operations {
                              */
                             inserted_at: string;
                             /** @description Explicit list of event types this webhook fires on. See [AsyncAPI spec](/asyncdoc). */
-                            subscribed_events: ("edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged")[];
+                            subscribed_events: ("edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.node_registration.created" | "edge.node_registration.approved" | "edge.node_registration.rejected" | "edge.node_registration.expired" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged")[];
                             /**
                              * Format: date-time
                              * @example 2025-06-09T08:00:00Z
@@ -16695,7 +24176,7 @@ export interface operations {
                 /** @description Filter by event ID (exact match UUID) */
                 event_id?: string;
                 /** @description Filter by event type */
-                event_type?: "edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged";
+                event_type?: "edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.node_registration.created" | "edge.node_registration.approved" | "edge.node_registration.rejected" | "edge.node_registration.expired" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged";
                 /** @description Filter records where inserted_at is on or after this datetime (ISO 8601 datetime; date-only is treated as start of day UTC) */
                 inserted_at__gte?: string;
                 /** @description Filter records where inserted_at is on or before this datetime (ISO 8601 datetime; date-only is treated as end of day UTC) */
@@ -16756,7 +24237,7 @@ export interface operations {
                             /** Format: uuid */
                             event_id: string;
                             /** @enum {string} */
-                            event_type: "edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged";
+                            event_type: "edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.node_registration.created" | "edge.node_registration.approved" | "edge.node_registration.rejected" | "edge.node_registration.expired" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged";
                             /** Format: uuid */
                             id: string;
                             /**
@@ -16902,7 +24383,7 @@ export interface operations {
                             /** Format: uuid */
                             event_id: string;
                             /** @enum {string} */
-                            event_type: "edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged";
+                            event_type: "edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.node_registration.created" | "edge.node_registration.approved" | "edge.node_registration.rejected" | "edge.node_registration.expired" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged";
                             /** Format: uuid */
                             id: string;
                             /**

@@ -16,6 +16,7 @@ const ALERT_FILTERS = {
   node_id: "node id (or use --node with a hostname)",
   rule_id: "alert rule id",
   acknowledged: "true or false",
+  cleared: "true or false",
   started_at__gte: "started at or after (ISO 8601)",
   started_at__lte: "started at or before (ISO 8601)",
   resolved_at__gte: "resolved at or after (ISO 8601)",

@@ -34,6 +34,14 @@ export const NODE_FILTERS = {
   inserted_at__lte: "enrolled at or before (ISO 8601)",
   updated_at__gte: "updated at or after (ISO 8601)",
   updated_at__lte: "updated at or before (ISO 8601)",
+  cpu_usage_percent__gte: "latest CPU % at least this",
+  cpu_usage_percent__lte: "latest CPU % at most this",
+  memory_usage_percent__gte: "latest memory % at least this",
+  memory_usage_percent__lte: "latest memory % at most this",
+  disk_usage_percent__gte: "latest disk % at least this",
+  disk_usage_percent__lte: "latest disk % at most this",
+  load_1m__gte: "latest 1-minute load at least this",
+  load_1m__lte: "latest 1-minute load at most this",
 } satisfies Record<NodeFilter, string>;
 
 function nodeRow(n: Node) {

@@ -1,6 +1,6 @@
 import type { Connection } from "partyserver";
-import { type Env, loadConfig } from "../../src/config";
 import { heartbeatAlertValues } from "../../src/alert-rules/metrics";
+import { type Env, loadConfig } from "../../src/config";
 import type { Database } from "../../src/db/client";
 import type { Logger } from "../../src/log";
 import { seriesValues } from "../../src/metrics-history/buckets";

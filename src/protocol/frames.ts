@@ -1,6 +1,5 @@
 import * as v from "valibot";
 import { InventoryAckFrame, InventoryFrame, InventoryRequestFrame } from "./inventory-frames";
-import { STREAM_INTERVAL, SystemDetailSchema, SystemMetricsSchema } from "./system-metrics";
 import {
   RpcFrame,
   RpcResultFrame,
@@ -10,6 +9,7 @@ import {
   StreamStartFrame,
   StreamStopFrame,
 } from "./rpc-frames";
+import { STREAM_INTERVAL, SystemDetailSchema, SystemMetricsSchema } from "./system-metrics";
 
 /**
  * The agent wire protocol: JSON text frames `{v: 1, type, …}` over the node's

@@ -1,6 +1,6 @@
 import type { Hono } from "hono";
-import { alertClusterName, SCOPE_COLUMNS } from "../../src/access/cluster-scope";
 import * as v from "valibot";
+import { alertClusterName, SCOPE_COLUMNS } from "../../src/access/cluster-scope";
 import {
   acknowledgeAlerts,
   addAlertNote,
