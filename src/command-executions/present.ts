@@ -43,10 +43,20 @@ export function presentExecutionPage(rows: ListedExecutionRow[]): CommandExecuti
   let spent = 0;
   return rows.map((row) => {
     const listed = presentListedExecution(row);
-    if (listed.output === null) return listed;
-    const size = new TextEncoder().encode(JSON.stringify(listed.output)).length;
-    if (spent + size > PAGE_OUTPUT_BUDGET_BYTES) return { ...listed, output: "", output_truncated: true };
+    // command_text (64 KiB, six bytes per escaped character) counts too: it rides on every row.
+    const size = jsonBytes(listed.output) + jsonBytes(listed.command_text);
+    if (spent + size > PAGE_OUTPUT_BUDGET_BYTES)
+      return {
+        ...listed,
+        output: listed.output === null ? null : "",
+        command_text: listed.command_text === null ? null : "",
+        output_truncated: true,
+      };
     spent += size;
     return listed;
   });
+}
+
+function jsonBytes(value: string | null): number {
+  return value === null ? 0 : new TextEncoder().encode(JSON.stringify(value)).length;
 }

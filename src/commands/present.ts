@@ -53,3 +53,37 @@ export function presentSummary(
     ...(rollout ? { rollout } : {}),
   };
 }
+
+/**
+ * Bytes of JSON one commands list page may spend on `command_text` and `targeting` (M3): a command
+ * text is up to 64 KiB (six bytes per escaped control character) and a targeting list up to a 1 MiB
+ * body, so 100 rows could reach 100 MiB. Past the budget, rows carry an empty `command_text`, their
+ * targeting without its id and name lists, and `truncated: true`; `GET /api/v1/commands/{id}` serves
+ * them whole.
+ */
+export const COMMAND_PAGE_BUDGET_BYTES = 4 * 1024 * 1024;
+
+/** A page of commands within `COMMAND_PAGE_BUDGET_BYTES`, in order. */
+export function presentCommandPage(rows: CommandRow[]): CommandResponse[] {
+  let spent = 0;
+  return rows.map((row) => {
+    const command = presentCommand(row);
+    const size = new TextEncoder().encode(JSON.stringify([command.command_text, command.targeting])).length;
+    if (spent + size <= COMMAND_PAGE_BUDGET_BYTES) {
+      spent += size;
+      return command;
+    }
+    const { node_ids, cluster_names, hostnames, ...targeting } = command.targeting;
+    return {
+      ...command,
+      command_text: "",
+      targeting: {
+        ...targeting,
+        ...(node_ids ? { node_ids: [] } : {}),
+        ...(cluster_names ? { cluster_names: [] } : {}),
+        ...(hostnames ? { hostnames: [] } : {}),
+      },
+      truncated: true,
+    };
+  });
+}

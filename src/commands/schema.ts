@@ -155,6 +155,12 @@ export const CommandResponseSchema = v.pipe(
         "Beyond the contract: the rollout's limits and state; null for a command sent to every target at once",
       ),
     ),
+    truncated: v.pipe(
+      v.optional(v.literal(true)),
+      v.description(
+        "Lists only (beyond the contract): present when the page's 4 MiB budget was spent, so this row's `command_text` is empty and its targeting lists are empty; read the command by id for all of it",
+      ),
+    ),
   }),
   v.title("CommandResponse"),
 );

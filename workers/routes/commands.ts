@@ -1,7 +1,7 @@
 import type { Hono } from "hono";
 import * as v from "valibot";
 import { commandListSpec } from "../../src/commands/list";
-import { presentCommand, presentSummary } from "../../src/commands/present";
+import { presentCommand, presentCommandPage, presentSummary } from "../../src/commands/present";
 import { changeRollout } from "../../src/commands/rollout";
 import {
   CommandCreatedMetaSchema,
@@ -82,7 +82,7 @@ export function registerCommandRoutes(app: Hono<AppEnv>): void {
         paginated: true,
       },
     },
-    listRoute({ page: listCommands, present: (rows) => rows.map(presentCommand) }),
+    listRoute({ page: listCommands, present: presentCommandPage }),
   );
 
   defineRoute(
