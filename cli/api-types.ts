@@ -10464,6 +10464,11 @@ export interface operations {
                             };
                             timeout: number | null;
                             /**
+                             * @description Lists only (beyond the contract): present when the page's 4 MiB budget was spent, so this row's `command_text` is empty and its targeting lists are empty; read the command by id for all of it
+                             * @constant
+                             */
+                            truncated?: true;
+                            /**
                              * Format: date-time
                              * @example 2025-06-09T08:00:00Z
                              */
@@ -10705,6 +10710,11 @@ export interface operations {
                             };
                             timeout: number | null;
                             /**
+                             * @description Lists only (beyond the contract): present when the page's 4 MiB budget was spent, so this row's `command_text` is empty and its targeting lists are empty; read the command by id for all of it
+                             * @constant
+                             */
+                            truncated?: true;
+                            /**
                              * Format: date-time
                              * @example 2025-06-09T08:00:00Z
                              */
@@ -10874,6 +10884,11 @@ export interface operations {
                                 type: "all" | "nodes" | "clusters" | "hostnames";
                             };
                             timeout: number | null;
+                            /**
+                             * @description Lists only (beyond the contract): present when the page's 4 MiB budget was spent, so this row's `command_text` is empty and its targeting lists are empty; read the command by id for all of it
+                             * @constant
+                             */
+                            truncated?: true;
                             /**
                              * Format: date-time
                              * @example 2025-06-09T08:00:00Z
@@ -11107,6 +11122,11 @@ export interface operations {
                             };
                             timeout: number | null;
                             /**
+                             * @description Lists only (beyond the contract): present when the page's 4 MiB budget was spent, so this row's `command_text` is empty and its targeting lists are empty; read the command by id for all of it
+                             * @constant
+                             */
+                            truncated?: true;
+                            /**
                              * Format: date-time
                              * @example 2025-06-09T08:00:00Z
                              */
@@ -11255,6 +11275,11 @@ export interface operations {
                             };
                             timeout: number | null;
                             /**
+                             * @description Lists only (beyond the contract): present when the page's 4 MiB budget was spent, so this row's `command_text` is empty and its targeting lists are empty; read the command by id for all of it
+                             * @constant
+                             */
+                            truncated?: true;
+                            /**
                              * Format: date-time
                              * @example 2025-06-09T08:00:00Z
                              */
@@ -11402,6 +11427,11 @@ export interface operations {
                                 type: "all" | "nodes" | "clusters" | "hostnames";
                             };
                             timeout: number | null;
+                            /**
+                             * @description Lists only (beyond the contract): present when the page's 4 MiB budget was spent, so this row's `command_text` is empty and its targeting lists are empty; read the command by id for all of it
+                             * @constant
+                             */
+                            truncated?: true;
                             /**
                              * Format: date-time
                              * @example 2025-06-09T08:00:00Z
@@ -12308,7 +12338,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        data: ("edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.node_registration.created" | "edge.node_registration.approved" | "edge.node_registration.rejected" | "edge.node_registration.expired" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged")[];
+                        data: ("edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.node_registration.requested" | "edge.node_registration.approved" | "edge.node_registration.rejected" | "edge.node_registration.expired" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged")[];
                         meta: {
                             /** @description Unique request identifier */
                             request_id: string;
@@ -18752,7 +18782,7 @@ export interface operations {
                             name: string;
                             /** @description Write-only settings of this type: stored encrypted, never returned */
                             secret_fields: string[];
-                            subscribed_events: ("edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.node_registration.created" | "edge.node_registration.approved" | "edge.node_registration.rejected" | "edge.node_registration.expired" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged")[];
+                            subscribed_events: ("edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.node_registration.requested" | "edge.node_registration.approved" | "edge.node_registration.rejected" | "edge.node_registration.expired" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged")[];
                             /** @enum {string} */
                             type: "slack" | "discord" | "teams" | "ntfy" | "pagerduty" | "email" | "webhook";
                             /**
@@ -18856,7 +18886,7 @@ export interface operations {
                     enabled?: boolean;
                     name: string;
                     /** @default [] */
-                    subscribed_events?: ("edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.node_registration.created" | "edge.node_registration.approved" | "edge.node_registration.rejected" | "edge.node_registration.expired" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged")[];
+                    subscribed_events?: ("edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.node_registration.requested" | "edge.node_registration.approved" | "edge.node_registration.rejected" | "edge.node_registration.expired" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged")[];
                     /** @enum {string} */
                     type: "slack" | "discord" | "teams" | "ntfy" | "pagerduty" | "email" | "webhook";
                 };
@@ -18887,7 +18917,7 @@ export interface operations {
                             name: string;
                             /** @description Write-only settings of this type: stored encrypted, never returned */
                             secret_fields: string[];
-                            subscribed_events: ("edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.node_registration.created" | "edge.node_registration.approved" | "edge.node_registration.rejected" | "edge.node_registration.expired" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged")[];
+                            subscribed_events: ("edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.node_registration.requested" | "edge.node_registration.approved" | "edge.node_registration.rejected" | "edge.node_registration.expired" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged")[];
                             /** @enum {string} */
                             type: "slack" | "discord" | "teams" | "ntfy" | "pagerduty" | "email" | "webhook";
                             /**
@@ -19027,7 +19057,7 @@ export interface operations {
                             name: string;
                             /** @description Write-only settings of this type: stored encrypted, never returned */
                             secret_fields: string[];
-                            subscribed_events: ("edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.node_registration.created" | "edge.node_registration.approved" | "edge.node_registration.rejected" | "edge.node_registration.expired" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged")[];
+                            subscribed_events: ("edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.node_registration.requested" | "edge.node_registration.approved" | "edge.node_registration.rejected" | "edge.node_registration.expired" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged")[];
                             /** @enum {string} */
                             type: "slack" | "discord" | "teams" | "ntfy" | "pagerduty" | "email" | "webhook";
                             /**
@@ -19215,7 +19245,7 @@ export interface operations {
                     };
                     enabled?: boolean;
                     name?: string;
-                    subscribed_events?: ("edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.node_registration.created" | "edge.node_registration.approved" | "edge.node_registration.rejected" | "edge.node_registration.expired" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged")[];
+                    subscribed_events?: ("edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.node_registration.requested" | "edge.node_registration.approved" | "edge.node_registration.rejected" | "edge.node_registration.expired" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged")[];
                 };
             };
         };
@@ -19244,7 +19274,7 @@ export interface operations {
                             name: string;
                             /** @description Write-only settings of this type: stored encrypted, never returned */
                             secret_fields: string[];
-                            subscribed_events: ("edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.node_registration.created" | "edge.node_registration.approved" | "edge.node_registration.rejected" | "edge.node_registration.expired" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged")[];
+                            subscribed_events: ("edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.node_registration.requested" | "edge.node_registration.approved" | "edge.node_registration.rejected" | "edge.node_registration.expired" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged")[];
                             /** @enum {string} */
                             type: "slack" | "discord" | "teams" | "ntfy" | "pagerduty" | "email" | "webhook";
                             /**
@@ -23710,7 +23740,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Returns webhooks whose subscribed_events list contains this event type. See [AsyncAPI spec](/asyncdoc) for the catalog. */
-                event_type?: "edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.node_registration.created" | "edge.node_registration.approved" | "edge.node_registration.rejected" | "edge.node_registration.expired" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged";
+                event_type?: "edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.node_registration.requested" | "edge.node_registration.approved" | "edge.node_registration.rejected" | "edge.node_registration.expired" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged";
                 /** @description Filter records where inserted_at is on or after this datetime (ISO 8601 datetime; date-only is treated as start of day UTC) */
                 inserted_at__gte?: string;
                 /** @description Filter records where inserted_at is on or before this datetime (ISO 8601 datetime; date-only is treated as end of day UTC) */
@@ -23752,7 +23782,7 @@ export interface operations {
                              */
                             inserted_at: string;
                             /** @description Explicit list of event types this webhook fires on. See [AsyncAPI spec](/asyncdoc). */
-                            subscribed_events: ("edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.node_registration.created" | "edge.node_registration.approved" | "edge.node_registration.rejected" | "edge.node_registration.expired" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged")[];
+                            subscribed_events: ("edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.node_registration.requested" | "edge.node_registration.approved" | "edge.node_registration.rejected" | "edge.node_registration.expired" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged")[];
                             /**
                              * Format: date-time
                              * @example 2025-06-09T08:00:00Z
@@ -23870,7 +23900,7 @@ export interface operations {
                              */
                             inserted_at: string;
                             /** @description Explicit list of event types this webhook fires on. See [AsyncAPI spec](/asyncdoc). */
-                            subscribed_events: ("edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.node_registration.created" | "edge.node_registration.approved" | "edge.node_registration.rejected" | "edge.node_registration.expired" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged")[];
+                            subscribed_events: ("edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.node_registration.requested" | "edge.node_registration.approved" | "edge.node_registration.rejected" | "edge.node_registration.expired" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged")[];
                             /**
                              * Format: date-time
                              * @example 2025-06-09T08:00:00Z
@@ -24003,7 +24033,7 @@ export interface operations {
                              */
                             inserted_at: string;
                             /** @description Explicit list of event types this webhook fires on. See [AsyncAPI spec](/asyncdoc). */
-                            subscribed_events: ("edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.node_registration.created" | "edge.node_registration.approved" | "edge.node_registration.rejected" | "edge.node_registration.expired" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged")[];
+                            subscribed_events: ("edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.node_registration.requested" | "edge.node_registration.approved" | "edge.node_registration.rejected" | "edge.node_registration.expired" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged")[];
                             /**
                              * Format: date-time
                              * @example 2025-06-09T08:00:00Z
@@ -24176,7 +24206,7 @@ export interface operations {
                 /** @description Filter by event ID (exact match UUID) */
                 event_id?: string;
                 /** @description Filter by event type */
-                event_type?: "edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.node_registration.created" | "edge.node_registration.approved" | "edge.node_registration.rejected" | "edge.node_registration.expired" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged";
+                event_type?: "edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.node_registration.requested" | "edge.node_registration.approved" | "edge.node_registration.rejected" | "edge.node_registration.expired" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged";
                 /** @description Filter records where inserted_at is on or after this datetime (ISO 8601 datetime; date-only is treated as start of day UTC) */
                 inserted_at__gte?: string;
                 /** @description Filter records where inserted_at is on or before this datetime (ISO 8601 datetime; date-only is treated as end of day UTC) */
@@ -24237,7 +24267,7 @@ export interface operations {
                             /** Format: uuid */
                             event_id: string;
                             /** @enum {string} */
-                            event_type: "edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.node_registration.created" | "edge.node_registration.approved" | "edge.node_registration.rejected" | "edge.node_registration.expired" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged";
+                            event_type: "edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.node_registration.requested" | "edge.node_registration.approved" | "edge.node_registration.rejected" | "edge.node_registration.expired" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged";
                             /** Format: uuid */
                             id: string;
                             /**
@@ -24383,7 +24413,7 @@ export interface operations {
                             /** Format: uuid */
                             event_id: string;
                             /** @enum {string} */
-                            event_type: "edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.node_registration.created" | "edge.node_registration.approved" | "edge.node_registration.rejected" | "edge.node_registration.expired" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged";
+                            event_type: "edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.node_registration.requested" | "edge.node_registration.approved" | "edge.node_registration.rejected" | "edge.node_registration.expired" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged";
                             /** Format: uuid */
                             id: string;
                             /**

@@ -11,7 +11,7 @@ export const EVENT_TYPES = [
   "edge.node.cluster_changed",
   "edge.node.update_triggered",
   "edge.node.inventory_changed",
-  "edge.node_registration.created",
+  "edge.node_registration.requested",
   "edge.node_registration.approved",
   "edge.node_registration.rejected",
   "edge.node_registration.expired",

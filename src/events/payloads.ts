@@ -101,7 +101,7 @@ export const EVENT_PAYLOADS: Record<EventType, v.GenericSchema> = {
       ),
     ),
   }),
-  "edge.node_registration.created": v.looseObject({
+  "edge.node_registration.requested": v.looseObject({
     ...nodeRegistration,
     enrollment_key_id: id("Enrollment key (with requires_approval) the agent used"),
   }),
@@ -168,7 +168,7 @@ export const EVENT_SUMMARIES: Record<EventType, string> = {
   "edge.node.cluster_changed": "A node was moved to another cluster.",
   "edge.node.update_triggered": "An agent self-update was triggered on a node.",
   "edge.node.inventory_changed": "A node reported inventory sections whose content changed.",
-  "edge.node_registration.created":
+  "edge.node_registration.requested":
     "An agent enrolled with a key that requires approval: a registration awaits an administrator.",
   "edge.node_registration.approved": "A pending registration was approved: its node was created.",
   "edge.node_registration.rejected": "A pending registration was rejected: its agent stops.",

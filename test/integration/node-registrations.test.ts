@@ -123,7 +123,7 @@ describe("enrolment with a key that requires approval", () => {
     });
     expect(Date.parse(reg.expires_at) - Date.parse(reg.inserted_at)).toBe(7 * 86_400_000);
     expect(JSON.stringify(reg)).not.toContain(res.body.data.registration_secret);
-    expect((await eventsOf(reg.id)).map((e) => e.type)).toEqual(["edge.node_registration.created"]);
+    expect((await eventsOf(reg.id)).map((e) => e.type)).toEqual(["edge.node_registration.requested"]);
   });
 
   it("answers a poll with 202 while pending, 401 for a wrong secret, 422 for a half poll", async () => {
@@ -159,7 +159,7 @@ describe("enrolment with a key that requires approval", () => {
     expect((await api.patch(`/api/v1/node_registrations/${reg.id}/reject`)).status).toBe(409);
     const events = await eventsOf(reg.id);
     expect(events.map((e) => e.type)).toEqual([
-      "edge.node_registration.created",
+      "edge.node_registration.requested",
       "edge.node_registration.approved",
     ]);
     expect(events[1].data).toMatchObject({ node_id: reg.nodeId, cluster_name: MAIN, decided_by: "API_KEY" });
@@ -187,7 +187,7 @@ describe("enrolment with a key that requires approval", () => {
     expect((await api.get(`/api/v1/nodes/${reg.nodeId}`)).status).toBe(404);
     expect((await api.patch(`/api/v1/node_registrations/${reg.id}/approve`, {})).status).toBe(409);
     expect((await eventsOf(reg.id)).map((e) => e.type)).toEqual([
-      "edge.node_registration.created",
+      "edge.node_registration.requested",
       "edge.node_registration.rejected",
     ]);
   });
@@ -348,7 +348,7 @@ describe("expiry (cron)", () => {
     expect((await api.get(`/api/v1/node_registrations/${fresh.id}`)).body.data.status).toBe("pending");
     expect((await poll(old)).status).toBe(403);
     expect((await eventsOf(old.id)).map((e) => e.type)).toEqual([
-      "edge.node_registration.created",
+      "edge.node_registration.requested",
       "edge.node_registration.expired",
     ]);
   });

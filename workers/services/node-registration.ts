@@ -61,7 +61,7 @@ export async function requestRegistration(
     );
     await recordEvent(
       tx,
-      "edge.node_registration.created",
+      "edge.node_registration.requested",
       {
         registration_id: id,
         node_id: input.node_id,
