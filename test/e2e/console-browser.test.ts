@@ -182,11 +182,16 @@ describe.skipIf(!available)("web console in Chromium", () => {
       // Alerts: the rule above fires on the agent's heartbeats; acknowledge it in the console.
       await page.getByRole("link", { name: "Alerts" }).click();
       const ack = page.getByRole("button", { name: "Acknowledge cpu alert", exact: true });
-      await waitUntil("a firing alert in the console", async () => {
-        await page.getByRole("tab", { name: "history" }).click();
-        await page.getByRole("tab", { name: "firing" }).click();
-        return (await ack.count()) > 0 ? true : undefined;
-      });
+      await waitUntil(
+        "a firing alert in the console",
+        async () => {
+          await page.getByRole("tab", { name: "history" }).click();
+          await page.getByRole("tab", { name: "firing" }).click();
+          return (await ack.count()) > 0 ? true : undefined;
+          // A loaded machine (the whole suite on 2 cores) delays the heartbeat that fires it.
+        },
+        { timeoutMs: 60_000, intervalMs: 500 },
+      );
       await ack.first().click();
       await page.getByRole("button", { name: "Unacknowledge cpu alert" }).first().waitFor();
       const alerts = await api("GET", "/api/v1/alerts?status=firing&acknowledged=true");
