@@ -10,6 +10,7 @@ import { OUTPOST_VERSION } from "../../src/version";
 import { SIGNATURE_HEADER, signWebhook } from "../../src/webhooks/signature";
 import { webhookUrlDenial } from "../../src/webhooks/ssrf";
 import { fanOutNotifications, NOTIFY_EVENTS, repeatNotifications } from "./notification-fanout";
+import { postOnce } from "./post-once";
 import { retryDelayMs } from "./webhook-dispatch";
 
 const DELIVERY_BATCH = 20;
@@ -61,27 +62,7 @@ export async function sendNotification(
     headers.set("X-Edge-Delivery", delivery.id);
     headers.set(SIGNATURE_HEADER, await signWebhook(String(settings.secret), req.body));
   }
-  const started = Date.now();
-  try {
-    const res = await fetch(req.url, {
-      method: "POST",
-      headers,
-      body: req.body,
-      redirect: "manual",
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    await res.body?.cancel();
-    const ok = res.status >= 200 && res.status < 300;
-    return {
-      statusCode: res.status,
-      error: ok ? null : `HTTP ${res.status}`,
-      durationMs: Date.now() - started,
-    };
-  } catch (err) {
-    const e = err as Error;
-    const error = e?.name === "TimeoutError" ? `timed out after ${timeoutMs} ms` : String(e?.message ?? err);
-    return { statusCode: null, error: error.slice(0, 1000), durationMs: Date.now() - started };
-  }
+  return postOnce(req.url, headers, req.body, timeoutMs);
 }
 
 async function claimDue(db: Database, max: number, now: number) {

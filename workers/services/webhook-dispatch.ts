@@ -7,6 +7,7 @@ import { createLogger } from "../../src/log";
 import { OUTPOST_VERSION } from "../../src/version";
 import { SIGNATURE_HEADER, signWebhook } from "../../src/webhooks/signature";
 import { webhookUrlDenial } from "../../src/webhooks/ssrf";
+import { postOnce } from "./post-once";
 import { FAN_OUT_EVENTS, fanOutEvents } from "./webhook-fanout";
 
 const log = createLogger({ fields: { service: "webhook-dispatch" } });
@@ -107,28 +108,7 @@ async function send(config: Config, row: Claimed, timeoutMs: number): Promise<Ou
   headers.set("X-Edge-Event", row.event_type);
   headers.set("X-Edge-Delivery", row.id);
   headers.set(SIGNATURE_HEADER, await signWebhook(secret, body));
-  const started = Date.now();
-  try {
-    // Redirects are not followed: the target of a redirect never went through the SSRF check.
-    const res = await fetch(row.url, {
-      method: "POST",
-      headers,
-      body,
-      redirect: "manual",
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    await res.body?.cancel();
-    const ok = res.status >= 200 && res.status < 300;
-    return {
-      statusCode: res.status,
-      error: ok ? null : `HTTP ${res.status}`,
-      durationMs: Date.now() - started,
-    };
-  } catch (err) {
-    const e = err as Error;
-    const error = e?.name === "TimeoutError" ? `timed out after ${timeoutMs} ms` : String(e?.message ?? err);
-    return { statusCode: null, error: error.slice(0, 1000), durationMs: Date.now() - started };
-  }
+  return postOnce(row.url, headers, body, timeoutMs);
 }
 
 /**
