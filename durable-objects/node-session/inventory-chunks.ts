@@ -1,9 +1,20 @@
-import { type Assembly, assembleChunks } from "../../src/protocol/inventory-chunks";
+import {
+  type Assembly,
+  assembleChunks,
+  CHUNK_DATA_BYTES,
+  MAX_CHUNKS,
+} from "../../src/protocol/inventory-chunks";
 import type { InventorySection } from "../../src/protocol/inventory-sections";
 import { lazySchemaSql, type Sql } from "./lazy-sql";
 
 /** Slices of an incomplete section older than this are dropped: the agent re-sends the whole at its next report. */
 export const CHUNK_TTL_MS = 15 * 60_000;
+/**
+ * Characters of slices one node may have waiting, all sections together: one whole section's worth.
+ * An agent sends sections one after another, so only a sender that starts many and finishes none
+ * reaches it.
+ */
+export const MAX_PENDING_CHARS = MAX_CHUNKS * CHUNK_DATA_BYTES;
 
 const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS inventory_chunks (
@@ -42,6 +53,16 @@ export class InventoryChunks {
       WHERE (section = ${chunk.section} AND content_hash != ${chunk.content_hash}) OR received_at < ${now - CHUNK_TTL_MS}`;
     this.#sql`INSERT OR REPLACE INTO inventory_chunks (section, content_hash, idx, count, data, received_at)
       VALUES (${chunk.section}, ${chunk.content_hash}, ${chunk.index}, ${chunk.count}, ${chunk.data}, ${now})`;
+    const [{ pending }] = this.#sql<{
+      pending: number | null;
+    }>`SELECT sum(length(data)) AS pending FROM inventory_chunks`;
+    if ((pending ?? 0) > MAX_PENDING_CHARS) {
+      this.clear();
+      return {
+        state: "inconsistent",
+        reason: `more than ${MAX_PENDING_CHARS} characters of unfinished sections`,
+      };
+    }
     const rows = this.#sql<{ idx: number; count: number; data: string }>`
       SELECT idx, count, data FROM inventory_chunks
        WHERE section = ${chunk.section} AND content_hash = ${chunk.content_hash} ORDER BY idx`;

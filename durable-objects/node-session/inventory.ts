@@ -127,7 +127,11 @@ export async function receiveInventoryChunk(
     return;
   }
   const assembly = chunks.add(frame);
-  if (assembly.state !== "complete") return;
+  if (assembly.state === "incomplete") return;
+  if (assembly.state === "inconsistent") {
+    refuse(conn, `slices of the ${frame.section} section dropped: ${assembly.reason}`);
+    return;
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(assembly.text);
@@ -139,14 +143,15 @@ export async function receiveInventoryChunk(
   if (!whole.success) {
     const issue = whole.issues[0];
     const path = issue.path?.map((p) => String(p.key)).join(".");
-    conn.send(
-      encodeServerFrame({
-        type: "error",
-        code: "invalid_frame",
-        message: `reassembled ${frame.section} section is invalid${path ? ` at ${path}` : ""}: ${issue.message}`,
-      }),
+    refuse(
+      conn,
+      `reassembled ${frame.section} section is invalid${path ? ` at ${path}` : ""}: ${issue.message}`,
     );
     return;
   }
   await receiveInventory(db, store, nodeId, conn, whole.output);
+}
+
+function refuse(conn: Connection, message: string): void {
+  conn.send(encodeServerFrame({ type: "error", code: "invalid_frame", message }));
 }

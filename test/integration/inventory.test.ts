@@ -494,6 +494,25 @@ describe("host inventory over the agent protocol", () => {
     expect(res.body.data.data.users[9_999]).toMatchObject({ username: "user9999", uid: 19_999 });
   });
 
+  it("drops slices that disagree about their count, with an error frame", async () => {
+    agent.frames.length = 0;
+    const slice = (index: number, count: number) =>
+      agent.send({
+        type: "inventory_chunk",
+        section: "groups",
+        content_hash: hash("6"),
+        collected_at: Date.now(),
+        index,
+        count,
+        data: '{"groups":',
+      });
+    slice(0, 3);
+    slice(1, 4);
+    const error = await agent.next("error");
+    expect(error).toMatchObject({ code: "invalid_frame", message: expect.stringContaining("disagree") });
+    expect(agent.closed).toBeNull();
+  });
+
   it("refuses a reassembled section that does not fit its schema, and stores nothing", async () => {
     const slices = splitText(JSON.stringify({ package_manager: "chocolatey", packages: [] }), 16);
     agent.frames.length = 0;
