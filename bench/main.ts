@@ -10,6 +10,7 @@ import { enrolment } from "./lib/enrol";
 import { fanout } from "./lib/fanout";
 import { footprint } from "./lib/footprint";
 import { heartbeatLoad } from "./lib/heartbeat";
+import { inventoryFootprint, inventoryWrites, softwareSearch } from "./lib/inventory";
 import { RESULTS_DIR, ROOT } from "./lib/paths";
 import { machineCpu } from "./lib/proc";
 import { reconnect } from "./lib/reconnect";
@@ -27,6 +28,9 @@ const BENCHMARKS: Record<string, (mode: Mode, opts: any) => Promise<BenchResult>
   footprint,
   heartbeat: heartbeatLoad,
   auth: authCost,
+  software: softwareSearch,
+  inventory_writes: inventoryWrites,
+  inventory_footprint: inventoryFootprint,
 };
 
 const USAGE = `usage: npm run bench -- [--only ${Object.keys(BENCHMARKS).join(",")}] [--quick] [--enrol-count 2000] [--fanout-steps 100,1000] [--fanout-repeat 1000]
@@ -38,6 +42,8 @@ const USAGE = `usage: npm run bench -- [--only ${Object.keys(BENCHMARKS).join(",
   --fanout-steps   N values for the fan-out escalation (default 100,1000,2500,5000,10000; quick 50,200)
   --fanout-repeat  the step N at which five fan-outs are timed for their spread, with the summary's
                    latency during them against idle (default 1000; quick 200)
+  --inventory-full software, inventory_writes, inventory_footprint at the issue's sizes (10,000 nodes
+                   × 1,500 packages, 1,000 agents, 60 s idle); default small (1,000 × 300, 100, 30 s)
   --fanout-enrol   api (default): every node through POST /agent/v1/enroll, 16 at a time;
                    direct: one node through the API, the rest inserted into libSQL (fast)`;
 
@@ -109,6 +115,7 @@ export async function main(argv: string[]): Promise<number> {
         "fanout-enrol": { type: "string" },
         "fanout-repeat": { type: "string" },
         "enrol-count": { type: "string" },
+        "inventory-full": { type: "boolean", default: false },
         help: { type: "boolean", default: false },
       },
     }));
@@ -174,7 +181,7 @@ export async function main(argv: string[]): Promise<number> {
             }
           : name === "enrol"
             ? { count: values["enrol-count"] ? Number(values["enrol-count"]) : undefined }
-            : {};
+            : { full: values["inventory-full"] === true };
       result = await BENCHMARKS[name](mode, opts);
     } catch (error) {
       failed++;

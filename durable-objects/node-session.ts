@@ -25,6 +25,7 @@ import { downloadStream } from "./node-session/file-download";
 import { FrameBudget } from "./node-session/frame-budget";
 import { type FrameSession, handleAgentFrame, streamsMetrics } from "./node-session/frames";
 import { askForInventory, type InventoryAsk } from "./node-session/inventory";
+import { InventoryChunks } from "./node-session/inventory-chunks";
 import { LiveMetrics, type StreamStatus } from "./node-session/live-metrics";
 import { LiveOutput } from "./node-session/live-output";
 import { LogTails } from "./node-session/log-tail";
@@ -84,6 +85,7 @@ export class NodeSession extends Server<Env> {
 
   #store?: SessionStore;
   #tiers?: MetricsTiers;
+  #inventoryChunks?: InventoryChunks;
   #db?: Database;
   #log?: Logger;
   #frames?: FrameSession;
@@ -114,6 +116,11 @@ export class NodeSession extends Server<Env> {
     return this.#tiers;
   }
 
+  get inventoryChunks(): InventoryChunks {
+    this.#inventoryChunks ??= new InventoryChunks(this.ctx.storage.sql);
+    return this.#inventoryChunks;
+  }
+
   #database(): Database {
     if (!this.#db) {
       const config = loadConfig(this.env);
@@ -129,6 +136,7 @@ export class NodeSession extends Server<Env> {
       env: this.env,
       store: this.store,
       tiers: this.tiers,
+      inventoryChunks: this.inventoryChunks,
       liveOutput: this.#liveOutput,
       rpcs: this.#rpcs,
       streams: this.#streams,
@@ -476,6 +484,7 @@ export class NodeSession extends Server<Env> {
     await this.ctx.storage.deleteAlarm();
     this.store.clear();
     this.tiers.clear();
+    this.inventoryChunks.clear();
   }
 
   /** The latest heartbeat sample, and up to `history` recent ones (at most `METRICS_HISTORY_LIMIT`). */

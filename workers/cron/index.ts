@@ -4,6 +4,7 @@ import { createLogger, type Logger } from "../../src/log";
 import { auditJob } from "./audit";
 import { pruneEnrollmentKeysJob } from "./enrollment-keys";
 import { advanceRolloutsJob, expireExecutionsJob, pruneExecutionsJob, redispatchJob } from "./executions";
+import { inventoryRefreshRequestsJob } from "./inventory-refresh";
 import { nodeRegistrationsJob } from "./node-registrations";
 import { notificationsJob } from "./notifications";
 import { pruneOutboxJob } from "./retention";
@@ -22,6 +23,7 @@ const jobs: CronJob[] = [
   webhooksJob,
   notificationsJob,
   selfUpdateRequestsJob,
+  inventoryRefreshRequestsJob,
   auditJob,
   pruneEnrollmentKeysJob,
   nodeRegistrationsJob,
