@@ -1,11 +1,13 @@
 import { sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createDatabase } from "../../src/db/client";
+import { enrolNode } from "./agent-session";
 import { createTestApi, type TestApi } from "./harness";
 
 // Changes whose audit event is written in the change's own batch: the event lands exactly once with
 // the change, a change that found nothing records nothing, and when the audit insert fails the
 // change is undone (the database refuses audit inserts through a trigger in this file's own database).
+const RELEASE = { version: "9.9.9", url: "https://downloads.example.com/a.mjs", sha256: "ab".repeat(32) };
 let api: TestApi;
 let db: ReturnType<typeof createDatabase>;
 
@@ -75,4 +77,177 @@ describe("webhook delete", () => {
     expect(res.status).toBeGreaterThanOrEqual(500);
     expect((await api.get(`/api/v1/webhooks/${id}`)).status).toBe(200);
   });
+});
+
+// One representative change of each resource: with the audit insert refused it is undone (the
+// request fails and the table is as before); otherwise its request wrote exactly one event.
+describe("every resource's change carries its event", () => {
+  let cluster = "";
+  let nodeId = "";
+  beforeAll(async () => {
+    cluster = "rides";
+    expect((await api.post("/api/v1/clusters", { name: cluster })).status).toBe(201);
+    nodeId = (await enrolNode(api, cluster)).nodeId;
+    await db.run(sql`UPDATE nodes SET status = 'healthy' WHERE id = ${nodeId}`);
+  });
+
+  const fingerprint = (table: string) =>
+    db.all(sql.raw(`SELECT * FROM "${table}" ORDER BY rowid`)).then((rows) => JSON.stringify(rows));
+
+  async function eventsOf(requestId: string) {
+    return db.all<{ event: string; success: number }>(
+      sql`SELECT event, success FROM audit_events WHERE request_id = ${requestId}`,
+    );
+  }
+
+  type Send = () => Promise<{ status: number; body: any; headers: Headers }>;
+  const cases: [string, string, () => Send | Promise<Send>][] = [
+    [
+      "clusters",
+      "cluster.created",
+      () => () => api.post("/api/v1/clusters", { name: `c-${crypto.randomUUID().slice(0, 8)}` }),
+    ],
+    ["clusters", "cluster.updated", () => () => api.patch(`/api/v1/clusters/${cluster}`, { node_limit: 50 })],
+    [
+      "enrollment_keys",
+      "enrollment_key.created",
+      () => () => api.post(`/api/v1/clusters/${cluster}/enrollment_keys`, {}),
+    ],
+    [
+      "nodes",
+      "node.updated",
+      () => () => api.patch(`/api/v1/nodes/${nodeId}`, { display_name: `n-${Date.now()}` }),
+    ],
+    ["nodes", "node.rotate_token", () => () => api.patch(`/api/v1/nodes/${nodeId}/rotate_token`)],
+    [
+      "aliases",
+      "alias.created",
+      () => () =>
+        api.post(`/api/v1/nodes/${nodeId}/aliases`, { name: `a-${crypto.randomUUID().slice(0, 8)}` }),
+    ],
+    [
+      "ssh_usernames",
+      "ssh_username.created",
+      () => () =>
+        api.post(`/api/v1/nodes/${nodeId}/ssh_usernames`, {
+          username: `u${crypto.randomUUID().slice(0, 8)}`,
+        }),
+    ],
+    [
+      "commands",
+      "command.created",
+      () => () =>
+        api.post("/api/v1/commands", {
+          command_text: "true",
+          targeting: { type: "nodes", node_ids: [nodeId] },
+        }),
+    ],
+    [
+      "self_update_requests",
+      "self_update_request.created",
+      () => () =>
+        api.post("/api/v1/self_update_requests", {
+          targeting: { type: "nodes", node_ids: [nodeId] },
+          release: RELEASE,
+        }),
+    ],
+    [
+      "inventory_refresh_requests",
+      "inventory_refresh_request.created",
+      () => () =>
+        api.post("/api/v1/inventory_refresh_requests", { targeting: { type: "nodes", node_ids: [nodeId] } }),
+    ],
+    [
+      "webhooks",
+      "webhook.created",
+      () => () =>
+        api.post("/api/v1/webhooks", {
+          url: "https://hooks.example.com/rides",
+          secret: "a-webhook-secret-of-some-length-0123456789",
+          subscribed_events: ["edge.node.cluster_changed"],
+        }),
+    ],
+    [
+      "alert_rules",
+      "alert_rule.created",
+      () => () =>
+        api.post("/api/v1/alert_rules", {
+          name: `r-${crypto.randomUUID().slice(0, 8)}`,
+          metric: "disk",
+          warning_threshold: 80,
+          critical_threshold: 90,
+        }),
+    ],
+    [
+      "alert_silences",
+      "alert_silence.created",
+      () => () =>
+        api.post("/api/v1/alert_silences", {
+          ends_at: new Date(Date.now() + 600_000).toISOString(),
+          comment: "rides",
+        }),
+    ],
+    [
+      "notification_channels",
+      "notification_channel.created",
+      () => () =>
+        api.post("/api/v1/notification_channels", {
+          name: `ch-${crypto.randomUUID().slice(0, 8)}`,
+          type: "slack",
+          config: { webhook_url: "https://hooks.example.com/slack" },
+        }),
+    ],
+    [
+      "users",
+      "user.created",
+      () => () =>
+        api.post("/api/v1/users", {
+          username: `u-${crypto.randomUUID().slice(0, 8)}`,
+          password: "a-long-enough-password",
+          roles: ["viewer"],
+        }),
+    ],
+    [
+      "roles",
+      "role.created",
+      () => () =>
+        api.post("/api/v1/roles", {
+          name: `role-${crypto.randomUUID().slice(0, 8)}`,
+          permissions: ["nodes:read"],
+        }),
+    ],
+    [
+      "api_tokens",
+      "api_token.created",
+      () => () =>
+        api.post("/api/v1/api_tokens", {
+          name: `t-${crypto.randomUUID().slice(0, 8)}`,
+          scopes: ["nodes:read"],
+        }),
+    ],
+    [
+      "node_tombstones",
+      "node_tombstone.deleted",
+      async () => {
+        const blocked = crypto.randomUUID();
+        await db.run(
+          sql`INSERT INTO node_tombstones (node_id, inserted_at) VALUES (${blocked}, ${Date.now()})`,
+        );
+        return () => api.del(`/api/v1/node_tombstones/${blocked}`);
+      },
+    ],
+  ];
+
+  for (const [table, event, prepare] of cases) {
+    it(`${event}: one event with the change; a refused event undoes it`, async () => {
+      const send = await prepare();
+      const before = await fingerprint(table);
+      const refused = await refusingAudit(send);
+      expect(refused.status, JSON.stringify(refused.body)).toBeGreaterThanOrEqual(500);
+      expect(await fingerprint(table)).toBe(before);
+      const ok = await (await prepare())();
+      expect(ok.status, JSON.stringify(ok.body)).toBeLessThan(300);
+      expect(await eventsOf(ok.headers.get("x-request-id") ?? "")).toEqual([{ event, success: 1 }]);
+    });
+  }
 });

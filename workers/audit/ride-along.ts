@@ -6,7 +6,8 @@ import { auditEventName, isAudited, resourceIdOf } from "./request-audit";
 
 /** Whether a mutating operation's event rides in its change's batch (every audited one not exempt). */
 export function ridesAlong(spec: OperationSpec): boolean {
-  return spec.method !== "get" && isAudited(spec) && !(spec.audit && spec.audit.outsideBatch);
+  const outsideBatch = spec.audit ? spec.audit.outsideBatch : undefined;
+  return spec.method !== "get" && isAudited(spec) && !outsideBatch;
 }
 
 // A create (`POST /api/v1/clusters`) names the row it inserts into its path's resource table.
