@@ -1,6 +1,8 @@
 import { sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createDatabase } from "../../src/db/client";
+import { ridesAlong } from "../../workers/audit/ride-along";
+import { listOperations, type OperationSpec } from "../../workers/openapi/registry";
 import { enrolNode } from "./agent-session";
 import { createTestApi, type TestApi } from "./harness";
 
@@ -250,4 +252,60 @@ describe("every resource's change carries its event", () => {
       expect(await eventsOf(ok.headers.get("x-request-id") ?? "")).toEqual([{ event, success: 1 }]);
     });
   }
+});
+
+// Every mutating operation's event rides in its change's batch (defineRoute hands its handler the
+// riding database), unless it is listed here with the reason it cannot.
+const OWN_BATCH: Record<string, string> = {
+  // Their stores build the event into the change's own batch (with details the generic event lacks).
+  "POST /api/v1/users": "users store",
+  "PATCH /api/v1/users/{id}": "users store",
+  "DELETE /api/v1/users/{id}": "users store",
+  "PUT /api/v1/users/{id}/password": "users store",
+  "PATCH /api/v1/users/{id}/unlock": "users store",
+  "POST /api/v1/roles": "roles store",
+  "PATCH /api/v1/roles/{id}": "roles store",
+  "DELETE /api/v1/roles/{id}": "roles store",
+  "POST /api/v1/api_tokens": "api token issuing",
+  "DELETE /api/v1/api_tokens/{id}": "api token issuing",
+  "PATCH /api/v1/api_tokens/{id}/rotate": "api token issuing",
+  "POST /api/v1/auth/logout": "the session delete's batch",
+  "PATCH /api/v1/auth/me": "users store",
+  "PUT /api/v1/auth/me/password": "users store",
+};
+const NOT_AUDITED: Record<string, string> = {
+  "POST /api/v1/stream_tokens": "stateless: the token is sealed, nothing is stored",
+  "POST /api/v1/auth/login": "public; login writes auth.login / auth.login_failed in its own batch",
+  "POST /api/v1/clusters/default/enrollment_keys/public": "public: no principal to record",
+  "POST /agent/v1/enroll": "public: an agent with a key, no principal (an approval is audited)",
+};
+const OUTSIDE_BATCH = [
+  "POST /api/v1/nodes/{node_id}/processes/{pid}/signal",
+  "POST /api/v1/nodes/{node_id}/files",
+  "PATCH /api/v1/nodes/{node_id}/inventory/refresh",
+  "POST /api/v1/enrollment_keys/{id}/install_command",
+];
+
+describe("route table", () => {
+  const mutating = listOperations().filter((op) => op.method !== "get");
+  const key = (op: OperationSpec) => `${op.method.toUpperCase()} ${op.path}`;
+
+  it("every mutating operation's event rides in its change's batch, or is listed with its reason", () => {
+    const unexplained = mutating
+      .filter((op) => !ridesAlong(op))
+      .map(key)
+      .filter((k) => !(k in OWN_BATCH) && !(k in NOT_AUDITED) && !OUTSIDE_BATCH.includes(k));
+    expect(unexplained).toEqual([]);
+    expect(mutating.filter(ridesAlong).length).toBeGreaterThan(40);
+  });
+
+  it("the exemptions are exactly the operations that declare them", () => {
+    const declared = mutating.filter((op) => (op.audit ? op.audit.outsideBatch : undefined)).map(key);
+    expect(declared.sort()).toEqual([...OUTSIDE_BATCH].sort());
+    for (const k of [...Object.keys(OWN_BATCH), ...Object.keys(NOT_AUDITED)]) {
+      const op = mutating.find((o) => key(o) === k);
+      expect(op, k).toBeDefined();
+      expect(op && ridesAlong(op), k).toBe(false);
+    }
+  });
 });
