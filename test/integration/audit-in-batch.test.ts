@@ -24,6 +24,10 @@ async function eventsFor(event: string, resourceId: string) {
   );
 }
 
+async function asResult(res: Response) {
+  return { status: res.status, body: (await res.json()) as any, headers: res.headers };
+}
+
 async function refusingAudit<T>(work: () => Promise<T>): Promise<T> {
   await db.run(
     sql.raw(
@@ -236,6 +240,56 @@ describe("every resource's change carries its event", () => {
           sql`INSERT INTO node_tombstones (node_id, inserted_at) VALUES (${blocked}, ${Date.now()})`,
         );
         return () => api.del(`/api/v1/node_tombstones/${blocked}`);
+      },
+    ],
+    [
+      "enrollment_keys",
+      "enrollment_key.deleted",
+      async () => {
+        const key = await api.post(`/api/v1/clusters/${cluster}/enrollment_keys`, {});
+        return () => api.del(`/api/v1/enrollment_keys/${key.body.data.id}`);
+      },
+    ],
+    [
+      "power_actions",
+      "power_action.created",
+      () => () =>
+        api.post(`/api/v1/nodes/${nodeId}/power_actions`, {
+          action: "reboot",
+          confirm: true,
+          delay_seconds: 60,
+          queue: true,
+        }),
+    ],
+    [
+      "alert_rules",
+      "alert.config",
+      () => () =>
+        api
+          .fetch("/api/v1/alerts/config", { method: "PUT", json: { disk: { warning: 71, critical: 91 } } })
+          .then(asResult),
+    ],
+    [
+      "alerts",
+      "alert.acknowledge",
+      async () => {
+        const id = crypto.randomUUID();
+        await db.run(sql`INSERT INTO alerts (id, rule_id, node_id, metric, level, status, value, peak_value,
+          threshold, started_at, updated_at) VALUES (${id}, ${crypto.randomUUID()}, ${nodeId}, 'disk', 'warning',
+          'firing', 95, 95, 90, ${Date.now()}, ${Date.now()})`);
+        return () => api.patch(`/api/v1/alerts/${id}/acknowledge`, {});
+      },
+    ],
+    [
+      "node_registrations",
+      "node_registration.reject",
+      async () => {
+        const id = crypto.randomUUID();
+        await db.run(sql`INSERT INTO node_registrations (id, cluster_id, proposed_node_id, id_type, hostname,
+          status, poll_secret_hash, inserted_at, updated_at)
+          SELECT ${id}, id, ${crypto.randomUUID()}, 'random', 'waiting', 'pending', 'x', ${Date.now()}, ${Date.now()}
+            FROM clusters WHERE name = ${cluster}`);
+        return () => api.patch(`/api/v1/node_registrations/${id}/reject`, {});
       },
     ],
   ];
