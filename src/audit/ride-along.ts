@@ -8,8 +8,9 @@ import type {
 } from "@libsql/client/web";
 import type { SQL } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/libsql/web";
-import { SQLiteAsyncDialect } from "drizzle-orm/sqlite-core";
+import { getTableConfig, SQLiteAsyncDialect, SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { Database } from "../db/client";
+import * as schema from "../db/schema";
 import { type AuditEntry, type AuditInsertOptions, auditInsert } from "./record";
 
 /** The audit event a request's first change carries, and what to do once it committed. */
@@ -30,6 +31,15 @@ export interface RidingEvent {
 }
 
 const dialect = new SQLiteAsyncDialect();
+
+// Tables whose rows a create's event can name: those with an `id` column (read by rowid).
+const TABLES_WITH_ID = new Set(
+  (Object.values(schema) as unknown[])
+    .filter((t): t is SQLiteTable => t instanceof SQLiteTable)
+    .map((t) => getTableConfig(t))
+    .filter((t) => t.columns.some((column) => column.name === "id"))
+    .map((t) => t.name),
+);
 const WRITE = /^\s*(insert|update|delete|replace)\b/i;
 const INSERT_INTO = /^\s*(?:insert|replace)\s+(?:or\s+\w+\s+)?into\s+"?(\w+)"?/i;
 const AUDIT_TABLE = /^\s*insert\s+into\s+"?audit_events"?/i;
@@ -57,7 +67,8 @@ function toStatement(query: SQL): InStatement {
 // copy of it landed before; a create's resource id is the row the change inserted.
 function copyAfter(event: RidingEvent, change: InStatement, extra: AuditInsertOptions = {}): InStatement {
   const table = insertedTable(change);
-  const insertedInto = table && table === event.resourceTable ? table : undefined;
+  const insertedInto =
+    table && table === event.resourceTable && TABLES_WITH_ID.has(table) ? table : undefined;
   return toStatement(
     auditInsert(event.entry, event.occurredAt, {
       id: event.id,
@@ -86,7 +97,8 @@ function ridingTransaction(tx: Transaction, ride: RideAlong): Transaction {
             const table = insertedTable(stmt);
             const event = ride.pending();
             // The created row is named now: later inserts in the transaction move last_insert_rowid().
-            if (event && table && table === event.resourceTable && event.entry.resourceId === null) {
+            const named = table && table === event?.resourceTable && TABLES_WITH_ID.has(table);
+            if (event && named && event.entry.resourceId === null) {
               const [row] = (
                 await target.execute({
                   sql: `SELECT id FROM "${table}" WHERE rowid = ?`,
