@@ -9,7 +9,7 @@ import {
   stopAllAgents,
   tempDir,
 } from "../support/agent-process";
-import { apiClient } from "../support/command-helpers";
+import { apiClient, waitUntil } from "../support/command-helpers";
 import { createCluster, uniqueName } from "../support/fleet";
 import { type Stack, sharedStack } from "../support/stack";
 
@@ -106,7 +106,11 @@ describe("agents that enrol and stay connected", () => {
     expect(Object.keys(await nodeStatuses()).sort()).toEqual([nodeIds.a, nodeIds.b].sort());
 
     for (const id of [nodeIds.a, nodeIds.b]) {
-      const host = await api("GET", `/api/v1/nodes/${id}/metrics/host`);
+      // `healthy` comes with the agent's hello; the metrics with its first heartbeat, just after.
+      const host = await waitUntil("the first heartbeat's metrics", async () => {
+        const res = await api("GET", `/api/v1/nodes/${id}/metrics/host`);
+        return res.status === 503 ? undefined : res;
+      });
       expect(host.status).toBe(200);
       // The contract's HostMetricsResponse is bare (routes-rest), not in `{data, meta}`.
       expect(host.json.node_id).toBe(id);
