@@ -10,7 +10,8 @@ declare module "vitest" {
 /**
  * The shared stack's settings. Files share its limiters and all send from 127.0.0.1, so the per-client
  * limits are off (as in the integration project; dev-stack.test.ts tests them on its own stack).
- * Status damping is 1 s so a flip (a refused self-update, a failed check) shows within a test.
+ * Status damping is 1 s so a flip (a refused self-update, a failed check) shows within a test, and
+ * an agent waiting for approval polls every second instead of every 10.
  * No ticker: a file that needs the cron runs one while it runs (startCronTicker in fleet.ts).
  */
 export const SHARED_STACK_ENV: Record<string, string> = {
@@ -19,6 +20,7 @@ export const SHARED_STACK_ENV: Record<string, string> = {
   RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: "0",
   RATE_LIMIT_SSH_PASSWORD_PER_MINUTE: "0",
   NODE_STATUS_MIN_INTERVAL_SECONDS: "1",
+  NODE_REGISTRATION_POLL_SECONDS: "1",
 };
 
 /**
