@@ -41,6 +41,7 @@ export interface Env {
   NODE_FRAME_BURST?: string;
   INVENTORY_REFRESH_NODES_PER_TICK?: string;
   NODE_STATUS_MIN_INTERVAL_SECONDS?: string;
+  NODE_REGISTRATION_POLL_SECONDS?: string;
   STREAM_MAX_SUBSCRIBERS_PER_NODE?: string;
   STREAM_MAX_LIFETIME_SECONDS?: string;
   METRICS_DETAIL_INTERVAL_SECONDS?: string;
@@ -99,6 +100,7 @@ export interface Config {
   /** Nodes a fleet inventory refresh asks per step (the creating request, then each cron tick). */
   inventoryRefreshNodesPerTick: number;
   nodeStatusMinIntervalMs: number;
+  registrationPollSeconds: number;
   /** Live-output streams per node at once, and the longest one may stay open. */
   streamMaxSubscribers: number;
   streamMaxLifetimeMs: number;
@@ -214,6 +216,7 @@ export function loadConfig(env: Env): Config {
     nodeFrameBurst: int(env, "NODE_FRAME_BURST", 1, 100_000),
     inventoryRefreshNodesPerTick: int(env, "INVENTORY_REFRESH_NODES_PER_TICK", 1, 5_000),
     nodeStatusMinIntervalMs: int(env, "NODE_STATUS_MIN_INTERVAL_SECONDS", 0, 86_400) * 1000,
+    registrationPollSeconds: int(env, "NODE_REGISTRATION_POLL_SECONDS", 1, 300),
     streamMaxSubscribers: int(env, "STREAM_MAX_SUBSCRIBERS_PER_NODE", 1, 10_000),
     streamMaxLifetimeMs: int(env, "STREAM_MAX_LIFETIME_SECONDS", 1, 86_400) * 1000,
     metricsDetailIntervalSeconds: int(env, "METRICS_DETAIL_INTERVAL_SECONDS", 10, 86_400),

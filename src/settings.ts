@@ -254,6 +254,13 @@ export const SETTINGS: readonly SettingSpec[] = [
       "SSH password checks (`/agent/v1/ssh/verify_password`) per node and username per minute, counted before the Argon2 work; past it 429 with `Retry-After: 60` (binding `SSH_PASSWORD_RATE_LIMITER`, steps of 10; `0` = off).",
   },
   {
+    name: "NODE_REGISTRATION_POLL_SECONDS",
+    secret: false,
+    default: "10",
+    description:
+      "Seconds an agent waits between polls of its registration pending approval (`retry_after_seconds` of the 202 answer).",
+  },
+  {
     name: "PUBLIC_ENROLLMENT_KEY_TTL_SECONDS",
     secret: false,
     default: "3600",

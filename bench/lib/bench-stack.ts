@@ -125,8 +125,9 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
     },
     async probeSettled() {
       const since = Date.now();
-      for (let i = 0; i < 20; i++) {
-        await new Promise((r) => setTimeout(r, 150));
+      // The probe rewrites its file at most every 200 ms: look often, give up after 3 s.
+      for (let i = 0; i < 60; i++) {
+        await new Promise((r) => setTimeout(r, 50));
         const p = bench.probe();
         if (p && p.updated_at >= since) return p;
       }

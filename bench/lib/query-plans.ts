@@ -63,13 +63,16 @@ export async function queryPlans(
   const problems: string[] = [];
   const indexedProblems: string[] = [];
   try {
+    // One settle per URL: what the probe saw after one request is where the next one starts (the
+    // EXPLAINs in between are not SELECTs, so they are never taken for the API's queries).
+    let before = (await stack.probeSettled())?.seq ?? 0;
     for (const url of urls) {
-      const before = (await stack.probeSettled())?.seq ?? 0;
       const t = performance.now();
       const r = await api("GET", url);
       const ms = round(performance.now() - t, 1);
       const probe = await stack.probeSettled();
       const captured = (probe?.captured ?? []).filter((c) => c.seq > before && /^\s*select/i.test(c.sql));
+      before = probe?.seq ?? before;
       out.push(`## \`GET ${url}\``, "", `HTTP ${r.status}, ${ms} ms end to end.`, "");
       for (const c of captured) {
         const plan = await client.execute({ sql: `EXPLAIN QUERY PLAN ${c.sql}`, args: c.args as any });

@@ -1,5 +1,5 @@
-// The `outpost` CLI end to end: the bundled CLI (npm run cli:build) as a child process against a
-// real stack (libSQL dev server, `wrangler dev`) with a real agent enrolled through the install
+// The `outpost` CLI end to end: the bundled CLI (npm run cli:build) as a child process against the
+// shared stack (libSQL dev server, `wrangler dev`; names unique to this file) with a real agent enrolled through the install
 // command the CLI printed. Login with a user, keys, nodes, run (live output, exit codes), tokens,
 // and the error lines (API message and request id).
 import { execFile } from "node:child_process";
@@ -8,8 +8,9 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { buildCli } from "../../scripts/build-cli.mjs";
 import { type AgentProcess, copyBundle, node20, stopAllAgents, tempDir } from "../support/agent-process";
-import { type Api, apiClient, launchAgent, readIdentity, tail, waitUntil } from "../support/command-helpers";
-import { type Stack, startStack } from "../support/stack";
+import { type Api, apiClient, tail, waitUntil } from "../support/command-helpers";
+import { connectAgent, createCluster, uniqueName } from "../support/fleet";
+import { type Stack, sharedStack } from "../support/stack";
 
 interface CliResult {
   code: number;
@@ -18,6 +19,11 @@ interface CliResult {
 }
 
 const PASSWORD = "correct horse battery staple";
+// The shared stack: names unique to this file, and every list narrowed to them.
+const CLUSTER = uniqueName("clidemo");
+const USER = uniqueName("cli-admin");
+const TAG = uniqueName("web");
+const TOKEN = uniqueName("ci-read");
 
 describe("outpost CLI", () => {
   let stack: Stack;
@@ -55,11 +61,11 @@ describe("outpost CLI", () => {
     workDir = await tempDir("outpost-e2e-cli-");
     configHome = join(workDir, "config");
     cliBundle = await buildCli();
-    stack = await startStack({ dataDir: join(workDir, "stack") });
+    stack = await sharedStack();
     api = apiClient(() => stack.url);
-    expect((await api("POST", "/api/v1/clusters", { name: "clidemo" })).status).toBe(201);
+    await createCluster(api, CLUSTER);
     const user = await api("POST", "/api/v1/users", {
-      username: "cli-admin",
+      username: USER,
       password: PASSWORD,
       roles: ["admin"],
     });
@@ -68,7 +74,6 @@ describe("outpost CLI", () => {
 
   afterAll(async () => {
     await stopAllAgents();
-    await stack?.stop();
     if (workDir) await rm(workDir, { recursive: true, force: true });
   });
 
@@ -79,22 +84,22 @@ describe("outpost CLI", () => {
   });
 
   it("logs in with a user and password and stores the session with mode 0600", async () => {
-    const result = await cli(["login", stack.url, "--username", "cli-admin", "--password-stdin"], {
+    const result = await cli(["login", stack.url, "--username", USER, "--password-stdin"], {
       input: `${PASSWORD}\n`,
     });
     expect(result.stderr).toBe("");
-    expect(result.stdout).toContain(`logged in to ${stack.url} as cli-admin`);
+    expect(result.stdout).toContain(`logged in to ${stack.url} as ${USER}`);
     expect(result.code).toBe(0);
     const file = join(configHome, "outpost/config.json");
     expect((await stat(file)).mode & 0o777).toBe(0o600);
     expect((await stat(join(configHome, "outpost"))).mode & 0o777).toBe(0o700);
     const stored = JSON.parse(await readFile(file, "utf8"));
-    expect(stored).toMatchObject({ url: stack.url, kind: "session", username: "cli-admin" });
+    expect(stored).toMatchObject({ url: stack.url, kind: "session", username: USER });
     expect(stored.token).toMatch(/^ots_/);
   });
 
   it("refuses a wrong password with the API's message and request id", async () => {
-    const result = await cli(["login", stack.url, "-u", "cli-admin", "--password-stdin"], {
+    const result = await cli(["login", stack.url, "-u", USER, "--password-stdin"], {
       input: "not the password",
       env: { XDG_CONFIG_HOME: join(workDir, "other-config") },
     });
@@ -103,20 +108,18 @@ describe("outpost CLI", () => {
   });
 
   it("creates an enrollment key and prints an install command that keeps the key out of the URL", async () => {
-    const result = await cli(["keys", "create", "--cluster", "clidemo", "--uses", "1"]);
+    const result = await cli(["keys", "create", "--cluster", CLUSTER, "--uses", "1"]);
     expect(result.code).toBe(0);
     const command = result.stdout.trim();
     const match = command.match(/^curl -fsSL '([^']+)' \| sudo ENROLLMENT_KEY='([A-Za-z0-9+/=_-]+)' sh$/);
     expect(match?.[1]).toBe(`${stack.url}/install.sh`);
     const key = match![2];
-    expect(result.stderr).toContain("cluster clidemo");
+    expect(result.stderr).toContain(`cluster ${CLUSTER}`);
 
     // The agent enrols with exactly that key (the installer itself is tested in install-script.test.ts).
     const bundle = await copyBundle(workDir);
     const stateDir = join(workDir, "agent-state");
-    agent = launchAgent({ bundle, stateDir, key, heartbeatSeconds: 1 });
-    await agent.waitFor(/INFO\s+connected/, { timeoutMs: 30_000 });
-    nodeId = (await readIdentity(stateDir)).node_id;
+    ({ agent, nodeId } = await connectAgent({ bundle, stateDir, key, heartbeatSeconds: 1 }));
     await waitUntil("the node is healthy", async () => {
       const res = await api("GET", `/api/v1/nodes/${nodeId}`);
       return res.json?.data?.status === "healthy" && res.json.data.hostname ? true : undefined;
@@ -125,27 +128,27 @@ describe("outpost CLI", () => {
   });
 
   it("lists nodes as JSON and as a table, with filters as flags", async () => {
-    const json = await cli(["nodes", "ls", "--json", "--cluster-name", "clidemo"]);
+    const json = await cli(["nodes", "ls", "--json", "--cluster-name", CLUSTER]);
     expect(json.code).toBe(0);
     const nodes = JSON.parse(json.stdout);
     expect(nodes.map((n: { id: string }) => n.id)).toEqual([nodeId]);
-    expect(nodes[0]).toMatchObject({ cluster_name: "clidemo", status: "healthy", hostname });
+    expect(nodes[0]).toMatchObject({ cluster_name: CLUSTER, status: "healthy", hostname });
 
-    const table = await cli(["nodes", "ls", "--status", "healthy"]);
+    const table = await cli(["nodes", "ls", "--status", "healthy", "--cluster-name", CLUSTER]);
     expect(table.code).toBe(0);
     const [header, row] = table.stdout.trim().split("\n");
     expect(header).toMatch(/^ID\s+HOSTNAME\s+STATUS\s+CLUSTER/);
     expect(row).toContain(nodeId);
     expect(row).toContain("healthy");
 
-    const none = await cli(["nodes", "ls", "--json", "--status", "unreachable"]);
+    const none = await cli(["nodes", "ls", "--json", "--status", "unreachable", "--cluster-name", CLUSTER]);
     expect(JSON.parse(none.stdout)).toEqual([]);
 
-    const tagged = await cli(["nodes", "tag", nodeId, "web", "env:test"]);
+    const tagged = await cli(["nodes", "tag", nodeId, TAG, "env:test"]);
     expect(tagged.code).toBe(0);
-    const byTag = JSON.parse((await cli(["nodes", "ls", "--json", "--tags", "web"])).stdout);
+    const byTag = JSON.parse((await cli(["nodes", "ls", "--json", "--tags", TAG])).stdout);
     expect(byTag.map((n: { id: string; tags: string[] }) => [n.id, n.tags])).toEqual([
-      [nodeId, ["web", "env:test"]],
+      [nodeId, [TAG, "env:test"]],
     ]);
   });
 
@@ -157,13 +160,14 @@ describe("outpost CLI", () => {
   });
 
   it("exits non-zero and names the node when a command fails there", async () => {
-    const result = await cli(["run", "--tags", "web", "--", "echo broken >&2; exit 3"]);
+    const result = await cli(["run", "--tags", TAG, "--", "echo broken >&2; exit 3"]);
     expect(result.code).toBe(1);
     expect(result.stdout).toContain(`${hostname} | broken`);
     expect(result.stderr).toContain("exit 3: 1");
     expect(result.stderr).toContain(`failed on 1: ${hostname} (exit 3)`);
 
-    const json = await cli(["--json", "run", "--all", "--", "echo json"]);
+    // --all, narrowed by the tag to this file's node (the shared stack has other files' nodes).
+    const json = await cli(["--json", "run", "--all", "--tags", TAG, "--", "echo json"]);
     expect(json.code).toBe(0);
     const report = JSON.parse(json.stdout);
     expect(report.summary).toMatchObject({ total: 1, exit_codes: { "0": 1 } });
@@ -177,7 +181,7 @@ describe("outpost CLI", () => {
   });
 
   it("creates, lists and revokes API tokens; OUTPOST_URL/OUTPOST_TOKEN override the stored login", async () => {
-    const created = await cli(["tokens", "create", "--name", "ci-read", "--scope", "nodes:read"]);
+    const created = await cli(["tokens", "create", "--name", TOKEN, "--scope", "nodes:read"]);
     expect(created.code).toBe(0);
     const secret = created.stdout.trim();
     expect(secret).toMatch(/^otp_/);
@@ -187,17 +191,17 @@ describe("outpost CLI", () => {
       OUTPOST_TOKEN: secret,
       XDG_CONFIG_HOME: join(workDir, "empty-config"),
     };
-    const listed = await cli(["nodes", "ls", "--json"], { env });
+    const listed = await cli(["nodes", "ls", "--json", "--cluster-name", CLUSTER], { env });
     expect(listed.code).toBe(0);
     expect(JSON.parse(listed.stdout).map((n: { id: string }) => n.id)).toContain(nodeId);
 
     // nodes:read only: running a command is refused with the API's message and its request id.
-    const refused = await cli(["run", "--all", "--", "true"], { env });
+    const refused = await cli(["run", "--all", "--tags", TAG, "--", "true"], { env });
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/\(HTTP 403, forbidden, request id \S+\)/);
 
     const tokens = JSON.parse((await cli(["tokens", "ls", "--json"])).stdout);
-    const token = tokens.find((t: { name: string }) => t.name === "ci-read");
+    const token = tokens.find((t: { name: string }) => t.name === TOKEN);
     expect(token).toMatchObject({ scopes: ["nodes:read"], revoked: false });
     expect(secret.startsWith(token.prefix)).toBe(true);
 
@@ -215,7 +219,9 @@ describe("outpost CLI", () => {
     const logs = await cli(["logs", nodeId]);
     if (logs.code !== 0) expect(logs.stderr).toContain("logs are not supported by this server");
 
-    const metrics = await cli(["metrics", hostname, "--range", "1h"]);
+    // By id: every agent of the suite runs on this machine, so on the shared stack its hostname
+    // names several nodes (the CLI then asks for an id).
+    const metrics = await cli(["metrics", nodeId, "--range", "1h"]);
     expect(metrics.code).toBe(0);
     expect(metrics.stdout).toMatch(/^cpu\s+\S/m);
     expect(metrics.stdout).toMatch(/^memory\s+.*avg \d+\.\d%/m);

@@ -2,6 +2,8 @@
 // are SIGKILLed and restarted on their state dirs and `wrangler dev` itself is restarted once on
 // the same port and data. Afterwards every execution is terminal and none ran twice: each command
 // appends its OUTPOST_EXECUTION_ID to its agent's run log, and no id may appear twice there.
+// One agent is never killed: it must ride out the restart by itself (same process, reconnected,
+// fresh heartbeats, the reconnect counted). This file owns its stack because it restarts it.
 import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -14,18 +16,22 @@ import {
   enrollmentKey,
   launchAgent,
   listAll,
-  readIdentity,
   sleep,
   tail,
   waitUntil,
 } from "../support/command-helpers";
+import { connectAgents } from "../support/fleet";
 import { freePort, portIsFree, type Stack, startStack } from "../support/stack";
 
 const AGENTS = 10;
 const COMMANDS = 30;
 /** The stack is restarted right after this command was submitted (executions in flight). */
 const RESTART_AFTER = 14;
-const SUBMIT_EVERY_MS = 700;
+// Submissions and kills come at a brisk pace: the same 300 executions, ≥ 10 kills and one restart,
+// without seconds of idle time between them.
+const SUBMIT_EVERY_MS = 300;
+/** Never killed: it checks that a live agent reconnects by itself after the restart. */
+const STEADY = 0;
 const MAX_KILLS = 40;
 const SETTLE_TIMEOUT_MS = 90_000;
 const COMMAND = 'echo "$OUTPOST_EXECUTION_ID" >> "$E2E_RUNLOG" && sleep 0.2';
@@ -40,11 +46,14 @@ describe("commands under faults: agents SIGKILLed, wrangler dev restarted", () =
   const agents: AgentProcess[] = [];
   const stateDirs: string[] = [];
   const nodeIds: string[] = [];
+  /** The steady agent's output length and the time just before the restart. */
+  let beforeRestart: { mark: number; pid: number; at: number } | undefined;
   const runlog = (i: number) => join(stateDirs[i], "runlog");
   const relaunch = (i: number) =>
     launchAgent({ bundle, stateDir: stateDirs[i], env: { E2E_RUNLOG: runlog(i) } });
 
   async function restartStack(): Promise<void> {
+    beforeRestart = { mark: agents[STEADY].mark(), pid: agents[STEADY].pid, at: Date.now() };
     expect(await stack.stop()).toBe(0);
     await waitUntil("port free", async () => (await portIsFree(port)) || undefined, { timeoutMs: 15_000 });
     stack = await startStack({ env: { PORT: String(port) }, dataDir, cronInterval: 1 });
@@ -60,19 +69,15 @@ describe("commands under faults: agents SIGKILLed, wrangler dev restarted", () =
     api = apiClient(() => stack.url);
     expect((await api("POST", "/api/v1/clusters", { name: "fleet" })).status).toBe(201);
     const key = await enrollmentKey(api, "fleet", AGENTS);
-    for (let i = 0; i < AGENTS; i++) {
-      stateDirs.push(join(workDir, `state-${i}`));
-      agents.push(
-        launchAgent({
-          bundle,
-          stateDir: stateDirs[i],
-          key,
-          env: { E2E_RUNLOG: join(stateDirs[i], "runlog") },
-        }),
-      );
+    for (let i = 0; i < AGENTS; i++) stateDirs.push(join(workDir, `state-${i}`));
+    const connected = await connectAgents(
+      stateDirs.map((stateDir) => ({ bundle, stateDir, key, env: { E2E_RUNLOG: join(stateDir, "runlog") } })),
+      40_000,
+    );
+    for (const { agent, nodeId } of connected) {
+      agents.push(agent);
+      nodeIds.push(nodeId);
     }
-    await Promise.all(agents.map((a) => a.waitFor(/INFO\s+connected/, { timeoutMs: 40_000 })));
-    for (const dir of stateDirs) nodeIds.push((await readIdentity(dir)).node_id);
     expect(new Set(nodeIds).size).toBe(AGENTS);
   });
 
@@ -94,18 +99,19 @@ describe("commands under faults: agents SIGKILLed, wrangler dev restarted", () =
     let kills = 0;
     let restarts = 0;
 
-    // Chaos: every 0.8–1.6 s SIGKILL a random running agent, start it again 0.2–1.2 s later.
+    // Chaos: every 0.4–0.8 s SIGKILL a random running agent (not the steady one), start it again
+    // 0.1–0.6 s later.
     const chaos = (async () => {
       for (let round = 0; round < MAX_KILLS && submitting && Date.now() - started < 90_000; round++) {
-        await sleep(800 + Math.random() * 800);
+        await sleep(400 + Math.random() * 400);
         if (!submitting) break;
-        const candidates = agents.map((a, i) => (a.running() ? i : -1)).filter((i) => i >= 0);
+        const candidates = agents.map((a, i) => (a.running() && i !== STEADY ? i : -1)).filter((i) => i >= 0);
         if (candidates.length === 0) continue;
         const i = candidates[Math.floor(Math.random() * candidates.length)];
         agents[i].child.kill("SIGKILL");
         await agents[i].exited;
         kills++;
-        await sleep(200 + Math.random() * 1000);
+        await sleep(100 + Math.random() * 500);
         agents[i] = relaunch(i);
         restarts++;
       }
@@ -148,7 +154,7 @@ describe("commands under faults: agents SIGKILLed, wrangler dev restarted", () =
           ];
           return live.length === 0 ? true : undefined;
         },
-        { timeoutMs: SETTLE_TIMEOUT_MS, intervalMs: 1000 },
+        { timeoutMs: SETTLE_TIMEOUT_MS, intervalMs: 250 },
       );
     } catch (err) {
       const stuckNodes = new Set(live.map((e) => e.node_id));
@@ -231,5 +237,26 @@ describe("commands under faults: agents SIGKILLed, wrangler dev restarted", () =
       expect(res.json.data.total).toBe(AGENTS);
       expect(res.json.data.counts.completed).toBe(AGENTS);
     }
+
+    // The steady agent rode out the restart in the same process: it noticed the loss, reconnected
+    // by itself, counts the reconnect, and its node is healthy with a heartbeat from after it.
+    const steady = agents[STEADY];
+    expect(beforeRestart).toBeDefined();
+    const { mark, pid, at } = beforeRestart!;
+    expect(steady.running()).toBe(true);
+    expect(steady.pid).toBe(pid);
+    await steady.waitFor("connection lost", { from: mark, timeoutMs: 1000 });
+    await steady.waitFor(/INFO\s+connected/, { from: mark, timeoutMs: 1000 });
+    const id = nodeIds[STEADY];
+    await waitUntil("the steady node healthy", async () => {
+      const node = await api("GET", `/api/v1/nodes/${id}`);
+      return node.json.data.status === "healthy" || undefined;
+    });
+    await waitUntil("a heartbeat from after the restart", async () => {
+      const host = await api("GET", `/api/v1/nodes/${id}/metrics/host`);
+      return Date.parse(host.json.timestamp) >= Math.floor(at / 1000) * 1000 || undefined;
+    });
+    const agentMetrics = await api("GET", `/api/v1/nodes/${id}/metrics/agent`);
+    expect(agentMetrics.json.data.application.reconnects).toBeGreaterThanOrEqual(1);
   });
 });

@@ -1,5 +1,7 @@
-// Commands end to end: a real stack (libSQL dev server, `wrangler dev`, cron ticker every second)
-// and four real agents in three clusters running real shells. Targeting, exit codes and output,
+// Commands end to end: the shared stack (libSQL dev server, `wrangler dev`; this file ticks the cron
+// every second) and four real agents in three clusters of its own running real shells. The clusters'
+// names share a prefix unique to this file, and "all" targeting is narrowed to it by a cluster filter,
+// so other files' nodes on the shared stack are never targeted. Targeting, exit codes and output,
 // cancel (the process group really dies), timeout, offline delivery and expiry, live output over
 // SSE, and the per-command summary.
 import { existsSync } from "node:fs";
@@ -27,9 +29,17 @@ import {
   waitForExecution,
   waitUntil,
 } from "../support/command-helpers";
-import { type Stack, startStack } from "../support/stack";
+import { connectAgents, createCluster, startCronTicker, uniqueName } from "../support/fleet";
+import { type Stack, sharedStack } from "../support/stack";
 
 const CRON_SECONDS = 1;
+const PREFIX = uniqueName("cmd");
+const EAST = `${PREFIX}-alpha-east`;
+const WEST = `${PREFIX}-alpha-west`;
+const BETA = `${PREFIX}-beta`;
+/** Everything this file owns: "all" is narrowed by it. */
+const MINE = { name: `${PREFIX}-*` };
+const ALPHA = { name: `${PREFIX}-alpha*` };
 const SCRIPT = 'A=hello\nB=world\necho "$A $B"\necho "id=$OUTPOST_EXECUTION_ID"\nexit 3';
 
 type Name = "east1" | "east2" | "west1" | "beta1";
@@ -40,6 +50,7 @@ describe("commands on real agents", () => {
   let workDir: string;
   let bundle: string;
   let api: Api;
+  let cron: { stop(): Promise<void> } | undefined;
   const agents = {} as Record<Name, AgentProcess>;
   const stateDirs = {} as Record<Name, string>;
   const ids = {} as Record<Name, string>;
@@ -57,49 +68,50 @@ describe("commands on real agents", () => {
   beforeAll(async () => {
     workDir = await tempDir("outpost-e2e-commands-");
     bundle = await copyBundle(workDir);
-    stack = await startStack({ cronInterval: CRON_SECONDS, dataDir: join(workDir, "stack") });
+    stack = await sharedStack();
     api = apiClient(() => stack.url);
-    for (const name of ["alpha-east", "alpha-west", "beta"])
-      expect((await api("POST", "/api/v1/clusters", { name })).status).toBe(201);
+    cron = startCronTicker(stack, CRON_SECONDS * 1000);
+    for (const name of [EAST, WEST, BETA]) await createCluster(api, name);
     const keys = {
-      "alpha-east": await enrollmentKey(api, "alpha-east", 2),
-      "alpha-west": await enrollmentKey(api, "alpha-west", 1),
-      beta: await enrollmentKey(api, "beta", 1),
+      [EAST]: await enrollmentKey(api, EAST, 2),
+      [WEST]: await enrollmentKey(api, WEST, 1),
+      [BETA]: await enrollmentKey(api, BETA, 1),
     };
-    const plan: Record<Name, { cluster: keyof typeof keys; idType: "random" | "persistent" }> = {
-      east1: { cluster: "alpha-east", idType: "random" },
-      east2: { cluster: "alpha-east", idType: "persistent" },
-      west1: { cluster: "alpha-west", idType: "random" },
-      beta1: { cluster: "beta", idType: "persistent" },
+    const plan: Record<Name, { cluster: string; idType: "random" | "persistent" }> = {
+      east1: { cluster: EAST, idType: "random" },
+      east2: { cluster: EAST, idType: "persistent" },
+      west1: { cluster: WEST, idType: "random" },
+      beta1: { cluster: BETA, idType: "persistent" },
     };
     for (const name of NAMES) {
       stateDirs[name] = join(workDir, `state-${name}`);
       if (plan[name].idType === "persistent")
         machineIdFiles[name] = await fakeMachineId(join(workDir, `machine-id-${name}`));
-      agents[name] = launchAgent({
+    }
+    const connected = await connectAgents(
+      NAMES.map((name) => ({
         bundle,
         stateDir: stateDirs[name],
         key: keys[plan[name].cluster],
         idType: plan[name].idType,
         machineIdFile: machineIdFiles[name],
-      });
-    }
-    await Promise.all(NAMES.map((n) => agents[n].waitFor(/INFO\s+connected/, { timeoutMs: 30_000 })));
-    for (const name of NAMES) {
-      const identity = await readIdentity(stateDirs[name]);
-      expect(identity.cluster_name).toBe(plan[name].cluster);
-      ids[name] = identity.node_id;
+      })),
+    );
+    for (const [i, name] of NAMES.entries()) {
+      agents[name] = connected[i].agent;
+      ids[name] = connected[i].nodeId;
+      expect((await readIdentity(stateDirs[name])).cluster_name).toBe(plan[name].cluster);
     }
     await waitUntil("all nodes healthy", async () => {
-      const res = await api("GET", "/api/v1/nodes?page_size=100");
+      const res = await api("GET", `/api/v1/nodes?page_size=100&cluster_name=${PREFIX}-*`);
       const healthy = res.json.data.filter((n: { status: string }) => n.status === "healthy");
       return healthy.length === NAMES.length ? true : undefined;
     });
   });
 
   afterAll(async () => {
+    await cron?.stop();
     await stopAllAgents();
-    await stack?.stop();
     if (workDir) await rm(workDir, { recursive: true, force: true });
   });
 
@@ -114,9 +126,12 @@ describe("commands on real agents", () => {
   it("runs a multi-line script with variables on every node of two clusters, and on all nodes", async () => {
     const byClusters = await createCommand(api, {
       command_text: SCRIPT,
-      targeting: { type: "clusters", cluster_names: ["alpha-east", "alpha-west"] },
+      targeting: { type: "clusters", cluster_names: [EAST, WEST] },
     });
-    const byAll = await createCommand(api, { command_text: SCRIPT, targeting: { type: "all" } });
+    const byAll = await createCommand(api, {
+      command_text: SCRIPT,
+      targeting: { type: "all", cluster_filters: MINE },
+    });
     const [clustered, everywhere] = await Promise.all([
       waitForCommand(api, byClusters.id),
       waitForCommand(api, byAll.id),
@@ -150,15 +165,21 @@ describe("commands on real agents", () => {
   it("node_filters and cluster_filters pick the right nodes", async () => {
     const cases: { targeting: Record<string, unknown>; expected: Name[] }[] = [
       {
-        targeting: { type: "all", cluster_filters: { name: "alpha*" } },
+        targeting: { type: "all", cluster_filters: ALPHA },
         expected: ["east1", "east2", "west1"],
       },
-      { targeting: { type: "all", node_filters: { id_type: "random" } }, expected: ["east1", "west1"] },
-      { targeting: { type: "all", node_filters: { id_type: "persistent" } }, expected: ["beta1", "east2"] },
+      {
+        targeting: { type: "all", cluster_filters: MINE, node_filters: { id_type: "random" } },
+        expected: ["east1", "west1"],
+      },
+      {
+        targeting: { type: "all", cluster_filters: MINE, node_filters: { id_type: "persistent" } },
+        expected: ["beta1", "east2"],
+      },
       {
         targeting: {
           type: "all",
-          cluster_filters: { name: "alpha*" },
+          cluster_filters: ALPHA,
           node_filters: { id_type: "persistent" },
         },
         expected: ["east2"],
@@ -166,7 +187,7 @@ describe("commands on real agents", () => {
       {
         targeting: {
           type: "clusters",
-          cluster_names: ["alpha-east", "beta"],
+          cluster_names: [EAST, BETA],
           node_filters: { id_type: "random" },
         },
         expected: ["east1"],
@@ -175,7 +196,7 @@ describe("commands on real agents", () => {
         targeting: { type: "nodes", node_ids: [ids.west1, ids.beta1], cluster_filters: { name: "*west" } },
         expected: ["west1"],
       },
-      { targeting: { type: "all", node_filters: { cluster_name: "beta" } }, expected: ["beta1"] },
+      { targeting: { type: "all", node_filters: { cluster_name: BETA } }, expected: ["beta1"] },
     ];
     const created = [];
     for (const c of cases)
@@ -188,7 +209,7 @@ describe("commands on real agents", () => {
     // Filters that leave nothing: 422, and no command is created.
     const none = await api("POST", "/api/v1/commands", {
       command_text: "true",
-      targeting: { type: "clusters", cluster_names: ["beta"], cluster_filters: { name: "alpha*" } },
+      targeting: { type: "clusters", cluster_names: [BETA], cluster_filters: ALPHA },
     });
     expect(none.status).toBe(422);
   });

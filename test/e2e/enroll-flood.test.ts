@@ -1,21 +1,21 @@
 // Review H2 end to end: a flood of enrolments with made-up keys (bounded concurrency) against a real
-// stack (libSQL dev server, `wrangler dev`) while real agents run commands. Refusals are reads, so
-// every command completes and every API write made during the flood succeeds.
+// stack (the shared one: libSQL dev server, `wrangler dev`; its enrolment limit is off, else most of
+// the flood would be 429s that never reach libSQL) while real agents run commands. Refusals are
+// reads, so every command completes and every API write made during the flood succeeds.
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type AgentProcess, copyBundle, stopAllAgents, tempDir } from "../support/agent-process";
+import { copyBundle, stopAllAgents, tempDir } from "../support/agent-process";
 import {
   type Api,
   apiClient,
   createCommand,
-  enrollmentKey,
-  launchAgent,
   tail,
   waitForCommand,
   waitUntil,
 } from "../support/command-helpers";
-import { type Stack, startStack } from "../support/stack";
+import { clusterWithKey, connectAgents, startCronTicker } from "../support/fleet";
+import { type Stack, sharedStack } from "../support/stack";
 
 const FLOOD = 500;
 const CONCURRENCY = 25;
@@ -25,29 +25,30 @@ describe("an enrolment flood with made-up keys", () => {
   let stack: Stack;
   let workDir: string;
   let api: Api;
-  const agents: AgentProcess[] = [];
+  let cluster: string;
+  let cron: { stop(): Promise<void> } | undefined;
 
   beforeAll(async () => {
     workDir = await tempDir("outpost-e2e-flood-");
     const bundle = await copyBundle(workDir);
-    // The per-IP enrolment limit would answer most of the flood with 429 before it reached libSQL;
-    // this test is about what reaches it.
-    stack = await startStack({
-      cronInterval: 1,
-      dataDir: join(workDir, "stack"),
-      env: { RATE_LIMIT_ENROLL_PER_MINUTE: "0" },
-    });
+    stack = await sharedStack();
     api = apiClient(() => stack.url);
-    expect((await api("POST", "/api/v1/clusters", { name: "flood" })).status).toBe(201);
-    const key = await enrollmentKey(api, "flood", AGENTS);
-    for (let i = 0; i < AGENTS; i++)
-      agents.push(launchAgent({ bundle, stateDir: join(workDir, `state-${i}`), key }));
-    await Promise.all(agents.map((a) => a.waitFor(/INFO\s+connected/, { timeoutMs: 60_000 })));
+    cron = startCronTicker(stack);
+    const created = await clusterWithKey(api, "flood", AGENTS);
+    cluster = created.cluster;
+    await connectAgents(
+      Array.from({ length: AGENTS }, (_, i) => ({
+        bundle,
+        stateDir: join(workDir, `state-${i}`),
+        key: created.key,
+      })),
+      60_000,
+    );
   });
 
   afterAll(async () => {
+    await cron?.stop();
     await stopAllAgents();
-    await stack?.stop();
     if (workDir) await rm(workDir, { recursive: true, force: true });
   });
 
@@ -78,10 +79,13 @@ describe("an enrolment flood with made-up keys", () => {
     const writes: number[] = [];
     const commands: string[] = [];
     for (let i = 0; i < 5; i++) {
-      const created = await createCommand(api, { command_text: `echo run-${i}`, targeting: { type: "all" } });
+      const created = await createCommand(api, {
+        command_text: `echo run-${i}`,
+        targeting: { type: "clusters", cluster_names: [cluster] },
+      });
       commands.push(created.id);
       writes.push(
-        (await api("POST", "/api/v1/clusters/flood/enrollment_keys", { name: `during-${i}` })).status,
+        (await api("POST", `/api/v1/clusters/${cluster}/enrollment_keys`, { name: `during-${i}` })).status,
       );
     }
     await flood;
@@ -95,8 +99,11 @@ describe("an enrolment flood with made-up keys", () => {
         for (const e of executions) expect(e).toMatchObject({ status: "completed", exit_code: 0 });
       }
       await waitUntil("no node left unhealthy", async () => {
-        const res = await api("GET", "/api/v1/nodes?page_size=100");
-        return res.json.data.every((n: { status: string }) => n.status === "healthy") ? true : undefined;
+        const res = await api("GET", `/api/v1/nodes?page_size=100&cluster_name=${cluster}`);
+        return res.json.data.length === AGENTS &&
+          res.json.data.every((n: { status: string }) => n.status === "healthy")
+          ? true
+          : undefined;
       });
     } catch (error) {
       console.error(`--- stack output ---\n${tail(stack.output(), 60)}`);

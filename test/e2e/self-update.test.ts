@@ -1,4 +1,4 @@
-// Self-update end to end: a real stack and a real agent (bundle A, the published build) on Node 20,
+// Self-update end to end: the shared stack and a real agent (bundle A, the published build) on Node 20,
 // running from a writable copy so it can replace itself. Bundle B (version 9.9.9) is built here and
 // served by a small local HTTP server; the self-update request names it explicitly (`release`), so
 // the Worker's own published release (dist/public/agent, shared with other tests) stays untouched.
@@ -9,8 +9,10 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type AgentProcess, copyBundle, startAgent, stopAllAgents, tempDir } from "../support/agent-process";
-import { E2E_API_KEY, ROOT, type Stack, startStack } from "../support/stack";
+import { type AgentProcess, copyBundle, stopAllAgents, tempDir } from "../support/agent-process";
+import { apiClient } from "../support/command-helpers";
+import { clusterWithKey, connectAgent } from "../support/fleet";
+import { ROOT, type Stack, sharedStack } from "../support/stack";
 
 const sha = (data: Buffer) => createHash("sha256").update(data).digest("hex");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -27,18 +29,7 @@ describe("agent self-update", () => {
   let agent: AgentProcess;
   let nodeId: string;
 
-  async function api(method: string, path: string, body?: unknown) {
-    const res = await fetch(`${stack.url}${path}`, {
-      method,
-      headers: {
-        Authorization: `Bearer ${E2E_API_KEY}`,
-        ...(body === undefined ? {} : { "Content-Type": "application/json" }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, json: text ? JSON.parse(text) : null };
-  }
+  const api = apiClient(() => stack.url);
 
   async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 30_000) {
     const deadline = Date.now() + timeoutMs;
@@ -99,29 +90,22 @@ describe("agent self-update", () => {
     await new Promise<void>((r) => files.listen(0, "127.0.0.1", r));
     filesUrl = `http://127.0.0.1:${(files.address() as AddressInfo).port}`;
 
-    stack = await startStack({
-      dataDir: join(workDir, "stack"),
-      // A refused update flips the node unhealthy and back within seconds; damping (tested in
-      // node-session-limits.test.ts) would hold that flip for 30 s.
-      env: { NODE_STATUS_MIN_INTERVAL_SECONDS: "1" },
-    });
-    expect((await api("POST", "/api/v1/clusters", { name: "updates" })).status).toBe(201);
-    const key = await api("POST", "/api/v1/clusters/updates/enrollment_keys", {});
+    // A refused update flips the node unhealthy and back within seconds: the shared stack's status
+    // damping is 1 s (SHARED_STACK_ENV); the default 30 s would hold that flip back.
+    stack = await sharedStack();
+    const { key } = await clusterWithKey(api, "updates");
     stateDir = join(workDir, "state");
-    agent = startAgent({
+    ({ agent, nodeId } = await connectAgent({
       bundle,
       stateDir,
+      key,
+      heartbeatSeconds: 1,
       env: {
-        ENROLLMENT_KEY: key.json.data.key,
-        OUTPOST_ID_TYPE: "random",
-        OUTPOST_HEARTBEAT_INTERVAL: "1",
         // A refused update is reported (node unhealthy) for 3 s, so the next one can target it.
         OUTPOST_SELF_UPDATE_REPORT_SECONDS: "3",
         OUTPOST_SELF_UPDATE_TIMEOUT_SECONDS: "30",
       },
-    });
-    await agent.waitFor(/INFO\s+connected/, { timeoutMs: 30_000 });
-    nodeId = JSON.parse(await readFile(join(stateDir, "identity.json"), "utf8")).node_id;
+    }));
     await waitForNode("healthy", (n) => n.status === "healthy");
   }, 180_000);
 

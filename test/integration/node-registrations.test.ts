@@ -126,6 +126,37 @@ describe("enrolment with a key that requires approval", () => {
     expect((await eventsOf(reg.id)).map((e) => e.type)).toEqual(["edge.node_registration.requested"]);
   });
 
+  it("paces the agent's polls by NODE_REGISTRATION_POLL_SECONDS", async () => {
+    // Same database, the setting changed: the 202 answer and a poll both carry it.
+    const paced = await createTestApi({
+      NODE_REGISTRATION_POLL_SECONDS: "2",
+      LIBSQL_URL: api.env.LIBSQL_URL,
+    });
+    const key = await newKey(MAIN, { requires_approval: true });
+    const body = {
+      key: key.secret,
+      node_id: crypto.randomUUID(),
+      id_type: "random",
+      hostname: "paced-host",
+      platform: "linux",
+      version: "1.2.3",
+    };
+    const send = async (json: Record<string, unknown>) => {
+      const res = await paced.fetch("/agent/v1/enroll", { method: "POST", auth: null, json });
+      return { status: res.status, body: await res.json<any>() };
+    };
+    const first = await send(body);
+    expect(first.status).toBe(202);
+    expect(first.body.data.retry_after_seconds).toBe(2);
+    const again = await send({
+      ...body,
+      registration_id: first.body.data.registration_id,
+      registration_secret: first.body.data.registration_secret,
+    });
+    expect(again.status).toBe(202);
+    expect(again.body.data.retry_after_seconds).toBe(2);
+  });
+
   it("answers a poll with 202 while pending, 401 for a wrong secret, 422 for a half poll", async () => {
     const reg = await registered();
     const pending = await poll(reg);

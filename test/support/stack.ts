@@ -210,9 +210,11 @@ export async function stackProcesses(dataDir: string): Promise<string[]> {
 }
 
 /**
- * The e2e project's shared stack (test/support/shared-stack-setup.ts). `stop()` does nothing: the
- * global teardown stops it after the last file. Use startStack() when a file needs its own settings,
- * restarts the stack, runs cron ticks or counts rows it did not create.
+ * The e2e project's shared stack (test/support/shared-stack-setup.ts, settings in SHARED_STACK_ENV).
+ * `stop()` does nothing: the global teardown stops it after the last file. Files on it use unique
+ * cluster names (fleet.ts) and filter every list by them; one that needs the cron runs
+ * startCronTicker. Use startStack() only when a file needs other settings, restarts or stops the
+ * stack, or must count every row of a table.
  */
 export async function sharedStack(): Promise<Stack> {
   const { inject } = await import("vitest");

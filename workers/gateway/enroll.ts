@@ -59,18 +59,19 @@ export function registerEnrollRoute(app: Hono<AppEnv>): void {
             [missing]: ["is required with a registration poll"],
           });
         }
-        const polled = await pollRegistration(db, {
-          registration_id,
-          registration_secret,
-          node_id: body.node_id,
-        });
+        const polled = await pollRegistration(
+          db,
+          { registration_id, registration_secret, node_id: body.node_id },
+          c.get("config").registrationPollSeconds,
+        );
         if ("pending" in polled) return { data: polled.pending, status: 202 as const };
         return enrolledNode(c, polled.nodeId);
       }
       const { needsApproval } = await precheckEnrolment(db, body);
       if (needsApproval) {
         const ip = c.req.header("cf-connecting-ip") ?? null;
-        return { data: await requestRegistration(db, body, ip), status: 202 as const };
+        const pollSeconds = c.get("config").registrationPollSeconds;
+        return { data: await requestRegistration(db, body, ip, pollSeconds), status: 202 as const };
       }
       const { nodeId } = await enrollNode(db, c.get("config"), body);
       return enrolledNode(c, nodeId);

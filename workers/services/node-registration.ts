@@ -16,9 +16,6 @@ import type { EnrollAccepted } from "../../src/protocol/enroll";
 import { ApiError } from "../errors";
 import { type EnrollInput, newNodeSecrets, spendKey, writeEnrolledNode } from "./enrollment";
 
-/** Seconds the agent waits between polls of a pending registration. */
-export const REGISTRATION_POLL_SECONDS = 10;
-
 /**
  * Records an enrolment with a key that requires approval (C18): the key use is spent now (a
  * single-use key cannot queue unlimited registrations), the registration and its events commit in
@@ -28,6 +25,8 @@ export async function requestRegistration(
   db: Database,
   input: EnrollInput,
   ip: string | null,
+  /** NODE_REGISTRATION_POLL_SECONDS: the agent's pace between polls. */
+  pollSeconds: number,
 ): Promise<EnrollAccepted> {
   const secret = randomSecret(32);
   const pollSecretHash = await sha256Hex(secret);
@@ -76,7 +75,7 @@ export async function requestRegistration(
     registration_id: id,
     registration_secret: secret,
     status: "pending",
-    retry_after_seconds: REGISTRATION_POLL_SECONDS,
+    retry_after_seconds: pollSeconds,
   };
 }
 
@@ -90,6 +89,7 @@ export async function requestRegistration(
 export async function pollRegistration(
   db: Database,
   input: { registration_id: string; registration_secret: string; node_id: string },
+  pollSeconds: number,
 ): Promise<{ pending: EnrollAccepted } | { nodeId: string }> {
   const refused = () => new ApiError("unauthorized", "Registration not recognised");
   // Only "not found" becomes the refusal; a database failure stays a 503.
@@ -105,7 +105,7 @@ export async function pollRegistration(
       pending: {
         registration_id: row.id,
         status: "pending",
-        retry_after_seconds: REGISTRATION_POLL_SECONDS,
+        retry_after_seconds: pollSeconds,
       },
     };
   }
