@@ -18,7 +18,7 @@ import {
   type ServerFrame,
 } from "../src/protocol/frames";
 import type { MethodParams, MethodResult, ReachMethod, StreamParams } from "../src/protocol/reach-methods";
-import { writeLastSeen } from "./batch-writer";
+import { writeLastSeen, writeStatus } from "./batch-writer";
 import { evaluateUnreachable } from "./node-session/alerts";
 import { deliverExecutions, finalState, isLiveExecution, sendExec } from "./node-session/delivery";
 import { downloadStream } from "./node-session/file-download";
@@ -294,11 +294,12 @@ export class NodeSession extends Server<Env> {
     const db = this.#database();
     // The node list's latest metrics ride on a last_seen_at refresh, at most once a minute.
     const due = seen === "sampled" ? dueLatestMetrics(this.store, Date.now()) : undefined;
-    return observe(db, this.store, this.name, status, reason, seen, {
+    return observe(this.store, this.name, status, reason, seen, {
       touchLastSeen: (s) => {
         due?.markWritten();
         return writeLastSeen(this.env, db, due ? { ...s, metrics: due.metrics } : s);
       },
+      setStatus: (change) => writeStatus(this.env, db, change),
       minFlipIntervalMs: loadConfig(this.env).nodeStatusMinIntervalMs,
       write: (write) => this.#write(write),
       forceTouch: due !== undefined,
