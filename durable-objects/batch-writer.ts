@@ -28,6 +28,8 @@ const MAX_OUTPUT_PER_WRITE = 4 * 1024 * 1024;
 const MAX_TOUCHES_PER_WRITE = 500;
 /** Status changes per libSQL batch (two set-based statements whatever the number). */
 const MAX_STATUS_CHANGES_PER_WRITE = 500;
+/** A status change waits this long for others (a stale window is seconds; a network cut's alarms spread over some ms). */
+const STATUS_LINGER_MS = 50;
 
 /**
  * Writes the NodeSessions' frequent small rows to libSQL in group commits: command results (a
@@ -70,6 +72,7 @@ export class BatchWriter extends DurableObject<Env> {
       sizeOf: () => 1,
       retries: 2,
       retryDelayMs: 50,
+      lingerMs: STATUS_LINGER_MS,
     },
   );
 
@@ -97,6 +100,11 @@ export class BatchWriter extends DurableObject<Env> {
     } catch (err) {
       throw rpcSafeError(err);
     }
+  }
+
+  /** How many grouped status writes this writer made, carrying how many changes. */
+  statusWrites(): { flushes: number; items: number } {
+    return { ...this.#statuses.written };
   }
 
   /** Applies a node's status change in the next group write; resolves with whether it changed the row. */
