@@ -182,7 +182,9 @@ export async function handleAgentFrame(
     }
     case "heartbeat": {
       const failing = frame.checks.filter((c) => !c.ok);
-      const at = Date.now();
+      // Samples are keyed by time and the object's clock moves in coarse steps: two heartbeats
+      // handled in one step must not overwrite each other.
+      const at = Math.max(Date.now(), session.store.latestSampleAt() + 1);
       const sample = { at, host: frame.host, agent: frame.agent, checks: frame.checks };
       session.recordSample(connection, { sample, system: frame.system, values: seriesValues(frame.host) });
       session.publishSystem(at, frame.host, frame.system, true);

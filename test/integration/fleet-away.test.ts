@@ -108,7 +108,7 @@ describe("a fleet that goes away at once", () => {
     // Each change landed within the stale window after the node's last heartbeat (its last_seen_at,
     // written with it), plus the alarm's and the grouped write's own time.
     const afterHeard = all.map((r) => r.updated_at - r.last_seen_at);
-    expect(Math.max(...afterHeard)).toBeLessThan(windowMs + 2000);
+    expect(Math.max(...afterHeard)).toBeLessThan(windowMs + 4000);
     const after = await statusWrites();
     const flushes = after.flushes - before.flushes;
     const changes = after.items - before.items;
