@@ -45,7 +45,10 @@ const USAGE = `usage: npm run bench -- [--only ${Object.keys(BENCHMARKS).join(",
   --inventory-full software, inventory_writes, inventory_footprint at the issue's sizes (10,000 nodes
                    × 1,500 packages, 1,000 agents, 60 s idle); default small (1,000 × 300, 100, 30 s)
   --fanout-enrol   api (default): every node through POST /agent/v1/enroll, 16 at a time;
-                   direct: one node through the API, the rest inserted into libSQL (fast)`;
+                   direct: one node through the API, the rest inserted into libSQL (fast)
+  --load-size      issue 23's figures in one run, scaled: N (full size 1000) runs enrol with 2N nodes
+                   and fanout with steps N and 2.5N, the five repeats at N, nodes inserted directly
+                   (--only defaults to enrol,fanout; explicit --enrol-count/--fanout-* win)`;
 
 async function machine() {
   const version = (cmd: string, args: string[]) => {
@@ -116,6 +119,7 @@ export async function main(argv: string[]): Promise<number> {
         "fanout-repeat": { type: "string" },
         "enrol-count": { type: "string" },
         "inventory-full": { type: "boolean", default: false },
+        "load-size": { type: "string" },
         help: { type: "boolean", default: false },
       },
     }));
@@ -126,6 +130,18 @@ export async function main(argv: string[]): Promise<number> {
   if (values.help) {
     console.log(USAGE);
     return 0;
+  }
+  const loadSize = values["load-size"] ? Number(values["load-size"]) : undefined;
+  if (loadSize !== undefined && !(Number.isInteger(loadSize) && loadSize >= 10)) {
+    console.error(`--load-size must be an integer ≥ 10\n${USAGE}`);
+    return 2;
+  }
+  if (loadSize !== undefined) {
+    values.only ??= "enrol,fanout";
+    values["enrol-count"] ??= String(2 * loadSize);
+    values["fanout-steps"] ??= `${loadSize},${Math.round(loadSize * 2.5)}`;
+    values["fanout-repeat"] ??= String(loadSize);
+    values["fanout-enrol"] ??= "direct";
   }
   const selected = values.only
     ? String(values.only)

@@ -3,7 +3,13 @@ import { type Env, loadConfig } from "../src/config";
 import { createDatabase, type Database } from "../src/db/client";
 import { rpcSafeError } from "../src/db/errors";
 import { applyResults, type ExecutionResult, type ResultOutcome } from "../src/executions/lifecycle";
-import { type LastSeen, type NodeStatus, touchLastSeen } from "../src/nodes/status";
+import {
+  type LastSeen,
+  type NodeStatus,
+  type StatusChange,
+  setNodeStatuses,
+  touchLastSeen,
+} from "../src/nodes/status";
 import { GroupCommit } from "./batch-writer/group-commit";
 
 // The binding is declared beside its class, so src/config.ts types it without importing this file.
@@ -20,11 +26,15 @@ const MAX_RESULTS_PER_WRITE = 100;
 const MAX_OUTPUT_PER_WRITE = 4 * 1024 * 1024;
 /** `last_seen_at` refreshes per libSQL statement. */
 const MAX_TOUCHES_PER_WRITE = 500;
+/** Status changes per libSQL batch (two set-based statements whatever the number). */
+const MAX_STATUS_CHANGES_PER_WRITE = 500;
+/** A status change waits this long for others (a stale window is seconds; a network cut's alarms spread over some ms). */
+const STATUS_LINGER_MS = 50;
 
 /**
  * Writes the NodeSessions' frequent small rows to libSQL in group commits: command results (a
- * fan-out to thousands of nodes returns thousands within moments) and `last_seen_at` refreshes (a
- * fleet's heartbeats). Each session writing its own would cost one libSQL round trip per row; here
+ * fan-out to thousands of nodes returns thousands within moments), `last_seen_at` refreshes (a
+ * fleet's heartbeats) and status changes (a fleet going away at once). Each session writing its own would cost one libSQL round trip per row; here
  * rows arriving while a write is in flight go together in the next one, so a lone row is written at
  * once and a burst of a thousand in a handful of writes. One of `BATCH_WRITER_SHARDS` objects, by
  * execution or node id. It holds nothing durable: a caller's promise resolves only after the write
@@ -54,6 +64,18 @@ export class BatchWriter extends DurableObject<Env> {
     },
   );
 
+  readonly #statuses = new GroupCommit<StatusChange, boolean>(
+    (changes) => setNodeStatuses(this.#database(), changes),
+    {
+      maxItems: MAX_STATUS_CHANGES_PER_WRITE,
+      maxSize: MAX_STATUS_CHANGES_PER_WRITE,
+      sizeOf: () => 1,
+      retries: 2,
+      retryDelayMs: 50,
+      lingerMs: STATUS_LINGER_MS,
+    },
+  );
+
   #database(): Database {
     if (!this.#db) {
       const config = loadConfig(this.env);
@@ -75,6 +97,20 @@ export class BatchWriter extends DurableObject<Env> {
   async touchLastSeen(seen: LastSeen): Promise<NodeStatus | null> {
     try {
       return await this.#touches.submit(seen);
+    } catch (err) {
+      throw rpcSafeError(err);
+    }
+  }
+
+  /** How many grouped status writes this writer made, carrying how many changes. */
+  statusWrites(): { flushes: number; items: number } {
+    return { ...this.#statuses.written };
+  }
+
+  /** Applies a node's status change in the next group write; resolves with whether it changed the row. */
+  async setStatus(change: StatusChange): Promise<boolean> {
+    try {
+      return await this.#statuses.submit(change);
     } catch (err) {
       throw rpcSafeError(err);
     }
@@ -110,4 +146,14 @@ export async function writeLastSeen(env: Env, db: Database, seen: LastSeen): Pro
   const writer = writerFor(env, seen.nodeId);
   if (!writer) return (await touchLastSeen(db, [seen]))[0] ?? null;
   return writer.touchLastSeen(seen);
+}
+
+/**
+ * A node's status change through its shard's writer (directly without the binding): a fleet going
+ * away at once (a network cut) is written in a few grouped batches, not one per node.
+ */
+export async function writeStatus(env: Env, db: Database, change: StatusChange): Promise<boolean> {
+  const writer = writerFor(env, change.nodeId);
+  if (!writer) return (await setNodeStatuses(db, [change]))[0] ?? false;
+  return writer.setStatus(change);
 }

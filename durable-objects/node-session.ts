@@ -18,7 +18,7 @@ import {
   type ServerFrame,
 } from "../src/protocol/frames";
 import type { MethodParams, MethodResult, ReachMethod, StreamParams } from "../src/protocol/reach-methods";
-import { writeLastSeen } from "./batch-writer";
+import { writeLastSeen, writeStatus } from "./batch-writer";
 import { evaluateUnreachable } from "./node-session/alerts";
 import { deliverExecutions, finalState, isLiveExecution, sendExec } from "./node-session/delivery";
 import { downloadStream } from "./node-session/file-download";
@@ -31,16 +31,25 @@ import { LiveOutput } from "./node-session/live-output";
 import { LogTails } from "./node-session/log-tail";
 import { MetricsTiers, queryHistory } from "./node-session/metrics-tiers";
 import { OutputGate } from "./node-session/output-gate";
-import { observe, type PresenceState, readPresence, staleWindowMs } from "./node-session/presence";
+import {
+  LAST_SEEN_WRITE_INTERVAL_MS,
+  observe,
+  type PresenceState,
+  readPresence,
+  staleWindowMs,
+} from "./node-session/presence";
 import { NODE_ID_HEADER, streamedExecution, streamedMetrics } from "./node-session/requests";
 import { CAPABILITIES_KEY, missingCapability, PendingRpcs, type RpcOutcome } from "./node-session/rpc";
+import { type BufferedSample, SampleBuffer } from "./node-session/sample-buffer";
 import { METRICS_HISTORY_LIMIT, SessionStore } from "./node-session/store";
 import { AgentStreams } from "./node-session/streams";
 import {
   dueLatestMetrics,
+  keepSystem,
+  latestMetricsDue,
   latestSystem,
   rememberDetail,
-  rememberSystem,
+  snapshotOf,
 } from "./node-session/system-snapshot";
 
 // The binding is declared beside its class, so src/config.ts types it without importing this file.
@@ -52,6 +61,16 @@ declare module "../src/config" {
 }
 
 const MAX_INVALID_FRAMES = 20;
+
+/** What a connection's attachment says about its samples (it survives hibernation; memory does not). */
+interface SampleState {
+  /** Samples this object held unwritten after the connection's last heartbeat. */
+  unflushed?: number;
+  /** When that heartbeat's sample was taken. */
+  heardAt?: number;
+  /** An eviction lost held samples once: this connection's samples are written one by one. */
+  writeThrough?: boolean;
+}
 
 /** The node's latest heartbeat sample and recent history, newest first (`NodeSession.metrics`). */
 export interface NodeMetrics {
@@ -104,6 +123,7 @@ export class NodeSession extends Server<Env> {
   readonly #streams = new AgentStreams();
   readonly #logTails = new LogTails(this.#streams);
   readonly #outputGate = new OutputGate((id) => isLiveExecution(this.#database(), this.name, id));
+  readonly #samples = new SampleBuffer((samples) => this.#storeSamples(samples));
 
   get store(): SessionStore {
     this.#store ??= new SessionStore(this.ctx.storage.sql);
@@ -135,7 +155,6 @@ export class NodeSession extends Server<Env> {
       nodeId: this.name,
       env: this.env,
       store: this.store,
-      tiers: this.tiers,
       inventoryChunks: this.inventoryChunks,
       liveOutput: this.#liveOutput,
       rpcs: this.#rpcs,
@@ -149,9 +168,10 @@ export class NodeSession extends Server<Env> {
       publishSystem: (at, host, system, keep) => {
         // A stream sample nobody waits for (this object restarted and lost its subscribers): stop it.
         if (!keep && this.#liveMetrics.size === 0) return this.#askForStream(null);
-        const snapshot = rememberSystem(this.store, at, host, system, keep);
-        if (this.#liveMetrics.size > 0) this.#liveMetrics.publish(this.#present(snapshot));
+        if (this.#liveMetrics.size > 0)
+          this.#liveMetrics.publish(this.#present(snapshotOf(this.store, at, host, system)));
       },
+      recordSample: (connection, entry) => this.#recordSample(connection, entry),
       // Streams see it with their next sample.
       publishDetail: (detail) => rememberDetail(this.store, detail),
       agentReady: (connection) => {
@@ -163,6 +183,52 @@ export class NodeSession extends Server<Env> {
       background: (task) => this.ctx.waitUntil(task),
     };
     return this.#frames;
+  }
+
+  /**
+   * Buffers a heartbeat's sample; written with the presence refresh when that is due (the same
+   * commit). The connection's attachment counts what is held: a later instance that finds the
+   * count but not the samples was evicted between heartbeats, and stops buffering for the connection.
+   */
+  #recordSample(connection: Connection, entry: BufferedSample): void {
+    const state = (connection.state ?? {}) as SampleState;
+    let writeThrough = state.writeThrough === true;
+    if (!writeThrough && (state.unflushed ?? 0) > this.#samples.size) {
+      writeThrough = true;
+      this.#logger().warn(
+        "held metrics samples were lost with an evicted instance; writing each from now on",
+        {
+          lost: state.unflushed,
+        },
+      );
+      this.store.log("samples_lost", String(state.unflushed));
+    }
+    const at = entry.sample.at;
+    this.store.heard(at);
+    // The presence refresh and the latest metrics write state rows in this turn anyway.
+    const stateDue =
+      at - readPresence(this.store).lastSeenWrittenAt >= LAST_SEEN_WRITE_INTERVAL_MS ||
+      latestMetricsDue(this.store, at);
+    this.#samples.add(entry, writeThrough || stateDue);
+    connection.setState({
+      ...(connection.state as object),
+      unflushed: this.#samples.size,
+      heardAt: at,
+      writeThrough,
+    } satisfies SampleState);
+  }
+
+  /** Writes held samples to the object's SQLite (one synchronous turn: one commit). */
+  #storeSamples(samples: BufferedSample[]): void {
+    for (const { sample, values } of samples) {
+      this.store.addSample(sample);
+      this.tiers.record(sample.at, values);
+    }
+    const last = samples.at(-1);
+    if (last?.system) keepSystem(this.store, last.sample.at, last.system);
+    const conn = this.#liveConnection();
+    if (conn && (conn.state as SampleState | null)?.unflushed)
+      conn.setState({ ...(conn.state as object), unflushed: 0 } satisfies SampleState);
   }
 
   #logger(): Logger {
@@ -270,6 +336,7 @@ export class NodeSession extends Server<Env> {
   }
 
   async #closed(connection: Connection, code: number): Promise<void> {
+    this.#samples.flush();
     this.store.log("closed", `${connection.id} code ${code}`);
     const stillLive = [...this.getConnections()].some(
       (c) => c.id !== connection.id && c.readyState === WebSocket.OPEN,
@@ -301,12 +368,16 @@ export class NodeSession extends Server<Env> {
   #observe(status: NodeStatus, reason: string, seen: boolean | "sampled"): Promise<void> {
     const db = this.#database();
     // The node list's latest metrics ride on a last_seen_at refresh, at most once a minute.
-    const due = seen === "sampled" ? dueLatestMetrics(this.store, Date.now()) : undefined;
-    return observe(db, this.store, this.name, status, reason, seen, {
+    const due =
+      seen === "sampled"
+        ? dueLatestMetrics(this.store, Date.now(), () => this.#samples.newest ?? this.store.latestSample())
+        : undefined;
+    return observe(this.store, this.name, status, reason, seen, {
       touchLastSeen: (s) => {
         due?.markWritten();
         return writeLastSeen(this.env, db, due ? { ...s, metrics: due.metrics } : s);
       },
+      setStatus: (change) => writeStatus(this.env, db, change),
       minFlipIntervalMs: loadConfig(this.env).nodeStatusMinIntervalMs,
       write: (write) => this.#write(write),
       forceTouch: due !== undefined,
@@ -335,7 +406,11 @@ export class NodeSession extends Server<Env> {
 
   /** Staleness check: no heartbeat within the window → unreachable; otherwise check again later. */
   async onAlarm(): Promise<void> {
+    this.#samples.flush();
     const presence = readPresence(this.store);
+    // Heard by an evicted instance whose held samples are gone: the attachment still knows when.
+    const heardAt = (this.#liveConnection()?.state as SampleState | null)?.heardAt ?? 0;
+    presence.lastHeartbeatAt = Math.max(presence.lastHeartbeatAt, heardAt);
     if (presence.status === "unreachable") {
       await this.#alertUnreachable();
       return;
@@ -372,6 +447,7 @@ export class NodeSession extends Server<Env> {
     if (!this.#liveConnection()) return refuse("offline");
     if (this.#liveMetrics.size >= streamMaxSubscribers) return refuse("too_many_streams");
     this.#streamCluster = clusterName;
+    this.#samples.flush();
     const latest = latestSystem(this.store);
     return this.#liveMetrics.subscribe(
       interval,
@@ -482,6 +558,7 @@ export class NodeSession extends Server<Env> {
   async forget(): Promise<void> {
     this.#liveConnection()?.close(CLOSE_CODES.nodeDeleted, "node deleted");
     await this.ctx.storage.deleteAlarm();
+    this.#samples.discard();
     this.store.clear();
     this.tiers.clear();
     this.inventoryChunks.clear();
@@ -489,17 +566,20 @@ export class NodeSession extends Server<Env> {
 
   /** The latest heartbeat sample, and up to `history` recent ones (at most `METRICS_HISTORY_LIMIT`). */
   metrics(history = 0): NodeMetrics {
+    this.#samples.flush();
     const limit = Number.isInteger(history) ? Math.min(Math.max(history, 0), METRICS_HISTORY_LIMIT) : 0;
     return { latest: this.store.latestSample(), history: limit > 0 ? this.store.samples(limit) : [] };
   }
 
   /** The latest full snapshot (`GET /api/v1/nodes/{node_id}/metrics/system`); null before any heartbeat. */
   systemMetrics(): SystemSnapshot | null {
+    this.#samples.flush();
     return latestSystem(this.store);
   }
 
   /** The node's metrics history for one query (`GET /api/v1/nodes/{node_id}/metrics/history`). */
   metricsHistory(query: HistoryQuery): HistoryRows {
+    this.#samples.flush();
     return queryHistory(this.tiers, query, Date.now());
   }
 
@@ -578,6 +658,7 @@ export class NodeSession extends Server<Env> {
 
   /** Connection, presence and the connection log, for diagnostics and tests. */
   state(): SessionState {
+    this.#samples.flush();
     return {
       connected: this.#liveConnection() !== undefined,
       presence: readPresence(this.store),

@@ -226,7 +226,23 @@ export async function footprint(mode: Mode): Promise<BenchResult> {
         v.error = (error as Error).message.split("\n")[0];
       }
     }
-    mode.log(`  ${variants.length + 1} agents connected; settling ${settle} s, then measuring ${seconds} s`);
+    // Issue 25 measures idle "after inventory has been reported": every agent collects its whole
+    // inventory after its first hello, and 15 of them doing so at once is not idle.
+    const reporting = [...variants, diag].filter((v) => v.agent && !v.error && !v.bare);
+    const inventoried = await Promise.all(
+      reporting.map((v) =>
+        v.agent!.waitFor("inventory reported", { timeoutMs: 240_000 }).then(
+          () => true,
+          () => false,
+        ),
+      ),
+    );
+    const missing = inventoried.filter((ok) => !ok).length;
+    if (missing)
+      notes.push(`${missing} of ${reporting.length} agents had not reported inventory within 240 s`);
+    mode.log(
+      `  ${variants.length + 1} agents connected and inventoried; settling ${settle} s, then measuring ${seconds} s`,
+    );
     await sleep(settle * 1000);
     const live = variants.filter((v) => v.agent && !v.error);
     const t0 = performance.now();

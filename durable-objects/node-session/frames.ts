@@ -17,11 +17,11 @@ import { resendLive } from "./delivery";
 import { receiveInventory, receiveInventoryChunk, syncInventoryOnHello } from "./inventory";
 import type { InventoryChunks } from "./inventory-chunks";
 import type { LiveOutput } from "./live-output";
-import type { MetricsTiers } from "./metrics-tiers";
 import type { OutputGate } from "./output-gate";
 import { readPresence, recordHello } from "./presence";
 import { advanceAfterResult } from "./rollout";
 import { CAPABILITIES_KEY, type PendingRpcs } from "./rpc";
+import type { BufferedSample } from "./sample-buffer";
 import type { SessionStore } from "./store";
 import type { AgentStreams } from "./streams";
 
@@ -30,8 +30,6 @@ export interface FrameSession {
   readonly nodeId: string;
   readonly env: Env;
   readonly store: SessionStore;
-  /** The metrics history tiers; every heartbeat adds a raw sample. */
-  readonly tiers: MetricsTiers;
   /** Slices of inventory sections too large for one frame, until each section is whole. */
   readonly inventoryChunks: InventoryChunks;
   readonly liveOutput: LiveOutput;
@@ -47,8 +45,10 @@ export interface FrameSession {
   observe(status: NodeStatus, reason: string, seen: boolean | "sampled"): Promise<void>;
   /** Arms the staleness alarm from the current presence. */
   armAlarm(): Promise<void>;
-  /** A fuller snapshot arrived: kept (`keep`: a heartbeat's) and passed to live metrics streams. */
+  /** A fuller snapshot arrived: passed to live metrics streams (`keep`: a heartbeat's, stored with its sample). */
   publishSystem(at: number, host: HostMetrics, system: SystemMetrics | undefined, keep: boolean): void;
+  /** Keeps a heartbeat's sample (buffered with others, `./sample-buffer`). */
+  recordSample(connection: Connection, entry: BufferedSample): void;
   /** The detail sections arrived: kept as the node's latest. */
   publishDetail(detail: SystemDetail): void;
   /** The agent said hello: live metrics streams hear it, and a stream still open is started again. */
@@ -195,11 +195,12 @@ export async function handleAgentFrame(
     }
     case "heartbeat": {
       const failing = frame.checks.filter((c) => !c.ok);
-      const at = Date.now();
-      session.store.addSample({ at, host: frame.host, agent: frame.agent, checks: frame.checks });
+      // Samples are keyed by time and the object's clock moves in coarse steps: two heartbeats
+      // handled in one step must not overwrite each other.
+      const at = Math.max(Date.now(), session.store.latestSampleAt() + 1);
+      const sample = { at, host: frame.host, agent: frame.agent, checks: frame.checks };
+      session.recordSample(connection, { sample, system: frame.system, values: seriesValues(frame.host) });
       session.publishSystem(at, frame.host, frame.system, true);
-      const values = seriesValues(frame.host);
-      session.tiers.record(at, values);
       const reason =
         failing.length > 0 ? `failing checks: ${failing.map((c) => c.name).join(", ")}` : "heartbeat";
       await session.observe(failing.length > 0 ? "unhealthy" : "healthy", reason, "sampled");

@@ -2,7 +2,12 @@ import { sql } from "drizzle-orm";
 import type { Database } from "../../src/db/client";
 import { clusters, nodes } from "../../src/db/schema";
 import { recordEventWhere } from "../../src/events/outbox";
-import { type LastSeen, type NodeStatus, nodeStatusStatements, setNodeStatus } from "../../src/nodes/status";
+import {
+  type LastSeen,
+  type NodeStatus,
+  nodeStatusStatements,
+  type StatusChange,
+} from "../../src/nodes/status";
 import { confirmRebootStatement } from "../../src/power-actions/store";
 import { type LiveExecution, liveExecutionsQuery } from "./delivery";
 import { type HelloFacts, helloFactsUpdate } from "./hello-facts";
@@ -48,7 +53,6 @@ export function staleWindowMs(presence: PresenceState, factor: number): number {
  * (through `touchLastSeen`, which groups a fleet's refreshes), each write through `write`.
  */
 export async function observe(
-  db: Database,
   store: SessionStore,
   nodeId: string,
   status: NodeStatus,
@@ -57,6 +61,8 @@ export async function observe(
   options: {
     /** Refreshes `last_seen_at` (grouped by the node's batch writer). */
     touchLastSeen: (seen: LastSeen) => Promise<NodeStatus | null>;
+    /** Writes a status change with its event (grouped with other nodes' by the batch writer); true if applied. */
+    setStatus: (change: StatusChange) => Promise<boolean>;
     /** Least time between two flips between `healthy` and `unhealthy`. */
     minFlipIntervalMs: number;
     /** Runs each libSQL write, trying it again on transient errors (`retryTransient`). */
@@ -65,7 +71,7 @@ export async function observe(
     forceTouch?: boolean;
   },
 ): Promise<void> {
-  const { touchLastSeen, minFlipIntervalMs, write } = options;
+  const { touchLastSeen, setStatus, minFlipIntervalMs, write } = options;
   const presence = readPresence(store);
   const stored = store.get<PresenceState>("presence");
   const now = Date.now();
@@ -80,7 +86,8 @@ export async function observe(
   const flip = presence.status !== status && status !== "unreachable" && presence.status !== "unreachable";
   if (flip && now - (presence.flippedAt ?? 0) < minFlipIntervalMs) status = presence.status;
   if (presence.status !== status) {
-    await write(() => setNodeStatus(db, nodeId, status, reason, seen ? { lastSeenAt: now } : {}));
+    const lastSeenAt = seen ? now : undefined;
+    await write(() => setStatus({ nodeId, to: status, reason, lastSeenAt }));
     presence.status = status;
     if (flip) presence.flippedAt = now;
     if (seen) presence.lastSeenWrittenAt = now;
@@ -94,7 +101,7 @@ export async function observe(
     store.set("presence", presence);
     const stored = await write(() => touchLastSeen({ nodeId, at: now }));
     // The cron's safety net may have marked the node unreachable while our writes were failing; put it right.
-    if (stored && stored !== status) await write(() => setNodeStatus(db, nodeId, status, reason));
+    if (stored && stored !== status) await write(() => setStatus({ nodeId, to: status, reason }));
   }
   store.set("presence", presence); // skipped by the store when nothing changed
 }

@@ -54,7 +54,12 @@ export class SessionStore {
     if (Math.random() * PRUNE_ONE_IN < 1) this.pruneSamples();
   }
 
-  /** When the newest sample was taken (0 without samples). */
+  /** A sample taken at `at` is on its way (held in memory before it is stored): presence counts it now. */
+  heard(at: number): void {
+    this.#latestSampleAt = Math.max(this.latestSampleAt(), at);
+  }
+
+  /** When the newest sample was taken, stored or `heard` (0 without samples). */
   latestSampleAt(): number {
     this.#latestSampleAt ??= this.#sql<{ at: number | null }>`SELECT max(at) AS at FROM metrics`[0].at ?? 0;
     return this.#latestSampleAt;

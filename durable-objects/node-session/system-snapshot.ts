@@ -1,4 +1,5 @@
 import type { SystemSnapshot } from "../../src/node-metrics/system-present";
+import type { MetricsSample } from "../../src/nodes/metrics-sample";
 import type { LatestMetrics } from "../../src/nodes/status";
 import type { HostMetrics } from "../../src/protocol/frames";
 import type { SystemDetail, SystemMetrics } from "../../src/protocol/system-metrics";
@@ -11,20 +12,19 @@ const SYSTEM_KEY = "system";
 const DETAIL_KEY = "system_detail";
 const WRITTEN_KEY = "latest_metrics_written_at";
 
-/**
- * Keeps a heartbeat's fuller snapshot (a `state` row beside its sample, written in the same commit)
- * and returns the node's snapshot with it. `keep` false for a live stream's sample, which is only
- * passed on.
- */
-export function rememberSystem(
+/** A sample's snapshot as live streams see it, with the latest detail sections. */
+export function snapshotOf(
   store: SessionStore,
   at: number,
   host: HostMetrics,
   system: SystemMetrics | undefined,
-  keep: boolean,
 ): SystemSnapshot {
-  if (system && keep) store.set(SYSTEM_KEY, { at, system });
   return { at, host, system: system ?? null, detail: store.get<SystemDetail>(DETAIL_KEY) ?? null };
+}
+
+/** Keeps a heartbeat's fuller snapshot (a `state` row, written in the same commit as its sample). */
+export function keepSystem(store: SessionStore, at: number, system: SystemMetrics): void {
+  store.set(SYSTEM_KEY, { at, system });
 }
 
 /** Keeps the latest detail sections (`metrics_detail`, about once a minute). */
@@ -61,13 +61,18 @@ export function latestMetricsOf(at: number, host: HostMetrics): LatestMetrics {
   };
 }
 
+/** Whether the latest metrics are due for libSQL (none written in the last minute). */
+export function latestMetricsDue(store: SessionStore, now: number): boolean {
+  return now - (store.get<number>(WRITTEN_KEY) ?? 0) >= LATEST_METRICS_INTERVAL_MS;
+}
+
 /**
  * The latest metrics when they are due for libSQL (none written in the last minute), else
- * undefined. `markWritten` records the write once it is on its way.
+ * undefined. `markWritten` records the write once it is on its way. `latest` is read only when due.
  */
-export function dueLatestMetrics(store: SessionStore, now: number) {
-  if (now - (store.get<number>(WRITTEN_KEY) ?? 0) < LATEST_METRICS_INTERVAL_MS) return undefined;
-  const sample = store.latestSample();
+export function dueLatestMetrics(store: SessionStore, now: number, latest: () => MetricsSample | null) {
+  if (!latestMetricsDue(store, now)) return undefined;
+  const sample = latest();
   if (!sample) return undefined;
   return {
     metrics: latestMetricsOf(sample.at, sample.host),

@@ -46,6 +46,50 @@ export function nodeStatusStatements(
   ] as const;
 }
 
+/** One node's status change, as the grouped write (`setNodeStatuses`) takes it. */
+export interface StatusChange {
+  nodeId: string;
+  to: NodeStatus;
+  reason: string;
+  /** The agent was heard from at this time (written to `last_seen_at` with the change). */
+  lastSeenAt?: number;
+}
+
+/**
+ * `setNodeStatus` for many nodes in one batch of two set-based statements (the events, then the
+ * update), whatever their number: when a network cut takes a thousand nodes away at once, their
+ * sessions' changes are written together instead of a thousand round trips queueing on the write
+ * lock past the stale window. Conditional like `setNodeStatus`, so repeating it changes nothing;
+ * returns whether each change was applied (for a node listed twice, its last change counts).
+ */
+export async function setNodeStatuses(db: Database, changes: StatusChange[]): Promise<boolean[]> {
+  if (changes.length === 0) return [];
+  const last = new Map<string, StatusChange>();
+  for (const change of changes) last.set(change.nodeId, change);
+  const rowsJson = JSON.stringify(
+    [...last.values()].map((c) => [c.nodeId, c.to, c.reason, c.lastSeenAt ?? null]),
+  );
+  const wanted = sql`(SELECT json_extract(value, '$[0]') AS id, json_extract(value, '$[1]') AS status,
+                             json_extract(value, '$[2]') AS reason, json_extract(value, '$[3]') AS seen
+                        FROM json_each(${rowsJson}))`;
+  const now = Date.now();
+  const [, updated] = await db.batch([
+    recordEventWhere(
+      db,
+      "edge.node.status_changed",
+      sql`json_object('node_id', n.id, 'cluster_name', c.name, 'from', n.status, 'to', t.status, 'reason', t.reason)`,
+      sql`FROM ${wanted} AS t JOIN ${nodes} n ON n.id = t.id JOIN ${clusters} c ON c.id = n.cluster_id
+          WHERE n.status != t.status`,
+      now,
+    ),
+    db.all<{ id: string }>(sql`UPDATE ${nodes} AS n
+           SET status = t.status, updated_at = ${now}, last_seen_at = coalesce(t.seen, n.last_seen_at)
+          FROM ${wanted} AS t WHERE n.id = t.id AND n.status != t.status RETURNING id`),
+  ]);
+  const changed = new Set((updated as { id: string }[]).map((r) => r.id));
+  return changes.map((c) => last.get(c.nodeId) === c && changed.has(c.nodeId));
+}
+
 /** A node heard from at `at` (for `touchLastSeen`), with its latest metrics when they are due. */
 export interface LastSeen {
   nodeId: string;
