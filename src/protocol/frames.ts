@@ -200,6 +200,7 @@ export const AgentFrame = v.variant("type", [
   InventoryFrame,
   RpcResultFrame,
   StreamDataFrame,
+  StreamCreditFrame,
   StreamEndFrame,
 ]);
 export type AgentFrame = v.InferOutput<typeof AgentFrame>;
@@ -277,6 +278,7 @@ export const ServerFrame = v.variant("type", [
   RpcFrame,
   StreamStartFrame,
   StreamCreditFrame,
+  StreamDataFrame,
   StreamStopFrame,
 ]);
 export type ServerFrame = v.InferOutput<typeof ServerFrame>;
