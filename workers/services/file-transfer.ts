@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import type { RpcOutcome } from "../../durable-objects/node-session/rpc";
 import type { Env } from "../../src/config";
 import { loadConfig } from "../../src/config";
 import type { Database } from "../../src/db/client";
@@ -11,6 +12,7 @@ import {
 } from "../../src/node-files/multipart";
 import { FileUploadFields, type FileUploadResult } from "../../src/node-files/schema";
 import { getNode } from "../../src/nodes/store";
+import type { MethodResult } from "../../src/protocol/reach-methods";
 import { unwrap } from "./node-reach";
 import { nodeSession } from "./node-sessions";
 
@@ -72,18 +74,22 @@ export async function uploadFile(
     await file?.cancel().catch(() => undefined);
     throw new ApiError("validation_failed", "Validation failed", details);
   }
-  // The parser's own error (fields after the file, a cut body) explains a failed body better than
-  // what crosses the RPC boundary.
-  let bodyError: unknown;
-  const outcome = await nodeSession(env, nodeId)
-    .upload(
-      parsed.output,
-      observeErrors(file, (error) => (bodyError = error)),
-    )
-    .catch((error: unknown) => {
-      throw bodyError ? malformed(bodyError) : error;
-    });
-  if (outcome.status === "error" && outcome.code === "bad_request" && bodyError) throw malformed(bodyError);
+  const body = new UploadBody(file);
+  let outcome: RpcOutcome<MethodResult<"files.write_commit">>;
+  try {
+    outcome = await nodeSession(env, nodeId).upload(parsed.output, body.stream);
+  } catch (error) {
+    await body.drain(max + MULTIPART_OVERHEAD);
+    throw body.error ? malformed(body.error) : error;
+  }
+  if (outcome.status !== "ok") {
+    // Read what the client still sends before answering: a client cut off while sending (an early
+    // 409 or 413) sees a broken pipe instead of the answer. Bounded, and nothing of it is kept.
+    await body.drain(max + MULTIPART_OVERHEAD);
+    // The parser's own error (fields after the file, a cut body) says more than the object's.
+    if (outcome.status === "error" && outcome.code === "bad_request" && body.error)
+      throw malformed(body.error);
+  }
   return unwrap(outcome);
 }
 
@@ -95,26 +101,53 @@ function malformed(error: unknown): ApiError {
   });
 }
 
-/** The same stream, calling `onError` when reading it fails. */
-function observeErrors(
-  stream: ReadableStream<Uint8Array>,
-  onError: (error: unknown) => void,
-): ReadableStream<Uint8Array> {
-  const reader = stream.getReader();
-  return new ReadableStream<Uint8Array>(
-    {
-      pull: async (controller) => {
-        try {
-          const next = await reader.read();
-          if (next.done) controller.close();
-          else controller.enqueue(next.value);
-        } catch (error) {
-          onError(error);
-          controller.error(error);
-        }
+/**
+ * The file part as the node's session reads it. The object cancelling it (a failed upload) does not
+ * cancel the request body: `drain` reads the rest of it. A reading error is kept for the answer.
+ */
+class UploadBody {
+  readonly stream: ReadableStream<Uint8Array>;
+  error: unknown;
+  readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
+  #done = false;
+
+  constructor(file: ReadableStream<Uint8Array>) {
+    this.#reader = file.getReader();
+    this.stream = new ReadableStream<Uint8Array>(
+      {
+        pull: async (controller) => {
+          const next = await this.#read();
+          if (this.error) controller.error(this.error);
+          else if (!next) controller.close();
+          else controller.enqueue(next);
+        },
       },
-      cancel: (reason) => reader.cancel(reason),
-    },
-    { highWaterMark: 0 },
-  );
+      { highWaterMark: 0 },
+    );
+  }
+
+  async #read(): Promise<Uint8Array | null> {
+    if (this.#done) return null;
+    try {
+      const next = await this.#reader.read();
+      if (next.done) this.#done = true;
+      return next.done ? null : next.value;
+    } catch (error) {
+      this.error ??= error;
+      this.#done = true;
+      return null;
+    }
+  }
+
+  /** Reads and drops the rest of the body, up to `limit` bytes (then it is cancelled). */
+  async drain(limit: number): Promise<void> {
+    let read = 0;
+    while (read <= limit) {
+      const next = await this.#read();
+      if (!next) return;
+      read += next.length;
+    }
+    this.#done = true;
+    await this.#reader.cancel().catch(() => undefined);
+  }
 }
