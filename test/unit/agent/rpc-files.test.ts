@@ -54,6 +54,8 @@ beforeEach(async () => {
     files: true,
     signals: true,
     logs: true,
+    docker: false,
+    dockerSocket: "/var/run/docker.sock",
     filePaths: [join(root, "allowed")],
     logPaths: [],
     stateDir: join(root, "state"),
