@@ -12,6 +12,7 @@ import { footprint } from "./lib/footprint";
 import { heartbeatLoad } from "./lib/heartbeat";
 import { RESULTS_DIR, ROOT } from "./lib/paths";
 import { machineCpu } from "./lib/proc";
+import { reach } from "./lib/reach";
 import { reconnect } from "./lib/reconnect";
 import { rest } from "./lib/rest";
 import { roundtrip } from "./lib/roundtrip";
@@ -27,6 +28,7 @@ const BENCHMARKS: Record<string, (mode: Mode, opts: any) => Promise<BenchResult>
   footprint,
   heartbeat: heartbeatLoad,
   auth: authCost,
+  reach,
 };
 
 const USAGE = `usage: npm run bench -- [--only ${Object.keys(BENCHMARKS).join(",")}] [--quick] [--enrol-count 2000] [--fanout-steps 100,1000] [--fanout-repeat 1000]
@@ -39,7 +41,11 @@ const USAGE = `usage: npm run bench -- [--only ${Object.keys(BENCHMARKS).join(",
   --fanout-repeat  the step N at which five fan-outs are timed for their spread, with the summary's
                    latency during them against idle (default 1000; quick 200)
   --fanout-enrol   api (default): every node through POST /agent/v1/enroll, 16 at a time;
-                   direct: one node through the API, the rest inserted into libSQL (fast)`;
+                   direct: one node through the API, the rest inserted into libSQL (fast)
+  --reach-mib      file size of the reach benchmark's upload and download (default 16; quick 8;
+                   the issue's goal is stated for 50)
+  --reach-lines    lines/s written to the reach benchmark's tailed log (default 200; quick 100;
+                   the issue's goal is stated for 1000)`;
 
 async function machine() {
   const version = (cmd: string, args: string[]) => {
@@ -109,6 +115,8 @@ export async function main(argv: string[]): Promise<number> {
         "fanout-enrol": { type: "string" },
         "fanout-repeat": { type: "string" },
         "enrol-count": { type: "string" },
+        "reach-mib": { type: "string" },
+        "reach-lines": { type: "string" },
         help: { type: "boolean", default: false },
       },
     }));
@@ -174,7 +182,12 @@ export async function main(argv: string[]): Promise<number> {
             }
           : name === "enrol"
             ? { count: values["enrol-count"] ? Number(values["enrol-count"]) : undefined }
-            : {};
+            : name === "reach"
+              ? {
+                  mib: values["reach-mib"] ? Number(values["reach-mib"]) : undefined,
+                  lines: values["reach-lines"] ? Number(values["reach-lines"]) : undefined,
+                }
+              : {};
       result = await BENCHMARKS[name](mode, opts);
     } catch (error) {
       failed++;
