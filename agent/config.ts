@@ -75,6 +75,9 @@ Environment:
   OUTPOST_LOG_PATHS           directories whose log files may be read (default /var/log)
   OUTPOST_FILE_PATHS          directories files may be downloaded from or uploaded to
                               (default none: no file transfer)
+  OUTPOST_DOCKER_LOGS         on | off: whether container logs may be read through the Docker
+                              socket (default off: the socket reaches every container)
+  OUTPOST_DOCKER_SOCKET       the Docker Engine API socket (default /var/run/docker.sock)
 
 A key that requires approval makes the agent wait (and poll) until an administrator approves
 its registration; a rejected or expired registration ends it with exit code 6.

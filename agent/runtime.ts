@@ -329,6 +329,9 @@ export class AgentRuntime {
       case "stream_credit":
         this.rpc.credit(frame);
         break;
+      case "stream_data":
+        this.rpc.data(frame);
+        break;
       case "stream_stop":
         this.rpc.stopStream(frame.stream_id);
         break;

@@ -13,6 +13,7 @@ import { heartbeatLoad } from "./lib/heartbeat";
 import { inventoryFootprint, inventoryWrites, softwareSearch } from "./lib/inventory";
 import { RESULTS_DIR, ROOT } from "./lib/paths";
 import { machineCpu } from "./lib/proc";
+import { reach } from "./lib/reach";
 import { reconnect } from "./lib/reconnect";
 import { rest } from "./lib/rest";
 import { roundtrip } from "./lib/roundtrip";
@@ -31,6 +32,7 @@ const BENCHMARKS: Record<string, (mode: Mode, opts: any) => Promise<BenchResult>
   software: softwareSearch,
   inventory_writes: inventoryWrites,
   inventory_footprint: inventoryFootprint,
+  reach,
 };
 
 const USAGE = `usage: npm run bench -- [--only ${Object.keys(BENCHMARKS).join(",")}] [--quick] [--enrol-count 2000] [--fanout-steps 100,1000] [--fanout-repeat 1000]
@@ -48,7 +50,11 @@ const USAGE = `usage: npm run bench -- [--only ${Object.keys(BENCHMARKS).join(",
                    direct: one node through the API, the rest inserted into libSQL (fast)
   --load-size      issue 23's figures in one run, scaled: N (full size 1000) runs enrol with 2N nodes
                    and fanout with steps N and 2.5N, the five repeats at N, nodes inserted directly
-                   (--only defaults to enrol,fanout; explicit --enrol-count/--fanout-* win)`;
+                   (--only defaults to enrol,fanout; explicit --enrol-count/--fanout-* win)
+  --reach-mib      file size of the reach benchmark's upload and download (default 16; quick 8;
+                   the issue's goal is stated for 50)
+  --reach-lines    lines/s written to the reach benchmark's tailed log (default 200; quick 100;
+                   the issue's goal is stated for 1000)`;
 
 async function machine() {
   const version = (cmd: string, args: string[]) => {
@@ -120,6 +126,8 @@ export async function main(argv: string[]): Promise<number> {
         "enrol-count": { type: "string" },
         "inventory-full": { type: "boolean", default: false },
         "load-size": { type: "string" },
+        "reach-mib": { type: "string" },
+        "reach-lines": { type: "string" },
         help: { type: "boolean", default: false },
       },
     }));
@@ -197,7 +205,12 @@ export async function main(argv: string[]): Promise<number> {
             }
           : name === "enrol"
             ? { count: values["enrol-count"] ? Number(values["enrol-count"]) : undefined }
-            : { full: values["inventory-full"] === true };
+            : name === "reach"
+              ? {
+                  mib: values["reach-mib"] ? Number(values["reach-mib"]) : undefined,
+                  lines: values["reach-lines"] ? Number(values["reach-lines"]) : undefined,
+                }
+              : { full: values["inventory-full"] === true };
       result = await BENCHMARKS[name](mode, opts);
     } catch (error) {
       failed++;

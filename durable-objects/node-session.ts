@@ -3,6 +3,7 @@ import { type Env, loadConfig } from "../src/config";
 import { createDatabase, type Database } from "../src/db/client";
 import { isTransientDbError } from "../src/db/errors";
 import { retryTransient } from "../src/db/retry";
+import { recordEvent } from "../src/events/outbox";
 import type { ClaimedExecution } from "../src/executions/lifecycle";
 import { createLogger, type Logger } from "../src/log";
 import type { HistoryQuery, HistoryRows } from "../src/metrics-history/query";
@@ -22,6 +23,7 @@ import { writeLastSeen, writeStatus } from "./batch-writer";
 import { evaluateUnreachable } from "./node-session/alerts";
 import { deliverExecutions, finalState, isLiveExecution, sendExec } from "./node-session/delivery";
 import { downloadStream } from "./node-session/file-download";
+import { AgentUploads, uploadFailureOutcome } from "./node-session/file-upload";
 import { FrameBudget } from "./node-session/frame-budget";
 import { type FrameSession, handleAgentFrame, streamsMetrics } from "./node-session/frames";
 import { askForInventory, type InventoryAsk } from "./node-session/inventory";
@@ -121,6 +123,7 @@ export class NodeSession extends Server<Env> {
   #streamCluster = "";
   readonly #rpcs = new PendingRpcs();
   readonly #streams = new AgentStreams();
+  readonly #uploads = new AgentUploads();
   readonly #logTails = new LogTails(this.#streams);
   readonly #outputGate = new OutputGate((id) => isLiveExecution(this.#database(), this.name, id));
   readonly #samples = new SampleBuffer((samples) => this.#storeSamples(samples));
@@ -159,6 +162,7 @@ export class NodeSession extends Server<Env> {
       liveOutput: this.#liveOutput,
       rpcs: this.#rpcs,
       streams: this.#streams,
+      uploads: this.#uploads,
       outputGate: this.#outputGate,
       log: this.#logger(),
       db: () => this.#database(),
@@ -345,6 +349,7 @@ export class NodeSession extends Server<Env> {
       // Nothing answers on a closed socket: waiting calls and open streams end now, not at their deadline.
       this.#rpcs.failAll();
       this.#streams.failAll();
+      this.#uploads.failAll();
     }
     if (!stillLive && code !== CLOSE_CODES.nodeDeleted) {
       await this.#observe("unreachable", "agent disconnected", false);
@@ -621,7 +626,22 @@ export class NodeSession extends Server<Env> {
       };
     const target = this.#reachable("files.read");
     if (!("conn" in target)) return target;
-    const body = downloadStream(this.#streams, target.conn, stat.result.path, stat.result.size);
+    const { path: real, size, sha256 } = stat.result;
+    const body = downloadStream(this.#streams, target.conn, real, size, () =>
+      this.ctx.waitUntil(
+        recordEvent(this.#database(), "edge.file_transfer.completed", {
+          node_id: this.name,
+          direction: "download",
+          path: real,
+          size,
+          sha256,
+        })
+          .then(() => undefined)
+          .catch((error: unknown) =>
+            this.#logger().warn("a download's event was not recorded", { error: String(error) }),
+          ),
+      ),
+    );
     const name = stat.result.path.split("/").pop() || "file";
     return {
       status: "ok",
@@ -636,6 +656,36 @@ export class NodeSession extends Server<Env> {
         }),
       },
     };
+  }
+
+  /**
+   * An upload to the node: `files.write_open`, then `body` sent as `stream_data` chunks paced by the
+   * agent's credits (the object holds one chunk however large the file), then `files.write_commit`
+   * with the size and SHA-256 of what was sent. Any failure on the way aborts it on the agent.
+   */
+  async upload(
+    fields: MethodParams<"files.write_open">,
+    body: ReadableStream<Uint8Array>,
+  ): Promise<RpcOutcome<MethodResult<"files.write_commit">>> {
+    const opened = await this.reach("files.write_open", fields);
+    const target = this.#reachable("files.write_open");
+    if (opened.status !== "ok" || !("conn" in target)) {
+      await body.cancel().catch(() => undefined);
+      return opened.status !== "ok"
+        ? opened
+        : { status: "offline", node_status: readPresence(this.store).status };
+    }
+    const { upload_id, credits } = opened.result;
+    const { fileTransferMaxBytes, nodeRpcTimeoutMs } = loadConfig(this.env);
+    const sent = await this.#uploads.send(target.conn, upload_id, credits, body, {
+      maxBytes: fileTransferMaxBytes,
+      idleMs: nodeRpcTimeoutMs,
+    });
+    if ("kind" in sent) {
+      await this.reach("files.write_abort", { upload_id });
+      return uploadFailureOutcome(sent, readPresence(this.store).status);
+    }
+    return this.reach("files.write_commit", { upload_id, ...sent });
   }
 
   /** A live log tail as Server-Sent Events (`logs.tail`), shared by subscribers with the same filters. */

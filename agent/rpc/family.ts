@@ -1,4 +1,5 @@
 import type { ReachMethod, StreamKind } from "../../src/protocol/reach-methods";
+import type { FrameSink } from "../dispatcher";
 import type { ReachPolicy } from "./policy";
 import type { StreamSender } from "./stream-sender";
 
@@ -6,6 +7,8 @@ import type { StreamSender } from "./stream-sender";
 export interface Family {
   call(method: ReachMethod, params: unknown, policy: ReachPolicy): Promise<unknown>;
   stream?(kind: StreamKind, params: unknown, sender: StreamSender, policy: ReachPolicy): Promise<void>;
+  /** Server → agent `stream_data` for something this family opened (an upload's chunks). */
+  receive?(streamId: string, seq: number, items: unknown[], send: FrameSink): void;
   /** The socket closed: the server forgot every call in flight (an upload half sent is abandoned). */
   disconnected?(): Promise<void>;
 }

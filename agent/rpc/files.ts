@@ -4,6 +4,7 @@ import type { FileHandle } from "node:fs/promises";
 import { chmod, lstat, mkdir, open, realpath, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { FILE_CHUNK_BYTES, type MethodParams, type StreamParams } from "../../src/protocol/reach-methods";
+import type { FrameSink } from "../dispatcher";
 import type { Family } from "./family";
 import { allowedPath, type ReachPolicy, RpcFailure, requestedPath, resolveAllowed } from "./policy";
 import type { StreamSender } from "./stream-sender";
@@ -11,17 +12,22 @@ import type { StreamSender } from "./stream-sender";
 /** An upload that receives nothing for this long is abandoned and its temporary file deleted. */
 const UPLOAD_IDLE_MS = 30_000;
 
+/** Chunks the server may send ahead of the disk: the agent holds at most this many (256 KiB each). */
+const UPLOAD_WINDOW = 4;
+
 interface Upload {
   handle: FileHandle;
   temp: string;
   dest: string;
   mode: number;
   overwrite: boolean;
-  size: number;
-  sha256: string;
   received: number;
+  nextSeq: number;
   hash: ReturnType<typeof createHash>;
   idle: NodeJS.Timeout;
+  /** Writes in arrival order; a commit waits for the last one. */
+  writing: Promise<void>;
+  failed?: RpcFailure;
 }
 
 const uploads = new Map<string, Upload>();
@@ -116,15 +122,15 @@ async function writeOpen(params: MethodParams<"files.write_open">, policy: Reach
     dest: target,
     mode: params.mode,
     overwrite: params.overwrite,
-    size: params.size,
-    sha256: params.sha256,
     received: 0,
+    nextSeq: 0,
     hash: createHash("sha256"),
     idle: setTimeout(() => undefined, 0),
+    writing: Promise.resolve(),
   };
   uploads.set(id, upload);
   touch(id, upload);
-  return { upload_id: id };
+  return { upload_id: id, credits: UPLOAD_WINDOW };
 }
 
 function uploadOf(id: string): Upload {
@@ -133,30 +139,71 @@ function uploadOf(id: string): Upload {
   return upload;
 }
 
-async function writeChunk(params: MethodParams<"files.write_chunk">) {
-  const upload = uploadOf(params.upload_id);
-  if (params.offset !== upload.received)
-    throw new RpcFailure("conflict", `chunk at ${params.offset}, expected ${upload.received}`);
-  const bytes = Buffer.from(params.data, "base64");
-  if (upload.received + bytes.length > upload.size) {
-    await forget(params.upload_id, upload);
-    throw new RpcFailure("too_large", "more bytes than the announced size");
+/**
+ * The next chunks of an upload (server → agent `stream_data`): written in order, each granting the
+ * server one more chunk once it is on disk, so the agent never holds more than the window. A write
+ * that fails drops the upload and tells the server (`stream_end` with the error).
+ */
+export function receiveChunks(streamId: string, seq: number, items: unknown[], send: FrameSink): void {
+  const upload = uploads.get(streamId);
+  if (!upload) {
+    send({
+      type: "stream_end",
+      stream_id: streamId,
+      reason: "error",
+      error: { code: "not_found", message: "no such upload (abandoned after 30 s without data)" },
+    });
+    return;
   }
-  await upload.handle.write(bytes, 0, bytes.length, upload.received);
-  upload.hash.update(bytes);
-  upload.received += bytes.length;
-  touch(params.upload_id, upload);
-  return { received: upload.received };
+  if (upload.failed) return;
+  const fail = (failure: RpcFailure) => {
+    if (upload.failed) return;
+    upload.failed = failure;
+    send({
+      type: "stream_end",
+      stream_id: streamId,
+      reason: "error",
+      error: {
+        code: failure.code,
+        message: failure.message.slice(0, 1024),
+      },
+    });
+    void forget(streamId, upload);
+  };
+  if (seq !== upload.nextSeq) {
+    fail(new RpcFailure("bad_request", `chunk ${seq}, expected ${upload.nextSeq}`));
+    return;
+  }
+  upload.nextSeq++;
+  touch(streamId, upload);
+  upload.writing = upload.writing.then(async () => {
+    if (upload.failed) return;
+    try {
+      for (const item of items) {
+        if (typeof item !== "string") throw new RpcFailure("bad_request", "an upload chunk is base64 text");
+        const bytes = Buffer.from(item, "base64");
+        await upload.handle.write(bytes, 0, bytes.length, upload.received);
+        upload.hash.update(bytes);
+        upload.received += bytes.length;
+      }
+      touch(streamId, upload);
+      send({ type: "stream_credit", stream_id: streamId, credits: 1 });
+    } catch (error) {
+      fail(error instanceof RpcFailure ? error : new RpcFailure("internal", (error as Error).message));
+    }
+  });
 }
 
 async function writeCommit(params: MethodParams<"files.write_commit">) {
   const upload = uploadOf(params.upload_id);
+  await upload.writing;
+  if (upload.failed) throw upload.failed;
   const digest = upload.hash.digest("hex");
-  if (upload.received !== upload.size || digest !== upload.sha256) {
+  if (upload.received !== params.size || digest !== params.sha256) {
     await forget(params.upload_id, upload);
     throw new RpcFailure(
       "bad_request",
-      `received ${upload.received} bytes with SHA-256 ${digest}; expected ${upload.size} and ${upload.sha256}`,
+      `received ${upload.received} bytes with SHA-256 ${digest}; expected ${params.size} and ${params.sha256}`,
     );
   }
   await upload.handle.sync();
@@ -171,7 +218,7 @@ async function writeCommit(params: MethodParams<"files.write_commit">) {
   uploads.delete(params.upload_id);
   clearTimeout(upload.idle);
   await chmod(upload.dest, upload.mode);
-  return { path: upload.dest, size: upload.size, mode: modeText(upload.mode), sha256: digest };
+  return { path: upload.dest, size: upload.received, mode: modeText(upload.mode), sha256: digest };
 }
 
 /** The server forgot every upload (the socket closed): their temporary files go now, not after the idle timeout. */
@@ -181,14 +228,13 @@ export async function abortAllUploads(): Promise<void> {
 
 export const family: Family = {
   disconnected: abortAllUploads,
+  receive: receiveChunks,
   async call(method, params, policy) {
     switch (method) {
       case "files.stat":
         return fileStat((params as MethodParams<"files.stat">).path, policy);
       case "files.write_open":
         return writeOpen(params as MethodParams<"files.write_open">, policy);
-      case "files.write_chunk":
-        return writeChunk(params as MethodParams<"files.write_chunk">);
       case "files.write_commit":
         return writeCommit(params as MethodParams<"files.write_commit">);
       case "files.write_abort": {

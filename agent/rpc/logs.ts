@@ -250,6 +250,18 @@ async function tailJournal(params: StreamParams<"logs.tail">, sender: StreamSend
   }
 }
 
+async function tailDocker(params: StreamParams<"logs.tail">, sender: StreamSender, policy: ReachPolicy) {
+  const { dockerTail } = await import("./docker-logs");
+  const batcher = new Batcher(sender);
+  await dockerTail(
+    params,
+    policy,
+    (entry) => batcher.add(entry),
+    () => sender.stopped,
+  );
+  await batcher.flush();
+}
+
 export const family: Family = {
   async call(method, params, policy) {
     allowed(policy);
@@ -257,7 +269,8 @@ export const family: Family = {
     const q = params as Query;
     if (q.source === "file") return fileQuery(q, policy);
     if (q.source === "journal") return journalQuery(q);
-    throw new RpcFailure("unsupported", "docker logs are not supported by this agent yet");
+    const { dockerQuery } = await import("./docker-logs");
+    return dockerQuery(q, policy);
   },
   async stream(kind, params, sender, policy) {
     allowed(policy);
@@ -265,6 +278,6 @@ export const family: Family = {
     if (kind !== "logs.tail") throw new RpcFailure("unsupported", `${kind} is not a logs stream`);
     if (p.source === "file") return tailFile(p, sender, policy);
     if (p.source === "journal") return tailJournal(p, sender);
-    throw new RpcFailure("unsupported", "docker logs are not supported by this agent yet");
+    return tailDocker(p, sender, policy);
   },
 };

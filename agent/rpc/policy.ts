@@ -11,6 +11,10 @@ export interface ReachPolicy {
   files: boolean;
   signals: boolean;
   logs: boolean;
+  /** Container logs through the Docker socket (off by default: the socket reaches every container). */
+  docker: boolean;
+  /** The Docker Engine API's unix socket. */
+  dockerSocket: string;
   /** Roots (resolved) a download or upload may touch; none by default, so files stay off until listed. */
   filePaths: string[];
   /** Roots (resolved) a log file query or tail may read (default `/var/log`). */
@@ -29,8 +33,8 @@ export class RpcFailure extends Error {
   }
 }
 
-function flag(env: NodeJS.ProcessEnv, name: string): boolean {
-  const raw = (env[name] ?? "on").trim().toLowerCase();
+function flag(env: NodeJS.ProcessEnv, name: string, fallback = "on"): boolean {
+  const raw = (env[name] ?? fallback).trim().toLowerCase();
   if (["on", "true", "1", "yes"].includes(raw)) return true;
   if (["off", "false", "0", "no"].includes(raw)) return false;
   throw new ConfigError(`${name} must be on or off, got "${env[name]}"`);
@@ -46,7 +50,8 @@ function paths(env: NodeJS.ProcessEnv, name: string, fallback: string): string[]
 }
 
 /**
- * Reads `OUTPOST_FILES`, `OUTPOST_SIGNALS`, `OUTPOST_LOGS` (on|off, default on), `OUTPOST_FILE_PATHS`
+ * Reads `OUTPOST_FILES`, `OUTPOST_SIGNALS`, `OUTPOST_LOGS` (on|off, default on), `OUTPOST_DOCKER_LOGS`
+ * (default off), `OUTPOST_DOCKER_SOCKET` (default `/var/run/docker.sock`), `OUTPOST_FILE_PATHS`
  * (default none) and `OUTPOST_LOG_PATHS` (default `/var/log`), comma- or colon-separated.
  * @throws ConfigError naming the bad variable (the agent exits 2)
  */
@@ -55,10 +60,19 @@ export function reachPolicy(env: NodeJS.ProcessEnv, stateDir: string): ReachPoli
     files: flag(env, "OUTPOST_FILES"),
     signals: flag(env, "OUTPOST_SIGNALS"),
     logs: flag(env, "OUTPOST_LOGS"),
+    docker: flag(env, "OUTPOST_DOCKER_LOGS", "off"),
+    dockerSocket: dockerSocket(env),
     filePaths: paths(env, "OUTPOST_FILE_PATHS", ""),
     logPaths: paths(env, "OUTPOST_LOG_PATHS", "/var/log"),
     stateDir: resolve(stateDir),
   };
+}
+
+function dockerSocket(env: NodeJS.ProcessEnv): string {
+  const socket = env.OUTPOST_DOCKER_SOCKET?.trim() || "/var/run/docker.sock";
+  if (!isAbsolute(socket))
+    throw new ConfigError(`OUTPOST_DOCKER_SOCKET: "${socket}" is not an absolute path`);
+  return socket;
 }
 
 function inside(root: string, path: string): boolean {

@@ -1,6 +1,11 @@
 import * as v from "valibot";
 import { familyOf, REACH_METHODS, type ReachFamily, STREAM_KINDS } from "../../src/protocol/reach-methods";
-import type { RpcFrame, StreamCreditFrame, StreamStartFrame } from "../../src/protocol/rpc-frames";
+import type {
+  RpcFrame,
+  StreamCreditFrame,
+  StreamDataFrame,
+  StreamStartFrame,
+} from "../../src/protocol/rpc-frames";
 import type { FrameSink } from "../dispatcher";
 import type { Logger } from "../log";
 import type { Family } from "./family";
@@ -74,6 +79,24 @@ export class RpcServer {
     } finally {
       this.streams.delete(frame.stream_id);
     }
+  }
+
+  /** Server → agent `stream_data`: an upload's chunks, for the files family that opened it. */
+  data(frame: v.InferOutput<typeof StreamDataFrame>): void {
+    const files = this.families.get("files");
+    if (!files) {
+      this.send({
+        type: "stream_end",
+        stream_id: frame.stream_id,
+        reason: "error",
+        error: { code: "not_found", message: "no such upload" },
+      });
+      return;
+    }
+    // Callbacks on one promise run in the order they were added, so chunks keep their order.
+    void files
+      .then((family) => family.receive?.(frame.stream_id, frame.seq, frame.items, this.send))
+      .catch((error) => this.log.warn("an upload chunk failed", { problem: (error as Error).message }));
   }
 
   credit(frame: v.InferOutput<typeof StreamCreditFrame>): void {

@@ -21,6 +21,8 @@ export function downloadStream(
   conn: Connection,
   path: string,
   expectedSize: number,
+  /** Every byte reached the reader's side (not called for a cut or failed download). */
+  onComplete: () => void = () => undefined,
 ): ReadableStream<Uint8Array> {
   let received = 0;
   let handle: ReturnType<AgentStreams["open"]> | undefined;
@@ -37,8 +39,10 @@ export function downloadStream(
             }
           },
           end: (reason, error) => {
-            if (reason === "eof" && received === expectedSize) controller.close();
-            else
+            if (reason === "eof" && received === expectedSize) {
+              controller.close();
+              onComplete();
+            } else
               controller.error(
                 new Error(error?.message ?? `download ended after ${received} of ${expectedSize} bytes`),
               );

@@ -14,6 +14,7 @@ import {
 import { writeResult } from "../batch-writer";
 import { evaluateAlerts } from "./alerts";
 import { resendLive } from "./delivery";
+import type { AgentUploads } from "./file-upload";
 import { receiveInventory, receiveInventoryChunk, syncInventoryOnHello } from "./inventory";
 import type { InventoryChunks } from "./inventory-chunks";
 import type { LiveOutput } from "./live-output";
@@ -36,6 +37,8 @@ export interface FrameSession {
   /** Calls waiting for the agent's `rpc_result`, and open agent streams (processes, logs, files). */
   readonly rpcs: PendingRpcs;
   readonly streams: AgentStreams;
+  /** Uploads in flight: the agent grants their credits and may end them. */
+  readonly uploads: AgentUploads;
   readonly outputGate: OutputGate;
   readonly log: Logger;
   db(): Database;
@@ -152,7 +155,11 @@ export async function handleAgentFrame(
       session.streams.data(frame);
       return;
     case "stream_end":
-      session.streams.end(frame);
+      if (!session.streams.end(frame)) session.uploads.end(frame);
+      return;
+    case "stream_credit":
+      // Credits for an upload that just finished are normal (granted as its last chunks landed).
+      session.uploads.credit(frame);
       return;
     case "inventory":
       await receiveInventory(session.db(), session.store, session.nodeId, connection, frame);

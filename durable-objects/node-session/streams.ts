@@ -91,12 +91,13 @@ export class AgentStreams {
     return true;
   }
 
-  /** A `stream_end` frame. */
-  end(frame: v.InferOutput<typeof StreamEndFrame>): void {
+  /** A `stream_end` frame; false when it belongs to no open stream (it may end an upload). */
+  end(frame: v.InferOutput<typeof StreamEndFrame>): boolean {
     const open = this.#open.get(frame.stream_id);
-    if (!open) return;
+    if (!open) return false;
     this.#open.delete(frame.stream_id);
     open.handlers.end(frame.reason, frame.error);
+    return true;
   }
 
   /** The connection closed: every stream on it ends with an error. */

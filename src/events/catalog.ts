@@ -27,6 +27,8 @@ export const EVENT_TYPES = [
   "edge.alert.escalated",
   "edge.alert.resolved",
   "edge.alert.acknowledged",
+  "edge.process.signalled",
+  "edge.file_transfer.completed",
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];

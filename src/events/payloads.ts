@@ -156,6 +156,23 @@ export const EVENT_PAYLOADS: Record<EventType, v.GenericSchema> = {
   "edge.alert.escalated": v.looseObject(alertPayload),
   "edge.alert.resolved": v.looseObject(alertPayload),
   "edge.alert.acknowledged": v.looseObject(alertPayload),
+  "edge.process.signalled": v.looseObject({
+    node_id: NODE_ID,
+    pid: v.pipe(v.number(), v.integer(), v.description("Process ID on the node")),
+    signal: text("Signal name as the agent delivered it (`SIGTERM`)"),
+    delivered: v.pipe(v.boolean(), v.description("Whether the agent delivered the signal")),
+    sent_by: text("Principal that sent it"),
+  }),
+  "edge.file_transfer.completed": v.looseObject({
+    node_id: NODE_ID,
+    direction: v.pipe(
+      v.picklist(["upload", "download"]),
+      v.description("`upload`: to the node; `download`: from the node"),
+    ),
+    path: text("Absolute path of the file on the node (its directory resolved)"),
+    size: v.pipe(v.number(), v.integer(), v.description("Bytes transferred")),
+    sha256: text("SHA-256 of the file (hex), computed by the agent"),
+  }),
 };
 
 /** Short description of each event type for the AsyncAPI document. */
@@ -186,4 +203,7 @@ export const EVENT_SUMMARIES: Record<EventType, string> = {
   "edge.alert.escalated": "A firing warning alert crossed its rule's critical threshold.",
   "edge.alert.resolved": "A firing alert's condition cleared (or its rule was removed).",
   "edge.alert.acknowledged": "An operator acknowledged a firing alert.",
+  "edge.process.signalled": "An operator sent a signal to a process on a node and the agent delivered it.",
+  "edge.file_transfer.completed":
+    "A file was uploaded to a node or downloaded from it in full, with matching size and SHA-256.",
 };

@@ -206,6 +206,7 @@ export const AgentFrame = v.variant("type", [
   InventoryChunkFrame,
   RpcResultFrame,
   StreamDataFrame,
+  StreamCreditFrame,
   StreamEndFrame,
 ]);
 export type AgentFrame = v.InferOutput<typeof AgentFrame>;
@@ -283,6 +284,7 @@ export const ServerFrame = v.variant("type", [
   RpcFrame,
   StreamStartFrame,
   StreamCreditFrame,
+  StreamDataFrame,
   StreamStopFrame,
 ]);
 export type ServerFrame = v.InferOutput<typeof ServerFrame>;

@@ -29,6 +29,8 @@ export type AllowedSignal = (typeof ALLOWED_SIGNALS)[number];
 const Int = v.pipe(v.number(), v.integer(), v.minValue(0));
 const Pid = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(2 ** 31 - 1));
 const Num = v.pipe(v.number(), v.finite());
+const Id = v.pipe(v.string(), v.minLength(1), v.maxLength(128));
+const Sha256 = v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/));
 const AbsPath = v.pipe(
   v.string(),
   v.minLength(1),
@@ -81,7 +83,7 @@ export const FileStatSchema = v.object({
   path: v.string(),
   size: Int,
   mode: v.string(),
-  sha256: v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/)),
+  sha256: Sha256,
 });
 
 /** Each method: its params and its result. */
@@ -117,17 +119,16 @@ export const REACH_METHODS = {
       mode: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(0o7777)),
       overwrite: v.boolean(),
       create_dirs: v.boolean(),
-      size: Int,
-      sha256: v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/)),
     }),
-    result: v.object({ upload_id: v.string() }),
+    // The bytes follow as server → agent `stream_data` frames on `upload_id`, at most `credits` ahead
+    // of the agent's `stream_credit`s (./rpc-frames.ts); size and SHA-256 are known only at the end.
+    result: v.object({ upload_id: Id, credits: v.pipe(Int, v.minValue(1), v.maxValue(64)) }),
   },
-  "files.write_chunk": {
-    params: v.object({ upload_id: v.string(), offset: Int, data: v.string() }),
-    result: v.object({ received: Int }),
+  "files.write_commit": {
+    params: v.object({ upload_id: Id, size: Int, sha256: Sha256 }),
+    result: FileStatSchema,
   },
-  "files.write_commit": { params: v.object({ upload_id: v.string() }), result: FileStatSchema },
-  "files.write_abort": { params: v.object({ upload_id: v.string() }), result: v.object({}) },
+  "files.write_abort": { params: v.object({ upload_id: Id }), result: v.object({}) },
 } as const;
 export type ReachMethod = keyof typeof REACH_METHODS;
 export type MethodParams<M extends ReachMethod> = v.InferOutput<(typeof REACH_METHODS)[M]["params"]>;
@@ -164,5 +165,5 @@ export const RPC_ERROR_CODES = [
 ] as const;
 export type RpcErrorCode = (typeof RPC_ERROR_CODES)[number];
 
-/** Raw bytes per `files.read` chunk and per upload chunk (base64 in a JSON frame). */
+/** Raw bytes per `files.read` chunk and per upload `stream_data` item (base64 in a JSON frame). */
 export const FILE_CHUNK_BYTES = 256 * 1024;

@@ -49,7 +49,10 @@ export const StreamStartFrame = v.object({
   credits: v.pipe(Count, v.maxValue(1024)),
 });
 
-/** server → agent: the reader consumed frames; `credits` more may be sent. */
+/**
+ * The reader consumed frames; `credits` more may be sent. server → agent for the agent's streams;
+ * agent → server for an upload (`files.write_open`'s `upload_id`), whose bytes flow the other way.
+ */
 export const StreamCreditFrame = v.object({
   ...version,
   type: v.literal("stream_credit"),
@@ -60,7 +63,10 @@ export const StreamCreditFrame = v.object({
 /** server → agent: nobody reads this stream any more. */
 export const StreamStopFrame = v.object({ ...version, type: v.literal("stream_stop"), stream_id: Id });
 
-/** agent → server: the next items of a stream, in `seq` order. */
+/**
+ * The next items of a stream, in `seq` order: agent → server for a stream the server started;
+ * server → agent for an upload's bytes (`stream_id` = `upload_id`, one base64 chunk per item).
+ */
 export const StreamDataFrame = v.object({
   ...version,
   type: v.literal("stream_data"),
@@ -69,7 +75,10 @@ export const StreamDataFrame = v.object({
   items: v.pipe(v.array(v.unknown()), v.maxLength(MAX_STREAM_ITEMS)),
 });
 
-/** agent → server: the stream is over (`eof`, `stopped`, or `error` with the reason). */
+/**
+ * agent → server: the stream is over (`eof`, `stopped`, or `error` with the reason). For an upload,
+ * `error` means the agent dropped it (a write failed): the server stops sending and aborts.
+ */
 export const StreamEndFrame = v.object({
   ...version,
   type: v.literal("stream_end"),

@@ -4,10 +4,12 @@ import { appendFile, mkdir, readdir, readFile, rm, writeFile } from "node:fs/pro
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type AgentProcess, copyBundle, startAgent, stopAllAgents, tempDir } from "../support/agent-process";
-import { E2E_API_KEY, type Stack, startStack } from "../support/stack";
+import { E2E_API_KEY, type Stack, sharedStack } from "../support/stack";
 
-// A real agent on this machine, reached through a real stack: its processes, a log file it is
-// allowed to read, and files it is allowed to move.
+// A real agent on this machine, reached through the shared stack (its own cluster): its processes, a
+// log file it is allowed to read, and files it is allowed to move.
+
+const CLUSTER = `reach-${Date.now().toString(36)}`;
 
 describe("reaching into a node", () => {
   let workDir: string;
@@ -40,9 +42,9 @@ describe("reaching into a node", () => {
     await mkdir(logs);
     await mkdir(files);
     const bundle = await copyBundle(workDir);
-    stack = await startStack({ dataDir: join(workDir, "stack") });
-    expect((await api("POST", "/api/v1/clusters", { name: "reach" })).status).toBe(201);
-    const key = await api("POST", "/api/v1/clusters/reach/enrollment_keys", {});
+    stack = await sharedStack();
+    expect((await api("POST", "/api/v1/clusters", { name: CLUSTER })).status).toBe(201);
+    const key = await api("POST", `/api/v1/clusters/${CLUSTER}/enrollment_keys`, {});
     agent = startAgent({
       bundle,
       stateDir: join(workDir, "state"),
@@ -60,7 +62,6 @@ describe("reaching into a node", () => {
   afterAll(async () => {
     sleeper?.kill("SIGKILL");
     await stopAllAgents();
-    await stack?.stop();
     if (workDir) await rm(workDir, { recursive: true, force: true });
   });
 
@@ -201,10 +202,11 @@ describe("reaching into a node", () => {
     const bytes = randomBytes(20 * 1024 * 1024);
     const digest = sha256(bytes);
     const dest = join(files, "sub", "blob.bin");
+    // The fields before the file: the Worker streams the file on as it arrives.
     const body = new FormData();
-    body.set("file", new File([bytes], "blob.bin"));
     body.set("dest", dest);
     body.set("create_dirs", "true");
+    body.set("file", new File([bytes], "blob.bin"));
     const up = await fetch(`${stack.url}/api/v1/nodes/${nodeId}/files`, {
       method: "POST",
       headers: { Authorization: `Bearer ${E2E_API_KEY}` },
@@ -237,5 +239,49 @@ describe("reaching into a node", () => {
     expect(dir.status).toBe(400);
     const outside = await api("GET", `/api/v1/nodes/${nodeId}/files?path=/etc/hostname`);
     expect(outside.status).toBe(403);
+  });
+
+  it("leaves nothing behind when an upload is cut midway", async () => {
+    const dir = join(files, "cut");
+    await mkdir(dir);
+    const form = new FormData();
+    form.set("dest", join(dir, "cut.bin"));
+    form.set("file", new File([randomBytes(8 * 1024 * 1024)], "cut.bin"));
+    const encoded = new Request("http://x/", { method: "POST", body: form });
+    const raw = new Uint8Array(await encoded.arrayBuffer());
+    const abort = new AbortController();
+    const temps = async () => (await readdir(dir)).filter((n) => n.includes("outpost-upload"));
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        if (sent >= 3 * 1024 * 1024) {
+          // Midway: the agent is writing its temporary file; then the client goes away.
+          const deadline = Date.now() + 15_000;
+          while ((await temps()).length === 0 && Date.now() < deadline)
+            await new Promise((r) => setTimeout(r, 100));
+          expect(await temps()).toHaveLength(1);
+          abort.abort();
+          controller.error(new Error("cut"));
+          return;
+        }
+        controller.enqueue(raw.slice(sent, sent + 64 * 1024));
+        sent += 64 * 1024;
+      },
+    });
+    await fetch(`${stack.url}/api/v1/nodes/${nodeId}/files`, {
+      method: "POST",
+      headers: {
+        Authorization: `Bearer ${E2E_API_KEY}`,
+        "Content-Type": encoded.headers.get("content-type") as string,
+      },
+      body,
+      duplex: "half",
+      signal: abort.signal,
+    } as RequestInit).catch(() => undefined);
+    expect(sent).toBeGreaterThanOrEqual(3 * 1024 * 1024);
+    const deadline = Date.now() + 20_000;
+    while ((await readdir(dir)).length > 0 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 200));
+    expect(await readdir(dir)).toEqual([]);
   });
 });

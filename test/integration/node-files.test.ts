@@ -1,6 +1,8 @@
+import { and, eq, sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
+import { events } from "../../src/db/schema";
 import { connectAgent, enrolNode } from "./agent-session";
-import { api, makeCluster, P, setUpNodes, startNodesFile } from "./nodes-fixture";
+import { api, db, makeCluster, P, setUpNodes, startNodesFile } from "./nodes-fixture";
 
 startNodesFile();
 
@@ -36,12 +38,28 @@ async function sha256(bytes: Uint8Array): Promise<string> {
 
 const b64 = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes));
 
+// The fields come before the file: the Worker streams the file on and cannot wait for later fields.
 function form(bytes: Uint8Array, fields: Record<string, string>) {
   const body = new FormData();
-  body.set("file", new File([bytes], "payload.bin"));
   for (const [k, v] of Object.entries(fields)) body.set(k, v);
+  body.set("file", new File([bytes], "payload.bin"));
   return body;
 }
+
+async function transferEvents(nodeId: string) {
+  const rows = await db
+    .select()
+    .from(events)
+    .where(
+      and(
+        eq(events.type, "edge.file_transfer.completed"),
+        sql`json_extract(${events.data}, '$.node_id') = ${nodeId}`,
+      ),
+    );
+  return rows.map((r) => JSON.parse(r.data as unknown as string));
+}
+
+const fromB64 = (text: string) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 
 beforeAll(async () => {
   await setUpNodes();
@@ -98,6 +116,11 @@ describe("node file download", () => {
     expect(frames.filter((f) => f.type === "stream_credit").length).toBeGreaterThan(0);
     const audit = await api.get(`/api/v1/audit_events?event=file.read&resource_id=${nodeId}`);
     expect(audit.body.data).toHaveLength(1);
+    await expect
+      .poll(() => transferEvents(nodeId))
+      .toEqual([
+        { node_id: nodeId, direction: "download", path: "/srv/data.bin", size: 10_000, sha256: digest },
+      ]);
     agent.ws.close(1000, "bye");
   });
 
@@ -122,25 +145,34 @@ describe("node file download", () => {
 });
 
 describe("node file upload", () => {
-  it("opens, sends chunks in order and commits; the agent's answer is the 201", async () => {
+  it("streams the file as stream_data chunks paced by the agent's credits, then commits with size and SHA-256", async () => {
     const { nodeId, agent } = await connected();
     const bytes = new Uint8Array(600 * 1024).map((_, i) => i % 251);
     const digest = await sha256(bytes);
     const calls: any[] = [];
+    const seqs: number[] = [];
     let received: number[] = [];
+    let ahead = 0;
+    let mostAhead = 0;
     serve(agent, (frame) => {
+      if (frame.type === "stream_data") {
+        seqs.push(frame.seq);
+        ahead++;
+        mostAhead = Math.max(mostAhead, ahead);
+        received = received.concat([...fromB64(frame.items[0])]);
+        // The "disk" is slow: the credit comes later, and the object must wait for it.
+        setTimeout(() => {
+          ahead--;
+          agent.send({ type: "stream_credit", stream_id: frame.stream_id, credits: 1 });
+        }, 30);
+        return;
+      }
       if (frame.type !== "rpc") return;
       calls.push(frame);
-      const p = frame.params;
       const result =
         frame.method === "files.write_open"
-          ? { upload_id: "u1" }
-          : frame.method === "files.write_chunk"
-            ? (() => {
-                received = received.concat([...Uint8Array.from(atob(p.data), (c) => c.charCodeAt(0))]);
-                return { received: received.length };
-              })()
-            : { path: "/srv/up.bin", size: bytes.length, mode: "0600", sha256: digest };
+          ? { upload_id: "u1", credits: 1 }
+          : { path: "/srv/up.bin", size: bytes.length, mode: "0600", sha256: digest };
       agent.send({ type: "rpc_result", id: frame.id, ok: true, result });
     });
     const res = await api.fetch(`/api/v1/nodes/${nodeId}/files`, {
@@ -154,33 +186,37 @@ describe("node file upload", () => {
       mode: "0600",
       sha256: digest,
     });
-    expect(calls.map((c) => c.method)).toEqual([
-      "files.write_open",
-      "files.write_chunk",
-      "files.write_chunk",
-      "files.write_chunk",
-      "files.write_commit",
-    ]);
-    expect(calls[0].params).toMatchObject({
+    expect(calls.map((c) => c.method)).toEqual(["files.write_open", "files.write_commit"]);
+    expect(calls[0].params).toEqual({
       dest: "/srv/up.bin",
       mode: 0o600,
       overwrite: true,
       create_dirs: false,
-      size: bytes.length,
-      sha256: digest,
     });
-    expect(calls.slice(1, 4).map((c) => c.params.offset)).toEqual([0, 256 * 1024, 512 * 1024]);
+    expect(calls[1].params).toEqual({ upload_id: "u1", size: bytes.length, sha256: digest });
+    expect(seqs).toEqual([0, 1, 2]);
+    expect(mostAhead).toBe(1);
     expect(await sha256(Uint8Array.from(received))).toBe(digest);
     const audit = await api.get(`/api/v1/audit_events?event=file.created&resource_id=${nodeId}`);
     expect(audit.body.data).toHaveLength(1);
     expect(audit.body.data[0].details).toMatchObject({ path: "/srv/up.bin", sha256: digest });
+    expect(await transferEvents(nodeId)).toEqual([
+      { node_id: nodeId, direction: "upload", path: "/srv/up.bin", size: bytes.length, sha256: digest },
+    ]);
     agent.ws.close(1000, "bye");
   });
 
-  it("aborts the upload when a chunk fails, and maps an existing file to 409", async () => {
+  it("aborts the upload when the agent drops it midway, and maps an existing file to 409", async () => {
     const { nodeId, agent } = await connected();
     const methods: string[] = [];
     serve(agent, (frame) => {
+      if (frame.type === "stream_data")
+        return agent.send({
+          type: "stream_end",
+          stream_id: frame.stream_id,
+          reason: "error",
+          error: { code: "internal", message: "disk full" },
+        });
       if (frame.type !== "rpc") return;
       methods.push(frame.method);
       if (frame.params.dest === "/srv/exists")
@@ -191,17 +227,15 @@ describe("node file upload", () => {
           error: { code: "conflict", message: "exists" },
         });
       if (frame.method === "files.write_open")
-        return agent.send({ type: "rpc_result", id: frame.id, ok: true, result: { upload_id: "u2" } });
-      if (frame.method === "files.write_chunk")
         return agent.send({
           type: "rpc_result",
           id: frame.id,
-          ok: false,
-          error: { code: "internal", message: "disk full" },
+          ok: true,
+          result: { upload_id: "u2", credits: 1 },
         });
       agent.send({ type: "rpc_result", id: frame.id, ok: true, result: {} });
     });
-    const bytes = new Uint8Array(10).fill(7);
+    const bytes = new Uint8Array(600 * 1024).fill(7);
     const conflict = await api.fetch(`/api/v1/nodes/${nodeId}/files`, {
       method: "POST",
       body: form(bytes, { dest: "/srv/exists" }),
@@ -212,22 +246,66 @@ describe("node file upload", () => {
       body: form(bytes, { dest: "/srv/new" }),
     });
     expect(failed.status).toBe(503);
-    expect(methods).toEqual([
-      "files.write_open",
-      "files.write_open",
-      "files.write_chunk",
-      "files.write_abort",
-    ]);
+    expect(methods).toEqual(["files.write_open", "files.write_open", "files.write_abort"]);
+    expect(await transferEvents(nodeId)).toEqual([]);
     agent.ws.close(1000, "bye");
   });
 
-  it("refuses a file past FILE_TRANSFER_MAX_BYTES (413), a JSON body (415) and missing fields (422) before any agent call", async () => {
+  it("stops at FILE_TRANSFER_MAX_BYTES while streaming (413, aborted on the agent) even without Content-Length", async () => {
+    const { nodeId, agent } = await connected();
+    const methods: string[] = [];
+    let chunks = 0;
+    serve(agent, (frame) => {
+      if (frame.type === "stream_data") {
+        chunks++;
+        return agent.send({ type: "stream_credit", stream_id: frame.stream_id, credits: 1 });
+      }
+      if (frame.type !== "rpc") return;
+      methods.push(frame.method);
+      const result = frame.method === "files.write_open" ? { upload_id: "u3", credits: 2 } : {};
+      agent.send({ type: "rpc_result", id: frame.id, ok: true, result });
+    });
+    // A body of unknown length (chunked): only counting the bytes as they pass can stop it.
+    const encoded = new Request("http://x/", {
+      method: "POST",
+      body: form(new Uint8Array(3 * 1024 * 1024), { dest: "/srv/big" }),
+    });
+    const type = encoded.headers.get("content-type") as string;
+    const raw = new Uint8Array(await encoded.arrayBuffer());
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let at = 0; at < raw.length; at += 64 * 1024) controller.enqueue(raw.slice(at, at + 64 * 1024));
+        controller.close();
+      },
+    });
+    const res = await api.fetch(`/api/v1/nodes/${nodeId}/files`, {
+      method: "POST",
+      headers: { "content-type": type },
+      body,
+      duplex: "half",
+    } as RequestInit);
+    expect(res.status, await res.clone().text()).toBe(413);
+    expect(methods).toEqual(["files.write_open", "files.write_abort"]);
+    expect(chunks).toBeLessThanOrEqual(4);
+    agent.ws.close(1000, "bye");
+  });
+
+  it("refuses a declared length past FILE_TRANSFER_MAX_BYTES (413), a JSON body (415), missing fields (422) and a file before its fields (422) before any agent call", async () => {
     const { nodeId, agent } = await connected();
     let calls = 0;
     serve(agent, () => calls++);
+    const encoded = new Request("http://x/", {
+      method: "POST",
+      body: form(new Uint8Array(2 * 1024 * 1024), { dest: "/srv/big" }),
+    });
+    const raw = await encoded.arrayBuffer();
     const big = await api.fetch(`/api/v1/nodes/${nodeId}/files`, {
       method: "POST",
-      body: form(new Uint8Array(1024 * 1024 + 1), { dest: "/srv/big" }),
+      headers: {
+        "content-type": encoded.headers.get("content-type") as string,
+        "content-length": String(raw.byteLength),
+      },
+      body: raw,
     });
     expect(big.status).toBe(413);
     expect((await api.post(`/api/v1/nodes/${nodeId}/files`, { dest: "/srv/x" })).status).toBe(415);
@@ -237,7 +315,13 @@ describe("node file upload", () => {
     });
     expect(missing.status).toBe(422);
     const details = (await missing.json<any>()).error.details;
-    expect(Object.keys(details).sort()).toEqual(["dest", "mode"]);
+    expect(Object.keys(details).sort()).toEqual(["dest", "file", "mode"]);
+    const fileFirst = new FormData();
+    fileFirst.set("file", new File([new Uint8Array(10)], "x"));
+    fileFirst.set("dest", "/srv/x");
+    const early = await api.fetch(`/api/v1/nodes/${nodeId}/files`, { method: "POST", body: fileFirst });
+    expect(early.status).toBe(422);
+    expect((await early.json<any>()).error.details.file[0]).toMatch(/after dest/);
     expect(calls).toBe(0);
     agent.ws.close(1000, "bye");
   });

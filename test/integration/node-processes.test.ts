@@ -1,7 +1,9 @@
+import { and, eq, sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
+import { events } from "../../src/db/schema";
 import type { ServerFrame } from "../../src/protocol/frames";
 import { connectAgent, enrolNode } from "./agent-session";
-import { api, makeCluster, P, setUpNodes, startNodesFile } from "./nodes-fixture";
+import { api, db, makeCluster, P, setUpNodes, startNodesFile } from "./nodes-fixture";
 
 startNodesFile();
 
@@ -138,7 +140,7 @@ describe("node processes", () => {
     agent.ws.close(1000, "bye");
   });
 
-  it("signals a process and audits it as process.signal", async () => {
+  it("signals a process, audits it as process.signal and records edge.process.signalled", async () => {
     const { nodeId, agent } = await connected();
     const asked: unknown[] = [];
     serve(agent, (rpc) => {
@@ -159,6 +161,18 @@ describe("node processes", () => {
       success: true,
       details: { pid: 900, signal: "SIGTERM" },
     });
+    const recorded = await db
+      .select()
+      .from(events)
+      .where(
+        and(
+          eq(events.type, "edge.process.signalled"),
+          sql`json_extract(${events.data}, '$.node_id') = ${nodeId}`,
+        ),
+      );
+    expect(recorded.map((e) => JSON.parse(e.data))).toEqual([
+      { node_id: nodeId, pid: 900, signal: "SIGTERM", delivered: true, sent_by: expect.any(String) },
+    ]);
     agent.ws.close(1000, "bye");
   });
 

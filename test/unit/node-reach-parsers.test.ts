@@ -107,8 +107,16 @@ describe("agent reach policy", () => {
       files: true,
       signals: true,
       logs: true,
+      docker: false,
+      dockerSocket: "/var/run/docker.sock",
       filePaths: [],
       logPaths: ["/var/log"],
+    });
+    expect(
+      reachPolicy({ OUTPOST_DOCKER_LOGS: "on", OUTPOST_DOCKER_SOCKET: "/run/d.sock" }, "/s"),
+    ).toMatchObject({
+      docker: true,
+      dockerSocket: "/run/d.sock",
     });
     expect(allowedPath(policy, policy.logPaths, "/var/log/syslog")).toBe(true);
     expect(allowedPath(policy, policy.logPaths, "/var/log/outpost-state/identity.json")).toBe(false);

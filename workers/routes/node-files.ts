@@ -2,6 +2,7 @@ import type { Hono } from "hono";
 import { nodeClusterName } from "../../src/access/cluster-scope";
 import { auditStatement } from "../../src/audit/record";
 import { ApiError } from "../../src/errors";
+import { recordEvent } from "../../src/events/outbox";
 import { FilePathQuery, FileUploadResultSchema } from "../../src/node-files/schema";
 import { UuidParam } from "../../src/schemas/common";
 import { ownAuditEntry } from "../audit/request-audit";
@@ -69,7 +70,16 @@ export function registerNodeFileRoutes(app: Hono<AppEnv>): void {
       const db = c.get("db");
       const data = await uploadFile(c.env, db, params.node_id, c.req.raw);
       const entry = ownAuditEntry(c, "file.created", { type: "node", id: params.node_id, status: 201 });
-      await auditStatement(db, { ...entry, details: data });
+      await db.batch([
+        auditStatement(db, { ...entry, details: data }),
+        recordEvent(db, "edge.file_transfer.completed", {
+          node_id: params.node_id,
+          direction: "upload",
+          path: data.path,
+          size: data.size,
+          sha256: data.sha256,
+        }),
+      ]);
       return { data };
     },
   );

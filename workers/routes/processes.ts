@@ -3,12 +3,14 @@ import * as v from "valibot";
 import { nodeClusterName } from "../../src/access/cluster-scope";
 import { auditStatement } from "../../src/audit/record";
 import { ApiError } from "../../src/errors";
+import { recordEvent } from "../../src/events/outbox";
 import { ListQueryError } from "../../src/list-query/engine";
 import { applyMemoryQuery, parseMemoryQuery } from "../../src/list-query/memory";
 import { processListSpec } from "../../src/processes/list";
 import { ProcessSchema, SignalBody, SignalResultSchema } from "../../src/processes/schema";
 import { UuidParam } from "../../src/schemas/common";
 import { ownAuditEntry } from "../audit/request-audit";
+import { principalOf } from "../middleware/authorize";
 import type { AppEnv } from "../middleware/request-context";
 import { defineRoute } from "../openapi/define-route";
 import { callNode } from "../services/node-reach";
@@ -112,7 +114,16 @@ export function registerProcessRoutes(app: Hono<AppEnv>): void {
       });
       // Its own row, so the audit log says which signal went to which process (refusals: defineRoute's).
       const entry = ownAuditEntry(c, "process.signal", { type: "node", id: params.node_id, status: 200 });
-      await auditStatement(db, { ...entry, details: { pid: data.pid, signal: data.signal } });
+      await db.batch([
+        auditStatement(db, { ...entry, details: { pid: data.pid, signal: data.signal } }),
+        recordEvent(db, "edge.process.signalled", {
+          node_id: params.node_id,
+          pid: data.pid,
+          signal: data.signal,
+          delivered: data.delivered,
+          sent_by: principalOf(c).name,
+        }),
+      ]);
       return { data };
     },
   );

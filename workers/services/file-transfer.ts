@@ -1,33 +1,32 @@
 import * as v from "valibot";
+import type { RpcOutcome } from "../../durable-objects/node-session/rpc";
 import type { Env } from "../../src/config";
 import { loadConfig } from "../../src/config";
 import type { Database } from "../../src/db/client";
 import { ApiError, issuesToDetails } from "../../src/errors";
+import {
+  MultipartError,
+  type MultipartUpload,
+  multipartBoundary,
+  readMultipartUpload,
+} from "../../src/node-files/multipart";
 import { FileUploadFields, type FileUploadResult } from "../../src/node-files/schema";
 import { getNode } from "../../src/nodes/store";
-import { FILE_CHUNK_BYTES } from "../../src/protocol/reach-methods";
-import { callSession, unwrap } from "./node-reach";
+import type { MethodResult } from "../../src/protocol/reach-methods";
+import { unwrap } from "./node-reach";
 import { nodeSession } from "./node-sessions";
 
 // Room for the multipart framing and the text fields around the file's bytes.
 const MULTIPART_OVERHEAD = 64 * 1024;
 
-function base64(bytes: Uint8Array): string {
-  let binary = "";
-  for (let i = 0; i < bytes.length; i += 0x8000)
-    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(binary);
-}
-
-function hex(buffer: ArrayBuffer): string {
-  return [...new Uint8Array(buffer)].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 function tooLarge(max: number): ApiError {
   return new ApiError("payload_too_large", `The file is larger than FILE_TRANSFER_MAX_BYTES (${max} bytes)`);
 }
 
-/** A node's file as a download (`Content-Length`, `X-Checksum-Sha256`), streamed from its agent. */
+/**
+ * A node's file as a download (`Content-Length`, `X-Checksum-Sha256`), streamed from its agent.
+ * The node's session records `edge.file_transfer.completed` once every byte went out.
+ */
 export async function downloadFile(env: Env, db: Database, nodeId: string, path: string): Promise<Response> {
   await getNode(db, nodeId);
   const { response } = unwrap(await nodeSession(env, nodeId).download(path));
@@ -41,9 +40,10 @@ export async function downloadFile(env: Env, db: Database, nodeId: string, path:
 }
 
 /**
- * Sends a multipart upload (`file`, `dest`, `mode`, `overwrite`, `create_dirs`) to a node's agent in
- * chunks: it writes a temporary file beside `dest`, checks size and SHA-256, then renames it. Any
- * failure on the way aborts the upload, so nothing is left behind.
+ * Streams a multipart upload (`dest`, `mode`, `overwrite`, `create_dirs`, then `file`) to a node's
+ * agent: the request body is read part by part and the file's bytes go on through the node's session
+ * in chunks paced by the agent, so neither the Worker nor the object holds the file. The agent writes
+ * a temporary file beside `dest`, checks size and SHA-256, then renames it; any failure aborts it.
  */
 export async function uploadFile(
   env: Env,
@@ -53,46 +53,101 @@ export async function uploadFile(
 ): Promise<FileUploadResult> {
   await getNode(db, nodeId);
   const max = loadConfig(env).fileTransferMaxBytes;
-  if (!/^multipart\/form-data\b/i.test(request.headers.get("content-type") ?? ""))
-    throw new ApiError("unsupported_media_type", "Content-Type must be multipart/form-data");
+  const boundary = multipartBoundary(request.headers.get("content-type"));
+  if (!boundary) throw new ApiError("unsupported_media_type", "Content-Type must be multipart/form-data");
   if (Number(request.headers.get("content-length") ?? "0") > max + MULTIPART_OVERHEAD) throw tooLarge(max);
-  let form: FormData;
+  if (!request.body) throw new ApiError("bad_request", "Malformed multipart body", { body: ["is empty"] });
+  let upload: MultipartUpload;
   try {
-    form = await request.formData();
+    upload = await readMultipartUpload(request.body, boundary, "file");
   } catch (error) {
-    throw new ApiError("bad_request", "Malformed multipart body", { body: [(error as Error).message] });
+    throw malformed(error);
   }
-  const file = form.get("file");
-  const fields = v.safeParse(FileUploadFields, {
-    dest: form.get("dest") ?? undefined,
-    mode: form.get("mode") ?? undefined,
-    overwrite: form.get("overwrite") ?? undefined,
-    create_dirs: form.get("create_dirs") ?? undefined,
-  });
-  const details = fields.success ? {} : issuesToDetails(fields.issues);
-  if (!(file instanceof File)) details.file = ["a file part is required"];
-  if (!fields.success || !(file instanceof File))
+  const { fields, file } = upload;
+  const parsed = v.safeParse(FileUploadFields, fields);
+  const details = parsed.success ? {} : issuesToDetails(parsed.issues);
+  if (!file) details.file = ["a file part is required"];
+  // The file streams on as it arrives, so the fields must come first (curl: -F dest=… -F file=@…).
+  else if (fields.dest === undefined)
+    details.file = ["must come after dest (and mode, overwrite, create_dirs)"];
+  if (!parsed.success || !file) {
+    await file?.cancel().catch(() => undefined);
     throw new ApiError("validation_failed", "Validation failed", details);
-  if (file.size > max) throw tooLarge(max);
-  const bytes = new Uint8Array(await file.arrayBuffer());
-  const sha256 = hex(await crypto.subtle.digest("SHA-256", bytes));
-  const session = nodeSession(env, nodeId);
-  const { upload_id } = await callSession(session, "files.write_open", {
-    dest: fields.output.dest,
-    mode: fields.output.mode,
-    overwrite: fields.output.overwrite,
-    create_dirs: fields.output.create_dirs,
-    size: bytes.length,
-    sha256,
-  });
+  }
+  const body = new UploadBody(file);
+  let outcome: RpcOutcome<MethodResult<"files.write_commit">>;
   try {
-    for (let offset = 0; offset < bytes.length; offset += FILE_CHUNK_BYTES) {
-      const data = base64(bytes.subarray(offset, offset + FILE_CHUNK_BYTES));
-      await callSession(session, "files.write_chunk", { upload_id, offset, data });
-    }
-    return await callSession(session, "files.write_commit", { upload_id });
+    outcome = await nodeSession(env, nodeId).upload(parsed.output, body.stream);
   } catch (error) {
-    await session.reach("files.write_abort", { upload_id }).catch(() => undefined);
-    throw error;
+    await body.drain(max + MULTIPART_OVERHEAD);
+    throw body.error ? malformed(body.error) : error;
+  }
+  if (outcome.status !== "ok") {
+    // Read what the client still sends before answering: a client cut off while sending (an early
+    // 409 or 413) sees a broken pipe instead of the answer. Bounded, and nothing of it is kept.
+    await body.drain(max + MULTIPART_OVERHEAD);
+    // The parser's own error (fields after the file, a cut body) says more than the object's.
+    if (outcome.status === "error" && outcome.code === "bad_request" && body.error)
+      throw malformed(body.error);
+  }
+  return unwrap(outcome);
+}
+
+function malformed(error: unknown): ApiError {
+  if (error instanceof MultipartError)
+    return new ApiError("bad_request", "Malformed multipart body", { body: [error.message] });
+  return new ApiError("bad_request", "Malformed multipart body", {
+    body: [String((error as Error)?.message ?? error)],
+  });
+}
+
+/**
+ * The file part as the node's session reads it. The object cancelling it (a failed upload) does not
+ * cancel the request body: `drain` reads the rest of it. A reading error is kept for the answer.
+ */
+class UploadBody {
+  readonly stream: ReadableStream<Uint8Array>;
+  error: unknown;
+  readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
+  #done = false;
+
+  constructor(file: ReadableStream<Uint8Array>) {
+    this.#reader = file.getReader();
+    this.stream = new ReadableStream<Uint8Array>(
+      {
+        pull: async (controller) => {
+          const next = await this.#read();
+          if (this.error) controller.error(this.error);
+          else if (!next) controller.close();
+          else controller.enqueue(next);
+        },
+      },
+      { highWaterMark: 0 },
+    );
+  }
+
+  async #read(): Promise<Uint8Array | null> {
+    if (this.#done) return null;
+    try {
+      const next = await this.#reader.read();
+      if (next.done) this.#done = true;
+      return next.done ? null : next.value;
+    } catch (error) {
+      this.error ??= error;
+      this.#done = true;
+      return null;
+    }
+  }
+
+  /** Reads and drops the rest of the body, up to `limit` bytes (then it is cancelled). */
+  async drain(limit: number): Promise<void> {
+    let read = 0;
+    while (read <= limit) {
+      const next = await this.#read();
+      if (!next) return;
+      read += next.length;
+    }
+    this.#done = true;
+    await this.#reader.cancel().catch(() => undefined);
   }
 }

@@ -14,22 +14,27 @@ const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 
 async function open(
   dest: string,
-  bytes: Buffer,
+  _bytes: Buffer,
   extra: Partial<{ overwrite: boolean; create_dirs: boolean }> = {},
 ) {
   return (await family.call(
     "files.write_open",
-    {
-      dest,
-      mode: 0o640,
-      overwrite: false,
-      create_dirs: false,
-      size: bytes.length,
-      sha256: sha(bytes),
-      ...extra,
-    },
+    { dest, mode: 0o640, overwrite: false, create_dirs: false, ...extra },
     policy,
-  )) as { upload_id: string };
+  )) as { upload_id: string; credits: number };
+}
+
+/** What the agent sent back while receiving chunks (`stream_credit`, `stream_end`). */
+const sent: { type: string; credits?: number; error?: { code: string } }[] = [];
+const sink = (frame: unknown) => {
+  sent.push(frame as (typeof sent)[number]);
+  return true;
+};
+
+/** Server → agent chunks, then a commit that waits for them to be on disk. */
+function chunks(upload_id: string, parts: Buffer[], firstSeq = 0) {
+  for (const [i, part] of parts.entries())
+    family.receive?.(upload_id, firstSeq + i, [part.toString("base64")], sink);
 }
 
 async function code(promise: Promise<unknown>): Promise<string> {
@@ -49,6 +54,8 @@ beforeEach(async () => {
     files: true,
     signals: true,
     logs: true,
+    docker: false,
+    dockerSocket: "/var/run/docker.sock",
     filePaths: [join(root, "allowed")],
     logPaths: [],
     stateDir: join(root, "state"),
@@ -64,10 +71,21 @@ describe("agent file uploads", () => {
   it("writes through a temporary file and renames it only when size and SHA-256 match", async () => {
     const bytes = Buffer.from("hello outpost\n");
     const dest = join(root, "allowed", "greeting.txt");
-    const { upload_id } = await open(dest, bytes);
-    await family.call("files.write_chunk", { upload_id, offset: 0, data: bytes.toString("base64") }, policy);
+    const { upload_id, credits } = await open(dest, bytes);
+    expect(credits).toBeGreaterThan(0);
+    sent.length = 0;
+    chunks(upload_id, [bytes.subarray(0, 5), bytes.subarray(5)]);
+    await new Promise((r) => setTimeout(r, 50));
     expect(await readdir(join(root, "allowed"))).toHaveLength(1); // only the temporary file so far
-    const done = await family.call("files.write_commit", { upload_id }, policy);
+    expect(sent).toEqual([
+      { type: "stream_credit", stream_id: upload_id, credits: 1 },
+      { type: "stream_credit", stream_id: upload_id, credits: 1 },
+    ]);
+    const done = await family.call(
+      "files.write_commit",
+      { upload_id, size: bytes.length, sha256: sha(bytes) },
+      policy,
+    );
     expect(done).toEqual({ path: dest, size: bytes.length, mode: "0640", sha256: sha(bytes) });
     expect(await readFile(dest, "utf8")).toBe("hello outpost\n");
     expect(await readdir(join(root, "allowed"))).toEqual(["greeting.txt"]);
@@ -76,21 +94,25 @@ describe("agent file uploads", () => {
   it("leaves nothing behind when the checksum differs or the socket closes midway", async () => {
     const bytes = Buffer.alloc(1000, 1);
     const bad = await open(join(root, "allowed", "bad.bin"), bytes);
-    await family.call(
-      "files.write_chunk",
-      { upload_id: bad.upload_id, offset: 0, data: Buffer.alloc(1000, 2).toString("base64") },
-      policy,
-    );
-    expect(await code(family.call("files.write_commit", { upload_id: bad.upload_id }, policy))).toBe(
-      "bad_request",
-    );
+    chunks(bad.upload_id, [Buffer.alloc(1000, 2)]);
+    expect(
+      await code(
+        family.call(
+          "files.write_commit",
+          { upload_id: bad.upload_id, size: bytes.length, sha256: sha(bytes) },
+          policy,
+        ),
+      ),
+    ).toBe("bad_request");
+    const gap = await open(join(root, "allowed", "gap.bin"), bytes);
+    sent.length = 0;
+    chunks(gap.upload_id, [bytes.subarray(0, 10)], 1); // seq 1 before seq 0: dropped, and said so
+    expect(sent).toMatchObject([{ type: "stream_end", reason: "error", error: { code: "bad_request" } }]);
     const cut = await open(join(root, "allowed", "cut.bin"), bytes);
-    await family.call(
-      "files.write_chunk",
-      { upload_id: cut.upload_id, offset: 0, data: bytes.subarray(0, 500).toString("base64") },
-      policy,
-    );
+    chunks(cut.upload_id, [bytes.subarray(0, 500)]);
+    await new Promise((r) => setTimeout(r, 50));
     await family.disconnected?.();
+    await new Promise((r) => setTimeout(r, 50));
     expect(await readdir(join(root, "allowed"))).toEqual([]);
   });
 
