@@ -29,6 +29,7 @@ import { LiveMetrics, type StreamStatus } from "./node-session/live-metrics";
 import { LiveOutput } from "./node-session/live-output";
 import { LogTails } from "./node-session/log-tail";
 import { MetricsTiers, queryHistory } from "./node-session/metrics-tiers";
+import { driveFromNow, orchestrationDue, tickOrchestrations } from "./node-session/orchestrations";
 import { OutputGate } from "./node-session/output-gate";
 import { observe, type PresenceState, readPresence, staleWindowMs } from "./node-session/presence";
 import { NODE_ID_HEADER, streamedExecution, streamedMetrics } from "./node-session/requests";
@@ -51,6 +52,8 @@ declare module "../src/config" {
 }
 
 const MAX_INVALID_FRAMES = 20;
+/** The staleness check's (or a pending alert's) next time, which the shared alarm folds in. */
+const ALARM_BASE_KEY = "alarm_base";
 
 /** The node's latest heartbeat sample and recent history, newest first (`NodeSession.metrics`). */
 export interface NodeMetrics {
@@ -282,7 +285,7 @@ export class NodeSession extends Server<Env> {
   async #alertUnreachable(): Promise<void> {
     try {
       const due = await evaluateUnreachable(this.#frameSession(), Date.now());
-      if (due !== null) await this.ctx.storage.setAlarm(due);
+      if (due !== null) await this.#setAlarm(due);
     } catch (error) {
       // Retried by the next alarm or disconnect; the status change itself went through.
       this.#logger().error("alert evaluation failed", { error });
@@ -322,23 +325,60 @@ export class NodeSession extends Server<Env> {
 
   async #armAlarm(): Promise<void> {
     const presence = readPresence(this.store);
-    await this.ctx.storage.setAlarm(presence.lastHeartbeatAt + staleWindowMs(presence, this.#staleFactor()));
+    await this.#setAlarm(presence.lastHeartbeatAt + staleWindowMs(presence, this.#staleFactor()));
   }
 
-  /** Staleness check: no heartbeat within the window → unreachable; otherwise check again later. */
+  /**
+   * One alarm serves the staleness check, pending alerts and orchestrated reboots: `at` (when given)
+   * is remembered as the check's next time, and the alarm is set to the earlier of it and the next
+   * orchestration step.
+   */
+  async #setAlarm(at: number | null): Promise<void> {
+    if (at !== null) this.store.set(ALARM_BASE_KEY, at);
+    const base = this.store.get<number | null>(ALARM_BASE_KEY) ?? null;
+    const due = orchestrationDue(this.store);
+    const next = base === null ? due : due === null ? base : Math.min(base, due);
+    if (next !== null) await this.ctx.storage.setAlarm(next);
+  }
+
+  /**
+   * Orchestrated reboots move on when due; then, when it is its time, the staleness check: no
+   * heartbeat within the window → unreachable; otherwise check again later.
+   */
   async onAlarm(): Promise<void> {
+    const due = orchestrationDue(this.store);
+    const orchestrating = due !== null && due <= Date.now();
+    if (orchestrating)
+      await this.#enqueue(() =>
+        tickOrchestrations(
+          this.store,
+          { db: this.#database(), nodeId: this.name, deliver: () => this.#deliverPending() },
+          this.#logger(),
+        ),
+      );
+    const base = this.store.get<number | null>(ALARM_BASE_KEY);
+    // Early for the orchestration: the check keeps its own time (none stored: an alarm from before).
+    if (orchestrating && (base === null || (base !== undefined && base > Date.now())))
+      return this.#setAlarm(null);
+    this.store.set(ALARM_BASE_KEY, null);
     const presence = readPresence(this.store);
     if (presence.status === "unreachable") {
       await this.#alertUnreachable();
-      return;
+      return this.#setAlarm(null);
     }
     const deadline = presence.lastHeartbeatAt + staleWindowMs(presence, this.#staleFactor());
     if (Date.now() >= deadline) {
       await this.#observe("unreachable", "no heartbeat within the stale window", false);
       await this.#alertUnreachable();
-      return;
+      return this.#setAlarm(null);
     }
-    await this.ctx.storage.setAlarm(deadline);
+    await this.#setAlarm(deadline);
+  }
+
+  /** Claims and sends the node's pending executions when its agent is connected (already in the queue). */
+  async #deliverPending(): Promise<void> {
+    const conn = this.#liveConnection();
+    if (conn) await deliverExecutions(this.#database(), this.name, conn, { resend: false });
   }
 
   /** The one plain request besides the upgrade: an execution's live output as Server-Sent Events. */
@@ -415,6 +455,15 @@ export class NodeSession extends Server<Env> {
       if (conn) await deliverExecutions(this.#database(), this.name, conn, options);
     });
     return true;
+  }
+
+  /**
+   * Starts driving an orchestrated reboot of this node (C10) with the alarm; also how the cron
+   * makes sure one in flight is driven after a restart.
+   */
+  async orchestrate(orchestrationId: string): Promise<void> {
+    driveFromNow(this.store, orchestrationId);
+    await this.#setAlarm(null);
   }
 
   /**

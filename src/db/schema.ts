@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 // Timestamps are stored as integer milliseconds since the epoch (UTC): cheap to
@@ -739,5 +740,57 @@ export const powerActions = sqliteTable(
     index("power_actions_node_idx").on(t.nodeId, t.insertedAt),
     index("power_actions_scheduled_idx").on(t.scheduledAt, t.id),
     index("power_actions_inserted_idx").on(t.insertedAt, t.id),
+  ],
+);
+
+export const REBOOT_ORCHESTRATION_STATUSES = [
+  "pending",
+  "shutting_down",
+  "rebooting",
+  "waiting_for_agent",
+  "restarting_children",
+  "completed",
+  "failed",
+  "cancelled",
+] as const;
+
+/**
+ * Orchestrated reboots of a parent with child hosts (C10). The parent's NodeSession drives each one
+ * with its alarm; every step is a typed command (stop the children, the reboot as a power action,
+ * start them again), so the agent's journal keeps any step from running twice.
+ */
+export const rebootOrchestrations = sqliteTable(
+  "reboot_orchestrations",
+  {
+    id: text("id").primaryKey(),
+    nodeId: text("node_id").references(() => nodes.id, { onDelete: "set null" }),
+    status: text("status", { enum: REBOOT_ORCHESTRATION_STATUSES }).notNull(),
+    /** JSON `[{id, child_name, child_type, pre_reboot_status}]`: the children running when it began. */
+    childHostsSnapshot: text("child_hosts_snapshot").notNull(),
+    /** JSON `[{id, child_name, restart_status, error}]`, one per snapshot child. */
+    childHostsRestartStatus: text("child_hosts_restart_status").notNull(),
+    shutdownTimeoutSeconds: integer("shutdown_timeout_seconds").notNull(),
+    forceStopOnTimeout: integer("force_stop_on_timeout", { mode: "boolean" }).notNull(),
+    initiatedBy: text("initiated_by").notNull(),
+    initiatedAt: integer("initiated_at").notNull(),
+    shutdownCompletedAt: integer("shutdown_completed_at"),
+    rebootIssuedAt: integer("reboot_issued_at"),
+    agentReconnectedAt: integer("agent_reconnected_at"),
+    restartCompletedAt: integer("restart_completed_at"),
+    errorMessage: text("error_message"),
+    /** The step commands (no foreign keys: a command deleted later leaves the record readable). */
+    stopCommandId: text("stop_command_id"),
+    powerActionId: text("power_action_id"),
+    startCommandId: text("start_command_id"),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    index("reboot_orchestrations_node_idx").on(t.nodeId, t.initiatedAt),
+    index("reboot_orchestrations_initiated_idx").on(t.initiatedAt, t.id),
+    index("reboot_orchestrations_status_idx").on(t.status, t.initiatedAt),
+    // One orchestration in flight per node: a second one is a conflict the database itself refuses.
+    uniqueIndex("reboot_orchestrations_active_unique")
+      .on(t.nodeId)
+      .where(sql`status NOT IN ('completed', 'failed', 'cancelled')`),
   ],
 );

@@ -27,6 +27,8 @@ export const EVENT_TYPES = [
   "edge.alert.escalated",
   "edge.alert.resolved",
   "edge.alert.acknowledged",
+  "edge.reboot_orchestration.completed",
+  "edge.reboot_orchestration.failed",
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];

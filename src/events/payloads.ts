@@ -37,6 +37,14 @@ const nodeRegistration = {
   hostname: text("Hostname the agent reported"),
 };
 
+const orchestrationPayload = {
+  orchestration_id: id("Reboot orchestration ID"),
+  node_id: NODE_ID,
+  status: text("The orchestration's final status"),
+  child_count: v.pipe(v.number(), v.integer(), v.description("Children that were running before")),
+  failed_children: v.pipe(v.number(), v.integer(), v.description("Children that could not be started again")),
+};
+
 const alertPayload = {
   alert_id: id("Alert ID"),
   rule_id: id("Alert rule ID"),
@@ -156,6 +164,11 @@ export const EVENT_PAYLOADS: Record<EventType, v.GenericSchema> = {
   "edge.alert.escalated": v.looseObject(alertPayload),
   "edge.alert.resolved": v.looseObject(alertPayload),
   "edge.alert.acknowledged": v.looseObject(alertPayload),
+  "edge.reboot_orchestration.completed": v.looseObject(orchestrationPayload),
+  "edge.reboot_orchestration.failed": v.looseObject({
+    ...orchestrationPayload,
+    error_message: text("Why it failed"),
+  }),
 };
 
 /** Short description of each event type for the AsyncAPI document. */
@@ -186,4 +199,8 @@ export const EVENT_SUMMARIES: Record<EventType, string> = {
   "edge.alert.escalated": "A firing warning alert crossed its rule's critical threshold.",
   "edge.alert.resolved": "A firing alert's condition cleared (or its rule was removed).",
   "edge.alert.acknowledged": "An operator acknowledged a firing alert.",
+  "edge.reboot_orchestration.completed":
+    "An orchestrated reboot finished: the parent came back and its children were started again (per-child failures are in the orchestration).",
+  "edge.reboot_orchestration.failed":
+    "An orchestrated reboot failed (children did not stop, the reboot was not scheduled, or the agent did not come back in time).",
 };

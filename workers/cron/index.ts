@@ -6,6 +6,7 @@ import { pruneEnrollmentKeysJob } from "./enrollment-keys";
 import { advanceRolloutsJob, expireExecutionsJob, pruneExecutionsJob, redispatchJob } from "./executions";
 import { nodeRegistrationsJob } from "./node-registrations";
 import { notificationsJob } from "./notifications";
+import { rebootOrchestrationsJob } from "./reboot-orchestrations";
 import { pruneOutboxJob } from "./retention";
 import { selfUpdateRequestsJob } from "./self-update";
 import { staleNodesJob } from "./stale-nodes";
@@ -25,6 +26,7 @@ const jobs: CronJob[] = [
   auditJob,
   pruneEnrollmentKeysJob,
   nodeRegistrationsJob,
+  rebootOrchestrationsJob,
 ];
 
 /** Runs every cron job once; returns each job's outcome for logging and tests. */
