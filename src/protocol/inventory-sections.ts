@@ -16,9 +16,9 @@ export const INVENTORY_SECTIONS = [
   "software",
   "services",
   "containers",
+  "children",
   "listening_ports",
   "updates",
-  "children",
 ] as const;
 export type InventorySection = (typeof INVENTORY_SECTIONS)[number];
 
