@@ -380,10 +380,50 @@ export const selfUpdateRequests = sqliteTable(
     summary: text("summary"),
     /** JSON `{version, url, sha256}`: the agent release pinned when the request was created. */
     release: text("release"),
+    /** A rollout's limits as given (`max_concurrency` "2" or "10%"), resolved when it starts. */
+    maxConcurrency: text("max_concurrency"),
+    maxErrors: text("max_errors"),
+    concurrencyLimit: integer("concurrency_limit"),
+    errorLimit: integer("error_limit"),
+    rolloutOrder: text("rollout_order"),
+    /** Set once the rollout's targets are written: running, completed, stopped. */
+    rolloutStatus: text("rollout_status"),
+    rolloutReason: text("rollout_reason"),
     insertedAt: integer("inserted_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },
-  (t) => [index("self_update_requests_inserted_at_idx").on(t.insertedAt, t.id)],
+  (t) => [
+    index("self_update_requests_inserted_at_idx").on(t.insertedAt, t.id),
+    index("self_update_requests_rollout_idx").on(t.rolloutStatus),
+  ],
+);
+
+export const SELF_UPDATE_TARGET_STATUSES = ["waiting", "updating", "updated", "failed", "cancelled"] as const;
+
+/**
+ * One node of a self-update rollout: `waiting` for a slot, `updating` (told; the slot is taken until
+ * its agent says hello on the release's version), then `updated`, `failed` (not connected, or not
+ * back on the version in time) or `cancelled` (the rollout stopped on errors).
+ */
+export const selfUpdateTargets = sqliteTable(
+  "self_update_targets",
+  {
+    requestId: text("request_id")
+      .notNull()
+      .references(() => selfUpdateRequests.id, { onDelete: "cascade" }),
+    nodeId: text("node_id").notNull(),
+    rank: integer("rank").notNull(),
+    status: text("status", { enum: SELF_UPDATE_TARGET_STATUSES }).notNull(),
+    fromVersion: text("from_version"),
+    triggeredAt: integer("triggered_at"),
+    finishedAt: integer("finished_at"),
+    error: text("error"),
+  },
+  (t) => [
+    primaryKey({ columns: [t.requestId, t.nodeId] }),
+    index("self_update_targets_rank_idx").on(t.requestId, t.status, t.rank),
+    index("self_update_targets_node_idx").on(t.nodeId, t.status),
+  ],
 );
 
 // Users, roles, sessions, API tokens and the audit log (issue 17).
