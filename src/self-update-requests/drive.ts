@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { clusters, nodes, selfUpdateTargets as sut } from "../db/schema";
+import { clusters, nodes, selfUpdateRequests as sur, selfUpdateTargets as sut } from "../db/schema";
 import { completeSelfUpdateRequest, type Summary, type TriggeredPayload } from "./complete";
 import { advanceSelfUpdateRollout, failTarget, rolloutFinished } from "./rollout";
 import { getSelfUpdateRequest } from "./store";
@@ -62,5 +62,8 @@ async function completeRollout(db: Database, requestId: string): Promise<void> {
     to_version: release?.version ?? "",
     request_id: requestId,
   }));
-  await completeSelfUpdateRequest(db, requestId, row.updatedAt, summary, payloads);
+  if (await completeSelfUpdateRequest(db, requestId, row.updatedAt, summary, payloads))
+    await db.run(
+      sql`UPDATE ${sur} SET rollout_status = 'completed' WHERE id = ${requestId} AND rollout_status = 'running'`,
+    );
 }

@@ -21,10 +21,10 @@ export function presentSelfUpdateRequest(row: Row, counts: Record<string, number
     status: row.status,
     summary: row.summary ? (JSON.parse(row.summary) as Stored["summary"]) : null,
     targeting: JSON.parse(row.targeting) as Stored["targeting"],
-    rollout:
-      row.maxConcurrency === null
-        ? null
-        : {
+    ...(row.maxConcurrency === null
+      ? {}
+      : {
+          rollout: {
             max_concurrency: row.maxConcurrency,
             max_errors: row.maxErrors,
             concurrency_limit: row.concurrencyLimit,
@@ -34,6 +34,7 @@ export function presentSelfUpdateRequest(row: Row, counts: Record<string, number
             reason: row.rolloutReason,
             nodes: counts as NonNullable<Stored["rollout"]>["nodes"],
           },
+        }),
     updated_at: isoSeconds(row.updatedAt),
   };
 }

@@ -92,7 +92,7 @@ export const SelfUpdateRequestResponse = v.pipe(
       ),
     ),
     rollout: v.pipe(
-      v.nullable(
+      v.optional(
         v.object({
           max_concurrency: v.string(),
           max_errors: v.nullable(v.string()),
@@ -113,7 +113,9 @@ export const SelfUpdateRequestResponse = v.pipe(
           ),
         }),
       ),
-      v.description("Outpost extension: the rollout, when the request was created with `max_concurrency`"),
+      v.description(
+        "Outpost extension, present only when the request was created with `max_concurrency`: the rollout",
+      ),
     ),
     updated_at: DateTimeOutput,
   }),
