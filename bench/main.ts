@@ -8,6 +8,7 @@ import { node20 } from "../test/support/agent-process";
 import { authCost } from "./lib/auth";
 import { enrolment } from "./lib/enrol";
 import { fanout } from "./lib/fanout";
+import { rolloutPacing, syncCommand } from "./lib/fleet-actions";
 import { footprint } from "./lib/footprint";
 import { heartbeatLoad } from "./lib/heartbeat";
 import { RESULTS_DIR, ROOT } from "./lib/paths";
@@ -27,6 +28,8 @@ const BENCHMARKS: Record<string, (mode: Mode, opts: any) => Promise<BenchResult>
   footprint,
   heartbeat: heartbeatLoad,
   auth: authCost,
+  sync: syncCommand,
+  rollout: rolloutPacing,
 };
 
 const USAGE = `usage: npm run bench -- [--only ${Object.keys(BENCHMARKS).join(",")}] [--quick] [--enrol-count 2000] [--fanout-steps 100,1000] [--fanout-repeat 1000]
@@ -38,6 +41,8 @@ const USAGE = `usage: npm run bench -- [--only ${Object.keys(BENCHMARKS).join(",
   --fanout-steps   N values for the fan-out escalation (default 100,1000,2500,5000,10000; quick 50,200)
   --fanout-repeat  the step N at which five fan-outs are timed for their spread, with the summary's
                    latency during them against idle (default 1000; quick 200)
+  --sync-count     requests of each kind in the sync benchmark (default 100; quick 30)
+  --rollout-nodes  swarm nodes in the rollout benchmark (default 100; quick 50; the issue's size 1000)
   --fanout-enrol   api (default): every node through POST /agent/v1/enroll, 16 at a time;
                    direct: one node through the API, the rest inserted into libSQL (fast)`;
 
@@ -109,6 +114,8 @@ export async function main(argv: string[]): Promise<number> {
         "fanout-enrol": { type: "string" },
         "fanout-repeat": { type: "string" },
         "enrol-count": { type: "string" },
+        "sync-count": { type: "string" },
+        "rollout-nodes": { type: "string" },
         help: { type: "boolean", default: false },
       },
     }));
@@ -174,7 +181,11 @@ export async function main(argv: string[]): Promise<number> {
             }
           : name === "enrol"
             ? { count: values["enrol-count"] ? Number(values["enrol-count"]) : undefined }
-            : {};
+            : name === "sync"
+              ? { count: values["sync-count"] ? Number(values["sync-count"]) : undefined }
+              : name === "rollout"
+                ? { nodes: values["rollout-nodes"] ? Number(values["rollout-nodes"]) : undefined }
+                : {};
       result = await BENCHMARKS[name](mode, opts);
     } catch (error) {
       failed++;
