@@ -4,6 +4,7 @@
 // N swarm nodes with `max_concurrency: 10%`: for each execution released after the first window,
 // the gap from the completion that freed its slot to its `sent_at`, p90.
 import { writeFile } from "node:fs/promises";
+import { createClient } from "@libsql/client";
 import { apiClient, clusterWithKey, must } from "./api";
 import { startBenchStack } from "./bench-stack";
 import { RESULTS_DIR } from "./paths";
@@ -115,18 +116,17 @@ export async function rolloutPacing(mode: Mode, opts: { nodes?: number }): Promi
       await new Promise((r) => setTimeout(r, 250));
     }
     const elapsed = performance.now() - t0;
-    const executions: any[] = [];
-    for (let page = 1; ; page++) {
-      const res = await must(
-        api("GET", `/api/v1/command_executions?command_id=${command.id}&page_size=100&page=${page}`),
-        "executions",
-      );
-      executions.push(...res);
-      if (res.length < 100) break;
-    }
+    // The API shows whole seconds; the rows keep milliseconds.
+    const db = createClient({ url: stack.libsqlUrl });
+    const rows = await db.execute({
+      sql: "SELECT sent_at, completed_at FROM command_executions WHERE command_id = ?",
+      args: [command.id],
+    });
+    db.close();
+    const executions = rows.rows.map((r) => ({ sent: Number(r.sent_at), done: Number(r.completed_at) }));
     const limit = command.rollout.concurrency_limit as number;
-    const completions = executions.map((e) => Date.parse(e.completed_at)).sort((a, b) => a - b);
-    const sends = executions.map((e) => Date.parse(e.sent_at)).sort((a, b) => a - b);
+    const completions = executions.map((e) => e.done).sort((a, b) => a - b);
+    const sends = executions.map((e) => e.sent).sort((a, b) => a - b);
     // The j-th send past the first window took the slot the (j - limit)-th completion freed.
     const gaps = sends.slice(limit).map((s, j) => Math.max(0, s - (completions[j] ?? s)));
     const p90 = percentile(gaps, 90);
@@ -134,7 +134,7 @@ export async function rolloutPacing(mode: Mode, opts: { nodes?: number }): Promi
       name: "rollout",
       title: "Rollout pacing: a slot freeing to the next execution's start",
       markdown: [
-        `${n} swarm nodes, \`max_concurrency: "10%"\` (limit ${limit}), \`true\` answered in-process; the rollout took ${round(elapsed / 1000, 1)} s. Times are the stored \`completed_at\` and \`sent_at\` (ms).`,
+        `${n} swarm nodes, \`max_concurrency: "10%"\` (limit ${limit}), \`true\` answered in-process; the rollout took ${round(elapsed / 1000, 1)} s. Times are the rows' \`completed_at\` and \`sent_at\` (ms, read from libSQL).`,
         "",
         table(
           ["gaps", "p50 ms", "p90 ms", "max ms"],
