@@ -11,6 +11,7 @@ import { fanout } from "./lib/fanout";
 import { rolloutPacing, syncCommand } from "./lib/fleet-actions";
 import { footprint } from "./lib/footprint";
 import { heartbeatLoad } from "./lib/heartbeat";
+import { inventoryFootprint, inventoryWrites, softwareSearch } from "./lib/inventory";
 import { RESULTS_DIR, ROOT } from "./lib/paths";
 import { machineCpu } from "./lib/proc";
 import { reconnect } from "./lib/reconnect";
@@ -28,6 +29,9 @@ const BENCHMARKS: Record<string, (mode: Mode, opts: any) => Promise<BenchResult>
   footprint,
   heartbeat: heartbeatLoad,
   auth: authCost,
+  software: softwareSearch,
+  inventory_writes: inventoryWrites,
+  inventory_footprint: inventoryFootprint,
   sync: syncCommand,
   rollout: rolloutPacing,
 };
@@ -41,6 +45,8 @@ const USAGE = `usage: npm run bench -- [--only ${Object.keys(BENCHMARKS).join(",
   --fanout-steps   N values for the fan-out escalation (default 100,1000,2500,5000,10000; quick 50,200)
   --fanout-repeat  the step N at which five fan-outs are timed for their spread, with the summary's
                    latency during them against idle (default 1000; quick 200)
+  --inventory-full software, inventory_writes, inventory_footprint at the issue's sizes (10,000 nodes
+                   × 1,500 packages, 1,000 agents, 60 s idle); default small (1,000 × 300, 100, 30 s)
   --sync-count     requests of each kind in the sync benchmark (default 100; quick 30)
   --rollout-nodes  swarm nodes in the rollout benchmark (default 100; quick 50; the issue's size 1000)
   --fanout-enrol   api (default): every node through POST /agent/v1/enroll, 16 at a time;
@@ -114,6 +120,7 @@ export async function main(argv: string[]): Promise<number> {
         "fanout-enrol": { type: "string" },
         "fanout-repeat": { type: "string" },
         "enrol-count": { type: "string" },
+        "inventory-full": { type: "boolean", default: false },
         "sync-count": { type: "string" },
         "rollout-nodes": { type: "string" },
         help: { type: "boolean", default: false },
@@ -185,7 +192,7 @@ export async function main(argv: string[]): Promise<number> {
               ? { count: values["sync-count"] ? Number(values["sync-count"]) : undefined }
               : name === "rollout"
                 ? { nodes: values["rollout-nodes"] ? Number(values["rollout-nodes"]) : undefined }
-                : {};
+                : { full: values["inventory-full"] === true };
       result = await BENCHMARKS[name](mode, opts);
     } catch (error) {
       failed++;

@@ -25,6 +25,7 @@ import { downloadStream } from "./node-session/file-download";
 import { FrameBudget } from "./node-session/frame-budget";
 import { type FrameSession, handleAgentFrame, streamsMetrics } from "./node-session/frames";
 import { askForInventory, type InventoryAsk } from "./node-session/inventory";
+import { InventoryChunks } from "./node-session/inventory-chunks";
 import { LiveMetrics, type StreamStatus } from "./node-session/live-metrics";
 import { LiveOutput } from "./node-session/live-output";
 import { LogTails } from "./node-session/log-tail";
@@ -87,6 +88,7 @@ export class NodeSession extends Server<Env> {
 
   #store?: SessionStore;
   #tiers?: MetricsTiers;
+  #inventoryChunks?: InventoryChunks;
   #db?: Database;
   #log?: Logger;
   #frames?: FrameSession;
@@ -117,6 +119,11 @@ export class NodeSession extends Server<Env> {
     return this.#tiers;
   }
 
+  get inventoryChunks(): InventoryChunks {
+    this.#inventoryChunks ??= new InventoryChunks(this.ctx.storage.sql);
+    return this.#inventoryChunks;
+  }
+
   #database(): Database {
     if (!this.#db) {
       const config = loadConfig(this.env);
@@ -132,6 +139,7 @@ export class NodeSession extends Server<Env> {
       env: this.env,
       store: this.store,
       tiers: this.tiers,
+      inventoryChunks: this.inventoryChunks,
       liveOutput: this.#liveOutput,
       rpcs: this.#rpcs,
       streams: this.#streams,
@@ -525,6 +533,7 @@ export class NodeSession extends Server<Env> {
     await this.ctx.storage.deleteAlarm();
     this.store.clear();
     this.tiers.clear();
+    this.inventoryChunks.clear();
   }
 
   /** The latest heartbeat sample, and up to `history` recent ones (at most `METRICS_HISTORY_LIMIT`). */

@@ -39,6 +39,7 @@ export interface Env {
   BATCH_WRITER_SHARDS?: string;
   NODE_FRAME_RATE?: string;
   NODE_FRAME_BURST?: string;
+  INVENTORY_REFRESH_NODES_PER_TICK?: string;
   NODE_STATUS_MIN_INTERVAL_SECONDS?: string;
   STREAM_MAX_SUBSCRIBERS_PER_NODE?: string;
   STREAM_MAX_LIFETIME_SECONDS?: string;
@@ -95,6 +96,8 @@ export interface Config {
   /** Token bucket of an agent connection: frames per second, and the burst. */
   nodeFrameRate: number;
   nodeFrameBurst: number;
+  /** Nodes a fleet inventory refresh asks per step (the creating request, then each cron tick). */
+  inventoryRefreshNodesPerTick: number;
   nodeStatusMinIntervalMs: number;
   /** Live-output streams per node at once, and the longest one may stay open. */
   streamMaxSubscribers: number;
@@ -209,6 +212,7 @@ export function loadConfig(env: Env): Config {
     batchWriterShards: int(env, "BATCH_WRITER_SHARDS", 1, 256),
     nodeFrameRate: int(env, "NODE_FRAME_RATE", 1, 10_000),
     nodeFrameBurst: int(env, "NODE_FRAME_BURST", 1, 100_000),
+    inventoryRefreshNodesPerTick: int(env, "INVENTORY_REFRESH_NODES_PER_TICK", 1, 5_000),
     nodeStatusMinIntervalMs: int(env, "NODE_STATUS_MIN_INTERVAL_SECONDS", 0, 86_400) * 1000,
     streamMaxSubscribers: int(env, "STREAM_MAX_SUBSCRIBERS_PER_NODE", 1, 10_000),
     streamMaxLifetimeMs: int(env, "STREAM_MAX_LIFETIME_SECONDS", 1, 86_400) * 1000,

@@ -118,6 +118,13 @@ export const SETTINGS: readonly SettingSpec[] = [
     description: "Frames an agent connection may send at once before `NODE_FRAME_RATE` applies.",
   },
   {
+    name: "INVENTORY_REFRESH_NODES_PER_TICK",
+    secret: false,
+    default: "500",
+    description:
+      "Nodes a fleet inventory refresh asks per step (1–5000): the request asks the first batch, the cron one more batch a minute, so 10,000 nodes take about 20 minutes and no invocation passes its subrequest limit. Nodes unreachable for over two minutes are counted offline at once, without asking.",
+  },
+  {
     name: "NODE_STATUS_MIN_INTERVAL_SECONDS",
     secret: false,
     default: "30",

@@ -62,13 +62,16 @@ export type CollectedSection =
     };
 
 /**
- * Largest section the agent sends: a Workers WebSocket message is at most 1 MiB, and the frame
- * around the data needs room. (Chunking a section over several frames is not implemented.)
+ * Largest section the agent collects: one over a frame travels in `inventory_chunk` slices, and
+ * the server holds at most MAX_CHUNKS of them (32 MiB); half of that keeps the agent's own peak low.
  */
-export const MAX_SECTION_BYTES = 900 * 1024;
+export const MAX_SECTION_BYTES = 16 * 1024 * 1024;
 
-// A host with thousands of packages can pass the limit: descriptions go first, as the least needed.
-function fitFrame(section: InventorySection, data: Record<string, unknown>): Record<string, unknown> | null {
+// A host with tens of thousands of packages can pass the limit: descriptions go first, as the least needed.
+function fitSection(
+  section: InventorySection,
+  data: Record<string, unknown>,
+): Record<string, unknown> | null {
   const size = (value: unknown) => Buffer.byteLength(JSON.stringify(value));
   if (size(data) <= MAX_SECTION_BYTES) return data;
   if (section === "software" && Array.isArray(data.packages)) {
@@ -111,7 +114,7 @@ export async function collectSection(
       const path = issue.path?.map((p) => String(p.key)).join(".") ?? "";
       return unavailable(section, `collected data does not fit the schema at ${path}: ${issue.message}`, at);
     }
-    const record = fitFrame(section, checked.output as Record<string, unknown>);
+    const record = fitSection(section, checked.output as Record<string, unknown>);
     if (!record)
       return unavailable(section, `larger than ${MAX_SECTION_BYTES} bytes even without descriptions`, at);
     return {

@@ -1,4 +1,5 @@
 import type * as v from "valibot";
+import { splitText } from "../../src/protocol/inventory-chunks";
 import type { InventoryAckFrame, InventoryRequestFrame } from "../../src/protocol/inventory-frames";
 import {
   INVENTORY_SECTIONS,
@@ -37,6 +38,9 @@ interface Run {
 
 const USERS_OFF = "turned off on this host (OUTPOST_INVENTORY_USERS=false)";
 
+/** Largest `data` sent in one `inventory` frame: a Workers WebSocket message is at most 1 MiB, and the frame needs room. */
+export const INLINE_SECTION_BYTES = 900 * 1024;
+
 /**
  * Keeps the server's copy of this host's inventory current: collects at the server's request (at
  * every hello, with the hashes it holds), every `intervalSeconds` and on an operator's refresh, and
@@ -51,6 +55,8 @@ export class InventoryReporter {
   private running: Promise<void> | null = null;
   private cancelTimer: Cancel | undefined;
   private stopped = false;
+  /** The server said (in its latest `inventory_request`) that it takes sections in slices. */
+  private chunksAccepted = false;
 
   constructor(private readonly options: InventoryReporterOptions) {
     this.clock = options.clock ?? systemClock;
@@ -77,6 +83,7 @@ export class InventoryReporter {
 
   /** The server's `inventory_request`. */
   request(frame: v.InferOutput<typeof InventoryRequestFrame>): void {
+    this.chunksAccepted = frame.accepts_chunks === true;
     if (frame.known_hashes) {
       this.acknowledged.clear();
       for (const [section, hash] of Object.entries(frame.known_hashes)) this.acknowledged.set(section, hash);
@@ -141,18 +148,43 @@ export class InventoryReporter {
       if (this.stopped) return;
       const report = await this.collect(section, run);
       if (!run.force && this.acknowledged.get(section) === report.content_hash) continue;
-      const ok = this.options.send({
-        type: "inventory",
-        section,
-        status: report.status,
-        ...(report.status === "unavailable" ? { reason: report.reason } : {}),
-        content_hash: report.content_hash,
-        collected_at: report.collected_at,
-        ...(run.requestId ? { request_id: run.requestId } : {}),
-        data: report.data,
-      });
-      if (ok) sent++;
+      if (this.report(report, run.requestId)) sent++;
     }
     if (sent > 0) this.options.log.info("inventory reported", { sections: sent, request_id: run.requestId });
+  }
+
+  /**
+   * Sends one section: in one frame when it fits, in `inventory_chunk` slices when it does not and
+   * the server takes them, otherwise as unavailable (an older server). True when every frame went out.
+   */
+  private report(collected: CollectedSection, requestId: string | undefined): boolean {
+    const common = {
+      section: collected.section,
+      content_hash: collected.content_hash,
+      collected_at: collected.collected_at,
+      ...(requestId ? { request_id: requestId } : {}),
+    };
+    const text = collected.status === "ok" ? JSON.stringify(collected.data) : "";
+    if (collected.status === "unavailable" || Buffer.byteLength(text) <= INLINE_SECTION_BYTES) {
+      return this.options.send({
+        type: "inventory",
+        ...common,
+        status: collected.status,
+        ...(collected.status === "unavailable" ? { reason: collected.reason } : {}),
+        data: collected.data,
+      });
+    }
+    if (!this.chunksAccepted) {
+      const reason = `larger than ${INLINE_SECTION_BYTES} bytes, and the server does not take sections in slices`;
+      const fallback = unavailable(collected.section, reason, collected.collected_at);
+      return this.report(fallback, requestId);
+    }
+    const slices = splitText(text);
+    let all = true;
+    for (const [index, data] of slices.entries()) {
+      all =
+        this.options.send({ type: "inventory_chunk", ...common, index, count: slices.length, data }) && all;
+    }
+    return all;
   }
 }

@@ -14,7 +14,8 @@ import {
 import { writeResult } from "../batch-writer";
 import { evaluateAlerts } from "./alerts";
 import { resendLive } from "./delivery";
-import { receiveInventory, syncInventoryOnHello } from "./inventory";
+import { receiveInventory, receiveInventoryChunk, syncInventoryOnHello } from "./inventory";
+import type { InventoryChunks } from "./inventory-chunks";
 import type { LiveOutput } from "./live-output";
 import type { MetricsTiers } from "./metrics-tiers";
 import type { OutputGate } from "./output-gate";
@@ -31,6 +32,8 @@ export interface FrameSession {
   readonly store: SessionStore;
   /** The metrics history tiers; every heartbeat adds a raw sample. */
   readonly tiers: MetricsTiers;
+  /** Slices of inventory sections too large for one frame, until each section is whole. */
+  readonly inventoryChunks: InventoryChunks;
   readonly liveOutput: LiveOutput;
   /** Calls waiting for the agent's `rpc_result`, and open agent streams (processes, logs, files). */
   readonly rpcs: PendingRpcs;
@@ -155,6 +158,16 @@ export async function handleAgentFrame(
       return;
     case "inventory":
       await receiveInventory(session.db(), session.store, session.nodeId, connection, frame);
+      return;
+    case "inventory_chunk":
+      await receiveInventoryChunk(
+        session.db(),
+        session.store,
+        session.inventoryChunks,
+        session.nodeId,
+        connection,
+        frame,
+      );
       return;
     case "output":
       if (await session.outputGate.allows(frame.execution_id))

@@ -1,4 +1,5 @@
 import type { Connection } from "partyserver";
+import * as v from "valibot";
 import type { Database } from "../../src/db/client";
 import {
   answerRefreshStatement,
@@ -7,8 +8,13 @@ import {
   storedHashes,
 } from "../../src/inventory/report";
 import { encodeServerFrame } from "../../src/protocol/frames";
-import { INVENTORY_CAPABILITY } from "../../src/protocol/inventory-frames";
+import {
+  INVENTORY_CAPABILITY,
+  type InventoryChunkFrame,
+  InventoryFrame,
+} from "../../src/protocol/inventory-frames";
 import type { InventorySection } from "../../src/protocol/inventory-sections";
+import type { InventoryChunks } from "./inventory-chunks";
 import type { SessionStore } from "./store";
 
 // The node's side of inventory sync. The object keeps the content hash of every stored section in
@@ -44,7 +50,14 @@ export async function syncInventoryOnHello(
   if (!capable) return;
   const hashes = await storedHashes(db, nodeId);
   store.set(HASHES_KEY, hashes);
-  conn.send(encodeServerFrame({ type: "inventory_request", known_hashes: hashes, refresh_cache: false }));
+  conn.send(
+    encodeServerFrame({
+      type: "inventory_request",
+      known_hashes: hashes,
+      refresh_cache: false,
+      accepts_chunks: true,
+    }),
+  );
 }
 
 /**
@@ -63,6 +76,7 @@ export function askForInventory(
       request_id: ask.requestId,
       sections: ask.sections && ask.sections.length > 0 ? ask.sections : undefined,
       refresh_cache: ask.refreshCache ?? false,
+      accepts_chunks: true,
     }),
   );
   return "sent";
@@ -89,4 +103,55 @@ export async function receiveInventory(
   conn.send(
     encodeServerFrame({ type: "inventory_ack", section: report.section, content_hash: report.content_hash }),
   );
+}
+
+/**
+ * One `inventory_chunk` frame: kept until its section is whole, then handled as one `inventory`
+ * frame (validated against the section's schema like any other). Slices of content already stored
+ * are not kept; the last of them settles the report (ack, and the refresh request it answers). An
+ * incomplete section is never acked, so the agent sends it again at its next report.
+ */
+export async function receiveInventoryChunk(
+  db: Database,
+  store: SessionStore,
+  chunks: InventoryChunks,
+  nodeId: string,
+  conn: Connection,
+  frame: v.InferOutput<typeof InventoryChunkFrame>,
+): Promise<void> {
+  const { index, count, data, type: _type, ...rest } = frame;
+  const report = { ...rest, type: "inventory" as const, status: "ok" as const };
+  const hashes = store.get<Record<string, string>>(HASHES_KEY) ?? {};
+  if (hashes[frame.section] === frame.content_hash) {
+    if (index === count - 1) await receiveInventory(db, store, nodeId, conn, { ...report, data: {} });
+    return;
+  }
+  const assembly = chunks.add(frame);
+  if (assembly.state === "incomplete") return;
+  if (assembly.state === "inconsistent") {
+    refuse(conn, `slices of the ${frame.section} section dropped: ${assembly.reason}`);
+    return;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(assembly.text);
+  } catch {
+    parsed = undefined;
+  }
+  const whole = v.safeParse(InventoryFrame, { ...report, data: parsed });
+  chunks.drop(frame.section);
+  if (!whole.success) {
+    const issue = whole.issues[0];
+    const path = issue.path?.map((p) => String(p.key)).join(".");
+    refuse(
+      conn,
+      `reassembled ${frame.section} section is invalid${path ? ` at ${path}` : ""}: ${issue.message}`,
+    );
+    return;
+  }
+  await receiveInventory(db, store, nodeId, conn, whole.output);
+}
+
+function refuse(conn: Connection, message: string): void {
+  conn.send(encodeServerFrame({ type: "error", code: "invalid_frame", message }));
 }

@@ -6,9 +6,11 @@ import {
   clusters,
   commandExecutions,
   enrollmentKeys,
+  inventoryRefreshRequests,
   nodePackages,
   nodes,
   nodeTombstones,
+  selfUpdateRequests,
   sshPublicKeys,
   sshUsernames,
 } from "../db/schema";
@@ -28,6 +30,12 @@ export interface ClusterScopeSpec {
    * audit log are fleet-wide): a cluster-scoped principal gets 403, whatever its permissions.
    */
   refuse?: true;
+  /**
+   * The rows reach several clusters through a stored targeting (fleet requests): `list` is the
+   * row's targeting, so a list shows only the rows within the scope (`targetingWithin`); `param`
+   * names the path parameter and SQL yielding that row's targeting, so a row outside is a 404.
+   */
+  targeting?: { list?: SQL; param?: { name: string; targeting: (value: string) => SQL } };
 }
 
 /** `expr IN (ids of the scope's clusters)`. */
@@ -70,6 +78,45 @@ export const alertClusterName = (id: string): SQL =>
 export const tombstoneClusterName = (nodeId: string): SQL =>
   sql`SELECT coalesce(${nodeTombstones.clusterName}, '') FROM ${nodeTombstones} WHERE ${nodeTombstones.nodeId} = ${nodeId.toLowerCase()}`;
 
+/**
+ * True for a stored targeting (JSON) that reaches only the scope's clusters: its cluster names all
+ * in the scope, or its nodes all in the scope's clusters (a deleted node is outside every scope).
+ * `all` reaches every cluster, so it is outside any scope: a scoped token's own requests are stored
+ * narrowed to its clusters (`narrowTargeting`), so it still sees them.
+ */
+export function targetingWithin(targeting: SQL, scope: readonly string[]): SQL {
+  const inScope = sql`(SELECT value FROM json_each(${JSON.stringify(scope)}))`;
+  return sql`(CASE json_extract(${targeting}, '$.type')
+    WHEN 'clusters' THEN NOT EXISTS (SELECT 1 FROM json_each(${targeting}, '$.cluster_names') AS tg
+      WHERE tg.value NOT IN ${inScope})
+    WHEN 'nodes' THEN NOT EXISTS (SELECT 1 FROM json_each(${targeting}, '$.node_ids') AS tg
+      LEFT JOIN ${nodes} ON ${nodes.id} = tg.value LEFT JOIN ${clusters} ON ${clusters.id} = ${nodes.clusterId}
+      WHERE ${clusters.name} IS NULL OR ${clusters.name} NOT IN ${inScope})
+    ELSE 0 END)`;
+}
+
+/** 404 unless the stored targeting the path names (`targetingSql`, null for no row) lies within `scope`. */
+export async function assertTargetingInScope(
+  db: Database,
+  targetingSql: SQL,
+  scope: readonly string[],
+): Promise<void> {
+  const rows = await db.all<{ targeting: string | null; within: number | null }>(
+    sql`SELECT t AS targeting, ${targetingWithin(sql`t`, scope)} AS within FROM (SELECT (${targetingSql}) AS t)`,
+  );
+  const row = rows[0];
+  if (!row || row.targeting === null) return;
+  if (!row.within) throw new ApiError("not_found", "Resource not found");
+}
+
+/** The stored targeting of a self-update request. */
+export const selfUpdateTargeting = (id: string): SQL =>
+  sql`SELECT ${selfUpdateRequests.targeting} FROM ${selfUpdateRequests} WHERE ${selfUpdateRequests.id} = ${id.toLowerCase()}`;
+
+/** The stored targeting of an inventory refresh request. */
+export const refreshRequestTargeting = (id: string): SQL =>
+  sql`SELECT ${inventoryRefreshRequests.targeting} FROM ${inventoryRefreshRequests} WHERE ${inventoryRefreshRequests.id} = ${id.toLowerCase()}`;
+
 /** A cluster named in the path is its own cluster. */
 export const namedCluster = (name: string): SQL => sql`SELECT ${name}`;
 
@@ -85,6 +132,12 @@ export const SCOPE_COLUMNS = {
   packages: sql`(SELECT ${nodes.clusterId} FROM ${nodes} WHERE ${nodes.id} = ${nodePackages.nodeId})`,
   alerts: sql`(SELECT ${nodes.clusterId} FROM ${nodes} WHERE ${nodes.id} = ${alerts.nodeId})`,
   tombstones: sql`(SELECT ${clusters.id} FROM ${clusters} WHERE ${clusters.name} = ${nodeTombstones.clusterName})`,
+};
+
+/** Stored targetings of the fleet requests' lists (`ClusterScopeSpec.targeting.list`). */
+export const SCOPE_TARGETINGS = {
+  selfUpdates: sql`${selfUpdateRequests.targeting}`,
+  inventoryRefreshes: sql`${inventoryRefreshRequests.targeting}`,
 };
 
 /**

@@ -527,9 +527,13 @@ export const inventoryRefreshRequests = sqliteTable(
   (t) => [index("inventory_refresh_requests_inserted_at_idx").on(t.insertedAt, t.id)],
 );
 
-export const REFRESH_TARGET_STATUSES = ["requested", "answered", "offline", "unsupported"] as const;
+export const REFRESH_TARGET_STATUSES = ["queued", "requested", "answered", "offline", "unsupported"] as const;
 
-/** One targeted node of a refresh request: asked (`requested`), `answered`, not connected (`offline`), or an agent without inventory (`unsupported`). */
+/**
+ * One targeted node of a refresh request: not asked yet (`queued`: a large fleet is asked a batch
+ * per cron tick), asked (`requested`), `answered`, not connected (`offline`), or an agent without
+ * inventory (`unsupported`).
+ */
 export const inventoryRefreshTargets = sqliteTable(
   "inventory_refresh_targets",
   {
@@ -543,6 +547,8 @@ export const inventoryRefreshTargets = sqliteTable(
   (t) => [
     primaryKey({ columns: [t.requestId, t.nodeId] }),
     index("inventory_refresh_targets_node_idx").on(t.nodeId, t.status),
+    // The cron finds the next batch to ask without reading the targets already settled.
+    index("inventory_refresh_targets_queued_idx").on(t.requestId).where(sql`${t.status} = 'queued'`),
   ],
 );
 

@@ -23,14 +23,14 @@ export async function presentRefreshRequests(
     rows.map((r) => r.id),
   );
   return rows.map((row) => {
-    const c = counts.get(row.id) ?? { requested: 0, answered: 0, offline: 0, unsupported: 0 };
-    const total = c.requested + c.answered + c.offline + c.unsupported;
+    const c = counts.get(row.id) ?? { queued: 0, requested: 0, answered: 0, offline: 0, unsupported: 0 };
+    const total = c.queued + c.requested + c.answered + c.offline + c.unsupported;
     return {
       id: row.id,
       targeting: targeting(row.targeting),
       sections: storedList<InventorySection>(row.sections),
       refresh_cache: row.refreshCache,
-      status: c.requested === 0 ? "completed" : "processing",
+      status: c.queued === 0 && c.requested === 0 ? "completed" : "processing",
       summary: { total, ...c },
       inserted_at: isoSeconds(row.insertedAt),
       updated_at: isoSeconds(row.updatedAt),

@@ -42,16 +42,25 @@ export const InventoryRefreshRequestSchema = v.pipe(
     refresh_cache: v.boolean(),
     status: v.pipe(
       v.picklist(["processing", "completed"]),
-      v.description("`completed` once every targeted node answered or was offline"),
+      v.description(
+        "`completed` once every targeted node was asked and answered, was offline or could not collect inventory",
+      ),
     ),
     summary: v.object({
       total: v.pipe(Int, v.description("Nodes targeted")),
+      queued: v.pipe(
+        Int,
+        v.description(
+          "Nodes not asked yet: a large fleet is asked `INVENTORY_REFRESH_NODES_PER_TICK` nodes at a time, the first batch at once and one more each minute",
+        ),
+      ),
       requested: v.pipe(Int, v.description("Connected nodes asked that have not answered yet")),
       answered: v.pipe(Int, v.description("Nodes that reported the asked sections")),
       offline: v.pipe(
         Int,
         v.description("Nodes not connected when asked (they report at their next connect)"),
       ),
+      unsupported: v.pipe(Int, v.description("Nodes whose agent is too old to collect inventory")),
     }),
     inserted_at: DateTimeOutput,
     updated_at: DateTimeOutput,

@@ -8,14 +8,15 @@ import { listPage, type Page } from "../list-query/page";
 export type NodeTombstoneRow = typeof nodeTombstones.$inferSelect;
 
 /**
- * Blocks a node id from enrolling again (kept when it is already blocked).
- * @example await recordTombstone(db, { nodeId, clusterName: "edge", hostname: "pi-1" })
+ * The insert that blocks a node id from enrolling again (kept when it is already blocked), for the
+ * batch that deletes the node.
+ * @example await db.batch([…, tombstoneInsert(db, { nodeId, clusterName: "edge", hostname: "pi-1" })])
  */
-export async function recordTombstone(
+export function tombstoneInsert(
   db: Database,
   node: { nodeId: string; clusterName: string | null; hostname: string | null },
-): Promise<void> {
-  await db
+) {
+  return db
     .insert(nodeTombstones)
     .values({ ...node, insertedAt: Date.now() })
     .onConflictDoNothing();

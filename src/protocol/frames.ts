@@ -1,5 +1,10 @@
 import * as v from "valibot";
-import { InventoryAckFrame, InventoryFrame, InventoryRequestFrame } from "./inventory-frames";
+import {
+  InventoryAckFrame,
+  InventoryChunkFrame,
+  InventoryFrame,
+  InventoryRequestFrame,
+} from "./inventory-frames";
 import {
   RpcFrame,
   RpcResultFrame,
@@ -198,6 +203,7 @@ export const AgentFrame = v.variant("type", [
   PingFrame,
   PongFrame,
   InventoryFrame,
+  InventoryChunkFrame,
   RpcResultFrame,
   StreamDataFrame,
   StreamEndFrame,

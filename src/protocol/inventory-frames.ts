@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { CHUNK_DATA_BYTES, MAX_CHUNKS } from "./inventory-chunks";
 import { INVENTORY_SECTIONS, SECTION_DATA } from "./inventory-sections";
 
 // The inventory's frames (issue 18), part of the one catalog in ./frames.ts. The server asks with
@@ -35,6 +36,27 @@ export const InventoryFrame = v.pipe(
   ),
 );
 
+/**
+ * agent → server: one slice of a section too large for one frame (the JSON text of its `data`,
+ * cut by `splitText`). The server keeps the slices until all `count` are there, then handles the
+ * whole as one `inventory` frame with status `ok`; a slice received twice counts once.
+ */
+export const InventoryChunkFrame = v.pipe(
+  v.object({
+    ...version,
+    type: v.literal("inventory_chunk"),
+    section: Section,
+    content_hash: Hash,
+    collected_at: v.pipe(v.number(), v.integer(), v.minValue(0)),
+    request_id: v.optional(RequestId),
+    index: v.pipe(v.number(), v.integer(), v.minValue(0)),
+    count: v.pipe(v.number(), v.integer(), v.minValue(2), v.maxValue(MAX_CHUNKS)),
+    // Characters: a slice is at most CHUNK_DATA_BYTES encoded, so never more characters than that.
+    data: v.pipe(v.string(), v.minLength(1), v.maxLength(CHUNK_DATA_BYTES)),
+  }),
+  v.check((f) => f.index < f.count, "index must be below count"),
+);
+
 /** server → agent: collect these sections (all when absent) and report those whose hash differs from `known_hashes`. */
 export const InventoryRequestFrame = v.object({
   ...version,
@@ -45,6 +67,8 @@ export const InventoryRequestFrame = v.object({
   known_hashes: v.optional(v.record(v.string(), Hash)),
   /** Let the package manager refresh its index before checking updates (apt-get update…); never otherwise. */
   refresh_cache: v.optional(v.boolean(), false),
+  /** The server takes `inventory_chunk` frames: a section over one frame is sent in slices, not reported unavailable. */
+  accepts_chunks: v.optional(v.boolean()),
 });
 
 /** server → agent: this section's content is stored (or was already). */

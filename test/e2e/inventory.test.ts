@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type AgentProcess, copyBundle, startAgent, stopAllAgents, tempDir } from "../support/agent-process";
-import { E2E_API_KEY, type Stack, startStack } from "../support/stack";
+import { type Stack, sharedStack } from "../support/stack";
 
 const execFileAsync = promisify(execFile);
 
@@ -20,7 +20,11 @@ function dpkgQuery(format: string, ...packages: string[]): string {
 }
 
 // A real agent on this machine reports its inventory through a real stack; what the API then shows
-// is compared with the machine itself (dpkg-query, statfs, /etc/os-release, boot_id).
+// is compared with the machine itself (dpkg-query, statfs, /etc/os-release, boot_id). On the shared
+// stack: other files' agents run on this machine too, so fleet-wide answers are narrowed to this
+// file's cluster or compared with each other, never counted as if these were the only nodes.
+
+const CLUSTER = `inv-${crypto.randomUUID().slice(0, 8)}`;
 
 describe("host inventory of this machine", () => {
   let workDir: string;
@@ -35,7 +39,7 @@ describe("host inventory of this machine", () => {
     const res = await fetch(`${stack.url}${path}`, {
       method,
       headers: {
-        Authorization: `Bearer ${E2E_API_KEY}`,
+        Authorization: `Bearer ${stack.apiKey}`,
         ...(body === undefined ? {} : { "Content-Type": "application/json" }),
       },
       body: body === undefined ? undefined : JSON.stringify(body),
@@ -67,9 +71,9 @@ describe("host inventory of this machine", () => {
   beforeAll(async () => {
     workDir = await tempDir("outpost-e2e-inventory-");
     bundle = await copyBundle(workDir);
-    stack = await startStack({ dataDir: join(workDir, "stack") });
-    expect((await api("POST", "/api/v1/clusters", { name: "shop" })).status).toBe(201);
-    const key = await api("POST", "/api/v1/clusters/shop/enrollment_keys", { uses_remaining: 2 });
+    stack = await sharedStack();
+    expect((await api("POST", "/api/v1/clusters", { name: CLUSTER })).status).toBe(201);
+    const key = await api("POST", `/api/v1/clusters/${CLUSTER}/enrollment_keys`, { uses_remaining: 2 });
     keyBlob = key.json.data.key;
     agent = startAgent({
       bundle,
@@ -82,7 +86,6 @@ describe("host inventory of this machine", () => {
 
   afterAll(async () => {
     await stopAllAgents();
-    await stack?.stop();
     if (workDir) await rm(workDir, { recursive: true, force: true });
   });
 
@@ -141,13 +144,22 @@ describe("host inventory of this machine", () => {
 
   it("finds the node through the fleet software search and the package filter", async () => {
     const bashVersion = dpkgQuery(DPKG_VERSION, "bash");
-    const fleet = await api("GET", `/api/v1/software?name=bash&version=${encodeURIComponent(bashVersion)}`);
+    const version = encodeURIComponent(bashVersion);
+    const fleet = await api("GET", `/api/v1/software?name=bash&version=${version}`);
     expect(fleet.json.data).toEqual([
-      { name: "bash", version: bashVersion, architectures: expect.any(Array), node_count: 1 },
+      {
+        name: "bash",
+        version: bashVersion,
+        architectures: expect.any(Array),
+        node_count: expect.any(Number),
+      },
     ]);
+    // Other files' agents on this machine have bash too: the search counts exactly the nodes the filter finds.
+    const everywhere = await api("GET", `/api/v1/nodes?package=bash&package_version=${version}&page_size=1`);
+    expect(fleet.json.data[0].node_count).toBe(everywhere.json.meta.pagination.total_count);
     const nodes = await api(
       "GET",
-      `/api/v1/nodes?package=bash&package_version=${encodeURIComponent(bashVersion)}`,
+      `/api/v1/nodes?package=bash&package_version=${version}&cluster_name=${CLUSTER}`,
     );
     expect(nodes.json.data.map((n: { id: string }) => n.id)).toEqual([nodeId]);
   });
@@ -163,7 +175,7 @@ describe("host inventory of this machine", () => {
     });
     const simulated = stdout.split("\n").filter((l) => l.startsWith("Inst ")).length;
     expect(res.json.data.updates.pending_count).toBe(simulated);
-    const summary = await api("GET", "/api/v1/updates/summary?cluster_name=shop");
+    const summary = await api("GET", `/api/v1/updates/summary?cluster_name=${CLUSTER}`);
     expect(summary.json.data).toMatchObject({ nodes: 1, nodes_reporting: 1, pending_updates: simulated });
   });
 

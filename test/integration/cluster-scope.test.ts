@@ -105,6 +105,56 @@ describe("targeting", () => {
   });
 });
 
+describe("fleet requests: lists and single requests keep to the scope", () => {
+  const reaches = (t: any) => [...(t.cluster_names ?? []), ...(t.node_ids ?? [])];
+
+  it("self-update requests: only those within the scope are listed; another's is 404", async () => {
+    const mine = await scoped.post("/api/v1/self_update_requests", {
+      targeting: { type: "nodes", node_ids: [inA] },
+      release: RELEASE,
+    });
+    expect(mine.status, JSON.stringify(mine.body)).toBe(201);
+    const other = await api.post("/api/v1/self_update_requests", {
+      targeting: { type: "clusters", cluster_names: [A, B] },
+      release: RELEASE,
+    });
+    expect(other.status, JSON.stringify(other.body)).toBe(201);
+    const list = await scoped.get("/api/v1/self_update_requests?page_size=100");
+    expect(list.status).toBe(200);
+    const ids = list.body.data.map((r: any) => r.id);
+    expect(ids).toContain(mine.body.data.id);
+    expect(ids).not.toContain(other.body.data.id);
+    for (const row of list.body.data)
+      expect(reaches(row.targeting).every((x) => x === A || x === inA)).toBe(true);
+    expect((await scoped.get(`/api/v1/self_update_requests/${other.body.data.id}`)).status).toBe(404);
+    expect((await scoped.del(`/api/v1/self_update_requests/${other.body.data.id}`)).status).toBe(404);
+    expect((await scoped.get(`/api/v1/self_update_requests/${mine.body.data.id}`)).status).toBe(200);
+    const all = await api.get("/api/v1/self_update_requests?page_size=100");
+    expect(all.body.meta.pagination.total_count).toBeGreaterThan(list.body.meta.pagination.total_count);
+  });
+
+  it("inventory refresh requests: only those within the scope are listed; another's is 404", async () => {
+    const mine = await scoped.post("/api/v1/inventory_refresh_requests", {
+      targeting: { type: "clusters", cluster_names: [A] },
+    });
+    expect(mine.status, JSON.stringify(mine.body)).toBe(202);
+    const other = await api.post("/api/v1/inventory_refresh_requests", {
+      targeting: { type: "nodes", node_ids: [inA, inB] },
+    });
+    expect(other.status, JSON.stringify(other.body)).toBe(202);
+    const list = await scoped.get("/api/v1/inventory_refresh_requests?page_size=100");
+    expect(list.status).toBe(200);
+    const ids = list.body.data.map((r: any) => r.id);
+    expect(ids).toContain(mine.body.data.id);
+    expect(ids).not.toContain(other.body.data.id);
+    for (const row of list.body.data)
+      expect(reaches(row.targeting).every((x) => x === A || x === inA)).toBe(true);
+    expect((await scoped.get(`/api/v1/inventory_refresh_requests/${other.body.data.id}`)).status).toBe(404);
+    expect((await scoped.get(`/api/v1/inventory_refresh_requests/${mine.body.data.id}`)).status).toBe(200);
+    expect((await api.get(`/api/v1/inventory_refresh_requests/${other.body.data.id}`)).status).toBe(200);
+  });
+});
+
 describe("writes into another cluster", () => {
   it("change_cluster: a move out of the scope is 403 and the node stays", async () => {
     forbidden(await scoped.patch(`/api/v1/nodes/${inA}/change_cluster`, { cluster_name: B }));

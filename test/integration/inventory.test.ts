@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
+import { splitText } from "../../src/protocol/inventory-chunks";
 import { connectAgent, enrolNode } from "./agent-session";
 import { eventually } from "./harness";
 import { api, db, makeCluster, P, setUpNodes, startNodesFile } from "./nodes-fixture";
@@ -273,6 +274,7 @@ describe("host inventory over the agent protocol", () => {
     const ask = await agent.next("inventory_request");
     expect(ask.known_hashes).toEqual({});
     expect(ask.request_id).toBeUndefined();
+    expect(ask.accepts_chunks).toBe(true);
   });
 
   it("stores reported sections and serves them", async () => {
@@ -397,6 +399,138 @@ describe("host inventory over the agent protocol", () => {
     expect(await inventoryEvents(nodeId)).toBe(before + 1);
     const list = await api.get(`/api/v1/nodes/${nodeId}/software`);
     expect(list.body.data.map((p: { name: string }) => p.name)).toEqual(["bash"]);
+  });
+
+  it("stores a 5,000-package section sent in slices, whatever their order, once the lost slice arrives", async () => {
+    const big = {
+      package_manager: "dpkg",
+      packages: Array.from({ length: 5_000 }, (_, i) => ({
+        name: `big-${String(i).padStart(4, "0")}`,
+        version: `2.${i % 50}.0-1`,
+        architecture: "amd64",
+        status: "installed",
+        description: `A package with a description long enough that five thousand of them pass one frame (${i})`,
+        installed_at: null,
+      })),
+    };
+    const slices = splitText(JSON.stringify(big));
+    expect(slices.length).toBeGreaterThan(2);
+    const chunk = (index: number) =>
+      agent.send({
+        type: "inventory_chunk",
+        section: "software",
+        content_hash: hash("9"),
+        collected_at: Date.parse("2026-12-05T08:00:00Z"),
+        index,
+        count: slices.length,
+        data: slices[index],
+      });
+    agent.frames.length = 0;
+    const lost = 1;
+    const order = [...slices.keys()].filter((i) => i !== lost).reverse();
+    for (const i of order) chunk(i);
+    chunk(order[0]); // a copy
+    // A ping after the slices: frames are handled in order, so its pong means they are all in.
+    agent.send({ type: "ping", id: "after-slices", sent_at: Date.now() });
+    await agent.next("pong");
+    const before = await api.get(`/api/v1/nodes/${nodeId}/inventory/software`);
+    expect(before.body.data.content_hash).not.toBe(hash("9"));
+    expect(agent.frames.some((f) => f.type === "inventory_ack" && f.content_hash === hash("9"))).toBe(false);
+    expect(agent.frames.some((f) => f.type === "error")).toBe(false);
+
+    chunk(lost);
+    await acked("software", hash("9"));
+    const section = await api.get(`/api/v1/nodes/${nodeId}/inventory/software`);
+    expect(section.body.data).toMatchObject({
+      content_hash: hash("9"),
+      data: { package_manager: "dpkg", total_packages: 5_000 },
+    });
+    const page = await api.get(`/api/v1/nodes/${nodeId}/software?name=big-4999`);
+    expect(page.body.data).toEqual([
+      expect.objectContaining({ name: "big-4999", description: expect.stringContaining("(4999)") }),
+    ]);
+    const all = await api.get(`/api/v1/nodes/${nodeId}/software?page_size=1`);
+    expect(all.body.meta.pagination.total_count).toBe(5_000);
+
+    // Slices of content already stored change nothing; the last one settles it with an ack.
+    const events = await inventoryEvents(nodeId);
+    agent.frames.length = 0;
+    for (const i of slices.keys()) chunk(i);
+    await acked("software", hash("9"));
+    expect(await inventoryEvents(nodeId)).toBe(events);
+  });
+
+  it("stores a users section over 1 MiB and reads it back whole", async () => {
+    const users = {
+      source: "/etc/passwd",
+      users: Array.from({ length: 10_000 }, (_, i) => ({
+        username: `user${i}`,
+        uid: 10_000 + i,
+        gid: 10_000 + i,
+        home_directory: `/home/department-of-long-names/user${i}`,
+        shell: "/usr/bin/bash",
+        login_allowed: true,
+        is_system: false,
+        last_login: null,
+      })),
+    };
+    const text = JSON.stringify(users);
+    expect(text.length).toBeGreaterThan(1024 * 1024);
+    const slices = splitText(text);
+    slices.forEach((data, index) => {
+      agent.send({
+        type: "inventory_chunk",
+        section: "users",
+        content_hash: hash("8"),
+        collected_at: Date.now(),
+        index,
+        count: slices.length,
+        data,
+      });
+    });
+    await acked("users", hash("8"));
+    const res = await api.get(`/api/v1/nodes/${nodeId}/inventory/users`);
+    expect(res.body.data.data.users).toHaveLength(10_000);
+    expect(res.body.data.data.users[9_999]).toMatchObject({ username: "user9999", uid: 19_999 });
+  });
+
+  it("drops slices that disagree about their count, with an error frame", async () => {
+    agent.frames.length = 0;
+    const slice = (index: number, count: number) =>
+      agent.send({
+        type: "inventory_chunk",
+        section: "groups",
+        content_hash: hash("6"),
+        collected_at: Date.now(),
+        index,
+        count,
+        data: '{"groups":',
+      });
+    slice(0, 3);
+    slice(1, 4);
+    const error = await agent.next("error");
+    expect(error).toMatchObject({ code: "invalid_frame", message: expect.stringContaining("disagree") });
+    expect(agent.closed).toBeNull();
+  });
+
+  it("refuses a reassembled section that does not fit its schema, and stores nothing", async () => {
+    const slices = splitText(JSON.stringify({ package_manager: "chocolatey", packages: [] }), 16);
+    agent.frames.length = 0;
+    slices.forEach((data, index) => {
+      agent.send({
+        type: "inventory_chunk",
+        section: "software",
+        content_hash: hash("7"),
+        collected_at: Date.now(),
+        index,
+        count: slices.length,
+        data,
+      });
+    });
+    const error = await agent.next("error");
+    expect(error).toMatchObject({ code: "invalid_frame", message: expect.stringContaining("software") });
+    const section = await api.get(`/api/v1/nodes/${nodeId}/inventory/software`);
+    expect(section.body.data.content_hash).toBe(hash("9"));
   });
 
   it("answers an invalid inventory frame with an error frame and keeps the connection", async () => {

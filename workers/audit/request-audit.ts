@@ -60,7 +60,7 @@ export function isAudited(spec: OperationSpec): boolean {
   return spec.method !== "get" || spec.audit?.read === true;
 }
 
-function resourceIdOf(params: Record<string, unknown>, data: unknown): string | null {
+export function resourceIdOf(params: Record<string, unknown>, data: unknown): string | null {
   for (const key of ["id", "name", "node_id", "cluster_name"]) {
     const value = params[key];
     if (typeof value === "string") return value;
@@ -70,9 +70,9 @@ function resourceIdOf(params: Record<string, unknown>, data: unknown): string | 
 }
 
 /**
- * Records the outcome of an audited operation whose handler wrote no event of its own (those that
- * did set `audited` on the context). This write follows the change rather than sharing its batch;
- * resources that own their SQL (users, roles, tokens) write theirs in the change's batch instead.
+ * Records the outcome of an audited operation whose event did not ride in its change's batch: a
+ * refusal, a change made outside our database (`audit.outsideBatch`), or a request that changed
+ * nothing. A handler's own event or a ride-along (`workers/audit/ride-along.ts`) set `audited`.
  */
 export async function auditRequest(
   c: AppContext,

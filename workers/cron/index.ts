@@ -4,6 +4,7 @@ import { createLogger, type Logger } from "../../src/log";
 import { auditJob } from "./audit";
 import { pruneEnrollmentKeysJob } from "./enrollment-keys";
 import { advanceRolloutsJob, expireExecutionsJob, pruneExecutionsJob, redispatchJob } from "./executions";
+import { inventoryRefreshRequestsJob } from "./inventory-refresh";
 import { nodeRegistrationsJob } from "./node-registrations";
 import { notificationsJob } from "./notifications";
 import { rebootOrchestrationsJob } from "./reboot-orchestrations";
@@ -23,6 +24,7 @@ const jobs: CronJob[] = [
   webhooksJob,
   notificationsJob,
   selfUpdateRequestsJob,
+  inventoryRefreshRequestsJob,
   auditJob,
   pruneEnrollmentKeysJob,
   nodeRegistrationsJob,

@@ -1,5 +1,10 @@
 import { and } from "drizzle-orm";
-import { assertInScope, clusterIdInScope } from "../../src/access/cluster-scope";
+import {
+  assertInScope,
+  assertTargetingInScope,
+  clusterIdInScope,
+  targetingWithin,
+} from "../../src/access/cluster-scope";
 import { ApiError } from "../../src/errors";
 import type { ListQuery } from "../../src/list-query/engine";
 import type { OperationSpec } from "../openapi/registry";
@@ -17,12 +22,18 @@ export async function applyClusterScope(
 ): Promise<void> {
   const scope = c.get("principal")?.clusterScope;
   if (!scope || !spec.clusterScope) return;
-  const { param, list: column } = spec.clusterScope;
+  const { param, list: column, targeting } = spec.clusterScope;
   if (param) {
     const value = params[param.name];
     if (typeof value === "string") await assertInScope(c.get("db"), param.clusterName(value), scope);
   }
   if (column && list) list.where = and(list.where, clusterIdInScope(column, scope));
+  if (targeting?.param) {
+    const value = params[targeting.param.name];
+    if (typeof value === "string")
+      await assertTargetingInScope(c.get("db"), targeting.param.targeting(value), scope);
+  }
+  if (targeting?.list && list) list.where = and(list.where, targetingWithin(targeting.list, scope));
 }
 
 /**

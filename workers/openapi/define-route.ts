@@ -4,6 +4,7 @@ import { isDatabaseBusy, isDatabaseUnavailable } from "../../src/db/errors";
 import { ApiError, issuesToDetails } from "../../src/errors";
 import { type ListQuery, ListQueryError, parseListQuery } from "../../src/list-query/engine";
 import { auditRequest } from "../audit/request-audit";
+import { rideAlong, ridesAlong } from "../audit/ride-along";
 import { authorize } from "../middleware/authorize";
 import { applyClusterScope, refuseFleetWide } from "../middleware/cluster-scope";
 import { forgetPrincipals } from "../middleware/principal-cache";
@@ -179,7 +180,13 @@ export function defineRoute<const S extends OperationSpec>(
         ...(spec.body ? { body } : {}),
         ...(spec.query ? { query } : {}),
       } as RouteInput<S>;
-      const result = await handler(c, input);
+      const restore = ridesAlong(spec) ? rideAlong(c, spec, params) : undefined;
+      let result: RouteResult<S>;
+      try {
+        result = await handler(c, input);
+      } finally {
+        restore?.();
+      }
       if (spec.method !== "get" && CREDENTIAL_PATHS.test(spec.path)) forgetPrincipals();
       const response = toResponse(c, spec, result);
       await auditRequest(c, spec, params, { status: response.status, data: dataOf(result) });

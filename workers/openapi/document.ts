@@ -169,7 +169,7 @@ function operationObject(op: OperationSpec): JsonObject {
       ? {
           "x-cluster-scope": op.clusterScope.refuse
             ? "refused"
-            : op.clusterScope.list
+            : op.clusterScope.list || op.clusterScope.targeting?.list
               ? "narrowed"
               : "resource",
         }

@@ -42,10 +42,14 @@ export type ErrorStatus = 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 503;
 
 /**
  * How an operation is audited. Mutating operations are audited by default, with the event named
- * `<resource>.<verb>` from the path and method; `read: true` audits a read that reveals a secret;
- * `false` leaves it to the handler (which writes its event in its own batch) or skips it.
+ * `<resource>.<verb>` from the path and method, written in the batch of the change it records
+ * (`workers/audit/ride-along.ts`); `read: true` audits a read that reveals a secret; `false` leaves
+ * it to the handler (which writes its event in its own batch) or skips it. `outsideBatch` says why
+ * the change is made outside our database (in a node's session, on the agent): its event follows.
  */
-export type AuditSpec = false | { event?: string; resourceType?: string; read?: boolean };
+export type AuditSpec =
+  | false
+  | { event?: string; resourceType?: string; read?: boolean; outsideBatch?: string };
 
 /** One documented REST operation; route modules declare these and the OpenAPI document is built from them. */
 export interface OperationSpec {

@@ -189,6 +189,7 @@ export function registerEnrollmentKeyRoutes(app: Hono<AppEnv>): void {
     {
       method: "post",
       path: "/api/v1/enrollment_keys/{id}/install_command",
+      audit: { outsideBatch: "reveals the key, changes nothing: its event is written before the answer" },
       permission: "enrollment_keys:read",
       clusterScope: { param: { name: "id", clusterName: enrollmentKeyClusterName } },
       tag: TAG,

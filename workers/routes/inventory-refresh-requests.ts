@@ -1,4 +1,5 @@
 import type { Hono } from "hono";
+import { refreshRequestTargeting, SCOPE_TARGETINGS } from "../../src/access/cluster-scope";
 import { refreshRequestListSpec } from "../../src/inventory-refresh-requests/list";
 import { presentRefreshRequest, presentRefreshRequests } from "../../src/inventory-refresh-requests/present";
 import {
@@ -46,6 +47,7 @@ export function registerInventoryRefreshRequestRoutes(app: Hono<AppEnv>): void {
     {
       method: "get",
       path: "/api/v1/inventory_refresh_requests",
+      clusterScope: { targeting: { list: SCOPE_TARGETINGS.inventoryRefreshes } },
       permission: "nodes:read",
       tag: TAG,
       summary: "List inventory refresh requests",
@@ -65,6 +67,7 @@ export function registerInventoryRefreshRequestRoutes(app: Hono<AppEnv>): void {
     {
       method: "get",
       path: "/api/v1/inventory_refresh_requests/{id}",
+      clusterScope: { targeting: { param: { name: "id", targeting: refreshRequestTargeting } } },
       permission: "nodes:read",
       tag: TAG,
       summary: "Get an inventory refresh request",

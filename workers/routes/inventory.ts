@@ -87,6 +87,7 @@ export function registerInventoryRoutes(app: Hono<AppEnv>): void {
     {
       method: "patch",
       path: "/api/v1/nodes/{node_id}/inventory/refresh",
+      audit: { outsideBatch: "only asks the node's session; nothing is stored" },
       permission: "nodes:write",
       clusterScope: { param: { name: "node_id", clusterName: nodeClusterName } },
       tag: TAG,

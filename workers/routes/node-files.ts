@@ -52,7 +52,11 @@ export function registerNodeFileRoutes(app: Hono<AppEnv>): void {
       path: "/api/v1/nodes/{node_id}/files",
       permission: "files:write",
       clusterScope: scope,
-      audit: { event: "file.created", resourceType: "node" },
+      audit: {
+        event: "file.created",
+        resourceType: "node",
+        outsideBatch: "the file is written by the agent",
+      },
       tag: TAG,
       summary: "Upload a file to a node",
       description:

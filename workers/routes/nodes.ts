@@ -1,7 +1,7 @@
 import type { Hono } from "hono";
 import * as v from "valibot";
 import { assertClusterWritable, nodeClusterName, SCOPE_COLUMNS } from "../../src/access/cluster-scope";
-import { recordTombstone } from "../../src/node-tombstones/store";
+import { tombstoneInsert } from "../../src/node-tombstones/store";
 import { nodeListSpec } from "../../src/nodes/list";
 import { updateNodeMetadata } from "../../src/nodes/metadata";
 import { presentNode, presentNodes } from "../../src/nodes/present";
@@ -111,16 +111,17 @@ export function registerNodeRoutes(app: Hono<AppEnv>): void {
     },
     async (c, { params, query }) => {
       const db = c.get("db");
+      // The tombstone goes in the delete's batch, after its audit event (which follows the delete).
+      const tombstone = [];
       if (query.block_reenroll === "true") {
         const node = await getNode(db, params.id);
-        await recordTombstone(db, {
-          nodeId: node.id,
-          clusterName: node.clusterName,
-          hostname: node.hostname,
-        });
+        tombstone.push(
+          tombstoneInsert(db, { nodeId: node.id, clusterName: node.clusterName, hostname: node.hostname }),
+        );
       }
       await deleteNode(db, params.id, [
         auditInBatch(c, db, "node.deleted", { type: "node", id: params.id, status: 204 }),
+        ...tombstone,
       ]);
       // The token is gone from libSQL first, so the agent cannot reconnect; then its session is told.
       await nodeSession(c.env, params.id).forget();

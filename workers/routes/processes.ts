@@ -89,7 +89,11 @@ export function registerProcessRoutes(app: Hono<AppEnv>): void {
       path: "/api/v1/nodes/{node_id}/processes/{pid}/signal",
       permission: "processes:signal",
       clusterScope: scope,
-      audit: { event: "process.signal", resourceType: "node" },
+      audit: {
+        event: "process.signal",
+        resourceType: "node",
+        outsideBatch: "the signal is sent by the agent",
+      },
       tag: TAG,
       summary: "Send a signal to a process of a node",
       description:

@@ -1,4 +1,5 @@
 import type { Hono } from "hono";
+import { SCOPE_TARGETINGS, selfUpdateTargeting } from "../../src/access/cluster-scope";
 import { UuidParam } from "../../src/schemas/common";
 import { selfUpdateRequestListSpec } from "../../src/self-update-requests/list";
 import { presentSelfUpdateRequest, presentSelfUpdateRequests } from "../../src/self-update-requests/present";
@@ -72,6 +73,7 @@ export function registerSelfUpdateRequestRoutes(app: Hono<AppEnv>): void {
     {
       method: "get",
       path: "/api/v1/self_update_requests",
+      clusterScope: { targeting: { list: SCOPE_TARGETINGS.selfUpdates } },
       permission: "self_update:read",
       tag: TAG,
       summary: "List all self-update requests",
@@ -95,6 +97,7 @@ export function registerSelfUpdateRequestRoutes(app: Hono<AppEnv>): void {
     {
       method: "get",
       path: "/api/v1/self_update_requests/{id}",
+      clusterScope: { targeting: { param: { name: "id", targeting: selfUpdateTargeting } } },
       permission: "self_update:read",
       tag: TAG,
       summary: "Get a specific self-update request",
@@ -115,6 +118,7 @@ export function registerSelfUpdateRequestRoutes(app: Hono<AppEnv>): void {
     {
       method: "delete",
       path: "/api/v1/self_update_requests/{id}",
+      clusterScope: { targeting: { param: { name: "id", targeting: selfUpdateTargeting } } },
       permission: "self_update:write",
       tag: TAG,
       summary: "Delete a self-update request",

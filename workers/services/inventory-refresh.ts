@@ -1,13 +1,18 @@
 import type * as v from "valibot";
-import type { Env } from "../../src/config";
+import { type Env, loadConfig } from "../../src/config";
 import type { Database } from "../../src/db/client";
 import { ApiError } from "../../src/errors";
 import type { InventoryRefreshRequestCreate } from "../../src/inventory-refresh-requests/schema";
 import {
+  claimQueuedTargets,
   createRefreshRequest,
   markUnanswerable,
+  type QueuedRequest,
   type RefreshRequestRow,
+  requestsWithQueuedTargets,
+  touchRefreshRequest,
 } from "../../src/inventory-refresh-requests/store";
+import { storedList } from "../../src/nodes/metadata";
 import { getNode } from "../../src/nodes/store";
 import { INVENTORY_CAPABILITY } from "../../src/protocol/inventory-frames";
 import type { InventorySection } from "../../src/protocol/inventory-sections";
@@ -58,9 +63,40 @@ export async function refreshNode(
 }
 
 /**
- * A fleet refresh: resolves the targeting, records the request with one target row per node, asks
- * every node's session (a bounded number at a time) and marks the ones without an agent `offline`.
- * Each target turns `answered` when its agent reports (NodeSession, src/inventory/report.ts).
+ * Asks up to `limit` queued targets of one request: claims them (→ `requested`), asks each node's
+ * session (a bounded number at a time) and marks the ones without an agent `offline` or
+ * `unsupported`. Returns how many were claimed.
+ */
+async function askBatch(env: Env, db: Database, request: QueuedRequest, limit: number): Promise<number> {
+  const nodeIds = await claimQueuedTargets(db, request.id, limit);
+  if (nodeIds.length === 0) return 0;
+  const ask = {
+    requestId: request.id,
+    sections: storedList<InventorySection>(request.sections),
+    refreshCache: request.refreshCache,
+  };
+  const unanswerable = { offline: [] as string[], unsupported: [] as string[] };
+  let next = 0;
+  const worker = async () => {
+    while (next < nodeIds.length) {
+      const nodeId = nodeIds[next++];
+      const outcome = await askNode(env, nodeId, ask);
+      if (outcome !== "sent") unanswerable[outcome].push(nodeId);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(ASK_CONCURRENCY, nodeIds.length) }, worker));
+  await markUnanswerable(db, request.id, "offline", unanswerable.offline);
+  await markUnanswerable(db, request.id, "unsupported", unanswerable.unsupported);
+  await touchRefreshRequest(db, request.id);
+  return nodeIds.length;
+}
+
+/**
+ * A fleet refresh: resolves the targeting and records the request with one `queued` target per
+ * node (nodes long unreachable are `offline` at once), then asks the first
+ * `INVENTORY_REFRESH_NODES_PER_TICK` nodes; the cron asks the rest, a batch a minute
+ * (`advanceFleetRefreshes`). Each target turns `answered` when its agent reports (NodeSession,
+ * src/inventory/report.ts).
  */
 export async function createFleetRefresh(
   env: Env,
@@ -71,17 +107,26 @@ export async function createFleetRefresh(
   const sections = input.sections ?? [];
   const refreshCache = input.refresh_cache ?? false;
   const row = await createRefreshRequest(db, { targeting: input.targeting, sections, refreshCache, nodeIds });
-  const unanswerable = { offline: [] as string[], unsupported: [] as string[] };
-  let next = 0;
-  const worker = async () => {
-    while (next < nodeIds.length) {
-      const nodeId = nodeIds[next++];
-      const outcome = await askNode(env, nodeId, { requestId: row.id, sections, refreshCache });
-      if (outcome !== "sent") unanswerable[outcome].push(nodeId);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(ASK_CONCURRENCY, nodeIds.length) }, worker));
-  await markUnanswerable(db, row.id, "offline", unanswerable.offline);
-  await markUnanswerable(db, row.id, "unsupported", unanswerable.unsupported);
+  await askBatch(env, db, row, loadConfig(env).inventoryRefreshNodesPerTick);
   return row;
+}
+
+/**
+ * One cron step of every fleet refresh with nodes still to ask: at most
+ * `INVENTORY_REFRESH_NODES_PER_TICK` nodes in all (one subrequest each), oldest request first, so
+ * a 10,000-node refresh never needs more of one invocation than its bound.
+ */
+export async function advanceFleetRefreshes(
+  env: Env,
+  db: Database,
+  limit = loadConfig(env).inventoryRefreshNodesPerTick,
+): Promise<{ asked: number; requests: number }> {
+  let left = limit;
+  let requests = 0;
+  for (const request of await requestsWithQueuedTargets(db, 50)) {
+    if (left <= 0) break;
+    left -= await askBatch(env, db, request, left);
+    requests++;
+  }
+  return { asked: limit - left, requests };
 }

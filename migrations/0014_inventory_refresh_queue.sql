@@ -1,0 +1,1 @@
+CREATE INDEX `inventory_refresh_targets_queued_idx` ON `inventory_refresh_targets` (`request_id`) WHERE "inventory_refresh_targets"."status" = 'queued';
