@@ -8,6 +8,7 @@ import { node20 } from "../test/support/agent-process";
 import { authCost } from "./lib/auth";
 import { enrolment } from "./lib/enrol";
 import { fanout } from "./lib/fanout";
+import { rolloutPacing, syncCommand } from "./lib/fleet-actions";
 import { footprint } from "./lib/footprint";
 import { heartbeatLoad } from "./lib/heartbeat";
 import { inventoryFootprint, inventoryWrites, softwareSearch } from "./lib/inventory";
@@ -33,6 +34,8 @@ const BENCHMARKS: Record<string, (mode: Mode, opts: any) => Promise<BenchResult>
   inventory_writes: inventoryWrites,
   inventory_footprint: inventoryFootprint,
   reach,
+  sync: syncCommand,
+  rollout: rolloutPacing,
 };
 
 const USAGE = `usage: npm run bench -- [--only ${Object.keys(BENCHMARKS).join(",")}] [--quick] [--enrol-count 2000] [--fanout-steps 100,1000] [--fanout-repeat 1000]
@@ -46,6 +49,8 @@ const USAGE = `usage: npm run bench -- [--only ${Object.keys(BENCHMARKS).join(",
                    latency during them against idle (default 1000; quick 200)
   --inventory-full software, inventory_writes, inventory_footprint at the issue's sizes (10,000 nodes
                    × 1,500 packages, 1,000 agents, 60 s idle); default small (1,000 × 300, 100, 30 s)
+  --sync-count     requests of each kind in the sync benchmark (default 100; quick 30)
+  --rollout-nodes  swarm nodes in the rollout benchmark (default 100; quick 50; the issue's size 1000)
   --fanout-enrol   api (default): every node through POST /agent/v1/enroll, 16 at a time;
                    direct: one node through the API, the rest inserted into libSQL (fast)
   --load-size      issue 23's figures in one run, scaled: N (full size 1000) runs enrol with 2N nodes
@@ -128,6 +133,8 @@ export async function main(argv: string[]): Promise<number> {
         "load-size": { type: "string" },
         "reach-mib": { type: "string" },
         "reach-lines": { type: "string" },
+        "sync-count": { type: "string" },
+        "rollout-nodes": { type: "string" },
         help: { type: "boolean", default: false },
       },
     }));
@@ -210,7 +217,11 @@ export async function main(argv: string[]): Promise<number> {
                   mib: values["reach-mib"] ? Number(values["reach-mib"]) : undefined,
                   lines: values["reach-lines"] ? Number(values["reach-lines"]) : undefined,
                 }
-              : { full: values["inventory-full"] === true };
+              : name === "sync"
+                ? { count: values["sync-count"] ? Number(values["sync-count"]) : undefined }
+                : name === "rollout"
+                  ? { nodes: values["rollout-nodes"] ? Number(values["rollout-nodes"]) : undefined }
+                  : { full: values["inventory-full"] === true };
       result = await BENCHMARKS[name](mode, opts);
     } catch (error) {
       failed++;

@@ -32,6 +32,7 @@ import { LiveMetrics, type StreamStatus } from "./node-session/live-metrics";
 import { LiveOutput } from "./node-session/live-output";
 import { LogTails } from "./node-session/log-tail";
 import { MetricsTiers, queryHistory } from "./node-session/metrics-tiers";
+import { driveFromNow, orchestrationDue, tickOrchestrations } from "./node-session/orchestrations";
 import { OutputGate } from "./node-session/output-gate";
 import {
   LAST_SEEN_WRITE_INTERVAL_MS,
@@ -63,6 +64,8 @@ declare module "../src/config" {
 }
 
 const MAX_INVALID_FRAMES = 20;
+/** The staleness check's (or a pending alert's) next time, which the shared alarm folds in. */
+const ALARM_BASE_KEY = "alarm_base";
 
 /** What a connection's attachment says about its samples (it survives hibernation; memory does not). */
 interface SampleState {
@@ -362,7 +365,7 @@ export class NodeSession extends Server<Env> {
   async #alertUnreachable(): Promise<void> {
     try {
       const due = await evaluateUnreachable(this.#frameSession(), Date.now());
-      if (due !== null) await this.ctx.storage.setAlarm(due);
+      if (due !== null) await this.#setAlarm(due);
     } catch (error) {
       // Retried by the next alarm or disconnect; the status change itself went through.
       this.#logger().error("alert evaluation failed", { error });
@@ -406,27 +409,64 @@ export class NodeSession extends Server<Env> {
 
   async #armAlarm(): Promise<void> {
     const presence = readPresence(this.store);
-    await this.ctx.storage.setAlarm(presence.lastHeartbeatAt + staleWindowMs(presence, this.#staleFactor()));
+    await this.#setAlarm(presence.lastHeartbeatAt + staleWindowMs(presence, this.#staleFactor()));
   }
 
-  /** Staleness check: no heartbeat within the window → unreachable; otherwise check again later. */
+  /**
+   * One alarm serves the staleness check, pending alerts and orchestrated reboots: `at` (when given)
+   * is remembered as the check's next time, and the alarm is set to the earlier of it and the next
+   * orchestration step.
+   */
+  async #setAlarm(at: number | null): Promise<void> {
+    if (at !== null) this.store.set(ALARM_BASE_KEY, at);
+    const base = this.store.get<number | null>(ALARM_BASE_KEY) ?? null;
+    const due = orchestrationDue(this.store);
+    const next = base === null ? due : due === null ? base : Math.min(base, due);
+    if (next !== null) await this.ctx.storage.setAlarm(next);
+  }
+
+  /**
+   * Orchestrated reboots move on when due; then, when it is its time, the staleness check: no
+   * heartbeat within the window → unreachable; otherwise check again later.
+   */
   async onAlarm(): Promise<void> {
     this.#samples.flush();
+    const due = orchestrationDue(this.store);
+    const orchestrating = due !== null && due <= Date.now();
+    if (orchestrating)
+      await this.#enqueue(() =>
+        tickOrchestrations(
+          this.store,
+          { db: this.#database(), nodeId: this.name, deliver: () => this.#deliverPending() },
+          this.#logger(),
+        ),
+      );
+    const base = this.store.get<number | null>(ALARM_BASE_KEY);
+    // Early for the orchestration: the check keeps its own time (none stored: an alarm from before).
+    if (orchestrating && (base === null || (base !== undefined && base > Date.now())))
+      return this.#setAlarm(null);
+    this.store.set(ALARM_BASE_KEY, null);
     const presence = readPresence(this.store);
     // Heard by an evicted instance whose held samples are gone: the attachment still knows when.
     const heardAt = (this.#liveConnection()?.state as SampleState | null)?.heardAt ?? 0;
     presence.lastHeartbeatAt = Math.max(presence.lastHeartbeatAt, heardAt);
     if (presence.status === "unreachable") {
       await this.#alertUnreachable();
-      return;
+      return this.#setAlarm(null);
     }
     const deadline = presence.lastHeartbeatAt + staleWindowMs(presence, this.#staleFactor());
     if (Date.now() >= deadline) {
       await this.#observe("unreachable", "no heartbeat within the stale window", false);
       await this.#alertUnreachable();
-      return;
+      return this.#setAlarm(null);
     }
-    await this.ctx.storage.setAlarm(deadline);
+    await this.#setAlarm(deadline);
+  }
+
+  /** Claims and sends the node's pending executions when its agent is connected (already in the queue). */
+  async #deliverPending(): Promise<void> {
+    const conn = this.#liveConnection();
+    if (conn) await deliverExecutions(this.#database(), this.name, conn, { resend: false });
   }
 
   /** The one plain request besides the upgrade: an execution's live output as Server-Sent Events. */
@@ -504,6 +544,15 @@ export class NodeSession extends Server<Env> {
       if (conn) await deliverExecutions(this.#database(), this.name, conn, options);
     });
     return true;
+  }
+
+  /**
+   * Starts driving an orchestrated reboot of this node (C10) with the alarm; also how the cron
+   * makes sure one in flight is driven after a restart.
+   */
+  async orchestrate(orchestrationId: string): Promise<void> {
+    driveFromNow(this.store, orchestrationId);
+    await this.#setAlarm(null);
   }
 
   /**

@@ -40,6 +40,7 @@ import { registerNodeRoutes } from "./routes/nodes";
 import { registerNotificationChannelRoutes } from "./routes/notification-channels";
 import { registerPowerActionRoutes } from "./routes/power-actions";
 import { registerProcessRoutes } from "./routes/processes";
+import { registerRebootOrchestrationRoutes } from "./routes/reboot-orchestrations";
 import { registerRoleRoutes } from "./routes/roles";
 import { registerSelfUpdateRequestRoutes } from "./routes/self-update-requests";
 import { registerSshPublicKeyRoutes } from "./routes/ssh-public-keys";
@@ -88,6 +89,7 @@ export function createApp(): Hono<AppEnv> {
   registerCommandRoutes(app);
   registerNodeActionRoutes(app);
   registerPowerActionRoutes(app);
+  registerRebootOrchestrationRoutes(app);
   registerCommandExecutionRoutes(app);
   registerExecutionStreamRoute(app);
   registerSelfUpdateRequestRoutes(app);

@@ -2,6 +2,7 @@ import * as v from "valibot";
 import { type InventorySection, SECTION_DATA } from "../../src/protocol/inventory-sections";
 import { Unavailable, withBudget } from "./budget";
 import { collectGroups, collectUsers } from "./collect/accounts";
+import { collectChildren } from "./collect/children";
 import { collectContainers } from "./collect/containers";
 import { collectHardware } from "./collect/hardware";
 import { collectNetwork } from "./collect/network";
@@ -39,6 +40,7 @@ const COLLECTORS: Record<InventorySection, Collector> = {
   listening_ports: { budgetMs: 10_000, collect: collectListeningPorts },
   // A refresh_cache run may download package indexes.
   updates: { budgetMs: 330_000, collect: (o) => collectUpdates(o) },
+  children: { budgetMs: 15_000, collect: collectChildren },
 };
 
 /** One collected section, ready for an `inventory` frame. */

@@ -9,6 +9,7 @@ import {
   type StatusChange,
 } from "../../src/nodes/status";
 import { confirmRebootStatement } from "../../src/power-actions/store";
+import { updatedOnHelloStatement } from "../../src/self-update-requests/rollout";
 import { type LiveExecution, liveExecutionsQuery } from "./delivery";
 import { type HelloFacts, helloFactsUpdate } from "./hello-facts";
 import type { SessionStore } from "./store";
@@ -118,11 +119,18 @@ export async function recordHello(
   db: Database,
   nodeId: string,
   facts: HelloFacts,
-): Promise<{ clusterName: string; live: LiveExecution[]; statusChanged: boolean } | null> {
+): Promise<{
+  clusterName: string;
+  live: LiveExecution[];
+  statusChanged: boolean;
+  /** Self-update rollouts this hello finished a node of (its agent now runs their release). */
+  updatedRollouts: string[];
+} | null> {
   const now = Date.now();
   const status: NodeStatus = "healthy";
   const reason = "agent connected";
-  const [, , , , statusUpdate, cluster, live] = await db.batch([
+  const [updated, , , , , statusUpdate, cluster, live] = await db.batch([
+    updatedOnHelloStatement(db, nodeId, facts.version, now),
     // Before the facts are stored: it compares the hello's boot id with the stored one.
     confirmRebootStatement(db, nodeId, facts.boot_id, now),
     recordEventWhere(
@@ -142,5 +150,6 @@ export async function recordHello(
   const row = (cluster as { clusterName: string }[])[0];
   if (!row) return null;
   const statusChanged = (statusUpdate as { rowsAffected: number }).rowsAffected > 0;
-  return { clusterName: row.clusterName, live: live as LiveExecution[], statusChanged };
+  const updatedRollouts = [...new Set((updated as { request_id: string }[]).map((r) => r.request_id))];
+  return { clusterName: row.clusterName, live: live as LiveExecution[], statusChanged, updatedRollouts };
 }

@@ -2,6 +2,8 @@ import { advanceRolloutOfExecution } from "../../src/commands/rollout";
 import type { Env } from "../../src/config";
 import type { Database } from "../../src/db/client";
 import type { Logger } from "../../src/log";
+import { driveSelfUpdateRollout } from "../../src/self-update-requests/drive";
+import { getSelfUpdateRequest } from "../../src/self-update-requests/store";
 
 /**
  * After one of this node's executions finished: moves its command's rollout on (a no-op batch for a
@@ -23,5 +25,30 @@ export async function advanceAfterResult(
     );
   } catch (error) {
     log.warn("advancing a rollout after a result failed", { execution_id: executionId, error });
+  }
+}
+
+/**
+ * After a hello on a rollout's release version finished this node: the rollouts move on, telling
+ * the next agents through their sessions. A failure is left to the cron's pass.
+ */
+export async function advanceSelfUpdatesAfterHello(
+  env: Env,
+  db: Database,
+  requestIds: string[],
+  log: Logger,
+): Promise<void> {
+  const ns = env.NODE_SESSION;
+  if (!ns) return;
+  for (const id of requestIds) {
+    try {
+      const release = JSON.parse((await getSelfUpdateRequest(db, id)).release ?? "null");
+      if (!release) continue;
+      await driveSelfUpdateRollout(db, id, (nodeId) =>
+        ns.get(ns.idFromName(nodeId)).sendFrame({ type: "self_update", ...release }),
+      );
+    } catch (error) {
+      log.warn("advancing a self-update rollout after a hello failed", { self_update_request_id: id, error });
+    }
   }
 }

@@ -380,10 +380,50 @@ export const selfUpdateRequests = sqliteTable(
     summary: text("summary"),
     /** JSON `{version, url, sha256}`: the agent release pinned when the request was created. */
     release: text("release"),
+    /** A rollout's limits as given (`max_concurrency` "2" or "10%"), resolved when it starts. */
+    maxConcurrency: text("max_concurrency"),
+    maxErrors: text("max_errors"),
+    concurrencyLimit: integer("concurrency_limit"),
+    errorLimit: integer("error_limit"),
+    rolloutOrder: text("rollout_order"),
+    /** Set once the rollout's targets are written: running, completed, stopped. */
+    rolloutStatus: text("rollout_status"),
+    rolloutReason: text("rollout_reason"),
     insertedAt: integer("inserted_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },
-  (t) => [index("self_update_requests_inserted_at_idx").on(t.insertedAt, t.id)],
+  (t) => [
+    index("self_update_requests_inserted_at_idx").on(t.insertedAt, t.id),
+    index("self_update_requests_rollout_idx").on(t.rolloutStatus),
+  ],
+);
+
+export const SELF_UPDATE_TARGET_STATUSES = ["waiting", "updating", "updated", "failed", "cancelled"] as const;
+
+/**
+ * One node of a self-update rollout: `waiting` for a slot, `updating` (told; the slot is taken until
+ * its agent says hello on the release's version), then `updated`, `failed` (not connected, or not
+ * back on the version in time) or `cancelled` (the rollout stopped on errors).
+ */
+export const selfUpdateTargets = sqliteTable(
+  "self_update_targets",
+  {
+    requestId: text("request_id")
+      .notNull()
+      .references(() => selfUpdateRequests.id, { onDelete: "cascade" }),
+    nodeId: text("node_id").notNull(),
+    rank: integer("rank").notNull(),
+    status: text("status", { enum: SELF_UPDATE_TARGET_STATUSES }).notNull(),
+    fromVersion: text("from_version"),
+    triggeredAt: integer("triggered_at"),
+    finishedAt: integer("finished_at"),
+    error: text("error"),
+  },
+  (t) => [
+    primaryKey({ columns: [t.requestId, t.nodeId] }),
+    index("self_update_targets_rank_idx").on(t.requestId, t.status, t.rank),
+    index("self_update_targets_node_idx").on(t.nodeId, t.status),
+  ],
 );
 
 // Users, roles, sessions, API tokens and the audit log (issue 17).
@@ -746,5 +786,57 @@ export const powerActions = sqliteTable(
     index("power_actions_node_idx").on(t.nodeId, t.insertedAt),
     index("power_actions_scheduled_idx").on(t.scheduledAt, t.id),
     index("power_actions_inserted_idx").on(t.insertedAt, t.id),
+  ],
+);
+
+export const REBOOT_ORCHESTRATION_STATUSES = [
+  "pending",
+  "shutting_down",
+  "rebooting",
+  "waiting_for_agent",
+  "restarting_children",
+  "completed",
+  "failed",
+  "cancelled",
+] as const;
+
+/**
+ * Orchestrated reboots of a parent with child hosts (C10). The parent's NodeSession drives each one
+ * with its alarm; every step is a typed command (stop the children, the reboot as a power action,
+ * start them again), so the agent's journal keeps any step from running twice.
+ */
+export const rebootOrchestrations = sqliteTable(
+  "reboot_orchestrations",
+  {
+    id: text("id").primaryKey(),
+    nodeId: text("node_id").references(() => nodes.id, { onDelete: "set null" }),
+    status: text("status", { enum: REBOOT_ORCHESTRATION_STATUSES }).notNull(),
+    /** JSON `[{id, child_name, child_type, pre_reboot_status}]`: the children running when it began. */
+    childHostsSnapshot: text("child_hosts_snapshot").notNull(),
+    /** JSON `[{id, child_name, restart_status, error}]`, one per snapshot child. */
+    childHostsRestartStatus: text("child_hosts_restart_status").notNull(),
+    shutdownTimeoutSeconds: integer("shutdown_timeout_seconds").notNull(),
+    forceStopOnTimeout: integer("force_stop_on_timeout", { mode: "boolean" }).notNull(),
+    initiatedBy: text("initiated_by").notNull(),
+    initiatedAt: integer("initiated_at").notNull(),
+    shutdownCompletedAt: integer("shutdown_completed_at"),
+    rebootIssuedAt: integer("reboot_issued_at"),
+    agentReconnectedAt: integer("agent_reconnected_at"),
+    restartCompletedAt: integer("restart_completed_at"),
+    errorMessage: text("error_message"),
+    /** The step commands (no foreign keys: a command deleted later leaves the record readable). */
+    stopCommandId: text("stop_command_id"),
+    powerActionId: text("power_action_id"),
+    startCommandId: text("start_command_id"),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    index("reboot_orchestrations_node_idx").on(t.nodeId, t.initiatedAt),
+    index("reboot_orchestrations_initiated_idx").on(t.initiatedAt, t.id),
+    index("reboot_orchestrations_status_idx").on(t.status, t.initiatedAt),
+    // One orchestration in flight per node: a second one is a conflict the database itself refuses.
+    uniqueIndex("reboot_orchestrations_active_unique")
+      .on(t.nodeId)
+      .where(sql`status NOT IN ('completed', 'failed', 'cancelled')`),
   ],
 );

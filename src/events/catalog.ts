@@ -29,6 +29,8 @@ export const EVENT_TYPES = [
   "edge.alert.acknowledged",
   "edge.process.signalled",
   "edge.file_transfer.completed",
+  "edge.reboot_orchestration.completed",
+  "edge.reboot_orchestration.failed",
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];

@@ -37,6 +37,14 @@ const nodeRegistration = {
   hostname: text("Hostname the agent reported"),
 };
 
+const orchestrationPayload = {
+  orchestration_id: id("Reboot orchestration ID"),
+  node_id: NODE_ID,
+  status: text("The orchestration's final status"),
+  child_count: v.pipe(v.number(), v.integer(), v.description("Children that were running before")),
+  failed_children: v.pipe(v.number(), v.integer(), v.description("Children that could not be started again")),
+};
+
 const alertPayload = {
   alert_id: id("Alert ID"),
   rule_id: id("Alert rule ID"),
@@ -173,6 +181,11 @@ export const EVENT_PAYLOADS: Record<EventType, v.GenericSchema> = {
     size: v.pipe(v.number(), v.integer(), v.description("Bytes transferred")),
     sha256: text("SHA-256 of the file (hex), computed by the agent"),
   }),
+  "edge.reboot_orchestration.completed": v.looseObject(orchestrationPayload),
+  "edge.reboot_orchestration.failed": v.looseObject({
+    ...orchestrationPayload,
+    error_message: text("Why it failed"),
+  }),
 };
 
 /** Short description of each event type for the AsyncAPI document. */
@@ -206,4 +219,8 @@ export const EVENT_SUMMARIES: Record<EventType, string> = {
   "edge.process.signalled": "An operator sent a signal to a process on a node and the agent delivered it.",
   "edge.file_transfer.completed":
     "A file was uploaded to a node or downloaded from it in full, with matching size and SHA-256.",
+  "edge.reboot_orchestration.completed":
+    "An orchestrated reboot finished: the parent came back and its children were started again (per-child failures are in the orchestration).",
+  "edge.reboot_orchestration.failed":
+    "An orchestrated reboot failed (children did not stop, the reboot was not scheduled, or the agent did not come back in time).",
 };

@@ -16,6 +16,7 @@ export const INVENTORY_SECTIONS = [
   "software",
   "services",
   "containers",
+  "children",
   "listening_ports",
   "updates",
 ] as const;
@@ -242,6 +243,35 @@ export const UpdatesData = v.looseObject({
 });
 export type UpdatesData = v.InferOutput<typeof UpdatesData>;
 
+export const CHILD_TYPES = ["lxd", "incus", "docker", "podman", "libvirt", "nspawn"] as const;
+export type ChildType = (typeof CHILD_TYPES)[number];
+export const CHILD_STATUSES = ["running", "stopped", "paused", "unknown"] as const;
+
+/**
+ * A name the orchestrated reboot may pass to an engine's CLI (always quoted, never an option):
+ * children named otherwise are listed but cannot be orchestrated.
+ */
+export const CHILD_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+
+export const ChildSchema = v.looseObject({
+  /** `<child_type>:<child_name>`: stable across a container being recreated under the same name. */
+  id: Str(200),
+  child_name: Str(255),
+  child_type: v.picklist(CHILD_TYPES),
+  status: v.picklist(CHILD_STATUSES),
+  /** Whether the engine starts it at boot by itself (null when the engine does not say). */
+  autostart: v.nullable(v.boolean()),
+});
+export type Child = v.InferOutput<typeof ChildSchema>;
+
+/** Child hosts (containers and VMs) on this machine, from every engine that answered (C10). */
+export const ChildrenData = v.looseObject({
+  children: list(ChildSchema, 10_000),
+  /** The engines that answered (empty: no container or VM engine on this host). */
+  engines: list(v.picklist(CHILD_TYPES), CHILD_TYPES.length),
+});
+export type ChildrenData = v.InferOutput<typeof ChildrenData>;
+
 /** The data schema of every section. */
 export const SECTION_DATA: { [S in InventorySection]: v.GenericSchema } = {
   system: SystemData,
@@ -255,6 +285,7 @@ export const SECTION_DATA: { [S in InventorySection]: v.GenericSchema } = {
   containers: ContainersData,
   listening_ports: ListeningPortsData,
   updates: UpdatesData,
+  children: ChildrenData,
 };
 
 /** One section as the agent reports it: its data, or why it is unavailable. */

@@ -1,4 +1,6 @@
 import * as v from "valibot";
+import { LimitInput, ROLLOUT_ORDERS } from "../commands/rollout-limits";
+import { SELF_UPDATE_TARGET_STATUSES } from "../db/schema";
 import { isLoopbackHostname } from "../protocol/loopback";
 import { DateTimeOutput, objectMessage, UuidOutput } from "../schemas/common";
 import { TargetingSchema } from "../targeting/schema";
@@ -89,6 +91,32 @@ export const SelfUpdateRequestResponse = v.pipe(
         "Targeting as given, with `node_filters.status = healthy` and `node_filters.self_update_enabled = true` applied",
       ),
     ),
+    rollout: v.pipe(
+      v.optional(
+        v.object({
+          max_concurrency: v.string(),
+          max_errors: v.nullable(v.string()),
+          concurrency_limit: v.pipe(
+            v.nullable(v.number()),
+            v.description("`max_concurrency` resolved against the targets (null until it starts)"),
+          ),
+          error_limit: v.nullable(v.number()),
+          order: v.picklist(ROLLOUT_ORDERS),
+          status: v.pipe(
+            v.nullable(v.picklist(["running", "completed", "stopped"])),
+            v.description("null until the targets are resolved; stopped: failures passed `max_errors`"),
+          ),
+          reason: v.nullable(v.string()),
+          nodes: v.pipe(
+            v.record(v.picklist(SELF_UPDATE_TARGET_STATUSES), v.number()),
+            v.description("Targets by state: waiting, updating, updated, failed, cancelled"),
+          ),
+        }),
+      ),
+      v.description(
+        "Outpost extension, present only when the request was created with `max_concurrency`: the rollout",
+      ),
+    ),
     updated_at: DateTimeOutput,
   }),
   v.title("SelfUpdateRequestResponse"),
@@ -110,8 +138,46 @@ export const SelfUpdateRequestCreateRequest = v.pipe(
           ),
         ),
       ),
+      max_concurrency: v.optional(
+        v.pipe(
+          LimitInput(1),
+          v.description(
+            'Outpost extension: update at most this many agents at once (a number, or a percentage of the targets such as "10%"); each slot is held until the agent says hello on the new version',
+          ),
+        ),
+      ),
+      max_errors: v.optional(
+        v.pipe(
+          LimitInput(0),
+          v.description(
+            "Outpost extension: stop the rollout once more nodes than this failed (not connected at their turn, or not back on the version within 10 minutes); needs `max_concurrency`",
+          ),
+        ),
+      ),
+      rollout_order: v.optional(
+        v.pipe(
+          v.picklist(ROLLOUT_ORDERS, `must be one of: ${ROLLOUT_ORDERS.join(", ")}`),
+          v.description("Outpost extension: oldest node first (default) or random; needs `max_concurrency`"),
+        ),
+      ),
     },
     objectMessage,
+  ),
+  v.forward(
+    v.partialCheck(
+      [["max_errors"], ["max_concurrency"]],
+      (b) => b.max_errors === undefined || b.max_concurrency !== undefined,
+      "needs max_concurrency",
+    ),
+    ["max_errors"],
+  ),
+  v.forward(
+    v.partialCheck(
+      [["rollout_order"], ["max_concurrency"]],
+      (b) => b.rollout_order === undefined || b.max_concurrency !== undefined,
+      "needs max_concurrency",
+    ),
+    ["rollout_order"],
   ),
   v.title("SelfUpdateRequestCreateRequest"),
 );

@@ -7,6 +7,7 @@ import { advanceRolloutsJob, expireExecutionsJob, pruneExecutionsJob, redispatch
 import { inventoryRefreshRequestsJob } from "./inventory-refresh";
 import { nodeRegistrationsJob } from "./node-registrations";
 import { notificationsJob } from "./notifications";
+import { rebootOrchestrationsJob } from "./reboot-orchestrations";
 import { pruneOutboxJob } from "./retention";
 import { selfUpdateRequestsJob } from "./self-update";
 import { staleNodesJob } from "./stale-nodes";
@@ -27,6 +28,7 @@ const jobs: CronJob[] = [
   auditJob,
   pruneEnrollmentKeysJob,
   nodeRegistrationsJob,
+  rebootOrchestrationsJob,
 ];
 
 /** Runs every cron job once; returns each job's outcome for logging and tests. */

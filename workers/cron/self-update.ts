@@ -1,16 +1,15 @@
 import { loadConfig } from "../../src/config";
 import { createDatabase } from "../../src/db/client";
-import { finishStaleSelfUpdateRequests } from "../services/self-update";
+import { advanceSelfUpdateRollouts, finishStaleSelfUpdateRequests } from "../services/self-update";
 import type { CronJob } from "./types";
 
-/** Finishes self-update requests whose background run was lost. */
+/** Finishes self-update requests whose background run was lost, and moves their rollouts on. */
 export const selfUpdateRequestsJob: CronJob = {
   name: "self_update_requests",
-  run(env) {
+  async run(env) {
     const config = loadConfig(env);
-    return finishStaleSelfUpdateRequests(
-      env,
-      createDatabase({ url: config.libsqlUrl, authToken: config.libsqlAuthToken }),
-    );
+    const db = createDatabase({ url: config.libsqlUrl, authToken: config.libsqlAuthToken });
+    const finished = await finishStaleSelfUpdateRequests(env, db);
+    return { ...finished, ...(await advanceSelfUpdateRollouts(env, db)) };
   },
 };

@@ -2,7 +2,7 @@ import type { Hono } from "hono";
 import { SCOPE_TARGETINGS, selfUpdateTargeting } from "../../src/access/cluster-scope";
 import { UuidParam } from "../../src/schemas/common";
 import { selfUpdateRequestListSpec } from "../../src/self-update-requests/list";
-import { presentSelfUpdateRequest } from "../../src/self-update-requests/present";
+import { presentSelfUpdateRequest, presentSelfUpdateRequests } from "../../src/self-update-requests/present";
 import {
   SelfUpdateRequestCreateRequest,
   SelfUpdateRequestResponse,
@@ -34,7 +34,7 @@ export function registerSelfUpdateRequestRoutes(app: Hono<AppEnv>): void {
       tag: TAG,
       summary: "Create a new self-update request",
       description:
-        "Create a self-update request to trigger agent updates. Uses the same targeting as commands ('all', 'nodes' by `node_ids`, 'clusters' by `cluster_names`, narrowed by `node_filters` and `cluster_filters`); only healthy nodes with `self_update_enabled=true` are updated (those two filters are added to `node_filters`; contradicting them is 422). Unknown node ids or cluster names, and a targeting that matches no eligible node, are 422. The request is answered `pending` and processed asynchronously: each eligible node's agent, if connected, is sent the release (`edge.node.update_triggered`), then the request becomes `completed` with its `summary` (`edge.self_update_request.completed`). The release is this server's latest agent release unless the body names one (`release`, an Outpost extension); with no release built the answer is 503. For a cluster-scoped token the stored targeting is narrowed to its clusters (403 when no target is left).",
+        "Create a self-update request to trigger agent updates. Uses the same targeting as commands ('all', 'nodes' by `node_ids`, 'clusters' by `cluster_names`, narrowed by `node_filters` and `cluster_filters`); only healthy nodes with `self_update_enabled=true` are updated (those two filters are added to `node_filters`; contradicting them is 422). Unknown node ids or cluster names, and a targeting that matches no eligible node, are 422. The request is answered `pending` and processed asynchronously: each eligible node's agent, if connected, is sent the release (`edge.node.update_triggered`), then the request becomes `completed` with its `summary` (`edge.self_update_request.completed`). The release is this server's latest agent release unless the body names one (`release`, an Outpost extension); with no release built the answer is 503. For a cluster-scoped token the stored targeting is narrowed to its clusters (403 when no target is left). With `max_concurrency` (an Outpost extension) it is a rollout: at most that many agents update at a time, each slot held until its agent says hello on the release's version (10 minutes at most); past `max_errors` failed nodes the rollout stops and the waiting nodes are cancelled; the request completes once no node waits or updates (`rollout` shows the tally).",
       body: SelfUpdateRequestCreateRequest,
       success: { status: 201, description: "Self-update request created", data: SelfUpdateRequestResponse },
       errors: [403, 422, 503],
@@ -49,7 +49,12 @@ export function registerSelfUpdateRequestRoutes(app: Hono<AppEnv>): void {
       };
       // A cluster-scoped token's request is stored narrowed, so the later (cron) resolution stays in scope.
       const targeting = await narrowTargeting(db, body.targeting, principalOf(c).clusterScope);
-      const row = await createSelfUpdateRequest(db, { targeting, release });
+      const rollout = {
+        max_concurrency: body.max_concurrency,
+        max_errors: body.max_errors,
+        rollout_order: body.rollout_order,
+      };
+      const row = await createSelfUpdateRequest(db, { targeting, release, rollout });
       // A lost background run is picked up by the cron (see finishStaleSelfUpdateRequests).
       c.executionCtx.waitUntil(
         processSelfUpdateRequest(c.env, db, row.id).catch((err) =>
@@ -81,7 +86,10 @@ export function registerSelfUpdateRequestRoutes(app: Hono<AppEnv>): void {
         paginated: true,
       },
     },
-    listRoute({ page: listSelfUpdateRequests, present: (rows) => rows.map(presentSelfUpdateRequest) }),
+    listRoute({
+      page: listSelfUpdateRequests,
+      present: (rows, c) => presentSelfUpdateRequests(c.get("db"), rows),
+    }),
   );
 
   defineRoute(
@@ -99,7 +107,9 @@ export function registerSelfUpdateRequestRoutes(app: Hono<AppEnv>): void {
       errors: [404],
     },
     async (c, { params }) => ({
-      data: presentSelfUpdateRequest(await getSelfUpdateRequest(c.get("db"), params.id)),
+      data: (
+        await presentSelfUpdateRequests(c.get("db"), [await getSelfUpdateRequest(c.get("db"), params.id)])
+      )[0],
     }),
   );
 

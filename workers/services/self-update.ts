@@ -1,9 +1,16 @@
 import { sql } from "drizzle-orm";
+import { type ROLLOUT_ORDERS, resolveLimit } from "../../src/commands/rollout-limits";
 import type { Env } from "../../src/config";
 import type { Database } from "../../src/db/client";
 import { clusters, nodes, selfUpdateRequests as sur } from "../../src/db/schema";
-import { recordEventWhere } from "../../src/events/outbox";
 import { createLogger } from "../../src/log";
+import {
+  completeSelfUpdateRequest,
+  type Summary,
+  type TriggeredPayload,
+} from "../../src/self-update-requests/complete";
+import { driveSelfUpdateRollout } from "../../src/self-update-requests/drive";
+import { runningSelfUpdateRollouts, startSelfUpdateRollout } from "../../src/self-update-requests/rollout";
 import type { SelfUpdateRow } from "../../src/self-update-requests/store";
 import type { Targeting } from "../../src/targeting/schema";
 import { ApiError } from "../errors";
@@ -17,13 +24,6 @@ export interface Release {
   sha256: string;
   /** Set when the request allows agents on a newer version to install this one. */
   allow_downgrade?: boolean;
-}
-
-/** `summary` of a completed request: nodes targeted, sent the frame, and not reachable. */
-export interface Summary {
-  total: number;
-  triggered: number;
-  failed: number;
 }
 
 /** The node filters every self-update applies on top of its targeting (the Edge Admin contract: only healthy, enabled nodes). */
@@ -60,7 +60,7 @@ export function eligibleTargeting(targeting: Targeting): Targeting {
  */
 export async function createSelfUpdateRequest(
   db: Database,
-  input: { targeting: Targeting; release: () => Promise<Release> },
+  input: { targeting: Targeting; release: () => Promise<Release>; rollout?: RolloutInput },
   now = Date.now(),
 ): Promise<SelfUpdateRow> {
   const targeting = eligibleTargeting(input.targeting);
@@ -82,6 +82,13 @@ export async function createSelfUpdateRequest(
     status: "pending",
     summary: null,
     release: JSON.stringify(await input.release()),
+    maxConcurrency: input.rollout?.max_concurrency ?? null,
+    maxErrors: input.rollout?.max_errors ?? null,
+    concurrencyLimit: null,
+    errorLimit: null,
+    rolloutOrder: input.rollout?.max_concurrency ? (input.rollout.rollout_order ?? "oldest") : null,
+    rolloutStatus: null,
+    rolloutReason: null,
     insertedAt: now,
     updatedAt: now,
   };
@@ -124,6 +131,57 @@ async function resolveCurrentTargets(db: Database, targeting: Targeting): Promis
       FROM ${nodes} n JOIN ${clusters} c ON c.id = n.cluster_id
      WHERE n.id IN (SELECT value FROM json_each(${JSON.stringify(ids)}))
      ORDER BY n.inserted_at, n.id`);
+}
+
+/** The rollout limits a request may carry (C11): the same as a command's. */
+export interface RolloutInput {
+  max_concurrency?: string;
+  max_errors?: string;
+  rollout_order?: (typeof ROLLOUT_ORDERS)[number];
+}
+
+function shuffled<T>(items: T[]): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [out[i], out[j]] = [out[j] as T, out[i] as T];
+  }
+  return out;
+}
+
+/** Tells one node's agent to update; false when it is not connected. */
+function sender(env: Env, release: Release) {
+  return (nodeId: string) => nodeSession(env, nodeId).sendFrame({ type: "self_update", ...release });
+}
+
+/**
+ * A request with `max_concurrency`: its targets, resolved now and ordered (oldest node first, or
+ * shuffled), are written as the rollout's and the first window is told (`drive.ts`).
+ */
+async function startRollout(env: Env, db: Database, row: SelfUpdateRow, release: Release) {
+  const resolved = await resolveCurrentTargets(db, JSON.parse(row.targeting));
+  const targets = row.rolloutOrder === "random" ? shuffled(resolved) : resolved;
+  await startSelfUpdateRollout(
+    db,
+    row.id,
+    targets.map((t) => ({ node_id: t.node_id, from_version: t.version })),
+    {
+      concurrency: resolveLimit(row.maxConcurrency ?? "1", targets.length, 1),
+      errors: row.maxErrors === null ? null : resolveLimit(row.maxErrors, targets.length, 0),
+    },
+  );
+  await driveSelfUpdateRollout(db, row.id, sender(env, release));
+}
+
+/** The cron's pass over running self-update rollouts: time-outs, and advances a lost hello missed. */
+export async function advanceSelfUpdateRollouts(env: Env, db: Database): Promise<{ advanced: number }> {
+  const ids = await runningSelfUpdateRollouts(db, 50);
+  for (const id of ids) {
+    const row = await db.select().from(sur).where(sql`${sur.id} = ${id}`).limit(1);
+    const release = JSON.parse(row[0]?.release ?? "null") as Release | null;
+    if (release) await driveSelfUpdateRollout(db, id, sender(env, release));
+  }
+  return { advanced: ids.length };
 }
 
 /** Sends the `self_update` frame to each target's session, a bounded number at a time; returns who got it. */
@@ -175,6 +233,10 @@ export async function processSelfUpdateRequest(
   if (!row) return null;
 
   const release = JSON.parse(row.release ?? "null") as Release | null;
+  if (row.maxConcurrency !== null && release) {
+    await startRollout(env, db, row, release);
+    return null;
+  }
   const targets = release ? await resolveCurrentTargets(db, JSON.parse(row.targeting)) : [];
   const triggered = release ? await trigger(env, targets, release) : new Set<string>();
   const summary: Summary = {
@@ -196,50 +258,6 @@ export async function processSelfUpdateRequest(
   return (await completeSelfUpdateRequest(db, id, claimedAt, summary, payloads, now())) ? summary : null;
 }
 
-/** Payload of `edge.node.update_triggered`. */
-export interface TriggeredPayload {
-  node_id: string;
-  cluster_name: string;
-  from_version: string | null;
-  to_version: string;
-  request_id: string;
-}
-
-/**
- * `processing` → `completed` with its summary and events, in one batch that only
- * applies while the run still holds its claim (`updated_at = claimedAt`).
- * Returns false when the claim was lost (the cron took the request over).
- */
-export async function completeSelfUpdateRequest(
-  db: Database,
-  id: string,
-  claimedAt: number,
-  summary: Summary,
-  payloads: TriggeredPayload[],
-  now = Date.now(),
-): Promise<boolean> {
-  const held = sql`EXISTS (SELECT 1 FROM ${sur} r WHERE r.id = ${id} AND r.status = 'processing' AND r.updated_at = ${claimedAt})`;
-  const [, , update] = await db.batch([
-    recordEventWhere(
-      db,
-      "edge.node.update_triggered",
-      sql`json(p.value)`,
-      sql`FROM json_each(${JSON.stringify(payloads)}) p WHERE ${held} ORDER BY p.key`,
-      now,
-    ),
-    recordEventWhere(
-      db,
-      "edge.self_update_request.completed",
-      sql`json_object('request_id', ${id}, 'summary', json(${JSON.stringify(summary)}))`,
-      sql`WHERE ${held}`,
-      now,
-    ),
-    db.run(sql`UPDATE ${sur} SET status = 'completed', summary = ${JSON.stringify(summary)}, updated_at = ${now}
-               WHERE id = ${id} AND status = 'processing' AND updated_at = ${claimedAt}`),
-  ]);
-  return (update as { rowsAffected: number }).rowsAffected > 0;
-}
-
 /** Largest number of stale requests one cron tick finishes. */
 export const STALE_BATCH = 10;
 
@@ -258,7 +276,10 @@ export async function finishStaleSelfUpdateRequests(
   const rows = await db
     .select({ id: sur.id })
     .from(sur)
-    .where(sql`${sur.status} IN ('pending', 'processing') AND ${sur.updatedAt} < ${staleBefore}`)
+    // A rollout whose targets are written is driven by its own pass (advanceSelfUpdateRollouts).
+    .where(
+      sql`${sur.status} IN ('pending', 'processing') AND ${sur.updatedAt} < ${staleBefore} AND ${sur.rolloutStatus} IS NULL`,
+    )
     .orderBy(sur.insertedAt, sur.id)
     .limit(STALE_BATCH);
   let finished = 0;
@@ -267,3 +288,5 @@ export async function finishStaleSelfUpdateRequests(
   }
   return { finished };
 }
+
+export { completeSelfUpdateRequest, type Summary, type TriggeredPayload };
