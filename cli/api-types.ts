@@ -8755,6 +8755,7 @@ export interface operations {
                              */
                             inserted_at: string;
                             ipv4_range: string;
+                            metrics_detail_interval_seconds: number | null;
                             name: string;
                             network_name: string;
                             node_count: number;
@@ -8852,6 +8853,7 @@ export interface operations {
             content: {
                 "application/json": {
                     ipv4_range?: string | null;
+                    metrics_detail_interval_seconds?: number | null;
                     name: string;
                     node_limit?: number | null;
                 };
@@ -8875,6 +8877,7 @@ export interface operations {
                              */
                             inserted_at: string;
                             ipv4_range: string;
+                            metrics_detail_interval_seconds: number | null;
                             name: string;
                             network_name: string;
                             node_count: number;
@@ -9182,6 +9185,7 @@ export interface operations {
                              */
                             inserted_at: string;
                             ipv4_range: string;
+                            metrics_detail_interval_seconds: number | null;
                             name: string;
                             network_name: string;
                             node_count: number;
@@ -9373,6 +9377,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
+                    metrics_detail_interval_seconds?: number | null;
                     node_limit?: number | null;
                 };
             };
@@ -9395,6 +9400,7 @@ export interface operations {
                              */
                             inserted_at: string;
                             ipv4_range: string;
+                            metrics_detail_interval_seconds: number | null;
                             name: string;
                             network_name: string;
                             node_count: number;

@@ -12,6 +12,7 @@ import {
   type SystemMetrics,
 } from "../../src/protocol/system-metrics";
 import { writeResult } from "../batch-writer";
+import { configFrame } from "./agent-config";
 import { evaluateAlerts } from "./alerts";
 import { resendLive } from "./delivery";
 import { receiveInventory, syncInventoryOnHello } from "./inventory";
@@ -124,15 +125,15 @@ export async function handleAgentFrame(
       connection.setState({ ...connection.state, hello: true, metricsStream } satisfies ConnectionState);
       session.store.set(CAPABILITIES_KEY, frame.capabilities);
       connection.send(
-        encodeServerFrame({
-          type: "config",
-          node_id: session.nodeId,
-          cluster_name: facts.clusterName,
-          heartbeat_interval_seconds: frame.heartbeat_interval_seconds,
-          ...(metricsStream
-            ? { metrics_detail_interval_seconds: loadConfig(session.env).metricsDetailIntervalSeconds }
-            : {}),
-        }),
+        encodeServerFrame(
+          configFrame(
+            loadConfig(session.env),
+            session.nodeId,
+            facts,
+            frame.heartbeat_interval_seconds,
+            metricsStream,
+          ),
+        ),
       );
       session.agentReady(connection);
       await session.armAlarm();

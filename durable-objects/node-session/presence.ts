@@ -111,7 +111,12 @@ export async function recordHello(
   db: Database,
   nodeId: string,
   facts: HelloFacts,
-): Promise<{ clusterName: string; live: LiveExecution[]; statusChanged: boolean } | null> {
+): Promise<{
+  clusterName: string;
+  metricsDetailIntervalSeconds: number | null;
+  live: LiveExecution[];
+  statusChanged: boolean;
+} | null> {
   const now = Date.now();
   const status: NodeStatus = "healthy";
   const reason = "agent connected";
@@ -127,13 +132,19 @@ export async function recordHello(
     ),
     db.run(helloFactsUpdate(nodeId, facts, now)),
     ...nodeStatusStatements(db, nodeId, status, reason, now, { lastSeenAt: now }),
-    db.all<{ clusterName: string }>(
-      sql`SELECT c.name AS clusterName FROM ${nodes} n JOIN ${clusters} c ON c.id = n.cluster_id WHERE n.id = ${nodeId}`,
+    db.all<{ clusterName: string; seconds: number | null }>(
+      sql`SELECT c.name AS clusterName, c.metrics_detail_interval_seconds AS seconds
+            FROM ${nodes} n JOIN ${clusters} c ON c.id = n.cluster_id WHERE n.id = ${nodeId}`,
     ),
     db.all<LiveExecution>(liveExecutionsQuery(nodeId)),
   ]);
-  const row = (cluster as { clusterName: string }[])[0];
+  const row = (cluster as { clusterName: string; seconds: number | null }[])[0];
   if (!row) return null;
   const statusChanged = (statusUpdate as { rowsAffected: number }).rowsAffected > 0;
-  return { clusterName: row.clusterName, live: live as LiveExecution[], statusChanged };
+  return {
+    clusterName: row.clusterName,
+    metricsDetailIntervalSeconds: row.seconds,
+    live: live as LiveExecution[],
+    statusChanged,
+  };
 }
