@@ -16554,7 +16554,7 @@ export interface operations {
                 from?: string;
                 /** @description Most points returned (default 500, at most 5000) */
                 max_points?: string;
-                /** @description Comma-separated series: cpu, memory, disk, load_1m, load_5m, load_15m (default cpu,memory,disk). Memory and disk are percent used. */
+                /** @description Comma-separated series: cpu, memory, disk, load_1m, load_5m, load_15m, swap, temperature, net_rx_bps, net_tx_bps (default cpu,memory,disk). Memory, disk and swap are percent used; temperature is the hottest sensor in °C; net_rx_bps and net_tx_bps are bytes per second over all interfaces but loopback. The last four need an agent that sends the fuller metrics. */
                 metrics?: string;
                 /** @description Length of the window ending at `to` (default 24h); not with from */
                 range?: "1h" | "6h" | "24h" | "7d" | "30d" | "90d" | "400d";
@@ -16654,7 +16654,7 @@ export interface operations {
                 from?: string;
                 /** @description Most points returned (default 500, at most 5000) */
                 max_points?: string;
-                /** @description Comma-separated series: cpu, memory, disk, load_1m, load_5m, load_15m (default cpu,memory,disk). Memory and disk are percent used. */
+                /** @description Comma-separated series: cpu, memory, disk, load_1m, load_5m, load_15m, swap, temperature, net_rx_bps, net_tx_bps (default cpu,memory,disk). Memory, disk and swap are percent used; temperature is the hottest sensor in °C; net_rx_bps and net_tx_bps are bytes per second over all interfaces but loopback. The last four need an agent that sends the fuller metrics. */
                 metrics?: string;
                 /** @description Length of the window ending at `to` (default 24h); not with from */
                 range?: "1h" | "6h" | "24h" | "7d" | "30d" | "90d" | "400d";
@@ -16714,6 +16714,26 @@ export interface operations {
                                     min: number;
                                 };
                                 memory?: {
+                                    avg: number;
+                                    max: number;
+                                    min: number;
+                                };
+                                net_rx_bps?: {
+                                    avg: number;
+                                    max: number;
+                                    min: number;
+                                };
+                                net_tx_bps?: {
+                                    avg: number;
+                                    max: number;
+                                    min: number;
+                                };
+                                swap?: {
+                                    avg: number;
+                                    max: number;
+                                    min: number;
+                                };
+                                temperature?: {
                                     avg: number;
                                     max: number;
                                     min: number;

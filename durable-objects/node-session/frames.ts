@@ -186,7 +186,7 @@ export async function handleAgentFrame(
       const at = Date.now();
       session.store.addSample({ at, host: frame.host, agent: frame.agent, checks: frame.checks });
       session.publishSystem(at, frame.host, frame.system, true);
-      const values = seriesValues(frame.host);
+      const values = seriesValues(frame.host, frame.system);
       session.tiers.record(at, values);
       const reason =
         failing.length > 0 ? `failing checks: ${failing.map((c) => c.name).join(", ")}` : "heartbeat";
