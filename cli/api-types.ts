@@ -1159,6 +1159,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/metrics/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Stream several nodes' metrics
+         * @description Server-Sent Events for the nodes the node list's filters select (at most 20; more is a 422): `nodes` (`{node_ids, interval_seconds}`) first, then each node's `status` and `metrics` events as `/nodes/{node_id}/metrics/stream` sends them, with `node_id` in the data. A node whose agent is offline gets one `status` event with `connected: false`. Each followed agent samples at `interval` only while the stream is open; `end` comes when every node's stream has ended (`STREAM_MAX_LIFETIME_SECONDS`). Paging parameters are ignored.
+         */
+        get: operations["get_metrics_stream"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/node_registrations": {
         parameters: {
             query?: never;
@@ -12993,6 +13013,151 @@ export interface operations {
             };
             /** @description Forbidden */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests (code `rate_limited`): retry after the `Retry-After` header's seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_metrics_stream: {
+        parameters: {
+            query?: {
+                /** @description Filter by CPU architecture (exact match or wildcard with *: arm*) */
+                arch?: string;
+                /** @description Filter by cluster name (exact match or wildcard: prod*, *east) */
+                cluster_name?: string;
+                /** @description Filter by minimum latest CPU usage (percent) */
+                cpu_usage_percent__gte?: number;
+                /** @description Filter by maximum latest CPU usage (percent) */
+                cpu_usage_percent__lte?: number;
+                /** @description Filter by minimum latest root disk usage (percent) */
+                disk_usage_percent__gte?: number;
+                /** @description Filter by maximum latest root disk usage (percent) */
+                disk_usage_percent__lte?: number;
+                /** @description Filter by display name (exact match or wildcard with *: Shop *) */
+                display_name?: string;
+                /** @description Filter by hostname (exact match or wildcard with *: web-*) */
+                hostname?: string;
+                /** @description Filter by node ID type */
+                id_type?: "persistent" | "random";
+                /** @description Filter records where inserted_at is on or after this datetime (ISO 8601 datetime; date-only is treated as start of day UTC) */
+                inserted_at__gte?: string;
+                /** @description Filter records where inserted_at is on or before this datetime (ISO 8601 datetime; date-only is treated as end of day UTC) */
+                inserted_at__lte?: string;
+                /** @description Seconds between `metrics` events, 1–60 (default 5); the agent samples at that rate while the stream is open */
+                interval?: string;
+                /** @description Filter records where last_seen_at is on or after this datetime (ISO 8601 datetime; date-only is treated as start of day UTC) */
+                last_seen_at__gte?: string;
+                /** @description Filter records where last_seen_at is on or before this datetime (ISO 8601 datetime; date-only is treated as end of day UTC) */
+                last_seen_at__lte?: string;
+                /** @description Filter by minimum latest 1-minute load average */
+                load_1m__gte?: number;
+                /** @description Filter by maximum latest 1-minute load average */
+                load_1m__lte?: number;
+                /** @description Filter by minimum latest memory usage (percent) */
+                memory_usage_percent__gte?: number;
+                /** @description Filter by maximum latest memory usage (percent) */
+                memory_usage_percent__lte?: number;
+                /** @description Comma-separated fields to sort by: inserted_at, updated_at, last_seen_at, status, version, cluster_name, id_type, node_name, hostname, display_name, cpu_usage_percent, memory_usage_percent, disk_usage_percent, load_1m */
+                order_by?: string;
+                /** @description Comma-separated asc/desc, one per order_by field */
+                order_directions?: string;
+                /** @description Filter by OS version (PRETTY_NAME) (exact match or wildcard with *: Ubuntu 22.04*) */
+                os_version?: string;
+                /** @description Filter by installed package name (exact match or wildcard with *: openssl, libssl*) */
+                package?: string;
+                /** @description Filter by installed package version (exact or wildcard: 3.0.*). With `package`, both must match the same package. */
+                package_version?: string;
+                /** @description Page number (1-indexed) */
+                page?: number;
+                /** @description Items per page */
+                page_size?: number;
+                /** @description Nodes with at least this many pending updates (nodes that have not reported updates never match) */
+                pending_updates__gte?: number;
+                /** @description Filter by platform (exact match or wildcard with *: linux) */
+                platform?: string;
+                /** @description Filter by whether the node reports that a reboot is required (nodes that have not reported updates count as false) */
+                reboot_required?: boolean;
+                /** @description Nodes with at least this many pending security updates (nodes that have not reported updates never match) */
+                security_updates__gte?: number;
+                /** @description Filter by self-update enabled status */
+                self_update_enabled?: boolean;
+                /** @description Filter by node status */
+                status?: "healthy" | "unhealthy" | "unreachable";
+                /** @description Comma-separated tags; a node must carry all of them (e.g. `web,env:prod`). Tags are compared lower-cased. */
+                tags?: string;
+                /** @description Filter records where updated_at is on or after this datetime (ISO 8601 datetime; date-only is treated as start of day UTC) */
+                updated_at__gte?: string;
+                /** @description Filter records where updated_at is on or before this datetime (ISO 8601 datetime; date-only is treated as end of day UTC) */
+                updated_at__lte?: string;
+                /** @description Filter by agent version (exact match or wildcard: 1.0.0, 1.*) */
+                version?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Server-Sent Events: `nodes`, then `status` and `metrics` events per node */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description Bad Request: malformed parameters or JSON (details name each field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized: missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Failed: details map each field to its messages */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
