@@ -1159,6 +1159,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/metrics/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Stream several nodes' metrics
+         * @description Server-Sent Events for the nodes the node list's filters select (at most 20; more is a 422): `nodes` (`{node_ids, interval_seconds}`) first, then each node's `status` and `metrics` events as `/nodes/{node_id}/metrics/stream` sends them, with `node_id` in the data. A node whose agent is offline gets one `status` event with `connected: false`. Each followed agent samples at `interval` only while the stream is open; `end` comes when every node's stream has ended (`STREAM_MAX_LIFETIME_SECONDS`). Paging parameters are ignored.
+         */
+        get: operations["get_metrics_stream"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/node_registrations": {
         parameters: {
             query?: never;
@@ -1744,6 +1764,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/nodes/{node_id}/reboot_orchestrations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reboot a parent node around its running child hosts
+         * @description Stops the children running now (each given `shutdown_timeout_seconds`), reboots the node as a power action, waits for its agent to say hello with a new boot id (at most 15 minutes), then starts again only the children that were running. The node's session drives it step by step; each step is a typed command. 400 when the node's agent is not connected or no child runs on it; 409 when one is already in progress for the node.
+         */
+        post: operations["post_nodes_node_id_reboot_orchestrations"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/nodes/{node_id}/reboot_precheck": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Which child hosts a reboot of this node would take down
+         * @description The node's containers and VMs (LXD, Incus, Docker, Podman, libvirt, systemd-nspawn) as its agent last reported them in the `children` inventory section (`reported_at`).
+         */
+        get: operations["get_nodes_node_id_reboot_precheck"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/nodes/{node_id}/services/{name}/actions": {
         parameters: {
             query?: never;
@@ -1976,6 +2036,60 @@ export interface paths {
         patch: operations["patch_power_actions_id_cancel"];
         trace?: never;
     };
+    "/api/v1/reboot_orchestrations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List reboot orchestrations */
+        get: operations["get_reboot_orchestrations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reboot_orchestrations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a reboot orchestration */
+        get: operations["get_reboot_orchestrations_id"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reboot_orchestrations/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Cancel a reboot orchestration before the reboot is issued
+         * @description Only while `pending` or `shutting_down`; children already stopped are started again (see `child_hosts_restart_status`). 409 once the reboot is issued or it is over.
+         */
+        patch: operations["patch_reboot_orchestrations_id_cancel"];
+        trace?: never;
+    };
     "/api/v1/roles": {
         parameters: {
             query?: never;
@@ -2037,7 +2151,7 @@ export interface paths {
         put?: never;
         /**
          * Create a new self-update request
-         * @description Create a self-update request to trigger agent updates. Uses the same targeting as commands ('all', 'nodes' by `node_ids`, 'clusters' by `cluster_names`, narrowed by `node_filters` and `cluster_filters`); only healthy nodes with `self_update_enabled=true` are updated (those two filters are added to `node_filters`; contradicting them is 422). Unknown node ids or cluster names, and a targeting that matches no eligible node, are 422. The request is answered `pending` and processed asynchronously: each eligible node's agent, if connected, is sent the release (`edge.node.update_triggered`), then the request becomes `completed` with its `summary` (`edge.self_update_request.completed`). The release is this server's latest agent release unless the body names one (`release`, an Outpost extension); with no release built the answer is 503. For a cluster-scoped token the stored targeting is narrowed to its clusters (403 when no target is left).
+         * @description Create a self-update request to trigger agent updates. Uses the same targeting as commands ('all', 'nodes' by `node_ids`, 'clusters' by `cluster_names`, narrowed by `node_filters` and `cluster_filters`); only healthy nodes with `self_update_enabled=true` are updated (those two filters are added to `node_filters`; contradicting them is 422). Unknown node ids or cluster names, and a targeting that matches no eligible node, are 422. The request is answered `pending` and processed asynchronously: each eligible node's agent, if connected, is sent the release (`edge.node.update_triggered`), then the request becomes `completed` with its `summary` (`edge.self_update_request.completed`). The release is this server's latest agent release unless the body names one (`release`, an Outpost extension); with no release built the answer is 503. For a cluster-scoped token the stored targeting is narrowed to its clusters (403 when no target is left). With `max_concurrency` (an Outpost extension) it is a rollout: at most that many agents update at a time, each slot held until its agent says hello on the release's version (10 minutes at most); past `max_errors` failed nodes the rollout stops and the waiting nodes are cancelled; the request completes once no node waits or updates (`rollout` shows the tally).
          */
         post: operations["post_self_update_requests"];
         delete?: never;
@@ -8755,6 +8869,7 @@ export interface operations {
                              */
                             inserted_at: string;
                             ipv4_range: string;
+                            metrics_detail_interval_seconds: number | null;
                             name: string;
                             network_name: string;
                             node_count: number;
@@ -8852,6 +8967,7 @@ export interface operations {
             content: {
                 "application/json": {
                     ipv4_range?: string | null;
+                    metrics_detail_interval_seconds?: number | null;
                     name: string;
                     node_limit?: number | null;
                 };
@@ -8875,6 +8991,7 @@ export interface operations {
                              */
                             inserted_at: string;
                             ipv4_range: string;
+                            metrics_detail_interval_seconds: number | null;
                             name: string;
                             network_name: string;
                             node_count: number;
@@ -9182,6 +9299,7 @@ export interface operations {
                              */
                             inserted_at: string;
                             ipv4_range: string;
+                            metrics_detail_interval_seconds: number | null;
                             name: string;
                             network_name: string;
                             node_count: number;
@@ -9373,6 +9491,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
+                    metrics_detail_interval_seconds?: number | null;
                     node_limit?: number | null;
                 };
             };
@@ -9395,6 +9514,7 @@ export interface operations {
                              */
                             inserted_at: string;
                             ipv4_range: string;
+                            metrics_detail_interval_seconds: number | null;
                             name: string;
                             network_name: string;
                             node_count: number;
@@ -12338,7 +12458,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        data: ("edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.node_registration.requested" | "edge.node_registration.approved" | "edge.node_registration.rejected" | "edge.node_registration.expired" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged")[];
+                        data: ("edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.node_registration.requested" | "edge.node_registration.approved" | "edge.node_registration.rejected" | "edge.node_registration.expired" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged" | "edge.process.signalled" | "edge.file_transfer.completed" | "edge.reboot_orchestration.completed" | "edge.reboot_orchestration.failed")[];
                         meta: {
                             /** @description Unique request identifier */
                             request_id: string;
@@ -12436,9 +12556,9 @@ export interface operations {
                              */
                             inserted_at: string;
                             refresh_cache: boolean;
-                            sections: ("system" | "hardware" | "storage" | "network" | "users" | "groups" | "software" | "services" | "containers" | "listening_ports" | "updates")[];
+                            sections: ("system" | "hardware" | "storage" | "network" | "users" | "groups" | "software" | "services" | "containers" | "children" | "listening_ports" | "updates")[];
                             /**
-                             * @description `completed` once every targeted node answered or was offline
+                             * @description `completed` once every targeted node was asked and answered, was offline or could not collect inventory
                              * @enum {string}
                              */
                             status: "processing" | "completed";
@@ -12447,10 +12567,14 @@ export interface operations {
                                 answered: number;
                                 /** @description Nodes not connected when asked (they report at their next connect) */
                                 offline: number;
+                                /** @description Nodes not asked yet: a large fleet is asked `INVENTORY_REFRESH_NODES_PER_TICK` nodes at a time, the first batch at once and one more each minute */
+                                queued: number;
                                 /** @description Connected nodes asked that have not answered yet */
                                 requested: number;
                                 /** @description Nodes targeted */
                                 total: number;
+                                /** @description Nodes whose agent is too old to collect inventory */
+                                unsupported: number;
                             };
                             targeting: {
                                 [key: string]: unknown;
@@ -12542,7 +12666,7 @@ export interface operations {
                 "application/json": {
                     /** @description Let package managers refresh their index before checking updates */
                     refresh_cache?: boolean;
-                    sections?: ("system" | "hardware" | "storage" | "network" | "users" | "groups" | "software" | "services" | "containers" | "listening_ports" | "updates")[];
+                    sections?: ("system" | "hardware" | "storage" | "network" | "users" | "groups" | "software" | "services" | "containers" | "children" | "listening_ports" | "updates")[];
                     targeting: {
                         /** @description Optional filters to apply to target clusters (AND logic with node_filters). Same semantics as the cluster list filters. */
                         cluster_filters?: {
@@ -12635,9 +12759,9 @@ export interface operations {
                              */
                             inserted_at: string;
                             refresh_cache: boolean;
-                            sections: ("system" | "hardware" | "storage" | "network" | "users" | "groups" | "software" | "services" | "containers" | "listening_ports" | "updates")[];
+                            sections: ("system" | "hardware" | "storage" | "network" | "users" | "groups" | "software" | "services" | "containers" | "children" | "listening_ports" | "updates")[];
                             /**
-                             * @description `completed` once every targeted node answered or was offline
+                             * @description `completed` once every targeted node was asked and answered, was offline or could not collect inventory
                              * @enum {string}
                              */
                             status: "processing" | "completed";
@@ -12646,10 +12770,14 @@ export interface operations {
                                 answered: number;
                                 /** @description Nodes not connected when asked (they report at their next connect) */
                                 offline: number;
+                                /** @description Nodes not asked yet: a large fleet is asked `INVENTORY_REFRESH_NODES_PER_TICK` nodes at a time, the first batch at once and one more each minute */
+                                queued: number;
                                 /** @description Connected nodes asked that have not answered yet */
                                 requested: number;
                                 /** @description Nodes targeted */
                                 total: number;
+                                /** @description Nodes whose agent is too old to collect inventory */
+                                unsupported: number;
                             };
                             targeting: {
                                 [key: string]: unknown;
@@ -12784,9 +12912,9 @@ export interface operations {
                              */
                             inserted_at: string;
                             refresh_cache: boolean;
-                            sections: ("system" | "hardware" | "storage" | "network" | "users" | "groups" | "software" | "services" | "containers" | "listening_ports" | "updates")[];
+                            sections: ("system" | "hardware" | "storage" | "network" | "users" | "groups" | "software" | "services" | "containers" | "children" | "listening_ports" | "updates")[];
                             /**
-                             * @description `completed` once every targeted node answered or was offline
+                             * @description `completed` once every targeted node was asked and answered, was offline or could not collect inventory
                              * @enum {string}
                              */
                             status: "processing" | "completed";
@@ -12795,10 +12923,14 @@ export interface operations {
                                 answered: number;
                                 /** @description Nodes not connected when asked (they report at their next connect) */
                                 offline: number;
+                                /** @description Nodes not asked yet: a large fleet is asked `INVENTORY_REFRESH_NODES_PER_TICK` nodes at a time, the first batch at once and one more each minute */
+                                queued: number;
                                 /** @description Connected nodes asked that have not answered yet */
                                 requested: number;
                                 /** @description Nodes targeted */
                                 total: number;
+                                /** @description Nodes whose agent is too old to collect inventory */
+                                unsupported: number;
                             };
                             targeting: {
                                 [key: string]: unknown;
@@ -12987,6 +13119,151 @@ export interface operations {
             };
             /** @description Forbidden */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests (code `rate_limited`): retry after the `Retry-After` header's seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_metrics_stream: {
+        parameters: {
+            query?: {
+                /** @description Filter by CPU architecture (exact match or wildcard with *: arm*) */
+                arch?: string;
+                /** @description Filter by cluster name (exact match or wildcard: prod*, *east) */
+                cluster_name?: string;
+                /** @description Filter by minimum latest CPU usage (percent) */
+                cpu_usage_percent__gte?: number;
+                /** @description Filter by maximum latest CPU usage (percent) */
+                cpu_usage_percent__lte?: number;
+                /** @description Filter by minimum latest root disk usage (percent) */
+                disk_usage_percent__gte?: number;
+                /** @description Filter by maximum latest root disk usage (percent) */
+                disk_usage_percent__lte?: number;
+                /** @description Filter by display name (exact match or wildcard with *: Shop *) */
+                display_name?: string;
+                /** @description Filter by hostname (exact match or wildcard with *: web-*) */
+                hostname?: string;
+                /** @description Filter by node ID type */
+                id_type?: "persistent" | "random";
+                /** @description Filter records where inserted_at is on or after this datetime (ISO 8601 datetime; date-only is treated as start of day UTC) */
+                inserted_at__gte?: string;
+                /** @description Filter records where inserted_at is on or before this datetime (ISO 8601 datetime; date-only is treated as end of day UTC) */
+                inserted_at__lte?: string;
+                /** @description Seconds between `metrics` events, 1–60 (default 5); the agent samples at that rate while the stream is open */
+                interval?: string;
+                /** @description Filter records where last_seen_at is on or after this datetime (ISO 8601 datetime; date-only is treated as start of day UTC) */
+                last_seen_at__gte?: string;
+                /** @description Filter records where last_seen_at is on or before this datetime (ISO 8601 datetime; date-only is treated as end of day UTC) */
+                last_seen_at__lte?: string;
+                /** @description Filter by minimum latest 1-minute load average */
+                load_1m__gte?: number;
+                /** @description Filter by maximum latest 1-minute load average */
+                load_1m__lte?: number;
+                /** @description Filter by minimum latest memory usage (percent) */
+                memory_usage_percent__gte?: number;
+                /** @description Filter by maximum latest memory usage (percent) */
+                memory_usage_percent__lte?: number;
+                /** @description Comma-separated fields to sort by: inserted_at, updated_at, last_seen_at, status, version, cluster_name, id_type, node_name, hostname, display_name, cpu_usage_percent, memory_usage_percent, disk_usage_percent, load_1m */
+                order_by?: string;
+                /** @description Comma-separated asc/desc, one per order_by field */
+                order_directions?: string;
+                /** @description Filter by OS version (PRETTY_NAME) (exact match or wildcard with *: Ubuntu 22.04*) */
+                os_version?: string;
+                /** @description Filter by installed package name (exact match or wildcard with *: openssl, libssl*) */
+                package?: string;
+                /** @description Filter by installed package version (exact or wildcard: 3.0.*). With `package`, both must match the same package. */
+                package_version?: string;
+                /** @description Page number (1-indexed) */
+                page?: number;
+                /** @description Items per page */
+                page_size?: number;
+                /** @description Nodes with at least this many pending updates (nodes that have not reported updates never match) */
+                pending_updates__gte?: number;
+                /** @description Filter by platform (exact match or wildcard with *: linux) */
+                platform?: string;
+                /** @description Filter by whether the node reports that a reboot is required (nodes that have not reported updates count as false) */
+                reboot_required?: boolean;
+                /** @description Nodes with at least this many pending security updates (nodes that have not reported updates never match) */
+                security_updates__gte?: number;
+                /** @description Filter by self-update enabled status */
+                self_update_enabled?: boolean;
+                /** @description Filter by node status */
+                status?: "healthy" | "unhealthy" | "unreachable";
+                /** @description Comma-separated tags; a node must carry all of them (e.g. `web,env:prod`). Tags are compared lower-cased. */
+                tags?: string;
+                /** @description Filter records where updated_at is on or after this datetime (ISO 8601 datetime; date-only is treated as start of day UTC) */
+                updated_at__gte?: string;
+                /** @description Filter records where updated_at is on or before this datetime (ISO 8601 datetime; date-only is treated as end of day UTC) */
+                updated_at__lte?: string;
+                /** @description Filter by agent version (exact match or wildcard: 1.0.0, 1.*) */
+                version?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Server-Sent Events: `nodes`, then `status` and `metrics` events per node */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description Bad Request: malformed parameters or JSON (details name each field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized: missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Failed: details map each field to its messages */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15584,7 +15861,7 @@ export interface operations {
                             /** Format: uuid */
                             node_id: string;
                             /** @description Sections the node has not reported yet (older agent, or not connected since) */
-                            not_reported: ("system" | "hardware" | "storage" | "network" | "users" | "groups" | "software" | "services" | "containers" | "listening_ports" | "updates")[];
+                            not_reported: ("system" | "hardware" | "storage" | "network" | "users" | "groups" | "software" | "services" | "containers" | "children" | "listening_ports" | "updates")[];
                             sections: {
                                 /**
                                  * Format: date-time
@@ -15600,7 +15877,7 @@ export interface operations {
                                 };
                                 reason: string | null;
                                 /** @enum {string} */
-                                section: "system" | "hardware" | "storage" | "network" | "users" | "groups" | "software" | "services" | "containers" | "listening_ports" | "updates";
+                                section: "system" | "hardware" | "storage" | "network" | "users" | "groups" | "software" | "services" | "containers" | "children" | "listening_ports" | "updates";
                                 /**
                                  * @description `unavailable`: the agent could not (or may not) collect it; `reason` says why
                                  * @enum {string}
@@ -15690,7 +15967,7 @@ export interface operations {
                 /** @description Node ID */
                 node_id: string;
                 /** @description Inventory section */
-                section: "system" | "hardware" | "storage" | "network" | "users" | "groups" | "software" | "services" | "containers" | "listening_ports" | "updates";
+                section: "system" | "hardware" | "storage" | "network" | "users" | "groups" | "software" | "services" | "containers" | "children" | "listening_ports" | "updates";
             };
             cookie?: never;
         };
@@ -15719,7 +15996,7 @@ export interface operations {
                             };
                             reason: string | null;
                             /** @enum {string} */
-                            section: "system" | "hardware" | "storage" | "network" | "users" | "groups" | "software" | "services" | "containers" | "listening_ports" | "updates";
+                            section: "system" | "hardware" | "storage" | "network" | "users" | "groups" | "software" | "services" | "containers" | "children" | "listening_ports" | "updates";
                             /**
                              * @description `unavailable`: the agent could not (or may not) collect it; `reason` says why
                              * @enum {string}
@@ -15815,7 +16092,7 @@ export interface operations {
                 "application/json": {
                     /** @description Let the package manager refresh its index before checking updates (apt-get update…) */
                     refresh_cache?: boolean;
-                    sections?: ("system" | "hardware" | "storage" | "network" | "users" | "groups" | "software" | "services" | "containers" | "listening_ports" | "updates")[];
+                    sections?: ("system" | "hardware" | "storage" | "network" | "users" | "groups" | "software" | "services" | "containers" | "children" | "listening_ports" | "updates")[];
                 };
             };
         };
@@ -15837,7 +16114,7 @@ export interface operations {
                              * @example 2025-06-09T08:00:00Z
                              */
                             requested_at: string;
-                            sections: ("system" | "hardware" | "storage" | "network" | "users" | "groups" | "software" | "services" | "containers" | "listening_ports" | "updates")[];
+                            sections: ("system" | "hardware" | "storage" | "network" | "users" | "groups" | "software" | "services" | "containers" | "children" | "listening_ports" | "updates")[];
                         };
                         meta: {
                             /** @description Unique request identifier */
@@ -16548,7 +16825,7 @@ export interface operations {
                 from?: string;
                 /** @description Most points returned (default 500, at most 5000) */
                 max_points?: string;
-                /** @description Comma-separated series: cpu, memory, disk, load_1m, load_5m, load_15m (default cpu,memory,disk). Memory and disk are percent used. */
+                /** @description Comma-separated series: cpu, memory, disk, load_1m, load_5m, load_15m, swap, temperature, net_rx_bps, net_tx_bps (default cpu,memory,disk). Memory, disk and swap are percent used; temperature is the hottest sensor in °C; net_rx_bps and net_tx_bps are bytes per second over all interfaces but loopback. The last four need an agent that sends the fuller metrics. */
                 metrics?: string;
                 /** @description Length of the window ending at `to` (default 24h); not with from */
                 range?: "1h" | "6h" | "24h" | "7d" | "30d" | "90d" | "400d";
@@ -16648,7 +16925,7 @@ export interface operations {
                 from?: string;
                 /** @description Most points returned (default 500, at most 5000) */
                 max_points?: string;
-                /** @description Comma-separated series: cpu, memory, disk, load_1m, load_5m, load_15m (default cpu,memory,disk). Memory and disk are percent used. */
+                /** @description Comma-separated series: cpu, memory, disk, load_1m, load_5m, load_15m, swap, temperature, net_rx_bps, net_tx_bps (default cpu,memory,disk). Memory, disk and swap are percent used; temperature is the hottest sensor in °C; net_rx_bps and net_tx_bps are bytes per second over all interfaces but loopback. The last four need an agent that sends the fuller metrics. */
                 metrics?: string;
                 /** @description Length of the window ending at `to` (default 24h); not with from */
                 range?: "1h" | "6h" | "24h" | "7d" | "30d" | "90d" | "400d";
@@ -16708,6 +16985,26 @@ export interface operations {
                                     min: number;
                                 };
                                 memory?: {
+                                    avg: number;
+                                    max: number;
+                                    min: number;
+                                };
+                                net_rx_bps?: {
+                                    avg: number;
+                                    max: number;
+                                    min: number;
+                                };
+                                net_tx_bps?: {
+                                    avg: number;
+                                    max: number;
+                                    min: number;
+                                };
+                                swap?: {
+                                    avg: number;
+                                    max: number;
+                                    min: number;
+                                };
+                                temperature?: {
                                     avg: number;
                                     max: number;
                                     min: number;
@@ -17970,6 +18267,306 @@ export interface operations {
             };
         };
     };
+    post_nodes_node_id_reboot_orchestrations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Node ID (the parent) */
+                node_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description Kill a child still running after the timeout (default false: the orchestration fails instead and the children are started again)
+                     * @default false
+                     */
+                    force_stop_on_timeout?: boolean;
+                    /**
+                     * @description Seconds each child is given to shut down cleanly (1–3,600, default 120)
+                     * @default 120
+                     */
+                    shutdown_timeout_seconds?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description The orchestration */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** RebootOrchestrationResponse */
+                        data: {
+                            agent_reconnected_at: string | null;
+                            /** @description Children that were running when it began */
+                            child_count: number;
+                            child_hosts_restart_status: {
+                                child_name: string;
+                                error: string | null;
+                                id: string;
+                                /**
+                                 * @description pending (not started yet), running (started again, or already running), failed (see error), skipped (was not running when the shutdown began, or no longer exists)
+                                 * @enum {string}
+                                 */
+                                restart_status: "pending" | "running" | "failed" | "skipped";
+                            }[];
+                            child_hosts_snapshot: {
+                                child_name: string;
+                                /** @enum {string} */
+                                child_type: "lxd" | "incus" | "docker" | "podman" | "libvirt" | "nspawn";
+                                id: string;
+                                /** @enum {string} */
+                                pre_reboot_status: "running" | "stopped" | "paused" | "unknown";
+                            }[];
+                            error_message: string | null;
+                            force_stop_on_timeout: boolean;
+                            /** Format: uuid */
+                            id: string;
+                            /**
+                             * Format: date-time
+                             * @example 2025-06-09T08:00:00Z
+                             */
+                            initiated_at: string;
+                            /** @description The principal that started it */
+                            initiated_by: string;
+                            /** @description The parent node (null once it is deleted) */
+                            node_id: string | null;
+                            /** @description The reboot (a power action) */
+                            power_action_id: string | null;
+                            reboot_issued_at: string | null;
+                            restart_completed_at: string | null;
+                            shutdown_completed_at: string | null;
+                            shutdown_timeout_seconds: number;
+                            /** @description The typed command that started the children again */
+                            start_command_id: string | null;
+                            /**
+                             * @description pending → shutting_down → rebooting → waiting_for_agent → restarting_children → completed | failed | cancelled
+                             * @enum {string}
+                             */
+                            status: "pending" | "shutting_down" | "rebooting" | "waiting_for_agent" | "restarting_children" | "completed" | "failed" | "cancelled";
+                            /** @description The typed command that stopped the children */
+                            stop_command_id: string | null;
+                            /**
+                             * Format: date-time
+                             * @example 2025-06-09T08:00:00Z
+                             */
+                            updated_at: string;
+                        };
+                        meta: {
+                            /** @description Unique request identifier */
+                            request_id: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC response timestamp
+                             */
+                            timestamp: string;
+                        };
+                    };
+                };
+            };
+            /** @description Bad Request: malformed parameters or JSON (details name each field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized: missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unsupported Media Type: send application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Failed: details map each field to its messages */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests (code `rate_limited`): retry after the `Retry-After` header's seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_nodes_node_id_reboot_precheck: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Node ID (the parent) */
+                node_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The pre-check */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** RebootPrecheckResponse */
+                        data: {
+                            /** @description Whether any container or VM engine answered on the node */
+                            has_container_engine: boolean;
+                            has_running_children: boolean;
+                            /** @description When the agent collected the `children` inventory section this answer is from */
+                            reported_at: string | null;
+                            running_children: {
+                                child_name: string;
+                                /** @enum {string} */
+                                child_type: "lxd" | "incus" | "docker" | "podman" | "libvirt" | "nspawn";
+                                id: string;
+                                /** @enum {string} */
+                                status: "running" | "stopped" | "paused" | "unknown";
+                            }[];
+                            running_count: number;
+                            total_children: number;
+                        };
+                        meta: {
+                            /** @description Unique request identifier */
+                            request_id: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC response timestamp
+                             */
+                            timestamp: string;
+                        };
+                    };
+                };
+            };
+            /** @description Bad Request: malformed parameters or JSON (details name each field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized: missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests (code `rate_limited`): retry after the `Retry-After` header's seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     post_nodes_node_id_services_name_actions: {
         parameters: {
             query?: never;
@@ -18782,7 +19379,7 @@ export interface operations {
                             name: string;
                             /** @description Write-only settings of this type: stored encrypted, never returned */
                             secret_fields: string[];
-                            subscribed_events: ("edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.node_registration.requested" | "edge.node_registration.approved" | "edge.node_registration.rejected" | "edge.node_registration.expired" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged")[];
+                            subscribed_events: ("edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.node_registration.requested" | "edge.node_registration.approved" | "edge.node_registration.rejected" | "edge.node_registration.expired" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged" | "edge.process.signalled" | "edge.file_transfer.completed" | "edge.reboot_orchestration.completed" | "edge.reboot_orchestration.failed")[];
                             /** @enum {string} */
                             type: "slack" | "discord" | "teams" | "ntfy" | "pagerduty" | "email" | "webhook";
                             /**
@@ -18886,7 +19483,7 @@ export interface operations {
                     enabled?: boolean;
                     name: string;
                     /** @default [] */
-                    subscribed_events?: ("edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.node_registration.requested" | "edge.node_registration.approved" | "edge.node_registration.rejected" | "edge.node_registration.expired" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged")[];
+                    subscribed_events?: ("edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.node_registration.requested" | "edge.node_registration.approved" | "edge.node_registration.rejected" | "edge.node_registration.expired" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged" | "edge.process.signalled" | "edge.file_transfer.completed" | "edge.reboot_orchestration.completed" | "edge.reboot_orchestration.failed")[];
                     /** @enum {string} */
                     type: "slack" | "discord" | "teams" | "ntfy" | "pagerduty" | "email" | "webhook";
                 };
@@ -18917,7 +19514,7 @@ export interface operations {
                             name: string;
                             /** @description Write-only settings of this type: stored encrypted, never returned */
                             secret_fields: string[];
-                            subscribed_events: ("edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.node_registration.requested" | "edge.node_registration.approved" | "edge.node_registration.rejected" | "edge.node_registration.expired" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged")[];
+                            subscribed_events: ("edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.node_registration.requested" | "edge.node_registration.approved" | "edge.node_registration.rejected" | "edge.node_registration.expired" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged" | "edge.process.signalled" | "edge.file_transfer.completed" | "edge.reboot_orchestration.completed" | "edge.reboot_orchestration.failed")[];
                             /** @enum {string} */
                             type: "slack" | "discord" | "teams" | "ntfy" | "pagerduty" | "email" | "webhook";
                             /**
@@ -19057,7 +19654,7 @@ export interface operations {
                             name: string;
                             /** @description Write-only settings of this type: stored encrypted, never returned */
                             secret_fields: string[];
-                            subscribed_events: ("edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.node_registration.requested" | "edge.node_registration.approved" | "edge.node_registration.rejected" | "edge.node_registration.expired" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged")[];
+                            subscribed_events: ("edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.node_registration.requested" | "edge.node_registration.approved" | "edge.node_registration.rejected" | "edge.node_registration.expired" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged" | "edge.process.signalled" | "edge.file_transfer.completed" | "edge.reboot_orchestration.completed" | "edge.reboot_orchestration.failed")[];
                             /** @enum {string} */
                             type: "slack" | "discord" | "teams" | "ntfy" | "pagerduty" | "email" | "webhook";
                             /**
@@ -19245,7 +19842,7 @@ export interface operations {
                     };
                     enabled?: boolean;
                     name?: string;
-                    subscribed_events?: ("edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.node_registration.requested" | "edge.node_registration.approved" | "edge.node_registration.rejected" | "edge.node_registration.expired" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged")[];
+                    subscribed_events?: ("edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.node_registration.requested" | "edge.node_registration.approved" | "edge.node_registration.rejected" | "edge.node_registration.expired" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged" | "edge.process.signalled" | "edge.file_transfer.completed" | "edge.reboot_orchestration.completed" | "edge.reboot_orchestration.failed")[];
                 };
             };
         };
@@ -19274,7 +19871,7 @@ export interface operations {
                             name: string;
                             /** @description Write-only settings of this type: stored encrypted, never returned */
                             secret_fields: string[];
-                            subscribed_events: ("edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.node_registration.requested" | "edge.node_registration.approved" | "edge.node_registration.rejected" | "edge.node_registration.expired" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged")[];
+                            subscribed_events: ("edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.node_registration.requested" | "edge.node_registration.approved" | "edge.node_registration.rejected" | "edge.node_registration.expired" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged" | "edge.process.signalled" | "edge.file_transfer.completed" | "edge.reboot_orchestration.completed" | "edge.reboot_orchestration.failed")[];
                             /** @enum {string} */
                             type: "slack" | "discord" | "teams" | "ntfy" | "pagerduty" | "email" | "webhook";
                             /**
@@ -20327,6 +20924,461 @@ export interface operations {
             };
         };
     };
+    get_reboot_orchestrations: {
+        parameters: {
+            query?: {
+                /** @description Filter records where initiated_at is on or after this datetime (ISO 8601 datetime; date-only is treated as start of day UTC) */
+                initiated_at__gte?: string;
+                /** @description Filter records where initiated_at is on or before this datetime (ISO 8601 datetime; date-only is treated as end of day UTC) */
+                initiated_at__lte?: string;
+                /** @description Orchestrations of this parent node */
+                node_id?: string;
+                /** @description Comma-separated fields to sort by: initiated_at, updated_at */
+                order_by?: string;
+                /** @description Comma-separated asc/desc, one per order_by field */
+                order_directions?: string;
+                /** @description Page number (1-indexed) */
+                page?: number;
+                /** @description Items per page */
+                page_size?: number;
+                /** @description The orchestration's status */
+                status?: "pending" | "shutting_down" | "rebooting" | "waiting_for_agent" | "restarting_children" | "completed" | "failed" | "cancelled";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Paginated reboot orchestrations */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            agent_reconnected_at: string | null;
+                            /** @description Children that were running when it began */
+                            child_count: number;
+                            child_hosts_restart_status: {
+                                child_name: string;
+                                error: string | null;
+                                id: string;
+                                /**
+                                 * @description pending (not started yet), running (started again, or already running), failed (see error), skipped (was not running when the shutdown began, or no longer exists)
+                                 * @enum {string}
+                                 */
+                                restart_status: "pending" | "running" | "failed" | "skipped";
+                            }[];
+                            child_hosts_snapshot: {
+                                child_name: string;
+                                /** @enum {string} */
+                                child_type: "lxd" | "incus" | "docker" | "podman" | "libvirt" | "nspawn";
+                                id: string;
+                                /** @enum {string} */
+                                pre_reboot_status: "running" | "stopped" | "paused" | "unknown";
+                            }[];
+                            error_message: string | null;
+                            force_stop_on_timeout: boolean;
+                            /** Format: uuid */
+                            id: string;
+                            /**
+                             * Format: date-time
+                             * @example 2025-06-09T08:00:00Z
+                             */
+                            initiated_at: string;
+                            /** @description The principal that started it */
+                            initiated_by: string;
+                            /** @description The parent node (null once it is deleted) */
+                            node_id: string | null;
+                            /** @description The reboot (a power action) */
+                            power_action_id: string | null;
+                            reboot_issued_at: string | null;
+                            restart_completed_at: string | null;
+                            shutdown_completed_at: string | null;
+                            shutdown_timeout_seconds: number;
+                            /** @description The typed command that started the children again */
+                            start_command_id: string | null;
+                            /**
+                             * @description pending → shutting_down → rebooting → waiting_for_agent → restarting_children → completed | failed | cancelled
+                             * @enum {string}
+                             */
+                            status: "pending" | "shutting_down" | "rebooting" | "waiting_for_agent" | "restarting_children" | "completed" | "failed" | "cancelled";
+                            /** @description The typed command that stopped the children */
+                            stop_command_id: string | null;
+                            /**
+                             * Format: date-time
+                             * @example 2025-06-09T08:00:00Z
+                             */
+                            updated_at: string;
+                        }[];
+                        meta: {
+                            pagination: {
+                                has_next: boolean;
+                                has_prev: boolean;
+                                next_page: number | null;
+                                page: number;
+                                page_size: number;
+                                prev_page: number | null;
+                                total_count: number;
+                                total_pages: number;
+                            };
+                            /** @description Unique request identifier */
+                            request_id: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC response timestamp
+                             */
+                            timestamp: string;
+                        };
+                    };
+                };
+            };
+            /** @description Bad Request: malformed parameters or JSON (details name each field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized: missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests (code `rate_limited`): retry after the `Retry-After` header's seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_reboot_orchestrations_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Reboot orchestration ID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The orchestration */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** RebootOrchestrationResponse */
+                        data: {
+                            agent_reconnected_at: string | null;
+                            /** @description Children that were running when it began */
+                            child_count: number;
+                            child_hosts_restart_status: {
+                                child_name: string;
+                                error: string | null;
+                                id: string;
+                                /**
+                                 * @description pending (not started yet), running (started again, or already running), failed (see error), skipped (was not running when the shutdown began, or no longer exists)
+                                 * @enum {string}
+                                 */
+                                restart_status: "pending" | "running" | "failed" | "skipped";
+                            }[];
+                            child_hosts_snapshot: {
+                                child_name: string;
+                                /** @enum {string} */
+                                child_type: "lxd" | "incus" | "docker" | "podman" | "libvirt" | "nspawn";
+                                id: string;
+                                /** @enum {string} */
+                                pre_reboot_status: "running" | "stopped" | "paused" | "unknown";
+                            }[];
+                            error_message: string | null;
+                            force_stop_on_timeout: boolean;
+                            /** Format: uuid */
+                            id: string;
+                            /**
+                             * Format: date-time
+                             * @example 2025-06-09T08:00:00Z
+                             */
+                            initiated_at: string;
+                            /** @description The principal that started it */
+                            initiated_by: string;
+                            /** @description The parent node (null once it is deleted) */
+                            node_id: string | null;
+                            /** @description The reboot (a power action) */
+                            power_action_id: string | null;
+                            reboot_issued_at: string | null;
+                            restart_completed_at: string | null;
+                            shutdown_completed_at: string | null;
+                            shutdown_timeout_seconds: number;
+                            /** @description The typed command that started the children again */
+                            start_command_id: string | null;
+                            /**
+                             * @description pending → shutting_down → rebooting → waiting_for_agent → restarting_children → completed | failed | cancelled
+                             * @enum {string}
+                             */
+                            status: "pending" | "shutting_down" | "rebooting" | "waiting_for_agent" | "restarting_children" | "completed" | "failed" | "cancelled";
+                            /** @description The typed command that stopped the children */
+                            stop_command_id: string | null;
+                            /**
+                             * Format: date-time
+                             * @example 2025-06-09T08:00:00Z
+                             */
+                            updated_at: string;
+                        };
+                        meta: {
+                            /** @description Unique request identifier */
+                            request_id: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC response timestamp
+                             */
+                            timestamp: string;
+                        };
+                    };
+                };
+            };
+            /** @description Bad Request: malformed parameters or JSON (details name each field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized: missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests (code `rate_limited`): retry after the `Retry-After` header's seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    patch_reboot_orchestrations_id_cancel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Reboot orchestration ID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The cancelled orchestration */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** RebootOrchestrationResponse */
+                        data: {
+                            agent_reconnected_at: string | null;
+                            /** @description Children that were running when it began */
+                            child_count: number;
+                            child_hosts_restart_status: {
+                                child_name: string;
+                                error: string | null;
+                                id: string;
+                                /**
+                                 * @description pending (not started yet), running (started again, or already running), failed (see error), skipped (was not running when the shutdown began, or no longer exists)
+                                 * @enum {string}
+                                 */
+                                restart_status: "pending" | "running" | "failed" | "skipped";
+                            }[];
+                            child_hosts_snapshot: {
+                                child_name: string;
+                                /** @enum {string} */
+                                child_type: "lxd" | "incus" | "docker" | "podman" | "libvirt" | "nspawn";
+                                id: string;
+                                /** @enum {string} */
+                                pre_reboot_status: "running" | "stopped" | "paused" | "unknown";
+                            }[];
+                            error_message: string | null;
+                            force_stop_on_timeout: boolean;
+                            /** Format: uuid */
+                            id: string;
+                            /**
+                             * Format: date-time
+                             * @example 2025-06-09T08:00:00Z
+                             */
+                            initiated_at: string;
+                            /** @description The principal that started it */
+                            initiated_by: string;
+                            /** @description The parent node (null once it is deleted) */
+                            node_id: string | null;
+                            /** @description The reboot (a power action) */
+                            power_action_id: string | null;
+                            reboot_issued_at: string | null;
+                            restart_completed_at: string | null;
+                            shutdown_completed_at: string | null;
+                            shutdown_timeout_seconds: number;
+                            /** @description The typed command that started the children again */
+                            start_command_id: string | null;
+                            /**
+                             * @description pending → shutting_down → rebooting → waiting_for_agent → restarting_children → completed | failed | cancelled
+                             * @enum {string}
+                             */
+                            status: "pending" | "shutting_down" | "rebooting" | "waiting_for_agent" | "restarting_children" | "completed" | "failed" | "cancelled";
+                            /** @description The typed command that stopped the children */
+                            stop_command_id: string | null;
+                            /**
+                             * Format: date-time
+                             * @example 2025-06-09T08:00:00Z
+                             */
+                            updated_at: string;
+                        };
+                        meta: {
+                            /** @description Unique request identifier */
+                            request_id: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC response timestamp
+                             */
+                            timestamp: string;
+                        };
+                    };
+                };
+            };
+            /** @description Bad Request: malformed parameters or JSON (details name each field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized: missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests (code `rate_limited`): retry after the `Retry-After` header's seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     get_roles: {
         parameters: {
             query?: {
@@ -21012,6 +22064,23 @@ export interface operations {
                                 url: string;
                                 version: string;
                             } | null;
+                            /** @description Outpost extension, present only when the request was created with `max_concurrency`: the rollout */
+                            rollout?: {
+                                /** @description `max_concurrency` resolved against the targets (null until it starts) */
+                                concurrency_limit: number | null;
+                                error_limit: number | null;
+                                max_concurrency: string;
+                                max_errors: string | null;
+                                /** @description Targets by state: waiting, updating, updated, failed, cancelled */
+                                nodes: {
+                                    [key: string]: number;
+                                };
+                                /** @enum {string} */
+                                order: "oldest" | "random";
+                                reason: string | null;
+                                /** @description null until the targets are resolved; stopped: failures passed `max_errors` */
+                                status: ("running" | "completed" | "stopped") | null;
+                            };
                             /**
                              * @description Request processing status
                              * @enum {string}
@@ -21123,6 +22192,8 @@ export interface operations {
                 "application/json": {
                     /** @description Outpost extension: `true` lets agents running a newer version install this release; without it they refuse a downgrade */
                     allow_downgrade?: boolean;
+                    max_concurrency?: number | string;
+                    max_errors?: number | string;
                     /** @description Outpost extension: the agent release to roll out. Omitted: this server's own latest release (`GET /agent/v1/releases/latest`). */
                     release?: {
                         /** @description SHA-256 of the bundle; agents refuse a download that differs */
@@ -21132,6 +22203,11 @@ export interface operations {
                         /** @description Version the bundle reports (the agent ignores the request when it already runs it) */
                         version: string;
                     };
+                    /**
+                     * @description Outpost extension: oldest node first (default) or random; needs `max_concurrency`
+                     * @enum {string}
+                     */
+                    rollout_order?: "oldest" | "random";
                     targeting: {
                         /** @description Optional filters to apply to target clusters (AND logic with node_filters). Same semantics as the cluster list filters. */
                         cluster_filters?: {
@@ -21230,6 +22306,23 @@ export interface operations {
                                 url: string;
                                 version: string;
                             } | null;
+                            /** @description Outpost extension, present only when the request was created with `max_concurrency`: the rollout */
+                            rollout?: {
+                                /** @description `max_concurrency` resolved against the targets (null until it starts) */
+                                concurrency_limit: number | null;
+                                error_limit: number | null;
+                                max_concurrency: string;
+                                max_errors: string | null;
+                                /** @description Targets by state: waiting, updating, updated, failed, cancelled */
+                                nodes: {
+                                    [key: string]: number;
+                                };
+                                /** @enum {string} */
+                                order: "oldest" | "random";
+                                reason: string | null;
+                                /** @description null until the targets are resolved; stopped: failures passed `max_errors` */
+                                status: ("running" | "completed" | "stopped") | null;
+                            };
                             /**
                              * @description Request processing status
                              * @enum {string}
@@ -21390,6 +22483,23 @@ export interface operations {
                                 url: string;
                                 version: string;
                             } | null;
+                            /** @description Outpost extension, present only when the request was created with `max_concurrency`: the rollout */
+                            rollout?: {
+                                /** @description `max_concurrency` resolved against the targets (null until it starts) */
+                                concurrency_limit: number | null;
+                                error_limit: number | null;
+                                max_concurrency: string;
+                                max_errors: string | null;
+                                /** @description Targets by state: waiting, updating, updated, failed, cancelled */
+                                nodes: {
+                                    [key: string]: number;
+                                };
+                                /** @enum {string} */
+                                order: "oldest" | "random";
+                                reason: string | null;
+                                /** @description null until the targets are resolved; stopped: failures passed `max_errors` */
+                                status: ("running" | "completed" | "stopped") | null;
+                            };
                             /**
                              * @description Request processing status
                              * @enum {string}
@@ -23740,7 +24850,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Returns webhooks whose subscribed_events list contains this event type. See [AsyncAPI spec](/asyncdoc) for the catalog. */
-                event_type?: "edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.node_registration.requested" | "edge.node_registration.approved" | "edge.node_registration.rejected" | "edge.node_registration.expired" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged";
+                event_type?: "edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.node_registration.requested" | "edge.node_registration.approved" | "edge.node_registration.rejected" | "edge.node_registration.expired" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged" | "edge.process.signalled" | "edge.file_transfer.completed" | "edge.reboot_orchestration.completed" | "edge.reboot_orchestration.failed";
                 /** @description Filter records where inserted_at is on or after this datetime (ISO 8601 datetime; date-only is treated as start of day UTC) */
                 inserted_at__gte?: string;
                 /** @description Filter records where inserted_at is on or before this datetime (ISO 8601 datetime; date-only is treated as end of day UTC) */
@@ -23782,7 +24892,7 @@ export interface operations {
                              */
                             inserted_at: string;
                             /** @description Explicit list of event types this webhook fires on. See [AsyncAPI spec](/asyncdoc). */
-                            subscribed_events: ("edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.node_registration.requested" | "edge.node_registration.approved" | "edge.node_registration.rejected" | "edge.node_registration.expired" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged")[];
+                            subscribed_events: ("edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.node_registration.requested" | "edge.node_registration.approved" | "edge.node_registration.rejected" | "edge.node_registration.expired" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged" | "edge.process.signalled" | "edge.file_transfer.completed" | "edge.reboot_orchestration.completed" | "edge.reboot_orchestration.failed")[];
                             /**
                              * Format: date-time
                              * @example 2025-06-09T08:00:00Z
@@ -23900,7 +25010,7 @@ export interface operations {
                              */
                             inserted_at: string;
                             /** @description Explicit list of event types this webhook fires on. See [AsyncAPI spec](/asyncdoc). */
-                            subscribed_events: ("edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.node_registration.requested" | "edge.node_registration.approved" | "edge.node_registration.rejected" | "edge.node_registration.expired" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged")[];
+                            subscribed_events: ("edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.node_registration.requested" | "edge.node_registration.approved" | "edge.node_registration.rejected" | "edge.node_registration.expired" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged" | "edge.process.signalled" | "edge.file_transfer.completed" | "edge.reboot_orchestration.completed" | "edge.reboot_orchestration.failed")[];
                             /**
                              * Format: date-time
                              * @example 2025-06-09T08:00:00Z
@@ -24033,7 +25143,7 @@ export interface operations {
                              */
                             inserted_at: string;
                             /** @description Explicit list of event types this webhook fires on. See [AsyncAPI spec](/asyncdoc). */
-                            subscribed_events: ("edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.node_registration.requested" | "edge.node_registration.approved" | "edge.node_registration.rejected" | "edge.node_registration.expired" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged")[];
+                            subscribed_events: ("edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.node_registration.requested" | "edge.node_registration.approved" | "edge.node_registration.rejected" | "edge.node_registration.expired" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged" | "edge.process.signalled" | "edge.file_transfer.completed" | "edge.reboot_orchestration.completed" | "edge.reboot_orchestration.failed")[];
                             /**
                              * Format: date-time
                              * @example 2025-06-09T08:00:00Z
@@ -24206,7 +25316,7 @@ export interface operations {
                 /** @description Filter by event ID (exact match UUID) */
                 event_id?: string;
                 /** @description Filter by event type */
-                event_type?: "edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.node_registration.requested" | "edge.node_registration.approved" | "edge.node_registration.rejected" | "edge.node_registration.expired" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged";
+                event_type?: "edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.node_registration.requested" | "edge.node_registration.approved" | "edge.node_registration.rejected" | "edge.node_registration.expired" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged" | "edge.process.signalled" | "edge.file_transfer.completed" | "edge.reboot_orchestration.completed" | "edge.reboot_orchestration.failed";
                 /** @description Filter records where inserted_at is on or after this datetime (ISO 8601 datetime; date-only is treated as start of day UTC) */
                 inserted_at__gte?: string;
                 /** @description Filter records where inserted_at is on or before this datetime (ISO 8601 datetime; date-only is treated as end of day UTC) */
@@ -24267,7 +25377,7 @@ export interface operations {
                             /** Format: uuid */
                             event_id: string;
                             /** @enum {string} */
-                            event_type: "edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.node_registration.requested" | "edge.node_registration.approved" | "edge.node_registration.rejected" | "edge.node_registration.expired" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged";
+                            event_type: "edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.node_registration.requested" | "edge.node_registration.approved" | "edge.node_registration.rejected" | "edge.node_registration.expired" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged" | "edge.process.signalled" | "edge.file_transfer.completed" | "edge.reboot_orchestration.completed" | "edge.reboot_orchestration.failed";
                             /** Format: uuid */
                             id: string;
                             /**
@@ -24413,7 +25523,7 @@ export interface operations {
                             /** Format: uuid */
                             event_id: string;
                             /** @enum {string} */
-                            event_type: "edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.node_registration.requested" | "edge.node_registration.approved" | "edge.node_registration.rejected" | "edge.node_registration.expired" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged";
+                            event_type: "edge.enrollment_key.verified" | "edge.node.registered" | "edge.node.reregistered" | "edge.node.version_changed" | "edge.node.status_changed" | "edge.node.cluster_changed" | "edge.node.update_triggered" | "edge.node.inventory_changed" | "edge.node_registration.requested" | "edge.node_registration.approved" | "edge.node_registration.rejected" | "edge.node_registration.expired" | "edge.command_execution.created" | "edge.command_execution.sent" | "edge.command_execution.completed" | "edge.command_execution.cancelled" | "edge.command_execution.expired" | "edge.command_execution.pruned" | "edge.ssh_username.verified" | "edge.self_update_request.completed" | "edge.alert.fired" | "edge.alert.escalated" | "edge.alert.resolved" | "edge.alert.acknowledged" | "edge.process.signalled" | "edge.file_transfer.completed" | "edge.reboot_orchestration.completed" | "edge.reboot_orchestration.failed";
                             /** Format: uuid */
                             id: string;
                             /**

@@ -20,6 +20,12 @@ import {
 } from "../src/protocol/frames";
 import type { MethodParams, MethodResult, ReachMethod, StreamParams } from "../src/protocol/reach-methods";
 import { writeLastSeen, writeStatus } from "./batch-writer";
+import {
+  type ClusterSettings,
+  clusterSettingsByName,
+  configFrame,
+  nodeClusterSettings,
+} from "./node-session/agent-config";
 import { evaluateUnreachable } from "./node-session/alerts";
 import { deliverExecutions, finalState, isLiveExecution, sendExec } from "./node-session/delivery";
 import { downloadStream } from "./node-session/file-download";
@@ -518,16 +524,29 @@ export class NodeSession extends Server<Env> {
    * The node moved to `clusterName`: a connected agent gets a new `config`, keeping the heartbeat
    * interval it announced. False when no agent is connected (it learns with its next hello).
    */
-  changeCluster(clusterName: string): boolean {
+  async changeCluster(clusterName: string): Promise<boolean> {
+    if (!this.#liveConnection()) return false;
+    return this.#sendConfig(await clusterSettingsByName(this.#database(), clusterName));
+  }
+
+  /**
+   * The settings of the node's cluster changed (its detail interval): a connected agent gets a new
+   * `config` at once. False when no agent is connected or the node is gone.
+   */
+  async refreshConfig(): Promise<boolean> {
+    if (!this.#liveConnection()) return false;
+    const cluster = await nodeClusterSettings(this.#database(), this.name);
+    return cluster !== null && this.#sendConfig(cluster);
+  }
+
+  #sendConfig(cluster: ClusterSettings): boolean {
     const conn = this.#liveConnection();
     if (!conn) return false;
+    const heartbeat = readPresence(this.store).heartbeatIntervalSeconds;
     conn.send(
-      encodeServerFrame({
-        type: "config",
-        node_id: this.name,
-        cluster_name: clusterName,
-        heartbeat_interval_seconds: readPresence(this.store).heartbeatIntervalSeconds,
-      }),
+      encodeServerFrame(
+        configFrame(loadConfig(this.env), this.name, cluster, heartbeat, streamsMetrics(conn)),
+      ),
     );
     return true;
   }

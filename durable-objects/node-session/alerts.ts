@@ -3,7 +3,9 @@ import type { AlertRuleRow } from "../../src/alert-rules/store";
 import { enabledAlertRules } from "../../src/alert-rules/store";
 import { type AlertTransition, type EvalRule, evaluate, type RuleState } from "../../src/alerts/evaluate";
 import { firingAlertIds, nodeClusterName, writeTransitions } from "../../src/alerts/store";
+import type { Env } from "../../src/config";
 import type { Database } from "../../src/db/client";
+import { notifySoon } from "../../src/notification-channels/prompt";
 import { targetingSelectsNode } from "../../src/targeting/match";
 import type { Targeting } from "../../src/targeting/schema";
 import type { SessionStore } from "./store";
@@ -19,7 +21,14 @@ interface CachedRules {
   rules: EvalRule[];
 }
 
-type AlertSession = { nodeId: string; store: SessionStore; db(): Database };
+type AlertSession = {
+  nodeId: string;
+  env: Env;
+  store: SessionStore;
+  db(): Database;
+  /** Lets work finish after the frame is handled (`ctx.waitUntil`). */
+  background(task: Promise<unknown>): void;
+};
 
 function toEvalRule(row: AlertRuleRow): EvalRule {
   return {
@@ -77,7 +86,11 @@ export async function evaluateAlerts(
       at: now,
     });
   }
-  if (transitions.length > 0) await writeTransitions(session.db(), session.nodeId, transitions);
+  if (transitions.length > 0) {
+    await writeTransitions(session.db(), session.nodeId, transitions);
+    // The events are in the outbox: their notifications go now, not at the next cron tick.
+    notifySoon(session.env, (task) => session.background(task));
+  }
   session.store.set("alert_state", next);
   return transitions;
 }

@@ -12,6 +12,7 @@ import {
   type SystemMetrics,
 } from "../../src/protocol/system-metrics";
 import { writeResult } from "../batch-writer";
+import { configFrame } from "./agent-config";
 import { evaluateAlerts } from "./alerts";
 import { resendLive } from "./delivery";
 import type { AgentUploads } from "./file-upload";
@@ -130,15 +131,15 @@ export async function handleAgentFrame(
       connection.setState({ ...connection.state, hello: true, metricsStream } satisfies ConnectionState);
       session.store.set(CAPABILITIES_KEY, frame.capabilities);
       connection.send(
-        encodeServerFrame({
-          type: "config",
-          node_id: session.nodeId,
-          cluster_name: facts.clusterName,
-          heartbeat_interval_seconds: frame.heartbeat_interval_seconds,
-          ...(metricsStream
-            ? { metrics_detail_interval_seconds: loadConfig(session.env).metricsDetailIntervalSeconds }
-            : {}),
-        }),
+        encodeServerFrame(
+          configFrame(
+            loadConfig(session.env),
+            session.nodeId,
+            facts,
+            frame.heartbeat_interval_seconds,
+            metricsStream,
+          ),
+        ),
       );
       session.agentReady(connection);
       if (facts.updatedRollouts.length > 0)
@@ -208,7 +209,11 @@ export async function handleAgentFrame(
       // handled in one step must not overwrite each other.
       const at = Math.max(Date.now(), session.store.latestSampleAt() + 1);
       const sample = { at, host: frame.host, agent: frame.agent, checks: frame.checks };
-      session.recordSample(connection, { sample, system: frame.system, values: seriesValues(frame.host) });
+      session.recordSample(connection, {
+        sample,
+        system: frame.system,
+        values: seriesValues(frame.host, frame.system),
+      });
       session.publishSystem(at, frame.host, frame.system, true);
       const reason =
         failing.length > 0 ? `failing checks: ${failing.map((c) => c.name).join(", ")}` : "heartbeat";

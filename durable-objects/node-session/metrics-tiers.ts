@@ -35,7 +35,7 @@ export class MetricsTiers {
   }
 
   /** Stores one sample and closes every bucket the step from the previous sample crossed. */
-  record(at: number, values: Record<Series, number>): void {
+  record(at: number, values: Partial<Record<Series, number>>): void {
     const last = this.lastAt();
     this.#sql`INSERT OR REPLACE INTO metrics_raw (at, series) VALUES (${at}, ${JSON.stringify(values)})`;
     if (last > 0 && at > last) this.#closeCrossed(last, at);

@@ -121,6 +121,7 @@ export async function recordHello(
   facts: HelloFacts,
 ): Promise<{
   clusterName: string;
+  metricsDetailIntervalSeconds: number | null;
   live: LiveExecution[];
   statusChanged: boolean;
   /** Self-update rollouts this hello finished a node of (its agent now runs their release). */
@@ -142,14 +143,21 @@ export async function recordHello(
     ),
     db.run(helloFactsUpdate(nodeId, facts, now)),
     ...nodeStatusStatements(db, nodeId, status, reason, now, { lastSeenAt: now }),
-    db.all<{ clusterName: string }>(
-      sql`SELECT c.name AS clusterName FROM ${nodes} n JOIN ${clusters} c ON c.id = n.cluster_id WHERE n.id = ${nodeId}`,
+    db.all<{ clusterName: string; seconds: number | null }>(
+      sql`SELECT c.name AS clusterName, c.metrics_detail_interval_seconds AS seconds
+            FROM ${nodes} n JOIN ${clusters} c ON c.id = n.cluster_id WHERE n.id = ${nodeId}`,
     ),
     db.all<LiveExecution>(liveExecutionsQuery(nodeId)),
   ]);
-  const row = (cluster as { clusterName: string }[])[0];
+  const row = (cluster as { clusterName: string; seconds: number | null }[])[0];
   if (!row) return null;
   const statusChanged = (statusUpdate as { rowsAffected: number }).rowsAffected > 0;
   const updatedRollouts = [...new Set((updated as { request_id: string }[]).map((r) => r.request_id))];
-  return { clusterName: row.clusterName, live: live as LiveExecution[], statusChanged, updatedRollouts };
+  return {
+    clusterName: row.clusterName,
+    metricsDetailIntervalSeconds: row.seconds,
+    live: live as LiveExecution[],
+    statusChanged,
+    updatedRollouts,
+  };
 }

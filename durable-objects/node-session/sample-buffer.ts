@@ -11,7 +11,7 @@ export const SAMPLE_BUFFER_MAX = 32;
 export interface BufferedSample {
   sample: MetricsSample;
   system?: SystemMetrics;
-  values: Record<Series, number>;
+  values: Partial<Record<Series, number>>;
 }
 
 /**

@@ -46,6 +46,7 @@ export async function presentClusters(db: Database, rows: ClusterRow[]): Promise
       network_name: row.networkName,
       node_count: members.length,
       node_limit: row.nodeLimit,
+      metrics_detail_interval_seconds: row.metricsDetailIntervalSeconds,
       nodes: members.map((n) => ({
         id: n.id,
         id_type: n.idType,

@@ -17,7 +17,20 @@ const NodeLimit = v.nullable(
   ),
 );
 
-/** The contract's `ClusterCreateRequest`. */
+/** A cluster's own `metrics_detail_interval_seconds` (null: the server's default). */
+const MetricsDetailInterval = v.nullable(
+  v.pipe(
+    v.number("must be an integer"),
+    v.integer("must be an integer"),
+    v.minValue(10, "must be greater than or equal to 10"),
+    v.maxValue(86_400, "must be less than or equal to 86400"),
+    v.description(
+      "How often this cluster's agents collect the detail sections (top processes, containers, services, GPU); null = METRICS_DETAIL_INTERVAL_SECONDS. Beyond the contract.",
+    ),
+  ),
+);
+
+/** The contract's `ClusterCreateRequest`, plus the cluster's metrics detail interval. */
 export const ClusterCreateRequest = v.pipe(
   v.strictObject({
     name: v.pipe(
@@ -33,14 +46,18 @@ export const ClusterCreateRequest = v.pipe(
       ),
     ),
     node_limit: v.optional(NodeLimit),
+    metrics_detail_interval_seconds: v.optional(MetricsDetailInterval),
   }),
   v.title("ClusterCreateRequest"),
 );
 export type ClusterCreateInput = v.InferOutput<typeof ClusterCreateRequest>;
 
-/** The contract's `ClusterUpdateRequest`: only the node limit can change. */
+/** The contract's `ClusterUpdateRequest`, plus the cluster's metrics detail interval. */
 export const ClusterUpdateRequest = v.pipe(
-  v.strictObject({ node_limit: v.optional(NodeLimit) }),
+  v.strictObject({
+    node_limit: v.optional(NodeLimit),
+    metrics_detail_interval_seconds: v.optional(MetricsDetailInterval),
+  }),
   v.title("ClusterUpdateRequest"),
 );
 
@@ -62,6 +79,8 @@ export const ClusterResponseSchema = v.pipe(
     network_name: v.string(),
     node_count: v.pipe(v.number(), v.integer()),
     node_limit: v.nullable(v.pipe(v.number(), v.integer())),
+    /** Beyond the contract: null = the server's default. */
+    metrics_detail_interval_seconds: v.nullable(v.pipe(v.number(), v.integer())),
     nodes: v.array(NodeSummarySchema),
     updated_at: DateTimeOutput,
     vpn_domain: v.string(),

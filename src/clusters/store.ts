@@ -1,4 +1,4 @@
-import { count, eq, sql } from "drizzle-orm";
+import { and, count, eq, ne, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Database } from "../db/client";
 import { isUniqueViolation } from "../db/errors";
@@ -129,6 +129,9 @@ export async function createCluster(
               nextHost: sql`0`.as("next_host"),
               networkName: sql`${names.networkName}`.as("network_name"),
               vpnDomain: sql`${names.vpnDomain}`.as("vpn_domain"),
+              metricsDetailIntervalSeconds: sql`${input.metrics_detail_interval_seconds ?? null}`.as(
+                "metrics_detail_interval_seconds",
+              ),
               insertedAt: sql`${now}`.as("inserted_at"),
               updatedAt: sql`${now}`.as("updated_at"),
             })
@@ -172,6 +175,30 @@ export async function setClusterNodeLimit(
     .returning();
   if (!updated) throw new ApiError("not_found", `Cluster "${row.name}" not found`);
   return updated;
+}
+
+/** Sets the cluster's own metrics detail interval (null: the server's default). */
+export async function setClusterMetricsDetailInterval(
+  db: Database,
+  row: ClusterRow,
+  seconds: number | null,
+): Promise<ClusterRow> {
+  const [updated] = await db
+    .update(clusters)
+    .set({ metricsDetailIntervalSeconds: seconds, updatedAt: Date.now() })
+    .where(eq(clusters.id, row.id))
+    .returning();
+  if (!updated) throw new ApiError("not_found", `Cluster "${row.name}" not found`);
+  return updated;
+}
+
+/** The ids of the cluster's nodes an agent may be connected for (not `unreachable`). */
+export async function reachableClusterNodeIds(db: Database, clusterId: string): Promise<string[]> {
+  const rows = await db
+    .select({ id: nodes.id })
+    .from(nodes)
+    .where(and(eq(nodes.clusterId, clusterId), ne(nodes.status, "unreachable")));
+  return rows.map((r) => r.id);
 }
 
 /**

@@ -22,6 +22,8 @@ export const clusters = sqliteTable(
     nextHost: integer("next_host").notNull().default(0),
     networkName: text("network_name").notNull(),
     vpnDomain: text("vpn_domain").notNull(),
+    /** The cluster's agents' `metrics_detail_interval_seconds`; null = METRICS_DETAIL_INTERVAL_SECONDS. */
+    metricsDetailIntervalSeconds: integer("metrics_detail_interval_seconds"),
     insertedAt: integer("inserted_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },

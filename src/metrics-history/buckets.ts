@@ -1,4 +1,5 @@
 import type { HostMetrics } from "../protocol/frames";
+import type { SystemMetrics } from "../protocol/system-metrics";
 
 /**
  * One series over one time bucket. Keeping min and max beside the average is what lets a spike
@@ -11,9 +12,18 @@ export interface Bucket {
   count: number;
 }
 
-/** The series a node's history keeps, each derived from one heartbeat's host metrics. */
-export const SERIES = ["cpu", "memory", "disk", "load_1m", "load_5m", "load_15m"] as const;
+/** The series every heartbeat carries (its host metrics). */
+export const HOST_SERIES = ["cpu", "memory", "disk", "load_1m", "load_5m", "load_15m"] as const;
+/**
+ * The series of the fuller snapshot (agents with `metrics_stream.v1`), present only when the host
+ * has the section: swap in percent used, the hottest sensor in °C, and network receive and send
+ * rates in bytes per second summed over the interfaces the agent reports (loopback left out).
+ */
+export const SYSTEM_SERIES = ["swap", "temperature", "net_rx_bps", "net_tx_bps"] as const;
+/** The series a node's history keeps. */
+export const SERIES = [...HOST_SERIES, ...SYSTEM_SERIES] as const;
 export type Series = (typeof SERIES)[number];
+export type HostSeries = (typeof HOST_SERIES)[number];
 
 /** One row of a tier: a bucket start (epoch ms) and a bucket per series present in it. */
 export interface TierRow {
@@ -25,8 +35,16 @@ function percent(used: number, total: number): number {
   return total > 0 ? Math.round((used / total) * 10_000) / 100 : 0;
 }
 
-/** The value of every series in one heartbeat (memory and disk as percent used). */
-export function seriesValues(host: HostMetrics): Record<Series, number> {
+/**
+ * The value of every series in one heartbeat (memory and disk as percent used); the fuller
+ * snapshot's series only when `system` has their section.
+ */
+export function seriesValues(host: HostMetrics, system?: SystemMetrics): Partial<Record<Series, number>> {
+  return { ...hostSeriesValues(host), ...(system ? systemSeriesValues(system) : {}) };
+}
+
+/** The value of every series the host metrics give. */
+export function hostSeriesValues(host: HostMetrics): Record<HostSeries, number> {
   return {
     cpu: host.cpu.usage_percent,
     memory: percent(host.memory.used_bytes, host.memory.total_bytes),
@@ -35,6 +53,23 @@ export function seriesValues(host: HostMetrics): Record<Series, number> {
     load_5m: host.cpu.load_5m,
     load_15m: host.cpu.load_15m,
   };
+}
+
+/** The fuller snapshot's series, each only when its section is available (and, for rates, has interfaces). */
+export function systemSeriesValues(system: SystemMetrics): Partial<Record<Series, number>> {
+  const out: Partial<Record<Series, number>> = {};
+  const memory = system.memory;
+  if (memory.available && memory.swap_total_bytes > 0)
+    out.swap = percent(memory.swap_used_bytes, memory.swap_total_bytes);
+  const temps = system.temperatures;
+  if (temps.available && temps.sensors.length > 0)
+    out.temperature = Math.max(...temps.sensors.map((t) => t.celsius));
+  const net = system.network;
+  if (net.available && net.interfaces.length > 0) {
+    out.net_rx_bps = Math.round(net.interfaces.reduce((sum, i) => sum + i.rx_bytes_per_second, 0));
+    out.net_tx_bps = Math.round(net.interfaces.reduce((sum, i) => sum + i.tx_bytes_per_second, 0));
+  }
+  return out;
 }
 
 /** A raw sample as a one-sample bucket, so raw rows and tier rows merge the same way. */

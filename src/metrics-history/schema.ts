@@ -49,7 +49,7 @@ const MaxPointsParam = v.optional(
 export const HistoryQueryParams = {
   metrics: {
     schema: MetricsParam,
-    description: `Comma-separated series: ${SERIES.join(", ")} (default cpu,memory,disk). Memory and disk are percent used.`,
+    description: `Comma-separated series: ${SERIES.join(", ")} (default cpu,memory,disk). Memory, disk and swap are percent used; temperature is the hottest sensor in °C; net_rx_bps and net_tx_bps are bytes per second over all interfaces but loopback. The last four need an agent that sends the fuller metrics.`,
   },
   from: { schema: v.optional(DateTimeInput), description: "Start (ISO 8601 with offset); not with range" },
   to: { schema: v.optional(DateTimeInput), description: "End (ISO 8601 with offset); default now" },

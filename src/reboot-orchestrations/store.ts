@@ -31,8 +31,7 @@ export async function reportedChildren(db: Database, nodeId: string): Promise<Re
     .from(nodeInventory)
     .where(and(eq(nodeInventory.nodeId, nodeId), eq(nodeInventory.section, "children")))
     .limit(1);
-  if (row?.status !== "ok")
-    return { children: [], engines: [], collectedAt: row?.collectedAt ?? null };
+  if (row?.status !== "ok") return { children: [], engines: [], collectedAt: row?.collectedAt ?? null };
   const parsed = v.safeParse(ChildrenData, JSON.parse(row.data));
   if (!parsed.success) return { children: [], engines: [], collectedAt: row.collectedAt };
   return { children: parsed.output.children, engines: parsed.output.engines, collectedAt: row.collectedAt };

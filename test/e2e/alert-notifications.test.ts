@@ -7,8 +7,10 @@ import { type AgentProcess, copyBundle, startAgent, stopAllAgents, tempDir } fro
 import { E2E_API_KEY, type Stack, startStack } from "../support/stack";
 
 // A real agent on this machine reports its disk usage; a rule with a threshold far below it fires,
-// and the cron of the dev stack carries the Slack-format notification to a real HTTP receiver on
-// loopback (private addresses allowed for the test). Acknowledging stops the repeats.
+// and the node's session sends the Slack-format notification to a real HTTP receiver on loopback
+// (private addresses allowed for the test) at once: this stack has no cron ticker, so nothing else
+// could have sent it. Repeats belong to the cron, so the test ticks it by hand; acknowledging stops
+// them. Its own stack: the shared one neither allows private addresses nor lets a file tick its cron.
 
 interface Received {
   path: string;
@@ -35,6 +37,13 @@ describe("alert notifications end to end", () => {
     });
     const text = await res.text();
     return { status: res.status, json: text ? JSON.parse(text) : null };
+  }
+
+  /** One cron tick, as the dev runner's ticker would call it. */
+  async function tick() {
+    const res = await fetch(`${stack.url}/cdn-cgi/handler/scheduled?cron=*+*+*+*+*`);
+    await res.text();
+    expect(res.ok).toBe(true);
   }
 
   async function until<T>(
@@ -67,7 +76,7 @@ describe("alert notifications end to end", () => {
     workDir = await tempDir("outpost-e2e-alerts-");
     stack = await startStack({
       dataDir: join(workDir, "stack"),
-      cronInterval: 1,
+      cronInterval: 0,
       env: { WEBHOOK_ALLOW_PRIVATE_IPS: "true" },
     });
   });
@@ -87,7 +96,7 @@ describe("alert notifications end to end", () => {
     console.error(`--- received ---\n${JSON.stringify(received).slice(0, 2000)}`);
   });
 
-  it("fires on a real agent's disk usage, notifies Slack-style, repeats, and stops repeating once acknowledged", async () => {
+  it("fires on a real agent's disk usage, notifies Slack-style at once, repeats, and stops repeating once acknowledged", async () => {
     expect((await api("POST", "/api/v1/clusters", { name: "alerting" })).status).toBe(201);
     const channel = await api("POST", "/api/v1/notification_channels", {
       name: "ops slack",
@@ -115,8 +124,15 @@ describe("alert notifications end to end", () => {
       env: { ENROLLMENT_KEY: key.json.data.key, OUTPOST_ID_TYPE: "random", OUTPOST_HEARTBEAT_INTERVAL: "1" },
     });
     await agent.waitFor(/INFO\s+connected/);
+    const connectedAt = Date.now();
 
-    const first = await until("the Slack notification", () => received.find((r) => r.path === "/slack/ops"));
+    // No cron tick has run on this stack: the session that recorded the alert sent it.
+    const first = await until(
+      "the Slack notification without a cron tick",
+      () => received.find((r) => r.path === "/slack/ops"),
+      20_000,
+    );
+    expect(first.at - connectedAt).toBeLessThan(15_000);
     expect(first.body.text).toMatch(/^\[WARNING\] Disk almost empty on \S+: disk [\d.]+ \(threshold 0\.5\)$/);
     expect(first.body.attachments[0].fields).toEqual(
       expect.arrayContaining([{ title: "Cluster", value: "alerting", short: true }]),
@@ -128,16 +144,23 @@ describe("alert notifications end to end", () => {
     expect(alert).toMatchObject({ metric: "disk", level: "warning", threshold: 0.5, acknowledged: false });
     expect(alert.value).toBeGreaterThan(0.5);
 
-    // Unacknowledged, it is told again every repeat interval.
-    await until("a repeat", () => received.find((r) => r.body.text?.includes("(still firing)")));
+    // Unacknowledged, it is told again every repeat interval (by the cron).
+    await until("a repeat", async () => {
+      await tick();
+      return received.find((r) => r.body.text?.includes("(still firing)"));
+    });
 
     const acked = await api("PATCH", `/api/v1/alerts/${alert.id}/acknowledge`);
     expect(acked.status).toBe(200);
     expect(acked.json.data.acknowledged).toBe(true);
     // A repeat already claimed when the acknowledgement landed may still arrive; then nothing more.
     await new Promise((r) => setTimeout(r, 2_000));
+    await tick();
     const settled = received.length;
-    await new Promise((r) => setTimeout(r, 5_000));
+    for (let i = 0; i < 4; i++) {
+      await new Promise((r) => setTimeout(r, 1_000));
+      await tick();
+    }
     expect(received.length).toBe(settled);
 
     const deliveries = await api(

@@ -3,11 +3,14 @@ import { cpus } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type AgentProcess, copyBundle, startAgent, stopAllAgents, tempDir } from "../support/agent-process";
-import { E2E_API_KEY, type Stack, startStack } from "../support/stack";
+import { type Stack, sharedStack } from "../support/stack";
 
 // Real agents on this machine send the fuller metrics through a real stack: /metrics/system shows
 // this machine (compared with os.cpus() and statfs), the node list sorts on the latest values, and
-// a live stream makes the agent sample faster than its heartbeat.
+// a live stream makes the agent sample faster than its heartbeat. On the shared stack: a cluster of
+// its own keeps its nodes apart from other files'.
+
+const CLUSTER = `metrics-${Math.random().toString(36).slice(2, 8)}`;
 
 describe("fuller metrics from real agents", () => {
   let workDir: string;
@@ -16,7 +19,7 @@ describe("fuller metrics from real agents", () => {
   const ids: string[] = [];
 
   async function api(path: string) {
-    const res = await fetch(`${stack.url}${path}`, { headers: { Authorization: `Bearer ${E2E_API_KEY}` } });
+    const res = await fetch(`${stack.url}${path}`, { headers: { Authorization: `Bearer ${stack.apiKey}` } });
     const text = await res.text();
     return { status: res.status, text, json: text.startsWith("{") ? JSON.parse(text) : null };
   }
@@ -34,15 +37,15 @@ describe("fuller metrics from real agents", () => {
   beforeAll(async () => {
     workDir = await tempDir("outpost-e2e-sysmetrics-");
     const bundle = await copyBundle(workDir);
-    stack = await startStack({ dataDir: join(workDir, "stack") });
+    stack = await sharedStack();
     const post = (path: string, body: unknown) =>
       fetch(`${stack.url}${path}`, {
         method: "POST",
-        headers: { Authorization: `Bearer ${E2E_API_KEY}`, "Content-Type": "application/json" },
+        headers: { Authorization: `Bearer ${stack.apiKey}`, "Content-Type": "application/json" },
         body: JSON.stringify(body),
       }).then((r) => r.json() as Promise<{ data: { key: string } }>);
-    await post("/api/v1/clusters", { name: "metrics" });
-    const key = (await post("/api/v1/clusters/metrics/enrollment_keys", { uses_remaining: 2 })).data.key;
+    await post("/api/v1/clusters", { name: CLUSTER });
+    const key = (await post(`/api/v1/clusters/${CLUSTER}/enrollment_keys`, { uses_remaining: 2 })).data.key;
     for (const name of ["a", "b"]) {
       const stateDir = join(workDir, `state-${name}`);
       const agent = startAgent({
@@ -97,26 +100,26 @@ describe("fuller metrics from real agents", () => {
   it("sorts and filters the node list on the latest metrics, matching the fleet export", async () => {
     const exported = await poll("both nodes' latest metrics in libSQL", async () => {
       const res = await api(
-        "/api/v1/metrics/export?cluster_name=metrics&order_by=cpu_usage_percent&order_directions=desc",
+        `/api/v1/metrics/export?cluster_name=${CLUSTER}&order_by=cpu_usage_percent&order_directions=desc`,
       );
       const nodes = res.json?.nodes as { node_id: string; cpu_usage_percent: number | null }[] | undefined;
       return nodes && nodes.length === 2 && nodes.every((n) => n.cpu_usage_percent !== null) ? nodes : null;
     });
     const listed = await api(
-      "/api/v1/nodes?cluster_name=metrics&disk_usage_percent__gte=0&order_by=cpu_usage_percent&order_directions=desc",
+      `/api/v1/nodes?cluster_name=${CLUSTER}&disk_usage_percent__gte=0&order_by=cpu_usage_percent&order_directions=desc`,
     );
     expect(listed.json.data.map((n: { id: string }) => n.id)).toEqual(exported.map((n) => n.node_id));
     const cpuValues = exported.map((n) => n.cpu_usage_percent as number);
     expect(cpuValues).toEqual([...cpuValues].sort((x, y) => y - x));
-    expect((await api("/api/v1/nodes?cluster_name=metrics&disk_usage_percent__gte=100.5")).json.data).toEqual(
-      [],
-    );
+    expect(
+      (await api(`/api/v1/nodes?cluster_name=${CLUSTER}&disk_usage_percent__gte=100.5`)).json.data,
+    ).toEqual([]);
   }, 90_000);
 
   it("streams snapshots at the asked interval, faster than the 5 s heartbeat", async () => {
     const abort = new AbortController();
     const res = await fetch(`${stack.url}/api/v1/nodes/${ids[1]}/metrics/stream?interval=1`, {
-      headers: { Authorization: `Bearer ${E2E_API_KEY}` },
+      headers: { Authorization: `Bearer ${stack.apiKey}` },
       signal: abort.signal,
     });
     expect(res.status).toBe(200);

@@ -9,6 +9,8 @@ import {
   deleteEmptyCluster,
   getClusterByName,
   listClusters,
+  reachableClusterNodeIds,
+  setClusterMetricsDetailInterval,
   setClusterNodeLimit,
 } from "../../src/clusters/store";
 import { auditInBatch } from "../audit/in-batch";
@@ -16,6 +18,7 @@ import { principalOf } from "../middleware/authorize";
 import type { AppEnv } from "../middleware/request-context";
 import { defineRoute } from "../openapi/define-route";
 import { listRoute } from "../openapi/list-route";
+import { pushClusterConfig } from "../services/cluster-config";
 
 const TAG = "Nodes.Cluster";
 
@@ -102,8 +105,14 @@ export function registerClusterRoutes(app: Hono<AppEnv>): void {
     async (c, { params, body }) => {
       const db = c.get("db");
       const row = await getClusterByName(db, params.name);
-      const updated =
-        body.node_limit === undefined ? row : await setClusterNodeLimit(db, row, body.node_limit);
+      let updated = body.node_limit === undefined ? row : await setClusterNodeLimit(db, row, body.node_limit);
+      const interval = body.metrics_detail_interval_seconds;
+      if (interval !== undefined && interval !== updated.metricsDetailIntervalSeconds) {
+        updated = await setClusterMetricsDetailInterval(db, updated, interval);
+        // Connected agents follow the new interval now, after the answer is sent.
+        const ids = await reachableClusterNodeIds(db, updated.id);
+        c.executionCtx.waitUntil(pushClusterConfig(c.env, ids));
+      }
       return { data: await presentCluster(db, updated) };
     },
   );

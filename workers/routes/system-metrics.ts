@@ -12,12 +12,14 @@ import {
   MetricsExportFormat,
   snapshotExport,
 } from "../../src/node-metrics/export";
+import { FLEET_STREAM_MAX_NODES, fleetStreamNodes } from "../../src/node-metrics/fleet-stream";
 import { MetricsStreamQueryParams, SystemMetricsResponseSchema } from "../../src/node-metrics/system-schema";
 import { nodeListSpec } from "../../src/nodes/list";
 import { getNode } from "../../src/nodes/store";
 import { UuidParam } from "../../src/schemas/common";
 import type { AppEnv } from "../middleware/request-context";
 import { defineRoute } from "../openapi/define-route";
+import { fleetMetricsStream } from "../services/fleet-metrics-stream";
 import { nodeSession } from "../services/node-sessions";
 import { metricsStream, systemSnapshot } from "../services/system-metrics";
 
@@ -139,5 +141,32 @@ export function registerSystemMetricsRoutes(app: Hono<AppEnv>): void {
       const rows = await fleetLatestMetrics(c.get("db"), list);
       return download(fleetExport(rows, query.format), query.format, "fleet-metrics");
     },
+  );
+
+  defineRoute(
+    app,
+    {
+      method: "get",
+      path: "/api/v1/metrics/stream",
+      permission: "metrics:read",
+      clusterScope: { list: SCOPE_COLUMNS.nodes },
+      tag: TAG,
+      summary: "Stream several nodes' metrics",
+      description: `Server-Sent Events for the nodes the node list's filters select (at most ${FLEET_STREAM_MAX_NODES}; more is a 422): \`nodes\` (\`{node_ids, interval_seconds}\`) first, then each node's \`status\` and \`metrics\` events as \`/nodes/{node_id}/metrics/stream\` sends them, with \`node_id\` in the data. A node whose agent is offline gets one \`status\` event with \`connected: false\`. Each followed agent samples at \`interval\` only while the stream is open; \`end\` comes when every node's stream has ended (\`STREAM_MAX_LIFETIME_SECONDS\`). Paging parameters are ignored.`,
+      list: nodeListSpec,
+      query: MetricsStreamQueryParams,
+      success: {
+        status: 200,
+        description: "Server-Sent Events: `nodes`, then `status` and `metrics` events per node",
+        data: v.pipe(
+          v.string(),
+          v.description('Lines of `id: 2` / `event: metrics` / `data: {"node_id": "…", …snapshot…}`'),
+        ),
+        eventStream: true,
+      },
+      errors: [422],
+    },
+    async (c, { list, query }) =>
+      fleetMetricsStream(c.env, await fleetStreamNodes(c.get("db"), list), query.interval),
   );
 }

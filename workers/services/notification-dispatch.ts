@@ -2,7 +2,9 @@ import { inArray, sql } from "drizzle-orm";
 import { type Config, type Env, loadConfig } from "../../src/config";
 import { createDatabase, type Database } from "../../src/db/client";
 import { notificationDeliveries as d, notificationChannels } from "../../src/db/schema";
+import { createLogger } from "../../src/log";
 import { type NotificationDeliveryRow, newDelivery } from "../../src/notification-channels/deliveries";
+import type { WaitUntil } from "../../src/notification-channels/prompt";
 import { type NotificationContext, renderNotification } from "../../src/notification-channels/render";
 import type { ChannelType } from "../../src/notification-channels/schema";
 import { channelSettings, type NotificationChannelRow } from "../../src/notification-channels/store";
@@ -151,6 +153,41 @@ export async function runNotifications(env: Env, options: NotificationRunOptions
     else if (outcomes[i].terminal || row.attempts >= max) result.failed++;
   }
   return result;
+}
+
+// One prompt run at a time per isolate: alerts that fire together (a fleet crossing one threshold)
+// ask the running pass for one more instead of racing it for the same rows. A start time, not a
+// flag: a `waitUntil` task that workerd cancels never reaches `finally`.
+let promptStartedAt = 0;
+let promptAgain = false;
+const PROMPT_STALE_MS = 60_000;
+const log = createLogger({ fields: { service: "notification-dispatch" } });
+
+/**
+ * A notification run started now, after the caller returns (a session that recorded an alert);
+ * failures are logged and left to the cron, which runs the same idempotent steps.
+ */
+export function runNotificationsSoon(env: Env, waitUntil: WaitUntil): void {
+  if (Date.now() - promptStartedAt < PROMPT_STALE_MS) {
+    promptAgain = true;
+    return;
+  }
+  const startedAt = Date.now();
+  promptStartedAt = startedAt;
+  waitUntil(
+    (async () => {
+      try {
+        do {
+          promptAgain = false;
+          await runNotifications(env);
+        } while (promptAgain);
+      } catch (error) {
+        log.warn("prompt notification run failed", { error });
+      } finally {
+        if (promptStartedAt === startedAt) promptStartedAt = 0;
+      }
+    })(),
+  );
 }
 
 /** `POST …/test`: a sample alert notification sent now, once, and recorded in the channel's history. */

@@ -1,0 +1,1 @@
+ALTER TABLE `clusters` ADD `metrics_detail_interval_seconds` integer;
