@@ -6,6 +6,7 @@ import { cpus, loadavg, totalmem } from "node:os";
 import { parseArgs } from "node:util";
 import { node20 } from "../test/support/agent-process";
 import { authCost } from "./lib/auth";
+import { consoleRender } from "./lib/console-render";
 import { enrolment } from "./lib/enrol";
 import { fanout } from "./lib/fanout";
 import { footprint } from "./lib/footprint";
@@ -27,9 +28,10 @@ const BENCHMARKS: Record<string, (mode: Mode, opts: any) => Promise<BenchResult>
   footprint,
   heartbeat: heartbeatLoad,
   auth: authCost,
+  console: consoleRender,
 };
 
-const USAGE = `usage: npm run bench -- [--only ${Object.keys(BENCHMARKS).join(",")}] [--quick] [--enrol-count 2000] [--fanout-steps 100,1000] [--fanout-repeat 1000]
+const USAGE = `usage: npm run bench -- [--only ${Object.keys(BENCHMARKS).join(",")}] [--quick] [--enrol-count 2000] [--console-nodes 10000] [--fanout-steps 100,1000] [--fanout-repeat 1000]
   --only           comma-separated benchmarks (default: all, in this order)
   --quick          small N and short windows: a smoke run of a few minutes
   --profile        CPU-profile the Worker's workerd (inspector) in the measured windows of roundtrip
@@ -38,6 +40,8 @@ const USAGE = `usage: npm run bench -- [--only ${Object.keys(BENCHMARKS).join(",
   --fanout-steps   N values for the fan-out escalation (default 100,1000,2500,5000,10000; quick 50,200)
   --fanout-repeat  the step N at which five fan-outs are timed for their spread, with the summary's
                    latency during them against idle (default 1000; quick 200)
+  --console-nodes  fleet size for the console benchmark (default 1000, quick 300; the issue's goal
+                   is for 10000: --console-nodes 10000)
   --fanout-enrol   api (default): every node through POST /agent/v1/enroll, 16 at a time;
                    direct: one node through the API, the rest inserted into libSQL (fast)`;
 
@@ -109,6 +113,7 @@ export async function main(argv: string[]): Promise<number> {
         "fanout-enrol": { type: "string" },
         "fanout-repeat": { type: "string" },
         "enrol-count": { type: "string" },
+        "console-nodes": { type: "string" },
         help: { type: "boolean", default: false },
       },
     }));
@@ -174,7 +179,9 @@ export async function main(argv: string[]): Promise<number> {
             }
           : name === "enrol"
             ? { count: values["enrol-count"] ? Number(values["enrol-count"]) : undefined }
-            : {};
+            : name === "console"
+              ? { nodes: values["console-nodes"] ? Number(values["console-nodes"]) : undefined }
+              : {};
       result = await BENCHMARKS[name](mode, opts);
     } catch (error) {
       failed++;
