@@ -6,6 +6,7 @@ import { cpus, loadavg, totalmem } from "node:os";
 import { parseArgs } from "node:util";
 import { node20 } from "../test/support/agent-process";
 import { authCost } from "./lib/auth";
+import { consoleRender } from "./lib/console-render";
 import { enrolment } from "./lib/enrol";
 import { fanout } from "./lib/fanout";
 import { rolloutPacing, syncCommand } from "./lib/fleet-actions";
@@ -36,9 +37,10 @@ const BENCHMARKS: Record<string, (mode: Mode, opts: any) => Promise<BenchResult>
   reach,
   sync: syncCommand,
   rollout: rolloutPacing,
+  console: consoleRender,
 };
 
-const USAGE = `usage: npm run bench -- [--only ${Object.keys(BENCHMARKS).join(",")}] [--quick] [--enrol-count 2000] [--fanout-steps 100,1000] [--fanout-repeat 1000]
+const USAGE = `usage: npm run bench -- [--only ${Object.keys(BENCHMARKS).join(",")}] [--quick] [--enrol-count 2000] [--console-nodes 10000] [--fanout-steps 100,1000] [--fanout-repeat 1000]
   --only           comma-separated benchmarks (default: all, in this order)
   --quick          small N and short windows: a smoke run of a few minutes
   --profile        CPU-profile the Worker's workerd (inspector) in the measured windows of roundtrip
@@ -51,6 +53,8 @@ const USAGE = `usage: npm run bench -- [--only ${Object.keys(BENCHMARKS).join(",
                    × 1,500 packages, 1,000 agents, 60 s idle); default small (1,000 × 300, 100, 30 s)
   --sync-count     requests of each kind in the sync benchmark (default 100; quick 30)
   --rollout-nodes  swarm nodes in the rollout benchmark (default 100; quick 50; the issue's size 1000)
+  --console-nodes  fleet size for the console benchmark (default 1000, quick 300; the issue's goal
+                   is for 10000: --console-nodes 10000)
   --fanout-enrol   api (default): every node through POST /agent/v1/enroll, 16 at a time;
                    direct: one node through the API, the rest inserted into libSQL (fast)
   --load-size      issue 23's figures in one run, scaled: N (full size 1000) runs enrol with 2N nodes
@@ -135,6 +139,7 @@ export async function main(argv: string[]): Promise<number> {
         "reach-lines": { type: "string" },
         "sync-count": { type: "string" },
         "rollout-nodes": { type: "string" },
+        "console-nodes": { type: "string" },
         help: { type: "boolean", default: false },
       },
     }));
@@ -212,16 +217,18 @@ export async function main(argv: string[]): Promise<number> {
             }
           : name === "enrol"
             ? { count: values["enrol-count"] ? Number(values["enrol-count"]) : undefined }
-            : name === "reach"
-              ? {
-                  mib: values["reach-mib"] ? Number(values["reach-mib"]) : undefined,
-                  lines: values["reach-lines"] ? Number(values["reach-lines"]) : undefined,
-                }
-              : name === "sync"
-                ? { count: values["sync-count"] ? Number(values["sync-count"]) : undefined }
-                : name === "rollout"
-                  ? { nodes: values["rollout-nodes"] ? Number(values["rollout-nodes"]) : undefined }
-                  : { full: values["inventory-full"] === true };
+            : name === "console"
+              ? { nodes: values["console-nodes"] ? Number(values["console-nodes"]) : undefined }
+              : name === "reach"
+                ? {
+                    mib: values["reach-mib"] ? Number(values["reach-mib"]) : undefined,
+                    lines: values["reach-lines"] ? Number(values["reach-lines"]) : undefined,
+                  }
+                : name === "sync"
+                  ? { count: values["sync-count"] ? Number(values["sync-count"]) : undefined }
+                  : name === "rollout"
+                    ? { nodes: values["rollout-nodes"] ? Number(values["rollout-nodes"]) : undefined }
+                    : { full: values["inventory-full"] === true };
       result = await BENCHMARKS[name](mode, opts);
     } catch (error) {
       failed++;

@@ -100,9 +100,8 @@ describe("history of the fuller metrics' series", () => {
     await runInDurableObject(stubFor(nodeId), (instance: NodeSession) => {
       // Four samples in the first minute, one without the fuller metrics in the second, then one
       // in the third minute that closes both buckets.
-      temps.forEach((t, i) =>
-        instance.tiers.record(start + i * 15_000, seriesValues(HOST, system(t, i * 100, GB))),
-      );
+      for (const [i, t] of temps.entries())
+        instance.tiers.record(start + i * 15_000, seriesValues(HOST, system(t, i * 100, GB)));
       instance.tiers.record(start + MIN + 5_000, seriesValues(HOST));
       instance.tiers.record(start + 2 * MIN + 5_000, seriesValues(HOST, system(45, 0, 0)));
     });

@@ -55,9 +55,25 @@ export function withQuery(path: string, query?: Query): string {
   return qs ? `${path}?${qs}` : path;
 }
 
+async function failure(res: Response): Promise<ApiError> {
+  const json = await res.json().catch(() => null);
+  const err = json?.error;
+  if (res.status === 401 && token) setToken(null);
+  return new ApiError(
+    res.status,
+    err?.code ?? "http_error",
+    err?.message ?? `${res.status} ${res.statusText}`,
+    err?.details ?? null,
+    json?.meta?.request_id ?? res.headers.get("x-request-id"),
+  );
+}
+
+function authHeaders(extra: Record<string, string> = {}): Record<string, string> {
+  return token ? { ...extra, Authorization: `Bearer ${token}` } : extra;
+}
+
 async function request(method: string, path: string, body?: unknown): Promise<any> {
-  const headers: Record<string, string> = { Accept: "application/json" };
-  if (token) headers.Authorization = `Bearer ${token}`;
+  const headers = authHeaders({ Accept: "application/json" });
   if (body !== undefined) headers["Content-Type"] = "application/json";
   const res = await fetch(path, {
     method,
@@ -65,19 +81,26 @@ async function request(method: string, path: string, body?: unknown): Promise<an
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   if (res.status === 204) return null;
-  const json = await res.json().catch(() => null);
-  if (!res.ok) {
-    const err = json?.error;
-    if (res.status === 401 && token) setToken(null);
-    throw new ApiError(
-      res.status,
-      err?.code ?? "http_error",
-      err?.message ?? `${res.status} ${res.statusText}`,
-      err?.details ?? null,
-      json?.meta?.request_id ?? res.headers.get("x-request-id"),
-    );
-  }
-  return json;
+  if (!res.ok) throw await failure(res);
+  return res.json().catch(() => null);
+}
+
+/** A binary answer (a file from a node) as a Blob; errors as ApiError like every other call. */
+export async function download(path: string, query?: Query): Promise<Blob> {
+  const res = await fetch(withQuery(path, query), { headers: authHeaders() });
+  if (!res.ok) throw await failure(res);
+  return res.blob();
+}
+
+/** A multipart upload (the browser sets the boundary); answers the JSON `data`. */
+export async function upload<T = unknown>(path: string, form: FormData): Promise<T> {
+  const res = await fetch(path, {
+    method: "POST",
+    headers: authHeaders({ Accept: "application/json" }),
+    body: form,
+  });
+  if (!res.ok) throw await failure(res);
+  return (await res.json()).data as T;
 }
 
 export async function get<T = any>(path: string, query?: Query): Promise<T> {
@@ -92,6 +115,14 @@ export async function list<T = any>(
   return { data: json.data as T[], pagination: json.meta.pagination as Pagination };
 }
 
+/** A list answer whole, meta included (cursor paging: `meta.pagination.next_cursor`). */
+export async function page<T, M = Record<string, unknown>>(
+  path: string,
+  query?: Query,
+): Promise<{ data: T[]; meta: M }> {
+  return await request("GET", withQuery(path, query));
+}
+
 export async function send<T = any>(method: string, path: string, body?: unknown): Promise<T> {
   return (await request(method, path, body))?.data as T;
 }
@@ -102,16 +133,22 @@ export interface StreamHandlers {
 }
 
 /**
- * Opens a Server-Sent Events path with a fresh stream token (`?token=` accepts nothing else).
+ * Opens a Server-Sent Events path with a fresh stream token (`?token=` accepts nothing else); the
+ * token is for the path alone, `query` (the stream's filters) rides beside it.
  * Returns a function that closes the stream.
  */
-export function openStream(path: string, events: string[], handlers: StreamHandlers): () => void {
+export function openStream(
+  path: string,
+  events: string[],
+  handlers: StreamHandlers,
+  query: Query = {},
+): () => void {
   let source: EventSource | null = null;
   let closed = false;
   send<{ token: string }>("POST", "/api/v1/stream_tokens", { path })
     .then(({ token: streamToken }) => {
       if (closed) return;
-      source = new EventSource(withQuery(path, { token: streamToken }));
+      source = new EventSource(withQuery(path, { ...query, token: streamToken }));
       for (const name of events)
         source.addEventListener(name, (e) => {
           let data: unknown = null;

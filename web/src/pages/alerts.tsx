@@ -1,188 +1,121 @@
 import { useState } from "preact/hooks";
-import { list, send } from "../api";
-import { ErrorBox, Pager, Section, Status, Table, Tabs, when } from "../components/common";
-import { useInterval, useLoad } from "../hooks";
+import { send } from "../api";
+import { Section, Status, Tabs, when } from "../components/common";
+import { type Column, ConfirmButton, CreateForm, ResourceTable, useResource } from "../components/resource";
+import { useInterval } from "../hooks";
 import { to } from "../paths";
+import type { Alert, AlertRule, AlertRuleInput } from "../schema";
 
 const TABS = ["Firing", "History", "Rules"] as const;
 type Tab = (typeof TABS)[number];
 const METRICS = ["cpu", "memory", "disk", "load_1m", "load_5m", "load_15m"];
 
-interface Alert {
-  id: string;
-  rule_id: string;
-  node_id: string;
-  metric: string;
-  level: string;
-  status: string;
-  value: number;
-  peak_value: number;
-  threshold: number;
-  acknowledged: boolean;
-  started_at: string;
-  resolved_at: string | null;
-}
-
 function AlertTable({ status }: { status: "firing" | "resolved" }) {
-  const [page, setPage] = useState(1);
-  const [error, setError] = useState<unknown>(null);
-  const rows = useLoad(
-    () =>
-      list<Alert>("/api/v1/alerts", {
-        status,
-        page,
-        page_size: 25,
-        order_by: "started_at",
-        order_directions: "desc",
-      }),
-    [status, page],
+  const r = useResource<Alert>(
+    "/api/v1/alerts",
+    { status, order_by: "started_at", order_directions: "desc" },
+    25,
   );
-  useInterval(rows.reload, status === "firing" ? 10_000 : null);
-  const ack = async (a: Alert) => {
-    setError(null);
-    try {
-      await send("PATCH", `/api/v1/alerts/${a.id}/${a.acknowledged ? "unacknowledge" : "acknowledge"}`);
-      rows.reload();
-    } catch (err) {
-      setError(err);
-    }
-  };
+  useInterval(r.rows.reload, status === "firing" ? 10_000 : null);
+  const ack = (a: Alert) =>
+    r.act(() => send("PATCH", `/api/v1/alerts/${a.id}/${a.acknowledged ? "unacknowledge" : "acknowledge"}`));
+  const columns: Column<Alert>[] = [
+    { label: "Level", cell: (a) => <Status value={a.level} /> },
+    { label: "Metric", cell: (a) => a.metric },
+    { label: "Node", cell: (a) => <a href={to(`/nodes/${a.node_id}`)}>{a.node_id.slice(0, 8)}</a> },
+    { label: "Value", cell: (a) => `${a.value.toFixed(1)} (peak ${a.peak_value.toFixed(1)})` },
+    { label: "Threshold", cell: (a) => a.threshold },
+    { label: "Started", cell: (a) => when(a.started_at) },
+    status === "resolved"
+      ? { label: "Resolved", cell: (a) => when(a.resolved_at) }
+      : {
+          label: "Acknowledged",
+          cell: (a) => (
+            <button
+              type="button"
+              onClick={() => ack(a)}
+              aria-label={`${a.acknowledged ? "Unacknowledge" : "Acknowledge"} ${a.metric} alert`}
+            >
+              {a.acknowledged ? "Unacknowledge" : "Acknowledge"}
+            </button>
+          ),
+        },
+  ];
   return (
-    <>
-      <ErrorBox error={rows.error ?? error} />
-      <Table caption={status === "firing" ? "Firing alerts" : "Alert history"}>
-        <thead>
-          <tr>
-            <th>Level</th>
-            <th>Metric</th>
-            <th>Node</th>
-            <th>Value</th>
-            <th>Threshold</th>
-            <th>Started</th>
-            {status === "resolved" ? <th>Resolved</th> : <th>Acknowledged</th>}
-          </tr>
-        </thead>
-        <tbody>
-          {rows.data?.data.map((a) => (
-            <tr key={a.id} data-testid="alert">
-              <td>
-                <Status value={a.level} />
-              </td>
-              <td>{a.metric}</td>
-              <td>
-                <a href={to(`/nodes/${a.node_id}`)}>{a.node_id.slice(0, 8)}</a>
-              </td>
-              <td>
-                {a.value.toFixed(1)} (peak {a.peak_value.toFixed(1)})
-              </td>
-              <td>{a.threshold}</td>
-              <td>{when(a.started_at)}</td>
-              <td>
-                {status === "resolved" ? (
-                  when(a.resolved_at)
-                ) : (
-                  <button
-                    type="button"
-                    onClick={() => ack(a)}
-                    aria-label={`${a.acknowledged ? "Unacknowledge" : "Acknowledge"} ${a.metric} alert`}
-                  >
-                    {a.acknowledged ? "Unacknowledge" : "Acknowledge"}
-                  </button>
-                )}
-              </td>
-            </tr>
-          ))}
-          {rows.data?.data.length === 0 && (
-            <tr>
-              <td colSpan={7}>{status === "firing" ? "Nothing is firing." : "No resolved alert."}</td>
-            </tr>
-          )}
-        </tbody>
-      </Table>
-      <Pager pagination={rows.data?.pagination} onPage={setPage} />
-    </>
+    <ResourceTable
+      resource={r}
+      caption={status === "firing" ? "Firing alerts" : "Alert history"}
+      rowKey={(a) => a.id}
+      rowProps={() => ({ "data-testid": "alert" })}
+      empty={status === "firing" ? "Nothing is firing." : "No resolved alert."}
+      columns={columns}
+    />
   );
 }
 
 function Rules() {
-  const rows = useLoad(() => list<any>("/api/v1/alert_rules", { page_size: 100 }), []);
-  const [error, setError] = useState<unknown>(null);
-  const act = async (work: Promise<unknown>) => {
-    setError(null);
-    try {
-      await work;
-      rows.reload();
-    } catch (err) {
-      setError(err);
-    }
-  };
-  const create = (e: Event) => {
-    e.preventDefault();
-    const form = e.currentTarget as HTMLFormElement;
-    const f = new FormData(form);
-    const critical = String(f.get("critical") ?? "");
-    const tags = String(f.get("tags") ?? "").trim();
-    void act(
-      send("POST", "/api/v1/alert_rules", {
-        name: String(f.get("name")),
-        metric: String(f.get("metric")),
-        operator: String(f.get("operator")),
-        warning_threshold: Number(f.get("warning")),
-        critical_threshold: critical ? Number(critical) : null,
-        for_seconds: Number(f.get("for_seconds") || 0),
-        targeting: { type: "all", ...(tags ? { node_filters: { tags } } : {}) },
-      }).then(() => form.reset()),
-    );
-  };
+  const r = useResource<AlertRule>("/api/v1/alert_rules", {}, 100);
   return (
     <>
-      <ErrorBox error={rows.error ?? error} />
-      <Table caption="Alert rules">
-        <thead>
-          <tr>
-            <th>Name</th>
-            <th>Condition</th>
-            <th>For</th>
-            <th>Enabled</th>
-            <th>Actions</th>
-          </tr>
-        </thead>
-        <tbody>
-          {rows.data?.data.map((r) => (
-            <tr key={r.id}>
-              <td>{r.name}</td>
-              <td>
-                {r.metric} {r.operator === "gt" ? ">" : "<"} {r.warning_threshold}
-                {r.critical_threshold !== null ? ` (critical ${r.critical_threshold})` : ""}
-              </td>
-              <td>{r.for_seconds}s</td>
-              <td>
-                <label>
-                  <input
-                    type="checkbox"
-                    checked={r.enabled}
-                    onChange={() =>
-                      act(send("PATCH", `/api/v1/alert_rules/${r.id}`, { enabled: !r.enabled }))
-                    }
-                  />
-                  <span class="sr-only">Enable {r.name}</span>
-                </label>
-              </td>
-              <td>
-                <button
-                  type="button"
-                  onClick={() =>
-                    confirm(`Delete rule ${r.name}?`) && act(send("DELETE", `/api/v1/alert_rules/${r.id}`))
+      <ResourceTable
+        resource={r}
+        caption="Alert rules"
+        rowKey={(rule) => rule.id}
+        columns={[
+          { label: "Name", cell: (rule) => rule.name },
+          {
+            label: "Condition",
+            cell: (rule) =>
+              `${rule.metric} ${rule.operator === "gt" ? ">" : "<"} ${rule.warning_threshold}${
+                rule.critical_threshold !== null ? ` (critical ${rule.critical_threshold})` : ""
+              }`,
+          },
+          { label: "For", cell: (rule) => `${rule.for_seconds}s` },
+          {
+            label: "Enabled",
+            cell: (rule) => (
+              <label>
+                <input
+                  type="checkbox"
+                  checked={rule.enabled}
+                  onChange={() =>
+                    r.act(() => send("PATCH", `/api/v1/alert_rules/${rule.id}`, { enabled: !rule.enabled }))
                   }
-                >
-                  Delete
-                </button>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </Table>
-      <form class="filters" onSubmit={create} aria-label="New alert rule">
+                />
+                <span class="sr-only">Enable {rule.name}</span>
+              </label>
+            ),
+          },
+          {
+            label: "Actions",
+            cell: (rule) => (
+              <ConfirmButton
+                question={`Delete rule ${rule.name}?`}
+                onConfirm={() => r.act(() => send("DELETE", `/api/v1/alert_rules/${rule.id}`))}
+              >
+                Delete
+              </ConfirmButton>
+            ),
+          },
+        ]}
+      />
+      <CreateForm
+        label="Add rule"
+        onSubmit={(f) => {
+          const critical = String(f.get("critical") ?? "");
+          const tags = String(f.get("tags") ?? "").trim();
+          const body: AlertRuleInput = {
+            name: String(f.get("name")),
+            metric: String(f.get("metric")) as AlertRuleInput["metric"],
+            operator: String(f.get("operator")) as AlertRuleInput["operator"],
+            warning_threshold: Number(f.get("warning")),
+            critical_threshold: critical ? Number(critical) : null,
+            for_seconds: Number(f.get("for_seconds") || 0),
+            targeting: { type: "all", ...(tags ? { node_filters: { tags } } : {}) },
+          };
+          return r.act(() => send("POST", "/api/v1/alert_rules", body));
+        }}
+      >
         <label>
           Name
           <input name="name" required />
@@ -218,8 +151,7 @@ function Rules() {
           Only tags
           <input name="tags" placeholder="web" />
         </label>
-        <button type="submit">Add rule</button>
-      </form>
+      </CreateForm>
     </>
   );
 }

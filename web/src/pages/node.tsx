@@ -8,6 +8,9 @@ import { SectionData } from "../components/data-view";
 import { useInterval, useLoad } from "../hooks";
 import { to } from "../paths";
 import type { Execution, Node } from "../types";
+import { Files } from "./node-files";
+import { Logs } from "./node-logs";
+import { Processes } from "./node-processes";
 
 const RANGES = ["1h", "24h", "7d", "30d"] as const;
 const INVENTORY_TABS = [
@@ -347,6 +350,9 @@ export function NodePage() {
           </div>
           <Metrics nodeId={id} />
           <Inventory nodeId={id} />
+          <Processes nodeId={id} />
+          <Logs nodeId={id} />
+          <Files nodeId={id} />
           <History nodeId={id} />
         </>
       )}

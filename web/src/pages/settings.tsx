@@ -1,61 +1,19 @@
-import type { ComponentChildren } from "preact";
 import { useState } from "preact/hooks";
-import { ApiError, isMissingRoute, list, send } from "../api";
-import { ErrorBox, Pager, Section, Table, Tabs, when } from "../components/common";
-import { useLoad } from "../hooks";
+import { ApiError, isMissingRoute, send } from "../api";
+import { Section, Tabs, when } from "../components/common";
+import { ConfirmButton, CreateForm, csv, ResourceTable, useResource } from "../components/resource";
+import type { ApiToken, EnrollmentKey, Role, User, Webhook } from "../schema";
+import { Channels } from "./channels";
 
-const TABS = ["Users", "Roles", "API tokens", "Webhooks", "Enrollment keys"] as const;
+const TABS = [
+  "Users",
+  "Roles",
+  "API tokens",
+  "Webhooks",
+  "Notification channels",
+  "Enrollment keys",
+] as const;
 type Tab = (typeof TABS)[number];
-
-const csv = (v: FormDataEntryValue | null) =>
-  String(v ?? "")
-    .split(",")
-    .map((s) => s.trim())
-    .filter(Boolean);
-
-/** A listed resource with a create form: the shape every settings tab shares. */
-function useResource<T>(path: string, query: Record<string, string> = {}) {
-  const [page, setPage] = useState(1);
-  const rows = useLoad(() => list<T>(path, { ...query, page, page_size: 50 }), [path, page]);
-  const [error, setError] = useState<unknown>(null);
-  const act = async (work: () => Promise<unknown>): Promise<boolean> => {
-    setError(null);
-    try {
-      await work();
-      rows.reload();
-      return true;
-    } catch (err) {
-      setError(err);
-      return false;
-    }
-  };
-  return { rows, page, setPage, error: rows.error ?? error, act };
-}
-
-function CreateForm({
-  label,
-  onSubmit,
-  children,
-}: {
-  label: string;
-  onSubmit(f: FormData): Promise<unknown>;
-  children: ComponentChildren;
-}) {
-  return (
-    <form
-      class="filters"
-      aria-label={label}
-      onSubmit={async (e) => {
-        e.preventDefault();
-        const form = e.currentTarget as HTMLFormElement;
-        if ((await onSubmit(new FormData(form))) !== false) form.reset();
-      }}
-    >
-      {children}
-      <button type="submit">{label}</button>
-    </form>
-  );
-}
 
 /** A secret the server shows once: displayed until dismissed, never stored. */
 function Secret({ value, onClose, label }: { value: string | null; onClose(): void; label: string }) {
@@ -75,32 +33,27 @@ function Secret({ value, onClose, label }: { value: string | null; onClose(): vo
 }
 
 function Users() {
-  const r = useResource<any>("/api/v1/users");
+  const r = useResource<User>("/api/v1/users");
   return (
     <>
-      <ErrorBox error={r.error} />
-      <Table caption="Users">
-        <thead>
-          <tr>
-            <th>Username</th>
-            <th>Email</th>
-            <th>Roles</th>
-            <th>Last login</th>
-            <th>State</th>
-            <th>Actions</th>
-          </tr>
-        </thead>
-        <tbody>
-          {r.rows.data?.data.map((u) => (
-            <tr key={u.id}>
-              <td>{u.username}</td>
-              <td>{u.email ?? "—"}</td>
-              <td>{u.roles.join(", ")}</td>
-              <td>{when(u.last_login_at)}</td>
-              <td>
-                {u.disabled ? "disabled" : u.locked_until ? `locked until ${when(u.locked_until)}` : "active"}
-              </td>
-              <td>
+      <ResourceTable
+        resource={r}
+        caption="Users"
+        rowKey={(u) => u.id}
+        columns={[
+          { label: "Username", cell: (u) => u.username },
+          { label: "Email", cell: (u) => u.email ?? "—" },
+          { label: "Roles", cell: (u) => u.roles.join(", ") },
+          { label: "Last login", cell: (u) => when(u.last_login_at) },
+          {
+            label: "State",
+            cell: (u) =>
+              u.disabled ? "disabled" : u.locked_until ? `locked until ${when(u.locked_until)}` : "active",
+          },
+          {
+            label: "Actions",
+            cell: (u) => (
+              <>
                 {u.locked_until && (
                   <button
                     type="button"
@@ -110,22 +63,18 @@ function Users() {
                   </button>
                 )}{" "}
                 {!u.disabled && (
-                  <button
-                    type="button"
-                    onClick={() =>
-                      confirm(`Disable ${u.username}?`) &&
-                      r.act(() => send("DELETE", `/api/v1/users/${u.id}`))
-                    }
+                  <ConfirmButton
+                    question={`Disable ${u.username}?`}
+                    onConfirm={() => r.act(() => send("DELETE", `/api/v1/users/${u.id}`))}
                   >
                     Disable
-                  </button>
+                  </ConfirmButton>
                 )}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </Table>
-      <Pager pagination={r.rows.data?.pagination} onPage={r.setPage} />
+              </>
+            ),
+          },
+        ]}
+      />
       <CreateForm
         label="Add user"
         onSubmit={(f) =>
@@ -161,48 +110,39 @@ function Users() {
 }
 
 function Roles() {
-  const r = useResource<any>("/api/v1/roles");
+  const r = useResource<Role>("/api/v1/roles");
   return (
     <>
-      <ErrorBox error={r.error} />
-      <Table caption="Roles">
-        <thead>
-          <tr>
-            <th>Name</th>
-            <th>Description</th>
-            <th>Permissions</th>
-            <th>Users</th>
-            <th>Actions</th>
-          </tr>
-        </thead>
-        <tbody>
-          {r.rows.data?.data.map((role) => (
-            <tr key={role.id}>
-              <td>
+      <ResourceTable
+        resource={r}
+        caption="Roles"
+        rowKey={(role) => role.id}
+        columns={[
+          {
+            label: "Name",
+            cell: (role) => (
+              <>
                 {role.name} {role.is_system && <small>(system)</small>}
-              </td>
-              <td>{role.description ?? "—"}</td>
-              <td>
-                <small>{role.permissions.join(", ")}</small>
-              </td>
-              <td>{role.user_count}</td>
-              <td>
-                {!role.is_system && (
-                  <button
-                    type="button"
-                    onClick={() =>
-                      confirm(`Delete role ${role.name}?`) &&
-                      r.act(() => send("DELETE", `/api/v1/roles/${role.id}`))
-                    }
-                  >
-                    Delete
-                  </button>
-                )}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </Table>
+              </>
+            ),
+          },
+          { label: "Description", cell: (role) => role.description ?? "—" },
+          { label: "Permissions", cell: (role) => <small>{role.permissions.join(", ")}</small> },
+          { label: "Users", cell: (role) => role.user_count },
+          {
+            label: "Actions",
+            cell: (role) =>
+              !role.is_system && (
+                <ConfirmButton
+                  question={`Delete role ${role.name}?`}
+                  onConfirm={() => r.act(() => send("DELETE", `/api/v1/roles/${role.id}`))}
+                >
+                  Delete
+                </ConfirmButton>
+              ),
+          },
+        ]}
+      />
       <CreateForm
         label="Add role"
         onSubmit={(f) =>
@@ -233,55 +173,37 @@ function Roles() {
 }
 
 function ApiTokens() {
-  const r = useResource<any>("/api/v1/api_tokens");
+  const r = useResource<ApiToken>("/api/v1/api_tokens");
   const [secret, setSecret] = useState<string | null>(null);
   return (
     <>
-      <ErrorBox error={r.error} />
       <Secret value={secret} onClose={() => setSecret(null)} label="New token" />
-      <Table caption="API tokens">
-        <thead>
-          <tr>
-            <th>Name</th>
-            <th>Prefix</th>
-            <th>Scopes</th>
-            <th>Expires</th>
-            <th>Last used</th>
-            <th>Actions</th>
-          </tr>
-        </thead>
-        <tbody>
-          {r.rows.data?.data.map((t) => (
-            <tr key={t.id}>
-              <td>{t.name}</td>
-              <td>
-                <code>{t.prefix}</code>
-              </td>
-              <td>
-                <small>{t.scopes.join(", ")}</small>
-              </td>
-              <td>{when(t.expires_at)}</td>
-              <td>{when(t.last_used_at)}</td>
-              <td>
-                {t.revoked ? (
-                  "revoked"
-                ) : (
-                  <button
-                    type="button"
-                    onClick={() =>
-                      confirm(`Revoke ${t.name}?`) &&
-                      r.act(() => send("DELETE", `/api/v1/api_tokens/${t.id}`))
-                    }
-                  >
-                    Revoke
-                  </button>
-                )}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </Table>
-      <Pager pagination={r.rows.data?.pagination} onPage={r.setPage} />
+      <ResourceTable
+        resource={r}
+        caption="API tokens"
+        rowKey={(t) => t.id}
+        columns={[
+          { label: "Name", cell: (t) => t.name },
+          { label: "Prefix", cell: (t) => <code>{t.prefix}</code> },
+          { label: "Scopes", cell: (t) => <small>{t.scopes.join(", ")}</small> },
+          { label: "Expires", cell: (t) => when(t.expires_at) },
+          { label: "Last used", cell: (t) => when(t.last_used_at) },
+          {
+            label: "Actions",
+            cell: (t) =>
+              t.revoked ? (
+                "revoked"
+              ) : (
+                <ConfirmButton
+                  question={`Revoke ${t.name}?`}
+                  onConfirm={() => r.act(() => send("DELETE", `/api/v1/api_tokens/${t.id}`))}
+                >
+                  Revoke
+                </ConfirmButton>
+              ),
+          },
+        ]}
+      />
       <CreateForm
         label="Create token"
         onSubmit={(f) =>
@@ -319,43 +241,30 @@ function ApiTokens() {
 }
 
 function Webhooks() {
-  const r = useResource<any>("/api/v1/webhooks");
+  const r = useResource<Webhook>("/api/v1/webhooks");
   return (
     <>
-      <ErrorBox error={r.error} />
-      <Table caption="Webhooks">
-        <thead>
-          <tr>
-            <th>URL</th>
-            <th>Events</th>
-            <th>Created</th>
-            <th>Actions</th>
-          </tr>
-        </thead>
-        <tbody>
-          {r.rows.data?.data.map((w) => (
-            <tr key={w.id}>
-              <td>{w.url}</td>
-              <td>
-                <small>{w.subscribed_events.join(", ")}</small>
-              </td>
-              <td>{when(w.inserted_at)}</td>
-              <td>
-                <button
-                  type="button"
-                  onClick={() =>
-                    confirm(`Delete webhook ${w.url}?`) &&
-                    r.act(() => send("DELETE", `/api/v1/webhooks/${w.id}`))
-                  }
-                >
-                  Delete
-                </button>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </Table>
-      <Pager pagination={r.rows.data?.pagination} onPage={r.setPage} />
+      <ResourceTable
+        resource={r}
+        caption="Webhooks"
+        rowKey={(w) => w.id}
+        columns={[
+          { label: "URL", cell: (w) => w.url },
+          { label: "Events", cell: (w) => <small>{w.subscribed_events.join(", ")}</small> },
+          { label: "Created", cell: (w) => when(w.inserted_at) },
+          {
+            label: "Actions",
+            cell: (w) => (
+              <ConfirmButton
+                question={`Delete webhook ${w.url}?`}
+                onConfirm={() => r.act(() => send("DELETE", `/api/v1/webhooks/${w.id}`))}
+              >
+                Delete
+              </ConfirmButton>
+            ),
+          },
+        ]}
+      />
       <CreateForm
         label="Add webhook"
         onSubmit={(f) =>
@@ -400,50 +309,39 @@ async function installCommand(key: { id: string; key: string }): Promise<string>
 }
 
 function EnrollmentKeys() {
-  const r = useResource<any>("/api/v1/enrollment_keys");
+  const r = useResource<EnrollmentKey>("/api/v1/enrollment_keys");
   const [command, setCommand] = useState<string | null>(null);
   return (
     <>
-      <ErrorBox error={r.error} />
       <Secret value={command} onClose={() => setCommand(null)} label="Install command" />
-      <Table caption="Enrollment keys">
-        <thead>
-          <tr>
-            <th>Name</th>
-            <th>Cluster</th>
-            <th>Uses left</th>
-            <th>Expires</th>
-            <th>Last used</th>
-            <th>Actions</th>
-          </tr>
-        </thead>
-        <tbody>
-          {r.rows.data?.data.map((k) => (
-            <tr key={k.id}>
-              <td>{k.name ?? "—"}</td>
-              <td>{k.cluster_name}</td>
-              <td>{k.uses_remaining ?? "unlimited"}</td>
-              <td>{when(k.expired_at)}</td>
-              <td>{when(k.last_used_at)}</td>
-              <td>
+      <ResourceTable
+        resource={r}
+        caption="Enrollment keys"
+        rowKey={(k) => k.id}
+        columns={[
+          { label: "Name", cell: (k) => k.name ?? "—" },
+          { label: "Cluster", cell: (k) => k.cluster_name },
+          { label: "Uses left", cell: (k) => k.uses_remaining ?? "unlimited" },
+          { label: "Expires", cell: (k) => when(k.expired_at) },
+          { label: "Last used", cell: (k) => when(k.last_used_at) },
+          {
+            label: "Actions",
+            cell: (k) => (
+              <>
                 <button type="button" onClick={() => r.act(async () => setCommand(await installCommand(k)))}>
                   Install command
                 </button>{" "}
-                <button
-                  type="button"
-                  onClick={() =>
-                    confirm("Delete this key?") &&
-                    r.act(() => send("DELETE", `/api/v1/enrollment_keys/${k.id}`))
-                  }
+                <ConfirmButton
+                  question="Delete this key?"
+                  onConfirm={() => r.act(() => send("DELETE", `/api/v1/enrollment_keys/${k.id}`))}
                 >
                   Delete
-                </button>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </Table>
-      <Pager pagination={r.rows.data?.pagination} onPage={r.setPage} />
+                </ConfirmButton>
+              </>
+            ),
+          },
+        ]}
+      />
       <CreateForm
         label="Create key"
         onSubmit={(f) =>
@@ -499,6 +397,7 @@ export function SettingsPage() {
           {tab === "Roles" && <Roles />}
           {tab === "API tokens" && <ApiTokens />}
           {tab === "Webhooks" && <Webhooks />}
+          {tab === "Notification channels" && <Channels />}
           {tab === "Enrollment keys" && <EnrollmentKeys />}
         </div>
       </Section>
