@@ -3,8 +3,9 @@
 // on both and watches each output arrive, acknowledges a firing alert and verifies the audit chain. Every page
 // is screenshotted under test-results/console/, and every request must stay on the stack's origin
 // with no console error (a CSP violation would show there).
+import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, rm } from "node:fs/promises";
+import { appendFile, copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -54,6 +55,9 @@ describe.skipIf(!available)("web console in Chromium", () => {
   let origin: string;
   const problems: string[] = [];
   const foreign: string[] = [];
+  let filesDir: string;
+  let logsDir: string;
+  let sleeper: ChildProcess | undefined;
 
   const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 
@@ -83,7 +87,15 @@ describe.skipIf(!available)("web console in Chromium", () => {
     // Two agents carry the tag; the console finds them by it and runs a command on both.
     const key = await enrollmentKey(api, "console", 2);
     const stateDirs = ["a", "b"].map((name) => join(workDir, `state-${name}`));
-    for (const stateDir of stateDirs) agents.push(launchAgent({ bundle, stateDir, key }));
+    // The host owner's opt-ins: files under filesDir, log files under logsDir.
+    filesDir = join(workDir, "files");
+    logsDir = join(workDir, "logs");
+    await mkdir(filesDir, { recursive: true });
+    await mkdir(logsDir, { recursive: true });
+    await writeFile(join(filesDir, "report.txt"), "console download 0123\n");
+    await writeFile(join(logsDir, "app.log"), "app started on console-e2e\n");
+    const env = { OUTPOST_FILE_PATHS: filesDir, OUTPOST_LOG_PATHS: logsDir };
+    for (const stateDir of stateDirs) agents.push(launchAgent({ bundle, stateDir, key, env }));
     await Promise.all(agents.map((a) => a.waitFor(/INFO\s+connected/, { timeoutMs: 30_000 })));
     for (const stateDir of stateDirs) {
       const id = (await readIdentity(stateDir)).node_id;
@@ -99,6 +111,8 @@ describe.skipIf(!available)("web console in Chromium", () => {
       return route.abort("blockedbyclient");
     });
     page = await context.newPage();
+    // Every destructive action asks first (signal, delete): the operator says yes.
+    page.on("dialog", (dialog) => void dialog.accept());
     page.on("console", (msg) => {
       // A refused or missing API answer is logged by Chromium too; the page shows those itself.
       if (/^Failed to load resource: the server responded with a status of 40[34]/.test(msg.text())) return;
@@ -109,6 +123,7 @@ describe.skipIf(!available)("web console in Chromium", () => {
   });
 
   afterAll(async () => {
+    sleeper?.kill("SIGKILL");
     await browser?.close();
     await stopAllAgents();
     await stack?.stop();
@@ -180,27 +195,44 @@ describe.skipIf(!available)("web console in Chromium", () => {
       await shot("run");
 
       // Alerts: the rule above fires on the agent's heartbeats; acknowledge it in the console.
-      await page.getByRole("link", { name: "Alerts" }).click();
-      const ack = page.getByRole("button", { name: "Acknowledge cpu alert", exact: true });
-      // KNOWN DEFECT (closing note of this stop): in the whole suite the rule's alert does not reach
-      // the console within 60 s, though it does when this file runs alone. Until it is found, the
-      // acknowledge step runs only when the alert shows, and says so when it does not.
-      const fired = await waitUntil(
-        "a firing alert in the console",
+      // KNOWN DEFECT (stop 28): in the whole suite no alert showed within 60 s, though it fires
+      // about 2 s after the agents connect when this file runs alone or beside other e2e and
+      // integration files (not reproduced that way). The API is asked first, for up to 90 s (one
+      // refresh of a session's 60 s rule cache): when it has the alert, the console must show it
+      // and acknowledge it (a hard assertion: that part is the console's); when it has none, the
+      // server never fired it, and the state it had is printed for whoever finds the cause.
+      const firedInApi = await waitUntil(
+        "a firing alert in the API",
         async () => {
-          await page.getByRole("tab", { name: "history" }).click();
-          await page.getByRole("tab", { name: "firing" }).click();
-          return (await ack.count()) > 0 ? true : undefined;
+          const res = await api("GET", "/api/v1/alerts?status=firing&metric=cpu&page_size=100");
+          return res.json?.data?.length > 0 ? true : undefined;
         },
-        { timeoutMs: 60_000, intervalMs: 500 },
+        { timeoutMs: 90_000, intervalMs: 1000 },
       ).catch(() => false);
-      if (fired) {
+      await page.getByRole("link", { name: "Alerts" }).click();
+      if (firedInApi) {
+        const ack = page.getByRole("button", { name: "Acknowledge cpu alert", exact: true });
+        await ack.first().waitFor({ timeout: 15_000 });
         await ack.first().click();
         await page.getByRole("button", { name: "Unacknowledge cpu alert" }).first().waitFor();
         const alerts = await api("GET", "/api/v1/alerts?status=firing&acknowledged=true");
         expect(alerts.json.data.length).toBe(1);
       } else {
-        console.warn("KNOWN DEFECT: no firing alert in the console within 60 s; acknowledge step not run");
+        const state = await Promise.all(
+          [
+            "/api/v1/alerts?page_size=100",
+            "/api/v1/alert_rules?page_size=100",
+            "/api/v1/nodes?page_size=10",
+          ].map(async (path) => `${path}: ${JSON.stringify((await api("GET", path)).json).slice(0, 3000)}`),
+        );
+        const serverLines = stack
+          .output()
+          .split("\n")
+          .filter((l) => /alert|error|warn/i.test(l) && !/GET \/api\/v1\/alerts/.test(l))
+          .slice(-60);
+        console.warn(
+          `KNOWN DEFECT: the server fired no alert within 90 s; acknowledge step not run\n${state.join("\n")}\n${serverLines.join("\n")}`,
+        );
       }
       await shot("alerts");
 
@@ -222,6 +254,128 @@ describe.skipIf(!available)("web console in Chromium", () => {
       expect(problems).toEqual([]);
     } catch (error) {
       await shot("failure").catch(() => undefined);
+      console.error(
+        `--- stack ---\n${tail(stack.output(), 40)}\n--- agents ---\n${agents.map((a) => tail(a.output(), 10)).join("\n")}`,
+      );
+      throw error;
+    }
+  });
+
+  it("on the node page: sorts processes and signals one, queries and tails a log, downloads and uploads a file; tests a notification channel", async () => {
+    try {
+      // A process with a name of its own (comm is at most 15 characters), to find and signal.
+      const binary = join(workDir, "console-sleeper");
+      await copyFile("/bin/sleep", binary);
+      await import("node:fs/promises").then((fs) => fs.chmod(binary, 0o755));
+      sleeper = spawn(binary, ["600"], { stdio: "ignore" });
+      const exited = new Promise((res) => sleeper!.once("exit", (code, signal) => res(signal ?? code)));
+      const nodeId = nodeIds[0];
+      await page.goto(`${stack.url}/console/nodes/${nodeId}`);
+      await page.getByRole("heading", { name: "Facts" }).waitFor();
+
+      // Processes: sorted by PID ascending, filtered by name, then SIGTERM after the confirm.
+      const procs = page.getByRole("region", { name: "Processes" });
+      await procs.getByTestId("process").first().waitFor({ timeout: 30_000 });
+      await procs.getByLabel("Sort by").selectOption("pid");
+      await procs.getByLabel("Order").selectOption("asc");
+      await expect
+        .poll(
+          async () => {
+            const pids = (await procs
+              .getByTestId("process")
+              .evaluateAll((rows) => rows.map((r) => Number(r.getAttribute("data-pid"))))) as number[];
+            return pids.length > 1 && pids.every((pid, i) => i === 0 || pids[i - 1] < pid);
+          },
+          { timeout: 15_000 },
+        )
+        .toBe(true);
+      await procs.getByLabel("Name contains").fill("console-sleeper");
+      await procs.getByRole("button", { name: "Find" }).click();
+      const row = procs.locator(`[data-pid="${sleeper.pid}"]`);
+      await row.waitFor({ timeout: 15_000 });
+      await row.getByLabel(`Signal for pid ${sleeper.pid}`).selectOption("SIGTERM");
+      await row.getByRole("button", { name: `Send signal to pid ${sleeper.pid}` }).click();
+      await procs.getByTestId("signal-result").getByText(`SIGTERM sent to pid ${sleeper.pid}`).waitFor();
+      expect(await exited).toBe("SIGTERM");
+      await shot("node-processes");
+
+      // Logs: a file under the allowed path, queried, then followed live as lines arrive.
+      const logs = page.getByRole("region", { name: "Logs" });
+      const logFile = join(logsDir, "app.log");
+      await logs.getByLabel("Source").selectOption("file");
+      await logs.getByLabel("Unit or path").fill(logFile);
+      await logs.getByRole("button", { name: "Query" }).click();
+      await logs
+        .getByTestId("log-entry")
+        .getByText("app started on console-e2e")
+        .waitFor({ timeout: 30_000 });
+      await logs.getByRole("button", { name: "Live tail" }).click();
+      await waitUntil(
+        "a live log line in the console",
+        async () => {
+          await appendFile(logFile, `live line ${Date.now()}\n`);
+          return (await logs
+            .getByTestId("log-entry")
+            .getByText(/^live line \d+$/)
+            .count()) > 0
+            ? true
+            : undefined;
+        },
+        { timeoutMs: 30_000, intervalMs: 1000 },
+      );
+      await logs.getByRole("button", { name: "Stop" }).click();
+      await shot("node-logs");
+
+      // Files: download through the API (the token stays in a header), then upload one back.
+      const files = page.getByRole("region", { name: "Files" });
+      await files.getByLabel("Path on the node").fill(join(filesDir, "report.txt"));
+      const [download] = await Promise.all([
+        page.waitForEvent("download"),
+        files.getByRole("button", { name: "Download" }).click(),
+      ]);
+      expect(download.suggestedFilename()).toBe("report.txt");
+      expect(await readFile((await download.path())!, "utf8")).toBe("console download 0123\n");
+      expect(download.url()).not.toMatch(/token=|ots_/);
+      await files.getByLabel("File", { exact: true }).setInputFiles({
+        name: "upload.txt",
+        mimeType: "text/plain",
+        buffer: Buffer.from("uploaded from the console\n"),
+      });
+      await files.getByLabel("Destination path").fill(join(filesDir, "uploaded.txt"));
+      await files.getByRole("button", { name: "Upload" }).click();
+      await files
+        .getByTestId("file-result")
+        .getByText(/^Uploaded to /)
+        .waitFor({ timeout: 30_000 });
+      expect(await readFile(join(filesDir, "uploaded.txt"), "utf8")).toBe("uploaded from the console\n");
+      await shot("node-files");
+
+      // Notification channels: create one, send a test (its outcome shows, whatever it is), delete it.
+      await page.getByRole("link", { name: "Settings" }).click();
+      await page.getByRole("tab", { name: "notification channels" }).click();
+      const form = page.getByRole("form", { name: "Add channel" });
+      await form.getByLabel("Name").fill("console hook");
+      await form.getByLabel("Type").selectOption("webhook");
+      await form
+        .getByLabel("Settings (JSON)")
+        .fill(JSON.stringify({ url: "https://hooks.example.invalid/outpost", secret: "s".repeat(32) }));
+      await form.getByRole("button", { name: "Add channel" }).click();
+      await page.getByRole("button", { name: "Send a test to console hook" }).click();
+      await page.getByTestId("channel-test-result").waitFor({ timeout: 30_000 });
+      const channels = await api("GET", "/api/v1/notification_channels?page_size=100");
+      const channel = channels.json.data.find((c: { name: string }) => c.name === "console hook");
+      const deliveries = await api("GET", `/api/v1/notification_channels/${channel.id}/deliveries`);
+      expect(deliveries.json.data.map((d: { reason: string }) => d.reason)).toContain("test");
+      await shot("settings-channels");
+      await page.getByRole("button", { name: "Delete console hook" }).click();
+      await expect
+        .poll(async () => (await api("GET", `/api/v1/notification_channels/${channel.id}`)).status)
+        .toBe(404);
+
+      expect(foreign).toEqual([]);
+      expect(problems).toEqual([]);
+    } catch (error) {
+      await shot("failure-node").catch(() => undefined);
       console.error(
         `--- stack ---\n${tail(stack.output(), 40)}\n--- agents ---\n${agents.map((a) => tail(a.output(), 10)).join("\n")}`,
       );
