@@ -44,11 +44,16 @@ export function Files({ nodeId }: { nodeId: string }) {
   const onUpload = (e: Event) => {
     e.preventDefault();
     const form = e.currentTarget as HTMLFormElement;
-    const f = new FormData(form);
+    const fields = new FormData(form);
+    // The API streams the upload to the agent, so every field must come before the file.
+    const f = new FormData();
+    f.set("dest", String(fields.get("dest") ?? ""));
+    if (fields.get("mode")) f.set("mode", String(fields.get("mode")));
     // Unchecked boxes send nothing; the API wants explicit booleans.
-    f.set("overwrite", f.get("overwrite") ? "true" : "false");
-    f.set("create_dirs", f.get("create_dirs") ? "true" : "false");
-    if (!f.get("mode")) f.delete("mode");
+    f.set("overwrite", fields.get("overwrite") ? "true" : "false");
+    f.set("create_dirs", fields.get("create_dirs") ? "true" : "false");
+    const file = fields.get("file");
+    if (file) f.set("file", file);
     void run(async () => {
       const res = await upload<FileUploadResult>(`/api/v1/nodes/${nodeId}/files`, f);
       form.reset();
