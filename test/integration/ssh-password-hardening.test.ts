@@ -50,9 +50,11 @@ describe("SSH password checks", () => {
     const wrong = await fastest("deploy");
     const unknown = await fastest(`nobody${crypto.randomUUID().slice(0, 6)}`);
     const noPassword = await fastest("keysonly");
-    // Without the dummy check an unknown user answered in a few ms against ~100+ ms of Argon2.
-    expect(unknown).toBeGreaterThan(wrong * 0.5);
-    expect(noPassword).toBeGreaterThan(wrong * 0.5);
+    // Without the dummy check an unknown user answered in a few ms against ~100+ ms of Argon2; a
+    // quarter leaves room for a loaded machine (one CI run saw 163 ms against 336 ms) and still
+    // catches a missing check.
+    expect(unknown).toBeGreaterThan(wrong * 0.25);
+    expect(noPassword).toBeGreaterThan(wrong * 0.25);
   });
 
   it("limits checks per node and username (429, Retry-After), not other usernames", async () => {

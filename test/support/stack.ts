@@ -78,7 +78,21 @@ process.once("exit", () => {
   for (const child of live) child.kill("SIGINT");
 });
 
+/**
+ * Starts a stack; a free port can be taken by another process between the probe and wrangler's bind
+ * (seen once in CI), so a start that lost that race is tried once more on fresh ports.
+ */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  try {
+    return await startStackOnce(options);
+  } catch (error) {
+    const lostPortRace = /Address already in use/.test(String((error as Error).message));
+    if (!lostPortRace || options.env?.PORT) throw error;
+    return startStackOnce(options);
+  }
+}
+
+async function startStackOnce(options: StackOptions): Promise<Stack> {
   const port = Number(options.env?.PORT) || (await freePort());
   const ownsDataDir = !options.dataDir;
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), "outpost-e2e-")));
