@@ -41,3 +41,21 @@ export function resolveLimit(limit: string, targets: number, floor: number): num
   const n = percent ? Math.floor((targets * Number(percent[1])) / 100) : Number(limit);
   return Math.max(floor, n);
 }
+
+/**
+ * `max_errors` and `rollout_order` only mean something in a rollout: each is refused, at its own
+ * path, unless `max_concurrency` is given too. Generic over the request it sits in (a command or a
+ * self-update request), which only has to carry the rollout fields.
+ */
+export function needsMaxConcurrency<TInput extends Record<string, unknown> & { max_concurrency?: string }>(
+  key: "max_errors" | "rollout_order",
+): v.BaseValidation<TInput, TInput, v.BaseIssue<unknown>> {
+  // A partial check, not a check: it still runs when other fields of the request are invalid, so
+  // every problem is reported at once.
+  const requirement = v.partialCheck(
+    [[key], ["max_concurrency"]] as never,
+    (b: Record<string, unknown>) => b[key] === undefined || b.max_concurrency !== undefined,
+    "needs max_concurrency",
+  ) as unknown as v.BaseValidation<TInput, TInput, v.BaseIssue<unknown>>;
+  return v.forward<TInput, v.BaseIssue<unknown>, [typeof key]>(requirement, [key] as never);
+}

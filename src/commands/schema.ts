@@ -2,7 +2,7 @@ import * as v from "valibot";
 import { CommandExecutionResponseSchema } from "../command-executions/schema";
 import { DateTimeOutput, FutureDateTimeInput, objectMessage, UuidOutput } from "../schemas/common";
 import { TARGETING_TYPES, TargetingSchema } from "../targeting/schema";
-import { LimitInput, ROLLOUT_ORDERS, ROLLOUT_STATUSES } from "./rollout-limits";
+import { LimitInput, needsMaxConcurrency, ROLLOUT_ORDERS, ROLLOUT_STATUSES } from "./rollout-limits";
 
 /** Longest timeout an agent can arm (Node's setTimeout fires at once beyond 2^31-1 ms). */
 export const MAX_TIMEOUT_MS = 2_147_483_647;
@@ -84,22 +84,8 @@ export const CommandCreateRequest = v.pipe(
     },
     objectMessage,
   ),
-  v.forward(
-    v.partialCheck(
-      [["max_errors"], ["max_concurrency"]],
-      (b) => b.max_errors === undefined || b.max_concurrency !== undefined,
-      "needs max_concurrency",
-    ),
-    ["max_errors"],
-  ),
-  v.forward(
-    v.partialCheck(
-      [["rollout_order"], ["max_concurrency"]],
-      (b) => b.rollout_order === undefined || b.max_concurrency !== undefined,
-      "needs max_concurrency",
-    ),
-    ["rollout_order"],
-  ),
+  needsMaxConcurrency("max_errors"),
+  needsMaxConcurrency("rollout_order"),
   v.title("CommandCreateRequest"),
 );
 

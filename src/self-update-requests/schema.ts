@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { LimitInput, ROLLOUT_ORDERS } from "../commands/rollout-limits";
+import { LimitInput, needsMaxConcurrency, ROLLOUT_ORDERS } from "../commands/rollout-limits";
 import { SELF_UPDATE_TARGET_STATUSES } from "../db/schema";
 import { isLoopbackHostname } from "../protocol/loopback";
 import { DateTimeOutput, objectMessage, UuidOutput } from "../schemas/common";
@@ -163,21 +163,7 @@ export const SelfUpdateRequestCreateRequest = v.pipe(
     },
     objectMessage,
   ),
-  v.forward(
-    v.partialCheck(
-      [["max_errors"], ["max_concurrency"]],
-      (b) => b.max_errors === undefined || b.max_concurrency !== undefined,
-      "needs max_concurrency",
-    ),
-    ["max_errors"],
-  ),
-  v.forward(
-    v.partialCheck(
-      [["rollout_order"], ["max_concurrency"]],
-      (b) => b.rollout_order === undefined || b.max_concurrency !== undefined,
-      "needs max_concurrency",
-    ),
-    ["rollout_order"],
-  ),
+  needsMaxConcurrency("max_errors"),
+  needsMaxConcurrency("rollout_order"),
   v.title("SelfUpdateRequestCreateRequest"),
 );
