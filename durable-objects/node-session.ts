@@ -28,7 +28,7 @@ import {
 } from "./node-session/agent-config";
 import { evaluateUnreachable } from "./node-session/alerts";
 import { deliverExecutions, finalState, isLiveExecution, sendExec } from "./node-session/delivery";
-import { downloadStream } from "./node-session/file-download";
+import { downloadResponse, downloadStream } from "./node-session/file-download";
 import { AgentUploads, uploadFailureOutcome } from "./node-session/file-upload";
 import { FrameBudget } from "./node-session/frame-budget";
 import { type FrameSession, handleAgentFrame, streamsMetrics } from "./node-session/frames";
@@ -710,20 +710,7 @@ export class NodeSession extends Server<Env> {
           ),
       ),
     );
-    const name = stat.result.path.split("/").pop() || "file";
-    return {
-      status: "ok",
-      result: {
-        response: new Response(body, {
-          headers: {
-            "content-type": "application/octet-stream",
-            "content-length": String(stat.result.size),
-            "x-checksum-sha256": stat.result.sha256,
-            "content-disposition": `attachment; filename="${name.replace(/["\\\r\n]/g, "_")}"`,
-          },
-        }),
-      },
-    };
+    return { status: "ok", result: { response: downloadResponse(body, stat.result) } };
   }
 
   /**

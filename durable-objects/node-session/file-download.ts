@@ -55,3 +55,19 @@ export function downloadStream(
     { highWaterMark: 1 },
   );
 }
+
+/** The download as the client gets it: the streamed bytes with the agent's size, SHA-256 and name. */
+export function downloadResponse(
+  body: ReadableStream<Uint8Array>,
+  file: { path: string; size: number; sha256: string },
+): Response {
+  const name = file.path.split("/").pop() || "file";
+  return new Response(body, {
+    headers: {
+      "content-type": "application/octet-stream",
+      "content-length": String(file.size),
+      "x-checksum-sha256": file.sha256,
+      "content-disposition": `attachment; filename="${name.replace(/["\\\r\n]/g, "_")}"`,
+    },
+  });
+}
