@@ -34,7 +34,6 @@ beforeAll(async () => {
   db = createDatabase({ url: api.env.LIBSQL_URL ?? "" });
   await api.post("/api/v1/clusters", {
     name: CLUSTER,
-    ipv4_range: `10.${Math.floor(Math.random() * 200) + 20}.0.0/24`,
   });
 });
 

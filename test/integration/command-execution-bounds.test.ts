@@ -16,7 +16,7 @@ let commandId = "";
 let firstId = "";
 
 beforeAll(async () => {
-  await setUpExecutions(7);
+  await setUpExecutions();
   const { nodeId } = await enrolNode(api, LIVE);
   const { command, executions } = await run([nodeId]);
   commandId = command.id;

@@ -15,7 +15,7 @@ startExecutionsFile();
 
 // The execution list's envelope, pagination, every filter and sort, over rows planted with known
 // values. Cluster ranges 5–7 keep apart from the other execution files' (0–4).
-beforeAll(() => setUpExecutions(5));
+beforeAll(() => setUpExecutions());
 
 describe("GET /api/v1/command_executions", () => {
   const L1 = `${P}-l1`;
@@ -26,8 +26,8 @@ describe("GET /api/v1/command_executions", () => {
   const label: Record<string, string> = {};
 
   beforeAll(async () => {
-    await makeCluster(L1, 6);
-    await makeCluster(L2, 7);
+    await makeCluster(L1);
+    await makeCluster(L2);
     n.a1 = (await enrolNode(api, L1)).nodeId;
     n.a2 = (await enrolNode(api, L1)).nodeId;
     n.b1 = (await enrolNode(api, L2)).nodeId;

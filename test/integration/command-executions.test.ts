@@ -20,7 +20,7 @@ import { eventually } from "./harness";
 
 startExecutionsFile();
 
-beforeAll(() => setUpExecutions(0));
+beforeAll(() => setUpExecutions());
 
 describe("delivery through a connected agent", () => {
   it("sends exec to a connected agent and marks the row sent; a result completes it and is acked", async () => {
@@ -147,7 +147,7 @@ describe("delivery through a connected agent", () => {
 describe("PATCH /api/v1/command_executions/{id}/cancel and DELETE", () => {
   let nodeId: string;
   beforeAll(async () => {
-    await makeCluster(`${P}-off`, 1);
+    await makeCluster(`${P}-off`);
     nodeId = (await enrolNode(api, `${P}-off`)).nodeId;
   });
 
@@ -203,7 +203,7 @@ describe("PATCH /api/v1/command_executions/{id}/cancel and DELETE", () => {
 describe("GET /api/v1/command_executions/{id}/stream", () => {
   let nodeId: string;
   beforeAll(async () => {
-    await makeCluster(`${P}-sse`, 2);
+    await makeCluster(`${P}-sse`);
     nodeId = (await enrolNode(api, `${P}-sse`)).nodeId;
   });
 

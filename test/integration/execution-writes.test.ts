@@ -25,7 +25,7 @@ startExecutionsFile();
 
 // Fan-out and result writes in bulk: the dispatcher's multi-node claim, the claim in a command's own
 // batch, and the set-based result write behind the batch writers.
-beforeAll(() => setUpExecutions(4));
+beforeAll(() => setUpExecutions());
 
 describe("fan-out and results in bulk", () => {
   it("claims a small command's rows for connected nodes in its creation batch; an offline node's stays pending", async () => {

@@ -11,13 +11,11 @@ export let api: TestApi;
 export let db: ReturnType<typeof createDatabase>;
 export let P = "";
 export let LIVE = "";
-let NET = 0;
 
-/** A fresh cluster-name prefix and address block for the calling test file. */
+/** A fresh cluster-name prefix for the calling test file. */
 export function startExecutionsFile(): void {
   P = `ce${crypto.randomUUID().slice(0, 6)}`;
   LIVE = `${P}-on`;
-  NET = Math.floor(Math.random() * 250);
 }
 
 export const EXECUTION_FIELDS = [
@@ -41,8 +39,8 @@ export const EXECUTION_FIELDS = [
   "updated_at",
 ];
 
-export async function makeCluster(name: string, i: number) {
-  const res = await api.post("/api/v1/clusters", { name, ipv4_range: `172.${24 + i}.${NET}.0/24` });
+export async function makeCluster(name: string) {
+  const res = await api.post("/api/v1/clusters", { name });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
 }
 
@@ -90,9 +88,9 @@ export const waitFrame = (agent: Agent, type: string, executionId: string, n = 1
     `${n} ${type} frame(s) for ${executionId}`,
   );
 
-/** Connects to the shared database and creates this file's cluster (`i` picks its /24, apart from other files'). */
-export async function setUpExecutions(i: number): Promise<void> {
+/** Connects to the shared database and creates this file's cluster (its range comes from the pool, so files never clash). */
+export async function setUpExecutions(): Promise<void> {
   api = await createTestApi({}, { sharedDatabase: true });
   db = createDatabase({ url: api.env.LIBSQL_URL! });
-  await makeCluster(LIVE, i);
+  await makeCluster(LIVE);
 }

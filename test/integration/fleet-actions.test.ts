@@ -25,7 +25,7 @@ const HELLO = {
 
 startExecutionsFile();
 
-beforeAll(() => setUpExecutions(3));
+beforeAll(() => setUpExecutions());
 
 type Agent = Awaited<ReturnType<typeof online>>["agent"];
 

@@ -10,7 +10,6 @@ import { createTestApi, type TestApi } from "./harness";
 let api: TestApi;
 const CLUSTER = `fms-${crypto.randomUUID().slice(0, 8)}`;
 const WIDE = `fmw-${crypto.randomUUID().slice(0, 8)}`;
-const octet = () => Math.floor(Math.random() * 200) + 20;
 
 async function readUntil(res: Response, done: (text: string) => boolean, timeoutMs = 8000) {
   const reader = (res.body as ReadableStream<Uint8Array>).getReader();
@@ -45,8 +44,7 @@ function events(text: string, name: string): Record<string, unknown>[] {
 
 beforeAll(async () => {
   api = await createTestApi({}, { sharedDatabase: true });
-  for (const name of [CLUSTER, WIDE])
-    await api.post("/api/v1/clusters", { name, ipv4_range: `10.${octet()}.${octet()}.0/24` });
+  for (const name of [CLUSTER, WIDE]) await api.post("/api/v1/clusters", { name });
 });
 
 describe("GET /api/v1/metrics/stream", () => {

@@ -57,7 +57,6 @@ beforeAll(async () => {
   api = await createTestApi({}, { sharedDatabase: true });
   await api.post("/api/v1/clusters", {
     name: CLUSTER,
-    ipv4_range: `10.${Math.floor(Math.random() * 200) + 20}.${Math.floor(Math.random() * 250)}.0/24`,
   });
 });
 

@@ -35,7 +35,6 @@ beforeAll(async () => {
   api = await createTestApi({}, { sharedDatabase: true });
   await api.post("/api/v1/clusters", {
     name: CLUSTER,
-    ipv4_range: `10.${Math.floor(Math.random() * 200) + 20}.0.0/24`,
   });
   nodeId = (await enrolNode(api, CLUSTER)).nodeId;
   now = Date.now();

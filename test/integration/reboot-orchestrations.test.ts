@@ -17,7 +17,7 @@ import {
 
 startExecutionsFile();
 
-beforeAll(() => setUpExecutions(7));
+beforeAll(() => setUpExecutions());
 
 const CHILDREN = [
   { id: "lxd:web", child_name: "web", child_type: "lxd", status: "running", autostart: true },

@@ -149,7 +149,6 @@ beforeAll(async () => {
   api = await createTestApi({}, { sharedDatabase: true });
   await api.post("/api/v1/clusters", {
     name: CLUSTER,
-    ipv4_range: `10.${Math.floor(Math.random() * 200) + 20}.1.0/24`,
   });
 });
 
@@ -250,7 +249,6 @@ describe("the node list on the latest metrics", () => {
   beforeAll(async () => {
     await api.post("/api/v1/clusters", {
       name: LIST,
-      ipv4_range: `10.${Math.floor(Math.random() * 200) + 20}.2.0/24`,
     });
     const plan = { low: [20, 10, 0.2], mid: [55, 90, 4], high: [91, 30, 1.5] } as const;
     for (const [name, [disk, cpu, load]] of Object.entries(plan)) {
