@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import { inOneWindow } from "../support/rate-limit-window";
 import { createTestApi, type TestApi } from "./harness";
 
 // The Workers Rate Limiting bindings of wrangler.toml, as the vitest pool runs them. Each test
@@ -47,36 +48,43 @@ function expectRateLimited(res: { status: number; body: any; retryAfter: string 
 
 describe("rate limits", () => {
   it("POST /agent/v1/enroll: 20 per client per minute, then 429 with Retry-After", async () => {
-    const ip = newClient();
-    const statuses: number[] = [];
-    for (let i = 0; i < 20; i++) statuses.push((await enrol(ip)).status);
-    expect(new Set(statuses)).toEqual(new Set([401]));
-    expectRateLimited(await enrol(ip));
+    const limited = await inOneWindow(async () => {
+      const ip = newClient();
+      const statuses: number[] = [];
+      for (let i = 0; i < 20; i++) statuses.push((await enrol(ip)).status);
+      expect(new Set(statuses)).toEqual(new Set([401]));
+      return enrol(ip);
+    });
+    expectRateLimited(limited);
     // Another client is not affected.
     expect((await enrol(newClient())).status).toBe(401);
   });
 
   it("the public enrollment-key endpoint: 10 per client per minute", async () => {
-    const ip = newClient();
-    for (let i = 0; i < 10; i++) {
-      const res = await call("/api/v1/clusters/default/enrollment_keys/public", ip, {
-        method: "POST",
-        auth: null,
-      });
-      expect(res.status).toBe(201);
-    }
-    expectRateLimited(
-      await call("/api/v1/clusters/default/enrollment_keys/public", ip, { method: "POST", auth: null }),
-    );
+    const limited = await inOneWindow(async () => {
+      const ip = newClient();
+      for (let i = 0; i < 10; i++) {
+        const res = await call("/api/v1/clusters/default/enrollment_keys/public", ip, {
+          method: "POST",
+          auth: null,
+        });
+        expect(res.status).toBe(201);
+      }
+      return call("/api/v1/clusters/default/enrollment_keys/public", ip, { method: "POST", auth: null });
+    });
+    expectRateLimited(limited);
   });
 
   it("failed API authentication: 10 failures per client, then 429; other clients keep 401 and the real key works", async () => {
-    const ip = newClient();
-    for (let i = 0; i < 10; i++) {
-      const res = await call("/api/v1/clusters", ip, { auth: `wrong-${i}` });
-      expect(res.status).toBe(401);
-    }
-    expectRateLimited(await call("/api/v1/clusters", ip, { auth: "wrong-again" }));
+    const { ip, limited } = await inOneWindow(async () => {
+      const ip = newClient();
+      for (let i = 0; i < 10; i++) {
+        const res = await call("/api/v1/clusters", ip, { auth: `wrong-${i}` });
+        expect(res.status).toBe(401);
+      }
+      return { ip, limited: await call("/api/v1/clusters", ip, { auth: "wrong-again" }) };
+    });
+    expectRateLimited(limited);
     expectRateLimited(await call("/api/v1/clusters", ip, { auth: null }));
     expect((await call("/api/v1/clusters", newClient(), { auth: "wrong" })).status).toBe(401);
     expect((await call("/api/v1/clusters", ip, {})).status).toBe(200);
