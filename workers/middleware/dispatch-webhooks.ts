@@ -1,10 +1,11 @@
 import type { MiddlewareHandler } from "hono";
+import { runNotificationsSoon } from "../services/notification-dispatch";
 import { processOutboxSoon } from "../services/webhook-dispatch";
 import type { AppEnv } from "./request-context";
 
 /**
- * After a successful write (non-GET, status < 400), delivers the events it
- * recorded without waiting for the cron.
+ * After a successful write (non-GET, status < 400), delivers the events it recorded to webhooks
+ * and notification channels without waiting for the cron.
  */
 export function dispatchWebhooksAfterWrites(): MiddlewareHandler<AppEnv> {
   return async function dispatchWebhooksAfterWritesMiddleware(c, next) {
@@ -17,5 +18,6 @@ export function dispatchWebhooksAfterWrites(): MiddlewareHandler<AppEnv> {
       return; // no execution context (e.g. app.request in a unit test)
     }
     processOutboxSoon(c.env, ctx);
+    runNotificationsSoon(c.env, (promise) => ctx.waitUntil(promise), true);
   };
 }

@@ -1,4 +1,4 @@
-import { inArray, sql } from "drizzle-orm";
+import { eq, inArray, sql } from "drizzle-orm";
 import { type Config, type Env, loadConfig } from "../../src/config";
 import { createDatabase, type Database } from "../../src/db/client";
 import { notificationDeliveries as d, notificationChannels } from "../../src/db/schema";
@@ -167,7 +167,7 @@ const log = createLogger({ fields: { service: "notification-dispatch" } });
  * A notification run started now, after the caller returns (a session that recorded an alert);
  * failures are logged and left to the cron, which runs the same idempotent steps.
  */
-export function runNotificationsSoon(env: Env, waitUntil: WaitUntil): void {
+export function runNotificationsSoon(env: Env, waitUntil: WaitUntil, onlyIfChannels = false): void {
   if (Date.now() - promptStartedAt < PROMPT_STALE_MS) {
     promptAgain = true;
     return;
@@ -177,6 +177,7 @@ export function runNotificationsSoon(env: Env, waitUntil: WaitUntil): void {
   waitUntil(
     (async () => {
       try {
+        if (onlyIfChannels && !(await anyEnabledChannel(env))) return;
         do {
           promptAgain = false;
           await runNotifications(env);
@@ -188,6 +189,18 @@ export function runNotificationsSoon(env: Env, waitUntil: WaitUntil): void {
       }
     })(),
   );
+}
+
+// Most fleets have no channel: a write then costs one indexed read, not a notification run.
+async function anyEnabledChannel(env: Env): Promise<boolean> {
+  const config = loadConfig(env);
+  const db = createDatabase({ url: config.libsqlUrl, authToken: config.libsqlAuthToken });
+  const [row] = await db
+    .select({ id: notificationChannels.id })
+    .from(notificationChannels)
+    .where(eq(notificationChannels.enabled, true))
+    .limit(1);
+  return row !== undefined;
 }
 
 /** `POST …/test`: a sample alert notification sent now, once, and recorded in the channel's history. */
