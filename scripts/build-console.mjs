@@ -38,7 +38,9 @@ async function sourceHash() {
   return hash.digest("hex");
 }
 
-/** Gzipped size of every JavaScript file of the build (the first load fetches all of them). */
+/** Gzipped size of every JavaScript file of the build: an upper bound on a first load, which fetches
+ * only the entry script (other pages are their own files, fetched when opened; the console bench
+ * measures what a first load of the fleet page really fetched). */
 export async function compressedJsBytes(dir = CONSOLE_DIR) {
   let total = 0;
   for (const file of await files(dir))

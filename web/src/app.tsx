@@ -1,14 +1,18 @@
 import { useEffect, useState } from "preact/hooks";
-import { LocationProvider, Route, Router, useLocation } from "preact-iso";
+import { LocationProvider, lazy, Route, Router, useLocation } from "preact-iso";
 import { currentToken, get, onTokenChange, send, setToken } from "./api";
-import { AlertsPage } from "./pages/alerts";
-import { AuditPage } from "./pages/audit";
+import { firstLoadSettled } from "./first-load";
 import { FleetPage } from "./pages/fleet";
 import { LoginPage } from "./pages/login";
-import { NodePage } from "./pages/node";
-import { RunPage } from "./pages/run";
-import { SettingsPage } from "./pages/settings";
 import { to } from "./paths";
+
+// The fleet page (the one opened first) and the login form are in the first script; every other page
+// is its own file, fetched when first opened, so a first load parses less before its nodes request.
+const NodePage = lazy(() => import("./pages/node").then((m) => m.NodePage));
+const RunPage = lazy(() => import("./pages/run").then((m) => m.RunPage));
+const AlertsPage = lazy(() => import("./pages/alerts").then((m) => m.AlertsPage));
+const AuditPage = lazy(() => import("./pages/audit").then((m) => m.AuditPage));
+const SettingsPage = lazy(() => import("./pages/settings").then((m) => m.SettingsPage));
 
 const NAV = [
   ["Fleet", to("/")],
@@ -72,10 +76,13 @@ function Shell() {
   useEffect(() => onTokenChange(() => setTok(currentToken())), []);
   useEffect(() => {
     if (!token) return;
-    get<{ name: string; user: { username: string } | null }>("/api/v1/auth/me").then(
-      (me) => setWho(me.user?.username ?? me.name),
-      () => undefined,
-    );
+    // Who is signed in is not worth delaying the first page's own request for.
+    firstLoadSettled()
+      .then(() => get<{ name: string; user: { username: string } | null }>("/api/v1/auth/me"))
+      .then(
+        (me) => setWho(me.user?.username ?? me.name),
+        () => undefined,
+      );
   }, [token]);
   if (!token) return <LoginPage />;
   return (

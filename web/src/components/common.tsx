@@ -64,10 +64,14 @@ export function Section({
   );
 }
 
+// One formatter for every date on a page: toLocaleString() builds a new one per call, a cost paid
+// once per row of a 100-row table.
+const DATE_TIME = new Intl.DateTimeFormat(undefined, { dateStyle: "short", timeStyle: "medium" });
+
 export function when(iso: string | null | undefined): string {
   if (!iso) return "—";
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString();
+  return Number.isNaN(d.getTime()) ? iso : DATE_TIME.format(d);
 }
 
 export function pct(value: number | null | undefined): string {

@@ -1,7 +1,23 @@
 import { useState } from "preact/hooks";
 import { get, list } from "../api";
 import { ErrorBox, Pager, Section, Table, when } from "../components/common";
+import { type FilterField, FilterForm } from "../components/filter-form";
 import { useLoad } from "../hooks";
+
+const FIELDS: FilterField[] = [
+  { name: "event", label: "Event", placeholder: "node.updated" },
+  { name: "actor_name", label: "Actor" },
+  { name: "resource_type", label: "Resource type" },
+  {
+    name: "success",
+    label: "Outcome",
+    options: [
+      ["", "any"],
+      ["true", "succeeded"],
+      ["false", "failed"],
+    ],
+  },
+];
 
 interface Verification {
   available: boolean;
@@ -36,17 +52,6 @@ export function AuditPage() {
       setVerify({ error });
     }
   };
-  const filter = (e: Event) => {
-    e.preventDefault();
-    const f = new FormData(e.currentTarget as HTMLFormElement);
-    const next: Record<string, string> = {};
-    for (const k of ["event", "actor_name", "resource_type", "success"]) {
-      const v = String(f.get(k) ?? "").trim();
-      if (v) next[k] = v;
-    }
-    setFilters(next);
-    setPage(1);
-  };
   const r = verify.result;
   return (
     <>
@@ -70,29 +75,14 @@ export function AuditPage() {
           </p>
         )}
       </Section>
-      <form class="filters" onSubmit={filter} aria-label="Filter audit events">
-        <label>
-          Event
-          <input name="event" placeholder="node.updated" />
-        </label>
-        <label>
-          Actor
-          <input name="actor_name" />
-        </label>
-        <label>
-          Resource type
-          <input name="resource_type" />
-        </label>
-        <label>
-          Outcome
-          <select name="success">
-            <option value="">any</option>
-            <option value="true">succeeded</option>
-            <option value="false">failed</option>
-          </select>
-        </label>
-        <button type="submit">Filter</button>
-      </form>
+      <FilterForm
+        label="Filter audit events"
+        fields={FIELDS}
+        onFilter={(next) => {
+          setFilters(next);
+          setPage(1);
+        }}
+      />
       <ErrorBox error={rows.error} />
       <Table caption="Audit events">
         <thead>

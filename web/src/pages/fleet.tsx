@@ -2,13 +2,13 @@ import { useEffect, useState } from "preact/hooks";
 import { useLocation } from "preact-iso";
 import { get, list, withQuery } from "../api";
 import { ErrorBox, Pager, pct, Status, Table, when } from "../components/common";
+import { type FilterField, FilterForm } from "../components/filter-form";
+import { firstLoadSettled, takeEarlyNodes } from "../first-load";
+import { FILTERS, nodesRequest, pick, VIEW } from "../fleet-query";
 import { useLoad } from "../hooks";
 import { to } from "../paths";
 import type { Node } from "../types";
 
-// The list engine's own query parameters: the page URL holds them, so a view can be shared.
-const FILTERS = ["status", "cluster_name", "tags", "hostname", "version", "platform"] as const;
-const VIEW = [...FILTERS, "order_by", "order_directions", "page", "page_size"] as const;
 const SORTABLE: Record<string, string> = {
   Name: "node_name",
   Status: "status",
@@ -17,6 +17,19 @@ const SORTABLE: Record<string, string> = {
   "Agent version": "version",
   "Last seen": "last_seen_at",
 };
+
+const FIELDS: FilterField[] = [
+  {
+    name: "status",
+    label: "Status",
+    options: ["", "healthy", "unhealthy", "unreachable"].map((v) => [v, v || "any"] as const),
+  },
+  { name: "cluster_name", label: "Cluster" },
+  { name: "tags", label: "Tags", placeholder: "web,env:prod" },
+  { name: "hostname", label: "Hostname", placeholder: "web-*" },
+  { name: "version", label: "Agent version" },
+  { name: "platform", label: "Platform" },
+];
 
 interface Summary {
   total: number;
@@ -33,37 +46,44 @@ interface Latest {
   disk?: number;
 }
 
-function pick(query: Record<string, string>, keys: readonly string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const k of keys) if (query[k]) out[k] = query[k];
-  return out;
-}
-
-/** Latest CPU/memory/disk of the rows on screen, a few requests at a time (there is no bulk route). */
+/**
+ * Latest CPU/memory/disk of the rows on screen, a few requests at a time (there is no bulk route),
+ * once the first load has settled; answers are applied together once a frame, not one re-render of
+ * the table per node.
+ */
 function useLatest(nodes: Node[] | undefined): Record<string, Latest> {
   const [latest, setLatest] = useState<Record<string, Latest>>({});
   useEffect(() => {
     if (!nodes?.length) return;
     let live = true;
+    let pending: Record<string, Latest> = {};
+    let frame = 0;
+    const flush = () => {
+      frame = 0;
+      const batch = pending;
+      pending = {};
+      if (live) setLatest((prev) => ({ ...prev, ...batch }));
+    };
     const queue = nodes.filter((n) => n.status !== "unreachable").map((n) => n.id);
     const worker = async () => {
       for (let id = queue.shift(); id && live; id = queue.shift()) {
         const m = await get<any>(`/api/v1/nodes/${id}/metrics`).catch(() => null);
         const host = m?.host;
         if (!live || !host?.available) continue;
-        setLatest((prev) => ({
-          ...prev,
-          [id]: {
-            cpu: host.cpu?.usage_percent,
-            memory: host.memory?.usage_percent,
-            disk: host.disk?.usage_percent,
-          },
-        }));
+        pending[id] = {
+          cpu: host.cpu?.usage_percent,
+          memory: host.memory?.usage_percent,
+          disk: host.disk?.usage_percent,
+        };
+        frame ||= requestAnimationFrame(flush);
       }
     };
-    for (let i = 0; i < 4; i++) void worker();
+    void firstLoadSettled().then(() => {
+      for (let i = 0; i < 4; i++) void worker();
+    });
     return () => {
       live = false;
+      if (frame) cancelAnimationFrame(frame);
     };
   }, [nodes]);
   return latest;
@@ -74,8 +94,16 @@ export function FleetPage() {
   const view = pick(query, VIEW);
   const filters = pick(query, FILTERS);
   const key = JSON.stringify(view);
-  const summary = useLoad(() => get<Summary>("/api/v1/nodes/summary", filters), [JSON.stringify(filters)]);
-  const nodes = useLoad(() => list<Node>("/api/v1/nodes", { page_size: 25, ...view }), [key]);
+  // The nodes request first (started at load by first-load.ts when this page was the one opened);
+  // the summary counts after it.
+  const nodes = useLoad(() => {
+    const url = nodesRequest(view);
+    return takeEarlyNodes(url) ?? list<Node>(url);
+  }, [key]);
+  const summary = useLoad(
+    () => firstLoadSettled().then(() => get<Summary>("/api/v1/nodes/summary", filters)),
+    [JSON.stringify(filters)],
+  );
   const latest = useLatest(nodes.data?.data);
 
   const setView = (changes: Record<string, string | undefined>) => {
@@ -89,11 +117,9 @@ export function FleetPage() {
     setView({ order_by: field, order_directions: dir });
   };
 
-  const applyFilters = (e: Event) => {
-    e.preventDefault();
-    const form = new FormData(e.currentTarget as HTMLFormElement);
+  const applyFilters = (values: Record<string, string>) => {
     const changes: Record<string, string | undefined> = {};
-    for (const k of FILTERS) changes[k] = String(form.get(k) ?? "").trim() || undefined;
+    for (const k of FILTERS) changes[k] = values[k];
     setView(changes);
   };
 
@@ -134,39 +160,7 @@ export function FleetPage() {
       <ErrorBox error={summary.error} />
 
       {/* Uncontrolled fields, re-created when the URL's view changes (a re-render keeps what is typed). */}
-      <form class="filters" onSubmit={applyFilters} aria-label="Filter nodes" key={key}>
-        <label>
-          Status
-          <select name="status">
-            {["", "healthy", "unhealthy", "unreachable"].map((v) => (
-              <option key={v} value={v} selected={(view.status ?? "") === v}>
-                {v || "any"}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Cluster
-          <input name="cluster_name" defaultValue={view.cluster_name ?? ""} />
-        </label>
-        <label>
-          Tags
-          <input name="tags" defaultValue={view.tags ?? ""} placeholder="web,env:prod" />
-        </label>
-        <label>
-          Hostname
-          <input name="hostname" defaultValue={view.hostname ?? ""} placeholder="web-*" />
-        </label>
-        <label>
-          Agent version
-          <input name="version" defaultValue={view.version ?? ""} />
-        </label>
-        <label>
-          Platform
-          <input name="platform" defaultValue={view.platform ?? ""} />
-        </label>
-        <button type="submit">Filter</button>
-      </form>
+      <FilterForm label="Filter nodes" fields={FIELDS} values={view} onFilter={applyFilters} key={key} />
 
       <ErrorBox error={nodes.error} />
       <p>

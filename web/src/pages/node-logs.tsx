@@ -1,9 +1,28 @@
 import { useEffect, useState } from "preact/hooks";
 import { openStream, page, type Query } from "../api";
 import { ErrorBox, Section, Table, when } from "../components/common";
+import { type FilterField, FilterForm } from "../components/filter-form";
 import type { LogEntry } from "../schema";
 
 const LIVE_LINES = 500;
+const FIELDS: FilterField[] = [
+  {
+    name: "source",
+    label: "Source",
+    options: [
+      ["journal", "journal"],
+      ["file", "file"],
+      ["docker", "docker"],
+    ],
+  },
+  { name: "source_name", label: "Unit or path", placeholder: "sshd.service or /var/log/syslog" },
+  { name: "level", label: "Levels", placeholder: "err,warning" },
+  { name: "q", label: "Contains" },
+];
+const ACTIONS = [
+  ["query", "Query"],
+  ["tail", "Live tail"],
+] as const;
 
 interface Filters {
   source: string;
@@ -93,16 +112,14 @@ export function Logs({ nodeId }: { nodeId: string }) {
     );
   }, [live, filters, nodeId]);
 
-  const submit = (e: Event) => {
-    e.preventDefault();
-    const form = new FormData(e.currentTarget as HTMLFormElement);
+  const submit = (values: Record<string, string>, action: string) => {
     const f: Filters = {
-      source: String(form.get("source") ?? "journal"),
-      source_name: String(form.get("source_name") ?? "").trim(),
-      level: String(form.get("level") ?? "").trim(),
-      q: String(form.get("q") ?? "").trim(),
+      source: values.source ?? "journal",
+      source_name: values.source_name ?? "",
+      level: values.level ?? "",
+      q: values.q ?? "",
     };
-    const follow = (e as SubmitEvent).submitter?.getAttribute("value") === "tail";
+    const follow = action === "tail";
     setLive(follow);
     setFilters(f);
     if (!follow) void load(f, null);
@@ -110,39 +127,13 @@ export function Logs({ nodeId }: { nodeId: string }) {
 
   return (
     <Section title="Logs">
-      <form class="filters" aria-label="Log query" onSubmit={submit}>
-        <label>
-          Source
-          <select name="source">
-            <option value="journal">journal</option>
-            <option value="file">file</option>
-            <option value="docker">docker</option>
-          </select>
-        </label>
-        <label>
-          Unit or path
-          <input name="source_name" placeholder="sshd.service or /var/log/syslog" />
-        </label>
-        <label>
-          Levels
-          <input name="level" placeholder="err,warning" />
-        </label>
-        <label>
-          Contains
-          <input name="q" />
-        </label>
-        <button type="submit" value="query">
-          Query
-        </button>
-        <button type="submit" value="tail">
-          Live tail
-        </button>
+      <FilterForm label="Log query" fields={FIELDS} actions={ACTIONS} onFilter={submit}>
         {live && (
           <button type="button" onClick={() => setLive(false)}>
             Stop
           </button>
         )}
-      </form>
+      </FilterForm>
       <ErrorBox error={error} />
       {note && (
         <p class="muted" role="status">
