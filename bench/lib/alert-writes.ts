@@ -71,7 +71,9 @@ export async function alertWrites(mode: Mode): Promise<BenchResult> {
     // Warm-up: every node fires the two always-true rules (one batch each) and settles.
     const firingCount = async () => {
       const r = await api("GET", "/api/v1/alerts?status=firing&page_size=1");
-      return Number(r.json?.pagination?.total_count ?? -1);
+      // The envelope's pagination block, wherever it sits (top level or under meta).
+      const total = /"total_count":(\d+)/.exec(JSON.stringify(r.json))?.[1];
+      return total === undefined ? -1 : Number(total);
     };
     const t0 = performance.now();
     let firing = 0;
