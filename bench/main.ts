@@ -5,6 +5,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { cpus, loadavg, totalmem } from "node:os";
 import { parseArgs } from "node:util";
 import { node20 } from "../test/support/agent-process";
+import { alertWrites } from "./lib/alert-writes";
 import { authCost } from "./lib/auth";
 import { consoleRender } from "./lib/console-render";
 import { enrolment } from "./lib/enrol";
@@ -12,7 +13,9 @@ import { fanout } from "./lib/fanout";
 import { rolloutPacing, syncCommand } from "./lib/fleet-actions";
 import { footprint } from "./lib/footprint";
 import { heartbeatLoad } from "./lib/heartbeat";
+import { historyQuery } from "./lib/history-query";
 import { inventoryFootprint, inventoryWrites, softwareSearch } from "./lib/inventory";
+import { metricsFootprint } from "./lib/metrics-footprint";
 import { RESULTS_DIR, ROOT } from "./lib/paths";
 import { machineCpu } from "./lib/proc";
 import { reach } from "./lib/reach";
@@ -38,6 +41,9 @@ const BENCHMARKS: Record<string, (mode: Mode, opts: any) => Promise<BenchResult>
   sync: syncCommand,
   rollout: rolloutPacing,
   console: consoleRender,
+  alert_writes: alertWrites,
+  history_query: historyQuery,
+  metrics_footprint: metricsFootprint,
 };
 
 const USAGE = `usage: npm run bench -- [--only ${Object.keys(BENCHMARKS).join(",")}] [--quick] [--enrol-count 2000] [--console-nodes 10000] [--fanout-steps 100,1000] [--fanout-repeat 1000]

@@ -10,6 +10,8 @@ import { SETTINGS } from "./settings";
 /** A dispatch queue message: node ids whose `pending` executions should be delivered. */
 export interface DispatchMessage {
   node_ids: string[];
+  /** What to do for these nodes: deliver their pending executions (default), or push their agents' `config`. */
+  kind?: "executions" | "config";
 }
 
 /** Raw bindings the Worker and its Durable Objects receive (strings from `[vars]`, `.dev.vars` and secrets). */

@@ -219,8 +219,8 @@ export async function handleAgentFrame(
         failing.length > 0 ? `failing checks: ${failing.map((c) => c.name).join(", ")}` : "heartbeat";
       await session.observe(failing.length > 0 ? "unhealthy" : "healthy", reason, "sampled");
       // An alert write that fails is retried by the next heartbeat; the heartbeat itself went through.
-      await evaluateAlerts(session, heartbeatAlertValues(frame.host, frame.checks), at).catch((error) =>
-        session.log.error("alert evaluation failed", { error }),
+      await evaluateAlerts(session, heartbeatAlertValues(frame.host, frame.checks, frame.system), at).catch(
+        (error) => session.log.error("alert evaluation failed", { error }),
       );
       return;
     }

@@ -18,7 +18,7 @@ import { principalOf } from "../middleware/authorize";
 import type { AppEnv } from "../middleware/request-context";
 import { defineRoute } from "../openapi/define-route";
 import { listRoute } from "../openapi/list-route";
-import { pushClusterConfig } from "../services/cluster-config";
+import { scheduleClusterConfigPush } from "../services/cluster-config";
 
 const TAG = "Nodes.Cluster";
 
@@ -109,9 +109,10 @@ export function registerClusterRoutes(app: Hono<AppEnv>): void {
       const interval = body.metrics_detail_interval_seconds;
       if (interval !== undefined && interval !== updated.metricsDetailIntervalSeconds) {
         updated = await setClusterMetricsDetailInterval(db, updated, interval);
-        // Connected agents follow the new interval now, after the answer is sent.
+        // Connected agents follow the new interval now, after the answer is sent (a large cluster
+        // through the dispatch queue, past one request's subrequest limit).
         const ids = await reachableClusterNodeIds(db, updated.id);
-        c.executionCtx.waitUntil(pushClusterConfig(c.env, ids));
+        await scheduleClusterConfigPush(c.env, c.executionCtx, ids);
       }
       return { data: await presentCluster(db, updated) };
     },

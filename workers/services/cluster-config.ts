@@ -1,9 +1,16 @@
-import type { Env } from "../../src/config";
+import type { DispatchMessage, Env } from "../../src/config";
 import { createLogger } from "../../src/log";
 import { nodeSession } from "./node-sessions";
 
 /** Sessions told at once; a cluster's nodes are told in waves of this many. */
 const WAVE = 20;
+/**
+ * Up to this many nodes are told from the request itself (its own subrequests); a bigger cluster
+ * goes through the dispatch queue in messages of `NODES_PER_CONFIG_MESSAGE`, so no invocation comes
+ * near the Worker's subrequest limit (1,000) however large the cluster.
+ */
+export const DIRECT_CONFIG_PUSH_LIMIT = 200;
+export const NODES_PER_CONFIG_MESSAGE = 100;
 const log = createLogger({ fields: { service: "cluster-config" } });
 
 /**
@@ -28,4 +35,26 @@ export async function pushClusterConfig(env: Env, nodeIds: string[]): Promise<nu
     told += sent.filter(Boolean).length;
   }
   return told;
+}
+
+/**
+ * Pushes the new `config` to a cluster's reachable nodes: from this request when they are few (or
+ * without a queue), else as dispatch-queue messages the consumer handles like execution fan-out.
+ */
+export async function scheduleClusterConfigPush(
+  env: Env,
+  ctx: { waitUntil(promise: Promise<unknown>): void },
+  nodeIds: string[],
+): Promise<"direct" | "queue"> {
+  const queue = env.DISPATCH_QUEUE;
+  if (!queue || nodeIds.length <= DIRECT_CONFIG_PUSH_LIMIT) {
+    ctx.waitUntil(pushClusterConfig(env, nodeIds));
+    return "direct";
+  }
+  const messages: { body: DispatchMessage }[] = [];
+  for (let i = 0; i < nodeIds.length; i += NODES_PER_CONFIG_MESSAGE)
+    messages.push({ body: { kind: "config", node_ids: nodeIds.slice(i, i + NODES_PER_CONFIG_MESSAGE) } });
+  // sendBatch takes at most 100 messages per call.
+  for (let i = 0; i < messages.length; i += 100) await queue.sendBatch(messages.slice(i, i + 100));
+  return "queue";
 }

@@ -1,7 +1,8 @@
-import { type Env, loadConfig } from "../../src/config";
+import { type DispatchMessage, type Env, loadConfig } from "../../src/config";
 import { createDatabase } from "../../src/db/client";
 import { type ClaimedExecution, claimPendingForNodes, DELIVERY_BATCH } from "../../src/executions/lifecycle";
 import { createLogger } from "../../src/log";
+import { pushClusterConfig } from "./cluster-config";
 import { nodeSession } from "./node-sessions";
 
 const log = createLogger({ fields: { service: "dispatch" } });
@@ -12,10 +13,6 @@ export const DIRECT_FANOUT_LIMIT = 50;
 export const NODES_PER_MESSAGE = 100;
 /** Concurrent DO calls per fan-out (per queue message). */
 const CONCURRENCY = 32;
-
-export interface DispatchMessage {
-  node_ids: string[];
-}
 
 /** Runs `task` over `items`, at most `CONCURRENCY` at a time; returns how many threw (each logged). */
 async function forEachBounded<T>(
@@ -146,6 +143,13 @@ export async function dispatchExecutions(
 export async function consumeDispatchBatch(batch: MessageBatch<DispatchMessage>, env: Env): Promise<void> {
   await Promise.all(
     batch.messages.map(async (message) => {
+      if (message.body.kind === "config") {
+        // Best effort like the direct push: an agent that misses it learns with its next hello.
+        const told = await pushClusterConfig(env, message.body.node_ids);
+        if (told === 0 && message.body.node_ids.length > 0) message.retry();
+        else message.ack();
+        return;
+      }
       const result = await deliverToNodes(env, message.body.node_ids);
       if (result.failed > 0 && result.delivered === 0) message.retry();
       else message.ack();
