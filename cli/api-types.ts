@@ -991,7 +991,7 @@ export interface paths {
         };
         /**
          * Stream every execution of a command
-         * @description Beyond the contract. Server-Sent Events: one `execution` event each time one of the command's executions changes state (`{execution_id, node_id, hostname, status, exit_code, output, started_at, duration_ms}`; `output` with the final state), then one `end` event once none is pending or sent. Each event has an `id:`; reconnecting with `Last-Event-ID` resumes after it without repeats. Closes after `STREAM_MAX_LIFETIME_SECONDS` without `end` (reconnect to go on).
+         * @description Beyond the contract. Server-Sent Events: one `execution` event each time one of the command's executions changes state (`{execution_id, node_id, hostname, status, exit_code, output, started_at, duration_ms}`; `output` with the final state), `output` events with the output of running executions as their agents send it (`{execution_id, node_id, hostname, seq, chunk}`; up to 50 running executions followed at once, the others' output comes with their final state), then one `end` event once none is pending or sent. Each event has an `id:`; reconnecting with `Last-Event-ID` resumes after it without repeating state events (after an `output` event, that execution's chunks go on after it; other running executions replay the chunks their node still buffers). Closes after `STREAM_MAX_LIFETIME_SECONDS` without `end` (reconnect to go on).
          */
         get: operations["get_commands_id_stream"];
         put?: never;
@@ -11647,7 +11647,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Server-Sent Events: `execution` events, then one `end` event */
+            /** @description Server-Sent Events: `execution` and `output` events, then one `end` event */
             200: {
                 headers: {
                     [name: string]: unknown;

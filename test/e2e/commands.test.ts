@@ -394,6 +394,39 @@ describe("commands on real agents", () => {
     expect(end!.at - firstTick!.at).toBeLessThan(6000);
   });
 
+  it("the command stream relays each node's output as it arrives, tagged, before the command ends", async () => {
+    const cmd = await createCommand(api, {
+      command_text: "for i in 1 2 3; do echo $i; sleep 0.3; done",
+      targeting: { type: "nodes", node_ids: [ids.east1, ids.west1] },
+    });
+    const firstChunkStatus = new Map<string, string>();
+    const opened = Date.now();
+    const stream = await readSse(`${stack.url}/api/v1/commands/${cmd.id}/stream`, {
+      timeoutMs: 20_000,
+      onEvent: async (ev) => {
+        if (ev.event !== "output" || firstChunkStatus.has(ev.data.node_id)) return;
+        firstChunkStatus.set(ev.data.node_id, (await getExecution(api, ev.data.execution_id)).status);
+      },
+    });
+    const summary = stream.events.map((e) => `${e.event}@${e.at - opened}ms ${JSON.stringify(e.data)}`);
+    expect(stream.timedOut, summary.join("\n")).toBe(false);
+    expect(stream.events.at(-1)?.event).toBe("end");
+    for (const name of ["east1", "west1"] as const) {
+      const node = ids[name];
+      const outputs = stream.events.filter((e) => e.event === "output" && e.data.node_id === node);
+      expect(outputs.map((e) => e.data.chunk).join(""), summary.join("\n")).toBe("1\n2\n3\n");
+      expect(outputs.every((e) => e.data.hostname && e.data.execution_id)).toBe(true);
+      // Live: the first chunk came while the execution was still running.
+      expect(firstChunkStatus.get(node)).toBe("sent");
+      const final = stream.events.find(
+        (e) => e.event === "execution" && e.data.node_id === node && e.data.status === "completed",
+      );
+      expect(final?.data.output).toBe("1\n2\n3\n");
+      // Every chunk came before the final state.
+      expect(Math.max(...outputs.map((e) => e.at))).toBeLessThanOrEqual(final!.at);
+    }
+  });
+
   it("a finished execution's stream replays its output and `end` at once", async () => {
     const cmd = await createCommand(api, {
       command_text: "printf 'one\\ntwo\\n'; exit 7",

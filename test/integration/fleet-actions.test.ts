@@ -252,6 +252,63 @@ describe("GET /api/v1/commands/{id}/stream", () => {
     ]);
   });
 
+  it("relays a running execution's output chunks as they arrive, tagged, and resumes after an output event", async () => {
+    const a = await online();
+    const res = await api.post("/api/v1/commands", {
+      command_text: `${P} live on the command stream`,
+      targeting: { type: "nodes", node_ids: [a.nodeId] },
+    });
+    const url = `/api/v1/commands/${res.body.data.id}/stream`;
+    const [e] = await executionsOf(res.body.data.id);
+    await waitFrame(a.agent, "exec", e.id);
+
+    // Reads `res` until `text` has arrived; what was read so far is returned parsed.
+    const follow = (res: Response) => {
+      const reader = res.body!.getReader();
+      let seen = "";
+      return {
+        async until(text: string) {
+          while (!seen.includes(text)) {
+            const { value, done } = await reader.read();
+            if (done) throw new Error(`stream ended before ${text}: ${seen}`);
+            seen += new TextDecoder().decode(value);
+          }
+          return readStream(new Response(seen.slice(0, seen.lastIndexOf("\n\n") + 2)));
+        },
+        stop: () => reader.cancel(),
+      };
+    };
+
+    const first = follow(await api.fetch(url));
+    a.agent.send({ type: "output", execution_id: e.id, seq: 0, chunk: "one\n" });
+    await first.until('"chunk":"one\\n"');
+    // Live: the chunk arrived while the execution is still running.
+    expect((await api.get(`/api/v1/command_executions/${e.id}`)).body.data.status).toBe("sent");
+    a.agent.send({ type: "output", execution_id: e.id, seq: 1, chunk: "two\n" });
+    const events = await first.until('"chunk":"two\\n"');
+    await first.stop();
+    const outputs = events.filter((x) => x.event === "output");
+    expect(outputs.map((x) => x.data)).toEqual([
+      { execution_id: e.id, node_id: a.nodeId, hostname: "host-a", seq: 1, chunk: "one\n" },
+      { execution_id: e.id, node_id: a.nodeId, hostname: "host-a", seq: 2, chunk: "two\n" },
+    ]);
+    // The `sent` state comes first, then the chunks, each with its own id.
+    expect(events[0]).toMatchObject({ event: "execution", data: { status: "sent" } });
+    expect(new Set(events.map((x) => x.id)).size).toBe(events.length);
+
+    // Resumed after "one": "two" again is the next thing, then what comes on, without repeats.
+    const resumed = follow(await api.fetch(url, { headers: { "last-event-id": outputs[0]!.id } }));
+    a.agent.send({ type: "output", execution_id: e.id, seq: 2, chunk: "three\n" });
+    await resumed.until('"chunk":"three\\n"');
+    await answer(a.agent, e.id, 0, "one\ntwo\nthree\n");
+    const rest = await resumed.until("event: end");
+    expect(rest.filter((x) => x.event === "output").map((x) => x.data.chunk)).toEqual(["two\n", "three\n"]);
+    expect(rest.filter((x) => x.event === "execution").map((x) => [x.data.status, x.data.output])).toEqual([
+      ["completed", "one\ntwo\nthree\n"],
+    ]);
+    expect(rest.at(-1)?.event).toBe("end");
+  });
+
   it("is a 404 for an unknown command", async () => {
     const res = await api.get(`/api/v1/commands/${crypto.randomUUID()}/stream`);
     expect(res.status).toBe(404);

@@ -19,6 +19,7 @@ import { defineRoute } from "../openapi/define-route";
 import { listRoute } from "../openapi/list-route";
 import { advanceAndDeliver } from "../services/advance-rollout";
 import { awaitCommand } from "../services/await-command";
+import { readLiveOutput } from "../services/command-live-output";
 import { commandStream } from "../services/command-stream";
 import { launchCommand } from "../services/launch-command";
 
@@ -130,11 +131,11 @@ export function registerCommandRoutes(app: Hono<AppEnv>): void {
       tag: TAG,
       summary: "Stream every execution of a command",
       description:
-        "Beyond the contract. Server-Sent Events: one `execution` event each time one of the command's executions changes state (`{execution_id, node_id, hostname, status, exit_code, output, started_at, duration_ms}`; `output` with the final state), then one `end` event once none is pending or sent. Each event has an `id:`; reconnecting with `Last-Event-ID` resumes after it without repeats. Closes after `STREAM_MAX_LIFETIME_SECONDS` without `end` (reconnect to go on).",
+        "Beyond the contract. Server-Sent Events: one `execution` event each time one of the command's executions changes state (`{execution_id, node_id, hostname, status, exit_code, output, started_at, duration_ms}`; `output` with the final state), `output` events with the output of running executions as their agents send it (`{execution_id, node_id, hostname, seq, chunk}`; up to 50 running executions followed at once, the others' output comes with their final state), then one `end` event once none is pending or sent. Each event has an `id:`; reconnecting with `Last-Event-ID` resumes after it without repeating state events (after an `output` event, that execution's chunks go on after it; other running executions replay the chunks their node still buffers). Closes after `STREAM_MAX_LIFETIME_SECONDS` without `end` (reconnect to go on).",
       params: idParam,
       success: {
         status: 200,
-        description: "Server-Sent Events: `execution` events, then one `end` event",
+        description: "Server-Sent Events: `execution` and `output` events, then one `end` event",
         data: v.pipe(
           v.string(),
           v.description(
@@ -151,6 +152,7 @@ export function registerCommandRoutes(app: Hono<AppEnv>): void {
       return commandStream(db, params.id, {
         lastEventId: c.req.header("last-event-id"),
         lifetimeMs: loadConfig(c.env).streamMaxLifetimeMs,
+        follow: (row, after, onChunk) => readLiveOutput(c.env, row.node_id, row.id, after, onChunk),
       });
     },
   );

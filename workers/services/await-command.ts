@@ -1,15 +1,29 @@
-import { commandExecutionViews, countLiveExecutions } from "../../src/command-executions/store";
+import {
+  type CommandExecutionView,
+  commandExecutionViews,
+  countLiveExecutions,
+} from "../../src/command-executions/store";
 import type { WaitedExecution } from "../../src/commands/schema";
 import type { Database } from "../../src/db/client";
 import { isoOrNull } from "../../src/time";
 
 /**
- * Pauses between polls of a synchronous command's executions (one indexed count each): short at
- * first, since most synchronous commands finish within a few hundred milliseconds and a fixed
- * 250 ms poll was most of their answer time (bench `sync`), then doubling up to 250 ms.
+ * Pause between polls during the first `FAST_FOR_MS`: most synchronous commands finish within a
+ * few hundred milliseconds, and with a doubling pause (20, 40, 80 … ms) the answer waited on
+ * average a good part of the last pause after the result was written (bench `sync`).
  */
-const FIRST_POLL_MS = 20;
+const FAST_POLL_MS = 10;
+const FAST_FOR_MS = 1_000;
+/** Pause between polls after that: a long-running command costs four small reads a second. */
 const POLL_MS = 250;
+/**
+ * Up to this many executions the poll reads the rows themselves (one indexed read, as cheap as a
+ * count for a few rows), so the answer needs no read after the last poll; a larger command polls a
+ * count and reads its rows once at the end.
+ */
+const READ_ROWS_UP_TO = 10;
+
+const LIVE = new Set(["pending", "sent"]);
 
 /**
  * Holds a synchronous command's answer (C11) until none of its executions is `pending` or `sent`,
@@ -22,20 +36,27 @@ export async function awaitCommand(
   commandId: string,
   waitSeconds: number,
 ): Promise<{ executions: WaitedExecution[]; complete: boolean }> {
-  const deadline = Date.now() + waitSeconds * 1000;
+  const started = Date.now();
+  const deadline = started + waitSeconds * 1000;
+  let rows: CommandExecutionView[] | null = null;
   let complete = false;
-  let pause = FIRST_POLL_MS;
-  for (;;) {
-    complete = (await countLiveExecutions(db, commandId)) === 0;
+  for (let first = true; ; first = false) {
+    if (first || (rows && rows.length <= READ_ROWS_UP_TO)) {
+      rows = await commandExecutionViews(db, commandId);
+      complete = rows.every((row) => !LIVE.has(row.status));
+    } else {
+      rows = null;
+      complete = (await countLiveExecutions(db, commandId)) === 0;
+    }
     const left = deadline - Date.now();
     if (complete || left <= 0) break;
+    const pause = Date.now() - started < FAST_FOR_MS ? FAST_POLL_MS : POLL_MS;
     await new Promise((resolve) => setTimeout(resolve, Math.min(pause, left)));
-    pause = Math.min(pause * 2, POLL_MS);
   }
-  const rows = await commandExecutionViews(db, commandId);
+  const final = rows ?? (await commandExecutionViews(db, commandId));
   return {
     complete,
-    executions: rows.map((r) => ({
+    executions: final.map((r) => ({
       id: r.id,
       node_id: r.node_id,
       hostname: r.hostname,
