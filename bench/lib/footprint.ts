@@ -98,22 +98,26 @@ async function peakOf(pid: number, work: () => Promise<unknown>): Promise<Peak> 
 const peakText = (p: Peak | undefined) =>
   p ? `${mb(p.rss)} (anon ${mb(p.anon)}, ${round(p.seconds, 1)} s)` : "—";
 
-/** Uploads TRANSFER_MIB of random bytes to `dest` on the node, then downloads it, through the API. */
-async function transfer(base: string, nodeId: string, dest: string): Promise<void> {
-  const headers = { authorization: `Bearer ${API_KEY}` };
-  const bytes = randomBytes(TRANSFER_MIB * 1024 * 1024);
+const headers = { authorization: `Bearer ${API_KEY}` };
+
+/** Uploads `bytes` to `dest` on the node through the API. */
+async function upload(base: string, nodeId: string, dest: string, bytes: Buffer): Promise<void> {
   const form = new FormData();
   form.set("dest", dest);
   form.set("overwrite", "true");
   form.set("file", new File([bytes], "bench.bin"));
   const up = await fetch(`${base}/api/v1/nodes/${nodeId}/files`, { method: "POST", headers, body: form });
   if (up.status !== 201) throw new Error(`upload: ${up.status} ${await up.text()}`);
+}
+
+/** Downloads `dest` from the node through the API and checks its length. */
+async function download(base: string, nodeId: string, dest: string, length: number): Promise<void> {
   const down = await fetch(`${base}/api/v1/nodes/${nodeId}/files?path=${encodeURIComponent(dest)}`, {
     headers,
   });
   let got = 0;
   for await (const chunk of down.body as unknown as AsyncIterable<Uint8Array>) got += chunk.length;
-  if (down.status !== 200 || got !== bytes.length) throw new Error(`download: ${down.status}, ${got} bytes`);
+  if (down.status !== 200 || got !== length) throw new Error(`download: ${down.status}, ${got} bytes`);
 }
 
 interface Variant {
@@ -400,6 +404,7 @@ export async function footprint(mode: Mode): Promise<BenchResult> {
     // The installed agent alone: a full inventory collection, then a 50 MiB file transfer.
     const installed = variants[0];
     let inventoryPeak: Peak | undefined;
+    let uploadPeak: Peak | undefined;
     let transferPeak: Peak | undefined;
     if (installed.agent && !installed.error) {
       const agent = installed.agent;
@@ -417,12 +422,16 @@ export async function footprint(mode: Mode): Promise<BenchResult> {
         notes.push(`inventory refresh: ${(error as Error).message}`);
         return undefined;
       });
-      transferPeak = await peakOf(agent.pid, () =>
-        transfer(stack.url, nodeId, join(files, "bench.bin")),
-      ).catch((error) => {
+      const dest = join(files, "bench.bin");
+      const bytes = randomBytes(TRANSFER_MIB * 1024 * 1024);
+      const failed = (error: unknown) => {
         notes.push(`file transfer: ${(error as Error).message}`);
         return undefined;
-      });
+      };
+      uploadPeak = await peakOf(agent.pid, () => upload(stack.url, nodeId, dest, bytes)).catch(failed);
+      transferPeak = await peakOf(agent.pid, () => download(stack.url, nodeId, dest, bytes.length)).catch(
+        failed,
+      );
     }
 
     // Restart of the installed variant: start-up to `connected` of an enrolled agent.
@@ -478,7 +487,8 @@ export async function footprint(mode: Mode): Promise<BenchResult> {
           ["idle RSS after inventory was reported (median, MB)", mb(instRss), "≤ 45"],
           ["idle CPU (% of one core)", `${round(inst.cpu_percent ?? 0, 3)} %`, "≤ 0.5 %"],
           ["peak RSS, full inventory collection (operator refresh, MB)", peakText(inventoryPeak), "≤ 80"],
-          [`peak RSS, ${TRANSFER_MIB} MiB upload then download (MB)`, peakText(transferPeak), "≤ 80"],
+          [`peak RSS, ${TRANSFER_MIB} MiB upload (MB)`, peakText(uploadPeak), "≤ 80"],
+          [`peak RSS, ${TRANSFER_MIB} MiB download (MB)`, peakText(transferPeak), "≤ 80"],
           ["peak RSS, command burst (MB)", inst.burst_peak ? mb(inst.burst_peak) : "—", "≤ 80"],
           [
             "start-up to connected, enrolment included (s)",
@@ -543,15 +553,16 @@ export async function footprint(mode: Mode): Promise<BenchResult> {
         {
           what: `installed agent peak (${TRANSFER_MIB} MiB file transfer)`,
           goal: "≤ 80 MB",
-          value: `${peakText(transferPeak)} MB`,
-          met: (transferPeak?.rss ?? Number.POSITIVE_INFINITY) <= PEAK_BUDGET,
+          value: `upload ${peakText(uploadPeak)}, download ${peakText(transferPeak)} MB`,
+          met: Math.max(uploadPeak?.rss ?? Number.POSITIVE_INFINITY, transferPeak?.rss ?? 0) <= PEAK_BUDGET,
         },
       ],
       notes,
       data: {
         seconds,
         inventory_peak: inventoryPeak,
-        transfer_peak: transferPeak,
+        upload_peak: uploadPeak,
+        download_peak: transferPeak,
         installed_env: installedEnv,
         heartbeat,
         installed_flags: installedFlags,
