@@ -62,8 +62,9 @@ function withNote(text: string, note: string): string {
 }
 
 function commandEnv(extra: Record<string, string> | undefined): NodeJS.ProcessEnv {
-  // The enrollment key is a secret of the agent, not of the commands it runs.
-  const { ENROLLMENT_KEY: _secret, ...env } = process.env;
+  // The enrollment key is a secret of the agent, not of the commands it runs. MALLOC_ARENA_MAX=1 is
+  // the installed wrapper's setting for the agent itself (docs/agent-footprint.md), not for commands.
+  const { ENROLLMENT_KEY: _secret, MALLOC_ARENA_MAX: _agentOnly, ...env } = process.env;
   return { ...env, ...extra };
 }
 

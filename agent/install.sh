@@ -223,6 +223,9 @@ NODE_FLAGS="--max-semi-space-size=1 --max-old-space-size=64 --single-threaded-gc
 cat >"$ROOT/usr/local/bin/outpost-agent.new" <<EOF
 #!/bin/sh
 # Installed by the Outpost agent installer.
+# One malloc arena: libuv's threads would each grow their own (~1 MB less resident, measured).
+# The agent removes it from the environment of the commands it runs.
+export MALLOC_ARENA_MAX=1
 $INSECURE_LINE
 exec "$NODE" $NODE_FLAGS /usr/local/lib/outpost-agent/outpost-agent.mjs "\$@"
 EOF

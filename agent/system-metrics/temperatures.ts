@@ -1,5 +1,6 @@
 import { readdir } from "node:fs/promises";
 import { SYSTEM_LIMITS, type TemperaturesSection } from "../../src/protocol/system-metrics";
+import { compareNatural } from "../compare";
 import { readLine } from "../inventory/budget";
 import { round } from "./rates";
 
@@ -30,7 +31,7 @@ export function toSensors(raw: RawSensor[]) {
 
 async function entries(dir: string): Promise<string[]> {
   try {
-    return (await readdir(dir)).sort((a, b) => a.localeCompare(b, "en", { numeric: true }));
+    return (await readdir(dir)).sort(compareNatural);
   } catch {
     return [];
   }

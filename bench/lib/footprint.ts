@@ -9,8 +9,9 @@
 // start-up to `connected` of an enrolled agent.
 
 import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
   type AgentProcess,
@@ -20,7 +21,7 @@ import {
   wrapperNodeFlags,
 } from "../../test/support/agent-process";
 import { apiClient, clusterWithKey, must } from "./api";
-import { startBenchStack } from "./bench-stack";
+import { API_KEY, startBenchStack } from "./bench-stack";
 import { cpuSeconds, rssBytes } from "./proc";
 import { mb, percentile, round, sleep } from "./stats";
 import { type BenchResult, type Mode, table } from "./types";
@@ -39,6 +40,8 @@ const CANDIDATES = [
 ];
 
 const RSS_BUDGET = 45 * 1024 * 1024;
+/** The issue's file transfer: uploaded to the installed agent, then downloaded, through the API. */
+const TRANSFER_MIB = 50;
 const PEAK_BUDGET = 80 * 1024 * 1024;
 
 /** Anonymous and file-backed resident memory from /proc/<pid>/status (bytes). */
@@ -50,6 +53,71 @@ function rssParts(pid: number): { anon: number; file: number } {
   } catch {
     return { anon: 0, file: 0 };
   }
+}
+
+/** `export NAME=value` lines of the installed wrapper: environment the agent starts with. */
+function wrapperEnv(wrapper: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const m of wrapper.matchAll(/^export ([A-Z_]+)=(\S+)$/gm)) env[m[1]] = m[2];
+  return env;
+}
+
+function installedEnvText(env: Record<string, string>): string {
+  const pairs = Object.entries(env).map(([k, value]) => `${k}=${value}`);
+  return pairs.length ? `wrapper flags and ${pairs.join(" ")}` : "wrapper flags";
+}
+
+interface Peak {
+  rss: number;
+  anon: number;
+  seconds: number;
+}
+
+/** Peak RSS (and anonymous part) of `pid` while `work` runs, sampled every 100 ms. */
+async function peakOf(pid: number, work: () => Promise<unknown>): Promise<Peak> {
+  const peak = { rss: rssBytes(pid), anon: rssParts(pid).anon };
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      peak.rss = Math.max(peak.rss, rssBytes(pid));
+      peak.anon = Math.max(peak.anon, rssParts(pid).anon);
+      await sleep(100);
+    }
+  })();
+  const t = performance.now();
+  try {
+    await work();
+    await sleep(1000);
+  } finally {
+    sampling = false;
+    await sampler;
+  }
+  return { ...peak, seconds: (performance.now() - t) / 1000 };
+}
+
+const peakText = (p: Peak | undefined) =>
+  p ? `${mb(p.rss)} (anon ${mb(p.anon)}, ${round(p.seconds, 1)} s)` : "—";
+
+const headers = { authorization: `Bearer ${API_KEY}` };
+
+/** Uploads `bytes` to `dest` on the node through the API. */
+async function upload(base: string, nodeId: string, dest: string, bytes: Buffer): Promise<void> {
+  const form = new FormData();
+  form.set("dest", dest);
+  form.set("overwrite", "true");
+  form.set("file", new File([bytes], "bench.bin"));
+  const up = await fetch(`${base}/api/v1/nodes/${nodeId}/files`, { method: "POST", headers, body: form });
+  if (up.status !== 201) throw new Error(`upload: ${up.status} ${await up.text()}`);
+}
+
+/** Downloads `dest` from the node through the API and checks its length. */
+async function download(base: string, nodeId: string, dest: string, length: number): Promise<void> {
+  const down = await fetch(`${base}/api/v1/nodes/${nodeId}/files?path=${encodeURIComponent(dest)}`, {
+    headers,
+  });
+  let got = 0;
+  for await (const chunk of down.body as unknown as AsyncIterable<Uint8Array>) got += chunk.length;
+  if (down.status !== 200 || got !== length) throw new Error(`download: ${down.status}, ${got} bytes`);
 }
 
 interface Variant {
@@ -160,6 +228,7 @@ export async function footprint(mode: Mode): Promise<BenchResult> {
     const installedFlags = wrapperNodeFlags(
       await readFile(join(root, "usr/local/bin/outpost-agent"), "utf8"),
     );
+    const installedEnv = wrapperEnv(await readFile(join(root, "usr/local/bin/outpost-agent"), "utf8"));
     const bundleBytes = (await readFile(bundle)).byteLength;
     await writeFile(join(work, "diag.mjs"), DIAG_PRELOAD);
 
@@ -189,7 +258,10 @@ export async function footprint(mode: Mode): Promise<BenchResult> {
       anon: [],
       file: [],
     });
-    for (const flag of CANDIDATES) variants.push({ name: flag, flags: [flag], rss: [], anon: [], file: [] });
+    // Quick runs leave the single-flag candidates out (measured before, docs/agent-footprint.md).
+    if (!mode.quick)
+      for (const flag of CANDIDATES)
+        variants.push({ name: flag, flags: [flag], rss: [], anon: [], file: [] });
     const diag: Variant = {
       name: "diagnostic",
       flags: [...installedFlags, `--import=${join(work, "diag.mjs")}`],
@@ -198,7 +270,12 @@ export async function footprint(mode: Mode): Promise<BenchResult> {
       file: [],
     };
 
+    // Every collector on: files may be moved in `files` (the transfer below), logs read in /var/log.
+    const files = join(work, "files");
+    await mkdir(files);
     const env = (name: string) => ({
+      ...installedEnv,
+      OUTPOST_FILE_PATHS: files,
       ENROLLMENT_KEY: key,
       OUTPOST_ID_TYPE: "random",
       OUTPOST_HEARTBEAT_INTERVAL: String(heartbeat),
@@ -274,7 +351,6 @@ export async function footprint(mode: Mode): Promise<BenchResult> {
     const lastDiag = diagLines.length ? JSON.parse(diagLines[diagLines.length - 1].slice(15)) : null;
 
     // A burst: commands with ~600 KB of output each, to every node at once, 3 waves.
-    // (A full inventory collection does not exist yet; this is the nearest load.)
     const burstCommands = mode.quick ? 3 : 6;
     const peak = new Map<Variant, number>();
     const peakAnon = new Map<Variant, number>();
@@ -322,11 +398,43 @@ export async function footprint(mode: Mode): Promise<BenchResult> {
       v.burst_peak_anon = peakAnon.get(v);
     }
     notes.push(
-      `burst: ${burstCommands} commands \`seq 1 100000\` (~590 KB of output each) to all ${n} agents at once, ${completed}/${ids.length * n} completed in ${round(burstSeconds, 1)} s. A full inventory collection and a 50 MiB file transfer do not exist in the agent yet, so their peaks are not measured.`,
+      `burst: ${burstCommands} commands \`seq 1 100000\` (~590 KB of output each) to all ${n} agents at once, ${completed}/${ids.length * n} completed in ${round(burstSeconds, 1)} s. Then the installed agent alone: a full inventory collection on an operator's refresh, and a ${TRANSFER_MIB} MiB file uploaded then downloaded through the API.`,
     );
 
-    // Restart of the installed variant: start-up to `connected` of an enrolled agent.
+    // The installed agent alone: a full inventory collection, then a 50 MiB file transfer.
     const installed = variants[0];
+    let inventoryPeak: Peak | undefined;
+    let uploadPeak: Peak | undefined;
+    let transferPeak: Peak | undefined;
+    if (installed.agent && !installed.error) {
+      const agent = installed.agent;
+      const nodeId: string = JSON.parse(
+        await readFile(join(work, "agent-0", "identity.json"), "utf8"),
+      ).node_id;
+      const reported = () => agent.output().split("inventory reported").length;
+      const before = reported();
+      inventoryPeak = await peakOf(agent.pid, async () => {
+        await must(api("PATCH", `/api/v1/nodes/${nodeId}/inventory/refresh`, {}), "refresh", [202]);
+        const t = performance.now();
+        while (reported() === before && performance.now() - t < 240_000) await sleep(100);
+        if (reported() === before) throw new Error("no inventory report within 240 s of the refresh");
+      }).catch((error) => {
+        notes.push(`inventory refresh: ${(error as Error).message}`);
+        return undefined;
+      });
+      const dest = join(files, "bench.bin");
+      const bytes = randomBytes(TRANSFER_MIB * 1024 * 1024);
+      const failed = (error: unknown) => {
+        notes.push(`file transfer: ${(error as Error).message}`);
+        return undefined;
+      };
+      uploadPeak = await peakOf(agent.pid, () => upload(stack.url, nodeId, dest, bytes)).catch(failed);
+      transferPeak = await peakOf(agent.pid, () => download(stack.url, nodeId, dest, bytes.length)).catch(
+        failed,
+      );
+    }
+
+    // Restart of the installed variant: start-up to `connected` of an enrolled agent.
     let restartMs: number | undefined;
     if (installed.agent && !installed.error) {
       await installed.agent.stop();
@@ -372,6 +480,24 @@ export async function footprint(mode: Mode): Promise<BenchResult> {
         variants.map(row),
       ),
       `Installed agent restarted (already enrolled): ${restartMs ? `${round(restartMs / 1000, 2)} s` : "—"} to \`connected\`.`,
+      `Issue 25's rows, the installed agent (${installedEnvText(installedEnv)}):`,
+      table(
+        ["what", "figure", "budget"],
+        [
+          ["idle RSS after inventory was reported (median, MB)", mb(instRss), "≤ 45"],
+          ["idle CPU (% of one core)", `${round(inst.cpu_percent ?? 0, 3)} %`, "≤ 0.5 %"],
+          ["peak RSS, full inventory collection (operator refresh, MB)", peakText(inventoryPeak), "≤ 80"],
+          [`peak RSS, ${TRANSFER_MIB} MiB upload (MB)`, peakText(uploadPeak), "≤ 80"],
+          [`peak RSS, ${TRANSFER_MIB} MiB download (MB)`, peakText(transferPeak), "≤ 80"],
+          ["peak RSS, command burst (MB)", inst.burst_peak ? mb(inst.burst_peak) : "—", "≤ 80"],
+          [
+            "start-up to connected, enrolment included (s)",
+            inst.startup_ms ? round(inst.startup_ms / 1000, 2) : "—",
+            "—",
+          ],
+          ["start-up to connected, enrolled (s)", restartMs ? round(restartMs / 1000, 2) : "—", "—"],
+        ],
+      ),
     ];
     if (lastDiag) {
       const m = lastDiag.memory;
@@ -418,10 +544,26 @@ export async function footprint(mode: Mode): Promise<BenchResult> {
           value: `${mb(inst.burst_peak ?? 0)} MB`,
           met: (inst.burst_peak ?? Number.POSITIVE_INFINITY) <= PEAK_BUDGET,
         },
+        {
+          what: "installed agent peak (full inventory collection)",
+          goal: "≤ 80 MB",
+          value: `${peakText(inventoryPeak)} MB`,
+          met: (inventoryPeak?.rss ?? Number.POSITIVE_INFINITY) <= PEAK_BUDGET,
+        },
+        {
+          what: `installed agent peak (${TRANSFER_MIB} MiB file transfer)`,
+          goal: "≤ 80 MB",
+          value: `upload ${peakText(uploadPeak)}, download ${peakText(transferPeak)} MB`,
+          met: Math.max(uploadPeak?.rss ?? Number.POSITIVE_INFINITY, transferPeak?.rss ?? 0) <= PEAK_BUDGET,
+        },
       ],
       notes,
       data: {
         seconds,
+        inventory_peak: inventoryPeak,
+        upload_peak: uploadPeak,
+        download_peak: transferPeak,
+        installed_env: installedEnv,
         heartbeat,
         installed_flags: installedFlags,
         bundle_bytes: bundleBytes,

@@ -2,8 +2,8 @@
 // with the installed wrapper's Node/V8 flags (read from agent/install.sh) inside a memory cgroup
 // limited to the unit's MemoryMax (cgroup v2 `memory.max`, or v1 `memory.limit_in_bytes`; where
 // neither is writable, `ulimit -v` with a virtual-memory bound V8's reservations fit in) and goes
-// through enrolment and a command with ~590 KB of output. With a cgroup, the limit must never have
-// been hit. (An inventory report does not exist in the agent yet.)
+// through enrolment, a command with ~590 KB of output and a full inventory report. With a cgroup,
+// the limit must never have been hit.
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rm, rmdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -120,7 +120,7 @@ describe("the agent under its unit's memory limit", () => {
     if (workDir) await rm(workDir, { recursive: true, force: true });
   });
 
-  it("enrols, connects and runs a command without reaching the limit", async () => {
+  it("enrols, connects, runs a command and reports inventory without reaching the limit", async () => {
     expect(memoryMax).toBeGreaterThanOrEqual(64 * 1024 * 1024);
     expect(nodeFlags.length).toBeGreaterThan(0);
     const cluster = await api("POST", "/api/v1/clusters", { name: "small" });
@@ -155,6 +155,8 @@ describe("the agent under its unit's memory limit", () => {
       { timeoutMs: 60_000 },
     );
     expect(done.exit_code).toBe(0);
+    // Every inventory section collected and reported under the limit (the heaviest work it does).
+    await agent.waitFor("inventory reported", { timeoutMs: 240_000 });
     expect(agent.running()).toBe(true);
 
     const usage = await limit.usage();

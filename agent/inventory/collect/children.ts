@@ -1,5 +1,6 @@
 import { CHILD_ENGINE_TOOLS } from "../../../src/protocol/child-engines";
 import type { Child, ChildType } from "../../../src/protocol/inventory-sections";
+import { compareText } from "../../compare";
 import { runCommand } from "../budget";
 import {
   parseDockerPs,
@@ -60,6 +61,6 @@ export async function collectChildren() {
   const results = await Promise.all(types.map((t) => ENGINES[t]().catch(() => null)));
   const engines = types.filter((_, i) => results[i] !== null);
   const children = results.flatMap((r) => r ?? []).filter((c) => c.child_name !== "");
-  children.sort((a, b) => a.id.localeCompare(b.id));
+  children.sort((a, b) => compareText(a.id, b.id));
   return { children, engines };
 }

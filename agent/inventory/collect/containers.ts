@@ -1,4 +1,5 @@
 import { request } from "node:http";
+import { compareText } from "../../compare";
 import { Unavailable } from "../budget";
 
 const DOCKER_SOCKET = process.env.DOCKER_HOST?.startsWith("unix://")
@@ -69,6 +70,6 @@ export async function collectContainers() {
     ports: [...new Set((c.Ports ?? []).map(port))].sort(),
     compose_project: c.Labels?.["com.docker.compose.project"] ?? null,
   }));
-  containers.sort((a, b) => a.name.localeCompare(b.name));
+  containers.sort((a, b) => compareText(a.name, b.name));
   return { engine: "docker", containers };
 }

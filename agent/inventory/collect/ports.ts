@@ -1,4 +1,5 @@
 import { readdir, readlink } from "node:fs/promises";
+import { compareText } from "../../compare";
 import { readText } from "../budget";
 import { parsePasswd } from "../parse/accounts";
 import { type ListeningSocket, parseListeningSockets } from "../parse/proc-net";
@@ -66,7 +67,7 @@ export async function collectListeningPorts() {
     });
   }
   ports.sort(
-    (a, b) => a.port - b.port || a.protocol.localeCompare(b.protocol) || a.address.localeCompare(b.address),
+    (a, b) => a.port - b.port || compareText(a.protocol, b.protocol) || compareText(a.address, b.address),
   );
   return { ports, processes_resolved: process.getuid?.() === 0 };
 }

@@ -1,5 +1,6 @@
 import { readdir, stat } from "node:fs/promises";
 import type { Package } from "../../../src/protocol/inventory-sections";
+import { compareText } from "../../compare";
 import { readText, runCommand, Unavailable } from "../budget";
 import {
   parseApkInstalled,
@@ -74,9 +75,9 @@ export async function collectSoftware() {
   const { package_manager, packages } = await installedPackages();
   packages.sort(
     (a, b) =>
-      a.name.localeCompare(b.name) ||
-      a.architecture.localeCompare(b.architecture) ||
-      a.version.localeCompare(b.version),
+      compareText(a.name, b.name) ||
+      compareText(a.architecture, b.architecture) ||
+      compareText(a.version, b.version),
   );
   return { package_manager, packages };
 }

@@ -1,4 +1,5 @@
 import { statfs } from "node:fs/promises";
+import { compareText } from "../../compare";
 import { readText, Unavailable, withBudget } from "../budget";
 import { type Mount, parseMountinfo } from "../parse/mounts";
 
@@ -58,6 +59,6 @@ export async function collectStorage() {
   if (text === null) throw new Unavailable("/proc/self/mountinfo is not readable");
   const mounts = parseMountinfo(text);
   const filesystems = await Promise.all(mounts.map(sized));
-  filesystems.sort((a, b) => a.mount_point.localeCompare(b.mount_point));
+  filesystems.sort((a, b) => compareText(a.mount_point, b.mount_point));
   return { filesystems };
 }

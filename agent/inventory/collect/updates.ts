@@ -1,4 +1,5 @@
 import { stat } from "node:fs/promises";
+import { compareText } from "../../compare";
 import { readText, runCommand, Unavailable } from "../budget";
 import {
   type PendingUpdate,
@@ -116,7 +117,7 @@ export async function collectUpdates(options: { refreshCache: boolean }) {
       "no supported package manager (apt, dnf, yum, apk, pacman) could check for updates",
     );
   const reboot = await rebootRequired();
-  const pending = [...check.pending].sort((a, b) => a.name.localeCompare(b.name));
+  const pending = [...check.pending].sort((a, b) => compareText(a.name, b.name));
   return {
     package_manager: check.package_manager,
     pending,

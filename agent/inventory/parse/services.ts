@@ -1,3 +1,5 @@
+import { compareText } from "../../compare";
+
 /** One systemd service as `systemctl list-units` and `list-unit-files` describe it. */
 export interface ServiceUnit {
   name: string;
@@ -42,5 +44,5 @@ export function parseSystemctl(units: string, unitFiles: string): ServiceUnit[] 
       out.set(name, { name, load: null, active: "inactive", sub: "dead", enabled: state, description: null });
     }
   }
-  return [...out.values()].sort((a, b) => a.name.localeCompare(b.name));
+  return [...out.values()].sort((a, b) => compareText(a.name, b.name));
 }
