@@ -39,6 +39,11 @@ export async function enrolment(mode: Mode, options: EnrolOptions = {}): Promise
     mode.log(`  enrolling ${count} nodes into one cluster, ${ENROL_CONCURRENCY} at a time`);
     run = await swarm.enroll(key, count, ENROL_CONCURRENCY, mode.quick ? 300_000 : 20 * 60_000);
     if (stopProfile) profiles = await stopProfile();
+    // What a failed enrolment answered: the figure alone cannot tell a 409 from a timeout.
+    if (run.failed) {
+      const samples = (await swarm.stats()).error_samples.filter((e) => e.startsWith("enrol"));
+      notes.push(...samples.slice(0, 5).map((e) => `swarm: ${e}`));
+    }
   } finally {
     await swarm.stop().catch(() => {});
     await stack.stop().catch(() => {});
