@@ -7,7 +7,7 @@ import { apiClient, clusterWithKey } from "./api";
 import { startBenchStack } from "./bench-stack";
 import { type ProfileSummary, profileMarkdown, startProfile } from "./inspector";
 import { ratio, round, summarize } from "./stats";
-import { ENROL_CONCURRENCY, Swarm } from "./swarm-client";
+import { ENROL_CONCURRENCY, SWARM_ENV, Swarm } from "./swarm-client";
 import { type BenchResult, type Goal, type Mode, table } from "./types";
 
 export interface EnrolOptions {
@@ -20,7 +20,7 @@ const GOAL_RATIO = 1.2;
 
 export async function enrolment(mode: Mode, options: EnrolOptions = {}): Promise<BenchResult> {
   const count = options.count ?? (mode.quick ? 300 : 2000);
-  const stack = await startBenchStack();
+  const stack = await startBenchStack({ env: SWARM_ENV });
   const api = apiClient(() => stack.url);
   const swarm = await Swarm.start();
   const notes: string[] = [];

@@ -12,7 +12,7 @@ import { waitQuiet } from "./quiet";
 import { topSql } from "./roundtrip";
 import { seedNodes } from "./seed-nodes";
 import { mb, ratio, round, sleep, summarize } from "./stats";
-import { ENROL_CONCURRENCY, Swarm } from "./swarm-client";
+import { ENROL_CONCURRENCY, SWARM_ENV, Swarm } from "./swarm-client";
 import { type BenchResult, fmt, type Goal, type Mode, table } from "./types";
 
 export interface FanoutOptions {
@@ -119,7 +119,7 @@ async function idleSummary(api: Api, commandId: string) {
 export async function fanout(mode: Mode, options: FanoutOptions = {}): Promise<BenchResult> {
   const steps = options.steps ?? (mode.quick ? [50, 200] : [100, 1000, 2500, 5000, 10000]);
   const boundMs = options.boundMs ?? (mode.quick ? 60_000 : 120_000);
-  const stack: BenchStack = await startBenchStack();
+  const stack: BenchStack = await startBenchStack({ env: SWARM_ENV });
   const api = apiClient(() => stack.url);
   const swarm = await Swarm.start();
   const results: Step[] = [];
