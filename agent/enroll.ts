@@ -50,6 +50,12 @@ export interface EnrollOptions {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** A Retry-After in seconds as ms, within sane bounds whatever it says (0: none or a date). */
+function retryAfterMs(header: string | undefined): number {
+  const seconds = Number(header);
+  return header && Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds, 300) * 1000 : 0;
+}
+
 function isRetryable(status: number): boolean {
   return status === 408 || status === 429 || status >= 500;
 }
@@ -185,10 +191,16 @@ async function send(options: EnrollOptions, body: EnrollRequest): Promise<Answer
   const { blob, log, maxAttempts = 5, retryBaseMs = 1000, requestTimeoutMs = 15_000 } = options;
   const url = `${serverBase(blob.server)}${ENROLL_PATH}`;
   let lastProblem = "";
+  // The server's Retry-After of the last answer (a 429), in ms: the next attempt waits at least that.
+  let serverDelayMs = 0;
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     if (attempt > 1) {
       const ceiling = Math.min(retryBaseMs * 2 ** (attempt - 2), 30_000);
-      const delay = Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+      const backoff = Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+      // A rate-limited agent retrying on its own short backoff spent its attempts inside the
+      // limit's window and gave up (issue 23); the jitter spreads a refused burst over the window.
+      const delay = serverDelayMs > 0 ? serverDelayMs + Math.round(Math.random() * backoff) : backoff;
+      serverDelayMs = 0;
       log.warn("enrolment attempt failed; retrying", { problem: lastProblem, attempt, delay_ms: delay });
       await sleep(delay);
     }
@@ -228,6 +240,7 @@ async function send(options: EnrollOptions, body: EnrollRequest): Promise<Answer
       );
     }
     lastProblem = `HTTP ${response.status}: ${message}`;
+    if (response.status === 429) serverDelayMs = retryAfterMs(response.retryAfter);
   }
   throw new EnrollmentUnavailable(`could not reach ${url} after ${maxAttempts} attempts: ${lastProblem}`);
 }

@@ -4,10 +4,11 @@
 // node:http is loaded anyway by ws for the WebSocket; node:https (and tls) only for an https URL.
 import { request as httpRequest, type IncomingMessage } from "node:http";
 
-/** The answer: status, the Location of a redirect (not followed) and the body as text. */
+/** The answer: status, the Location of a redirect (not followed), Retry-After, and the body as text. */
 export interface PostAnswer {
   status: number;
   location: string | undefined;
+  retryAfter: string | undefined;
   text: string;
 }
 
@@ -44,6 +45,7 @@ export async function postJson(
           resolve({
             status: response.statusCode ?? 0,
             location: response.headers.location,
+            retryAfter: response.headers["retry-after"],
             text: Buffer.concat(chunks).toString("utf8"),
           }),
         );

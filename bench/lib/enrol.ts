@@ -7,7 +7,7 @@ import { apiClient, clusterWithKey } from "./api";
 import { startBenchStack } from "./bench-stack";
 import { type ProfileSummary, profileMarkdown, startProfile } from "./inspector";
 import { ratio, round, summarize } from "./stats";
-import { ENROL_CONCURRENCY, Swarm } from "./swarm-client";
+import { ENROL_CONCURRENCY, SWARM_ENV, Swarm } from "./swarm-client";
 import { type BenchResult, type Goal, type Mode, table } from "./types";
 
 export interface EnrolOptions {
@@ -20,7 +20,7 @@ const GOAL_RATIO = 1.2;
 
 export async function enrolment(mode: Mode, options: EnrolOptions = {}): Promise<BenchResult> {
   const count = options.count ?? (mode.quick ? 300 : 2000);
-  const stack = await startBenchStack();
+  const stack = await startBenchStack({ env: SWARM_ENV });
   const api = apiClient(() => stack.url);
   const swarm = await Swarm.start();
   const notes: string[] = [];
@@ -39,6 +39,11 @@ export async function enrolment(mode: Mode, options: EnrolOptions = {}): Promise
     mode.log(`  enrolling ${count} nodes into one cluster, ${ENROL_CONCURRENCY} at a time`);
     run = await swarm.enroll(key, count, ENROL_CONCURRENCY, mode.quick ? 300_000 : 20 * 60_000);
     if (stopProfile) profiles = await stopProfile();
+    // What a failed enrolment answered: the figure alone cannot tell a 409 from a timeout.
+    if (run.failed) {
+      const samples = (await swarm.stats()).error_samples.filter((e) => e.startsWith("enrol"));
+      notes.push(...samples.slice(0, 5).map((e) => `swarm: ${e}`));
+    }
   } finally {
     await swarm.stop().catch(() => {});
     await stack.stop().catch(() => {});

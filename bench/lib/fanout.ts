@@ -8,10 +8,11 @@ import { type Api, apiClient, clusterWithKey, must } from "./api";
 import { type BenchStack, startBenchStack } from "./bench-stack";
 import { type ProfileSummary, profileMarkdown, startProfile } from "./inspector";
 import { openFileCount, openFileLimit, ProcSampler } from "./proc";
+import { waitQuiet } from "./quiet";
 import { topSql } from "./roundtrip";
 import { seedNodes } from "./seed-nodes";
 import { mb, ratio, round, sleep, summarize } from "./stats";
-import { ENROL_CONCURRENCY, Swarm } from "./swarm-client";
+import { ENROL_CONCURRENCY, SWARM_ENV, Swarm } from "./swarm-client";
 import { type BenchResult, fmt, type Goal, type Mode, table } from "./types";
 
 export interface FanoutOptions {
@@ -55,6 +56,8 @@ interface Step {
   workerd_peak_mb: number;
   swarm_peak_mb: number;
   libsql_statements: number;
+  /** How long the stack took to be quiet after the connect wave (not timed). */
+  quiet_wait_ms?: number;
   libsql_requests?: number;
   libsql_server_ms?: number;
   cpu?: Record<string, number>;
@@ -116,7 +119,7 @@ async function idleSummary(api: Api, commandId: string) {
 export async function fanout(mode: Mode, options: FanoutOptions = {}): Promise<BenchResult> {
   const steps = options.steps ?? (mode.quick ? [50, 200] : [100, 1000, 2500, 5000, 10000]);
   const boundMs = options.boundMs ?? (mode.quick ? 60_000 : 120_000);
-  const stack: BenchStack = await startBenchStack();
+  const stack: BenchStack = await startBenchStack({ env: SWARM_ENV });
   const api = apiClient(() => stack.url);
   const swarm = await Swarm.start();
   const results: Step[] = [];
@@ -242,7 +245,16 @@ export async function fanout(mode: Mode, options: FanoutOptions = {}): Promise<B
       }
       step.workerd_open_files = openFileCount(pids.workerd[0]);
       fdsPerAgent = Math.max(0, step.workerd_open_files - baselineFds) / target;
-      await sleep(2000);
+      // The connect wave's writes drain before the clock starts (see bench/README, "Spread").
+      const quiet = await waitQuiet(stack, target);
+      step.quiet_wait_ms = quiet.waited_ms;
+      mode.log(
+        `  N=${n}: ${quiet.quiet ? "quiet" : "not quiet"} after ${round(quiet.waited_ms / 1000, 1)} s (libSQL writes per 3 s: ${quiet.windows.join(", ")}; bound ${quiet.bound})`,
+      );
+      if (!quiet.quiet)
+        notes.push(
+          `N=${n}: writes did not fall to ${quiet.bound} per 3 s within 120 s (${quiet.windows.join(", ")})`,
+        );
       await swarm.resetTotals();
       const p0 = await stack.probeSettled();
       const probeBefore = p0?.statements ?? 0;
@@ -301,7 +313,8 @@ export async function fanout(mode: Mode, options: FanoutOptions = {}): Promise<B
         const idle = await idleSummary(api, cmd.id);
         const seconds = [step.seconds];
         for (let i = 1; i < REPEATS; i++) {
-          await sleep(2000);
+          // Each fan-out starts as the first did: once the previous one's writes have drained.
+          await waitQuiet(stack, target);
           const again = await timedFanout(api, target, boundMs, busyReads);
           mode.log(`  N=${n}: repeat ${i + 1}/${REPEATS}: ${again.seconds ?? "not completed"} s`);
           if (again.seconds === null) break;

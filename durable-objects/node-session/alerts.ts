@@ -17,9 +17,15 @@ import type { SessionStore } from "./store";
 export const RULES_TTL_MS = 60_000;
 
 interface CachedRules {
-  fetchedAt: number;
   rules: EvalRule[];
 }
+
+/**
+ * When this instance last fetched each session's rules. Kept in memory, not beside the rules: a
+ * stored time changed the row every minute, one storage commit (an fsync on workerd's one thread)
+ * per node per minute even when no rule changed (issue 23). An evicted instance fetches again.
+ */
+const rulesFetchedAt = new WeakMap<SessionStore, number>();
 
 type AlertSession = {
   nodeId: string;
@@ -117,7 +123,8 @@ export async function evaluateUnreachable(session: AlertSession, now: number): P
 
 async function cachedRules(session: AlertSession, now: number): Promise<EvalRule[]> {
   const cached = session.store.get<CachedRules>("alert_rules");
-  if (cached && now - cached.fetchedAt < RULES_TTL_MS) return cached.rules;
+  const fetchedAt = rulesFetchedAt.get(session.store);
+  if (cached && fetchedAt !== undefined && now - fetchedAt < RULES_TTL_MS) return cached.rules;
   const db = session.db();
   const [rows, clusterName] = await Promise.all([enabledAlertRules(db), nodeClusterName(db, session.nodeId)]);
   const selected = await Promise.all(
@@ -126,7 +133,9 @@ async function cachedRules(session: AlertSession, now: number): Promise<EvalRule
     ),
   );
   const rules = rows.filter((_, i) => selected[i]).map(toEvalRule);
-  session.store.set("alert_rules", { fetchedAt: now, rules });
+  // Written only when the rules differ from the stored ones (SessionStore.set compares).
+  session.store.set("alert_rules", { rules });
+  rulesFetchedAt.set(session.store, now);
   await forgetClearedAlerts(session, db);
   return rules;
 }

@@ -17,10 +17,11 @@ function stubFor(nodeId: string) {
   return ns.get(ns.idFromName(nodeId));
 }
 
-// The session caches rules for a minute; tests make it forget so a rule change applies at once.
+// The session caches rules for a minute; tests make it forget so a rule change applies at once
+// (no stored rules: fetched again whatever the in-memory fetch time says).
 async function forgetRules(nodeId: string) {
   await runInDurableObject(stubFor(nodeId), (instance: NodeSession) => {
-    instance.store.set("alert_rules", { fetchedAt: 0, rules: [] });
+    instance.store.set("alert_rules", null);
   });
 }
 

@@ -163,6 +163,31 @@ describe("enrolment (bundled agent on Node 20 against a stand-in server)", () =>
     expect(server.enrollRequests[2].node_id).not.toBe(a.node_id);
   });
 
+  it("waits out a 429's Retry-After before it tries again (a rate-limited burst does not spend its attempts)", async () => {
+    const at: number[] = [];
+    script = (body, n) => {
+      at.push(Date.now());
+      return n === 1
+        ? {
+            status: 429,
+            body: { error: { code: "rate_limited", message: "slow down" } },
+            headers: { "retry-after": "2" },
+          }
+        : created(body);
+    };
+    server.enrollRequests.length = 0;
+    const dir = await tempDir();
+    const result = await runAgentCommand(bundle, ["enroll"], {
+      OUTPOST_STATE_DIR: join(dir, "state"),
+      OUTPOST_ID_TYPE: "random",
+      ENROLLMENT_KEY: keyBlob(server.url),
+    });
+    expect(result.code).toBe(0);
+    expect(at).toHaveLength(2);
+    // The agent's own first backoff is about a second; the server asked for two.
+    expect(at[1] - at[0]).toBeGreaterThanOrEqual(2000);
+  });
+
   it("explains a missing machine id (exit 2)", async () => {
     const dir = await tempDir();
     const result = await runAgentCommand(bundle, ["enroll"], {

@@ -163,7 +163,10 @@ export interface FakeServer {
   close(): Promise<void>;
 }
 
-type EnrollResponder = (body: any, n: number) => { status: number; body: unknown };
+type EnrollResponder = (
+  body: any,
+  n: number,
+) => { status: number; body: unknown; headers?: Record<string, string> };
 
 /** A minimal peer for the agent: `POST /agent/v1/enroll` and `GET /agent/v1/connect` (WebSocket). */
 export async function startFakeServer(
@@ -183,7 +186,7 @@ export async function startFakeServer(
         const body = JSON.parse(text);
         enrollRequests.push(body);
         const answer = options.enroll?.(body, enrollRequests.length) ?? { status: 404, body: {} };
-        res.writeHead(answer.status, { "content-type": "application/json" });
+        res.writeHead(answer.status, { "content-type": "application/json", ...answer.headers });
         res.end(JSON.stringify(answer.body));
       });
       return;
