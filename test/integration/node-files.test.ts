@@ -15,7 +15,7 @@ function serve(agent: Agent, on: (frame: any) => void) {
   });
 }
 
-async function connected() {
+async function connected(capabilities = ["files.v1", "files.v2"]) {
   const { nodeId, token } = await enrolNode(api, `${P}-c`);
   const agent = await connectAgent(api, token);
   agent.send({
@@ -23,7 +23,7 @@ async function connected() {
     agent_version: "1.2.3",
     hostname: "h",
     platform: "linux",
-    capabilities: ["files.v1"],
+    capabilities,
     heartbeat_interval_seconds: 15,
   });
   await agent.next("config");
@@ -203,6 +203,22 @@ describe("node file upload", () => {
     expect(await transferEvents(nodeId)).toEqual([
       { node_id: nodeId, direction: "upload", path: "/srv/up.bin", size: bytes.length, sha256: digest },
     ]);
+    agent.ws.close(1000, "bye");
+  });
+
+  it("refuses an upload to an agent without files.v2 (the streamed upload) with 409 agent_outdated, sending it nothing", async () => {
+    const { nodeId, agent } = await connected(["files.v1"]);
+    const frames: any[] = [];
+    serve(agent, (frame) => frames.push(frame));
+    const res = await api.fetch(`/api/v1/nodes/${nodeId}/files`, {
+      method: "POST",
+      body: form(new Uint8Array(1024), { dest: "/srv/old.bin" }),
+    });
+    expect(res.status).toBe(409);
+    const body = await res.json<any>();
+    expect(body.error.code).toBe("conflict");
+    expect(body.error.details).toEqual({ capability: ["files.v2"], reason: ["agent_outdated"] });
+    expect(frames).toEqual([]);
     agent.ws.close(1000, "bye");
   });
 
