@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import type { ServerFrame } from "../src/protocol/frames";
 import { INVENTORY_CAPABILITY } from "../src/protocol/inventory-frames";
-import { REACH_CAPABILITIES } from "../src/protocol/reach-methods";
+import { AGENT_REACH_CAPABILITIES } from "../src/protocol/reach-methods";
 import { METRICS_STREAM_CAPABILITY } from "../src/protocol/system-metrics";
 import type { AgentConfig } from "./config";
 import { AgentConnection, type ConnectionOptions, type FatalReason, type OutgoingFrame } from "./connection";
@@ -260,7 +260,7 @@ export class AgentRuntime {
         "self_update",
         INVENTORY_CAPABILITY,
         METRICS_STREAM_CAPABILITY,
-        ...Object.values(REACH_CAPABILITIES),
+        ...AGENT_REACH_CAPABILITIES,
       ],
       heartbeat_interval_seconds: this.heartbeat.periodMs / 1000,
     });

@@ -1,15 +1,13 @@
 import type { Connection } from "partyserver";
+import { decodeBase64 } from "./base64";
 import type { AgentStreams } from "./streams";
 
-/** Frames the agent may send ahead of the reader (256 KiB each): the object holds about this much per download. */
-const WINDOW = 4;
-
-function decodeBase64(text: string): Uint8Array {
-  const binary = atob(text);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
-}
+/**
+ * Frames the agent may send ahead of the reader (256 KiB each): the object holds at most this many per
+ * download (4 MiB), whatever the file's size. Four were too few to cover the credit's round trip
+ * through the agent's disk read and the socket, so the pipe sat idle between chunks.
+ */
+const WINDOW = 16;
 
 /**
  * A file's bytes as a stream read from the agent in `files.read` chunks. Each chunk the reader takes
@@ -52,6 +50,7 @@ export function downloadStream(
       pull: () => handle?.grant(1),
       cancel: () => handle?.stop(),
     },
+    // Pull (and so grant a credit) as soon as the reader takes a chunk; the window bounds what waits.
     { highWaterMark: 1 },
   );
 }

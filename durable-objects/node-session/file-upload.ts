@@ -4,6 +4,7 @@ import type { NodeStatus } from "../../src/nodes/status";
 import { encodeServerFrame } from "../../src/protocol/frames";
 import { FILE_CHUNK_BYTES } from "../../src/protocol/reach-methods";
 import type { StreamCreditFrame, StreamEndFrame } from "../../src/protocol/rpc-frames";
+import { encodeBase64 } from "./base64";
 import type { RpcOutcome } from "./rpc";
 import type { StreamError } from "./streams";
 
@@ -20,13 +21,6 @@ export type UploadFailure =
   | { kind: "timeout" }
   | { kind: "offline" }
   | { kind: "body"; message: string };
-
-function base64(bytes: Uint8Array): string {
-  let binary = "";
-  for (let i = 0; i < bytes.length; i += 0x8000)
-    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(binary);
-}
 
 function hex(buffer: ArrayBuffer): string {
   return [...new Uint8Array(buffer)].map((b) => b.toString(16).padStart(2, "0")).join("");
@@ -102,7 +96,12 @@ export class AgentUploads {
       await hashing.write(bytes.slice());
       try {
         conn.send(
-          encodeServerFrame({ type: "stream_data", stream_id: uploadId, seq: seq++, items: [base64(bytes)] }),
+          encodeServerFrame({
+            type: "stream_data",
+            stream_id: uploadId,
+            seq: seq++,
+            items: [encodeBase64(bytes)],
+          }),
         );
       } catch {
         return { kind: "offline" };

@@ -3,10 +3,9 @@ import * as v from "valibot";
 import type { NodeStatus } from "../../src/nodes/status";
 import { encodeServerFrame } from "../../src/protocol/frames";
 import {
-  familyOf,
+  capabilityOf,
   type MethodParams,
   type MethodResult,
-  REACH_CAPABILITIES,
   REACH_METHODS,
   type ReachMethod,
   type RpcErrorCode,
@@ -38,7 +37,7 @@ export function missingCapability(
   capabilities: readonly string[] | undefined,
   method: string,
 ): string | null {
-  const capability = REACH_CAPABILITIES[familyOf(method)];
+  const capability = capabilityOf(method);
   return capabilities?.includes(capability) ? null : capability;
 }
 

@@ -34,9 +34,12 @@ export function reachError(failure: ReachFailure): ApiError {
         reason: ["agent_timeout"],
       });
     case "unsupported":
-      return new ApiError("conflict", `The node's agent lacks the capability ${failure.capability}`, {
-        capability: [failure.capability],
-      });
+      // An agent older than the feature (or its protocol version): upgrading it is the way out.
+      return new ApiError(
+        "conflict",
+        `The node's agent lacks the capability ${failure.capability}; upgrade the agent`,
+        { capability: [failure.capability], reason: ["agent_outdated"] },
+      );
     case "error":
       return new ApiError(BY_AGENT_CODE[failure.code], failure.message, {
         reason: [failure.code === "policy" ? "refused_by_host_policy" : failure.code],

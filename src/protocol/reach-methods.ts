@@ -139,6 +139,27 @@ export function familyOf(method: string): ReachFamily {
   return method.split(".")[0] as ReachFamily;
 }
 
+/**
+ * Methods whose protocol changed after their family's first capability, and the capability that
+ * names the new one. The upload became streamed (`stream_data` chunks paced by `stream_credit`) in
+ * `files.v2`: an agent that announces only `files.v1` still downloads, but is asked for no upload.
+ */
+export const METHOD_CAPABILITIES: Partial<Record<ReachMethod, string>> = {
+  "files.write_open": "files.v2",
+  "files.write_commit": "files.v2",
+  "files.write_abort": "files.v2",
+};
+
+/** The capability the agent must have announced for `method` (or a stream kind) to be sent. */
+export function capabilityOf(method: string): string {
+  return METHOD_CAPABILITIES[method as ReachMethod] ?? REACH_CAPABILITIES[familyOf(method)];
+}
+
+/** Every reach capability this protocol version's agent announces in its hello. */
+export const AGENT_REACH_CAPABILITIES = [
+  ...new Set([...Object.values(REACH_CAPABILITIES), ...Object.values(METHOD_CAPABILITIES)]),
+];
+
 /** Streams the server may open: a live log tail, and a file download in chunks. */
 export const STREAM_KINDS = {
   "logs.tail": v.object({

@@ -15,7 +15,7 @@ function serve(agent: Agent, on: (frame: any) => void) {
   });
 }
 
-async function connected() {
+async function connected(capabilities = ["files.v1", "files.v2"]) {
   const { nodeId, token } = await enrolNode(api, `${P}-c`);
   const agent = await connectAgent(api, token);
   agent.send({
@@ -23,7 +23,7 @@ async function connected() {
     agent_version: "1.2.3",
     hostname: "h",
     platform: "linux",
-    capabilities: ["files.v1"],
+    capabilities,
     heartbeat_interval_seconds: 15,
   });
   await agent.next("config");
@@ -69,8 +69,9 @@ beforeAll(async () => {
 describe("node file download", () => {
   it("streams the agent's chunks with Content-Length and the agent's checksum, granting credits as the client reads", async () => {
     const { nodeId, agent } = await connected();
-    const chunks = Array.from({ length: 10 }, (_, i) => new Uint8Array(1000).fill(i));
-    const all = new Uint8Array(10_000);
+    // More chunks than the object's window (16), so it must grant credits for the rest.
+    const chunks = Array.from({ length: 40 }, (_, i) => new Uint8Array(1000).fill(i));
+    const all = new Uint8Array(40_000);
     for (const [i, c] of chunks.entries()) all.set(c, i * 1000);
     const digest = await sha256(all);
     const frames: any[] = [];
@@ -92,7 +93,7 @@ describe("node file download", () => {
           type: "rpc_result",
           id: frame.id,
           ok: true,
-          result: { path: "/srv/data.bin", size: 10_000, mode: "0644", sha256: digest },
+          result: { path: "/srv/data.bin", size: 40_000, mode: "0644", sha256: digest },
         });
       if (frame.type === "stream_start") {
         streamId = frame.stream_id;
@@ -106,7 +107,7 @@ describe("node file download", () => {
     });
     const res = await api.fetch(`/api/v1/nodes/${nodeId}/files?path=/srv/data.bin`);
     expect(res.status).toBe(200);
-    expect(res.headers.get("content-length")).toBe("10000");
+    expect(res.headers.get("content-length")).toBe("40000");
     expect(res.headers.get("x-checksum-sha256")).toBe(digest);
     const body = new Uint8Array(await res.arrayBuffer());
     expect(await sha256(body)).toBe(digest);
@@ -119,7 +120,7 @@ describe("node file download", () => {
     await expect
       .poll(() => transferEvents(nodeId))
       .toEqual([
-        { node_id: nodeId, direction: "download", path: "/srv/data.bin", size: 10_000, sha256: digest },
+        { node_id: nodeId, direction: "download", path: "/srv/data.bin", size: 40_000, sha256: digest },
       ]);
     agent.ws.close(1000, "bye");
   });
@@ -203,6 +204,22 @@ describe("node file upload", () => {
     expect(await transferEvents(nodeId)).toEqual([
       { node_id: nodeId, direction: "upload", path: "/srv/up.bin", size: bytes.length, sha256: digest },
     ]);
+    agent.ws.close(1000, "bye");
+  });
+
+  it("refuses an upload to an agent without files.v2 (the streamed upload) with 409 agent_outdated, sending it nothing", async () => {
+    const { nodeId, agent } = await connected(["files.v1"]);
+    const frames: any[] = [];
+    serve(agent, (frame) => frames.push(frame));
+    const res = await api.fetch(`/api/v1/nodes/${nodeId}/files`, {
+      method: "POST",
+      body: form(new Uint8Array(1024), { dest: "/srv/old.bin" }),
+    });
+    expect(res.status).toBe(409);
+    const body = await res.json<any>();
+    expect(body.error.code).toBe("conflict");
+    expect(body.error.details).toEqual({ capability: ["files.v2"], reason: ["agent_outdated"] });
+    expect(frames).toEqual([]);
     agent.ws.close(1000, "bye");
   });
 
