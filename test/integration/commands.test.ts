@@ -59,7 +59,7 @@ const sorted = (...ids: string[]) => [...ids].sort();
 beforeAll(async () => {
   api = await createTestApi({}, { sharedDatabase: true });
   db = createDatabase({ url: api.env.LIBSQL_URL! });
-  for (const [i, name] of [A, B, EMPTY].entries()) {
+  for (const name of [A, B, EMPTY]) {
     const res = await api.post("/api/v1/clusters", { name });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
   }

@@ -64,7 +64,7 @@ const told = (agent: Agent) => agent.frames.some((f) => f.type === "self_update"
 beforeAll(async () => {
   api = await createTestApi({}, { sharedDatabase: true });
   db = createDatabase({ url: api.env.LIBSQL_URL! });
-  for (const [i, name] of [`${P}-one`, `${P}-two`].entries()) {
+  for (const name of [`${P}-one`, `${P}-two`]) {
     const res = await api.post("/api/v1/clusters", { name });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
   }

@@ -63,7 +63,7 @@ async function insertRequest(status: string, updatedAt: number, release: object 
 beforeAll(async () => {
   api = await createTestApi({}, { sharedDatabase: true });
   db = createDatabase({ url: api.env.LIBSQL_URL! });
-  for (const [i, name] of [A, B].entries()) {
+  for (const name of [A, B]) {
     const res = await api.post("/api/v1/clusters", { name });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
   }
