@@ -158,6 +158,7 @@ describe("AgentRuntime", () => {
         "processes.v1",
         "logs.v1",
         "files.v1",
+        "files.v2",
       ],
       heartbeat_interval_seconds: 15,
     });
