@@ -4,6 +4,7 @@
 // pinned package versions is kept beside the output, so `npm start` rebuilds only when they changed.
 //
 // Usage: node scripts/build-console.mjs [--force]
+import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
@@ -61,6 +62,13 @@ export async function buildConsole({ force = false } = {}) {
   );
   if (!force && present && stamp === hash)
     return { dir: CONSOLE_DIR, built: false, jsGzipBytes: await compressedJsBytes() };
+  await viteBuildInOwnProcess();
+  await refuseRunnerRewrites();
+  await writeFile(join(CONSOLE_DIR, STAMP), hash);
+  return { dir: CONSOLE_DIR, built: true, jsGzipBytes: await compressedJsBytes() };
+}
+
+async function viteBuild() {
   const { build } = await import("vite");
   await build({
     configFile: join(WEB, "vite.config.mjs"),
@@ -68,12 +76,38 @@ export async function buildConsole({ force = false } = {}) {
     logLevel: "warn",
     build: { outDir: CONSOLE_DIR, emptyOutDir: true },
   });
-  await writeFile(join(CONSOLE_DIR, STAMP), hash);
-  return { dir: CONSOLE_DIR, built: true, jsGzipBytes: await compressedJsBytes() };
+}
+
+// Vite emits its lazy-import preload helper from the source text of one of its own functions. Loaded
+// inside Vitest's module runner (the test suite's global setup), that text has `import.meta` rewritten
+// to `__vite_ssr_import_meta__`, and every lazy page then fails in the browser. A plain Node process
+// sees Vite as published.
+function viteBuildInOwnProcess() {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), "--vite-only"], {
+      stdio: ["ignore", "inherit", "inherit"],
+    });
+    child.on("error", reject);
+    child.on("exit", (code) =>
+      code === 0 ? resolvePromise() : reject(new Error(`vite build exited with ${code}`)),
+    );
+  });
+}
+
+async function refuseRunnerRewrites() {
+  for (const file of await files(CONSOLE_DIR))
+    if (file.endsWith(".js") && (await readFile(file, "utf8")).includes("__vite_ssr_"))
+      throw new Error(`${relative(ROOT, file)} carries a module runner's rewrite (__vite_ssr_)`);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
-  const { values } = parseArgs({ options: { force: { type: "boolean" } } });
+  const { values } = parseArgs({
+    options: { force: { type: "boolean" }, "vite-only": { type: "boolean" } },
+  });
+  if (values["vite-only"]) {
+    await viteBuild();
+    process.exit(0);
+  }
   try {
     const result = await buildConsole({ force: values.force });
     const kb = (result.jsGzipBytes / 1024).toFixed(1);
