@@ -18,7 +18,12 @@ import {
   tail,
   waitUntil,
 } from "../support/command-helpers";
-import { FAKE_ENGINE } from "../support/fake-child-engines";
+import {
+  FAKE_ENGINE,
+  childStatus as fakeChildStatus,
+  fakeEngineEnv,
+  setChild as setFakeChild,
+} from "../support/fake-child-engines";
 import { freePort, portIsFree, type Stack, startStack } from "../support/stack";
 
 describe("orchestrated reboot across a wrangler dev restart", () => {
@@ -33,20 +38,10 @@ describe("orchestrated reboot across a wrangler dev restart", () => {
   let nodeId = "";
   const engines = () => join(workDir, "engines");
   const bootFile = () => join(workDir, "boot-id");
-  const agentEnv = () => ({
-    OUTPOST_LXC: join(workDir, "bin", "lxc"),
-    OUTPOST_DOCKER: join(workDir, "bin", "docker"),
-    OUTPOST_INCUS: "/nonexistent/incus",
-    OUTPOST_PODMAN: "/nonexistent/podman",
-    OUTPOST_VIRSH: "/nonexistent/virsh",
-    OUTPOST_MACHINECTL: "/nonexistent/machinectl",
-    OUTPOST_SYSTEMD_RUN: join(workDir, "bin", "systemd-run"),
-    OUTPOST_BOOT_ID_FILE: bootFile(),
-  });
+  const agentEnv = () => fakeEngineEnv(workDir);
   const setChild = (engine: string, name: string, status: string) =>
-    writeFile(join(engines(), engine, name), `${status}\n`);
-  const childStatus = async (engine: string, name: string) =>
-    (await readFile(join(engines(), engine, name), "utf8")).trim();
+    setFakeChild(workDir, engine, name, status);
+  const childStatus = (engine: string, name: string) => fakeChildStatus(workDir, engine, name);
 
   beforeAll(async () => {
     workDir = await tempDir("outpost-e2e-reboot-restart-");

@@ -1,3 +1,6 @@
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+
 // Stand-in child engines for orchestrated-reboot tests (C10): a fake `lxc` and `docker` whose
 // instances' states live in files, named to the agent through OUTPOST_LXC / OUTPOST_DOCKER.
 // One script plays both engines: `$0` says which. State: one file per instance holding its status,
@@ -36,3 +39,26 @@ case "$engine $1" in
   *) echo "fake $engine: unexpected $*" >&2; exit 2;;
 esac
 `;
+
+/** The agent's environment naming the fake engines under `workDir/bin`, the other engines absent
+ * whatever this machine has installed, and a boot id read from `workDir/boot-id`. */
+export function fakeEngineEnv(workDir: string): Record<string, string> {
+  return {
+    OUTPOST_LXC: join(workDir, "bin", "lxc"),
+    OUTPOST_DOCKER: join(workDir, "bin", "docker"),
+    OUTPOST_INCUS: "/nonexistent/incus",
+    OUTPOST_PODMAN: "/nonexistent/podman",
+    OUTPOST_VIRSH: "/nonexistent/virsh",
+    OUTPOST_MACHINECTL: "/nonexistent/machinectl",
+    OUTPOST_SYSTEMD_RUN: join(workDir, "bin", "systemd-run"),
+    OUTPOST_BOOT_ID_FILE: join(workDir, "boot-id"),
+  };
+}
+
+/** Sets a fake instance's state (its engine's file under `workDir/engines`). */
+export const setChild = (workDir: string, engine: string, name: string, status: string) =>
+  writeFile(join(workDir, "engines", engine, name), `${status}\n`);
+
+/** Reads a fake instance's state. */
+export const childStatus = async (workDir: string, engine: string, name: string) =>
+  (await readFile(join(workDir, "engines", engine, name), "utf8")).trim();
