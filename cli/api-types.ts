@@ -3654,7 +3654,7 @@ export interface operations {
                 /** @description Filter records where inserted_at is on or before this datetime (ISO 8601 datetime; date-only is treated as end of day UTC) */
                 inserted_at__lte?: string;
                 /** @description Filter by metric */
-                metric?: "cpu" | "memory" | "disk" | "load_1m" | "load_5m" | "load_15m" | "load_per_core" | "check_failing" | "node_unreachable" | "swap" | "temperature" | "disk_any_mount" | "inode_usage";
+                metric?: "cpu" | "memory" | "disk" | "load_1m" | "load_5m" | "load_15m" | "load_per_core" | "check_failing" | "node_unreachable" | "swap" | "temperature" | "disk_any_mount" | "inode_usage" | "security_updates_pending" | "reboot_required";
                 /** @description Filter by name (exact match or wildcard: prefix, suffix, substring) */
                 name?: string;
                 /** @description Comma-separated fields to sort by: name, metric, inserted_at, updated_at */
@@ -3696,7 +3696,7 @@ export interface operations {
                              */
                             inserted_at: string;
                             /** @enum {string} */
-                            metric: "cpu" | "memory" | "disk" | "load_1m" | "load_5m" | "load_15m" | "load_per_core" | "check_failing" | "node_unreachable" | "swap" | "temperature" | "disk_any_mount" | "inode_usage";
+                            metric: "cpu" | "memory" | "disk" | "load_1m" | "load_5m" | "load_15m" | "load_per_core" | "check_failing" | "node_unreachable" | "swap" | "temperature" | "disk_any_mount" | "inode_usage" | "security_updates_pending" | "reboot_required";
                             name: string;
                             /** @enum {string} */
                             operator: "gt" | "lt";
@@ -3817,7 +3817,7 @@ export interface operations {
                     /** @default 60 */
                     for_seconds?: number;
                     /** @enum {string} */
-                    metric: "cpu" | "memory" | "disk" | "load_1m" | "load_5m" | "load_15m" | "load_per_core" | "check_failing" | "node_unreachable" | "swap" | "temperature" | "disk_any_mount" | "inode_usage";
+                    metric: "cpu" | "memory" | "disk" | "load_1m" | "load_5m" | "load_15m" | "load_per_core" | "check_failing" | "node_unreachable" | "swap" | "temperature" | "disk_any_mount" | "inode_usage" | "security_updates_pending" | "reboot_required";
                     name: string;
                     /**
                      * @default gt
@@ -3928,7 +3928,7 @@ export interface operations {
                              */
                             inserted_at: string;
                             /** @enum {string} */
-                            metric: "cpu" | "memory" | "disk" | "load_1m" | "load_5m" | "load_15m" | "load_per_core" | "check_failing" | "node_unreachable" | "swap" | "temperature" | "disk_any_mount" | "inode_usage";
+                            metric: "cpu" | "memory" | "disk" | "load_1m" | "load_5m" | "load_15m" | "load_per_core" | "check_failing" | "node_unreachable" | "swap" | "temperature" | "disk_any_mount" | "inode_usage" | "security_updates_pending" | "reboot_required";
                             name: string;
                             /** @enum {string} */
                             operator: "gt" | "lt";
@@ -4080,7 +4080,7 @@ export interface operations {
                              */
                             inserted_at: string;
                             /** @enum {string} */
-                            metric: "cpu" | "memory" | "disk" | "load_1m" | "load_5m" | "load_15m" | "load_per_core" | "check_failing" | "node_unreachable" | "swap" | "temperature" | "disk_any_mount" | "inode_usage";
+                            metric: "cpu" | "memory" | "disk" | "load_1m" | "load_5m" | "load_15m" | "load_per_core" | "check_failing" | "node_unreachable" | "swap" | "temperature" | "disk_any_mount" | "inode_usage" | "security_updates_pending" | "reboot_required";
                             name: string;
                             /** @enum {string} */
                             operator: "gt" | "lt";
@@ -4292,7 +4292,7 @@ export interface operations {
                     enabled?: boolean;
                     for_seconds?: number;
                     /** @enum {string} */
-                    metric?: "cpu" | "memory" | "disk" | "load_1m" | "load_5m" | "load_15m" | "load_per_core" | "check_failing" | "node_unreachable" | "swap" | "temperature" | "disk_any_mount" | "inode_usage";
+                    metric?: "cpu" | "memory" | "disk" | "load_1m" | "load_5m" | "load_15m" | "load_per_core" | "check_failing" | "node_unreachable" | "swap" | "temperature" | "disk_any_mount" | "inode_usage" | "security_updates_pending" | "reboot_required";
                     name?: string;
                     /** @enum {string} */
                     operator?: "gt" | "lt";
@@ -4394,7 +4394,7 @@ export interface operations {
                              */
                             inserted_at: string;
                             /** @enum {string} */
-                            metric: "cpu" | "memory" | "disk" | "load_1m" | "load_5m" | "load_15m" | "load_per_core" | "check_failing" | "node_unreachable" | "swap" | "temperature" | "disk_any_mount" | "inode_usage";
+                            metric: "cpu" | "memory" | "disk" | "load_1m" | "load_5m" | "load_15m" | "load_per_core" | "check_failing" | "node_unreachable" | "swap" | "temperature" | "disk_any_mount" | "inode_usage" | "security_updates_pending" | "reboot_required";
                             name: string;
                             /** @enum {string} */
                             operator: "gt" | "lt";
@@ -4536,7 +4536,7 @@ export interface operations {
                 /** @description Filter records where inserted_at is on or before this datetime (ISO 8601 datetime; date-only is treated as end of day UTC) */
                 inserted_at__lte?: string;
                 /** @description Silences of this metric */
-                metric?: "cpu" | "memory" | "disk" | "load_1m" | "load_5m" | "load_15m" | "load_per_core" | "check_failing" | "node_unreachable" | "swap" | "temperature" | "disk_any_mount" | "inode_usage";
+                metric?: "cpu" | "memory" | "disk" | "load_1m" | "load_5m" | "load_15m" | "load_per_core" | "check_failing" | "node_unreachable" | "swap" | "temperature" | "disk_any_mount" | "inode_usage" | "security_updates_pending" | "reboot_required";
                 /** @description Comma-separated fields to sort by: starts_at, ends_at, inserted_at */
                 order_by?: string;
                 /** @description Comma-separated asc/desc, one per order_by field */
@@ -4580,7 +4580,7 @@ export interface operations {
                              * @example 2025-06-09T08:00:00Z
                              */
                             inserted_at: string;
-                            metric: ("cpu" | "memory" | "disk" | "load_1m" | "load_5m" | "load_15m" | "load_per_core" | "check_failing" | "node_unreachable" | "swap" | "temperature" | "disk_any_mount" | "inode_usage") | null;
+                            metric: ("cpu" | "memory" | "disk" | "load_1m" | "load_5m" | "load_15m" | "load_per_core" | "check_failing" | "node_unreachable" | "swap" | "temperature" | "disk_any_mount" | "inode_usage" | "security_updates_pending" | "reboot_required") | null;
                             /**
                              * Format: date-time
                              * @example 2025-06-09T08:00:00Z
@@ -4696,7 +4696,7 @@ export interface operations {
                     /** Format: date-time */
                     ends_at: string;
                     /** @default null */
-                    metric?: ("cpu" | "memory" | "disk" | "load_1m" | "load_5m" | "load_15m" | "load_per_core" | "check_failing" | "node_unreachable" | "swap" | "temperature" | "disk_any_mount" | "inode_usage") | null;
+                    metric?: ("cpu" | "memory" | "disk" | "load_1m" | "load_5m" | "load_15m" | "load_per_core" | "check_failing" | "node_unreachable" | "swap" | "temperature" | "disk_any_mount" | "inode_usage" | "security_updates_pending" | "reboot_required") | null;
                     /** Format: date-time */
                     starts_at?: string;
                     /**
@@ -4804,7 +4804,7 @@ export interface operations {
                              * @example 2025-06-09T08:00:00Z
                              */
                             inserted_at: string;
-                            metric: ("cpu" | "memory" | "disk" | "load_1m" | "load_5m" | "load_15m" | "load_per_core" | "check_failing" | "node_unreachable" | "swap" | "temperature" | "disk_any_mount" | "inode_usage") | null;
+                            metric: ("cpu" | "memory" | "disk" | "load_1m" | "load_5m" | "load_15m" | "load_per_core" | "check_failing" | "node_unreachable" | "swap" | "temperature" | "disk_any_mount" | "inode_usage" | "security_updates_pending" | "reboot_required") | null;
                             /**
                              * Format: date-time
                              * @example 2025-06-09T08:00:00Z
@@ -4960,7 +4960,7 @@ export interface operations {
                              * @example 2025-06-09T08:00:00Z
                              */
                             inserted_at: string;
-                            metric: ("cpu" | "memory" | "disk" | "load_1m" | "load_5m" | "load_15m" | "load_per_core" | "check_failing" | "node_unreachable" | "swap" | "temperature" | "disk_any_mount" | "inode_usage") | null;
+                            metric: ("cpu" | "memory" | "disk" | "load_1m" | "load_5m" | "load_15m" | "load_per_core" | "check_failing" | "node_unreachable" | "swap" | "temperature" | "disk_any_mount" | "inode_usage" | "security_updates_pending" | "reboot_required") | null;
                             /**
                              * Format: date-time
                              * @example 2025-06-09T08:00:00Z
@@ -5155,7 +5155,7 @@ export interface operations {
                 /** @description warning or critical */
                 level?: "warning" | "critical";
                 /** @description Metric of the alert's rule */
-                metric?: "cpu" | "memory" | "disk" | "load_1m" | "load_5m" | "load_15m" | "load_per_core" | "check_failing" | "node_unreachable" | "swap" | "temperature" | "disk_any_mount" | "inode_usage";
+                metric?: "cpu" | "memory" | "disk" | "load_1m" | "load_5m" | "load_15m" | "load_per_core" | "check_failing" | "node_unreachable" | "swap" | "temperature" | "disk_any_mount" | "inode_usage" | "security_updates_pending" | "reboot_required";
                 /** @description Alerts of this node */
                 node_id?: string;
                 /** @description Comma-separated fields to sort by: started_at, resolved_at, level, value, peak_value, metric, updated_at */
@@ -5204,7 +5204,7 @@ export interface operations {
                             /** @enum {string} */
                             level: "warning" | "critical";
                             /** @enum {string} */
-                            metric: "cpu" | "memory" | "disk" | "load_1m" | "load_5m" | "load_15m" | "load_per_core" | "check_failing" | "node_unreachable" | "swap" | "temperature" | "disk_any_mount" | "inode_usage";
+                            metric: "cpu" | "memory" | "disk" | "load_1m" | "load_5m" | "load_15m" | "load_per_core" | "check_failing" | "node_unreachable" | "swap" | "temperature" | "disk_any_mount" | "inode_usage" | "security_updates_pending" | "reboot_required";
                             /** Format: uuid */
                             node_id: string;
                             /** @description Most extreme value while firing (as of the latest transition) */
@@ -5430,7 +5430,7 @@ export interface operations {
                             /** @enum {string} */
                             level: "warning" | "critical";
                             /** @enum {string} */
-                            metric: "cpu" | "memory" | "disk" | "load_1m" | "load_5m" | "load_15m" | "load_per_core" | "check_failing" | "node_unreachable" | "swap" | "temperature" | "disk_any_mount" | "inode_usage";
+                            metric: "cpu" | "memory" | "disk" | "load_1m" | "load_5m" | "load_15m" | "load_per_core" | "check_failing" | "node_unreachable" | "swap" | "temperature" | "disk_any_mount" | "inode_usage" | "security_updates_pending" | "reboot_required";
                             /** Format: uuid */
                             node_id: string;
                             /** @description Most extreme value while firing (as of the latest transition) */
@@ -5563,7 +5563,7 @@ export interface operations {
                             /** @enum {string} */
                             level: "warning" | "critical";
                             /** @enum {string} */
-                            metric: "cpu" | "memory" | "disk" | "load_1m" | "load_5m" | "load_15m" | "load_per_core" | "check_failing" | "node_unreachable" | "swap" | "temperature" | "disk_any_mount" | "inode_usage";
+                            metric: "cpu" | "memory" | "disk" | "load_1m" | "load_5m" | "load_15m" | "load_per_core" | "check_failing" | "node_unreachable" | "swap" | "temperature" | "disk_any_mount" | "inode_usage" | "security_updates_pending" | "reboot_required";
                             /** Format: uuid */
                             node_id: string;
                             /** @description Most extreme value while firing (as of the latest transition) */
@@ -5696,7 +5696,7 @@ export interface operations {
                             /** @enum {string} */
                             level: "warning" | "critical";
                             /** @enum {string} */
-                            metric: "cpu" | "memory" | "disk" | "load_1m" | "load_5m" | "load_15m" | "load_per_core" | "check_failing" | "node_unreachable" | "swap" | "temperature" | "disk_any_mount" | "inode_usage";
+                            metric: "cpu" | "memory" | "disk" | "load_1m" | "load_5m" | "load_15m" | "load_per_core" | "check_failing" | "node_unreachable" | "swap" | "temperature" | "disk_any_mount" | "inode_usage" | "security_updates_pending" | "reboot_required";
                             /** Format: uuid */
                             node_id: string;
                             /** @description Most extreme value while firing (as of the latest transition) */
@@ -6083,7 +6083,7 @@ export interface operations {
                             /** @enum {string} */
                             level: "warning" | "critical";
                             /** @enum {string} */
-                            metric: "cpu" | "memory" | "disk" | "load_1m" | "load_5m" | "load_15m" | "load_per_core" | "check_failing" | "node_unreachable" | "swap" | "temperature" | "disk_any_mount" | "inode_usage";
+                            metric: "cpu" | "memory" | "disk" | "load_1m" | "load_5m" | "load_15m" | "load_per_core" | "check_failing" | "node_unreachable" | "swap" | "temperature" | "disk_any_mount" | "inode_usage" | "security_updates_pending" | "reboot_required";
                             /** Format: uuid */
                             node_id: string;
                             /** @description Most extreme value while firing (as of the latest transition) */
@@ -6220,7 +6220,7 @@ export interface operations {
                                 /** @enum {string} */
                                 level: "warning" | "critical";
                                 /** @enum {string} */
-                                metric: "cpu" | "memory" | "disk" | "load_1m" | "load_5m" | "load_15m" | "load_per_core" | "check_failing" | "node_unreachable" | "swap" | "temperature" | "disk_any_mount" | "inode_usage";
+                                metric: "cpu" | "memory" | "disk" | "load_1m" | "load_5m" | "load_15m" | "load_per_core" | "check_failing" | "node_unreachable" | "swap" | "temperature" | "disk_any_mount" | "inode_usage" | "security_updates_pending" | "reboot_required";
                                 /** Format: uuid */
                                 node_id: string;
                                 /** @description Most extreme value while firing (as of the latest transition) */
@@ -6379,7 +6379,7 @@ export interface operations {
                                 /** @enum {string} */
                                 level: "warning" | "critical";
                                 /** @enum {string} */
-                                metric: "cpu" | "memory" | "disk" | "load_1m" | "load_5m" | "load_15m" | "load_per_core" | "check_failing" | "node_unreachable" | "swap" | "temperature" | "disk_any_mount" | "inode_usage";
+                                metric: "cpu" | "memory" | "disk" | "load_1m" | "load_5m" | "load_15m" | "load_per_core" | "check_failing" | "node_unreachable" | "swap" | "temperature" | "disk_any_mount" | "inode_usage" | "security_updates_pending" | "reboot_required";
                                 /** Format: uuid */
                                 node_id: string;
                                 /** @description Most extreme value while firing (as of the latest transition) */

@@ -26,7 +26,7 @@ import {
   configFrame,
   nodeClusterSettings,
 } from "./node-session/agent-config";
-import { evaluateUnreachable } from "./node-session/alerts";
+import { evaluateUnreachable, forgetCachedRules } from "./node-session/alerts";
 import { deliverExecutions, finalState, isLiveExecution, sendExec } from "./node-session/delivery";
 import { downloadResponse, downloadStream } from "./node-session/file-download";
 import { AgentUploads, uploadFailureOutcome } from "./node-session/file-upload";
@@ -537,6 +537,11 @@ export class NodeSession extends Server<Env> {
     if (!this.#liveConnection()) return false;
     const cluster = await nodeClusterSettings(this.#database(), this.name);
     return cluster !== null && this.#sendConfig(cluster);
+  }
+
+  /** An alert rule that selects (or selected) this node changed: the next heartbeat fetches the rules again. */
+  async alertRulesChanged(): Promise<void> {
+    forgetCachedRules(this.store);
   }
 
   #sendConfig(cluster: ClusterSettings): boolean {

@@ -27,6 +27,11 @@ interface CachedRules {
  */
 const rulesFetchedAt = new WeakMap<SessionStore, number>();
 
+/** The node's rules changed (the Worker says so): the next evaluation fetches them again. */
+export function forgetCachedRules(store: SessionStore): void {
+  rulesFetchedAt.delete(store);
+}
+
 type AlertSession = {
   nodeId: string;
   env: Env;

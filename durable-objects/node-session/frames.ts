@@ -26,6 +26,7 @@ import { CAPABILITIES_KEY, type PendingRpcs } from "./rpc";
 import type { BufferedSample } from "./sample-buffer";
 import type { SessionStore } from "./store";
 import type { AgentStreams } from "./streams";
+import { storedUpdatesAlertValues } from "./updates-alerts";
 
 /** What frame handling needs from its NodeSession. */
 export interface FrameSession {
@@ -219,8 +220,13 @@ export async function handleAgentFrame(
         failing.length > 0 ? `failing checks: ${failing.map((c) => c.name).join(", ")}` : "heartbeat";
       await session.observe(failing.length > 0 ? "unhealthy" : "healthy", reason, "sampled");
       // An alert write that fails is retried by the next heartbeat; the heartbeat itself went through.
-      await evaluateAlerts(session, heartbeatAlertValues(frame.host, frame.checks, frame.system), at).catch(
-        (error) => session.log.error("alert evaluation failed", { error }),
+      // The inventory's updates facts (kept by the session) are evaluated in the heartbeat's rhythm.
+      const values = {
+        ...heartbeatAlertValues(frame.host, frame.checks, frame.system),
+        ...storedUpdatesAlertValues(session.store),
+      };
+      await evaluateAlerts(session, values, at).catch((error) =>
+        session.log.error("alert evaluation failed", { error }),
       );
       return;
     }

@@ -16,6 +16,7 @@ import {
 import type { InventorySection } from "../../src/protocol/inventory-sections";
 import type { InventoryChunks } from "./inventory-chunks";
 import type { SessionStore } from "./store";
+import { loadUpdatesOnHello, rememberUpdates } from "./updates-alerts";
 
 // The node's side of inventory sync. The object keeps the content hash of every stored section in
 // its own storage, so an agent re-reporting unchanged content is acked without touching libSQL:
@@ -36,7 +37,7 @@ const CAPABLE_KEY = "inventory_capable";
  * At hello: remembers whether the agent speaks the inventory frames (an older one would answer
  * `inventory_request` with an error); if it does, reads the hashes libSQL holds for this node (the
  * source of truth; the object's copy could predate a restore) and asks for every section whose
- * content differs.
+ * content differs. The `updates` facts the alert rules watch are read with the hashes.
  */
 export async function syncInventoryOnHello(
   db: Database,
@@ -48,7 +49,7 @@ export async function syncInventoryOnHello(
   const capable = capabilities.includes(INVENTORY_CAPABILITY);
   store.set(CAPABLE_KEY, capable);
   if (!capable) return;
-  const hashes = await storedHashes(db, nodeId);
+  const [hashes] = await Promise.all([storedHashes(db, nodeId), loadUpdatesOnHello(db, store, nodeId)]);
   store.set(HASHES_KEY, hashes);
   conn.send(
     encodeServerFrame({
@@ -97,6 +98,7 @@ export async function receiveInventory(
   if (hashes[report.section] !== report.content_hash) {
     await storeChangedSection(db, nodeId, report);
     store.set(HASHES_KEY, { ...hashes, [report.section]: report.content_hash });
+    rememberUpdates(store, report);
   } else if (report.request_id) {
     await answerRefreshStatement(db, nodeId, report.request_id, Date.now());
   }

@@ -1,4 +1,11 @@
-import { mergeRows, type Series, sampleBucket, type TierRow } from "../../src/metrics-history/buckets";
+import {
+  type Bucket,
+  mergeRows,
+  SERIES,
+  type Series,
+  sampleBucket,
+  type TierRow,
+} from "../../src/metrics-history/buckets";
 import { downsample } from "../../src/metrics-history/downsample";
 import type { HistoryQuery, HistoryRows } from "../../src/metrics-history/query";
 import { autoTier, BUCKET_TIERS, finerTier, TIERS, type Tier } from "../../src/metrics-history/tiers";
@@ -21,11 +28,26 @@ const SCHEMA = [
  */
 export class MetricsTiers {
   readonly #sql: Sql;
+  readonly #storage: SqlStorage;
   #lastAt?: number;
 
   // Created on first use, like the session store's tables: a woken object pays nothing up front.
   constructor(storage: SqlStorage) {
+    this.#storage = storage;
     this.#sql = lazySchemaSql(storage, SCHEMA);
+  }
+
+  /**
+   * Whether this object has ever stored a sample. Asked without touching the tiers, whose first
+   * read would create them: a query for a node that does not exist (its 404 is decided beside this
+   * call, not before it) must leave no storage behind.
+   */
+  exists(): boolean {
+    return (
+      this.#storage
+        .exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'metrics_raw'")
+        .toArray().length > 0
+    );
   }
 
   /** When the newest raw sample was taken (0 without samples). */
@@ -65,38 +87,48 @@ export class MetricsTiers {
     else this.#sql`DELETE FROM metrics_buckets WHERE tier = ${tier.name} AND start < ${cutoff}`;
   }
 
-  /** The stored rows of one tier with start in `[from, to)`, oldest first. */
-  #stored(tier: Tier, from: number, to: number): TierRow[] {
+  /** The stored rows of one tier with start in `[from, to)`, oldest first, keeping the series in `names`. */
+  #stored(tier: Tier, from: number, to: number, names: readonly Series[] = SERIES): TierRow[] {
     if (tier.name === "raw") {
       return this.#sql<{ at: number; series: string }>`
         SELECT at, series FROM metrics_raw WHERE at >= ${from} AND at < ${to} ORDER BY at`.map((r) => {
-        const values = JSON.parse(r.series) as Record<Series, number>;
+        const values = JSON.parse(r.series) as Partial<Record<Series, number>>;
         const series: TierRow["series"] = {};
-        for (const [name, value] of Object.entries(values)) series[name as Series] = sampleBucket(value);
+        for (const name of names) {
+          const value = values[name];
+          if (value !== undefined) series[name] = sampleBucket(value);
+        }
         return { start: r.at, series };
       });
     }
     return this.#sql<{ start: number; series: string }>`
       SELECT start, series FROM metrics_buckets
-      WHERE tier = ${tier.name} AND start >= ${from} AND start < ${to} ORDER BY start`.map((r) => ({
-      start: r.start,
-      series: JSON.parse(r.series),
-    }));
+      WHERE tier = ${tier.name} AND start >= ${from} AND start < ${to} ORDER BY start`.map((r) => {
+      const stored = JSON.parse(r.series) as Partial<Record<Series, Bucket>>;
+      if (names === SERIES) return { start: r.start, series: stored };
+      const series: TierRow["series"] = {};
+      for (const name of names) {
+        const bucket = stored[name];
+        if (bucket) series[name] = bucket;
+      }
+      return { start: r.start, series };
+    });
   }
 
   /**
    * A tier's rows for `[from, to)`, oldest first: the closed buckets as stored, then the open one
    * (the bucket holding the newest sample) rolled up from the finer tiers on the fly. `from` is
-   * aligned down to the tier's bucket so the first bucket is whole.
+   * aligned down to the tier's bucket so the first bucket is whole. Only the series in `names`.
    */
-  read(tier: Tier, from: number, to: number): TierRow[] {
-    if (tier.name === "raw") return this.#stored(tier, from, to);
+  read(tier: Tier, from: number, to: number, names: readonly Series[] = SERIES): TierRow[] {
+    if (tier.name === "raw") return this.#stored(tier, from, to, names);
     const aligned = Math.floor(from / tier.sizeMs) * tier.sizeMs;
     const openStart = Math.floor(this.lastAt() / tier.sizeMs) * tier.sizeMs;
-    const closed = this.#stored(tier, aligned, Math.min(to, openStart));
+    const closed = this.#stored(tier, aligned, Math.min(to, openStart), names);
     if (this.lastAt() === 0 || openStart >= to || openStart + tier.sizeMs <= aligned) return closed;
-    const open = this.read(finerTier(tier), Math.max(aligned, openStart), to);
-    return open.length > 0 ? [...closed, mergeRows(openStart, open)] : closed;
+    const open = this.read(finerTier(tier), Math.max(aligned, openStart), to, names);
+    if (open.length > 0) closed.push(mergeRows(openStart, open, names));
+    return closed;
   }
 
   /** How many raw samples lie in `[from, to)` (for `auto`, which prefers raw when it fits). */
@@ -116,13 +148,19 @@ export class MetricsTiers {
 
 /**
  * Answers a history query from the node's tiers: picks the tier (`auto`: the finest that fits
- * `maxPoints`), reads it, and merges buckets further when there are still too many.
+ * `maxPoints`; raw samples are counted only when raw could hold the range), reads it, and merges
+ * buckets further when there are still too many. Only the series asked for are read into buckets,
+ * merged and sent back: the other series would be most of the work and of the answer.
  */
 export function queryHistory(tiers: MetricsTiers, q: HistoryQuery, now: number): HistoryRows {
+  const exists = tiers.exists();
   const tier =
     q.resolution === "auto"
-      ? autoTier(q.from, q.to, now, q.maxPoints, tiers.rawCount(q.from, q.to))
+      ? autoTier(q.from, q.to, now, q.maxPoints, () => (exists ? tiers.rawCount(q.from, q.to) : 0))
       : TIERS[q.resolution];
-  const { rows, stepMs } = downsample(tiers.read(tier, q.from, q.to), tier, q.from, q.to, q.maxPoints);
+  if (!exists) return { resolution: tier.name, stepMs: tier.sizeMs, rows: [] };
+  const names = q.series ?? SERIES;
+  const stored = tiers.read(tier, q.from, q.to, names);
+  const { rows, stepMs } = downsample(stored, tier, q.from, q.to, q.maxPoints, names);
   return { resolution: tier.name, stepMs, rows };
 }

@@ -8,7 +8,10 @@ import type { SystemMetrics } from "../protocol/system-metrics";
  * agent is gone, 0 otherwise; evaluated when the session loses the agent and on its alarm), and the
  * fuller heartbeat's metrics: swap in percent used, the hottest temperature sensor in °C, the
  * fullest real mount in percent (`disk_any_mount`) and the highest inode usage of any mount in
- * percent (`inode_usage`). A heartbeat without a section leaves its rules' state as it was.
+ * percent (`inode_usage`). From the inventory's `updates` section (kept by the session, evaluated with
+ * every heartbeat): the number of pending security updates (`security_updates_pending`) and
+ * `reboot_required` (1 when the machine asks for a reboot, 0 otherwise). A heartbeat without a
+ * section leaves its rules' state as it was.
  */
 export const ALERT_METRICS = [
   ...HOST_SERIES,
@@ -19,6 +22,8 @@ export const ALERT_METRICS = [
   "temperature",
   "disk_any_mount",
   "inode_usage",
+  "security_updates_pending",
+  "reboot_required",
 ] as const;
 export type AlertMetric = (typeof ALERT_METRICS)[number];
 
@@ -58,5 +63,22 @@ export function heartbeatAlertValues(
     check_failing: checks.filter((c) => !c.ok).length,
     node_unreachable: 0,
     ...(system ? systemAlertValues(system) : {}),
+  };
+}
+
+/** What the alert metrics need of the inventory's `updates` section (null: not reported or unavailable). */
+export interface UpdatesFacts {
+  security_count: number;
+  reboot_required: boolean;
+}
+
+/** The `updates` section's alert metrics; none when the section is not known. */
+export function updatesAlertValues(
+  updates: UpdatesFacts | null | undefined,
+): Partial<Record<AlertMetric, number>> {
+  if (!updates) return {};
+  return {
+    security_updates_pending: updates.security_count,
+    reboot_required: updates.reboot_required ? 1 : 0,
   };
 }

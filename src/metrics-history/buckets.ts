@@ -100,15 +100,20 @@ export function mergeBuckets(buckets: readonly Bucket[]): Bucket | null {
 }
 
 /**
- * Groups rows into buckets of `sizeMs` aligned to the epoch and merges each series per bucket.
- * Rows must be sorted by start; the output is too, and holds only buckets that had data.
+ * Groups rows into buckets of `sizeMs` aligned to the epoch and merges each series per bucket
+ * (of `names`, by default every series). Rows must be sorted by start; the output is too, and holds
+ * only buckets that had data.
  */
-export function rollUp(rows: readonly TierRow[], sizeMs: number): TierRow[] {
+export function rollUp(
+  rows: readonly TierRow[],
+  sizeMs: number,
+  names: readonly Series[] = SERIES,
+): TierRow[] {
   const out: TierRow[] = [];
   let start = Number.NaN;
   let group: TierRow[] = [];
   const flush = () => {
-    if (group.length > 0) out.push(mergeRows(start, group));
+    if (group.length > 0) out.push(mergeRows(start, group, names));
     group = [];
   };
   for (const row of rows) {
@@ -123,11 +128,21 @@ export function rollUp(rows: readonly TierRow[], sizeMs: number): TierRow[] {
   return out;
 }
 
-/** Merges several rows into one row starting at `start`, series by series. */
-export function mergeRows(start: number, rows: readonly TierRow[]): TierRow {
+/** Merges several rows into one row starting at `start`, series by series (of `names`, by default all). */
+export function mergeRows(
+  start: number,
+  rows: readonly TierRow[],
+  names: readonly Series[] = SERIES,
+): TierRow {
   const series: Partial<Record<Series, Bucket>> = {};
-  for (const name of SERIES) {
-    const merged = mergeBuckets(rows.flatMap((r) => (r.series[name] ? [r.series[name]] : [])));
+  const buckets: Bucket[] = [];
+  for (const name of names) {
+    buckets.length = 0;
+    for (const r of rows) {
+      const b = r.series[name];
+      if (b) buckets.push(b);
+    }
+    const merged = mergeBuckets(buckets);
     if (merged) series[name] = merged;
   }
   return { start, series };

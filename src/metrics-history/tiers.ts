@@ -33,10 +33,18 @@ export function finerTier(tier: Tier): Tier {
 /**
  * The resolution `auto` picks for `[from, to)`: the finest bucket tier that still holds `from`
  * and covers the range in at most `maxPoints` buckets; raw only when the caller counted at most
- * `maxPoints` raw samples in the range. Falls back to 1h (the caller then merges buckets further).
+ * `maxPoints` raw samples in the range (`rawCount` is only called when raw could hold `from`).
+ * Falls back to 1h (the caller then merges buckets further).
  */
-export function autoTier(from: number, to: number, now: number, maxPoints: number, rawCount: number): Tier {
-  if (from >= now - TIERS.raw.retentionMs && rawCount <= maxPoints) return TIERS.raw;
+export function autoTier(
+  from: number,
+  to: number,
+  now: number,
+  maxPoints: number,
+  rawCount: number | (() => number),
+): Tier {
+  const raw = () => (typeof rawCount === "number" ? rawCount : rawCount());
+  if (from >= now - TIERS.raw.retentionMs && raw() <= maxPoints) return TIERS.raw;
   for (const tier of BUCKET_TIERS) {
     if (from < now - tier.retentionMs) continue;
     if (Math.ceil((to - from) / tier.sizeMs) <= maxPoints) return tier;

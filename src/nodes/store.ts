@@ -27,6 +27,12 @@ export function toNodeRow(r: {
   return { ...r.node, clusterName: r.clusterName, vpnDomain: r.vpnDomain };
 }
 
+/** Throws 404 unless the node exists (a primary-key probe: no join, no row to build). */
+export async function assertNodeExists(db: Database, id: string): Promise<void> {
+  const [row] = await db.select({ id: nodes.id }).from(nodes).where(eq(nodes.id, id)).limit(1);
+  if (!row) throw new ApiError("not_found", "Node not found");
+}
+
 /** Loads one node with its cluster, or throws 404. */
 export async function getNode(db: Database, id: string): Promise<NodeRow> {
   const [row] = await selectNodes(db).where(eq(nodes.id, id)).limit(1);

@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type AgentProcess, copyBundle, startAgent, stopAllAgents, tempDir } from "../support/agent-process";
 import { E2E_API_KEY, type Stack, startStack } from "../support/stack";
 
-// A real agent on this machine reports its disk usage; a rule with a threshold far below it fires,
+// A real agent on this machine reports its memory usage; a rule with a threshold far below it fires,
 // and the node's session sends the Slack-format notification to a real HTTP receiver on loopback
 // (private addresses allowed for the test) at once: this stack has no cron ticker, so nothing else
 // could have sent it. Repeats belong to the cron, so the test ticks it by hand; acknowledging stops
@@ -96,7 +96,7 @@ describe("alert notifications end to end", () => {
     console.error(`--- received ---\n${JSON.stringify(received).slice(0, 2000)}`);
   });
 
-  it("fires on a real agent's disk usage, notifies Slack-style at once, repeats, and stops repeating once acknowledged", async () => {
+  it("fires on a real agent's memory usage within two heartbeats, notifies Slack-style at once, repeats, stops repeating once acknowledged, and resolves when the threshold is raised", async () => {
     expect((await api("POST", "/api/v1/clusters", { name: "alerting" })).status).toBe(201);
     const channel = await api("POST", "/api/v1/notification_channels", {
       name: "ops slack",
@@ -106,8 +106,8 @@ describe("alert notifications end to end", () => {
     expect(channel.status, JSON.stringify(channel.json)).toBe(201);
     // Before the agent connects, so its session's first rules fetch already sees the rule.
     const rule = await api("POST", "/api/v1/alert_rules", {
-      name: "Disk almost empty",
-      metric: "disk",
+      name: "Memory in use",
+      metric: "memory",
       warning_threshold: 0.5,
       for_seconds: 0,
       targeting: { type: "clusters", cluster_names: ["alerting"] },
@@ -133,7 +133,7 @@ describe("alert notifications end to end", () => {
       20_000,
     );
     expect(first.at - connectedAt).toBeLessThan(15_000);
-    expect(first.body.text).toMatch(/^\[WARNING\] Disk almost empty on \S+: disk [\d.]+ \(threshold 0\.5\)$/);
+    expect(first.body.text).toMatch(/^\[WARNING\] Memory in use on \S+: memory [\d.]+ \(threshold 0\.5\)$/);
     expect(first.body.attachments[0].fields).toEqual(
       expect.arrayContaining([{ title: "Cluster", value: "alerting", short: true }]),
     );
@@ -141,8 +141,19 @@ describe("alert notifications end to end", () => {
     const firing = await api("GET", `/api/v1/alerts?rule_id=${rule.json.data.id}&status=firing`);
     expect(firing.json.data).toHaveLength(1);
     const alert = firing.json.data[0];
-    expect(alert).toMatchObject({ metric: "disk", level: "warning", threshold: 0.5, acknowledged: false });
+    expect(alert).toMatchObject({ metric: "memory", level: "warning", threshold: 0.5, acknowledged: false });
     expect(alert.value).toBeGreaterThan(0.5);
+    // Within two heartbeats: the alert's start is the time of the heartbeat that fired it, and at
+    // most one sample of the node's history comes before it.
+    const raw = await api(
+      "GET",
+      `/api/v1/nodes/${alert.node_id}/metrics/history?metrics=memory&range=1h&resolution=raw`,
+    );
+    expect(raw.status).toBe(200);
+    const before = raw.json.data.points.filter(
+      (p: { timestamp: string }) => Date.parse(p.timestamp) < Date.parse(alert.started_at),
+    );
+    expect(before.length, JSON.stringify(raw.json.data.points.slice(0, 5))).toBeLessThanOrEqual(1);
 
     // Unacknowledged, it is told again every repeat interval (by the cron).
     await until("a repeat", async () => {
@@ -171,5 +182,28 @@ describe("alert notifications end to end", () => {
     expect(reasons).toContain("fired");
     expect(reasons).toContain("repeat");
     expect(deliveries.json.data.every((d: { status: string }) => d.status === "succeeded")).toBe(true);
+
+    // Raising the threshold above any memory usage resolves it at the node's next heartbeat (the
+    // route tells the session; its rules cache would otherwise hold for a minute), and the channel
+    // that was told of the fire hears of the resolve.
+    const raised = await api("PATCH", `/api/v1/alert_rules/${rule.json.data.id}`, { warning_threshold: 100 });
+    expect(raised.status).toBe(200);
+    const resolved = await until(
+      "the alert resolved",
+      async () => {
+        const got = await api("GET", `/api/v1/alerts/${alert.id}`);
+        return got.json.data.status === "resolved" ? got.json.data : undefined;
+      },
+      20_000,
+    );
+    expect(resolved.resolved_at).not.toBeNull();
+    await until(
+      "the resolve notification",
+      async () => {
+        await tick();
+        return received.find((r) => r.body.text?.startsWith("[RESOLVED]"));
+      },
+      20_000,
+    );
   });
 });

@@ -229,3 +229,40 @@ describe("rule metrics, targeting filters and clearing", () => {
     agent.ws.close(1000);
   });
 });
+
+describe("rule changes reach the sessions at once", () => {
+  it("a raised threshold resolves at the next heartbeat, and a deleted rule's alert resolves, without waiting for the rules cache", async () => {
+    const { nodeId, token } = await enrolNode(api, CLUSTER);
+    const agent = await connectAgent(api, token);
+    agent.hello();
+    await agent.next("config");
+    const rule = async (name: string) =>
+      (
+        await api.post("/api/v1/alert_rules", {
+          name,
+          metric: "memory",
+          warning_threshold: 20,
+          for_seconds: 0,
+          targeting: { type: "nodes", node_ids: [nodeId] },
+        })
+      ).body.data.id as string;
+    const raised = await rule("raised");
+    const deleted = await rule("deleted");
+    const statusOf = async (ruleId: string) =>
+      (await db.select().from(alerts).where(eq(alerts.ruleId, ruleId)))[0]?.status;
+    await eventually(async () => {
+      agent.heartbeat();
+      expect(await statusOf(raised)).toBe("firing");
+      expect(await statusOf(deleted)).toBe("firing");
+    });
+    // No forgetRules: the routes tell the node's session; its cache would hold for a minute.
+    expect((await api.patch(`/api/v1/alert_rules/${raised}`, { warning_threshold: 50 })).status).toBe(200);
+    expect((await api.del(`/api/v1/alert_rules/${deleted}`)).status).toBe(204);
+    await eventually(async () => {
+      agent.heartbeat();
+      expect(await statusOf(raised)).toBe("resolved");
+      expect(await statusOf(deleted)).toBe("resolved");
+    });
+    agent.ws.close(1000);
+  });
+});

@@ -85,3 +85,22 @@ describe("alert rules", () => {
     );
   });
 });
+
+describe("the alert events in the catalog", () => {
+  it("lists edge.alert.fired, escalated, resolved and acknowledged in /event_types and the AsyncAPI document", async () => {
+    const alertEvents = ["fired", "escalated", "resolved", "acknowledged"].map((t) => `edge.alert.${t}`);
+    const types = await api.get("/api/v1/event_types");
+    expect(types.status).toBe(200);
+    expect(JSON.stringify(types.body)).toContain("edge.alert.acknowledged");
+    const res = await api.fetch("/api/v1/asyncapi.json", { auth: null });
+    const doc = await res.json<any>();
+    for (const type of alertEvents) {
+      const data = doc.components.messages[type]?.payload.properties.data;
+      expect(data, type).toBeDefined();
+      expect(Object.keys(data.properties)).toEqual(
+        expect.arrayContaining(["alert_id", "rule_id", "node_id", "metric", "level", "value", "threshold"]),
+      );
+      expect(JSON.stringify(types.body)).toContain(type);
+    }
+  });
+});

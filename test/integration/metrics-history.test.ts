@@ -120,7 +120,23 @@ describe("GET /api/v1/nodes/{node_id}/metrics/history", () => {
       expect(res.body.error.code).toBe("bad_request");
       expect(Object.keys(res.body.error.details), query).toContain(param);
     }
-    expect((await api.get(`/api/v1/nodes/${crypto.randomUUID()}/metrics/history`)).status).toBe(404);
+    const unknown = crypto.randomUUID();
+    expect((await api.get(`/api/v1/nodes/${unknown}/metrics/history`)).status).toBe(404);
+    // The session was asked beside the 404 check: it must not have created its tiers for nothing.
+    const tables = await runInDurableObject(stubFor(unknown), (_: NodeSession, state) =>
+      state.storage.sql.exec("SELECT name FROM sqlite_master WHERE name LIKE 'metrics%'").toArray(),
+    );
+    expect(tables).toEqual([]);
+  });
+
+  it("answers only the series asked for, from the same buckets", async () => {
+    const one = (await history("metrics=load_1m&range=6h&resolution=5m")).body.data;
+    const all = (await history("metrics=cpu,load_1m&range=6h&resolution=5m")).body.data;
+    expect(one.points.length).toBe(all.points.length);
+    for (const [i, p] of one.points.entries()) {
+      expect(Object.keys(p).sort()).toEqual(["load_1m", "timestamp"]);
+      expect(p.load_1m).toEqual(all.points[i].load_1m);
+    }
   });
 
   it("records a real agent's heartbeats as raw samples", async () => {

@@ -234,6 +234,15 @@ describe("GET /api/v1/nodes/{node_id}/metrics/system", () => {
     const bad = await api.get(`/api/v1/nodes/${nodeId}/metrics/export?range=2y`);
     expect(bad.status).toBe(400);
     expect(bad.body.error.details).toHaveProperty("range");
+    for (const [query, param] of [
+      ["range=1h&metrics=cpu,bogus", "metrics"],
+      ["format=xml", "format"],
+      ["range=1h&max_points=0", "max_points"],
+    ]) {
+      const res = await api.get(`/api/v1/nodes/${nodeId}/metrics/export?${query}`);
+      expect(res.status, query).toBe(400);
+      expect(Object.keys(res.body.error.details), query).toContain(param);
+    }
     agent.ws.close();
   });
 
@@ -314,7 +323,9 @@ describe("the node list on the latest metrics", () => {
     const json = await api.fetch(`/api/v1/metrics/export?cluster_name=${LIST}&load_1m__gte=1`);
     const body = (await json.json()) as { nodes: { node_id: string; load_1m: number }[] };
     expect(body.nodes.map((n) => n.node_id).sort()).toEqual([ids.mid, ids.high].sort());
-    expect((await api.get("/api/v1/metrics/export?format=xml")).status).toBe(400);
+    const xml = await api.get("/api/v1/metrics/export?format=xml");
+    expect(xml.status).toBe(400);
+    expect(Object.keys(xml.body.error.details)).toContain("format");
   });
 
   it("refuses a filter value that is not a number, naming the parameter", async () => {

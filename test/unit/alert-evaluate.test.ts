@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { updatesAlertValues } from "../../src/alert-rules/metrics";
 import { type EvalRule, evaluate, type RuleState } from "../../src/alerts/evaluate";
 
 const rule: EvalRule = { id: "r1", metric: "cpu", operator: "gt", warning: 80, critical: 95, forSeconds: 60 };
@@ -71,5 +72,33 @@ describe("alert evaluation", () => {
         [1, 20],
       ]).state,
     ).toBeUndefined();
+  });
+});
+
+describe("the updates section's alert metrics", () => {
+  it("gives the security count and reboot_required as 1 or 0, and nothing without the section", () => {
+    expect(updatesAlertValues({ security_count: 7, reboot_required: true })).toEqual({
+      security_updates_pending: 7,
+      reboot_required: 1,
+    });
+    expect(updatesAlertValues({ security_count: 0, reboot_required: false })).toEqual({
+      security_updates_pending: 0,
+      reboot_required: 0,
+    });
+    expect(updatesAlertValues(null)).toEqual({});
+    expect(updatesAlertValues(undefined)).toEqual({});
+  });
+
+  it("fires a reboot_required rule (gt 0.5) on 1 and resolves it on 0", () => {
+    const reboot: EvalRule = {
+      ...rule,
+      metric: "reboot_required",
+      warning: 0.5,
+      critical: null,
+      forSeconds: 0,
+    };
+    const fired = evaluate(reboot, 1, undefined, 1000, () => "a2");
+    expect(fired.transition).toMatchObject({ kind: "fired", level: "warning", value: 1, threshold: 0.5 });
+    expect(evaluate(reboot, 0, fired.state, 2000).transition).toMatchObject({ kind: "resolved" });
   });
 });

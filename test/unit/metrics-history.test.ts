@@ -131,6 +131,32 @@ describe("tier roll-ups", () => {
   });
 });
 
+describe("merging only the series asked for", () => {
+  it("gives each asked series the buckets a full merge gives it, and no other series", () => {
+    fc.assert(
+      fc.property(timeline, fc.integer({ min: 1, max: 50 }), (points, maxPoints) => {
+        // Two series per row; the query asks for one of them.
+        const rows = points.map((p) => ({
+          start: p.at,
+          series: { cpu: sampleBucket(p.v), memory: sampleBucket(-p.v) },
+        }));
+        const from = points[0].at;
+        const to = points[points.length - 1].at + 1;
+        const full = downsample(rollUp(rows, 60_000), TIERS["1m"], from, to, maxPoints);
+        const some = downsample(rollUp(rows, 60_000, ["memory"]), TIERS["1m"], from, to, maxPoints, [
+          "memory",
+        ]);
+        expect(some.stepMs).toBe(full.stepMs);
+        expect(some.rows.map((r) => r.start)).toEqual(full.rows.map((r) => r.start));
+        for (const [i, row] of some.rows.entries()) {
+          expect(Object.keys(row.series)).toEqual(["memory"]);
+          expect(row.series.memory).toEqual(full.rows[i].series.memory);
+        }
+      }),
+    );
+  });
+});
+
 describe("auto resolution", () => {
   const now = 1_800_000_000_000;
   const H = 3_600_000;
@@ -142,6 +168,16 @@ describe("auto resolution", () => {
     // 8 days ago is beyond the 1m tier's retention even though 5,000 points would fit.
     expect(autoTier(now - 8 * 24 * H, now - 7.9 * 24 * H, now, 5000, 0).name).toBe("5m");
     expect(autoTier(now - 400 * 24 * H, now, now, 500, 0).name).toBe("1h");
+    // Raw samples are counted only when raw could hold the range.
+    let counted = 0;
+    const count = () => {
+      counted++;
+      return 0;
+    };
+    expect(autoTier(now - 30 * 24 * H, now, now, 500, count).name).toBe("1h");
+    expect(counted).toBe(0);
+    expect(autoTier(now - H, now, now, 500, count).name).toBe("raw");
+    expect(counted).toBe(1);
   });
 });
 

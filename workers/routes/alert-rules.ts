@@ -1,4 +1,4 @@
-import type { Hono } from "hono";
+import type { Context, Hono } from "hono";
 import {
   AlertsConfigRequest,
   AlertsConfigSchema,
@@ -23,6 +23,12 @@ import { UuidParam } from "../../src/schemas/common";
 import type { AppEnv } from "../middleware/request-context";
 import { defineRoute } from "../openapi/define-route";
 import { listRoute } from "../openapi/list-route";
+import { pushAlertRulesChange } from "../services/alert-rules-push";
+
+/** The changed rule's sessions drop their cached rules, after the response (`pushAlertRulesChange`). */
+function toldSessions(c: Context<AppEnv>, targetings: string[]): void {
+  c.executionCtx.waitUntil(pushAlertRulesChange(c.env, c.get("db"), targetings));
+}
 
 const TAG = "Alerts.Rules";
 const idParam = { id: { schema: UuidParam, description: "Alert rule ID" } };
@@ -61,7 +67,12 @@ export function registerAlertRuleRoutes(app: Hono<AppEnv>): void {
       success: { status: 200, description: "The built-in thresholds", data: AlertsConfigSchema },
       errors: [422, 503],
     },
-    async (c, { body }) => ({ data: await writeAlertsConfig(c.get("db"), body) }),
+    async (c, { body }) => {
+      const data = await writeAlertsConfig(c.get("db"), body);
+      // The built-in rules select every node.
+      toldSessions(c, [JSON.stringify({ type: "all" })]);
+      return { data };
+    },
   );
 
   defineRoute(
@@ -79,7 +90,11 @@ export function registerAlertRuleRoutes(app: Hono<AppEnv>): void {
       success: { status: 201, description: "Alert rule created", data: AlertRuleSchema },
       errors: [422, 503],
     },
-    async (c, { body }) => ({ data: presentAlertRule(await createAlertRule(c.get("db"), body)) }),
+    async (c, { body }) => {
+      const row = await createAlertRule(c.get("db"), body);
+      toldSessions(c, [row.targeting]);
+      return { data: presentAlertRule(row) };
+    },
   );
 
   defineRoute(
@@ -131,9 +146,12 @@ export function registerAlertRuleRoutes(app: Hono<AppEnv>): void {
       success: { status: 200, description: "The updated alert rule", data: AlertRuleSchema },
       errors: [404, 422, 503],
     },
-    async (c, { params, body }) => ({
-      data: presentAlertRule(await updateAlertRule(c.get("db"), params.id, body)),
-    }),
+    async (c, { params, body }) => {
+      const before = await getAlertRule(c.get("db"), params.id);
+      const row = await updateAlertRule(c.get("db"), params.id, body);
+      toldSessions(c, [before.targeting, row.targeting]);
+      return { data: presentAlertRule(row) };
+    },
   );
 
   defineRoute(
@@ -150,7 +168,9 @@ export function registerAlertRuleRoutes(app: Hono<AppEnv>): void {
       errors: [404, 409, 503],
     },
     async (c, { params }) => {
+      const before = await getAlertRule(c.get("db"), params.id);
       await deleteAlertRule(c.get("db"), params.id);
+      toldSessions(c, [before.targeting]);
     },
   );
 }

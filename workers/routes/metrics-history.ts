@@ -3,7 +3,7 @@ import { nodeClusterName } from "../../src/access/cluster-scope";
 import { presentHistory } from "../../src/metrics-history/present";
 import { HistoryQueryParams, MetricsHistorySchema } from "../../src/metrics-history/schema";
 import { historyWindow } from "../../src/metrics-history/window";
-import { getNode } from "../../src/nodes/store";
+import { assertNodeExists } from "../../src/nodes/store";
 import { UuidParam } from "../../src/schemas/common";
 import type { AppEnv } from "../middleware/request-context";
 import { defineRoute } from "../openapi/define-route";
@@ -29,12 +29,17 @@ export function registerMetricsHistoryRoutes(app: Hono<AppEnv>): void {
     },
     async (c, { params, query }) => {
       const window = historyWindow(query, Date.now());
-      await getNode(c.get("db"), params.node_id);
-      const rows = await nodeSession(c.env, params.node_id).metricsHistory({
-        ...window,
-        resolution: query.resolution,
-        maxPoints: query.max_points,
-      });
+      // The node's existence (404) and its session's answer are asked together: one round trip
+      // instead of two in a row. A session of an unknown node answers without creating storage.
+      const [, rows] = await Promise.all([
+        assertNodeExists(c.get("db"), params.node_id),
+        nodeSession(c.env, params.node_id).metricsHistory({
+          ...window,
+          resolution: query.resolution,
+          maxPoints: query.max_points,
+          series: query.metrics,
+        }),
+      ]);
       return { data: presentHistory(params.node_id, window, query.metrics, rows) };
     },
   );

@@ -15,7 +15,7 @@ import {
 import { FLEET_STREAM_MAX_NODES, fleetStreamNodes } from "../../src/node-metrics/fleet-stream";
 import { MetricsStreamQueryParams, SystemMetricsResponseSchema } from "../../src/node-metrics/system-schema";
 import { nodeListSpec } from "../../src/nodes/list";
-import { getNode } from "../../src/nodes/store";
+import { assertNodeExists } from "../../src/nodes/store";
 import { UuidParam } from "../../src/schemas/common";
 import type { AppEnv } from "../middleware/request-context";
 import { defineRoute } from "../openapi/define-route";
@@ -112,12 +112,16 @@ export function registerSystemMetricsRoutes(app: Hono<AppEnv>): void {
           name,
         );
       const window = historyWindow(query, Date.now());
-      await getNode(c.get("db"), params.node_id);
-      const rows = await nodeSession(c.env, params.node_id).metricsHistory({
-        ...window,
-        resolution: query.resolution,
-        maxPoints: query.max_points,
-      });
+      // As the history route: the 404 check and the session's answer in one round trip.
+      const [, rows] = await Promise.all([
+        assertNodeExists(c.get("db"), params.node_id),
+        nodeSession(c.env, params.node_id).metricsHistory({
+          ...window,
+          resolution: query.resolution,
+          maxPoints: query.max_points,
+          series: query.metrics,
+        }),
+      ]);
       const history = presentHistory(params.node_id, window, query.metrics, rows);
       return download(historyExport(history, query.metrics, type), type, `${name}-history`);
     },
