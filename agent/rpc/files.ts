@@ -12,7 +12,7 @@ import type { StreamSender } from "./stream-sender";
 /** An upload that receives nothing for this long is abandoned and its temporary file deleted. */
 const UPLOAD_IDLE_MS = 30_000;
 
-/** Chunks the server may send ahead of the disk: the agent holds at most this many (256 KiB each, 2 MiB); 4 left the socket idle for each credit's round trip. */
+/** Chunks the server may send ahead of the disk: the agent holds at most this many (512 KiB each, 4 MiB); 4 of 256 KiB left the socket idle for each credit's round trip. */
 const UPLOAD_WINDOW = 8;
 
 interface Upload {

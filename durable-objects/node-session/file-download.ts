@@ -2,11 +2,11 @@ import type { Connection } from "partyserver";
 import type { AgentStreams } from "./streams";
 
 /**
- * Chunks the agent may send ahead of the reader (256 KiB each): the object holds at most this many per
- * download (4 MiB), whatever the file's size. Four were too few to cover the credit's round trip
- * through the agent's disk read and the socket, so the pipe sat idle between chunks.
+ * Chunks the agent may send ahead of the reader (FILE_CHUNK_BYTES, 512 KiB, each): the object holds at
+ * most this many per download (4 MiB), whatever the file's size. Fewer were too few to cover the
+ * credit's round trip through the agent's disk read and the socket, so the pipe sat idle between chunks.
  */
-const WINDOW = 16;
+const WINDOW = 8;
 
 /**
  * A file's bytes as a stream read from the agent in `files.read` chunks. Each chunk the reader takes
