@@ -39,6 +39,14 @@ async function measured<T>(pids: number[], agentPid: number, work: () => Promise
   return { value, seconds, growth: Math.max(0, peak - before), agentPeak: figures.agent?.peak_rss ?? 0 };
 }
 
+/** The Node/V8 flags agent/install.sh's wrapper starts the agent with: its memory is measured as installed. */
+async function installedNodeFlags(): Promise<string[]> {
+  const script = await readFile(new URL("../../agent/install.sh", import.meta.url), "utf8");
+  const flags = /^NODE_FLAGS="([^"]*)"$/m.exec(script)?.[1];
+  if (flags === undefined) throw new Error("agent/install.sh sets no NODE_FLAGS");
+  return flags.split(/\s+/).filter(Boolean);
+}
+
 /** Transfers repeated after the measured pair: what workerd keeps shows as RSS growing round after round. */
 const ROUNDS = 3;
 
@@ -59,6 +67,7 @@ export async function reach(mode: Mode, opts: { mib?: number; lines?: number }):
     const stateDir = join(work, "agent");
     const agent = startAgent({
       bundle: await copyBundle(work),
+      nodeArgs: await installedNodeFlags(),
       stateDir,
       env: {
         ENROLLMENT_KEY: key,
