@@ -1,3 +1,4 @@
+import { randomFillSync } from "node:crypto";
 import ReconnectingWebSocket from "partysocket/ws";
 import WS from "ws";
 import { CLOSE_CODES, encodeAgentFrame, parseServerFrame, type ServerFrame } from "../src/protocol/frames";
@@ -75,6 +76,8 @@ export class AgentConnection {
   private pingOutstanding = false;
   private pingSentAt = 0;
   private serverPongs = false;
+  /** The next frame goes with an all-zero mask (set only around sendBytes' synchronous send). */
+  private unmaskedNext = false;
 
   constructor(private readonly options: ConnectionOptions) {
     const {
@@ -100,6 +103,11 @@ export class AgentConnection {
           // Frames are small JSON; compression would cost a zlib inflate/deflate context per
           // connection (and load zlib) for nothing. The bundle loads zlib only if this is on.
           perMessageDeflate: false,
+          // A random mask for every frame but a file chunk's (see sendBytes).
+          generateMask: (mask: Buffer) => {
+            if (self.unmaskedNext) mask.fill(0);
+            else randomFillSync(mask);
+          },
         });
         self.socket = this;
         this.on("pong", () => {
@@ -244,13 +252,23 @@ export class AgentConnection {
 
   /**
    * Sends a binary message (a download's chunk frame) if the socket is open; false when not sent.
-   * `ws` copies the bytes as it masks them, so the caller may reuse its buffer at once.
+   * With an all-zero mask, which ws sends as it is: a random one makes ws copy the chunk and XOR
+   * every byte in JavaScript, and under the installed agent's `--lite-mode` (no optimising
+   * compiler) that loop capped a download at ~25 MB/s. The mask guards browsers' scripts against
+   * poisoning proxy caches (RFC 6455 §10.3); the agent runs no foreign script, and its chunks are
+   * file bytes it chose to send. ws keeps a reference to `frame` until it is written: the caller
+   * must not reuse it.
    */
   sendBytes(frame: Uint8Array): boolean {
     const socket = this.socket;
     if (!this.open || !socket || socket.readyState !== WS.OPEN) return false;
     this.options.counters.frames_out++;
-    socket.send(frame, { binary: true });
+    this.unmaskedNext = true;
+    try {
+      socket.send(frame, { binary: true });
+    } finally {
+      this.unmaskedNext = false;
+    }
     return true;
   }
 

@@ -67,12 +67,12 @@ async function readStream(params: StreamParams<"files.read">, sender: StreamSend
   try {
     if (!(await handle.stat()).isFile())
       throw new RpcFailure("bad_request", `${params.path} is not a regular file`);
-    // One buffer for the whole file: read into it behind the chunk header, send (ws copies it as it
-    // masks), read the next. With the sender's wait for the socket to drain, the agent holds one
-    // chunk and at most a megabyte queued, however large the file.
+    // Each chunk is read straight into its frame, behind the header, and handed to the socket as it
+    // is (no copy: ws keeps it until written, so the next chunk gets a new buffer). With the
+    // sender's wait for the socket to drain, the agent holds a chunk and about a megabyte queued.
     const header = sender.headerLength;
-    const frame = Buffer.allocUnsafe(header + FILE_CHUNK_BYTES);
     for (;;) {
+      const frame = Buffer.allocUnsafe(header + FILE_CHUNK_BYTES);
       const { bytesRead } = await handle.read(frame, header, FILE_CHUNK_BYTES, null);
       if (bytesRead === 0) return;
       if (!(await sender.pushChunk(frame.subarray(0, header + bytesRead)))) return;

@@ -58,8 +58,8 @@ export class StreamSender {
 
   /**
    * Sends `frame` (a buffer whose first `headerLength` bytes are left for the header, then the chunk)
-   * as the next binary chunk once a credit is there and the socket's queue has drained; the caller
-   * may reuse `frame` when this resolves. False when the stream was stopped.
+   * as the next binary chunk once a credit is there and the socket's queue has drained; the socket
+   * keeps `frame` until written, so the caller must not reuse it. False when the stream was stopped.
    */
   async pushChunk(frame: Uint8Array): Promise<boolean> {
     while (!this.stopped && this.credits <= 0) await new Promise<void>((r) => (this.waiting = r));

@@ -150,7 +150,7 @@ describe("agent file downloads", () => {
     const frames: Buffer[] = [];
     let drains = 0;
     const sender = new StreamSender("s-1", 2, sink, {
-      // The sender reuses its buffer once `send` returns, as ws copies it: so must this fake socket.
+      // The socket keeps each frame until written; this one copies it, as a socket may not.
       send: (frame) => frames.push(Buffer.from(frame)) > 0,
       drained: async () => {
         drains++;
