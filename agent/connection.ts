@@ -1,3 +1,4 @@
+import { randomFillSync } from "node:crypto";
 import ReconnectingWebSocket from "partysocket/ws";
 import WS from "ws";
 import { CLOSE_CODES, encodeAgentFrame, parseServerFrame, type ServerFrame } from "../src/protocol/frames";
@@ -24,6 +25,8 @@ export interface ConnectionOptions {
   onOpen(): void;
   /** A valid frame from the server. */
   onFrame(frame: ServerFrame): void;
+  /** A binary message from the server (an upload's chunk frame, `src/protocol/chunk-frames.ts`). */
+  onBinary?(message: Uint8Array): void;
   /** The socket closed; partysocket reconnects unless the reason is fatal. */
   onDisconnect(): void;
   /** The server said stop: node deleted or token refused. No reconnect follows. */
@@ -42,6 +45,9 @@ export interface ConnectionOptions {
 }
 
 const GROW_FACTOR = 1.7;
+
+/** Bytes a binary producer lets wait in the socket's send queue before it waits for them to drain. */
+const SEND_HIGH_WATER_BYTES = 1024 * 1024;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -70,6 +76,8 @@ export class AgentConnection {
   private pingOutstanding = false;
   private pingSentAt = 0;
   private serverPongs = false;
+  /** The next frame goes with an all-zero mask (set only around sendBytes' synchronous send). */
+  private unmaskedNext = false;
 
   constructor(private readonly options: ConnectionOptions) {
     const {
@@ -95,6 +103,11 @@ export class AgentConnection {
           // Frames are small JSON; compression would cost a zlib inflate/deflate context per
           // connection (and load zlib) for nothing. The bundle loads zlib only if this is on.
           perMessageDeflate: false,
+          // A random mask for every frame but a file chunk's (see sendBytes).
+          generateMask: (mask: Buffer) => {
+            if (self.unmaskedNext) mask.fill(0);
+            else randomFillSync(mask);
+          },
         });
         self.socket = this;
         this.on("pong", () => {
@@ -129,6 +142,8 @@ export class AgentConnection {
           event.code !== CLOSE_CODES.nodeDeleted && event.code !== CLOSE_CODES.unauthorized,
       },
     );
+    // Upload chunks arrive as binary messages; partysocket's default ("blob") would make each one async.
+    this.rws.binaryType = "arraybuffer";
     this.rws.addEventListener("open", () => this.handleOpen());
     this.rws.addEventListener("message", (event) => this.handleMessage(event.data));
     this.rws.addEventListener("close", (event) => this.handleClose(event.code, event.reason));
@@ -153,8 +168,18 @@ export class AgentConnection {
     const { counters, log } = this.options;
     counters.frames_in++;
     if (typeof data !== "string") {
-      counters.errors++;
-      log.warn("ignoring a binary frame from the server");
+      const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : null;
+      if (!bytes || !this.options.onBinary) {
+        counters.errors++;
+        log.warn("ignoring a binary frame from the server");
+        return;
+      }
+      try {
+        this.options.onBinary(bytes);
+      } catch (error) {
+        counters.errors++;
+        log.error("binary frame handler failed", { problem: (error as Error).message });
+      }
       return;
     }
     const parsed = parseServerFrame(data);
@@ -223,6 +248,41 @@ export class AgentConnection {
     }
     this.options.counters.frames_out++;
     return this.rws.send(text);
+  }
+
+  /**
+   * Sends a binary message (a download's chunk frame) if the socket is open; false when not sent.
+   * With an all-zero mask, which ws sends as it is: a random one makes ws copy the chunk and XOR
+   * every byte in JavaScript, and under the installed agent's `--lite-mode` (no optimising
+   * compiler) that loop capped a download at ~25 MB/s. The mask guards browsers' scripts against
+   * poisoning proxy caches (RFC 6455 §10.3); the agent runs no foreign script, and its chunks are
+   * file bytes it chose to send. ws keeps a reference to `frame` until it is written: the caller
+   * must not reuse it.
+   */
+  sendBytes(frame: Uint8Array): boolean {
+    const socket = this.socket;
+    if (!this.open || !socket || socket.readyState !== WS.OPEN) return false;
+    this.options.counters.frames_out++;
+    this.unmaskedNext = true;
+    try {
+      socket.send(frame, { binary: true });
+    } finally {
+      this.unmaskedNext = false;
+    }
+    return true;
+  }
+
+  /**
+   * Resolves once the socket has at most `limit` bytes queued for the kernel (or is closed): a
+   * producer that waits here before each chunk keeps the agent's memory at its own buffer plus
+   * `limit`, however slowly the network drains.
+   */
+  async drained(limit = SEND_HIGH_WATER_BYTES): Promise<void> {
+    for (;;) {
+      const socket = this.socket;
+      if (!socket || socket.readyState !== WS.OPEN || socket.bufferedAmount <= limit) return;
+      await sleep(2);
+    }
   }
 
   /**

@@ -35,7 +35,8 @@ const SWEEP_EVERY_MS = 60_000;
 export const SHUTDOWN_TIMEOUT_MS = 10_000;
 
 /** What the runtime needs from its connection; AgentConnection in production, a fake in tests. */
-export type Connection = Pick<AgentConnection, "isOpen" | "send" | "probe" | "close">;
+export type Connection = Pick<AgentConnection, "isOpen" | "send" | "probe" | "close"> &
+  Partial<Pick<AgentConnection, "sendBytes" | "drained">>;
 
 /** What the agent holds before it runs: opened by runAgent (./run.ts), or by a test. */
 export interface RuntimeParts {
@@ -132,7 +133,10 @@ export class AgentRuntime {
       send,
       requestRestart: () => void this.stop(EXIT_RESTART),
     });
-    this.rpc = new RpcServer(reachPolicy(deps.env ?? process.env, config.stateDir), send, log);
+    this.rpc = new RpcServer(reachPolicy(deps.env ?? process.env, config.stateDir), send, log, {
+      send: (frame) => this.connection?.sendBytes?.(frame) ?? false,
+      drained: () => this.connection?.drained?.() ?? Promise.resolve(),
+    });
     this.inventory = new InventoryReporter({ send, log, settings: config.inventory, clock: this.clock });
     this.heartbeat = new Interval(() => void this.tick(), config.heartbeatIntervalSeconds * 1000, this.clock);
     this.system = new SystemReporter({
@@ -204,6 +208,7 @@ export class AgentRuntime {
       counters: this.counters,
       onOpen: () => this.onOpen(),
       onFrame: (frame) => this.onFrame(frame),
+      onBinary: (message) => this.rpc.binary(message),
       onDisconnect: () => {
         this.system.stop();
         this.rpc.stopAll();

@@ -12,10 +12,10 @@ import type { SystemMetricsResponse } from "../src/node-metrics/system-schema";
 import type { MetricsSample } from "../src/nodes/metrics-sample";
 import type { NodeStatus } from "../src/nodes/status";
 import {
+  type AgentFrame,
   CLOSE_CODES,
   encodeServerFrame,
   type Outgoing,
-  parseAgentFrame,
   type ServerFrame,
 } from "../src/protocol/frames";
 import type { MethodParams, MethodResult, ReachMethod, StreamParams } from "../src/protocol/reach-methods";
@@ -40,6 +40,7 @@ import { LogTails } from "./node-session/log-tail";
 import { MetricsTiers, queryHistory } from "./node-session/metrics-tiers";
 import { driveFromNow, orchestrationDue, tickOrchestrations } from "./node-session/orchestrations";
 import { OutputGate } from "./node-session/output-gate";
+import { arrive } from "./node-session/paced-frames";
 import {
   LAST_SEEN_WRITE_INTERVAL_MS,
   observe,
@@ -285,13 +286,17 @@ export class NodeSession extends Server<Env> {
   onMessage(connection: Connection, message: WSMessage): Promise<void> {
     // Checked before queueing, so a flood never builds a backlog of frames waiting for libSQL.
     if (connection.readyState !== WebSocket.OPEN) return Promise.resolve();
+    // File chunks and answers to what this object opened are handled at once (./node-session/paced-frames).
+    const arrival = arrive({ rpcs: this.#rpcs, streams: this.#streams, uploads: this.#uploads }, message);
+    if (arrival.kind === "handled") return Promise.resolve();
     if (!this.#budget(connection).take()) {
       this.#logger().warn("agent frame rate exceeded, closing the connection", { connection: connection.id });
       this.store.log("rate_limited", connection.id);
       connection.close(CLOSE_CODES.policyViolation, "frame rate exceeded");
       return Promise.resolve();
     }
-    return this.#enqueue(() => this.#process(connection, message));
+    if (arrival.kind === "dropped") return Promise.resolve();
+    return this.#enqueue(() => this.#process(connection, arrival.parsed));
   }
 
   #budget(connection: Connection): FrameBudget {
@@ -311,9 +316,7 @@ export class NodeSession extends Server<Env> {
     return this.#queue;
   }
 
-  async #process(connection: Connection, message: WSMessage): Promise<void> {
-    if (typeof message !== "string") return this.#reject(connection, "binary frames are not supported");
-    const parsed = parseAgentFrame(message);
+  async #process(connection: Connection, parsed: { frame: AgentFrame } | { error: string }): Promise<void> {
     if ("error" in parsed) return this.#reject(connection, parsed.error);
     try {
       await handleAgentFrame(this.#frameSession(), connection, parsed.frame);
@@ -688,6 +691,9 @@ export class NodeSession extends Server<Env> {
    * with flow control. `too_large` past `FILE_TRANSFER_MAX_BYTES`.
    */
   async download(path: string): Promise<RpcOutcome<{ response: Response }>> {
+    // Before the stat: an agent without binary chunks (files.v3) hashes no file for nothing.
+    const able = this.#reachable("files.read");
+    if (!("conn" in able)) return able;
     const stat = await this.reach("files.stat", { path });
     if (stat.status !== "ok") return stat;
     const { fileTransferMaxBytes } = loadConfig(this.env);
@@ -719,7 +725,7 @@ export class NodeSession extends Server<Env> {
   }
 
   /**
-   * An upload to the node: `files.write_open`, then `body` sent as `stream_data` chunks paced by the
+   * An upload to the node: `files.write_open`, then `body` sent as binary chunk frames paced by the
    * agent's credits (the object holds one chunk however large the file), then `files.write_commit`
    * with the size and SHA-256 of what was sent. Any failure on the way aborts it on the agent.
    */

@@ -7,8 +7,8 @@ import type { StreamSender } from "./stream-sender";
 export interface Family {
   call(method: ReachMethod, params: unknown, policy: ReachPolicy): Promise<unknown>;
   stream?(kind: StreamKind, params: unknown, sender: StreamSender, policy: ReachPolicy): Promise<void>;
-  /** Server → agent `stream_data` for something this family opened (an upload's chunks). */
-  receive?(streamId: string, seq: number, items: unknown[], send: FrameSink): void;
+  /** A server → agent binary chunk for something this family opened (an upload's bytes). */
+  receive?(streamId: string, seq: number, bytes: Uint8Array, send: FrameSink): void;
   /** The socket closed: the server forgot every call in flight (an upload half sent is abandoned). */
   disconnected?(): Promise<void>;
 }

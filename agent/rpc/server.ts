@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { decodeChunkFrame } from "../../src/protocol/chunk-frames";
 import { familyOf, REACH_METHODS, type ReachFamily, STREAM_KINDS } from "../../src/protocol/reach-methods";
 import type {
   RpcFrame,
@@ -10,7 +11,7 @@ import type { FrameSink } from "../dispatcher";
 import type { Logger } from "../log";
 import type { Family } from "./family";
 import { type ReachPolicy, RpcFailure } from "./policy";
-import { StreamSender } from "./stream-sender";
+import { type ByteSink, StreamSender } from "./stream-sender";
 
 // Loaded lazily: an agent nobody reaches into never pays their memory (its RSS is capped).
 const LOADERS: Record<ReachFamily, () => Promise<Family>> = {
@@ -36,6 +37,7 @@ export class RpcServer {
     private readonly policy: ReachPolicy,
     private readonly send: FrameSink,
     private readonly log: Logger,
+    private readonly bytes?: ByteSink,
   ) {}
 
   private family(name: ReachFamily): Promise<Family> {
@@ -65,7 +67,7 @@ export class RpcServer {
   }
 
   async startStream(frame: v.InferOutput<typeof StreamStartFrame>): Promise<void> {
-    const sender = new StreamSender(frame.stream_id, frame.credits, this.send);
+    const sender = new StreamSender(frame.stream_id, frame.credits, this.send, this.bytes);
     this.streams.set(frame.stream_id, sender);
     try {
       const parsed = v.safeParse(STREAM_KINDS[frame.kind], frame.params);
@@ -81,22 +83,32 @@ export class RpcServer {
     }
   }
 
-  /** Server → agent `stream_data`: an upload's chunks, for the files family that opened it. */
+  /** Server → agent `stream_data`: no stream of this agent takes items (uploads come as binary chunks). */
   data(frame: v.InferOutput<typeof StreamDataFrame>): void {
+    this.refuse(frame.stream_id, "unsupported", "upload bytes come as binary chunk frames (files.v3)");
+  }
+
+  /** A server → agent binary message: an upload's chunk, for the files family that opened it. */
+  binary(message: Uint8Array): void {
+    const chunk = decodeChunkFrame(message);
+    if ("error" in chunk) {
+      this.log.warn("ignoring an invalid binary frame from the server", { problem: chunk.error });
+      this.send({ type: "error", code: "invalid_frame", message: chunk.error });
+      return;
+    }
     const files = this.families.get("files");
     if (!files) {
-      this.send({
-        type: "stream_end",
-        stream_id: frame.stream_id,
-        reason: "error",
-        error: { code: "not_found", message: "no such upload" },
-      });
+      this.refuse(chunk.streamId, "not_found", "no such upload");
       return;
     }
     // Callbacks on one promise run in the order they were added, so chunks keep their order.
     void files
-      .then((family) => family.receive?.(frame.stream_id, frame.seq, frame.items, this.send))
+      .then((family) => family.receive?.(chunk.streamId, chunk.seq, chunk.bytes, this.send))
       .catch((error) => this.log.warn("an upload chunk failed", { problem: (error as Error).message }));
+  }
+
+  private refuse(streamId: string, code: "not_found" | "unsupported", message: string): void {
+    this.send({ type: "stream_end", stream_id: streamId, reason: "error", error: { code, message } });
   }
 
   credit(frame: v.InferOutput<typeof StreamCreditFrame>): void {

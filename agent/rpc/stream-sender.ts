@@ -1,4 +1,11 @@
+import { chunkHeaderLength, writeChunkHeader } from "../../src/protocol/chunk-frames";
 import type { FrameSink } from "../dispatcher";
+
+/** Where binary chunk frames go: the socket, and a wait for its send queue to drain. */
+export interface ByteSink {
+  send(frame: Uint8Array): boolean;
+  drained(): Promise<void>;
+}
 
 /**
  * The agent's side of one stream: sends `stream_data` only while it holds credits, waits for
@@ -13,7 +20,13 @@ export class StreamSender {
     readonly id: string,
     private credits: number,
     private readonly send: FrameSink,
+    private readonly bytes?: ByteSink,
   ) {}
+
+  /** Bytes before a chunk's data in its frame (`src/protocol/chunk-frames.ts`). */
+  get headerLength(): number {
+    return chunkHeaderLength(this.id);
+  }
 
   grant(credits: number): void {
     this.credits += credits;
@@ -37,6 +50,24 @@ export class StreamSender {
     if (this.stopped) return false;
     this.credits--;
     if (!this.send({ type: "stream_data", stream_id: this.id, seq: this.seq++, items })) {
+      this.stopped = true;
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * Sends `frame` (a buffer whose first `headerLength` bytes are left for the header, then the chunk)
+   * as the next binary chunk once a credit is there and the socket's queue has drained; the socket
+   * keeps `frame` until written, so the caller must not reuse it. False when the stream was stopped.
+   */
+  async pushChunk(frame: Uint8Array): Promise<boolean> {
+    while (!this.stopped && this.credits <= 0) await new Promise<void>((r) => (this.waiting = r));
+    if (!this.stopped) await this.bytes?.drained();
+    if (this.stopped) return false;
+    this.credits--;
+    writeChunkHeader(frame, this.id, this.seq++);
+    if (!this.bytes?.send(frame)) {
       this.stopped = true;
       return false;
     }

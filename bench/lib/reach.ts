@@ -27,16 +27,28 @@ async function series(url: string, count: number, expected: number): Promise<num
   return out;
 }
 
-/** Peak RSS growth of `pids` over their RSS just before `work` (sampled every 100 ms). */
-async function measured<T>(pids: number[], work: () => Promise<T>) {
+/** Peak RSS growth of `pids` over their RSS just before `work` (sampled every 100 ms), and the agent's peak RSS. */
+async function measured<T>(pids: number[], agentPid: number, work: () => Promise<T>) {
   const before = pids.reduce((s, p) => s + rssBytes(p), 0);
-  const sampler = new ProcSampler({ workerd: pids }, 100);
+  const sampler = new ProcSampler({ workerd: pids, agent: agentPid }, 100);
   const t = performance.now();
   const value = await work();
   const seconds = (performance.now() - t) / 1000;
-  const peak = sampler.stop().workerd?.peak_rss ?? before;
-  return { value, seconds, growth: Math.max(0, peak - before) };
+  const figures = sampler.stop();
+  const peak = figures.workerd?.peak_rss ?? before;
+  return { value, seconds, growth: Math.max(0, peak - before), agentPeak: figures.agent?.peak_rss ?? 0 };
 }
+
+/** The Node/V8 flags agent/install.sh's wrapper starts the agent with: its memory is measured as installed. */
+async function installedNodeFlags(): Promise<string[]> {
+  const script = await readFile(new URL("../../agent/install.sh", import.meta.url), "utf8");
+  const flags = /^NODE_FLAGS="([^"]*)"$/m.exec(script)?.[1];
+  if (flags === undefined) throw new Error("agent/install.sh sets no NODE_FLAGS");
+  return flags.split(/\s+/).filter(Boolean);
+}
+
+/** Transfers repeated after the measured pair: what workerd keeps shows as RSS growing round after round. */
+const ROUNDS = 3;
 
 export async function reach(mode: Mode, opts: { mib?: number; lines?: number }): Promise<BenchResult> {
   const mib = opts.mib ?? (mode.quick ? 8 : 16);
@@ -55,6 +67,7 @@ export async function reach(mode: Mode, opts: { mib?: number; lines?: number }):
     const stateDir = join(work, "agent");
     const agent = startAgent({
       bundle: await copyBundle(work),
+      nodeArgs: await installedNodeFlags(),
       stateDir,
       env: {
         ENROLLMENT_KEY: key,
@@ -76,7 +89,8 @@ export async function reach(mode: Mode, opts: { mib?: number; lines?: number }):
     mode.log(`  upload and download of ${mib} MiB`);
     const bytes = randomBytes(mib * 1024 * 1024);
     const dest = join(files, "bench.bin");
-    const up = await measured(workerd, async () => {
+    const agentPid = agent.child.pid ?? 0;
+    const upload = async () => {
       const form = new FormData();
       form.set("dest", dest);
       form.set("overwrite", "true");
@@ -87,8 +101,8 @@ export async function reach(mode: Mode, opts: { mib?: number; lines?: number }):
         body: form,
       });
       if (res.status !== 201) throw new Error(`upload: ${res.status} ${await res.text()}`);
-    });
-    const down = await measured(workerd, async () => {
+    };
+    const download = async () => {
       const res = await fetch(`${stack.url}/api/v1/nodes/${nodeId}/files?path=${encodeURIComponent(dest)}`, {
         headers: { authorization: `Bearer ${API_KEY}` },
       });
@@ -96,7 +110,22 @@ export async function reach(mode: Mode, opts: { mib?: number; lines?: number }):
       for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) got += chunk.length;
       if (res.status !== 200 || got !== bytes.length)
         throw new Error(`download: ${res.status}, ${got} bytes`);
-    });
+    };
+    const up = await measured(workerd, agentPid, upload);
+    const down = await measured(workerd, agentPid, download);
+    // A peak holds garbage the collector has not taken yet; bytes kept per transfer would instead
+    // pile up round after round. RSS after each further upload + download, once settled.
+    const settled = async () => {
+      await sleep(1000);
+      return workerd.reduce((s, p) => s + rssBytes(p), 0);
+    };
+    const after = [await settled()];
+    for (let i = 0; i < ROUNDS; i++) {
+      await upload();
+      await download();
+      after.push(await settled());
+    }
+    const kept = Math.max(0, after[after.length - 1] - after[0]);
     const rate = (seconds: number) => round(bytes.length / 1e6 / seconds, 1);
 
     mode.log(`  log tail: ${linesPerSecond} lines/s for ${tailSeconds} s`);
@@ -166,6 +195,21 @@ export async function reach(mode: Mode, opts: { mib?: number; lines?: number }):
         fmt(ratio(up.growth, bytes.length), 2),
       ],
       [
+        `workerd RSS after the pair, then after each of ${ROUNDS} more upload + download rounds, MiB`,
+        after.map((b) => fmt(mb(b))).join(" → "),
+        "—",
+      ],
+      [
+        `workerd RSS kept over ${ROUNDS} rounds (${ROUNDS * 2} transfers of ${mib} MiB), MiB`,
+        fmt(mb(kept)),
+        fmt(ratio(kept, bytes.length * ROUNDS * 2), 3),
+      ],
+      [
+        "agent peak RSS during the upload / download, MB",
+        `${fmt(round(up.agentPeak / 1e6, 1))} / ${fmt(round(down.agentPeak / 1e6, 1))}`,
+        "—",
+      ],
+      [
         `log tail ${linesPerSecond} lines/s: delay p50 / p99 ms`,
         `${round(percentile(delays, 50), 0)} / ${tailP99}`,
         "—",
@@ -190,10 +234,22 @@ export async function reach(mode: Mode, opts: { mib?: number; lines?: number }):
         met: rate(down.seconds) >= 50,
       },
       {
-        what: "Worker RSS growth ÷ file size (download, upload)",
-        goal: "flat (≪ 1)",
+        what: "Worker peak RSS growth ÷ file size (download, upload)",
+        goal: "≪ 1",
         value: `${fmt(ratio(down.growth, bytes.length), 2)}, ${fmt(ratio(up.growth, bytes.length), 2)}`,
         met: down.growth < bytes.length / 2 && up.growth < bytes.length / 2,
+      },
+      {
+        what: `Worker RSS kept over ${ROUNDS * 2} more transfers ÷ bytes moved (flat memory)`,
+        goal: "< 0.05",
+        value: fmt(ratio(kept, bytes.length * ROUNDS * 2), 3),
+        met: kept < bytes.length * ROUNDS * 2 * 0.05,
+      },
+      {
+        what: "agent peak RSS during a transfer, MB (issue 25's budget)",
+        goal: "≤ 80",
+        value: fmt(round(Math.max(up.agentPeak, down.agentPeak) / 1e6, 1)),
+        met: Math.max(up.agentPeak, down.agentPeak) <= 80e6,
       },
       {
         what: `log tail p99 delay ms (${linesPerSecond} lines/s)`,
@@ -213,14 +269,15 @@ export async function reach(mode: Mode, opts: { mib?: number; lines?: number }):
       markdown,
       goals,
       notes: [
-        "a tail subscriber gets at most LOG_LINES_PER_SECOND (200) lines/s; past it lines are dropped and reported",
+        "a tail subscriber gets at most LOG_LINES_PER_SECOND (2,000) lines/s; past it lines are dropped and reported",
         "RSS growth is the peak of the Worker's workerd (with its Durable Objects) over its RSS just before",
       ],
       data: {
         floor,
         list,
-        up: { seconds: up.seconds, growth: up.growth },
-        down: { seconds: down.seconds, growth: down.growth },
+        up: { seconds: up.seconds, growth: up.growth, agentPeak: up.agentPeak },
+        down: { seconds: down.seconds, growth: down.growth, agentPeak: down.agentPeak },
+        after,
         delays: summarize(delays),
         dropped,
         total,

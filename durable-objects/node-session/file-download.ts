@@ -1,13 +1,12 @@
 import type { Connection } from "partyserver";
-import { decodeBase64 } from "./base64";
 import type { AgentStreams } from "./streams";
 
 /**
- * Frames the agent may send ahead of the reader (256 KiB each): the object holds at most this many per
- * download (4 MiB), whatever the file's size. Four were too few to cover the credit's round trip
- * through the agent's disk read and the socket, so the pipe sat idle between chunks.
+ * Chunks the agent may send ahead of the reader (FILE_CHUNK_BYTES, 512 KiB, each): the object holds at
+ * most this many per download (4 MiB), whatever the file's size. Fewer were too few to cover the
+ * credit's round trip through the agent's disk read and the socket, so the pipe sat idle between chunks.
  */
-const WINDOW = 16;
+const WINDOW = 8;
 
 /**
  * A file's bytes as a stream read from the agent in `files.read` chunks. Each chunk the reader takes
@@ -28,13 +27,10 @@ export function downloadStream(
     {
       start: (controller) => {
         handle = streams.open(conn, "files.read", { path }, WINDOW, {
-          data: (items) => {
-            for (const item of items) {
-              if (typeof item !== "string") continue;
-              const bytes = decodeBase64(item);
-              received += bytes.length;
-              controller.enqueue(bytes);
-            }
+          // Binary chunk frames (`src/protocol/chunk-frames.ts`): the bytes go on as they arrived.
+          bytes: (chunk) => {
+            received += chunk.length;
+            controller.enqueue(chunk);
           },
           end: (reason, error) => {
             if (reason === "eof" && received === expectedSize) {

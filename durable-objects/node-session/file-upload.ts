@@ -1,10 +1,9 @@
 import type { Connection } from "partyserver";
 import type * as v from "valibot";
 import type { NodeStatus } from "../../src/nodes/status";
-import { encodeServerFrame } from "../../src/protocol/frames";
+import { chunkHeaderLength, writeChunkHeader } from "../../src/protocol/chunk-frames";
 import { FILE_CHUNK_BYTES } from "../../src/protocol/reach-methods";
 import type { StreamCreditFrame, StreamEndFrame } from "../../src/protocol/rpc-frames";
-import { encodeBase64 } from "./base64";
 import type { RpcOutcome } from "./rpc";
 import type { StreamError } from "./streams";
 
@@ -66,9 +65,15 @@ export class AgentUploads {
     }
   }
 
+  /** Whether `id` is an upload in flight (its credits are paced by this object's chunks). */
+  has(id: string): boolean {
+    return this.#open.has(id);
+  }
+
   /**
-   * Reads `body` and sends it to the agent as `stream_data` chunks of FILE_CHUNK_BYTES on `uploadId`,
-   * never more than the agent's credits ahead: the object holds one chunk whatever the file's size.
+   * Reads `body` and sends it to the agent as binary chunk frames (`src/protocol/chunk-frames.ts`) of
+   * FILE_CHUNK_BYTES on `uploadId`, never more than the agent's credits ahead: the object holds one
+   * chunk whatever the file's size, and reads the body only as fast as the agent writes.
    * Resolves with the size and SHA-256 of what was sent, or why it stopped (the body is cancelled then).
    */
   async send(
@@ -83,7 +88,9 @@ export class AgentUploads {
     const reader = body.getReader();
     const digest = new crypto.DigestStream("SHA-256");
     const hashing = digest.getWriter();
-    const chunk = new Uint8Array(FILE_CHUNK_BYTES);
+    // One frame buffer, reused: `send` copies it onto the socket, so the next chunk can fill it.
+    const header = chunkHeaderLength(uploadId);
+    const frame = new Uint8Array(header + FILE_CHUNK_BYTES);
     let filled = 0;
     let size = 0;
     let seq = 0;
@@ -92,17 +99,12 @@ export class AgentUploads {
       const waited = await this.#credit(window, limits.idleMs);
       if (waited) return waited;
       window.credits--;
-      const bytes = chunk.subarray(0, filled);
-      await hashing.write(bytes.slice());
+      writeChunkHeader(frame, uploadId, seq++);
+      const bytes = frame.subarray(0, header + filled);
+      // DigestStream keeps what it was given until it hashes it: a copy, as the frame is reused.
+      await hashing.write(bytes.slice(header));
       try {
-        conn.send(
-          encodeServerFrame({
-            type: "stream_data",
-            stream_id: uploadId,
-            seq: seq++,
-            items: [encodeBase64(bytes)],
-          }),
-        );
+        conn.send(bytes);
       } catch {
         return { kind: "offline" };
       }
@@ -123,7 +125,7 @@ export class AgentUploads {
         if (size > limits.maxBytes) return { kind: "too_large", max: limits.maxBytes };
         while (bytes.length > 0) {
           const take = Math.min(bytes.length, FILE_CHUNK_BYTES - filled);
-          chunk.set(bytes.subarray(0, take), filled);
+          frame.set(bytes.subarray(0, take), header + filled);
           filled += take;
           bytes = bytes.subarray(take);
           if (filled === FILE_CHUNK_BYTES) {

@@ -2,8 +2,11 @@ import type { Connection } from "partyserver";
 import type { StreamParams } from "../../src/protocol/reach-methods";
 import type { AgentStreams, StreamHandle } from "./streams";
 
-/** Lines per second one subscriber receives; past it lines are counted and reported as `dropped`. */
-export const LOG_LINES_PER_SECOND = 200;
+/**
+ * Lines per second one subscriber receives; past it lines are counted and reported as `dropped`.
+ * Above the 1,000 lines/s a tail must carry whole (issue 20), with room for bursts.
+ */
+export const LOG_LINES_PER_SECOND = 2000;
 const KEEPALIVE_MS = 15_000;
 const CREDITS = 16;
 

@@ -120,8 +120,8 @@ export const REACH_METHODS = {
       overwrite: v.boolean(),
       create_dirs: v.boolean(),
     }),
-    // The bytes follow as server → agent `stream_data` frames on `upload_id`, at most `credits` ahead
-    // of the agent's `stream_credit`s (./rpc-frames.ts); size and SHA-256 are known only at the end.
+    // The bytes follow as server → agent binary chunk frames on `upload_id` (./chunk-frames.ts), at
+    // most `credits` ahead of the agent's `stream_credit`s; size and SHA-256 are known only at the end.
     result: v.object({ upload_id: Id, credits: v.pipe(Int, v.minValue(1), v.maxValue(64)) }),
   },
   "files.write_commit": {
@@ -140,19 +140,21 @@ export function familyOf(method: string): ReachFamily {
 }
 
 /**
- * Methods whose protocol changed after their family's first capability, and the capability that
- * names the new one. The upload became streamed (`stream_data` chunks paced by `stream_credit`) in
- * `files.v2`: an agent that announces only `files.v1` still downloads, but is asked for no upload.
+ * Methods and streams whose protocol changed after their family's first capability, and the
+ * capability that names the current one. `files.v3` moves file bytes out of JSON into binary chunk
+ * frames (`./chunk-frames.ts`) both ways: an agent that announces only `files.v1` or `files.v2`
+ * (base64 items in `stream_data`) still answers `files.stat`, but is sent no download or upload.
  */
-export const METHOD_CAPABILITIES: Partial<Record<ReachMethod, string>> = {
-  "files.write_open": "files.v2",
-  "files.write_commit": "files.v2",
-  "files.write_abort": "files.v2",
+export const METHOD_CAPABILITIES: Partial<Record<ReachMethod | StreamKind, string>> = {
+  "files.read": "files.v3",
+  "files.write_open": "files.v3",
+  "files.write_commit": "files.v3",
+  "files.write_abort": "files.v3",
 };
 
 /** The capability the agent must have announced for `method` (or a stream kind) to be sent. */
 export function capabilityOf(method: string): string {
-  return METHOD_CAPABILITIES[method as ReachMethod] ?? REACH_CAPABILITIES[familyOf(method)];
+  return METHOD_CAPABILITIES[method as ReachMethod | StreamKind] ?? REACH_CAPABILITIES[familyOf(method)];
 }
 
 /** Every reach capability this protocol version's agent announces in its hello. */
@@ -186,5 +188,9 @@ export const RPC_ERROR_CODES = [
 ] as const;
 export type RpcErrorCode = (typeof RPC_ERROR_CODES)[number];
 
-/** Raw bytes per `files.read` chunk and per upload `stream_data` item (base64 in a JSON frame). */
-export const FILE_CHUNK_BYTES = 256 * 1024;
+/**
+ * Raw bytes per binary chunk frame (`./chunk-frames.ts`) of a download or an upload. Half of
+ * workerd's 1 MiB limit on a received WebSocket message, so the header always fits; fewer, larger
+ * frames cost less per byte than 256 KiB ones (one event, one credit, one stream hop each).
+ */
+export const FILE_CHUNK_BYTES = 512 * 1024;

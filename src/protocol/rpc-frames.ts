@@ -64,8 +64,8 @@ export const StreamCreditFrame = v.object({
 export const StreamStopFrame = v.object({ ...version, type: v.literal("stream_stop"), stream_id: Id });
 
 /**
- * The next items of a stream, in `seq` order: agent → server for a stream the server started;
- * server → agent for an upload's bytes (`stream_id` = `upload_id`, one base64 chunk per item).
+ * The next items of a stream (a log tail's entries), agent → server, in `seq` order. A file's bytes
+ * do not come as items: they travel as binary chunk frames (./chunk-frames.ts), in `seq` order too.
  */
 export const StreamDataFrame = v.object({
   ...version,

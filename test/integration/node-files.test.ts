@@ -1,6 +1,7 @@
 import { and, eq, sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { events } from "../../src/db/schema";
+import { decodeChunkFrame, encodeChunkFrame } from "../../src/protocol/chunk-frames";
 import { connectAgent, enrolNode } from "./agent-session";
 import { api, db, makeCluster, P, setUpNodes, startNodesFile } from "./nodes-fixture";
 
@@ -8,14 +9,25 @@ startNodesFile();
 
 type Agent = Awaited<ReturnType<typeof connectAgent>>;
 
+/** The fake agent's side: JSON reach frames, and binary chunk frames as `{type: "chunk", …}`, in order. */
 function serve(agent: Agent, on: (frame: any) => void) {
+  // The test's socket hands binary messages over as Blobs: read in arrival order through one chain.
+  let order = Promise.resolve();
   agent.ws.addEventListener("message", (e) => {
-    const frame = JSON.parse(String(e.data));
-    if (frame.type === "rpc" || frame.type.startsWith("stream_")) on(frame);
+    const data = e.data as string | ArrayBuffer | Blob;
+    order = order.then(async () => {
+      if (typeof data !== "string") {
+        const chunk = decodeChunkFrame(data instanceof Blob ? await data.arrayBuffer() : data);
+        if ("error" in chunk) throw new Error(chunk.error);
+        return on({ type: "chunk", stream_id: chunk.streamId, seq: chunk.seq, bytes: chunk.bytes });
+      }
+      const frame = JSON.parse(data);
+      if (frame.type === "rpc" || frame.type.startsWith("stream_")) on(frame);
+    });
   });
 }
 
-async function connected(capabilities = ["files.v1", "files.v2"]) {
+async function connected(capabilities = ["files.v1", "files.v3"]) {
   const { nodeId, token } = await enrolNode(api, `${P}-c`);
   const agent = await connectAgent(api, token);
   agent.send({
@@ -35,8 +47,6 @@ async function sha256(bytes: Uint8Array): Promise<string> {
     .map((b) => b.toString(16).padStart(2, "0"))
     .join("");
 }
-
-const b64 = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes));
 
 // The fields come before the file: the Worker streams the file on and cannot wait for later fields.
 function form(bytes: Uint8Array, fields: Record<string, string>) {
@@ -59,19 +69,18 @@ async function transferEvents(nodeId: string) {
   return rows.map((r) => JSON.parse(r.data as unknown as string));
 }
 
-const fromB64 = (text: string) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
-
 beforeAll(async () => {
   await setUpNodes();
   await makeCluster(`${P}-c`);
 });
 
 describe("node file download", () => {
-  it("streams the agent's chunks with Content-Length and the agent's checksum, granting credits as the client reads", async () => {
+  it("streams the agent's binary chunks with Content-Length and the agent's checksum, granting credits as the client reads", async () => {
     const { nodeId, agent } = await connected();
-    // More chunks than the object's window (16), so it must grant credits for the rest.
-    const chunks = Array.from({ length: 40 }, (_, i) => new Uint8Array(1000).fill(i));
-    const all = new Uint8Array(40_000);
+    // More chunks than the object's window (8), so it must grant credits for the rest; and more
+    // frames than NODE_FRAME_BURST (200), which paced chunks do not spend.
+    const chunks = Array.from({ length: 240 }, (_, i) => new Uint8Array(1000).fill(i));
+    const all = new Uint8Array(240_000);
     for (const [i, c] of chunks.entries()) all.set(c, i * 1000);
     const digest = await sha256(all);
     const frames: any[] = [];
@@ -81,7 +90,7 @@ describe("node file download", () => {
     const pump = () => {
       while (credits > 0 && sent < chunks.length) {
         credits--;
-        agent.send({ type: "stream_data", stream_id: streamId, seq: sent, items: [b64(chunks[sent])] });
+        agent.ws.send(encodeChunkFrame(streamId, sent, chunks[sent]));
         sent++;
       }
       if (sent === chunks.length) agent.send({ type: "stream_end", stream_id: streamId, reason: "eof" });
@@ -93,7 +102,7 @@ describe("node file download", () => {
           type: "rpc_result",
           id: frame.id,
           ok: true,
-          result: { path: "/srv/data.bin", size: 40_000, mode: "0644", sha256: digest },
+          result: { path: "/srv/data.bin", size: 240_000, mode: "0644", sha256: digest },
         });
       if (frame.type === "stream_start") {
         streamId = frame.stream_id;
@@ -107,7 +116,7 @@ describe("node file download", () => {
     });
     const res = await api.fetch(`/api/v1/nodes/${nodeId}/files?path=/srv/data.bin`);
     expect(res.status).toBe(200);
-    expect(res.headers.get("content-length")).toBe("40000");
+    expect(res.headers.get("content-length")).toBe("240000");
     expect(res.headers.get("x-checksum-sha256")).toBe(digest);
     const body = new Uint8Array(await res.arrayBuffer());
     expect(await sha256(body)).toBe(digest);
@@ -120,8 +129,32 @@ describe("node file download", () => {
     await expect
       .poll(() => transferEvents(nodeId))
       .toEqual([
-        { node_id: nodeId, direction: "download", path: "/srv/data.bin", size: 40_000, sha256: digest },
+        { node_id: nodeId, direction: "download", path: "/srv/data.bin", size: 240_000, sha256: digest },
       ]);
+    agent.ws.close(1000, "bye");
+  });
+
+  it("cuts the download and stops the stream when the agent's chunks come out of order", async () => {
+    const { nodeId, agent } = await connected();
+    const frames: any[] = [];
+    serve(agent, (frame) => {
+      frames.push(frame);
+      if (frame.type === "rpc")
+        agent.send({
+          type: "rpc_result",
+          id: frame.id,
+          ok: true,
+          result: { path: "/srv/flood.bin", size: 1_000_000, mode: "0644", sha256: "0".repeat(64) },
+        });
+      if (frame.type === "stream_start")
+        for (const seq of [0, 2]) agent.ws.send(encodeChunkFrame(frame.stream_id, seq, new Uint8Array(100)));
+    });
+    // The headers went out (200); the body errors, so reading it (the harness does) fails.
+    await expect(api.fetch(`/api/v1/nodes/${nodeId}/files?path=/srv/flood.bin`)).rejects.toThrow(
+      /prematurely|out of order/,
+    );
+    await expect.poll(() => frames.some((f) => f.type === "stream_stop")).toBe(true);
+    expect(await transferEvents(nodeId)).toEqual([]);
     agent.ws.close(1000, "bye");
   });
 
@@ -146,7 +179,7 @@ describe("node file download", () => {
 });
 
 describe("node file upload", () => {
-  it("streams the file as stream_data chunks paced by the agent's credits, then commits with size and SHA-256", async () => {
+  it("streams the file as binary chunk frames paced by the agent's credits, then commits with size and SHA-256", async () => {
     const { nodeId, agent } = await connected();
     const bytes = new Uint8Array(600 * 1024).map((_, i) => i % 251);
     const digest = await sha256(bytes);
@@ -156,11 +189,12 @@ describe("node file upload", () => {
     let ahead = 0;
     let mostAhead = 0;
     serve(agent, (frame) => {
-      if (frame.type === "stream_data") {
+      if (frame.type === "chunk") {
+        expect(frame.stream_id).toBe("u1");
         seqs.push(frame.seq);
         ahead++;
         mostAhead = Math.max(mostAhead, ahead);
-        received = received.concat([...fromB64(frame.items[0])]);
+        received = received.concat([...frame.bytes]);
         // The "disk" is slow: the credit comes later, and the object must wait for it.
         setTimeout(() => {
           ahead--;
@@ -195,7 +229,7 @@ describe("node file upload", () => {
       create_dirs: false,
     });
     expect(calls[1].params).toEqual({ upload_id: "u1", size: bytes.length, sha256: digest });
-    expect(seqs).toEqual([0, 1, 2]);
+    expect(seqs).toEqual([0, 1]); // 600 KiB in chunks of 512 KiB
     expect(mostAhead).toBe(1);
     expect(await sha256(Uint8Array.from(received))).toBe(digest);
     const audit = await api.get(`/api/v1/audit_events?event=file.created&resource_id=${nodeId}`);
@@ -207,8 +241,8 @@ describe("node file upload", () => {
     agent.ws.close(1000, "bye");
   });
 
-  it("refuses an upload to an agent without files.v2 (the streamed upload) with 409 agent_outdated, sending it nothing", async () => {
-    const { nodeId, agent } = await connected(["files.v1"]);
+  it("refuses an upload and a download to an agent without files.v3 (binary chunks) with 409 agent_outdated, sending it nothing", async () => {
+    const { nodeId, agent } = await connected(["files.v1", "files.v2"]);
     const frames: any[] = [];
     serve(agent, (frame) => frames.push(frame));
     const res = await api.fetch(`/api/v1/nodes/${nodeId}/files`, {
@@ -218,7 +252,10 @@ describe("node file upload", () => {
     expect(res.status).toBe(409);
     const body = await res.json<any>();
     expect(body.error.code).toBe("conflict");
-    expect(body.error.details).toEqual({ capability: ["files.v2"], reason: ["agent_outdated"] });
+    expect(body.error.details).toEqual({ capability: ["files.v3"], reason: ["agent_outdated"] });
+    const down = await api.get(`/api/v1/nodes/${nodeId}/files?path=/srv/old.bin`);
+    expect(down.status).toBe(409);
+    expect(down.body.error.details).toEqual({ capability: ["files.v3"], reason: ["agent_outdated"] });
     expect(frames).toEqual([]);
     agent.ws.close(1000, "bye");
   });
@@ -227,7 +264,7 @@ describe("node file upload", () => {
     const { nodeId, agent } = await connected();
     const methods: string[] = [];
     serve(agent, (frame) => {
-      if (frame.type === "stream_data")
+      if (frame.type === "chunk")
         return agent.send({
           type: "stream_end",
           stream_id: frame.stream_id,
@@ -273,7 +310,7 @@ describe("node file upload", () => {
     const methods: string[] = [];
     let chunks = 0;
     serve(agent, (frame) => {
-      if (frame.type === "stream_data") {
+      if (frame.type === "chunk") {
         chunks++;
         return agent.send({ type: "stream_credit", stream_id: frame.stream_id, credits: 1 });
       }

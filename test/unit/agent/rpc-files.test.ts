@@ -5,6 +5,9 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { abortAllUploads, family } from "../../../agent/rpc/files";
 import { type ReachPolicy, RpcFailure } from "../../../agent/rpc/policy";
+import { StreamSender } from "../../../agent/rpc/stream-sender";
+import { decodeChunkFrame } from "../../../src/protocol/chunk-frames";
+import { FILE_CHUNK_BYTES } from "../../../src/protocol/reach-methods";
 
 // The agent's file methods against a real temporary directory: what is left on disk after each path.
 
@@ -31,10 +34,9 @@ const sink = (frame: unknown) => {
   return true;
 };
 
-/** Server → agent chunks, then a commit that waits for them to be on disk. */
+/** Server → agent binary chunks (their bytes), then a commit that waits for them to be on disk. */
 function chunks(upload_id: string, parts: Buffer[], firstSeq = 0) {
-  for (const [i, part] of parts.entries())
-    family.receive?.(upload_id, firstSeq + i, [part.toString("base64")], sink);
+  for (const [i, part] of parts.entries()) family.receive?.(upload_id, firstSeq + i, part, sink);
 }
 
 async function code(promise: Promise<unknown>): Promise<string> {
@@ -136,5 +138,37 @@ describe("agent file uploads", () => {
         family.call("files.stat", { path: join(root, "allowed", "taken") }, { ...policy, files: false }),
       ),
     ).toBe("policy");
+  });
+});
+
+describe("agent file downloads", () => {
+  it("sends the file as binary chunk frames in order, one per credit, waiting for the socket to drain", async () => {
+    const bytes = Buffer.alloc(FILE_CHUNK_BYTES * 2 + 1000);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 7) & 0xff;
+    const path = join(root, "allowed", "big.bin");
+    await writeFile(path, bytes);
+    const frames: Buffer[] = [];
+    let drains = 0;
+    const sender = new StreamSender("s-1", 2, sink, {
+      // The socket keeps each frame until written; this one copies it, as a socket may not.
+      send: (frame) => frames.push(Buffer.from(frame)) > 0,
+      drained: async () => {
+        drains++;
+      },
+    });
+    const reading = family.stream?.("files.read", { path }, sender, policy);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(frames).toHaveLength(2); // two credits: the third chunk waits for a grant
+    sender.grant(1);
+    await reading;
+    const decoded = frames.map((f) => decodeChunkFrame(f));
+    expect(decoded.map((d) => ("seq" in d ? [d.streamId, d.seq, d.bytes.length] : d))).toEqual([
+      ["s-1", 0, FILE_CHUNK_BYTES],
+      ["s-1", 1, FILE_CHUNK_BYTES],
+      ["s-1", 2, 1000],
+    ]);
+    const joined = Buffer.concat(decoded.map((d) => ("bytes" in d ? d.bytes : Buffer.alloc(0))));
+    expect(sha(joined)).toBe(sha(bytes));
+    expect(drains).toBe(3);
   });
 });

@@ -158,7 +158,7 @@ describe("AgentRuntime", () => {
         "processes.v1",
         "logs.v1",
         "files.v1",
-        "files.v2",
+        "files.v3",
       ],
       heartbeat_interval_seconds: 15,
     });
