@@ -61,6 +61,7 @@ import {
   rememberDetail,
   snapshotOf,
 } from "./node-session/system-snapshot";
+import { ExecutionWaiters, type SettledExecution } from "./node-session/waiters";
 
 // The binding is declared beside its class, so src/config.ts types it without importing this file.
 declare module "../src/config" {
@@ -101,6 +102,8 @@ export interface SessionState {
   streams: number;
   /** Open live metrics streams. */
   metrics_streams: number;
+  /** Executions a synchronous command waits for here (`pushAndAwait`). */
+  sync_waiters: number;
   connection_log: ReturnType<SessionStore["connectionLog"]>;
 }
 
@@ -137,6 +140,7 @@ export class NodeSession extends Server<Env> {
   readonly #logTails = new LogTails(this.#streams);
   readonly #outputGate = new OutputGate((id) => isLiveExecution(this.#database(), this.name, id));
   readonly #samples = new SampleBuffer((samples) => this.#storeSamples(samples));
+  readonly #waiters = new ExecutionWaiters();
 
   get store(): SessionStore {
     this.#store ??= new SessionStore(this.ctx.storage.sql);
@@ -174,6 +178,7 @@ export class NodeSession extends Server<Env> {
       streams: this.#streams,
       uploads: this.#uploads,
       outputGate: this.#outputGate,
+      waiters: this.#waiters,
       log: this.#logger(),
       db: () => this.#database(),
       write: (write) => this.#write(write),
@@ -599,6 +604,25 @@ export class NodeSession extends Server<Env> {
   }
 
   /**
+   * `pushExecutions`, then waits (at most `waitMs`) until the results of `awaitIds` (some of the
+   * pushed executions) are written to libSQL, and answers with what was written: a synchronous
+   * command's answer without polling the database. Null for an execution whose result did not come
+   * in time or changed nothing (it ended another way); all null at once when no agent is connected.
+   */
+  async pushAndAwait(
+    executions: ClaimedExecution[],
+    awaitIds: string[],
+    waitMs: number,
+  ): Promise<(SettledExecution | null)[]> {
+    // Waiting before the push: a result cannot come in before its waiter.
+    const settled = this.#waiters.wait(awaitIds, waitMs);
+    if (!(await this.pushExecutions(executions))) {
+      for (const id of awaitIds) this.#waiters.settle(id, () => null);
+    }
+    return settled;
+  }
+
+  /**
    * Asks a connected agent to collect inventory now (an operator's refresh), in order with frame
    * handling: `offline` without a connected agent, `unsupported` when it lacks the inventory capability.
    */
@@ -782,6 +806,7 @@ export class NodeSession extends Server<Env> {
       live_outputs: this.#liveOutput.size,
       streams: this.#liveOutput.subscribers,
       metrics_streams: this.#liveMetrics.size,
+      sync_waiters: this.#waiters.size,
       connection_log: this.store.connectionLog(),
     };
   }

@@ -78,7 +78,7 @@ export async function syncCommand(mode: Mode, opts: { count?: number }): Promise
       ],
       goals: [{ what: "sync command p50 / no-work p50", goal: "≤ 3", value: fmt(r, 2), met: r <= 3 }],
       notes: [
-        "the wait polls libSQL every 10 ms for its first second (reading the rows themselves for up to 10 executions), then every 250 ms",
+        "the wait is event-driven: the request's RPC to the node's session pushes the exec and returns when the agent's result is written to libSQL (no polling; libSQL is read only when a session cannot answer)",
       ],
       data: { sync, floor },
     };

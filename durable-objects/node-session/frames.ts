@@ -2,6 +2,7 @@ import type { Connection } from "partyserver";
 import { heartbeatAlertValues } from "../../src/alert-rules/metrics";
 import { type Env, loadConfig } from "../../src/config";
 import type { Database } from "../../src/db/client";
+import { capOutput } from "../../src/executions/lifecycle";
 import type { Logger } from "../../src/log";
 import { seriesValues } from "../../src/metrics-history/buckets";
 import type { NodeStatus } from "../../src/nodes/status";
@@ -27,6 +28,7 @@ import type { BufferedSample } from "./sample-buffer";
 import type { SessionStore } from "./store";
 import type { AgentStreams } from "./streams";
 import { storedUpdatesAlertValues } from "./updates-alerts";
+import type { ExecutionWaiters } from "./waiters";
 
 /** What frame handling needs from its NodeSession. */
 export interface FrameSession {
@@ -42,6 +44,8 @@ export interface FrameSession {
   /** Uploads in flight: the agent grants their credits and may end them. */
   readonly uploads: AgentUploads;
   readonly outputGate: OutputGate;
+  /** Synchronous commands waiting for results of this node (`NodeSession.pushAndAwait`). */
+  readonly waiters: ExecutionWaiters;
   readonly log: Logger;
   db(): Database;
   /** Runs a repeatable libSQL write, trying it again on transient errors (`retryTransient`). */
@@ -185,7 +189,7 @@ export async function handleAgentFrame(
       return;
     case "result": {
       // Through the shard's writer, which groups results arriving together into one libSQL write.
-      const status = await session.write(() =>
+      const outcome = await session.write(() =>
         writeResult(session.env, session.db(), {
           nodeId: session.nodeId,
           executionId: frame.execution_id,
@@ -197,8 +201,21 @@ export async function handleAgentFrame(
       );
       // Acked whether or not it changed the row: a duplicate or late result is settled either way.
       connection.send(encodeServerFrame({ type: "ack", execution_id: frame.execution_id }));
-      if (status) {
-        session.liveOutput.finish(frame.execution_id, { status, exit_code: frame.exit_code });
+      // Written: a synchronous command waiting for it answers with what was stored, unread.
+      session.waiters.settle(frame.execution_id, () =>
+        outcome
+          ? {
+              id: frame.execution_id,
+              status: outcome.status,
+              exit_code: frame.exit_code,
+              output: capOutput(frame.output),
+              started_at: outcome.startedAt,
+              duration_ms: outcome.durationMs,
+            }
+          : null,
+      );
+      if (outcome) {
+        session.liveOutput.finish(frame.execution_id, { status: outcome.status, exit_code: frame.exit_code });
         session.background(advanceAfterResult(session.env, session.db(), frame.execution_id, session.log));
       }
       session.outputGate.forget(frame.execution_id);

@@ -63,7 +63,12 @@ export async function createCommand(
   input: CommandCreateInput,
   nodeIds: string[],
   options: { claimUpTo?: (nodeCount: number) => boolean; now?: number } = {},
-): Promise<{ command: CommandRow; claimed?: Map<string, ClaimedExecution[]> }> {
+): Promise<{
+  command: CommandRow;
+  claimed?: Map<string, ClaimedExecution[]>;
+  /** The execution id chosen for each node (a node deleted meanwhile got no row). */
+  executionIds: Map<string, string>;
+}> {
   const now = options.now ?? Date.now();
   const { targeting } = input;
   const rollout = input.max_concurrency !== undefined;
@@ -92,10 +97,11 @@ export async function createCommand(
 
   const statements: [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]] = [db.insert(commands).values(command)];
   const window = concurrencyLimit ?? Number.POSITIVE_INFINITY;
+  const executionIds = new Map(ordered.map((nodeId) => [nodeId, crypto.randomUUID()]));
   for (let i = 0; i < ordered.length; i += EXECUTIONS_PER_STATEMENT) {
     const pairs = ordered
       .slice(i, i + EXECUTIONS_PER_STATEMENT)
-      .map((id, k) => [crypto.randomUUID(), id, rollout ? i + k : null, i + k >= window ? 1 : 0]);
+      .map((id, k) => [executionIds.get(id), id, rollout ? i + k : null, i + k >= window ? 1 : 0]);
     // One bound JSON array per statement (no per-row variables); the denormalised text comes from
     // the command row, not from repeated parameters; joining `nodes` skips a node deleted meanwhile.
     statements.push(
@@ -121,9 +127,13 @@ export async function createCommand(
   const claim = options.claimUpTo?.(nodeIds.length) ?? false;
   if (claim) statements.push(...claimPendingForNodesStatements(db, nodeIds, DELIVERY_BATCH, now));
   const results = await db.batch(statements);
-  if (!claim) return { command };
+  if (!claim) return { command, executionIds };
   // The claim is the batch's last statement; its rows are the executions it moved to `sent`.
-  return { command, claimed: groupClaimedByNode(results.at(-1) as ClaimedNodeExecution[]) };
+  return {
+    command,
+    executionIds,
+    claimed: groupClaimedByNode(results.at(-1) as ClaimedNodeExecution[]),
+  };
 }
 
 /**

@@ -157,8 +157,23 @@ export interface ExecutionResult {
   finishedAt?: number;
 }
 
-/** What a result did to its row: the new status, or null when the row was no longer live. */
-export type ResultOutcome = "completed" | "cancelled" | null;
+/**
+ * What a result did to its row: the new status with the start and duration it stored (what a
+ * synchronous command's answer shows), or null when the row was no longer live.
+ */
+export type ResultOutcome = {
+  status: "completed" | "cancelled";
+  startedAt: number | null;
+  durationMs: number | null;
+} | null;
+
+/** A row the result UPDATE changed, as it returns it. */
+interface AppliedRow {
+  id: string;
+  status: "completed" | "cancelled";
+  started_at: number | null;
+  duration_ms: number | null;
+}
 
 /**
  * The three statements that apply a set of results with distinct execution ids: two conditional
@@ -201,7 +216,7 @@ export function resultStatements(db: Database, results: ExecutionResult[], now =
       sql`FROM ${r} r JOIN ${ce} e ON ${live} WHERE NOT ${cancelled}`,
       now,
     ),
-    db.all<{ id: string; status: "completed" | "cancelled" }>(sql`UPDATE ${ce} AS e SET
+    db.all<AppliedRow>(sql`UPDATE ${ce} AS e SET
         status = CASE WHEN ${cancelled} THEN 'cancelled' ELSE 'completed' END,
         exit_code = r.exit_code, output = r.output,
         -- The agent's own measure when it sent one (its clock may differ from ours: the duration
@@ -213,7 +228,7 @@ export function resultStatements(db: Database, results: ExecutionResult[], now =
         completed_at = CASE WHEN ${cancelled} THEN NULL ELSE ${now} END,
         cancelled_at = CASE WHEN ${cancelled} THEN ${now} ELSE NULL END,
         updated_at = ${now}
-      FROM ${r} AS r WHERE ${live} RETURNING id, status`),
+      FROM ${r} AS r WHERE ${live} RETURNING id, status, started_at, duration_ms`),
   ] as const;
 }
 
@@ -252,9 +267,9 @@ export async function applyResults(
   const outcomes: ResultOutcome[] = results.map(() => null);
   rounds.forEach((round, k) => {
     const changed = new Map(
-      (written[k * 3 + 2] as { id: string; status: "completed" | "cancelled" }[]).map((row) => [
+      (written[k * 3 + 2] as AppliedRow[]).map((row) => [
         row.id,
-        row.status,
+        { status: row.status, startedAt: row.started_at, durationMs: row.duration_ms },
       ]),
     );
     for (const { index, result } of round) outcomes[index] = changed.get(result.executionId) ?? null;

@@ -103,7 +103,23 @@ describe("fan-out and results in bulk", () => {
       result(n2, n2, 143), // after a cancel request: cancelled
       result(n3, n3, 0), // expired meanwhile: no effect
     ]);
-    expect(outcomes).toEqual([null, "completed", null, "completed", "cancelled", null]);
+    expect(outcomes.map((o) => o?.status ?? null)).toEqual([
+      null,
+      "completed",
+      null,
+      "completed",
+      "cancelled",
+      null,
+    ]);
+    // Each applied result says what it stored: the start and duration a synchronous answer shows.
+    const [stored] = await db.all<{ started_at: number | null; duration_ms: number | null }>(
+      sql`SELECT started_at, duration_ms FROM command_executions WHERE id = ${of.get(n0)}`,
+    );
+    expect(outcomes[1]).toEqual({
+      status: "completed",
+      startedAt: stored?.started_at,
+      durationMs: stored?.duration_ms,
+    });
     expect(await execution(of.get(n0)!)).toMatchObject({ status: "completed", exit_code: 1, output: "1" });
     expect(await execution(of.get(n2)!)).toMatchObject({ status: "cancelled", exit_code: 143 });
     expect(await execution(of.get(n3)!)).toMatchObject({ status: "expired", exit_code: null });

@@ -1,5 +1,7 @@
+import { env } from "cloudflare:workers";
 import { sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
+import type { NodeSession } from "../../durable-objects/node-session";
 import { runCronTick } from "../../workers/cron";
 import { connectAgent } from "./agent-session";
 import {
@@ -55,6 +57,11 @@ async function answer(agent: Agent, executionId: string, exitCode: number, outpu
     finished_at: started + 1234,
   });
   await waitFrame(agent, "ack", executionId);
+}
+
+function stubFor(nodeId: string) {
+  const ns = (env as any).NODE_SESSION as DurableObjectNamespace<NodeSession>;
+  return ns.get(ns.idFromName(nodeId));
 }
 
 async function setHostname(nodeId: string, hostname: string) {
@@ -114,6 +121,56 @@ describe("synchronous commands (wait_seconds)", () => {
     expect(res.body.meta.complete).toBe(false);
     expect(res.body.data.executions).toHaveLength(1);
     expect(["pending", "sent"]).toContain(res.body.data.executions[0].status);
+  });
+
+  it("answers from the node's session exactly what libSQL then holds, and leaves no waiter behind", async () => {
+    const a = await online();
+    const pending = api.post("/api/v1/commands", {
+      command_text: `${P} session`,
+      targeting: { type: "nodes", node_ids: [a.nodeId] },
+      wait_seconds: 10,
+    });
+    const exec = (await a.agent.until(
+      () => a.agent.frames.find((f: any) => f.type === "exec" && f.command === `${P} session`),
+      "exec",
+    )) as any;
+    // While the request waits, the session holds one waiter for it.
+    await eventually(async () => expect((await stubFor(a.nodeId).state()).sync_waiters).toBe(1));
+    await answer(a.agent, exec.execution_id, 3, "x".repeat(100));
+    const res = await pending;
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    expect(res.body.meta.complete).toBe(true);
+    const [answered] = res.body.data.executions;
+    const stored = await api.get(`/api/v1/command_executions/${exec.execution_id}`);
+    const fields = ["id", "node_id", "status", "exit_code", "output", "started_at", "duration_ms"];
+    // The execution resource has no hostname: the node's, as targeting read it.
+    expect(answered).toEqual({
+      ...Object.fromEntries(fields.map((f) => [f, stored.body.data[f]])),
+      hostname: "host-a",
+    });
+    expect((await stubFor(a.nodeId).state()).sync_waiters).toBe(0);
+  });
+
+  it("notices an execution that ends without a result (expired) while waiting in the session", async () => {
+    const a = await online();
+    const t0 = Date.now();
+    const pending = api.post("/api/v1/commands", {
+      command_text: `${P} expires`,
+      targeting: { type: "nodes", node_ids: [a.nodeId] },
+      wait_seconds: 20,
+    });
+    const exec = (await a.agent.until(
+      () => a.agent.frames.find((f: any) => f.type === "exec" && f.command === `${P} expires`),
+      "exec",
+    )) as any;
+    // The agent never answers; the row expires through the cron, which no session sees.
+    await db.run(sql`UPDATE command_executions SET expired_at = 1 WHERE id = ${exec.execution_id}`);
+    await runCronTick(api.env);
+    const res = await pending;
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(res.body.meta.complete).toBe(true);
+    expect(res.body.data.executions).toMatchObject([{ id: exec.execution_id, status: "expired" }]);
   });
 
   it("refuses wait_seconds outside 1–60 and max_errors without max_concurrency", async () => {

@@ -50,7 +50,7 @@ export function registerCommandRoutes(app: Hono<AppEnv>): void {
     },
     async (c, { body }) => {
       const db = c.get("db");
-      const { command, warnings } = await launchCommand(
+      const { command, warnings, settled } = await launchCommand(
         c.env,
         c.executionCtx,
         db,
@@ -59,7 +59,7 @@ export function registerCommandRoutes(app: Hono<AppEnv>): void {
       );
       const meta: Record<string, unknown> = warnings.length > 0 ? { warnings } : {};
       if (body.wait_seconds === undefined) return { data: presentCommand(command), meta };
-      const waited = await awaitCommand(db, command.id, body.wait_seconds);
+      const waited = await awaitCommand(db, command.id, body.wait_seconds, settled);
       return {
         data: { ...presentCommand(command), executions: waited.executions },
         meta: { ...meta, complete: waited.complete },

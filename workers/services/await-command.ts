@@ -26,18 +26,51 @@ const READ_ROWS_UP_TO = 10;
 const LIVE = new Set(["pending", "sent"]);
 
 /**
+ * Waits for the sessions' answer (`settled`, see `session-wait.ts`) while checking libSQL every
+ * `POLL_MS` for executions that ended without a result reaching a session (cancelled while
+ * `pending`, expired). Returns the sessions' executions when they all answered; null when libSQL
+ * should be read instead (a session could not answer, the command ended another way, or time is up).
+ */
+async function fromSessions(
+  db: Database,
+  commandId: string,
+  settled: Promise<WaitedExecution[] | null>,
+  deadline: number,
+): Promise<WaitedExecution[] | null> {
+  const answer = settled.then((executions) => ({ executions }));
+  for (;;) {
+    const left = deadline - Date.now();
+    if (left <= 0) return null;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const tick = new Promise<null>((resolve) => {
+      timer = setTimeout(() => resolve(null), Math.min(POLL_MS, left));
+    });
+    const first = await Promise.race([answer, tick]);
+    clearTimeout(timer);
+    if (first) return first.executions;
+    if ((await countLiveExecutions(db, commandId)) === 0) return null;
+  }
+}
+
+/**
  * Holds a synchronous command's answer (C11) until none of its executions is `pending` or `sent`,
- * or `waitSeconds` have passed, polling libSQL: the results arrive through the nodes' sessions and
- * the batch writers, so the database is where they meet. Returns every execution and whether all
- * had finished.
+ * or `waitSeconds` have passed. With `settled` (a small command whose nodes were connected), the
+ * nodes' sessions answer as each result is written; otherwise, or when they cannot, it polls
+ * libSQL, where the results arrive through the sessions and the batch writers. Returns every
+ * execution and whether all had finished.
  */
 export async function awaitCommand(
   db: Database,
   commandId: string,
   waitSeconds: number,
+  settled?: Promise<WaitedExecution[] | null>,
 ): Promise<{ executions: WaitedExecution[]; complete: boolean }> {
   const started = Date.now();
   const deadline = started + waitSeconds * 1000;
+  if (settled) {
+    const executions = await fromSessions(db, commandId, settled, deadline);
+    if (executions) return { executions, complete: true };
+  }
   let rows: CommandExecutionView[] | null = null;
   let complete = false;
   for (let first = true; ; first = false) {

@@ -45,7 +45,7 @@ export async function resolveTargeting(db: Database, targeting: Targeting): Prom
 export async function resolveTargetingWithWarnings(
   db: Database,
   targeting: Targeting,
-): Promise<{ nodeIds: string[]; warnings: string[] }> {
+): Promise<{ nodeIds: string[]; warnings: string[]; hostnames: Map<string, string> }> {
   const warnings: string[] = [];
   const filters = [
     ...(await conditions(NODE_FILTERS, targeting.node_filters)),
@@ -56,16 +56,19 @@ export async function resolveTargetingWithWarnings(
   const matched = sql`CASE WHEN ${where} THEN 1 ELSE 0 END`;
   const order = sql`ORDER BY ${nodes.insertedAt}, ${nodes.id}`;
   let nodeIds: string[];
+  // Every matched node's hostname, from the same query (a synchronous answer names each node).
+  let named: { node_id: string | null; name: string | null }[];
 
   if (targeting.type === "all") {
-    const rows = await db.all<{ node_id: string }>(sql`
-      SELECT ${nodes.id} AS node_id FROM ${nodes} INNER JOIN ${clusters} ON ${clusters.id} = ${nodes.clusterId}
+    const rows = await db.all<{ node_id: string; name: string }>(sql`
+      SELECT ${nodes.id} AS node_id, ${nodes.hostname} AS name FROM ${nodes} INNER JOIN ${clusters} ON ${clusters.id} = ${nodes.clusterId}
       WHERE ${where} ${order}`);
     nodeIds = rows.map((r) => r.node_id);
+    named = rows;
   } else if (targeting.type === "nodes") {
     const wanted = targeting.node_ids ?? [];
-    const rows = await db.all<{ node_id: string; matched: number }>(sql`
-      SELECT ${nodes.id} AS node_id, ${matched} AS matched
+    const rows = await db.all<{ node_id: string; name: string; matched: number }>(sql`
+      SELECT ${nodes.id} AS node_id, ${nodes.hostname} AS name, ${matched} AS matched
         FROM ${nodes} INNER JOIN ${clusters} ON ${clusters.id} = ${nodes.clusterId}
        WHERE ${nodes.id} IN (SELECT value FROM json_each(${JSON.stringify(wanted)})) ${order}`);
     const found = new Set(rows.map((r) => r.node_id));
@@ -76,10 +79,11 @@ export async function resolveTargetingWithWarnings(
       });
     }
     nodeIds = rows.filter((r) => r.matched === 1).map((r) => r.node_id);
+    named = rows;
   } else if (targeting.type === "hostnames") {
     const wanted = targeting.hostnames ?? [];
-    const rows = await db.all<{ node_id: string; hostname: string; matched: number }>(sql`
-      SELECT ${nodes.id} AS node_id, lower(${nodes.hostname}) AS hostname, ${matched} AS matched
+    const rows = await db.all<{ node_id: string; name: string; hostname: string; matched: number }>(sql`
+      SELECT ${nodes.id} AS node_id, ${nodes.hostname} AS name, lower(${nodes.hostname}) AS hostname, ${matched} AS matched
         FROM ${nodes} INNER JOIN ${clusters} ON ${clusters.id} = ${nodes.clusterId}
        WHERE lower(${nodes.hostname}) IN (SELECT value FROM json_each(${JSON.stringify(wanted)})) ${order}`);
     const perName = new Map<string, number>();
@@ -89,10 +93,16 @@ export async function resolveTargetingWithWarnings(
     for (const [name, n] of perName)
       if (n > 1) warnings.push(`hostname ${name} matches ${n} nodes; all of them are targeted`);
     nodeIds = rows.filter((r) => r.matched === 1).map((r) => r.node_id);
+    named = rows;
   } else {
     const wanted = targeting.cluster_names ?? [];
-    const rows = await db.all<{ cluster_name: string; node_id: string | null; matched: number }>(sql`
-      SELECT ${clusters.name} AS cluster_name, ${nodes.id} AS node_id, ${matched} AS matched
+    const rows = await db.all<{
+      cluster_name: string;
+      node_id: string | null;
+      name: string | null;
+      matched: number;
+    }>(sql`
+      SELECT ${clusters.name} AS cluster_name, ${nodes.id} AS node_id, ${nodes.hostname} AS name, ${matched} AS matched
         FROM ${clusters} LEFT JOIN ${nodes} ON ${nodes.clusterId} = ${clusters.id}
        WHERE ${clusters.name} IN (SELECT value FROM json_each(${JSON.stringify(wanted)})) ${order}`);
     const found = new Set(rows.map((r) => r.cluster_name));
@@ -103,6 +113,7 @@ export async function resolveTargetingWithWarnings(
       });
     }
     nodeIds = rows.flatMap((r) => (r.node_id !== null && r.matched === 1 ? [r.node_id] : []));
+    named = rows;
   }
 
   if (nodeIds.length === 0) {
@@ -110,7 +121,9 @@ export async function resolveTargetingWithWarnings(
       targeting: ["matched no nodes; check the ids, names and filters"],
     });
   }
-  return { nodeIds, warnings };
+  const hostnames = new Map<string, string>();
+  for (const r of named) if (r.node_id !== null && r.name !== null) hostnames.set(r.node_id, r.name);
+  return { nodeIds, warnings, hostnames };
 }
 
 /**
