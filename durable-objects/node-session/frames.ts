@@ -184,7 +184,7 @@ export async function handleAgentFrame(
       return;
     case "result": {
       // Through the shard's writer, which groups results arriving together into one libSQL write.
-      const status = await session.write(() =>
+      const outcome = await session.write(() =>
         writeResult(session.env, session.db(), {
           nodeId: session.nodeId,
           executionId: frame.execution_id,
@@ -196,9 +196,11 @@ export async function handleAgentFrame(
       );
       // Acked whether or not it changed the row: a duplicate or late result is settled either way.
       connection.send(encodeServerFrame({ type: "ack", execution_id: frame.execution_id }));
-      if (status) {
-        session.liveOutput.finish(frame.execution_id, { status, exit_code: frame.exit_code });
-        session.background(advanceAfterResult(session.env, session.db(), frame.execution_id, session.log));
+      if (outcome) {
+        session.liveOutput.finish(frame.execution_id, { status: outcome.status, exit_code: frame.exit_code });
+        // Only a rollout has a window to move on: a plain command's result costs no further write.
+        if (outcome.rollout)
+          session.background(advanceAfterResult(session.env, session.db(), frame.execution_id, session.log));
       }
       session.outputGate.forget(frame.execution_id);
       return;

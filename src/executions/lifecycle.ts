@@ -1,6 +1,6 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { commandExecutions as ce, nodes } from "../db/schema";
+import { commandExecutions as ce, commands, nodes } from "../db/schema";
 import { recordEventWhere } from "../events/outbox";
 
 // Every state change below is a conditional UPDATE (`… AND status IN (…)`) preceded, in the same
@@ -157,8 +157,11 @@ export interface ExecutionResult {
   finishedAt?: number;
 }
 
-/** What a result did to its row: the new status, or null when the row was no longer live. */
-export type ResultOutcome = "completed" | "cancelled" | null;
+/**
+ * What a result did to its row: the new status and whether the command is a rollout (whose window
+ * the session must then advance), or null when the row was no longer live.
+ */
+export type ResultOutcome = { status: "completed" | "cancelled"; rollout: boolean } | null;
 
 /**
  * The three statements that apply a set of results with distinct execution ids: two conditional
@@ -201,7 +204,7 @@ export function resultStatements(db: Database, results: ExecutionResult[], now =
       sql`FROM ${r} r JOIN ${ce} e ON ${live} WHERE NOT ${cancelled}`,
       now,
     ),
-    db.all<{ id: string; status: "completed" | "cancelled" }>(sql`UPDATE ${ce} AS e SET
+    db.all<{ id: string; status: "completed" | "cancelled"; rollout: number }>(sql`UPDATE ${ce} AS e SET
         status = CASE WHEN ${cancelled} THEN 'cancelled' ELSE 'completed' END,
         exit_code = r.exit_code, output = r.output,
         -- The agent's own measure when it sent one (its clock may differ from ours: the duration
@@ -213,7 +216,12 @@ export function resultStatements(db: Database, results: ExecutionResult[], now =
         completed_at = CASE WHEN ${cancelled} THEN NULL ELSE ${now} END,
         cancelled_at = CASE WHEN ${cancelled} THEN ${now} ELSE NULL END,
         updated_at = ${now}
-      FROM ${r} AS r WHERE ${live} RETURNING id, status`),
+      FROM ${r} AS r WHERE ${live}
+      -- Whether the command is a rollout: only then does the session advance its window (an
+      -- advance is a write transaction that counts the command's live rows; one per result of a
+      -- plain command made a fan-out quadratic, issue 23).
+      RETURNING id, status,
+        coalesce((SELECT c.rollout_status IS NOT NULL FROM ${commands} c WHERE c.id = e.command_id), 0) AS rollout`),
   ] as const;
 }
 
@@ -252,10 +260,9 @@ export async function applyResults(
   const outcomes: ResultOutcome[] = results.map(() => null);
   rounds.forEach((round, k) => {
     const changed = new Map(
-      (written[k * 3 + 2] as { id: string; status: "completed" | "cancelled" }[]).map((row) => [
-        row.id,
-        row.status,
-      ]),
+      (written[k * 3 + 2] as { id: string; status: "completed" | "cancelled"; rollout: number }[]).map(
+        (row) => [row.id, { status: row.status, rollout: Boolean(row.rollout) }],
+      ),
     );
     for (const { index, result } of round) outcomes[index] = changed.get(result.executionId) ?? null;
   });
