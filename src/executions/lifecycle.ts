@@ -219,9 +219,10 @@ export function resultStatements(db: Database, results: ExecutionResult[], now =
       FROM ${r} AS r WHERE ${live}
       -- Whether the command is a rollout: only then does the session advance its window (an
       -- advance is a write transaction that counts the command's live rows; one per result of a
-      -- plain command made a fan-out quadratic, issue 23).
+      -- plain command made a fan-out quadratic, issue 23). command_id unqualified: a subquery of
+      -- RETURNING cannot name the alias e, and commands has no such column.
       RETURNING id, status,
-        coalesce((SELECT c.rollout_status IS NOT NULL FROM ${commands} c WHERE c.id = e.command_id), 0) AS rollout`),
+        coalesce((SELECT c.rollout_status IS NOT NULL FROM ${commands} c WHERE c.id = command_id), 0) AS rollout`),
   ] as const;
 }
 
