@@ -7,7 +7,7 @@
 import { type Api, apiClient, clusterWithKey, must } from "./api";
 import { type BenchStack, type ProbeStats, startBenchStack } from "./bench-stack";
 import { type ProfileSummary, profileMarkdown, startProfile } from "./inspector";
-import { openFileCount, openFileLimit, ProcSampler } from "./proc";
+import { openFileCount, openFileLimit, ProcSampler, schedSeconds } from "./proc";
 import { waitQuiet } from "./quiet";
 import { topSql } from "./roundtrip";
 import { seedNodes } from "./seed-nodes";
@@ -34,6 +34,11 @@ const IDLE_READS = 50;
 interface RepeatRun {
   seconds: number | null;
   post_ms: number;
+  /** When the swarm ran its first and last exec, from the POST. */
+  first_exec_s?: number | null;
+  last_exec_s?: number | null;
+  /** workerd's threads: time on a core and time runnable but waiting for one, in % of the wall time. */
+  workerd_sched?: { run_percent: number; wait_percent: number };
   error?: string;
   libsql?: ReturnType<typeof probeWindow>;
   cpu?: Record<string, number>;
@@ -324,6 +329,7 @@ export async function fanout(mode: Mode, options: FanoutOptions = {}): Promise<B
         200,
       );
       const stopProfile = await profileWindow(`fanout-${n}`);
+      const firstSched = schedSeconds(pids.workerd[0]);
       const t0 = Date.now();
       const cmd = await must(
         api("POST", "/api/v1/commands", {
@@ -337,6 +343,12 @@ export async function fanout(mode: Mode, options: FanoutOptions = {}): Promise<B
       const busyReads: number[] = [];
       const done = await waitCompleted(api, cmd.id, target, boundMs, busyReads);
       const mem = sampler.stop();
+      const firstSchedEnd = schedSeconds(pids.workerd[0]);
+      const firstWall = (Date.now() - t0) / 1000;
+      const firstWorkerdSched = {
+        run_percent: Math.round(((firstSchedEnd.run - firstSched.run) / firstWall) * 100),
+        wait_percent: Math.round(((firstSchedEnd.wait - firstSched.wait) / firstWall) * 100),
+      };
       if (stopProfile) profiles.push({ n, profiles: await stopProfile() });
       const s = await swarm.stats();
       step.completed = done.summary?.counts?.completed ?? 0;
@@ -367,7 +379,15 @@ export async function fanout(mode: Mode, options: FanoutOptions = {}): Promise<B
         const idle = await idleSummary(api, cmd.id);
         const seconds = [step.seconds];
         const runs: RepeatRun[] = [
-          { seconds: step.seconds, post_ms: step.post_ms, libsql: firstWindow, cpu: step.cpu },
+          {
+            seconds: step.seconds,
+            post_ms: step.post_ms,
+            first_exec_s: step.first_exec_s,
+            last_exec_s: step.last_exec_s,
+            libsql: firstWindow,
+            cpu: step.cpu,
+            workerd_sched: firstWorkerdSched,
+          },
         ];
         for (let i = 1; i < REPEATS; i++) {
           // Each fan-out starts as the first did: once the previous one's writes have drained.
@@ -378,20 +398,32 @@ export async function fanout(mode: Mode, options: FanoutOptions = {}): Promise<B
             500,
           );
           const stopRepeatProfile = await profileWindow(`fanout-${n}-repeat-${i + 1}`);
+          await swarm.resetTotals();
+          const sched0 = schedSeconds(pids.workerd[0]);
+          const t0 = Date.now();
           const again = await timedFanout(api, target, boundMs, busyReads);
+          const sched1 = schedSeconds(pids.workerd[0]);
+          const wall = (Date.now() - t0) / 1000;
           const repCpu = repSampler.stop();
+          const execs = await swarm.stats();
           if (stopRepeatProfile)
             profiles.push({ n, label: `repeat ${i + 1}`, profiles: await stopRepeatProfile() });
           const run: RepeatRun = {
             seconds: again.seconds,
             post_ms: again.post_ms,
+            first_exec_s: execs.first_exec_at ? round((execs.first_exec_at - t0) / 1000, 2) : null,
+            last_exec_s: execs.last_exec_at ? round((execs.last_exec_at - t0) / 1000, 2) : null,
             error: again.error,
+            workerd_sched: {
+              run_percent: Math.round(((sched1.run - sched0.run) / wall) * 100),
+              wait_percent: Math.round(((sched1.wait - sched0.wait) / wall) * 100),
+            },
             libsql: probeWindow(before, await stack.probeSettled()),
             cpu: Object.fromEntries(Object.entries(repCpu).map(([k, v]) => [k, Math.round(v.cpu_percent)])),
           };
           runs.push(run);
           mode.log(
-            `  N=${n}: repeat ${i + 1}/${REPEATS}: ${again.seconds ?? again.error} s (POST ${again.post_ms} ms; libSQL ${run.libsql?.statements} statements, ${run.libsql?.busy_ms} ms busy; CPU ${JSON.stringify(run.cpu)})`,
+            `  N=${n}: repeat ${i + 1}/${REPEATS}: ${again.seconds ?? again.error} s (POST ${again.post_ms} ms, exec ${run.first_exec_s}–${run.last_exec_s} s; libSQL ${run.libsql?.statements} statements, ${run.libsql?.busy_ms} ms busy; CPU ${JSON.stringify(run.cpu)}; workerd on/waiting for a core ${JSON.stringify(run.workerd_sched)})`,
           );
           if (again.seconds === null) {
             notes.push(`N=${n}: repeat ${i + 1} failed: ${again.error}`);
@@ -511,16 +543,20 @@ export async function fanout(mode: Mode, options: FanoutOptions = {}): Promise<B
                 "fan-out",
                 "POST → all completed s",
                 "POST ms",
+                "first / last exec s",
                 "libSQL stmts / busy ms",
                 "CPU % workerd / libSQL",
+                "workerd on a core / waiting for one, % of wall",
                 "costliest SQL (n, ms)",
               ],
               repeat.runs.map((r, i) => [
                 i + 1,
                 r.seconds ?? r.error ?? "—",
                 r.post_ms,
+                `${r.first_exec_s ?? "—"} / ${r.last_exec_s ?? "—"}`,
                 r.libsql ? `${r.libsql.statements} / ${r.libsql.busy_ms}` : "—",
                 r.cpu ? `${r.cpu.workerd} / ${r.cpu.libsql}` : "—",
+                r.workerd_sched ? `${r.workerd_sched.run_percent} / ${r.workerd_sched.wait_percent}` : "—",
                 r.libsql?.top[0]
                   ? `\`${r.libsql.top[0].sql.slice(0, 80).replaceAll("|", "\\|")}…\` (${r.libsql.top[0].n}, ${r.libsql.top[0].ms})`
                   : "—",
