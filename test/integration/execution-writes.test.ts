@@ -129,6 +129,22 @@ describe("fan-out and results in bulk", () => {
     );
   });
 
+  it("tells the session whether a result's command is a rollout (only then is its window advanced)", async () => {
+    const [plain, rolled] = await Promise.all([enrolNode(api, LIVE), enrolNode(api, LIVE)]);
+    const first = await run([plain.nodeId]);
+    const second = await run([rolled.nodeId]);
+    // A rollout's own fields are set by its creation; the flag only reads rollout_status.
+    await db.run(sql`UPDATE commands SET rollout_status = 'running' WHERE id = ${second.command.id}`);
+    const outcomes = await applyResults(db, [
+      { nodeId: plain.nodeId, executionId: first.executions[0].id, exitCode: 0, output: "" },
+      { nodeId: rolled.nodeId, executionId: second.executions[0].id, exitCode: 0, output: "" },
+    ]);
+    expect(outcomes).toEqual([
+      { status: "completed", rollout: false },
+      { status: "completed", rollout: true },
+    ]);
+  });
+
   it("claims and results find execution rows by primary key, never by walking every live row", async () => {
     const plans: string[][] = [];
     const statements = [
