@@ -5,9 +5,9 @@
 // polled every 100 ms), executions/s, peak RSS of workerd and of the swarm during the step. At the
 // repeat step, five fan-outs in all (spread) and the summary's latency under them against idle.
 import { type Api, apiClient, clusterWithKey, must } from "./api";
-import { type BenchStack, startBenchStack } from "./bench-stack";
+import { type BenchStack, type ProbeStats, startBenchStack } from "./bench-stack";
 import { type ProfileSummary, profileMarkdown, startProfile } from "./inspector";
-import { openFileCount, openFileLimit, ProcSampler } from "./proc";
+import { openFileCount, openFileLimit, ProcSampler, schedSeconds } from "./proc";
 import { waitQuiet } from "./quiet";
 import { topSql } from "./roundtrip";
 import { seedNodes } from "./seed-nodes";
@@ -30,8 +30,23 @@ const REPEATS = 5;
 /** Idle summary reads for the baseline its latency under load is compared with. */
 const IDLE_READS = 50;
 
+/** One timed fan-out of the repeat step, with what libSQL did and the processes' CPU during it. */
+interface RepeatRun {
+  seconds: number | null;
+  post_ms: number;
+  /** When the swarm ran its first and last exec, from the POST. */
+  first_exec_s?: number | null;
+  last_exec_s?: number | null;
+  /** workerd's threads: time on a core and time runnable but waiting for one, in % of the wall time. */
+  workerd_sched?: { run_percent: number; wait_percent: number };
+  error?: string;
+  libsql?: ReturnType<typeof probeWindow>;
+  cpu?: Record<string, number>;
+}
+
 interface Repeat {
   n: number;
+  runs: RepeatRun[];
   seconds: number[];
   spread: number;
   summary_idle: ReturnType<typeof summarize>;
@@ -82,9 +97,10 @@ async function waitCompleted(
   let last: any;
   while (performance.now() - started < boundMs) {
     const t = performance.now();
-    const r = await api("GET", `/api/v1/commands/${commandId}/summary`);
+    // A read that timed out counts at the time it waited: it is the latency the caller saw.
+    const r = await api("GET", `/api/v1/commands/${commandId}/summary`).catch(() => null);
     latencies.push(performance.now() - t);
-    if (r.status === 200) {
+    if (r?.status === 200) {
       last = r.json.data;
       if (last.counts.completed >= n) return { ms: performance.now() - started, summary: last };
     }
@@ -93,15 +109,57 @@ async function waitCompleted(
   return { ms: null, summary: last };
 }
 
-/** POST a command to every node and wait for all `n` to complete: seconds, or null past the bound. */
+/**
+ * POST a command to every node and wait for all `n` to complete: seconds, or null past the bound or
+ * when the POST failed (`error` says which; a failed repeat is reported, not thrown).
+ */
 async function timedFanout(api: Api, n: number, boundMs: number, latencies: number[]) {
   const t0 = Date.now();
-  const cmd = await must(
-    api("POST", "/api/v1/commands", { command_text: "true", targeting: { type: "all" }, timeout: 600_000 }),
-    "POST /commands (all)",
-  );
+  let cmd: any;
+  try {
+    cmd = await must(
+      api("POST", "/api/v1/commands", { command_text: "true", targeting: { type: "all" }, timeout: 600_000 }),
+      "POST /commands (all)",
+    );
+  } catch (err) {
+    return {
+      id: null,
+      seconds: null,
+      post_ms: Date.now() - t0,
+      error: `POST failed after ${Date.now() - t0} ms: ${(err as Error).message}`,
+    };
+  }
+  const post_ms = Date.now() - t0;
   const done = await waitCompleted(api, cmd.id, n, boundMs, latencies);
-  return { id: cmd.id as string, seconds: done.ms === null ? null : round((Date.now() - t0) / 1000, 2) };
+  return {
+    id: cmd.id as string,
+    seconds: done.ms === null ? null : round((Date.now() - t0) / 1000, 2),
+    post_ms,
+    error:
+      done.ms === null
+        ? `not completed within ${boundMs / 1000} s (${JSON.stringify(done.summary?.counts ?? null)})`
+        : undefined,
+  };
+}
+
+/** What libSQL executed between two probe readings: statements, busy time, the costliest SQL. */
+function probeWindow(before: ProbeStats | null, after: ProbeStats | null) {
+  if (!before || !after) return undefined;
+  const top = Object.entries(after.by_sql)
+    .map(([sql, s]) => {
+      const b = before.by_sql[sql] ?? { n: 0, ms: 0 };
+      return { sql: sql.replace(/\s+/g, " ").slice(0, 160), n: s.n - b.n, ms: Math.round(s.ms - b.ms) };
+    })
+    .filter((x) => x.n > 0)
+    .sort((a, b) => b.ms - a.ms)
+    .slice(0, 5);
+  return {
+    statements: after.statements - before.statements,
+    writes: after.writes - before.writes,
+    busy_ms: Math.round(after.busy_ms - before.busy_ms),
+    http_requests: after.http_requests - before.http_requests,
+    top,
+  };
 }
 
 /** Sequential reads of a finished command's summary with nothing else running: the baseline. */
@@ -123,7 +181,7 @@ export async function fanout(mode: Mode, options: FanoutOptions = {}): Promise<B
   const api = apiClient(() => stack.url);
   const swarm = await Swarm.start();
   const results: Step[] = [];
-  const profiles: { n: number; profiles: ProfileSummary[] }[] = [];
+  const profiles: { n: number; label?: string; profiles: ProfileSummary[] }[] = [];
   const connectProfiles: { n: number; profiles: ProfileSummary[] }[] = [];
   const notes: string[] = [];
   let stoppedBecause = "";
@@ -271,6 +329,7 @@ export async function fanout(mode: Mode, options: FanoutOptions = {}): Promise<B
         200,
       );
       const stopProfile = await profileWindow(`fanout-${n}`);
+      const firstSched = schedSeconds(pids.workerd[0]);
       const t0 = Date.now();
       const cmd = await must(
         api("POST", "/api/v1/commands", {
@@ -284,6 +343,12 @@ export async function fanout(mode: Mode, options: FanoutOptions = {}): Promise<B
       const busyReads: number[] = [];
       const done = await waitCompleted(api, cmd.id, target, boundMs, busyReads);
       const mem = sampler.stop();
+      const firstSchedEnd = schedSeconds(pids.workerd[0]);
+      const firstWall = (Date.now() - t0) / 1000;
+      const firstWorkerdSched = {
+        run_percent: Math.round(((firstSchedEnd.run - firstSched.run) / firstWall) * 100),
+        wait_percent: Math.round(((firstSchedEnd.wait - firstSched.wait) / firstWall) * 100),
+      };
       if (stopProfile) profiles.push({ n, profiles: await stopProfile() });
       const s = await swarm.stats();
       step.completed = done.summary?.counts?.completed ?? 0;
@@ -291,6 +356,7 @@ export async function fanout(mode: Mode, options: FanoutOptions = {}): Promise<B
       step.swarm_peak_mb = mb(mem.swarm.peak_rss);
       step.cpu = Object.fromEntries(Object.entries(mem).map(([k, v]) => [k, Math.round(v.cpu_percent)]));
       const p1 = await stack.probeSettled();
+      const firstWindow = probeWindow(p0, p1);
       step.libsql_requests = (p1?.http_requests ?? 0) - requestsBefore;
       step.libsql_server_ms = Math.round((p1?.http_ms ?? 0) - msBefore);
       step.first_exec_s = s.first_exec_at ? round((s.first_exec_at - t0) / 1000, 2) : null;
@@ -312,17 +378,63 @@ export async function fanout(mode: Mode, options: FanoutOptions = {}): Promise<B
         await sleep(2000);
         const idle = await idleSummary(api, cmd.id);
         const seconds = [step.seconds];
+        const runs: RepeatRun[] = [
+          {
+            seconds: step.seconds,
+            post_ms: step.post_ms,
+            first_exec_s: step.first_exec_s,
+            last_exec_s: step.last_exec_s,
+            libsql: firstWindow,
+            cpu: step.cpu,
+            workerd_sched: firstWorkerdSched,
+          },
+        ];
         for (let i = 1; i < REPEATS; i++) {
           // Each fan-out starts as the first did: once the previous one's writes have drained.
           await waitQuiet(stack, target);
+          const before = await stack.probeSettled();
+          const repSampler = new ProcSampler(
+            { workerd: pids.workerd, libsql: pids.libsql, swarm: swarm.pid },
+            500,
+          );
+          const stopRepeatProfile = await profileWindow(`fanout-${n}-repeat-${i + 1}`);
+          await swarm.resetTotals();
+          const sched0 = schedSeconds(pids.workerd[0]);
+          const t0 = Date.now();
           const again = await timedFanout(api, target, boundMs, busyReads);
-          mode.log(`  N=${n}: repeat ${i + 1}/${REPEATS}: ${again.seconds ?? "not completed"} s`);
-          if (again.seconds === null) break;
+          const sched1 = schedSeconds(pids.workerd[0]);
+          const wall = (Date.now() - t0) / 1000;
+          const repCpu = repSampler.stop();
+          const execs = await swarm.stats();
+          if (stopRepeatProfile)
+            profiles.push({ n, label: `repeat ${i + 1}`, profiles: await stopRepeatProfile() });
+          const run: RepeatRun = {
+            seconds: again.seconds,
+            post_ms: again.post_ms,
+            first_exec_s: execs.first_exec_at ? round((execs.first_exec_at - t0) / 1000, 2) : null,
+            last_exec_s: execs.last_exec_at ? round((execs.last_exec_at - t0) / 1000, 2) : null,
+            error: again.error,
+            workerd_sched: {
+              run_percent: Math.round(((sched1.run - sched0.run) / wall) * 100),
+              wait_percent: Math.round(((sched1.wait - sched0.wait) / wall) * 100),
+            },
+            libsql: probeWindow(before, await stack.probeSettled()),
+            cpu: Object.fromEntries(Object.entries(repCpu).map(([k, v]) => [k, Math.round(v.cpu_percent)])),
+          };
+          runs.push(run);
+          mode.log(
+            `  N=${n}: repeat ${i + 1}/${REPEATS}: ${again.seconds ?? again.error} s (POST ${again.post_ms} ms, exec ${run.first_exec_s}–${run.last_exec_s} s; libSQL ${run.libsql?.statements} statements, ${run.libsql?.busy_ms} ms busy; CPU ${JSON.stringify(run.cpu)}; workerd on/waiting for a core ${JSON.stringify(run.workerd_sched)})`,
+          );
+          if (again.seconds === null) {
+            notes.push(`N=${n}: repeat ${i + 1} failed: ${again.error}`);
+            break;
+          }
           seconds.push(again.seconds);
         }
         const busy = summarize(busyReads);
         repeat = {
           n,
+          runs,
           seconds,
           spread: ratio(Math.max(...seconds), Math.min(...seconds)),
           summary_idle: idle,
@@ -426,13 +538,41 @@ export async function fanout(mode: Mode, options: FanoutOptions = {}): Promise<B
       "",
       ...(repeat
         ? [
+            table(
+              [
+                "fan-out",
+                "POST → all completed s",
+                "POST ms",
+                "first / last exec s",
+                "libSQL stmts / busy ms",
+                "CPU % workerd / libSQL",
+                "workerd on a core / waiting for one, % of wall",
+                "costliest SQL (n, ms)",
+              ],
+              repeat.runs.map((r, i) => [
+                i + 1,
+                r.seconds ?? r.error ?? "—",
+                r.post_ms,
+                `${r.first_exec_s ?? "—"} / ${r.last_exec_s ?? "—"}`,
+                r.libsql ? `${r.libsql.statements} / ${r.libsql.busy_ms}` : "—",
+                r.cpu ? `${r.cpu.workerd} / ${r.cpu.libsql}` : "—",
+                r.workerd_sched ? `${r.workerd_sched.run_percent} / ${r.workerd_sched.wait_percent}` : "—",
+                r.libsql?.top[0]
+                  ? `\`${r.libsql.top[0].sql.slice(0, 80).replaceAll("|", "\\|")}…\` (${r.libsql.top[0].n}, ${r.libsql.top[0].ms})`
+                  : "—",
+              ]),
+            ),
+            "",
             `Repeated at N=${repeat.n}: ${repeat.seconds.length} fan-outs took ${repeat.seconds.join(", ")} s (max / min ${repeat.spread}). \`GET /commands/{id}/summary\` polled every 100 ms during them: p50 ${repeat.summary_busy.p50} ms, p99 ${repeat.summary_busy.p99} ms, max ${repeat.summary_busy.max} ms (${repeat.summary_busy.n} reads); idle, ${IDLE_READS} reads of a finished command: p50 ${repeat.summary_idle.p50} ms, p99 ${repeat.summary_idle.p99} ms.`,
             "",
           ]
         : []),
       ...profileMarkdown([
         ...connectProfiles.map((p) => ({ label: `connecting N=${p.n}`, profiles: p.profiles })),
-        ...profiles.map((p) => ({ label: `fan-out N=${p.n}`, profiles: p.profiles })),
+        ...profiles.map((p) => ({
+          label: `fan-out N=${p.n}${p.label ? `, ${p.label}` : ""}`,
+          profiles: p.profiles,
+        })),
       ]),
       "Executor: the swarm answers `exec` in-process (ack + result exit 0 at once; no journal, no shell). CPU % is of one core over the fan-out window (the machine has 2 cores). Enrolments run 16 at a time, connects 64 (bench/lib/swarm-client.ts).",
     ],

@@ -24,6 +24,30 @@ export function cpuSeconds(pid: number): number {
   }
 }
 
+/**
+ * Time the process's threads ran and time they were runnable but waited for a core (run queue),
+ * in seconds, summed over its threads (/proc/<pid>/task/<tid>/schedstat). On a shared machine the
+ * wait is CPU the process wanted and did not get: what other processes' load costs a measurement.
+ */
+export function schedSeconds(pid: number): { run: number; wait: number } {
+  let run = 0;
+  let wait = 0;
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        const [r, w] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ").map(Number);
+        run += r / 1e9;
+        wait += w / 1e9;
+      } catch {
+        // the thread ended
+      }
+    }
+  } catch {
+    // the process ended
+  }
+  return { run, wait };
+}
+
 export interface ProcFigures {
   peak_rss: number;
   mean_rss: number;

@@ -216,7 +216,9 @@ export async function handleAgentFrame(
       );
       if (outcome) {
         session.liveOutput.finish(frame.execution_id, { status: outcome.status, exit_code: frame.exit_code });
-        session.background(advanceAfterResult(session.env, session.db(), frame.execution_id, session.log));
+        // Only a rollout has a window to move on: a plain command's result costs no further write.
+        if (outcome.rollout)
+          session.background(advanceAfterResult(session.env, session.db(), frame.execution_id, session.log));
       }
       session.outputGate.forget(frame.execution_id);
       return;

@@ -1,6 +1,6 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { commandExecutions as ce, nodes } from "../db/schema";
+import { commandExecutions as ce, commands, nodes } from "../db/schema";
 import { recordEventWhere } from "../events/outbox";
 
 // Every state change below is a conditional UPDATE (`… AND status IN (…)`) preceded, in the same
@@ -159,12 +159,14 @@ export interface ExecutionResult {
 
 /**
  * What a result did to its row: the new status with the start and duration it stored (what a
- * synchronous command's answer shows), or null when the row was no longer live.
+ * synchronous command's answer shows) and whether the command is a rollout (whose window the
+ * session must then advance), or null when the row was no longer live.
  */
 export type ResultOutcome = {
   status: "completed" | "cancelled";
   startedAt: number | null;
   durationMs: number | null;
+  rollout: boolean;
 } | null;
 
 /** A row the result UPDATE changed, as it returns it. */
@@ -173,6 +175,7 @@ interface AppliedRow {
   status: "completed" | "cancelled";
   started_at: number | null;
   duration_ms: number | null;
+  rollout: number;
 }
 
 /**
@@ -228,7 +231,13 @@ export function resultStatements(db: Database, results: ExecutionResult[], now =
         completed_at = CASE WHEN ${cancelled} THEN NULL ELSE ${now} END,
         cancelled_at = CASE WHEN ${cancelled} THEN ${now} ELSE NULL END,
         updated_at = ${now}
-      FROM ${r} AS r WHERE ${live} RETURNING id, status, started_at, duration_ms`),
+      FROM ${r} AS r WHERE ${live}
+      -- Whether the command is a rollout: only then does the session advance its window (an
+      -- advance is a write transaction that counts the command's live rows; one per result of a
+      -- plain command made a fan-out quadratic, issue 23). command_id unqualified: a subquery of
+      -- RETURNING cannot name the alias e, and commands has no such column.
+      RETURNING id, status, started_at, duration_ms,
+        coalesce((SELECT c.rollout_status IS NOT NULL FROM ${commands} c WHERE c.id = command_id), 0) AS rollout`),
   ] as const;
 }
 
@@ -269,7 +278,12 @@ export async function applyResults(
     const changed = new Map(
       (written[k * 3 + 2] as AppliedRow[]).map((row) => [
         row.id,
-        { status: row.status, startedAt: row.started_at, durationMs: row.duration_ms },
+        {
+          status: row.status,
+          startedAt: row.started_at,
+          durationMs: row.duration_ms,
+          rollout: Boolean(row.rollout),
+        },
       ]),
     );
     for (const { index, result } of round) outcomes[index] = changed.get(result.executionId) ?? null;

@@ -119,7 +119,10 @@ describe("fan-out and results in bulk", () => {
       status: "completed",
       startedAt: stored?.started_at,
       durationMs: stored?.duration_ms,
+      rollout: false,
     });
+    // A plain command: no rollout window for the sessions to advance.
+    expect(outcomes.filter((o) => o?.rollout)).toEqual([]);
     expect(await execution(of.get(n0)!)).toMatchObject({ status: "completed", exit_code: 1, output: "1" });
     expect(await execution(of.get(n2)!)).toMatchObject({ status: "cancelled", exit_code: 143 });
     expect(await execution(of.get(n3)!)).toMatchObject({ status: "expired", exit_code: null });
@@ -134,6 +137,22 @@ describe("fan-out and results in bulk", () => {
         { type: "edge.command_execution.cancelled", node_id: n2, exit_code: 143 },
       ].sort((a, b) => (a.node_id < b.node_id ? -1 : 1)),
     );
+  });
+
+  it("tells the session whether a result's command is a rollout (only then is its window advanced)", async () => {
+    const [plain, rolled] = await Promise.all([enrolNode(api, LIVE), enrolNode(api, LIVE)]);
+    const first = await run([plain.nodeId]);
+    const second = await run([rolled.nodeId]);
+    // A rollout's own fields are set by its creation; the flag only reads rollout_status.
+    await db.run(sql`UPDATE commands SET rollout_status = 'running' WHERE id = ${second.command.id}`);
+    const outcomes = await applyResults(db, [
+      { nodeId: plain.nodeId, executionId: first.executions[0].id, exitCode: 0, output: "" },
+      { nodeId: rolled.nodeId, executionId: second.executions[0].id, exitCode: 0, output: "" },
+    ]);
+    expect(outcomes).toEqual([
+      { status: "completed", rollout: false },
+      { status: "completed", rollout: true },
+    ]);
   });
 
   it("claims and results find execution rows by primary key, never by walking every live row", async () => {
