@@ -1,11 +1,17 @@
 // 9. The console's fleet page with a large fleet (issue 22): the first page of 100 rows must render in
 // under 1.5× the time of the API call it makes. N nodes (default 1,000, --quick 300: the machine is
-// shared; the issue's size is `--console-nodes 10000`) are inserted straight into libSQL, then Chromium opens /console/?page_size=100
-// several times; each time the page's own nodes request (Resource Timing) is set against the time
-// from navigation start to the 100th row in the DOM. Each load starts from a quiet page (the previous
-// load's follow-up requests, such as each row's latest metrics, have finished), as a user's first
-// open would. The JavaScript files that first load fetched are gzipped and summed: the issue's
-// budget for them is 250 KB.
+// shared; the issue's size is `--console-nodes 10000`) are inserted straight into libSQL, then Chromium
+// opens /console/?page_size=100 several times (one warm-up load first). For each load:
+//   numerator   = navigation start → the page's `outpost:fleet-rows` mark (User Timing, taken in a
+//                 layout effect the moment the 100 rows are in the DOM, before paint): document,
+//                 inline early request, script, JSON, render — all of it;
+//   denominator = the page's own GET /api/v1/nodes?page_size=100 request, Resource Timing
+//                 responseEnd − startTime (the API call's own time, as the browser saw it).
+// The goal's ratio is the p50 numerator ÷ the p50 denominator; the ratio counted from the request's
+// start (request start → rows, ÷ the same denominator) is reported beside it. Each load starts from a
+// quiet page (the previous load's follow-up requests, such as each row's latest metrics, have
+// finished), as a user's first open would. The JavaScript files that first load fetched are gzipped
+// and summed: the issue's budget for them is 250 KB.
 import { existsSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { chromium } from "playwright-core";
@@ -26,6 +32,8 @@ const FLAGS = [
   "--disable-background-networking",
 ];
 const ROWS = 100;
+/** web/src/pages/fleet.tsx's mark (kept in step by hand: the bench does not import the web app). */
+const ROWS_MARK = "outpost:fleet-rows";
 const JS_BUDGET_KB = 250;
 
 export interface ConsoleRenderOptions {
@@ -63,21 +71,15 @@ export async function consoleRender(mode: Mode, options: ConsoleRenderOptions = 
     await seedNodes(stack, template.node_id, count - 1);
 
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    // The API key as the console's stored credential: the login form is not what is measured.
-    await context.addInitScript((key) => sessionStorage.setItem("outpost.console.token", key), API_KEY);
-    // The moment the 100th row enters the DOM, taken in the page itself (a round trip of the bench's
-    // own polling would add its latency to the figure).
-    // (The bench is compiled without the DOM's types: the page's globals are reached untyped.)
-    await context.addInitScript((rows) => {
-      const w = globalThis as any;
-      new w.MutationObserver((_: unknown, observer: { disconnect(): void }) => {
-        if (w.__rowsAt === undefined && w.document.querySelectorAll("tbody tr").length >= rows) {
-          w.__rowsAt = performance.now();
-          observer.disconnect();
-        }
-      }).observe(w.document, { childList: true, subtree: true });
-    }, ROWS);
     const page = await context.newPage();
+    // The API key as the console's stored credential (the login form is not what is measured), put
+    // once into the tab's sessionStorage, which keeps it across the loads: an init script would run on
+    // every navigation, inside the time measured.
+    await page.goto(`${stack.url}/console/`);
+    await page.evaluate(
+      (key) => (globalThis as any).sessionStorage.setItem("outpost.console.token", key),
+      API_KEY,
+    );
     const samples: Sample[] = [];
     const scripts = new Map<string, number>();
     page.on("response", async (res) => {
@@ -92,8 +94,9 @@ export async function consoleRender(mode: Mode, options: ConsoleRenderOptions = 
         .locator("tbody tr")
         .nth(ROWS - 1)
         .waitFor({ timeout: 60_000 });
-      const sample = await page.evaluate((): Sample | null => {
-        const rendered: number = (globalThis as any).__rowsAt ?? performance.now();
+      const sample = await page.evaluate((mark): Sample | null => {
+        // The page's own User Timing mark, taken when the first rows are in the DOM (web/src/pages/fleet.tsx).
+        const rendered = performance.getEntriesByName(mark)[0]?.startTime ?? performance.now();
         const call = performance
           .getEntriesByType("resource")
           .find((e) => /\/api\/v1\/nodes\?/.test(e.name)) as PerformanceResourceTiming | undefined;
@@ -113,7 +116,7 @@ export async function consoleRender(mode: Mode, options: ConsoleRenderOptions = 
               answered: call.responseEnd,
             }
           : null;
-      });
+      }, ROWS_MARK);
       if (!sample) throw new Error("the page made no /api/v1/nodes? request");
       await page.waitForLoadState("networkidle");
       // The first load warms the Worker and the browser's cache of the console's files.
@@ -137,7 +140,7 @@ export async function consoleRender(mode: Mode, options: ConsoleRenderOptions = 
       name: "console",
       title: `Console fleet page with ${count} nodes`,
       markdown: [
-        `${count} nodes; ${samples.length} measured loads of /console/?page_size=${ROWS} in Chromium (headless), after one warm-up load. "Rendered" is from navigation start to the ${ROWS}th row in the DOM; "API" is the page's own nodes request (Resource Timing).`,
+        `${count} nodes; ${samples.length} measured loads of /console/?page_size=${ROWS} in Chromium (headless), after one warm-up load. "Rendered" is from navigation start to the page's \`${ROWS_MARK}\` mark (the ${ROWS} rows in the DOM); "API call" is the page's own nodes request, Resource Timing responseEnd − startTime. Goal ratio = p50 rendered ÷ p50 API call.`,
         "",
         table(
           ["", "p50 ms", "max ms"],
@@ -149,7 +152,7 @@ export async function consoleRender(mode: Mode, options: ConsoleRenderOptions = 
           ],
         ),
         "",
-        `From the page's nodes request to the ${ROWS}th row ÷ the API call (p50): ${fmt(fromAsk, 2)} (the goal's figure counts from navigation start, document and script included).`,
+        `Counted from the nodes request's start instead (p50 of request start → rows ÷ p50 API call): ${fmt(fromAsk, 2)}. The goal's figure counts from navigation start: the document, the page's inline script that sends the request, and after the answer the JSON and the render.`,
         "",
         `First load's JavaScript: ${scripts.size} file(s), ${fmt(jsKb, 1)} KB gzipped.`,
       ],

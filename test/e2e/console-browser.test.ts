@@ -171,6 +171,11 @@ describe.skipIf(!available)("web console in Chromium", () => {
       await page.getByRole("heading", { name: "Facts" }).waitFor();
       await page.getByText(nodeId).first().waitFor();
       await page.getByRole("heading", { name: "Metrics" }).waitFor();
+      // The agent is connected: the "now" values come from the node's metrics stream.
+      await page
+        .getByTestId("metrics-now")
+        .getByText(/^Live: CPU \d/)
+        .waitFor({ timeout: 30_000 });
       await shot("node");
 
       // Run: from the filtered fleet, on every node with the tag; both outputs arrive live.

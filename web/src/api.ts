@@ -80,6 +80,11 @@ async function request(method: string, path: string, body?: unknown): Promise<an
     headers,
     body: body === undefined ? undefined : JSON.stringify(body),
   });
+  return await answerOf(res);
+}
+
+/** An answer's JSON body (null for 204); an error answer as ApiError. */
+async function answerOf(res: Response): Promise<any> {
   if (res.status === 204) return null;
   if (!res.ok) throw await failure(res);
   return res.json().catch(() => null);
@@ -111,7 +116,26 @@ export async function list<T = any>(
   path: string,
   query?: Query,
 ): Promise<{ data: T[]; pagination: Pagination }> {
-  const json = await request("GET", withQuery(path, query));
+  return listOf<T>(await request("GET", withQuery(path, query)));
+}
+
+/**
+ * A list request sent by the page's inline script (web/index.html): its JSON body, or the Response of
+ * an error answer, which becomes the same ApiError as list() would throw.
+ */
+export async function listFromEarly<T = any>(
+  body: Promise<unknown>,
+): Promise<{ data: T[]; pagination: Pagination }> {
+  let json: unknown;
+  try {
+    json = await body;
+  } catch (error) {
+    throw error instanceof Response ? await failure(error) : error;
+  }
+  return listOf<T>(json);
+}
+
+export function listOf<T>(json: any): { data: T[]; pagination: Pagination } {
   return { data: json.data as T[], pagination: json.meta.pagination as Pagination };
 }
 

@@ -1,36 +1,66 @@
-// The console's first paint of the fleet page waits on one request: the nodes list. This module is
-// evaluated before anything renders, and starts that request at once when the page opened is the
-// fleet page and a credential is stored; the page takes the answer instead of asking again. Every
-// other request of a first load (who is signed in, the summary counts, each row's latest metrics)
-// waits for `firstLoadSettled()`, so none of them competes with the list on the server or in the
-// browser (the fleet render benchmark, bench/lib/console-render.ts).
-import { currentToken, list, type Pagination } from "./api";
+// The console's first paint of the fleet page waits on one request: the nodes list. The page's inline
+// script (web/index.html) sends it while the page is still being parsed and reads its JSON as it
+// arrives; this module, evaluated before anything renders, takes that request when its URL is the one
+// this view asks (or sends it itself, e.g. when the inline script did not run), and the page takes the
+// answer instead of asking again: already parsed, its first render shows the rows. Every other request
+// of a first load (who is signed in, the summary counts, each row's latest metrics) waits for
+// `firstLoadSettled()`, so none of them competes with the list on the server or in the browser (the
+// fleet render benchmark, bench/lib/console-render.ts).
+import { currentToken, list, listFromEarly, listOf, type Pagination } from "./api";
 import { nodesRequest, pick, VIEW } from "./fleet-query";
+import type { FirstAnswer } from "./hooks";
 import { BASE } from "./paths";
 import type { Node } from "./types";
 
 type NodesPage = { data: Node[]; pagination: Pagination };
 
-let early: { url: string; answer: Promise<NodesPage> } | null = null;
+/** What the inline script of web/index.html leaves: the nodes request it sent, its body once read. */
+interface SentEarly {
+  url: string;
+  answer: Promise<unknown>;
+  value?: unknown;
+}
+
+let early: (FirstAnswer<NodesPage> & { url: string }) | null = null;
 let settled: Promise<void> = Promise.resolve();
 
+const holder = window as { __outpostEarlyNodes?: SentEarly };
+const sent = holder.__outpostEarlyNodes;
+delete holder.__outpostEarlyNodes;
+
 const path = location.pathname.replace(/\/+$/, "");
+let used = false;
 if (currentToken() && path === BASE) {
   const query = Object.fromEntries(new URLSearchParams(location.search));
   const url = nodesRequest(pick(query, VIEW));
-  const answer = list<Node>(url);
-  early = { url, answer };
+  used = sent?.url === url;
+  const answer = sent && used ? listFromEarly<Node>(sent.answer) : list<Node>(url);
+  const taken: FirstAnswer<NodesPage> & { url: string } = { url, answer };
+  if (sent && used && sent.value !== undefined) taken.value = listOf<Node>(sent.value);
+  early = taken;
+  // Kept once answered, so a page rendered after the answer shows its rows in its first render.
+  answer.then(
+    (value) => {
+      taken.value = value;
+    },
+    () => undefined,
+  );
   // A task later, so the rows the answer brings are in the DOM before anything else starts.
   const later = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
   settled = answer.then(later, later);
 }
+// Sent for another view than this one (the inline script and nodesRequest() disagree): unread.
+if (sent && !used) sent.answer.catch(() => undefined);
 
-/** The nodes answer started at load for this request, once; null when there is none to take. */
-export function takeEarlyNodes(url: string): Promise<NodesPage> | null {
+/**
+ * The nodes answer started at load for this request, once; null when there is none to take. `value`
+ * is there once the answer has arrived.
+ */
+export function takeEarlyNodes(url: string): FirstAnswer<NodesPage> | null {
   if (!early || early.url !== url) return null;
-  const { answer } = early;
+  const taken = early;
   early = null;
-  return answer;
+  return taken;
 }
 
 /** Resolves when the first load's nodes request has answered (at once when there was none). */

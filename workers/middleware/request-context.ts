@@ -16,6 +16,8 @@ export interface AppVariables {
   principal?: Principal;
   /** True once the handler wrote its own audit event in its batch, so `defineRoute` writes none. */
   audited?: boolean;
+  /** CSP hashes of the inline scripts of the page this route answers (workers/middleware/security-headers.ts). */
+  inlineScriptHashes?: readonly string[];
 }
 
 export type AppEnv = { Bindings: Env; Variables: AppVariables };

@@ -14,11 +14,17 @@ export interface SecurityHeadersOptions {
   styleHashes?: readonly string[];
 }
 
-/** The policy of every HTML page: scripts, styles, fetches and fonts from our own origin only. */
-export function pagePolicy(styleHashes: readonly string[] = INLINE_STYLE_HASHES): string {
+/**
+ * The policy of every HTML page: scripts, styles, fetches and fonts from our own origin only. A page
+ * with an inline script (the console's early request) names that script's hash, and only that page.
+ */
+export function pagePolicy(
+  styleHashes: readonly string[] = INLINE_STYLE_HASHES,
+  scriptHashes: readonly string[] = [],
+): string {
   return [
     "default-src 'none'",
-    "script-src 'self'",
+    `script-src ${["'self'", ...scriptHashes].join(" ")}`,
     `style-src ${["'self'", ...styleHashes].join(" ")}`,
     // Swagger UI's stylesheet draws its icons as data: SVGs.
     "img-src 'self' data:",
@@ -37,19 +43,25 @@ export const NON_PAGE_POLICY = "default-src 'none'; frame-ancestors 'none'";
  * Security headers on every answer of the Worker, static assets included (wrangler.toml's
  * `run_worker_first = true` routes them through here): `X-Content-Type-Options: nosniff` and
  * `Referrer-Policy: no-referrer` everywhere; HTML pages get {@link pagePolicy}, everything else
- * {@link NON_PAGE_POLICY}. WebSocket upgrades (101) are left as they are.
+ * {@link NON_PAGE_POLICY}. A route whose page carries an inline script sets `inlineScriptHashes` on
+ * the context, and that page's policy allows those scripts. WebSocket upgrades (101) are left as they are.
  *
  * @example
  * app.use("*", securityHeaders());
  */
 export function securityHeaders(options: SecurityHeadersOptions = {}): MiddlewareHandler {
-  const page = pagePolicy([...INLINE_STYLE_HASHES, ...(options.styleHashes ?? [])]);
+  const styles = [...INLINE_STYLE_HASHES, ...(options.styleHashes ?? [])];
+  const page = pagePolicy(styles);
   return async function securityHeadersMiddleware(c, next) {
     await next();
     if (c.res.status === 101) return;
     const html = (c.res.headers.get("content-type") ?? "").toLowerCase().startsWith("text/html");
+    const scripts = c.get("inlineScriptHashes") as readonly string[] | undefined;
     c.header("X-Content-Type-Options", "nosniff");
     c.header("Referrer-Policy", "no-referrer");
-    c.header("Content-Security-Policy", html ? page : NON_PAGE_POLICY);
+    c.header(
+      "Content-Security-Policy",
+      !html ? NON_PAGE_POLICY : scripts?.length ? pagePolicy(styles, scripts) : page,
+    );
   };
 }

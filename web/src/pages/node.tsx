@@ -5,10 +5,11 @@ import { get, list, send } from "../api";
 import { BandChart, type BandSeries } from "../components/chart";
 import { ErrorBox, Pager, pct, Section, Status, Table, Tabs, when } from "../components/common";
 import { SectionData } from "../components/data-view";
-import { useInterval, useLoad } from "../hooks";
+import { useLoad } from "../hooks";
 import { to } from "../paths";
 import type { Execution, Node } from "../types";
 import { Files } from "./node-files";
+import { uptimeText, useNowMetrics } from "./node-live-metrics";
 import { Logs } from "./node-logs";
 import { Processes } from "./node-processes";
 
@@ -104,8 +105,7 @@ function Metrics({ nodeId }: { nodeId: string }) {
       }),
     [nodeId, range],
   );
-  const live = useLoad(() => get<any>(`/api/v1/nodes/${nodeId}/metrics`), [nodeId]);
-  useInterval(live.reload, 15_000);
+  const now = useNowMetrics(nodeId);
   const chart = useMemo(() => {
     const points = history.data?.points ?? [];
     const times = points.map((p) => Date.parse(p.timestamp) / 1000);
@@ -126,7 +126,6 @@ function Metrics({ nodeId }: { nodeId: string }) {
       disk: [series("disk", "Disk", "#d97706")],
     };
   }, [history.data]);
-  const host = live.data?.host;
   return (
     <Section
       title="Metrics"
@@ -141,11 +140,9 @@ function Metrics({ nodeId }: { nodeId: string }) {
         </fieldset>
       }
     >
-      <p aria-live="polite">
-        Now: CPU {pct(host?.available ? host.cpu?.usage_percent : null)}, memory{" "}
-        {pct(host?.available ? host.memory?.usage_percent : null)}, disk{" "}
-        {pct(host?.available ? host.disk?.usage_percent : null)}
-        {host?.available && host.uptime ? `, up ${host.uptime.human}` : ""}
+      <p data-testid="metrics-now">
+        {now.live ? "Live" : "Latest"}: CPU {pct(now.cpu)}, memory {pct(now.memory)}, disk {pct(now.disk)}
+        {now.uptimeSeconds !== null ? `, up ${uptimeText(now.uptimeSeconds)}` : ""}
       </p>
       <ErrorBox error={history.error} />
       {chart.times.length === 0 ? (
