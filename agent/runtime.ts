@@ -14,6 +14,7 @@ import { type HostFacts, hostFacts } from "./inventory/facts";
 import { InventoryReporter } from "./inventory/reporter";
 import type { Journal } from "./journal";
 import type { Logger } from "./log";
+import { MemoryRelease } from "./memory-release";
 import { type AgentCounters, agentMetrics, createCounters, createHostSampler, healthChecks } from "./metrics";
 import { reachPolicy } from "./rpc/policy";
 import { RpcServer } from "./rpc/server";
@@ -62,6 +63,8 @@ export interface RuntimeDeps {
   counters?: AgentCounters;
   /** Where the reach-in policy is read from (default `process.env`). */
   env?: NodeJS.ProcessEnv;
+  /** The full GC run after a burst of work (default `globalThis.gc`, present with --expose-gc). */
+  gc?: () => void;
 }
 
 /**
@@ -80,6 +83,7 @@ export class AgentRuntime {
   private readonly dispatcher: Dispatcher;
   private readonly updater: SelfUpdater;
   private readonly heartbeat: Interval;
+  private readonly memory: MemoryRelease;
   private readonly sweep: Interval;
   private readonly shutdown: ShutdownManager;
   private readonly inventory: InventoryReporter;
@@ -115,6 +119,7 @@ export class AgentRuntime {
       },
       (error) => log.warn("cannot write the status file", { problem: error.message }),
     );
+    this.memory = new MemoryRelease(deps.gc ?? (globalThis as { gc?: () => void }).gc, this.clock);
     const send = (frame: OutgoingFrame) => this.send(frame);
     this.dispatcher = new Dispatcher({
       journal,
@@ -229,6 +234,7 @@ export class AgentRuntime {
       this.sweep.stop();
       this.inventory.stop();
       this.system.stop();
+      this.memory.stop();
     });
     shutdown.register("commands", async () => {
       const running = this.dispatcher.runningIds.length;
@@ -242,6 +248,7 @@ export class AgentRuntime {
   }
 
   private send(frame: OutgoingFrame): boolean {
+    this.memory.sent(frame.type);
     return this.connection?.send(frame) ?? false;
   }
 
