@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import type { ServerFrame } from "../src/protocol/frames";
 import { INVENTORY_CAPABILITY } from "../src/protocol/inventory-frames";
@@ -13,6 +12,7 @@ import { type Clock, Interval, systemClock } from "./interval";
 import { type HostFacts, hostFacts } from "./inventory/facts";
 import { InventoryReporter } from "./inventory/reporter";
 import type { Journal } from "./journal";
+import { randomUUID } from "./light-crypto";
 import type { Logger } from "./log";
 import { MemoryRelease } from "./memory-release";
 import { type AgentCounters, agentMetrics, createCounters, createHostSampler, healthChecks } from "./metrics";

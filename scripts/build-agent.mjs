@@ -50,14 +50,28 @@ const WS_LIB = join(ROOT, "node_modules/ws/lib");
  *   https/tls only for a wss:// URL, zlib only with permessage-deflate (the agent turns it off).
  */
 const LAZY_BUILTINS = ["https", "tls", "zlib"];
+/**
+ * node:crypto costs ~1.1 MB resident once loaded (issue 25): ws uses ./agent/light-crypto.ts, the
+ * agent's modules import node:crypto through ./agent/lazy-crypto.ts, which loads it on first call.
+ */
+const LIGHT_CRYPTO = join(ROOT, "agent/light-crypto.ts");
+const LAZY_CRYPTO = join(ROOT, "agent/lazy-crypto.ts");
 const leanWs = {
   name: "outpost-lean-ws",
   setup(b) {
     b.onResolve({ filter: /^ws$/ }, (args) =>
       args.importer.startsWith(join(ROOT, "agent")) ? { path: join(WS_LIB, "websocket.js") } : undefined,
     );
+    // The agent's modules get node:crypto through ./agent/lazy-crypto.ts (loaded on first call).
+    b.onResolve({ filter: /^node:crypto$/ }, (args) =>
+      args.importer.startsWith(join(ROOT, "agent")) && args.importer !== LAZY_CRYPTO
+        ? { path: LAZY_CRYPTO }
+        : undefined,
+    );
     b.onLoad({ filter: /[\\/]node_modules[\\/]ws[\\/]lib[\\/][^\\/]+\.js$/ }, async (args) => {
       let contents = await readFile(args.path, "utf8");
+      // The handshake's key and SHA-1 and the frames' masks: ./agent/light-crypto.ts, not node:crypto.
+      contents = contents.replace("require('crypto')", `require(${JSON.stringify(LIGHT_CRYPTO)})`);
       for (const name of LAZY_BUILTINS) {
         contents = contents.replace(
           `const ${name} = require('${name}');`,
