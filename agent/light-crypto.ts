@@ -2,7 +2,7 @@
 // (issue 25, docs/agent-footprint.md). Loading Node's crypto module costs ~1.1 MB of resident
 // memory on Node 20 (its JavaScript, and the OpenSSL code it touches) for the life of the process,
 // and an idle agent only needs: the WebSocket handshake's SHA-1 and masking bytes (ws, through
-// scripts/build-agent.mjs), UUIDs, SHA-256 of small texts (journal names, inventory sections) and
+// scripts/build-agent.mjs), UUIDs, temp file names, SHA-256 of small texts (journal names, inventory sections) and
 // identity's SHA-1. Random bytes come from the kernel (/dev/urandom), as Node's own do.
 // Anything else, or a large input, goes to `node:crypto`, loaded on first use.
 import { closeSync, openSync, readSync } from "node:fs";
