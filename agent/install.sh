@@ -294,7 +294,7 @@ RestartPreventExitStatus=2 3 4 5 6
 # SIGTERM to the agent only; it stops its commands' process groups itself and records them.
 KillMode=mixed
 TimeoutStopSec=30
-# The agent idles near 40 MB and peaks below 80 MB (docs/agent-footprint.md); commands it runs
+# The agent idles near 47 MB and peaks near 65 MB (docs/agent-footprint.md); commands it runs
 # share this cgroup. Reclaim above MemoryHigh, OOM-kill (then Restart) above MemoryMax.
 MemoryHigh=96M
 MemoryMax=128M
