@@ -55,19 +55,24 @@ const LAZY_BUILTINS = ["https", "tls", "zlib"];
  * agent's modules import node:crypto through ./agent/lazy-crypto.ts, which loads it on first call.
  */
 const LIGHT_CRYPTO = join(ROOT, "agent/light-crypto.ts");
-const LAZY_CRYPTO = join(ROOT, "agent/lazy-crypto.ts");
+/** Built-ins only one-off jobs use: an ESM bundle would load them at start-up (imports are hoisted). */
+const LAZY_AGENT_BUILTINS = {
+  "node:crypto": join(ROOT, "agent/lazy-crypto.ts"),
+  "node:readline": join(ROOT, "agent/lazy-readline.ts"),
+};
 const leanWs = {
   name: "outpost-lean-ws",
   setup(b) {
     b.onResolve({ filter: /^ws$/ }, (args) =>
       args.importer.startsWith(join(ROOT, "agent")) ? { path: join(WS_LIB, "websocket.js") } : undefined,
     );
-    // The agent's modules get node:crypto through ./agent/lazy-crypto.ts (loaded on first call).
-    b.onResolve({ filter: /^node:crypto$/ }, (args) =>
-      args.importer.startsWith(join(ROOT, "agent")) && args.importer !== LAZY_CRYPTO
-        ? { path: LAZY_CRYPTO }
-        : undefined,
-    );
+    // The agent's modules get node:crypto and node:readline through ./agent/lazy-*.ts (loaded on first call).
+    b.onResolve({ filter: /^node:(crypto|readline)$/ }, (args) => {
+      const lazy = LAZY_AGENT_BUILTINS[args.path];
+      return args.importer.startsWith(join(ROOT, "agent")) && args.importer !== lazy
+        ? { path: lazy }
+        : undefined;
+    });
     b.onLoad({ filter: /[\\/]node_modules[\\/]ws[\\/]lib[\\/][^\\/]+\.js$/ }, async (args) => {
       let contents = await readFile(args.path, "utf8");
       // The handshake's key and SHA-1 and the frames' masks: ./agent/light-crypto.ts, not node:crypto.

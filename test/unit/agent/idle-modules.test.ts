@@ -1,4 +1,5 @@
-// Issue 25: the idle agent does not load node:crypto (~1.1 MB resident, docs/agent-footprint.md).
+// Issue 25: the idle agent does not load node:crypto (~1.1 MB resident, docs/agent-footprint.md)
+// nor node:readline (~0.4 MB).
 // The bundle against the stand-in peer: connect (the WebSocket handshake's key and SHA-1), heartbeats
 // (masked frames), a ping and a command; then the built-in modules it loaded are listed.
 import { readFile, writeFile } from "node:fs/promises";
@@ -15,7 +16,7 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => server?.close());
 
-it("connects, heartbeats and runs a command without loading node:crypto", async () => {
+it("connects, heartbeats and runs a command without loading node:crypto or node:readline", async () => {
   const dir = await tempDir();
   const list = join(dir, "modules.json");
   const preload = join(dir, "modules.mjs");
@@ -44,7 +45,7 @@ setInterval(() => writeFileSync(${JSON.stringify(list)}, JSON.stringify(process.
     await new Promise((r) => setTimeout(r, 500));
     const loaded: string[] = JSON.parse(await readFile(list, "utf8"));
     expect(loaded).toContain("NativeModule child_process");
-    expect(loaded.filter((m) => /^NativeModule (crypto|internal\/crypto\/)/.test(m))).toEqual([]);
+    expect(loaded.filter((m) => /^NativeModule (crypto|internal\/crypto\/|readline)/.test(m))).toEqual([]);
   } finally {
     agent.child.kill("SIGKILL");
     await agent.exited;
