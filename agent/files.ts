@@ -1,6 +1,6 @@
-import { randomBytes } from "node:crypto";
 import { chmod, mkdir, open, readFile, rename, unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { randomBytes } from "./light-crypto";
 
 /**
  * Creates `dir` (and parents) and makes it private (0700): it holds the node's API

@@ -1,10 +1,10 @@
-import { createHash, randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import * as v from "valibot";
 import type { AgentConfig, IdType } from "./config";
 import { ConfigError } from "./config";
 import { readJsonFile, writeFileAtomic } from "./files";
+import { createHash, randomUUID } from "./light-crypto";
 
 /**
  * Namespace of persistent node ids: node_id = UUIDv5(NODE_ID_NAMESPACE, machine-id).

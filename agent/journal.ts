@@ -1,9 +1,9 @@
-import { createHash } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import * as v from "valibot";
 import { EXIT_CODES } from "./executor";
 import { ensurePrivateDir, readJsonFile, removeFile, writeFileAtomic } from "./files";
+import { createHash } from "./light-crypto";
 import type { Logger } from "./log";
 
 /** A finished command as reported in a `result` frame. Times are epoch milliseconds. */

@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import type { ServerFrame } from "../src/protocol/frames";
 import { INVENTORY_CAPABILITY } from "../src/protocol/inventory-frames";
@@ -13,7 +12,9 @@ import { type Clock, Interval, systemClock } from "./interval";
 import { type HostFacts, hostFacts } from "./inventory/facts";
 import { InventoryReporter } from "./inventory/reporter";
 import type { Journal } from "./journal";
+import { randomUUID } from "./light-crypto";
 import type { Logger } from "./log";
+import { MemoryRelease } from "./memory-release";
 import { type AgentCounters, agentMetrics, createCounters, createHostSampler, healthChecks } from "./metrics";
 import { reachPolicy } from "./rpc/policy";
 import { RpcServer } from "./rpc/server";
@@ -63,6 +64,8 @@ export interface RuntimeDeps {
   counters?: AgentCounters;
   /** Where the reach-in policy is read from (default `process.env`). */
   env?: NodeJS.ProcessEnv;
+  /** The full GC run after a burst of work (default `globalThis.gc`, present with --expose-gc). */
+  gc?: () => void;
 }
 
 /**
@@ -81,6 +84,7 @@ export class AgentRuntime {
   private readonly dispatcher: Dispatcher;
   private readonly updater: SelfUpdater;
   private readonly heartbeat: Interval;
+  private readonly memory: MemoryRelease;
   private readonly sweep: Interval;
   private readonly shutdown: ShutdownManager;
   private readonly inventory: InventoryReporter;
@@ -116,6 +120,7 @@ export class AgentRuntime {
       },
       (error) => log.warn("cannot write the status file", { problem: error.message }),
     );
+    this.memory = new MemoryRelease(deps.gc ?? (globalThis as { gc?: () => void }).gc, this.clock);
     const send = (frame: OutgoingFrame) => this.send(frame);
     this.dispatcher = new Dispatcher({
       journal,
@@ -234,6 +239,7 @@ export class AgentRuntime {
       this.sweep.stop();
       this.inventory.stop();
       this.system.stop();
+      this.memory.stop();
     });
     shutdown.register("commands", async () => {
       const running = this.dispatcher.runningIds.length;
@@ -247,6 +253,7 @@ export class AgentRuntime {
   }
 
   private send(frame: OutgoingFrame): boolean {
+    this.memory.sent(frame.type);
     return this.connection?.send(frame) ?? false;
   }
 

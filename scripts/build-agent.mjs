@@ -50,14 +50,33 @@ const WS_LIB = join(ROOT, "node_modules/ws/lib");
  *   https/tls only for a wss:// URL, zlib only with permessage-deflate (the agent turns it off).
  */
 const LAZY_BUILTINS = ["https", "tls", "zlib"];
+/**
+ * node:crypto costs ~1.1 MB resident once loaded (issue 25): ws uses ./agent/light-crypto.ts, the
+ * agent's modules import node:crypto through ./agent/lazy-crypto.ts, which loads it on first call.
+ */
+const LIGHT_CRYPTO = join(ROOT, "agent/light-crypto.ts");
+/** Built-ins only one-off jobs use: an ESM bundle would load them at start-up (imports are hoisted). */
+const LAZY_AGENT_BUILTINS = {
+  "node:crypto": join(ROOT, "agent/lazy-crypto.ts"),
+  "node:readline": join(ROOT, "agent/lazy-readline.ts"),
+};
 const leanWs = {
   name: "outpost-lean-ws",
   setup(b) {
     b.onResolve({ filter: /^ws$/ }, (args) =>
       args.importer.startsWith(join(ROOT, "agent")) ? { path: join(WS_LIB, "websocket.js") } : undefined,
     );
+    // The agent's modules get node:crypto and node:readline through ./agent/lazy-*.ts (loaded on first call).
+    b.onResolve({ filter: /^node:(crypto|readline)$/ }, (args) => {
+      const lazy = LAZY_AGENT_BUILTINS[args.path];
+      return args.importer.startsWith(join(ROOT, "agent")) && args.importer !== lazy
+        ? { path: lazy }
+        : undefined;
+    });
     b.onLoad({ filter: /[\\/]node_modules[\\/]ws[\\/]lib[\\/][^\\/]+\.js$/ }, async (args) => {
       let contents = await readFile(args.path, "utf8");
+      // The handshake's key and SHA-1 and the frames' masks: ./agent/light-crypto.ts, not node:crypto.
+      contents = contents.replace("require('crypto')", `require(${JSON.stringify(LIGHT_CRYPTO)})`);
       for (const name of LAZY_BUILTINS) {
         contents = contents.replace(
           `const ${name} = require('${name}');`,
@@ -133,7 +152,20 @@ export async function buildAgent(options = {}) {
     plugins: [leanWs],
     logLevel: "warning",
     legalComments: "eof",
+    // The bundle's text stays in the agent's heap for its whole life (V8 keeps a script's source
+    // to compile functions lazily): no comments or indentation (identifiers kept, so stack traces
+    // still name functions), and ASCII only, since one non-Latin-1 character makes V8 hold the
+    // whole source as a two-byte string. 878 KB of heap before, see docs/agent-footprint.md.
+    minifyWhitespace: true,
+    minifySyntax: true,
+    charset: "ascii",
   });
+  const text = await readFile(outfile, "utf8");
+  const wide = /[^\t\n\r\x20-\x7e]/.exec(text);
+  if (wide)
+    throw new Error(
+      `the agent bundle has a non-ASCII character (${wide[0]}) at ${wide.index}: escape it in the source`,
+    );
   await chmod(outfile, 0o755);
   const sha256 = createHash("sha256")
     .update(await readFile(outfile))

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash } from "../light-crypto";
 
 // Keys sorted at every level, so the same content always hashes the same whatever order it was built in.
 function canonical(value: unknown): unknown {

@@ -37,6 +37,7 @@ const CANDIDATES = [
   "--max-lazy",
   "--lite-mode",
   "--jitless",
+  "--no-icu-timezone-data",
 ];
 
 const RSS_BUDGET = 45 * 1024 * 1024;

@@ -25,7 +25,7 @@ export function parseSystemctl(units: string, unitFiles: string): ServiceUnit[] 
   for (const line of units.split("\n")) {
     // A failed unit is prefixed with "●" unless --plain took it away.
     const f = line
-      .replace(/^[●*]\s*/, "")
+      .replace(/^[\u25cf*]\s*/, "")
       .trim()
       .split(/\s+/);
     if (f.length < 4 || !f[0].endsWith(".service")) continue;

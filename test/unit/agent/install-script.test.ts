@@ -97,7 +97,7 @@ describe("install.sh", () => {
     const wrapper = join(root, "usr/local/bin/outpost-agent");
     // V8 sized for a small daemon (docs/agent-footprint.md), before the bundle.
     expect(await readFile(wrapper, "utf8")).toContain(
-      `exec "${node20()}" --max-semi-space-size=1 --max-old-space-size=64 --single-threaded-gc --lite-mode /usr/local/lib/outpost-agent/outpost-agent.mjs "$@"`,
+      `exec "${node20()}" --max-semi-space-size=1 --max-old-space-size=64 --single-threaded-gc --lite-mode --expose-gc --bytecode-old-age=1 --no-icu-timezone-data /usr/local/lib/outpost-agent/outpost-agent.mjs "$@"`,
     );
     expect(await mode(wrapper)).toBe(0o755);
 

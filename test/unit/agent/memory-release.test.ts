@@ -1,0 +1,43 @@
+// Full GCs after a burst of work (issue 25): two of them, after the last frame of the burst;
+// routine frames (heartbeats) never trigger any; nothing without --expose-gc.
+import { describe, expect, it } from "vitest";
+import { MemoryRelease, RELEASE_AFTER_MS } from "../../../agent/memory-release";
+import { FakeClock } from "./fake-clock";
+
+describe("MemoryRelease", () => {
+  it("runs two full GCs once the burst's last frame is out", () => {
+    const clock = new FakeClock();
+    let gcs = 0;
+    const release = new MemoryRelease(() => gcs++, clock);
+    release.sent("inventory");
+    clock.advance(RELEASE_AFTER_MS[0] - 1);
+    release.sent("inventory");
+    clock.advance(RELEASE_AFTER_MS[0] - 1);
+    expect(gcs).toBe(0);
+    clock.advance(1);
+    expect(gcs).toBe(1);
+    clock.advance(RELEASE_AFTER_MS[1]);
+    expect(gcs).toBe(2);
+    clock.advance(60_000);
+    expect(gcs).toBe(2);
+  });
+
+  it("ignores heartbeats and metrics, and stops with the agent", () => {
+    const clock = new FakeClock();
+    let gcs = 0;
+    const release = new MemoryRelease(() => gcs++, clock);
+    for (const type of ["heartbeat", "pong", "metrics", "metrics_stream"]) release.sent(type);
+    clock.advance(60_000);
+    expect(gcs).toBe(0);
+    release.sent("result");
+    release.stop();
+    clock.advance(60_000);
+    expect(gcs).toBe(0);
+  });
+
+  it("does nothing when gc is not exposed", () => {
+    const release = new MemoryRelease(undefined, new FakeClock());
+    expect(release.enabled).toBe(false);
+    release.afterWork();
+  });
+});
