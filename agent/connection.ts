@@ -1,8 +1,8 @@
-import { randomFillSync } from "node:crypto";
 import ReconnectingWebSocket from "partysocket/ws";
 import WS from "ws";
 import { CLOSE_CODES, encodeAgentFrame, parseServerFrame, type ServerFrame } from "../src/protocol/frames";
 import { serverBase } from "./enroll";
+import { randomFillSync } from "./light-crypto";
 import type { Logger } from "./log";
 import type { AgentCounters } from "./metrics";
 import { MAX_WS_PAYLOAD_BYTES } from "./transport";
