@@ -208,10 +208,30 @@ function assertOutcome(o: Outcome): void {
 
 let baseline: Fingerprint | null = null;
 
-/** Re-creates deleted seed data; the next batch takes a fresh baseline. */
+/**
+ * Re-creates deleted seed data and takes the next batch's baseline once the database is still:
+ * the setup's successful writes finish work after their answer (webhook deliveries update their
+ * rows from waitUntil), and a late one must not count against the rejected batch that follows.
+ */
 async function reseed(): Promise<void> {
-  stats.setupRequests += await ensureSeed(api, fingerprinter.db, pool);
-  baseline = null;
+  const setup = await ensureSeed(api, fingerprinter.db, pool);
+  stats.setupRequests += setup;
+  baseline = setup > 0 ? await settledFingerprint() : null;
+}
+
+const SETTLE_STEP_MS = 50;
+const SETTLE_MAX_MS = 3_000;
+
+/** A fingerprint equal to the one taken a step before it (or the last one after SETTLE_MAX_MS). */
+async function settledFingerprint(): Promise<Fingerprint> {
+  const until = Date.now() + SETTLE_MAX_MS;
+  let previous = await fingerprinter.fingerprint();
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_STEP_MS));
+    const next = await fingerprinter.fingerprint();
+    if (fingerprinter.diff(previous, next).length === 0 || Date.now() > until) return next;
+    previous = next;
+  }
 }
 
 /** Sends a batch; when every answer is a rejection (4xx), the database must be unchanged. */
