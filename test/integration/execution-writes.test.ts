@@ -149,7 +149,7 @@ describe("fan-out and results in bulk", () => {
       { nodeId: plain.nodeId, executionId: first.executions[0].id, exitCode: 0, output: "" },
       { nodeId: rolled.nodeId, executionId: second.executions[0].id, exitCode: 0, output: "" },
     ]);
-    expect(outcomes).toEqual([
+    expect(outcomes).toMatchObject([
       { status: "completed", rollout: false },
       { status: "completed", rollout: true },
     ]);
