@@ -12,6 +12,8 @@ export default defineConfig({
           name: "unit",
           environment: "node",
           include: ["test/unit/**/*.test.ts", "test/libsql-server/**/*.test.ts"],
+          // Some spawn the bundled agent or build hundreds of rows; npm test runs them beside e2e.
+          testTimeout: 20_000,
         },
       },
       {

@@ -7,6 +7,8 @@ import { publishDocsAssets } from "../../scripts/build-docs-assets.mjs";
  * before workerd starts: the Worker serves them from its assets.
  */
 export default async function setup() {
+  // scripts/test.mjs built them once before starting the Vitest processes that share them.
+  if (process.env.OUTPOST_TEST_ASSETS_BUILT === "1") return;
   if (!(await isFresh())) await publishRelease(await buildAgent());
   await publishDocsAssets();
   await buildConsole();
