@@ -257,15 +257,16 @@ export class AgentConnection {
    * compiler) that loop capped a download at ~25 MB/s. The mask guards browsers' scripts against
    * poisoning proxy caches (RFC 6455 §10.3); the agent runs no foreign script, and its chunks are
    * file bytes it chose to send. ws keeps a reference to `frame` until it is written: the caller
-   * must not reuse it.
+   * must not reuse it before `written` is called (once the socket has handed the frame to the
+   * kernel, or failed to: a closed socket calls it too).
    */
-  sendBytes(frame: Uint8Array): boolean {
+  sendBytes(frame: Uint8Array, written?: () => void): boolean {
     const socket = this.socket;
     if (!this.open || !socket || socket.readyState !== WS.OPEN) return false;
     this.options.counters.frames_out++;
     this.unmaskedNext = true;
     try {
-      socket.send(frame, { binary: true });
+      socket.send(frame, { binary: true }, written && (() => written()));
     } finally {
       this.unmaskedNext = false;
     }

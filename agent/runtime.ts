@@ -139,7 +139,7 @@ export class AgentRuntime {
       requestRestart: () => void this.stop(EXIT_RESTART),
     });
     this.rpc = new RpcServer(reachPolicy(deps.env ?? process.env, config.stateDir), send, log, {
-      send: (frame) => this.connection?.sendBytes?.(frame) ?? false,
+      send: (frame, written) => this.connection?.sendBytes?.(frame, written) ?? false,
       drained: () => this.connection?.drained?.() ?? Promise.resolve(),
     });
     this.inventory = new InventoryReporter({ send, log, settings: config.inventory, clock: this.clock });

@@ -3,7 +3,8 @@ import type { FrameSink } from "../dispatcher";
 
 /** Where binary chunk frames go: the socket, and a wait for its send queue to drain. */
 export interface ByteSink {
-  send(frame: Uint8Array): boolean;
+  /** Queues `frame`; `written` is called once the socket no longer needs it (written, or failed). */
+  send(frame: Uint8Array, written?: () => void): boolean;
   drained(): Promise<void>;
 }
 
@@ -14,6 +15,9 @@ export interface ByteSink {
 export class StreamSender {
   private seq = 0;
   private waiting: (() => void) | undefined;
+  private onStop: (() => void) | undefined;
+  /** Resolves when the stream stops (a producer waiting on something else can race it). */
+  readonly whenStopped = new Promise<void>((resolve) => (this.onStop = resolve));
   stopped = false;
 
   constructor(
@@ -35,6 +39,7 @@ export class StreamSender {
 
   stop(): void {
     this.stopped = true;
+    this.onStop?.();
     this.wake();
   }
 
@@ -59,16 +64,17 @@ export class StreamSender {
   /**
    * Sends `frame` (a buffer whose first `headerLength` bytes are left for the header, then the chunk)
    * as the next binary chunk once a credit is there and the socket's queue has drained; the socket
-   * keeps `frame` until written, so the caller must not reuse it. False when the stream was stopped.
+   * keeps `frame` until `written` is called, so the caller must not reuse it before. False when the
+   * stream was stopped (then `written` may never be called: race it with `whenStopped`).
    */
-  async pushChunk(frame: Uint8Array): Promise<boolean> {
+  async pushChunk(frame: Uint8Array, written?: () => void): Promise<boolean> {
     while (!this.stopped && this.credits <= 0) await new Promise<void>((r) => (this.waiting = r));
     if (!this.stopped) await this.bytes?.drained();
     if (this.stopped) return false;
     this.credits--;
     writeChunkHeader(frame, this.id, this.seq++);
-    if (!this.bytes?.send(frame)) {
-      this.stopped = true;
+    if (!this.bytes?.send(frame, written)) {
+      this.stop();
       return false;
     }
     return true;

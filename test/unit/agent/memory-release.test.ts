@@ -1,7 +1,12 @@
 // Full GCs after a burst of work (issue 25): two of them, after the last frame of the burst;
 // routine frames (heartbeats) never trigger any; nothing without --expose-gc.
 import { describe, expect, it } from "vitest";
-import { MemoryRelease, RELEASE_AFTER_MS } from "../../../agent/memory-release";
+import {
+  MemoryRelease,
+  RELEASE_AFTER_MS,
+  TRANSFER_GC_BYTES,
+  TransferGarbage,
+} from "../../../agent/memory-release";
 import { FakeClock } from "./fake-clock";
 
 describe("MemoryRelease", () => {
@@ -39,5 +44,18 @@ describe("MemoryRelease", () => {
     const release = new MemoryRelease(undefined, new FakeClock());
     expect(release.enabled).toBe(false);
     release.afterWork();
+  });
+});
+
+describe("TransferGarbage", () => {
+  it("runs a full GC every TRANSFER_GC_BYTES of a transfer, and nothing without --expose-gc", () => {
+    let gcs = 0;
+    const garbage = new TransferGarbage(() => gcs++);
+    const chunk = 512 * 1024;
+    for (let moved = chunk; moved <= TRANSFER_GC_BYTES * 3; moved += chunk) garbage.moved(chunk);
+    expect(gcs).toBe(3);
+    garbage.moved(chunk);
+    expect(gcs).toBe(3);
+    new TransferGarbage(undefined).moved(TRANSFER_GC_BYTES * 2);
   });
 });

@@ -151,7 +151,11 @@ describe("agent file downloads", () => {
     let drains = 0;
     const sender = new StreamSender("s-1", 2, sink, {
       // The socket keeps each frame until written; this one copies it, as a socket may not.
-      send: (frame) => frames.push(Buffer.from(frame)) > 0,
+      send: (frame, written) => {
+        frames.push(Buffer.from(frame));
+        setImmediate(() => written?.());
+        return true;
+      },
       drained: async () => {
         drains++;
       },
@@ -170,5 +174,42 @@ describe("agent file downloads", () => {
     const joined = Buffer.concat(decoded.map((d) => ("bytes" in d ? d.bytes : Buffer.alloc(0))));
     expect(sha(joined)).toBe(sha(bytes));
     expect(drains).toBe(3);
+  });
+
+  it("holds at most three frames: the next chunk is read only once the socket has written one", async () => {
+    const chunks = 10;
+    const bytes = Buffer.alloc(FILE_CHUNK_BYTES * chunks);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 13) & 0xff;
+    const path = join(root, "allowed", "ring.bin");
+    await writeFile(path, bytes);
+    // A socket that writes nothing until told: what it holds is what the agent holds.
+    const held: { frame: Buffer; written?: () => void }[] = [];
+    const seen = new Set<ArrayBufferLike>();
+    const received: Buffer[] = [];
+    const sender = new StreamSender("s-2", 1000, sink, {
+      send: (frame, written) => {
+        const view = Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength);
+        seen.add(view.buffer);
+        held.push({ frame: view, written });
+        return true;
+      },
+      drained: async () => undefined,
+    });
+    const reading = family.stream?.("files.read", { path }, sender, policy);
+    let writtenCount = 0;
+    while (writtenCount < chunks) {
+      await new Promise((r) => setTimeout(r, 20));
+      // However many credits the server gave, no more than three frames wait in the socket.
+      expect(held.length).toBeLessThanOrEqual(3);
+      const next = held.shift();
+      if (!next) continue;
+      const d = decodeChunkFrame(Buffer.from(next.frame));
+      if ("bytes" in d) received.push(Buffer.from(d.bytes));
+      writtenCount++;
+      next.written?.();
+    }
+    await reading;
+    expect(sha(Buffer.concat(received))).toBe(sha(bytes));
+    expect(seen.size).toBe(3); // three buffers, reused, for ten chunks
   });
 });
