@@ -72,7 +72,8 @@ export async function connectAgent(api: TestApi, token: string) {
   async function until<T>(
     check: () => T | undefined | null | false,
     what: string,
-    timeoutMs = 5000,
+    // Generous: the suite runs beside the e2e project, and a loaded machine answers late, not never.
+    timeoutMs = 15_000,
   ): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
