@@ -38,10 +38,14 @@ export function listPowerActions(db: Database, q: ListQuery): Promise<Page<Power
   );
 }
 
-/** Marks a power action cancelled, only once and only before it is due; returns whether it did. */
+/**
+ * Marks a power action cancelled, only once and only before it is due (or while it still waits for
+ * its turn in a rollout); returns whether it did.
+ */
 export async function markPowerActionCancelled(db: Database, id: string, now = Date.now()): Promise<boolean> {
   const result = await db.run(
-    sql`UPDATE ${powerActions} SET cancelled_at = ${now} WHERE id = ${id} AND cancelled_at IS NULL AND scheduled_at > ${now}`,
+    sql`UPDATE ${powerActions} SET cancelled_at = ${now} WHERE id = ${id} AND cancelled_at IS NULL
+      AND (scheduled_at > ${now} OR EXISTS (SELECT 1 FROM ${ce} x WHERE x.id = ${powerActions.executionId} AND x.status = 'pending' AND x.held = 1))`,
   );
   return result.rowsAffected > 0;
 }
