@@ -5,7 +5,8 @@ import { connectAgent } from "./agent-session";
 import { api, db, online, setUpExecutions, startExecutionsFile, waitFrame } from "./executions-fixture";
 
 // The fleet power action's `max_concurrency` (issue 21): real sessions with simulated agents, the
-// cron's pass over running rollouts as the release, a reboot confirmed by a hello with a new boot id.
+// release by the confirming hello (the cron's pass over running rollouts is the safety net), a
+// reboot confirmed by a hello with a new boot id.
 
 const HELLO = {
   type: "hello" as const,
