@@ -93,6 +93,7 @@ describe("fleet power actions with max_concurrency", () => {
     expect((await check()).slice(2)).toEqual(["waiting", "waiting"]);
 
     // Node 0 comes back from another boot: its slot frees and the cron releases node 2.
+    const beforeHello = Date.now();
     const back = await connectAgent(api, nodes[0]!.token);
     back.send({ ...HELLO, boot_id: "boot-after" });
     await back.next("config");
@@ -106,7 +107,10 @@ describe("fleet power actions with max_concurrency", () => {
     ]);
     await waitFrame(nodes[2]!.agent, "exec", actions[2].execution_id);
     const released = (await api.get(`/api/v1/power_actions/${ids[2]}`)).body.data;
-    expect(Date.parse(released.scheduled_at)).toBeGreaterThan(Date.parse(actions[2].scheduled_at));
+    // Scheduled from its turn (delay_seconds 0 → the 5 s floor), not from the request.
+    expect(Date.parse(released.scheduled_at)).toBeGreaterThanOrEqual(
+      Math.floor(beforeHello / 1000) * 1000 + 5000,
+    );
 
     // A waiting one is cancelled without ever reaching its node.
     const cancelled = await api.patch(`/api/v1/power_actions/${ids[3]}/cancel`, {});
@@ -117,5 +121,30 @@ describe("fleet power actions with max_concurrency", () => {
     );
     expect((await api.patch(`/api/v1/power_actions/${ids[3]}/cancel`, {})).status).toBe(409);
     await check();
+  });
+
+  it("a shutdown holds its slot until its node is offline after the scheduled time; the cron then releases the next", async () => {
+    const first = await online();
+    const second = await online();
+    const res = await api.post("/api/v1/power_actions", {
+      targeting: { type: "nodes", node_ids: [first.nodeId, second.nodeId] },
+      action: "shutdown",
+      confirm: true,
+      delay_seconds: 0,
+      max_concurrency: 1,
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    const [a, b] = [first, second].map((n) => res.body.data.find((x: any) => x.node_id === n.nodeId));
+    expect(await statuses([a.id, b.id])).toEqual(["pending", "waiting"]);
+    await answer(first.agent, a.execution_id);
+    // Due but the node still answers: in progress.
+    await db.run(sql`UPDATE power_actions SET scheduled_at = ${Date.now() - 1000} WHERE id = ${a.id}`);
+    await runCronTick(api.env);
+    expect((await statuses([b.id]))[0]).toBe("waiting");
+    // Gone offline after its scheduled time: finished, and the cron hands the slot on.
+    await db.run(sql`UPDATE nodes SET status = 'unreachable' WHERE id = ${first.nodeId}`);
+    await runCronTick(api.env);
+    await waitFrame(second.agent, "exec", b.execution_id);
+    expect((await statuses([b.id]))[0]).toBe("pending");
   });
 });
