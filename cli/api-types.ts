@@ -1990,7 +1990,7 @@ export interface paths {
         put?: never;
         /**
          * Reboot or shut down every node a targeting matches
-         * @description The fleet form: one typed command over the targeted nodes (the same targeting as commands), one power action per node, all due at the same time. Unless `queue: true`, any unreachable target is a 503 naming them (`details.node_ids`) and nothing is scheduled. Targeting warnings (hostnames) are in `meta.warnings`.
+         * @description The fleet form: one typed command over the targeted nodes (the same targeting as commands), one power action per node, all due at the same time. Unless `queue: true`, any unreachable target is a 503 naming them (`details.node_ids`) and nothing is scheduled. Targeting warnings (hostnames) are in `meta.warnings`. With `max_concurrency`, at most that many nodes have an action in progress at once; the others are `waiting`, oldest node first, each scheduled `delay_seconds` after its turn comes.
          */
         post: operations["post_power_actions"];
         delete?: never;
