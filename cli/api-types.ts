@@ -1990,7 +1990,7 @@ export interface paths {
         put?: never;
         /**
          * Reboot or shut down every node a targeting matches
-         * @description The fleet form: one typed command over the targeted nodes (the same targeting as commands), one power action per node, all due at the same time. Unless `queue: true`, any unreachable target is a 503 naming them (`details.node_ids`) and nothing is scheduled. Targeting warnings (hostnames) are in `meta.warnings`.
+         * @description The fleet form: one typed command over the targeted nodes (the same targeting as commands), one power action per node, all due at the same time. Unless `queue: true`, any unreachable target is a 503 naming them (`details.node_ids`) and nothing is scheduled. Targeting warnings (hostnames) are in `meta.warnings`. With `max_concurrency`, at most that many nodes have an action in progress at once; the others are `waiting`, oldest node first, each scheduled `delay_seconds` after its turn comes.
          */
         post: operations["post_power_actions"];
         delete?: never;
@@ -17718,10 +17718,10 @@ export interface operations {
                              */
                             scheduled_at: string;
                             /**
-                             * @description pending (not yet scheduled on the machine), scheduled (until due), issued (due), completed (a reboot confirmed by a new boot id), failed (scheduling failed), cancelled, expired (never delivered in time)
+                             * @description waiting (held back by the fleet form's `max_concurrency` until a slot frees), pending (not yet scheduled on the machine), scheduled (until due), issued (due), completed (a reboot confirmed by a new boot id), failed (scheduling failed), cancelled, expired (never delivered in time)
                              * @enum {string}
                              */
-                            status: "pending" | "scheduled" | "issued" | "completed" | "failed" | "cancelled" | "expired";
+                            status: "waiting" | "pending" | "scheduled" | "issued" | "completed" | "failed" | "cancelled" | "expired";
                             /** @description The systemd timer unit on the machine (`<unit>.timer`) */
                             unit: string;
                         };
@@ -20288,7 +20288,7 @@ export interface operations {
                 /** @description Filter records where scheduled_at is on or before this datetime (ISO 8601 datetime; date-only is treated as end of day UTC) */
                 scheduled_at__lte?: string;
                 /** @description The power action's status */
-                status?: "pending" | "scheduled" | "issued" | "completed" | "failed" | "cancelled" | "expired";
+                status?: "waiting" | "pending" | "scheduled" | "issued" | "completed" | "failed" | "cancelled" | "expired";
             };
             header?: never;
             path?: never;
@@ -20334,10 +20334,10 @@ export interface operations {
                              */
                             scheduled_at: string;
                             /**
-                             * @description pending (not yet scheduled on the machine), scheduled (until due), issued (due), completed (a reboot confirmed by a new boot id), failed (scheduling failed), cancelled, expired (never delivered in time)
+                             * @description waiting (held back by the fleet form's `max_concurrency` until a slot frees), pending (not yet scheduled on the machine), scheduled (until due), issued (due), completed (a reboot confirmed by a new boot id), failed (scheduling failed), cancelled, expired (never delivered in time)
                              * @enum {string}
                              */
-                            status: "pending" | "scheduled" | "issued" | "completed" | "failed" | "cancelled" | "expired";
+                            status: "waiting" | "pending" | "scheduled" | "issued" | "completed" | "failed" | "cancelled" | "expired";
                             /** @description The systemd timer unit on the machine (`<unit>.timer`) */
                             unit: string;
                         }[];
@@ -20440,6 +20440,7 @@ export interface operations {
                      * @default false
                      */
                     force?: boolean;
+                    max_concurrency?: number | string;
                     /** @description Shown to logged-in users (wall) before the action */
                     message?: string;
                     /**
@@ -20560,10 +20561,10 @@ export interface operations {
                              */
                             scheduled_at: string;
                             /**
-                             * @description pending (not yet scheduled on the machine), scheduled (until due), issued (due), completed (a reboot confirmed by a new boot id), failed (scheduling failed), cancelled, expired (never delivered in time)
+                             * @description waiting (held back by the fleet form's `max_concurrency` until a slot frees), pending (not yet scheduled on the machine), scheduled (until due), issued (due), completed (a reboot confirmed by a new boot id), failed (scheduling failed), cancelled, expired (never delivered in time)
                              * @enum {string}
                              */
-                            status: "pending" | "scheduled" | "issued" | "completed" | "failed" | "cancelled" | "expired";
+                            status: "waiting" | "pending" | "scheduled" | "issued" | "completed" | "failed" | "cancelled" | "expired";
                             /** @description The systemd timer unit on the machine (`<unit>.timer`) */
                             unit: string;
                         }[];
@@ -20714,10 +20715,10 @@ export interface operations {
                              */
                             scheduled_at: string;
                             /**
-                             * @description pending (not yet scheduled on the machine), scheduled (until due), issued (due), completed (a reboot confirmed by a new boot id), failed (scheduling failed), cancelled, expired (never delivered in time)
+                             * @description waiting (held back by the fleet form's `max_concurrency` until a slot frees), pending (not yet scheduled on the machine), scheduled (until due), issued (due), completed (a reboot confirmed by a new boot id), failed (scheduling failed), cancelled, expired (never delivered in time)
                              * @enum {string}
                              */
-                            status: "pending" | "scheduled" | "issued" | "completed" | "failed" | "cancelled" | "expired";
+                            status: "waiting" | "pending" | "scheduled" | "issued" | "completed" | "failed" | "cancelled" | "expired";
                             /** @description The systemd timer unit on the machine (`<unit>.timer`) */
                             unit: string;
                         };
@@ -20840,10 +20841,10 @@ export interface operations {
                              */
                             scheduled_at: string;
                             /**
-                             * @description pending (not yet scheduled on the machine), scheduled (until due), issued (due), completed (a reboot confirmed by a new boot id), failed (scheduling failed), cancelled, expired (never delivered in time)
+                             * @description waiting (held back by the fleet form's `max_concurrency` until a slot frees), pending (not yet scheduled on the machine), scheduled (until due), issued (due), completed (a reboot confirmed by a new boot id), failed (scheduling failed), cancelled, expired (never delivered in time)
                              * @enum {string}
                              */
-                            status: "pending" | "scheduled" | "issued" | "completed" | "failed" | "cancelled" | "expired";
+                            status: "waiting" | "pending" | "scheduled" | "issued" | "completed" | "failed" | "cancelled" | "expired";
                             /** @description The systemd timer unit on the machine (`<unit>.timer`) */
                             unit: string;
                         };

@@ -22,7 +22,7 @@ import type { InventoryChunks } from "./inventory-chunks";
 import type { LiveOutput } from "./live-output";
 import type { OutputGate } from "./output-gate";
 import { readPresence, recordHello } from "./presence";
-import { advanceAfterResult, advanceSelfUpdatesAfterHello } from "./rollout";
+import { advanceAfterReboot, advanceAfterResult, advanceSelfUpdatesAfterHello } from "./rollout";
 import { CAPABILITIES_KEY, type PendingRpcs } from "./rpc";
 import type { BufferedSample } from "./sample-buffer";
 import type { SessionStore } from "./store";
@@ -149,6 +149,8 @@ export async function handleAgentFrame(
       session.agentReady(connection);
       if (facts.updatedRollouts.length > 0)
         session.background(advanceSelfUpdatesAfterHello(session.env, db, facts.updatedRollouts, session.log));
+      if (facts.rebootedCommands.length > 0)
+        session.background(advanceAfterReboot(session.env, db, facts.rebootedCommands, session.log));
       await session.armAlarm();
       await resendLive(db, session.nodeId, connection, facts.live);
       await syncInventoryOnHello(db, session.store, session.nodeId, connection, frame.capabilities);

@@ -126,11 +126,13 @@ export async function recordHello(
   statusChanged: boolean;
   /** Self-update rollouts this hello finished a node of (its agent now runs their release). */
   updatedRollouts: string[];
+  /** Commands whose power action this hello confirmed (a fleet rollout's slot freed). */
+  rebootedCommands: string[];
 } | null> {
   const now = Date.now();
   const status: NodeStatus = "healthy";
   const reason = "agent connected";
-  const [updated, , , , , statusUpdate, cluster, live] = await db.batch([
+  const [updated, rebooted, , , , statusUpdate, cluster, live] = await db.batch([
     updatedOnHelloStatement(db, nodeId, facts.version, now),
     // Before the facts are stored: it compares the hello's boot id with the stored one.
     confirmRebootStatement(db, nodeId, facts.boot_id, now),
@@ -159,5 +161,6 @@ export async function recordHello(
     live: live as LiveExecution[],
     statusChanged,
     updatedRollouts,
+    rebootedCommands: (rebooted as { command_id: string }[]).map((r) => r.command_id),
   };
 }

@@ -1,4 +1,5 @@
-import { advanceRolloutOfExecution } from "../../src/commands/rollout";
+import { sql } from "drizzle-orm";
+import { advanceRollout, advanceRolloutOfExecution } from "../../src/commands/rollout";
 import type { Env } from "../../src/config";
 import type { Database } from "../../src/db/client";
 import type { Logger } from "../../src/log";
@@ -25,6 +26,30 @@ export async function advanceAfterResult(
     );
   } catch (error) {
     log.warn("advancing a rollout after a result failed", { execution_id: executionId, error });
+  }
+}
+
+/**
+ * After a hello confirmed this node's reboot: a fleet power action's rollout (`max_concurrency`)
+ * has a free slot, so it moves on now rather than at the cron's next pass (the safety net).
+ */
+export async function advanceAfterReboot(
+  env: Env,
+  db: Database,
+  commandIds: string[],
+  log: Logger,
+): Promise<void> {
+  const ns = env.NODE_SESSION;
+  for (const id of commandIds) {
+    try {
+      const released = await advanceRollout(db, sql`${id}`);
+      if (!ns) continue;
+      await Promise.allSettled(
+        released.map((nodeId) => ns.get(ns.idFromName(nodeId)).deliver({ resend: false })),
+      );
+    } catch (error) {
+      log.warn("advancing a power rollout after a reboot failed", { command_id: id, error });
+    }
   }
 }
 

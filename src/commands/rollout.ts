@@ -3,6 +3,8 @@ import type { Database } from "../db/client";
 import { commandExecutions as ce, commands } from "../db/schema";
 import { ApiError } from "../errors";
 import { recordEventWhere } from "../events/outbox";
+import { MIN_POWER_DELAY_SECONDS } from "../node-actions/scripts";
+import { powerActionsInProgressSql, rescheduleReleasedStatement } from "../power-actions/rollout";
 import type { RolloutStatus } from "./rollout-limits";
 
 // A rollout (C11) is a command whose executions past its window are written `pending` and `held`:
@@ -43,7 +45,9 @@ export async function advanceRollout(db: Database, command: SQL, now = Date.now(
   const stop = db.run(sql`UPDATE ${commands} AS c SET rollout_status = 'stopped', updated_at = ${now},
       rollout_reason = 'rollout stopped: ' || ${failures} || ' executions failed, more than max_errors (' || c.error_limit || ')'
     WHERE c.id = ${command} AND c.rollout_status = 'running' AND c.error_limit IS NOT NULL AND ${failures} > c.error_limit`);
-  const running = sql`(SELECT count(*) FROM ${ce} x WHERE x.command_id = ${command} AND x.status IN ('pending', 'sent') AND x.held = 0)`;
+  // A fleet power action's slot is held until its node is back (or down), not just until its script ran.
+  const running = sql`((SELECT count(*) FROM ${ce} x WHERE x.command_id = ${command} AND x.status IN ('pending', 'sent') AND x.held = 0)
+    + ${powerActionsInProgressSql(command, now)})`;
   const slots = sql`max(0, coalesce((SELECT c.concurrency_limit FROM ${commands} c WHERE c.id = ${command} AND c.rollout_status = 'running'), 0) - ${running})`;
   const release = db.all<{ node_id: string | null }>(sql`UPDATE ${ce} SET held = 0, updated_at = ${now}
     WHERE id IN (SELECT id FROM ${ce} WHERE command_id = ${command} AND held = 1 AND status = 'pending'
@@ -57,6 +61,7 @@ export async function advanceRollout(db: Database, command: SQL, now = Date.now(
     ...cancelHeldStatements(db, command, "rollout stopped: too many executions failed", now),
     release,
     complete,
+    rescheduleReleasedStatement(db, command, now, MIN_POWER_DELAY_SECONDS),
   ]);
   return (released as { node_id: string | null }[]).flatMap((r) => (r.node_id ? [r.node_id] : []));
 }

@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { LimitInput } from "../commands/rollout-limits";
 import { EXECUTION_STATUSES } from "../db/schema";
 import { DateTimeOutput, objectMessage, UuidOutput } from "../schemas/common";
 import { TargetingSchema } from "../targeting/schema";
@@ -59,7 +60,21 @@ export const PowerActionRequest = v.pipe(
 
 /** `POST /api/v1/power_actions`: the same on every node a targeting matches. */
 export const FleetPowerActionRequest = v.pipe(
-  v.strictObject({ ...POWER_FIELDS, targeting: TargetingSchema }, objectMessage),
+  v.strictObject(
+    {
+      ...POWER_FIELDS,
+      targeting: TargetingSchema,
+      max_concurrency: v.optional(
+        v.pipe(
+          LimitInput(1),
+          v.description(
+            'At most this many targeted nodes have a power action in progress at once (a number, or a percentage of the targets such as "10%", at least 1): from its delivery until the node is back with a new boot id (reboot) or offline after its scheduled time (shutdown), or the action failed, expired or was cancelled; at most 15 minutes past its scheduled time. The others wait as `waiting`, oldest node first, each scheduled `delay_seconds` after its turn comes. Omitted: all at once',
+          ),
+        ),
+      ),
+    },
+    objectMessage,
+  ),
   v.title("FleetPowerActionRequest"),
 );
 export type FleetPowerActionInput = v.InferOutput<typeof FleetPowerActionRequest>;

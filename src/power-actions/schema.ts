@@ -11,7 +11,7 @@ export const PowerActionResponseSchema = v.pipe(
     status: v.pipe(
       v.picklist(POWER_ACTION_STATUSES),
       v.description(
-        "pending (not yet scheduled on the machine), scheduled (until due), issued (due), completed (a reboot confirmed by a new boot id), failed (scheduling failed), cancelled, expired (never delivered in time)",
+        "waiting (held back by the fleet form's `max_concurrency` until a slot frees), pending (not yet scheduled on the machine), scheduled (until due), issued (due), completed (a reboot confirmed by a new boot id), failed (scheduling failed), cancelled, expired (never delivered in time)",
       ),
     ),
     delay_seconds: v.number(),

@@ -38,10 +38,14 @@ export function listPowerActions(db: Database, q: ListQuery): Promise<Page<Power
   );
 }
 
-/** Marks a power action cancelled, only once and only before it is due; returns whether it did. */
+/**
+ * Marks a power action cancelled, only once and only before it is due (or while it still waits for
+ * its turn in a rollout); returns whether it did.
+ */
 export async function markPowerActionCancelled(db: Database, id: string, now = Date.now()): Promise<boolean> {
   const result = await db.run(
-    sql`UPDATE ${powerActions} SET cancelled_at = ${now} WHERE id = ${id} AND cancelled_at IS NULL AND scheduled_at > ${now}`,
+    sql`UPDATE ${powerActions} SET cancelled_at = ${now} WHERE id = ${id} AND cancelled_at IS NULL
+      AND (scheduled_at > ${now} OR EXISTS (SELECT 1 FROM ${ce} x WHERE x.id = ${powerActions.executionId} AND x.status = 'pending' AND x.held = 1))`,
   );
   return result.rowsAffected > 0;
 }
@@ -53,7 +57,8 @@ const CONFIRM_SLACK_MS = 60_000;
  * The statement that confirms a node's latest reboot when its agent says hello with a boot id other
  * than the stored one (run before the hello stores the new one): the reboot must have been
  * scheduled on the machine (its execution completed with 0), be due, and be neither cancelled nor
- * confirmed. Downtime runs from the node's last sign of life to this hello.
+ * confirmed. Downtime runs from the node's last sign of life to this hello. Returns the confirmed
+ * action's command (a fleet rollout's slot is free now).
  */
 export function confirmRebootStatement(
   db: Database,
@@ -61,7 +66,7 @@ export function confirmRebootStatement(
   bootId: string | null | undefined,
   now: number,
 ) {
-  return db.run(sql`UPDATE ${powerActions} AS p SET confirmed_at = ${now},
+  return db.all<{ command_id: string }>(sql`UPDATE ${powerActions} AS p SET confirmed_at = ${now},
       previous_boot_id = (SELECT boot_id FROM ${nodes} WHERE id = ${nodeId}),
       downtime_seconds = (SELECT max(0, (${now} - coalesce(last_seen_at, ${now})) / 1000) FROM ${nodes} WHERE id = ${nodeId})
     WHERE p.id = (
@@ -70,7 +75,8 @@ export function confirmRebootStatement(
          AND q.scheduled_at <= ${now + CONFIRM_SLACK_MS} AND e.status = 'completed' AND e.exit_code = 0
        ORDER BY q.scheduled_at DESC LIMIT 1)
       AND ${bootId ?? null} IS NOT NULL
-      AND (SELECT boot_id FROM ${nodes} WHERE id = ${nodeId}) IS NOT ${bootId ?? null}`);
+      AND (SELECT boot_id FROM ${nodes} WHERE id = ${nodeId}) IS NOT ${bootId ?? null}
+    RETURNING command_id`);
 }
 
 /**

@@ -195,4 +195,40 @@ describe("synchronous commands and rollouts on real agents", () => {
     );
     expect(done.previous_boot_id).toBe("boot-1");
   });
+
+  it("a fleet reboot with max_concurrency 1 reboots one real agent at a time, the next released when the first is back", async () => {
+    const res = await api("POST", "/api/v1/power_actions", {
+      targeting: { type: "nodes", node_ids: [ids[1], ids[2]] },
+      action: "reboot",
+      confirm: true,
+      delay_seconds: 0,
+      max_concurrency: 1,
+    });
+    expect(res.status, JSON.stringify(res.json)).toBe(201);
+    const [first, second] = [ids[1], ids[2]].map((id) => res.json.data.find((x: any) => x.node_id === id));
+    const statuses = async () => {
+      const now = await Promise.all(
+        [first, second].map(
+          async (x) => (await api("GET", `/api/v1/power_actions/${x.id}`)).json.data.status,
+        ),
+      );
+      expect(now.filter((s) => ["pending", "scheduled", "issued"].includes(s)).length).toBeLessThanOrEqual(1);
+      return now;
+    };
+    await waitUntil("first scheduled", async () => {
+      const now = await statuses();
+      return ["scheduled", "issued"].includes(now[0]) && now[1] === "waiting" ? true : undefined;
+    });
+    await agents[1]?.stop();
+    await writeFile(bootFile(1), "boot-2\n");
+    agents[1] = launchAgent({ bundle, stateDir: join(workDir, "state-1"), env: agentEnv(1) });
+    await waitUntil(
+      "second released after the first came back",
+      async () => {
+        const now = await statuses();
+        return now[0] === "completed" && ["scheduled", "issued"].includes(now[1]) ? true : undefined;
+      },
+      { timeoutMs: 40_000 },
+    );
+  });
 });

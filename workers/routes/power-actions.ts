@@ -55,7 +55,7 @@ export function registerPowerActionRoutes(app: Hono<AppEnv>): void {
       tag: TAG,
       summary: "Reboot or shut down every node a targeting matches",
       description:
-        "The fleet form: one typed command over the targeted nodes (the same targeting as commands), one power action per node, all due at the same time. Unless `queue: true`, any unreachable target is a 503 naming them (`details.node_ids`) and nothing is scheduled. Targeting warnings (hostnames) are in `meta.warnings`.",
+        "The fleet form: one typed command over the targeted nodes (the same targeting as commands), one power action per node, all due at the same time. Unless `queue: true`, any unreachable target is a 503 naming them (`details.node_ids`) and nothing is scheduled. Targeting warnings (hostnames) are in `meta.warnings`. With `max_concurrency`, at most that many nodes have an action in progress at once; the others are `waiting`, oldest node first, each scheduled `delay_seconds` after its turn comes.",
       body: FleetPowerActionRequest,
       success: {
         status: 201,

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { targetsInScope } from "../../src/access/cluster-scope";
+import { resolveLimit } from "../../src/commands/rollout-limits";
 import type { Env } from "../../src/config";
 import type { Database } from "../../src/db/client";
 import { nodes } from "../../src/db/schema";
@@ -7,6 +8,7 @@ import { ApiError } from "../../src/errors";
 import type { FleetPowerActionInput, PowerActionInput } from "../../src/node-actions/schema";
 import { cancelPowerScript, MIN_POWER_DELAY_SECONDS, powerScript } from "../../src/node-actions/scripts";
 import { presentPowerAction } from "../../src/power-actions/present";
+import { POWER_SLOT_TIMEOUT_MS } from "../../src/power-actions/rollout";
 import type { PowerActionResponse } from "../../src/power-actions/schema";
 import {
   getPowerAction,
@@ -92,14 +94,19 @@ export async function cancelPowerAction(
   clusterScope: readonly string[] | null,
 ): Promise<PowerActionResponse> {
   const row = await getPowerAction(db, id);
-  if (!(row.status === "pending" || row.status === "scheduled") || row.scheduledAt <= Date.now())
+  // A waiting one (held back by max_concurrency) has no schedule yet: it can always be cancelled.
+  const waiting = row.status === "waiting";
+  if (
+    !waiting &&
+    (!(row.status === "pending" || row.status === "scheduled") || row.scheduledAt <= Date.now())
+  )
     throw new ApiError(
       "conflict",
       `Power action is ${row.status === "scheduled" ? "due" : row.status}; it can no longer be cancelled`,
     );
   if (!(await markPowerActionCancelled(db, id)))
     throw new ApiError("conflict", "Power action is due or already cancelled");
-  if (row.status === "pending") {
+  if (waiting || row.status === "pending") {
     // Not run yet: cancelling the execution is enough. A cancel that loses to the script (already
     // running) falls through to stopping the timer below.
     const result = await cancelExecution(env, db, row.executionId).catch(() => null);
@@ -126,9 +133,24 @@ export async function cancelPowerAction(
 }
 
 /**
+ * When a fleet power action's undelivered executions expire: 5 minutes after the scheduled time,
+ * and with `max_concurrency` one worst-case turn (delay plus the slot timeout) later per wave, so a
+ * waiting node is not expired while its turn is still coming, yet a queued reboot is never
+ * delivered long after the rollout could have reached it.
+ */
+function fleetExpiry(scheduledAt: number, body: FleetPowerActionInput, targets: number): number {
+  if (body.max_concurrency === undefined) return scheduledAt + POWER_GRACE_MS;
+  const waves = Math.ceil(targets / resolveLimit(body.max_concurrency, targets, 1));
+  const turnMs = Math.max(MIN_POWER_DELAY_SECONDS, body.delay_seconds) * 1000 + POWER_SLOT_TIMEOUT_MS;
+  return scheduledAt + POWER_GRACE_MS + (waves - 1) * turnMs;
+}
+
+/**
  * The fleet form (C9): one typed command over every node the targeting matches, one power action
  * per node, all due at the same time. Unless `queue`, any unreachable target is a 503 naming them
- * (a reboot delivered days later is dangerous), so nothing is half-scheduled.
+ * (a reboot delivered days later is dangerous), so nothing is half-scheduled. With
+ * `max_concurrency` the command is a rollout: the nodes past the window wait (`waiting`), oldest
+ * first, and each is scheduled `delay_seconds` after its turn comes (`power-actions/rollout.ts`).
  */
 export async function createFleetPowerActions(
   env: Env,
@@ -166,7 +188,8 @@ export async function createFleetPowerActions(
       }),
       targeting: { type: "nodes", node_ids: nodeIds },
       timeout: 60_000,
-      expired_at: scheduledAt + POWER_GRACE_MS,
+      expired_at: fleetExpiry(scheduledAt, body, nodeIds.length),
+      ...(body.max_concurrency === undefined ? {} : { max_concurrency: body.max_concurrency }),
     },
     clusterScope,
   );
