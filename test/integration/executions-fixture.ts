@@ -13,6 +13,16 @@ export let P = "";
 export let LIVE = "";
 
 /** A fresh cluster-name prefix for the calling test file. */
+/** The hello a simulated agent of these files says. */
+export const HELLO = {
+  type: "hello" as const,
+  agent_version: "1.2.3",
+  hostname: "host-a",
+  platform: "linux",
+  capabilities: [] as string[],
+  heartbeat_interval_seconds: 15,
+};
+
 export function startExecutionsFile(): void {
   P = `ce${crypto.randomUUID().slice(0, 6)}`;
   LIVE = `${P}-on`;

@@ -8,6 +8,7 @@ import {
   api,
   db,
   framesFor,
+  HELLO,
   online,
   P,
   setUpExecutions,
@@ -15,15 +16,6 @@ import {
   waitFrame,
 } from "./executions-fixture";
 import { eventually } from "./harness";
-
-const HELLO = {
-  type: "hello" as const,
-  agent_version: "1.2.3",
-  hostname: "host-a",
-  platform: "linux",
-  capabilities: [] as string[],
-  heartbeat_interval_seconds: 15,
-};
 
 startExecutionsFile();
 

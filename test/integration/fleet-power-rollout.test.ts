@@ -2,20 +2,19 @@ import { sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { runCronTick } from "../../workers/cron";
 import { connectAgent } from "./agent-session";
-import { api, db, online, setUpExecutions, startExecutionsFile, waitFrame } from "./executions-fixture";
+import {
+  api,
+  db,
+  HELLO,
+  online,
+  setUpExecutions,
+  startExecutionsFile,
+  waitFrame,
+} from "./executions-fixture";
 
 // The fleet power action's `max_concurrency` (issue 21): real sessions with simulated agents, the
 // release by the confirming hello (the cron's pass over running rollouts is the safety net), a
 // reboot confirmed by a hello with a new boot id.
-
-const HELLO = {
-  type: "hello" as const,
-  agent_version: "1.2.3",
-  hostname: "host-a",
-  platform: "linux",
-  capabilities: [] as string[],
-  heartbeat_interval_seconds: 15,
-};
 
 startExecutionsFile();
 

@@ -1,13 +1,10 @@
 import type { Hono } from "hono";
 import { nodeClusterName } from "../../src/access/cluster-scope";
-import { presentHistory } from "../../src/metrics-history/present";
 import { HistoryQueryParams, MetricsHistorySchema } from "../../src/metrics-history/schema";
-import { historyWindow } from "../../src/metrics-history/window";
-import { assertNodeExists } from "../../src/nodes/store";
 import { UuidParam } from "../../src/schemas/common";
 import type { AppEnv } from "../middleware/request-context";
 import { defineRoute } from "../openapi/define-route";
-import { nodeSession } from "../services/node-sessions";
+import { readNodeHistory } from "../services/metrics-history";
 
 /** Registers a node's metrics history, answered from the tiers in its Durable Object. */
 export function registerMetricsHistoryRoutes(app: Hono<AppEnv>): void {
@@ -28,19 +25,7 @@ export function registerMetricsHistoryRoutes(app: Hono<AppEnv>): void {
       errors: [404],
     },
     async (c, { params, query }) => {
-      const window = historyWindow(query, Date.now());
-      // The node's existence (404) and its session's answer are asked together: one round trip
-      // instead of two in a row. A session of an unknown node answers without creating storage.
-      const [, rows] = await Promise.all([
-        assertNodeExists(c.get("db"), params.node_id),
-        nodeSession(c.env, params.node_id).metricsHistory({
-          ...window,
-          resolution: query.resolution,
-          maxPoints: query.max_points,
-          series: query.metrics,
-        }),
-      ]);
-      return { data: presentHistory(params.node_id, window, query.metrics, rows) };
+      return { data: await readNodeHistory(c.env, c.get("db"), params.node_id, query) };
     },
   );
 }

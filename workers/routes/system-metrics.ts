@@ -1,9 +1,7 @@
 import type { Hono } from "hono";
 import * as v from "valibot";
 import { nodeClusterName, SCOPE_COLUMNS } from "../../src/access/cluster-scope";
-import { presentHistory } from "../../src/metrics-history/present";
 import { HistoryQueryParams } from "../../src/metrics-history/schema";
-import { historyWindow } from "../../src/metrics-history/window";
 import {
   FLEET_EXPORT_LIMIT,
   fleetExport,
@@ -15,12 +13,11 @@ import {
 import { FLEET_STREAM_MAX_NODES, fleetStreamNodes } from "../../src/node-metrics/fleet-stream";
 import { MetricsStreamQueryParams, SystemMetricsResponseSchema } from "../../src/node-metrics/system-schema";
 import { nodeListSpec } from "../../src/nodes/list";
-import { assertNodeExists } from "../../src/nodes/store";
 import { UuidParam } from "../../src/schemas/common";
 import type { AppEnv } from "../middleware/request-context";
 import { defineRoute } from "../openapi/define-route";
 import { fleetMetricsStream } from "../services/fleet-metrics-stream";
-import { nodeSession } from "../services/node-sessions";
+import { readNodeHistory } from "../services/metrics-history";
 import { metricsStream, systemSnapshot } from "../services/system-metrics";
 
 const TAG = "Nodes.Metrics";
@@ -111,18 +108,7 @@ export function registerSystemMetricsRoutes(app: Hono<AppEnv>): void {
           type,
           name,
         );
-      const window = historyWindow(query, Date.now());
-      // As the history route: the 404 check and the session's answer in one round trip.
-      const [, rows] = await Promise.all([
-        assertNodeExists(c.get("db"), params.node_id),
-        nodeSession(c.env, params.node_id).metricsHistory({
-          ...window,
-          resolution: query.resolution,
-          maxPoints: query.max_points,
-          series: query.metrics,
-        }),
-      ]);
-      const history = presentHistory(params.node_id, window, query.metrics, rows);
+      const history = await readNodeHistory(c.env, c.get("db"), params.node_id, query);
       return download(historyExport(history, query.metrics, type), type, `${name}-history`);
     },
   );
