@@ -61,10 +61,18 @@ function withNote(text: string, note: string): string {
   return `${text}${text && !text.endsWith("\n") ? "\n" : ""}[${note}]\n`;
 }
 
+const AGENT_ONLY_ENV = [
+  "ENROLLMENT_KEY",
+  "MALLOC_ARENA_MAX",
+  "MALLOC_TRIM_THRESHOLD_",
+  "MALLOC_MMAP_THRESHOLD_",
+] as const;
+
 function commandEnv(extra: Record<string, string> | undefined): NodeJS.ProcessEnv {
-  // The enrollment key is a secret of the agent, not of the commands it runs. MALLOC_ARENA_MAX=1 is
-  // the installed wrapper's setting for the agent itself (docs/agent-footprint.md), not for commands.
-  const { ENROLLMENT_KEY: _secret, MALLOC_ARENA_MAX: _agentOnly, ...env } = process.env;
+  // The enrollment key is a secret of the agent, not of the commands it runs. The malloc settings
+  // are the installed wrapper's tuning of the agent itself (docs/agent-footprint.md), not of commands.
+  const env = { ...process.env };
+  for (const name of AGENT_ONLY_ENV) delete env[name];
   return { ...env, ...extra };
 }
 

@@ -226,8 +226,12 @@ cat >"$ROOT/usr/local/bin/outpost-agent.new" <<EOF
 #!/bin/sh
 # Installed by the Outpost agent installer.
 # One malloc arena: libuv's threads would each grow their own (~1 MB less resident, measured).
-# The agent removes it from the environment of the commands it runs.
+# Freed memory back to the system at once, not kept at the heap's top for the next burst (~1 MB
+# less idle, measured), and buffers of 64 KiB and more in mappings of their own that free unmaps.
+# The agent removes these from the environment of the commands it runs.
 export MALLOC_ARENA_MAX=1
+export MALLOC_TRIM_THRESHOLD_=0
+export MALLOC_MMAP_THRESHOLD_=65536
 $INSECURE_LINE
 exec "$NODE" $NODE_FLAGS /usr/local/lib/outpost-agent/outpost-agent.mjs "\$@"
 EOF

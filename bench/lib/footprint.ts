@@ -121,6 +121,10 @@ async function download(base: string, nodeId: string, dest: string, length: numb
   if (down.status !== 200 || got !== length) throw new Error(`download: ${down.status}, ${got} bytes`);
 }
 
+const EXPERIMENTS: [string, Record<string, string>, string[]?][] = process.env.FP_EXPERIMENTS
+  ? JSON.parse(process.env.FP_EXPERIMENTS)
+  : [];
+
 interface Variant {
   name: string;
   flags: string[];
@@ -135,6 +139,8 @@ interface Variant {
   burst_peak_anon?: number;
   /** A bare `node` with these flags and an interval timer, no agent: the floor. */
   bare?: boolean;
+  /** Extra environment for this variant (malloc tuning candidates). */
+  env?: Record<string, string>;
   error?: string;
 }
 
@@ -242,6 +248,15 @@ export async function footprint(mode: Mode): Promise<BenchResult> {
         anon: [],
         file: [],
       });
+    for (const [name, extra, more] of EXPERIMENTS)
+      variants.push({
+        name,
+        flags: [...installedFlags, ...(more ?? [])],
+        env: extra,
+        rss: [],
+        anon: [],
+        file: [],
+      });
     variants.push({ name: "no flags", flags: [], rss: [], anon: [], file: [] });
     variants.push({
       name: "bare node (no agent), no flags",
@@ -294,7 +309,7 @@ export async function footprint(mode: Mode): Promise<BenchResult> {
         bundle: v.bare ? join(work, "bare.mjs") : bundle,
         stateDir: join(work, `agent-${i}`),
         args: v.bare ? [] : undefined,
-        env: env(v.name),
+        env: { ...env(v.name), ...v.env },
         nodeArgs: v.flags,
       });
       try {
@@ -335,6 +350,12 @@ export async function footprint(mode: Mode): Promise<BenchResult> {
       await sleep(1000);
     }
     const wall = (performance.now() - t0) / 1000;
+    if (process.env.FP_SMAPS_DIR)
+      for (const v of live)
+        await writeFile(
+          join(process.env.FP_SMAPS_DIR, `${v.name.replace(/\W+/g, "_")}.smaps`),
+          await readFile(`/proc/${v.agent!.pid}/smaps`, "utf8"),
+        );
     for (const v of live) v.cpu_percent = ((cpuSeconds(v.agent!.pid) - v.cpu0!) / wall) * 100;
 
     // Heap snapshot of the diagnostic copy, idle.

@@ -26,16 +26,22 @@ describe("executor", () => {
     expect(outcome.output).toMatch(/Syntax error|syntax error/);
   });
 
-  it("closes stdin and keeps the enrollment key from commands", async () => {
-    process.env.ENROLLMENT_KEY = "must-not-leak";
+  it("closes stdin and keeps the enrollment key and the wrapper's malloc tuning from commands", async () => {
+    const agentOnly = [
+      "ENROLLMENT_KEY",
+      "MALLOC_ARENA_MAX",
+      "MALLOC_TRIM_THRESHOLD_",
+      "MALLOC_MMAP_THRESHOLD_",
+    ];
+    for (const name of agentOnly) process.env[name] = "must-not-leak";
     try {
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell parameter expansion
-      const outcome = await run('cat; echo "key=${ENROLLMENT_KEY:-unset} id=$OUTPOST_EXECUTION_ID"', {
+      const shown = agentOnly.map((name) => `${name}=\${${name}:-unset}`).join(" ");
+      const outcome = await run(`cat; echo "${shown} id=$OUTPOST_EXECUTION_ID"`, {
         env: { OUTPOST_EXECUTION_ID: "exec-1" },
       }).done;
-      expect(outcome.output).toBe("key=unset id=exec-1\n");
+      expect(outcome.output).toBe(`${agentOnly.map((name) => `${name}=unset`).join(" ")} id=exec-1\n`);
     } finally {
-      delete process.env.ENROLLMENT_KEY;
+      for (const name of agentOnly) delete process.env[name];
     }
   });
 

@@ -97,6 +97,9 @@ describe("install.sh", () => {
     const wrapper = join(root, "usr/local/bin/outpost-agent");
     // V8 sized for a small daemon (docs/agent-footprint.md), before the bundle.
     expect(await readFile(wrapper, "utf8")).toContain(
+      "export MALLOC_ARENA_MAX=1\nexport MALLOC_TRIM_THRESHOLD_=0\nexport MALLOC_MMAP_THRESHOLD_=65536\n",
+    );
+    expect(await readFile(wrapper, "utf8")).toContain(
       `exec "${node20()}" --max-semi-space-size=1 --max-old-space-size=64 --single-threaded-gc --lite-mode --expose-gc --bytecode-old-age=1 --no-icu-timezone-data /usr/local/lib/outpost-agent/outpost-agent.mjs "$@"`,
     );
     expect(await mode(wrapper)).toBe(0o755);
