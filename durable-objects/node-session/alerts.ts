@@ -39,6 +39,12 @@ export interface RulesClock {
  * in one wave otherwise refreshed in one wave every minute, all inside whatever ran then (the
  * spread of issue 23's timed fan-outs); jittered, the refreshes spread over the minute.
  */
+/**
+ * The cluster passed to `targetingSelectsNode` for targetings that do not name clusters, which
+ * only ask whether the node has one (it has: its session is connected).
+ */
+const OWN_NODE = "";
+
 function refreshAfter(now: number): number {
   return now + RULES_TTL_MS * (0.5 + Math.random() / 2);
 }
@@ -150,12 +156,17 @@ async function cachedRules(session: AlertSession, now: number): Promise<EvalRule
   if (cached && refreshAt !== undefined && now < refreshAt) return cached.rules;
   const db = session.db();
   const rows = await sharedEnabledRules(db, now, !cached);
-  // Only a rule needs the node's cluster: without rules a refresh costs this node no read at all.
-  const clusterName = rows.length > 0 ? await nodeClusterName(db, session.nodeId) : null;
+  // Another session is reading them: keep what is cached and look again at the next heartbeat.
+  if (rows === null) return cached?.rules ?? [];
+  const targetings = rows.map((r) => JSON.parse(r.targeting) as Targeting);
+  // Only a rule naming clusters needs the node's cluster (the built-in rules target all nodes):
+  // read per node and refresh, it was one more libSQL round trip per node a minute. For the others
+  // the session's own node is the one selected (a deleted node's session is closed and forgotten).
+  const clusterName = targetings.some((t) => t.type === "clusters")
+    ? await nodeClusterName(db, session.nodeId)
+    : OWN_NODE;
   const selected = await Promise.all(
-    rows.map((r) =>
-      targetingSelectsNode(db, JSON.parse(r.targeting) as Targeting, session.nodeId, clusterName),
-    ),
+    targetings.map((t) => targetingSelectsNode(db, t, session.nodeId, clusterName)),
   );
   const rules = rows.filter((_, i) => selected[i]).map(toEvalRule);
   // Written only when the rules differ from the stored ones (SessionStore.set compares).
