@@ -26,7 +26,7 @@ import {
   configFrame,
   nodeClusterSettings,
 } from "./node-session/agent-config";
-import { evaluateUnreachable, forgetCachedRules } from "./node-session/alerts";
+import { evaluateUnreachable, forgetCachedRules, type RulesClock } from "./node-session/alerts";
 import { deliverExecutions, finalState, isLiveExecution, sendExec } from "./node-session/delivery";
 import { downloadResponse, downloadStream } from "./node-session/file-download";
 import { AgentUploads, uploadFailureOutcome } from "./node-session/file-upload";
@@ -83,6 +83,8 @@ interface SampleState {
   heardAt?: number;
   /** An eviction lost held samples once: this connection's samples are written one by one. */
   writeThrough?: boolean;
+  /** When the cached alert rules are next fetched (kept here: an instance rarely outlives a heartbeat). */
+  rulesRefreshAt?: number;
 }
 
 /** The node's latest heartbeat sample and recent history, newest first (`NodeSession.metrics`). */
@@ -179,6 +181,7 @@ export class NodeSession extends Server<Env> {
       uploads: this.#uploads,
       outputGate: this.#outputGate,
       waiters: this.#waiters,
+      rulesClock: this.#rulesClock,
       log: this.#logger(),
       db: () => this.#database(),
       write: (write) => this.#write(write),
@@ -249,6 +252,20 @@ export class NodeSession extends Server<Env> {
     if (conn && (conn.state as SampleState | null)?.unflushed)
       conn.setState({ ...(conn.state as object), unflushed: 0 } satisfies SampleState);
   }
+
+  /** Without a live connection (alarm, close) the time lives in this instance only. */
+  #rulesRefreshAt?: number;
+  readonly #rulesClock: RulesClock = {
+    refreshAt: () => {
+      const held = (this.#liveConnection()?.state as SampleState | null)?.rulesRefreshAt;
+      return held ?? this.#rulesRefreshAt;
+    },
+    setRefreshAt: (at) => {
+      this.#rulesRefreshAt = at;
+      const conn = this.#liveConnection();
+      if (conn) conn.setState({ ...(conn.state as object), rulesRefreshAt: at } satisfies SampleState);
+    },
+  };
 
   #logger(): Logger {
     this.#log ??= createLogger({ fields: { node_id: this.name } });
@@ -549,7 +566,7 @@ export class NodeSession extends Server<Env> {
 
   /** An alert rule that selects (or selected) this node changed: the next heartbeat fetches the rules again. */
   async alertRulesChanged(): Promise<void> {
-    forgetCachedRules(this.store);
+    forgetCachedRules(this.#rulesClock);
   }
 
   #sendConfig(cluster: ClusterSettings): boolean {

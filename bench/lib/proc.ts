@@ -72,7 +72,10 @@ export class ProcSampler {
     );
     for (const [name, group] of Object.entries(this.groups)) this.cpuStart.set(name, this.cpu(group));
     this.sample();
+    // Unref'd: a benchmark that failed before stop() must still let the runner exit (and free the
+    // shared bench lock); a fan-out run once held it for minutes after writing its results.
     this.timer = setInterval(() => this.sample(), intervalMs);
+    this.timer.unref();
   }
 
   private cpu(group: number[]) {

@@ -1,6 +1,5 @@
 import type { AlertMetric } from "../../src/alert-rules/metrics";
 import type { AlertRuleRow } from "../../src/alert-rules/store";
-import { enabledAlertRules } from "../../src/alert-rules/store";
 import { type AlertTransition, type EvalRule, evaluate, type RuleState } from "../../src/alerts/evaluate";
 import { firingAlertIds, nodeClusterName, writeTransitions } from "../../src/alerts/store";
 import type { Env } from "../../src/config";
@@ -8,6 +7,7 @@ import type { Database } from "../../src/db/client";
 import { notifySoon } from "../../src/notification-channels/prompt";
 import { targetingSelectsNode } from "../../src/targeting/match";
 import type { Targeting } from "../../src/targeting/schema";
+import { forgetSharedRules, sharedEnabledRules } from "./shared-rules";
 import type { SessionStore } from "./store";
 
 /**
@@ -21,21 +21,45 @@ interface CachedRules {
 }
 
 /**
- * When this instance last fetched each session's rules. Kept in memory, not beside the rules: a
- * stored time changed the row every minute, one storage commit (an fsync on workerd's one thread)
- * per node per minute even when no rule changed (issue 23). An evicted instance fetches again.
+ * Where a session keeps when its rules are next fetched. Not beside the rules in storage: a stored
+ * time changed the row every minute, one storage commit (an fsync on workerd's one thread) per
+ * node per minute even when no rule changed (issue 23). Not only in the instance's memory either:
+ * a hibernated session is constructed again for about every heartbeat, so a time kept there was
+ * lost each time and every such heartbeat fetched the rules and the node's cluster again (181 of
+ * each in one timed fan-out to 1,000 nodes). The NodeSession keeps it in the live connection's
+ * attachment, which the runtime holds in memory across hibernation without writing it anywhere.
  */
-const rulesFetchedAt = new WeakMap<SessionStore, number>();
+export interface RulesClock {
+  refreshAt(): number | undefined;
+  setRefreshAt(at: number | undefined): void;
+}
+
+/**
+ * A refresh's lifetime: between half and all of `RULES_TTL_MS`, at random. A fleet that connected
+ * in one wave otherwise refreshed in one wave every minute, all inside whatever ran then (the
+ * spread of issue 23's timed fan-outs); jittered, the refreshes spread over the minute.
+ */
+/**
+ * The cluster passed to `targetingSelectsNode` for targetings that do not name clusters, which
+ * only ask whether the node has one (it has: its session is connected).
+ */
+const OWN_NODE = "";
+
+function refreshAfter(now: number): number {
+  return now + RULES_TTL_MS * (0.5 + Math.random() / 2);
+}
 
 /** The node's rules changed (the Worker says so): the next evaluation fetches them again. */
-export function forgetCachedRules(store: SessionStore): void {
-  rulesFetchedAt.delete(store);
+export function forgetCachedRules(clock: RulesClock): void {
+  clock.setRefreshAt(undefined);
+  forgetSharedRules();
 }
 
 type AlertSession = {
   nodeId: string;
   env: Env;
   store: SessionStore;
+  rulesClock: RulesClock;
   db(): Database;
   /** Lets work finish after the frame is handled (`ctx.waitUntil`). */
   background(task: Promise<unknown>): void;
@@ -128,19 +152,26 @@ export async function evaluateUnreachable(session: AlertSession, now: number): P
 
 async function cachedRules(session: AlertSession, now: number): Promise<EvalRule[]> {
   const cached = session.store.get<CachedRules>("alert_rules");
-  const fetchedAt = rulesFetchedAt.get(session.store);
-  if (cached && fetchedAt !== undefined && now - fetchedAt < RULES_TTL_MS) return cached.rules;
+  const refreshAt = session.rulesClock.refreshAt();
+  if (cached && refreshAt !== undefined && now < refreshAt) return cached.rules;
   const db = session.db();
-  const [rows, clusterName] = await Promise.all([enabledAlertRules(db), nodeClusterName(db, session.nodeId)]);
+  const rows = await sharedEnabledRules(db, now, !cached);
+  // Another session is reading them: keep what is cached and look again at the next heartbeat.
+  if (rows === null) return cached?.rules ?? [];
+  const targetings = rows.map((r) => JSON.parse(r.targeting) as Targeting);
+  // Only a rule naming clusters needs the node's cluster (the built-in rules target all nodes):
+  // read per node and refresh, it was one more libSQL round trip per node a minute. For the others
+  // the session's own node is the one selected (a deleted node's session is closed and forgotten).
+  const clusterName = targetings.some((t) => t.type === "clusters")
+    ? await nodeClusterName(db, session.nodeId)
+    : OWN_NODE;
   const selected = await Promise.all(
-    rows.map((r) =>
-      targetingSelectsNode(db, JSON.parse(r.targeting) as Targeting, session.nodeId, clusterName),
-    ),
+    targetings.map((t) => targetingSelectsNode(db, t, session.nodeId, clusterName)),
   );
   const rules = rows.filter((_, i) => selected[i]).map(toEvalRule);
   // Written only when the rules differ from the stored ones (SessionStore.set compares).
   session.store.set("alert_rules", { rules });
-  rulesFetchedAt.set(session.store, now);
+  session.rulesClock.setRefreshAt(refreshAfter(now));
   await forgetClearedAlerts(session, db);
   return rules;
 }

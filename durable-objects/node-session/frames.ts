@@ -14,7 +14,7 @@ import {
 } from "../../src/protocol/system-metrics";
 import { writeResult } from "../batch-writer";
 import { configFrame } from "./agent-config";
-import { evaluateAlerts } from "./alerts";
+import { evaluateAlerts, type RulesClock } from "./alerts";
 import { resendLive } from "./delivery";
 import type { AgentUploads } from "./file-upload";
 import { receiveInventory, receiveInventoryChunk, syncInventoryOnHello } from "./inventory";
@@ -46,6 +46,8 @@ export interface FrameSession {
   readonly outputGate: OutputGate;
   /** Synchronous commands waiting for results of this node (`NodeSession.pushAndAwait`). */
   readonly waiters: ExecutionWaiters;
+  /** When the cached alert rules are next fetched (`./alerts`). */
+  readonly rulesClock: RulesClock;
   readonly log: Logger;
   db(): Database;
   /** Runs a repeatable libSQL write, trying it again on transient errors (`retryTransient`). */

@@ -266,3 +266,32 @@ describe("rule changes reach the sessions at once", () => {
     agent.ws.close(1000);
   });
 });
+
+describe("the rules cache across hibernation", () => {
+  it("keeps the next fetch time in the connection's attachment, jittered within the minute, and drops it when told", async () => {
+    const { nodeId, token } = await enrolNode(api, CLUSTER);
+    const agent = await connectAgent(api, token);
+    agent.hello();
+    await agent.next("config");
+    // A hibernated session is constructed again for about every heartbeat: a fetch time kept in
+    // the instance was lost each time and every such heartbeat read the rules again (issue 23).
+    const refreshAt = () =>
+      runInDurableObject(stubFor(nodeId), (instance: NodeSession) =>
+        [...instance.getConnections()].map(
+          (c) => (c.state as { rulesRefreshAt?: number } | null)?.rulesRefreshAt,
+        ),
+      );
+    const before = Date.now();
+    await eventually(async () => {
+      agent.heartbeat();
+      expect((await refreshAt())[0]).toBeTypeOf("number");
+    });
+    const [at] = await refreshAt();
+    // Between half and all of the minute: a fleet connected in one wave does not refresh in one.
+    expect(at).toBeGreaterThanOrEqual(before + 30_000 - 1000);
+    expect(at).toBeLessThanOrEqual(Date.now() + 60_000 + 1000);
+    await stubFor(nodeId).alertRulesChanged();
+    expect(await refreshAt()).toEqual([undefined]);
+    agent.ws.close(1000);
+  });
+});
