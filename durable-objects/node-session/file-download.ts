@@ -1,5 +1,5 @@
 import type { Connection } from "partyserver";
-import { releaseBuffer } from "./release-buffer";
+import { releaseBuffer } from "../../src/node-files/release-buffer";
 import type { AgentStreams } from "./streams";
 
 /**
@@ -24,7 +24,7 @@ export function downloadStream(
   onComplete: () => void = () => undefined,
 ): ReadableStream<Uint8Array> {
   // A native pipe: a chunk written to it is held until the reader took it, and the write's promise
-  // says when. Then the chunk's message is released at once (./release-buffer) and its credit
+  // says when. Then the chunk's message is released at once (src/node-files/release-buffer.ts) and its credit
   // granted, so the object holds at most WINDOW chunks and no garbage of the ones gone.
   const pipe = new IdentityTransformStream();
   const writer = pipe.writable.getWriter();
@@ -48,8 +48,7 @@ export function downloadStream(
       );
     },
     end: (reason, error) => {
-      if (reason === "eof" && received === expectedSize)
-        writer.close().then(onComplete, () => undefined);
+      if (reason === "eof" && received === expectedSize) writer.close().then(onComplete, () => undefined);
       else fail(new Error(error?.message ?? `download ended after ${received} of ${expectedSize} bytes`));
     },
   });
