@@ -24,8 +24,8 @@ export function downloadStream(
   onComplete: () => void = () => undefined,
 ): ReadableStream<Uint8Array> {
   // A native pipe: a chunk written to it is held until the reader took it, and the write's promise
-  // says when. Then the chunk's message is released at once (src/node-files/release-buffer.ts) and its credit
-  // granted, so the object holds at most WINDOW chunks and no garbage of the ones gone.
+  // says when. Then the chunk's message is freed at once (src/node-files/release-buffer.ts) and its
+  // credit granted, so the object holds at most WINDOW chunks and no garbage of the ones gone.
   const pipe = new IdentityTransformStream();
   const writer = pipe.writable.getWriter();
   let received = 0;

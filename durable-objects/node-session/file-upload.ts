@@ -103,7 +103,7 @@ export class AgentUploads {
       writeChunkHeader(frame, uploadId, seq++);
       const bytes = frame.subarray(0, header + filled);
       // DigestStream keeps what it was given until it hashes it: a copy, as the frame is reused,
-      // freed once hashed rather than at the next garbage collection (src/node-files/release-buffer.ts).
+      // freed once hashed, not at the next garbage collection (src/node-files/release-buffer.ts).
       const copy = bytes.slice(header);
       await hashing.write(copy);
       releaseBuffer(copy.buffer);
