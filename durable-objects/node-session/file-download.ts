@@ -1,4 +1,5 @@
 import type { Connection } from "partyserver";
+import { releaseBuffer } from "../../src/node-files/release-buffer";
 import type { AgentStreams } from "./streams";
 
 /**
@@ -10,7 +11,8 @@ const WINDOW = 8;
 
 /**
  * A file's bytes as a stream read from the agent in `files.read` chunks. Each chunk the reader takes
- * grants the agent one more frame, so memory stays flat however large the file or slow the client.
+ * grants the agent one more frame, and its memory is freed then, not at the next garbage collection:
+ * the object holds at most WINDOW chunks however large the file or slow the client.
  * A stream that ends early or with an error errors the body (the client sees a cut download).
  */
 export function downloadStream(
@@ -21,34 +23,37 @@ export function downloadStream(
   /** Every byte reached the reader's side (not called for a cut or failed download). */
   onComplete: () => void = () => undefined,
 ): ReadableStream<Uint8Array> {
+  // A native pipe: a chunk written to it is held until the reader took it, and the write's promise
+  // says when. Then the chunk's message is freed at once (src/node-files/release-buffer.ts) and its
+  // credit granted, so the object holds at most WINDOW chunks and no garbage of the ones gone.
+  const pipe = new IdentityTransformStream();
+  const writer = pipe.writable.getWriter();
   let received = 0;
-  let handle: ReturnType<AgentStreams["open"]> | undefined;
-  return new ReadableStream<Uint8Array>(
-    {
-      start: (controller) => {
-        handle = streams.open(conn, "files.read", { path }, WINDOW, {
-          // Binary chunk frames (`src/protocol/chunk-frames.ts`): the bytes go on as they arrived.
-          bytes: (chunk) => {
-            received += chunk.length;
-            controller.enqueue(chunk);
-          },
-          end: (reason, error) => {
-            if (reason === "eof" && received === expectedSize) {
-              controller.close();
-              onComplete();
-            } else
-              controller.error(
-                new Error(error?.message ?? `download ended after ${received} of ${expectedSize} bytes`),
-              );
-          },
-        });
-      },
-      pull: () => handle?.grant(1),
-      cancel: () => handle?.stop(),
+  let failed = false;
+  const fail = (error: Error) => {
+    if (failed) return;
+    failed = true;
+    writer.abort(error).catch(() => undefined);
+  };
+  const handle = streams.open(conn, "files.read", { path }, WINDOW, {
+    // Binary chunk frames (`src/protocol/chunk-frames.ts`): the bytes go on as they arrived.
+    bytes: (chunk) => {
+      received += chunk.length;
+      writer.write(chunk).then(
+        () => {
+          releaseBuffer(chunk.buffer);
+          handle.grant(1);
+        },
+        () => handle.stop(),
+      );
     },
-    // Pull (and so grant a credit) as soon as the reader takes a chunk; the window bounds what waits.
-    { highWaterMark: 1 },
-  );
+    end: (reason, error) => {
+      if (reason === "eof" && received === expectedSize) writer.close().then(onComplete, () => undefined);
+      else fail(new Error(error?.message ?? `download ended after ${received} of ${expectedSize} bytes`));
+    },
+  });
+  writer.closed.catch(() => handle.stop());
+  return pipe.readable;
 }
 
 /** The download as the client gets it: the streamed bytes with the agent's size, SHA-256 and name. */

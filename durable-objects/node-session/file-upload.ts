@@ -1,5 +1,6 @@
 import type { Connection } from "partyserver";
 import type * as v from "valibot";
+import { releaseBuffer } from "../../src/node-files/release-buffer";
 import type { NodeStatus } from "../../src/nodes/status";
 import { chunkHeaderLength, writeChunkHeader } from "../../src/protocol/chunk-frames";
 import { FILE_CHUNK_BYTES } from "../../src/protocol/reach-methods";
@@ -101,8 +102,11 @@ export class AgentUploads {
       window.credits--;
       writeChunkHeader(frame, uploadId, seq++);
       const bytes = frame.subarray(0, header + filled);
-      // DigestStream keeps what it was given until it hashes it: a copy, as the frame is reused.
-      await hashing.write(bytes.slice(header));
+      // DigestStream keeps what it was given until it hashes it: a copy, as the frame is reused,
+      // freed once hashed, not at the next garbage collection (src/node-files/release-buffer.ts).
+      const copy = bytes.slice(header);
+      await hashing.write(copy);
+      releaseBuffer(copy.buffer);
       try {
         conn.send(bytes);
       } catch {
@@ -120,7 +124,8 @@ export class AgentUploads {
           return { kind: "body", message: (error as Error).message };
         }
         if (next.done) break;
-        let bytes = next.value;
+        const read = next.value;
+        let bytes = read;
         size += bytes.length;
         if (size > limits.maxBytes) return { kind: "too_large", max: limits.maxBytes };
         while (bytes.length > 0) {
@@ -133,6 +138,8 @@ export class AgentUploads {
             if (failed) return failed;
           }
         }
+        // Copied into the frame: its memory goes now, not at the next garbage collection.
+        releaseBuffer(read.buffer);
       }
       const failed = await flush();
       if (failed) return failed;

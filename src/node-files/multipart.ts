@@ -2,6 +2,8 @@
 // capped), the file part is handed on as a stream, so an upload of any size holds only the chunk at
 // hand and a delimiter's length of look-behind. `request.formData()` would hold the whole file.
 
+import { releaseBuffer } from "./release-buffer";
+
 /** The body is not the multipart upload it claims to be; the message says why (a 400). */
 export class MultipartError extends Error {}
 
@@ -55,7 +57,14 @@ class Bytes {
       this.done = true;
       return false;
     }
-    this.buf = concat(this.buf, next.value);
+    const grown = concat(this.buf, next.value);
+    // What concat copied is read no more (the file's bytes leave as copies): free it now, not at
+    // the next garbage collection, which a large upload outpaces (./release-buffer).
+    if (grown !== next.value) {
+      releaseBuffer(this.buf.buffer);
+      releaseBuffer(next.value.buffer);
+    }
+    this.buf = grown;
     return true;
   }
 

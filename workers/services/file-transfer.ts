@@ -10,6 +10,7 @@ import {
   multipartBoundary,
   readMultipartUpload,
 } from "../../src/node-files/multipart";
+import { releaseBuffer } from "../../src/node-files/release-buffer";
 import { FileUploadFields, type FileUploadResult } from "../../src/node-files/schema";
 import { getNode } from "../../src/nodes/store";
 import type { MethodResult } from "../../src/protocol/reach-methods";
@@ -102,8 +103,10 @@ function malformed(error: unknown): ApiError {
 }
 
 /**
- * The file part as the node's session reads it. The object cancelling it (a failed upload) does not
- * cancel the request body: `drain` reads the rest of it. A reading error is kept for the answer.
+ * The file part as the node's session reads it: a native pipe the file's chunks are written to one
+ * at a time, each freed once the object took it (src/node-files/release-buffer.ts) rather than at the
+ * next garbage collection. The object cancelling it (a failed upload) does not cancel the request
+ * body: `drain` reads the rest of it. A reading error is kept for the answer.
  */
 class UploadBody {
   readonly stream: ReadableStream<Uint8Array>;
@@ -113,17 +116,24 @@ class UploadBody {
 
   constructor(file: ReadableStream<Uint8Array>) {
     this.#reader = file.getReader();
-    this.stream = new ReadableStream<Uint8Array>(
-      {
-        pull: async (controller) => {
-          const next = await this.#read();
-          if (this.error) controller.error(this.error);
-          else if (!next) controller.close();
-          else controller.enqueue(next);
-        },
-      },
-      { highWaterMark: 0 },
-    );
+    const pipe = new IdentityTransformStream();
+    this.stream = pipe.readable;
+    void this.#pump(pipe.writable.getWriter());
+  }
+
+  async #pump(writer: WritableStreamDefaultWriter<Uint8Array>): Promise<void> {
+    try {
+      for (;;) {
+        const next = await this.#read();
+        if (this.error) return await writer.abort(this.error);
+        if (!next) return await writer.close();
+        await writer.write(next);
+        // The multipart reader's chunks are its own copies: nobody reads this one any more.
+        releaseBuffer(next.buffer);
+      }
+    } catch {
+      // the object cancelled the stream (a failed upload): `drain` reads what is left
+    }
   }
 
   async #read(): Promise<Uint8Array | null> {
