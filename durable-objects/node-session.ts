@@ -72,6 +72,8 @@ declare module "../src/config" {
 }
 
 const MAX_INVALID_FRAMES = 20;
+/** How long a reach-in request waits for a just-connected agent's hello (its capabilities). */
+const HELLO_WAIT_MS = 5_000;
 /** The staleness check's (or a pending alert's) next time, which the shared alarm folds in. */
 const ALARM_BASE_KEY = "alarm_base";
 
@@ -717,12 +719,27 @@ export class NodeSession extends Server<Env> {
     return { conn };
   }
 
+  /**
+   * `#reachable` once a connection that is still saying hello has said it: its capabilities are
+   * stored with the hello, so a request just after the agent connected would otherwise be refused
+   * as unsupported (seen in e2e runs under load). Waits at most HELLO_WAIT_MS.
+   */
+  async #reachableAfterHello(method: string): Promise<{ conn: Connection } | RpcOutcome<never>> {
+    const deadline = Date.now() + HELLO_WAIT_MS;
+    for (;;) {
+      const conn = this.#liveConnection();
+      const greeted = (conn?.state as { hello?: boolean } | null)?.hello === true;
+      if (!conn || greeted || Date.now() >= deadline) return this.#reachable(method);
+      await scheduler.wait(25);
+    }
+  }
+
   /** Calls one method on the node's agent (processes, logs, files) and waits for its answer. */
   async reach<M extends ReachMethod>(
     method: M,
     params: MethodParams<M>,
   ): Promise<RpcOutcome<MethodResult<M>>> {
-    const target = this.#reachable(method);
+    const target = await this.#reachableAfterHello(method);
     if (!("conn" in target)) return target;
     return this.#rpcs.call(target.conn, method, params, loadConfig(this.env).nodeRpcTimeoutMs);
   }
@@ -733,7 +750,7 @@ export class NodeSession extends Server<Env> {
    */
   async download(path: string): Promise<RpcOutcome<{ response: Response }>> {
     // Before the stat: an agent without binary chunks (files.v3) hashes no file for nothing.
-    const able = this.#reachable("files.read");
+    const able = await this.#reachableAfterHello("files.read");
     if (!("conn" in able)) return able;
     const stat = await this.reach("files.stat", { path });
     if (stat.status !== "ok") return stat;
@@ -797,7 +814,7 @@ export class NodeSession extends Server<Env> {
 
   /** A live log tail as Server-Sent Events (`logs.tail`), shared by subscribers with the same filters. */
   async tailLogs(params: StreamParams<"logs.tail">): Promise<RpcOutcome<{ response: Response }>> {
-    const target = this.#reachable("logs.tail");
+    const target = await this.#reachableAfterHello("logs.tail");
     if (!("conn" in target)) return target;
     const { streamMaxLifetimeMs, streamMaxSubscribers } = loadConfig(this.env);
     // An open SSE response keeps the object awake: bounded like live output (STREAM_MAX_SUBSCRIBERS_PER_NODE).

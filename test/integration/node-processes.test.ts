@@ -211,6 +211,26 @@ describe("node processes", () => {
     agent.ws.close(1000, "bye");
   });
 
+  it("waits for the hello of an agent that has just connected instead of refusing it", async () => {
+    const { nodeId, token } = await enrolNode(api, `${P}-c`);
+    const agent = await connectAgent(api, token);
+    serve(agent, () => ({ ok: true, result: { processes: PROCS } }));
+    const asked = api.get(`/api/v1/nodes/${nodeId}/processes?name=sleep`);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    agent.send({
+      type: "hello",
+      agent_version: "1.2.3",
+      hostname: "h",
+      platform: "linux",
+      capabilities: ["processes.v1"],
+      heartbeat_interval_seconds: 15,
+    });
+    const res = await asked;
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body.data.map((p: { pid: number }) => p.pid)).toEqual([900]);
+    agent.ws.close(1000, "bye");
+  });
+
   it("answers 503 agent_timeout when the agent stays silent past NODE_RPC_TIMEOUT_SECONDS", async () => {
     const { nodeId, agent } = await connected();
     serve(agent, () => undefined);
