@@ -143,7 +143,7 @@ async function timedFanout(api: Api, n: number, boundMs: number, latencies: numb
 }
 
 /** What libSQL executed between two probe readings: statements, busy time, the costliest SQL. */
-function probeWindow(before: ProbeStats | null, after: ProbeStats | null) {
+export function probeWindow(before: ProbeStats | null, after: ProbeStats | null) {
   if (!before || !after) return undefined;
   const top = Object.entries(after.by_sql)
     .map(([sql, s]) => {
