@@ -1,8 +1,11 @@
 import { DurableObject } from "cloudflare:workers";
+import { advanceRolloutsAndClaim } from "../src/commands/rollout";
 import { type Env, loadConfig } from "../src/config";
 import { createDatabase, type Database } from "../src/db/client";
 import { rpcSafeError } from "../src/db/errors";
+import { retryTransient } from "../src/db/retry";
 import { applyResults, type ExecutionResult, type ResultOutcome } from "../src/executions/lifecycle";
+import { createLogger } from "../src/log";
 import {
   type LastSeen,
   type NodeStatus,
@@ -11,6 +14,9 @@ import {
   touchLastSeen,
 } from "../src/nodes/status";
 import { GroupCommit } from "./batch-writer/group-commit";
+import { RolloutPacer } from "./batch-writer/rollout-pacer";
+
+const log = createLogger({ fields: { service: "batch-writer" } });
 
 // The binding is declared beside its class, so src/config.ts types it without importing this file.
 declare module "../src/config" {
@@ -44,7 +50,13 @@ const STATUS_LINGER_MS = 50;
 export class BatchWriter extends DurableObject<Env> {
   #db?: Database;
   readonly #results = new GroupCommit<ExecutionResult, ResultOutcome>(
-    (results) => applyResults(this.#database(), results),
+    async (results) => {
+      const outcomes = await applyResults(this.#database(), results);
+      // A rollout's freed slots are filled right after the write that freed them, not after a
+      // round trip back to each result's session (see `#advanceRollouts`).
+      this.#rollouts.mark(outcomes.flatMap((o) => (o?.rollout ? [o.commandId] : [])));
+      return outcomes;
+    },
     {
       maxItems: MAX_RESULTS_PER_WRITE,
       maxSize: MAX_OUTPUT_PER_WRITE,
@@ -75,6 +87,29 @@ export class BatchWriter extends DurableObject<Env> {
       lingerMs: STATUS_LINGER_MS,
     },
   );
+
+  readonly #rollouts = new RolloutPacer(
+    (commandIds) => this.#advanceRollouts(commandIds),
+    (error, commandIds) =>
+      log.warn("advancing rollouts after their results failed", { command_ids: commandIds, error }),
+  );
+
+  /**
+   * Advances the rollouts of the results just written, releasing and claiming their next
+   * executions in one transaction, and pushes those to their nodes' sessions (no database work
+   * there). A push that fails leaves its rows `sent`: the agent gets them with its next hello, and
+   * the cron re-delivers `sent` rows that stay unfinished.
+   */
+  async #advanceRollouts(commandIds: string[]): Promise<void> {
+    const claimed = await retryTransient(() => advanceRolloutsAndClaim(this.#database(), commandIds));
+    const ns = this.env.NODE_SESSION;
+    if (!ns) return;
+    for (const [nodeId, executions] of claimed) {
+      ns.get(ns.idFromName(nodeId))
+        .pushExecutions(executions)
+        .catch((error) => log.warn("pushing a rollout's next executions failed", { node_id: nodeId, error }));
+    }
+  }
 
   #database(): Database {
     if (!this.#db) {
@@ -134,11 +169,20 @@ function writerFor(env: Env, id: string) {
   return namespace.get(namespace.idFromName(`writer-${shard}`));
 }
 
-/** Writes a result through its shard's writer; without the binding (a Worker configured without it), directly. */
-export async function writeResult(env: Env, db: Database, result: ExecutionResult): Promise<ResultOutcome> {
+/** A result written: its outcome, and whether the writer moves its rollout on (else the caller must). */
+export interface WrittenResult {
+  outcome: ResultOutcome;
+  rolloutAdvanced: boolean;
+}
+
+/**
+ * Writes a result through its shard's writer, which also advances the result's rollout; without the
+ * binding (a Worker configured without it), directly, leaving the advance to the caller.
+ */
+export async function writeResult(env: Env, db: Database, result: ExecutionResult): Promise<WrittenResult> {
   const writer = writerFor(env, result.executionId);
-  if (!writer) return (await applyResults(db, [result]))[0] ?? null;
-  return writer.applyResult(result);
+  if (!writer) return { outcome: (await applyResults(db, [result]))[0] ?? null, rolloutAdvanced: false };
+  return { outcome: await writer.applyResult(result), rolloutAdvanced: true };
 }
 
 /** Refreshes `last_seen_at` through the node's shard's writer (directly without the binding). */

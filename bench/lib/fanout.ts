@@ -147,7 +147,7 @@ async function timedFanout(api: Api, postApi: Api, n: number, boundMs: number, l
 }
 
 /** What libSQL executed between two probe readings: statements, busy time, the costliest SQL. */
-function probeWindow(before: ProbeStats | null, after: ProbeStats | null) {
+export function probeWindow(before: ProbeStats | null, after: ProbeStats | null) {
   if (!before || !after) return undefined;
   const top = Object.entries(after.by_sql)
     .map(([sql, s]) => {

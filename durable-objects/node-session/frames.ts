@@ -193,7 +193,7 @@ export async function handleAgentFrame(
       return;
     case "result": {
       // Through the shard's writer, which groups results arriving together into one libSQL write.
-      const outcome = await session.write(() =>
+      const { outcome, rolloutAdvanced } = await session.write(() =>
         writeResult(session.env, session.db(), {
           nodeId: session.nodeId,
           executionId: frame.execution_id,
@@ -221,7 +221,8 @@ export async function handleAgentFrame(
       if (outcome) {
         session.liveOutput.finish(frame.execution_id, { status: outcome.status, exit_code: frame.exit_code });
         // Only a rollout has a window to move on: a plain command's result costs no further write.
-        if (outcome.rollout)
+        // The result writer moves it on itself; only a result written directly is advanced here.
+        if (outcome.rollout && !rolloutAdvanced)
           session.background(advanceAfterResult(session.env, session.db(), frame.execution_id, session.log));
       }
       session.outputGate.forget(frame.execution_id);

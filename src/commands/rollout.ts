@@ -3,6 +3,12 @@ import type { Database } from "../db/client";
 import { commandExecutions as ce, commands } from "../db/schema";
 import { ApiError } from "../errors";
 import { recordEventWhere } from "../events/outbox";
+import {
+  type ClaimedExecution,
+  type ClaimedNodeExecution,
+  claimReleasedStatements,
+  groupClaimedByNode,
+} from "../executions/lifecycle";
 import { MIN_POWER_DELAY_SECONDS } from "../node-actions/scripts";
 import { powerActionsInProgressSql, rescheduleReleasedStatement } from "../power-actions/rollout";
 import type { RolloutStatus } from "./rollout-limits";
@@ -33,14 +39,10 @@ function cancelHeldStatements(db: Database, command: SQL, reason: string, now: n
 }
 
 /**
- * Moves a rollout on, in one batch: stops it (cancelling what still waits) once its failures exceed
- * `error_limit`; else releases as many held executions, in rollout order, as the window has free
- * slots; marks it completed once nothing waits or runs. `command` is an SQL expression for the
- * command id, so a session can advance by the execution it just finished without reading first: a
- * command that is no running rollout makes every statement a no-op. Returns the nodes whose
- * executions were released, to deliver to.
+ * The statements of one advance of `command`'s rollout (see `advanceRollout`); the fourth returns
+ * the released rows' nodes. `command` is an SQL expression for the command id.
  */
-export async function advanceRollout(db: Database, command: SQL, now = Date.now()): Promise<string[]> {
+function advanceStatements(db: Database, command: SQL, now: number) {
   const failures = sql`(SELECT count(*) FROM ${ce} x WHERE x.command_id = c.id AND ${FAILED})`;
   const stop = db.run(sql`UPDATE ${commands} AS c SET rollout_status = 'stopped', updated_at = ${now},
       rollout_reason = 'rollout stopped: ' || ${failures} || ' executions failed, more than max_errors (' || c.error_limit || ')'
@@ -56,14 +58,50 @@ export async function advanceRollout(db: Database, command: SQL, now = Date.now(
   const complete = db.run(sql`UPDATE ${commands} AS c SET rollout_status = 'completed', updated_at = ${now}
     WHERE c.id = ${command} AND c.rollout_status = 'running'
       AND NOT EXISTS (SELECT 1 FROM ${ce} x WHERE x.command_id = c.id AND x.status IN ('pending', 'sent'))`);
-  const [, , , released] = await db.batch([
+  return [
     stop,
     ...cancelHeldStatements(db, command, "rollout stopped: too many executions failed", now),
     release,
     complete,
     rescheduleReleasedStatement(db, command, now, MIN_POWER_DELAY_SECONDS),
-  ]);
+  ] as const;
+}
+
+/**
+ * Moves a rollout on, in one batch: stops it (cancelling what still waits) once its failures exceed
+ * `error_limit`; else releases as many held executions, in rollout order, as the window has free
+ * slots; marks it completed once nothing waits or runs. `command` is an SQL expression for the
+ * command id, so a session can advance by the execution it just finished without reading first: a
+ * command that is no running rollout makes every statement a no-op. Returns the nodes whose
+ * executions were released, to deliver to.
+ */
+export async function advanceRollout(db: Database, command: SQL, now = Date.now()): Promise<string[]> {
+  const [, , , released] = await db.batch(advanceStatements(db, command, now));
   return (released as { node_id: string | null }[]).flatMap((r) => (r.node_id ? [r.node_id] : []));
+}
+
+/**
+ * Advances several rollouts in one batch (one write transaction, one round trip) and, in the same
+ * batch, claims (`sent`) the executions each released on connected nodes: what the result writer
+ * does once per group of results, so a freed slot's next execution goes out with one more round
+ * trip in all and no write by its node's session. Returns the claimed rows per node, to push to
+ * their sessions; a released row of a node the database thinks offline stays `pending`.
+ */
+export async function advanceRolloutsAndClaim(
+  db: Database,
+  commandIds: string[],
+  now = Date.now(),
+): Promise<Map<string, ClaimedExecution[]>> {
+  const perCommand = commandIds.map((id) => [
+    ...advanceStatements(db, sql`${id}`, now),
+    ...claimReleasedStatements(db, sql`${id}`, now),
+  ]);
+  const [first, ...rest] = perCommand.flat();
+  if (!first) return new Map();
+  const written = await db.batch([first, ...rest]);
+  const size = perCommand[0]?.length ?? 0;
+  const claimed = perCommand.flatMap((_, k) => written[k * size + size - 1] as ClaimedNodeExecution[]);
+  return groupClaimedByNode(claimed);
 }
 
 /** `advanceRollout` for the command of one execution (what a session calls after its result). */

@@ -95,6 +95,21 @@ export async function claimPending(
 }
 
 /**
+ * The statements, to run at the end of a rollout advance's batch, that claim (`sent`) what the
+ * advance just released for `command` (its rows made unheld at `now`) on nodes the database believes
+ * connected, for the caller to push to their sessions; the rest stay `pending` for their agents'
+ * next hello. The last one returns the claimed rows.
+ */
+export function claimReleasedStatements(db: Database, command: SQL, now: number) {
+  const where = sql`e.id IN (
+      SELECT x.id FROM ${ce} x JOIN ${nodes} n ON n.id = x.node_id
+       WHERE x.command_id = ${command} AND x.status = 'pending' AND x.held = 0 AND x.updated_at = ${now}
+         AND (x.expired_at IS NULL OR x.expired_at > ${now}) AND n.status != 'unreachable')
+    AND +e.status = 'pending'`;
+  return claimStatements(db, where, now);
+}
+
+/**
  * The statements of `claimPendingForNodes`, to run alone or at the end of another batch (a command's
  * creation). The last one returns the claimed rows.
  */
@@ -159,13 +174,14 @@ export interface ExecutionResult {
 
 /**
  * What a result did to its row: the new status with the start and duration it stored (what a
- * synchronous command's answer shows) and whether the command is a rollout (whose window the
- * session must then advance), or null when the row was no longer live.
+ * synchronous command's answer shows), its command and whether that command is a rollout (whose
+ * window must then be advanced), or null when the row was no longer live.
  */
 export type ResultOutcome = {
   status: "completed" | "cancelled";
   startedAt: number | null;
   durationMs: number | null;
+  commandId: string;
   rollout: boolean;
 } | null;
 
@@ -175,6 +191,7 @@ interface AppliedRow {
   status: "completed" | "cancelled";
   started_at: number | null;
   duration_ms: number | null;
+  command_id: string;
   rollout: number;
 }
 
@@ -236,7 +253,7 @@ export function resultStatements(db: Database, results: ExecutionResult[], now =
       -- advance is a write transaction that counts the command's live rows; one per result of a
       -- plain command made a fan-out quadratic, issue 23). command_id unqualified: a subquery of
       -- RETURNING cannot name the alias e, and commands has no such column.
-      RETURNING id, status, started_at, duration_ms,
+      RETURNING id, status, started_at, duration_ms, command_id,
         coalesce((SELECT c.rollout_status IS NOT NULL FROM ${commands} c WHERE c.id = command_id), 0) AS rollout`),
   ] as const;
 }
@@ -282,6 +299,7 @@ export async function applyResults(
           status: row.status,
           startedAt: row.started_at,
           durationMs: row.duration_ms,
+          commandId: row.command_id,
           rollout: Boolean(row.rollout),
         },
       ]),

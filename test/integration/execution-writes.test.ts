@@ -119,6 +119,7 @@ describe("fan-out and results in bulk", () => {
       status: "completed",
       startedAt: stored?.started_at,
       durationMs: stored?.duration_ms,
+      commandId: command.id,
       rollout: false,
     });
     // A plain command: no rollout window for the sessions to advance.
@@ -150,8 +151,8 @@ describe("fan-out and results in bulk", () => {
       { nodeId: rolled.nodeId, executionId: second.executions[0].id, exitCode: 0, output: "" },
     ]);
     expect(outcomes).toMatchObject([
-      { status: "completed", rollout: false },
-      { status: "completed", rollout: true },
+      { status: "completed", commandId: first.command.id, rollout: false },
+      { status: "completed", commandId: second.command.id, rollout: true },
     ]);
   });
 
