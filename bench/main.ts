@@ -46,7 +46,7 @@ const BENCHMARKS: Record<string, (mode: Mode, opts: any) => Promise<BenchResult>
   metrics_footprint: metricsFootprint,
 };
 
-const USAGE = `usage: npm run bench -- [--only ${Object.keys(BENCHMARKS).join(",")}] [--quick] [--enrol-count 2000] [--console-nodes 10000] [--fanout-steps 100,1000] [--fanout-repeat 1000]
+const USAGE = `usage: npm run bench -- [--only ${Object.keys(BENCHMARKS).join(",")}] [--quick] [--enrol-count 2000] [--console-nodes 10000] [--console-loads 5] [--fanout-steps 100,1000] [--fanout-repeat 1000]
   --only           comma-separated benchmarks (default: all, in this order)
   --quick          small N and short windows: a smoke run of a few minutes
   --profile        CPU-profile the Worker's workerd (inspector) in the measured windows of roundtrip
@@ -61,6 +61,7 @@ const USAGE = `usage: npm run bench -- [--only ${Object.keys(BENCHMARKS).join(",
   --rollout-nodes  swarm nodes in the rollout benchmark (default 100; quick 50; the issue's size 1000)
   --console-nodes  fleet size for the console benchmark (default 1000, quick 300; the issue's goal
                    is for 10000: --console-nodes 10000)
+  --console-loads  page loads the console benchmark measures (default 5, quick 3; more for a steadier p50)
   --fanout-enrol   api (default): every node through POST /agent/v1/enroll, 16 at a time;
                    direct: one node through the API, the rest inserted into libSQL (fast)
   --load-size      issue 23's figures in one run, scaled: N (full size 1000) runs enrol with 2N nodes
@@ -146,6 +147,7 @@ export async function main(argv: string[]): Promise<number> {
         "sync-count": { type: "string" },
         "rollout-nodes": { type: "string" },
         "console-nodes": { type: "string" },
+        "console-loads": { type: "string" },
         help: { type: "boolean", default: false },
       },
     }));
@@ -224,7 +226,10 @@ export async function main(argv: string[]): Promise<number> {
           : name === "enrol"
             ? { count: values["enrol-count"] ? Number(values["enrol-count"]) : undefined }
             : name === "console"
-              ? { nodes: values["console-nodes"] ? Number(values["console-nodes"]) : undefined }
+              ? {
+                  nodes: values["console-nodes"] ? Number(values["console-nodes"]) : undefined,
+                  loads: values["console-loads"] ? Number(values["console-loads"]) : undefined,
+                }
               : name === "reach"
                 ? {
                     mib: values["reach-mib"] ? Number(values["reach-mib"]) : undefined,
