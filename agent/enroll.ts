@@ -3,9 +3,9 @@ import * as v from "valibot";
 import type { EnrollmentKeyBlob } from "../src/enrollment/key-blob";
 import {
   ENROLL_PATH,
-  EnrollAcceptedResponseSchema,
   type EnrollRequest,
-  EnrollResponseSchema,
+  enrollAcceptedResponseSchema,
+  enrollResponseSchema,
 } from "../src/protocol/enroll";
 import type { IdType } from "./config";
 import { type PostAnswer, postJson } from "./http-post";
@@ -29,9 +29,10 @@ export class EnrollmentRefused extends Error {
 export class EnrollmentUnavailable extends Error {}
 
 // The REST error envelope, reduced to what a refusal message needs.
-const ErrorEnvelope = v.object({
-  error: v.object({ code: v.optional(v.string()), message: v.string() }),
-});
+const errorEnvelope = () =>
+  v.object({
+    error: v.object({ code: v.optional(v.string()), message: v.string() }),
+  });
 
 export interface EnrollOptions {
   blob: EnrollmentKeyBlob;
@@ -125,7 +126,7 @@ export async function enroll(options: EnrollOptions): Promise<Identity> {
       throw error;
     }
     if (answer.status === 202) {
-      const accepted = v.safeParse(EnrollAcceptedResponseSchema, answer.json);
+      const accepted = v.safeParse(enrollAcceptedResponseSchema(), answer.json);
       if (!accepted.success)
         throw new EnrollmentRefused("server answered 202 without a usable registration", 202);
       const data = accepted.output.data;
@@ -157,7 +158,7 @@ export async function enroll(options: EnrollOptions): Promise<Identity> {
 /** The identity from a 201 answer. */
 function identityFrom(answer: Answer, options: EnrollOptions, server: string): Identity {
   const { nodeId, idType, log } = options;
-  const parsed = v.safeParse(EnrollResponseSchema, answer.json);
+  const parsed = v.safeParse(enrollResponseSchema(), answer.json);
   // The key use is probably spent already, so a malformed success is not retried.
   if (!parsed.success) {
     throw new EnrollmentRefused(
@@ -223,7 +224,7 @@ async function send(options: EnrollOptions, body: EnrollRequest): Promise<Answer
       // not JSON; handled below
     }
     if (response.status >= 200 && response.status < 300) return { status: response.status, json };
-    const envelope = v.safeParse(ErrorEnvelope, json);
+    const envelope = v.safeParse(errorEnvelope(), json);
     // Redirects are not followed (fetch turned this POST into a GET on 301/302, which could not
     // enrol either); the message names the target.
     const redirected = response.status >= 300 && response.status < 400;

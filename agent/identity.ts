@@ -17,15 +17,16 @@ export const NODE_ID_NAMESPACE = "c0fd1f2d-50ab-4f47-b7f8-134b8da2bcf1";
 const DEFAULT_MACHINE_ID_FILES = ["/etc/machine-id", "/var/lib/dbus/machine-id"];
 
 /** What a node keeps after enrolment: who it is and how to authenticate. */
-export const IdentitySchema = v.object({
-  node_id: v.pipe(v.string(), v.uuid()),
-  id_type: v.picklist(["persistent", "random"]),
-  server: v.pipe(v.string(), v.url()),
-  api_token: v.pipe(v.string(), v.minLength(1)),
-  cluster_name: v.string(),
-  enrolled_at: v.string(),
-});
-export type Identity = v.InferOutput<typeof IdentitySchema>;
+const identitySchema = () =>
+  v.object({
+    node_id: v.pipe(v.string(), v.uuid()),
+    id_type: v.picklist(["persistent", "random"]),
+    server: v.pipe(v.string(), v.url()),
+    api_token: v.pipe(v.string(), v.minLength(1)),
+    cluster_name: v.string(),
+    enrolled_at: v.string(),
+  });
+export type Identity = v.InferOutput<ReturnType<typeof identitySchema>>;
 
 /** identity.json inside the state dir. */
 export function identityPath(stateDir: string): string {
@@ -106,7 +107,7 @@ export async function loadIdentity(stateDir: string): Promise<Identity | null> {
     );
   }
   if (raw === null) return null;
-  const parsed = v.safeParse(IdentitySchema, raw);
+  const parsed = v.safeParse(identitySchema(), raw);
   if (!parsed.success) {
     throw new Error(
       `identity file ${path} is malformed (${parsed.issues[0].message}); move it away to enrol again`,

@@ -15,25 +15,28 @@ export interface StoredResult {
   finished_at: number;
 }
 
-const StoredResultSchema = v.object({
-  exit_code: v.number(),
-  output: v.string(),
-  truncated: v.boolean(),
-  started_at: v.number(),
-  finished_at: v.number(),
-});
+// Built when the journal reads a file (a start-up, a reconnect), not kept by an idle agent.
+const storedResultSchema = () =>
+  v.object({
+    exit_code: v.number(),
+    output: v.string(),
+    truncated: v.boolean(),
+    started_at: v.number(),
+    finished_at: v.number(),
+  });
 
-const EntrySchema = v.object({
-  execution_id: v.string(),
-  command: v.string(),
-  timeout_ms: v.nullable(v.number()),
-  state: v.picklist(["started", "finished"]),
-  started_at: v.number(),
-  result: v.optional(StoredResultSchema),
-  acked_at: v.optional(v.number()),
-});
+const entrySchema = () =>
+  v.object({
+    execution_id: v.string(),
+    command: v.string(),
+    timeout_ms: v.nullable(v.number()),
+    state: v.picklist(["started", "finished"]),
+    started_at: v.number(),
+    result: v.optional(storedResultSchema()),
+    acked_at: v.optional(v.number()),
+  });
 /** One execution on disk: written `started` before the process is spawned, then `finished`. */
-export type JournalEntry = v.InferOutput<typeof EntrySchema>;
+export type JournalEntry = v.InferOutput<ReturnType<typeof entrySchema>>;
 
 /** What the journal knows about an execution id. */
 export type JournalState = "unknown" | "started" | "finished" | "done";
@@ -117,7 +120,7 @@ export class Journal {
 
   private async readFile(name: string): Promise<JournalEntry | null> {
     try {
-      const parsed = v.safeParse(EntrySchema, JSON.parse(await readFile(join(this.dir, name), "utf8")));
+      const parsed = v.safeParse(entrySchema(), JSON.parse(await readFile(join(this.dir, name), "utf8")));
       if (parsed.success) return parsed.output;
       this.options.log?.warn("ignoring malformed journal entry", {
         file: name,

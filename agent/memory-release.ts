@@ -9,11 +9,21 @@ import { type Cancel, type Clock, systemClock } from "./interval";
 /** After the last frame of a burst: the first GC, then the one that flushes the aged bytecode. */
 export const RELEASE_AFTER_MS = [1_000, 4_000] as const;
 
+/**
+ * After a heartbeat, one full GC. Each heartbeat touches the young generation's pages (metrics,
+ * the frame, its schema built for that frame) and they stayed resident until the next full GC; a
+ * full GC at a low allocation rate gives the idle semi-space back (V8 uncommits it), so an idle
+ * agent sits at its floor between heartbeats instead of ~0.5 MB above it. ~6 ms of CPU per
+ * heartbeat (0.04 % of a core at 15 s).
+ */
+export const AFTER_HEARTBEAT_MS = 100;
+
 /** Frames an idle agent sends all the time: they are not work to clean up after. */
 const ROUTINE_FRAMES = new Set(["heartbeat", "pong", "metrics", "metrics_stream"]);
 
 export class MemoryRelease {
   private cancels: Cancel[] = [];
+  private heartbeatCancel: Cancel | undefined;
 
   constructor(
     private readonly gc: (() => void) | undefined = (globalThis as { gc?: () => void }).gc,
@@ -27,7 +37,15 @@ export class MemoryRelease {
 
   /** A frame of this type went out: collect once the burst it belongs to is over. */
   sent(frameType: string): void {
-    if (!ROUTINE_FRAMES.has(frameType)) this.afterWork();
+    if (frameType === "heartbeat") this.afterHeartbeat();
+    else if (!ROUTINE_FRAMES.has(frameType)) this.afterWork();
+  }
+
+  private afterHeartbeat(): void {
+    const gc = this.gc;
+    if (!gc) return;
+    this.heartbeatCancel?.();
+    this.heartbeatCancel = this.clock.setTimeout(gc, AFTER_HEARTBEAT_MS);
   }
 
   /** (Re)arms the collections: they run RELEASE_AFTER_MS after the latest call. */
@@ -41,6 +59,8 @@ export class MemoryRelease {
   stop(): void {
     for (const cancel of this.cancels) cancel();
     this.cancels = [];
+    this.heartbeatCancel?.();
+    this.heartbeatCancel = undefined;
   }
 }
 

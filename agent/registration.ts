@@ -8,13 +8,14 @@ import { readJsonFile, removeFile, writeFileAtomic } from "./files";
 /** The server rejected this machine's registration (or it expired unapproved). Exit 6. */
 export class RegistrationRejected extends Error {}
 
-const PendingSchema = v.object({
-  registration_id: v.pipe(v.string(), v.uuid()),
-  registration_secret: v.pipe(v.string(), v.minLength(1)),
-  node_id: v.pipe(v.string(), v.uuid()),
-  server: v.string(),
-});
-export type PendingRegistration = v.InferOutput<typeof PendingSchema>;
+const pendingSchema = () =>
+  v.object({
+    registration_id: v.pipe(v.string(), v.uuid()),
+    registration_secret: v.pipe(v.string(), v.minLength(1)),
+    node_id: v.pipe(v.string(), v.uuid()),
+    server: v.string(),
+  });
+export type PendingRegistration = v.InferOutput<ReturnType<typeof pendingSchema>>;
 
 /** Where the state dir keeps a pending registration. */
 export function registrationPath(stateDir: string): string {
@@ -28,7 +29,7 @@ export async function loadRegistration(
   server: string,
 ): Promise<PendingRegistration | null> {
   const raw = await readJsonFile(registrationPath(stateDir)).catch(() => null);
-  const parsed = v.safeParse(PendingSchema, raw);
+  const parsed = v.safeParse(pendingSchema(), raw);
   if (!parsed.success) return null;
   return parsed.output.node_id === nodeId && parsed.output.server === server ? parsed.output : null;
 }

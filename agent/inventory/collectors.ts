@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { type InventorySection, SECTION_DATA } from "../../src/protocol/inventory-sections";
+import { type InventorySection, sectionDataSchema } from "../../src/protocol/inventory-sections";
 import { Unavailable, withBudget } from "./budget";
 import { collectGroups, collectUsers } from "./collect/accounts";
 import { collectChildren } from "./collect/children";
@@ -108,7 +108,7 @@ export async function collectSection(
   const at = Date.now();
   try {
     const data = await withBudget(collector.collect(options), collector.budgetMs, `the ${section} collector`);
-    const checked = v.safeParse(SECTION_DATA[section], data);
+    const checked = v.safeParse(sectionDataSchema(section), data);
     if (!checked.success) {
       const issue = checked.issues[0];
       const path = issue.path?.map((p) => String(p.key)).join(".") ?? "";

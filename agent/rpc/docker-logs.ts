@@ -1,5 +1,6 @@
 import { type IncomingMessage, request } from "node:http";
 import type { LogEntry, MethodParams, StreamParams } from "../../src/protocol/reach-methods";
+import { unixSocket } from "../unix-socket";
 import { lineLevel, matches } from "./log-lines";
 import { type ReachPolicy, RpcFailure } from "./policy";
 
@@ -26,7 +27,13 @@ function container(name: string | undefined): string {
 /** A GET on the Engine API; the response streams (a log follow never ends by itself). */
 function get(socket: string, path: string): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
-    const req = request({ socketPath: socket, path, method: "GET", headers: { host: "docker" } }, resolve);
+    const options = {
+      createConnection: unixSocket(socket),
+      path,
+      method: "GET",
+      headers: { host: "docker" },
+    };
+    const req = request(options, resolve);
     req.on("error", (error: NodeJS.ErrnoException) =>
       reject(
         ["ENOENT", "ECONNREFUSED"].includes(error.code ?? "")

@@ -1,6 +1,11 @@
 import * as v from "valibot";
 import { decodeChunkFrame } from "../../src/protocol/chunk-frames";
-import { familyOf, REACH_METHODS, type ReachFamily, STREAM_KINDS } from "../../src/protocol/reach-methods";
+import {
+  familyOf,
+  methodSchemas,
+  type ReachFamily,
+  streamParamsSchema,
+} from "../../src/protocol/reach-methods";
 import type {
   RpcFrame,
   StreamCreditFrame,
@@ -53,7 +58,7 @@ export class RpcServer {
     try {
       // deadline_ms is the server's clock: not compared here, since a host whose clock is off would
       // refuse every call; the server drops an answer that comes after it stopped waiting.
-      const parsed = v.safeParse(REACH_METHODS[frame.method].params, frame.params);
+      const parsed = v.safeParse(methodSchemas(frame.method).params, frame.params);
       if (!parsed.success) throw new RpcFailure("bad_request", `invalid params: ${parsed.issues[0].message}`);
       const family = await this.family(familyOf(frame.method));
       const result = await family.call(frame.method, parsed.output, this.policy);
@@ -70,7 +75,7 @@ export class RpcServer {
     const sender = new StreamSender(frame.stream_id, frame.credits, this.send, this.bytes);
     this.streams.set(frame.stream_id, sender);
     try {
-      const parsed = v.safeParse(STREAM_KINDS[frame.kind], frame.params);
+      const parsed = v.safeParse(streamParamsSchema(frame.kind), frame.params);
       if (!parsed.success) throw new RpcFailure("bad_request", `invalid params: ${parsed.issues[0].message}`);
       const family = await this.family(familyOf(frame.kind));
       if (!family.stream) throw new RpcFailure("unsupported", `${frame.kind} is not a stream`);

@@ -4,17 +4,33 @@ import {
   InventoryChunkFrame,
   InventoryFrame,
   InventoryRequestFrame,
+  inventoryAckFrame,
+  inventoryChunkFrame,
+  inventoryFrame,
+  inventoryRequestFrame,
 } from "./inventory-frames";
 import {
   RpcFrame,
   RpcResultFrame,
+  rpcFrame,
+  rpcResultFrame,
   StreamCreditFrame,
   StreamDataFrame,
   StreamEndFrame,
   StreamStartFrame,
   StreamStopFrame,
+  streamCreditFrame,
+  streamDataFrame,
+  streamEndFrame,
+  streamStartFrame,
+  streamStopFrame,
 } from "./rpc-frames";
-import { STREAM_INTERVAL, SystemDetailSchema, SystemMetricsSchema } from "./system-metrics";
+import { STREAM_INTERVAL, systemDetailSchema, systemMetricsSchema } from "./system-metrics";
+
+// Each schema is built by a function, and the exported constant is that function's result, marked
+// pure: the server uses the constants (built once), while the agent builds only the schema a frame
+// needs when it needs it, and esbuild drops the unused constants from the agent's bundle, so an idle
+// agent holds no schema (issue 25, docs/agent-footprint.md).
 
 /**
  * The agent wire protocol: JSON text frames `{v: 1, type, …}` over the node's
@@ -66,131 +82,156 @@ export const AgentFact = (max: number) =>
     v.regex(/^[\x20-\x3b\x3d\x3f-\x7e]*$/, "must be printable characters other than < and >"),
   );
 
-const Id = v.pipe(v.string(), v.minLength(1), v.maxLength(128));
+const id = () => v.pipe(v.string(), v.minLength(1), v.maxLength(128));
 /** Execution ids are UUIDs the server minted: anything else is refused before it can cost a write. */
-const ExecutionId = v.pipe(v.string(), v.uuid());
-const Count = v.pipe(v.number(), v.integer(), v.minValue(0));
-const Num = v.pipe(v.number(), v.finite());
-const base = { v: v.literal(PROTOCOL_VERSION) };
+const executionId = () => v.pipe(v.string(), v.uuid());
+const count = () => v.pipe(v.number(), v.integer(), v.minValue(0));
+const num = () => v.pipe(v.number(), v.finite());
+const baseEntries = () => ({ v: v.literal(PROTOCOL_VERSION) });
 
 /** Host metrics the agent reads each heartbeat (bytes, percent, seconds). */
-export const HostMetricsSchema = v.object({
-  cpu: v.object({ cores: Count, load_1m: Num, load_5m: Num, load_15m: Num, usage_percent: Num }),
-  memory: v.object({ total_bytes: Count, available_bytes: Count, used_bytes: Count }),
-  disk: v.object({ total_bytes: Count, available_bytes: Count, used_bytes: Count }),
-  uptime_seconds: Count,
-});
+const hostMetricsSchema = () =>
+  v.object({
+    cpu: v.object({ cores: count(), load_1m: num(), load_5m: num(), load_15m: num(), usage_percent: num() }),
+    memory: v.object({ total_bytes: count(), available_bytes: count(), used_bytes: count() }),
+    disk: v.object({ total_bytes: count(), available_bytes: count(), used_bytes: count() }),
+    uptime_seconds: count(),
+  });
+export const HostMetricsSchema = /* @__PURE__ */ hostMetricsSchema();
 export type HostMetrics = v.InferOutput<typeof HostMetricsSchema>;
 
 /** The agent's own counters since it started. */
-export const AgentMetricsSchema = v.object({
-  version: v.string(),
-  uptime_seconds: Count,
-  rss_bytes: Count,
-  commands_run: Count,
-  commands_failed: Count,
-  reconnects: Count,
-  frames_in: Count,
-  frames_out: Count,
-  errors: Count,
-  ssh_verifications: v.optional(Count, 0),
-});
+const agentMetricsSchema = () =>
+  v.object({
+    version: v.string(),
+    uptime_seconds: count(),
+    rss_bytes: count(),
+    commands_run: count(),
+    commands_failed: count(),
+    reconnects: count(),
+    frames_in: count(),
+    frames_out: count(),
+    errors: count(),
+    ssh_verifications: v.optional(count(), 0),
+  });
+export const AgentMetricsSchema = /* @__PURE__ */ agentMetricsSchema();
 export type AgentMetrics = v.InferOutput<typeof AgentMetricsSchema>;
 
 /** Longest self-check name, message, and most checks per heartbeat: each heartbeat is kept as a sample. */
 export const CHECK_LIMITS = { name: 64, message: 1024, count: 32 } as const;
 
 /** A self-check result; any failing check makes the node `unhealthy`. */
-export const CheckSchema = v.object({
-  name: v.pipe(v.string(), v.minLength(1), v.maxLength(CHECK_LIMITS.name)),
-  ok: v.boolean(),
-  message: v.optional(v.pipe(v.string(), v.maxLength(CHECK_LIMITS.message))),
-});
+const checkSchema = () =>
+  v.object({
+    name: v.pipe(v.string(), v.minLength(1), v.maxLength(CHECK_LIMITS.name)),
+    ok: v.boolean(),
+    message: v.optional(v.pipe(v.string(), v.maxLength(CHECK_LIMITS.message))),
+  });
+export const CheckSchema = /* @__PURE__ */ checkSchema();
 
 // ---- agent → server ----
 
-export const HelloFrame = v.object({
-  ...base,
-  type: v.literal("hello"),
-  agent_version: AgentFact(64),
-  hostname: AgentFact(255),
-  platform: AgentFact(64),
-  arch: v.optional(AgentFact(32)),
-  /** Machine facts (issue 18); optional so older agents still say hello. */
-  os_version: v.optional(v.nullable(AgentText(255))),
-  kernel: v.optional(v.nullable(AgentText(255))),
-  primary_ip: v.optional(v.nullable(AgentFact(64))),
-  boot_id: v.optional(v.nullable(AgentFact(64))),
-  capabilities: v.optional(v.array(v.pipe(v.string(), v.maxLength(64))), []),
-  /** How often this agent sends heartbeats; the server's staleness window follows it. */
-  heartbeat_interval_seconds: v.optional(
-    v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(3600)),
-    15,
-  ),
-});
+const helloFrame = () =>
+  v.object({
+    ...baseEntries(),
+    type: v.literal("hello"),
+    agent_version: AgentFact(64),
+    hostname: AgentFact(255),
+    platform: AgentFact(64),
+    arch: v.optional(AgentFact(32)),
+    /** Machine facts (issue 18); optional so older agents still say hello. */
+    os_version: v.optional(v.nullable(AgentText(255))),
+    kernel: v.optional(v.nullable(AgentText(255))),
+    primary_ip: v.optional(v.nullable(AgentFact(64))),
+    boot_id: v.optional(v.nullable(AgentFact(64))),
+    capabilities: v.optional(v.array(v.pipe(v.string(), v.maxLength(64))), []),
+    /** How often this agent sends heartbeats; the server's staleness window follows it. */
+    heartbeat_interval_seconds: v.optional(
+      v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(3600)),
+      15,
+    ),
+  });
+export const HelloFrame = /* @__PURE__ */ helloFrame();
 
-export const HeartbeatFrame = v.object({
-  ...base,
-  type: v.literal("heartbeat"),
-  host: HostMetricsSchema,
-  agent: AgentMetricsSchema,
-  checks: v.optional(v.pipe(v.array(CheckSchema), v.maxLength(CHECK_LIMITS.count)), []),
-  /** The fuller snapshot (`metrics_stream.v1` agents); older agents send only `host`. */
-  system: v.optional(SystemMetricsSchema),
-});
+const heartbeatFrame = () =>
+  v.object({
+    ...baseEntries(),
+    type: v.literal("heartbeat"),
+    host: hostMetricsSchema(),
+    agent: agentMetricsSchema(),
+    checks: v.optional(v.pipe(v.array(checkSchema()), v.maxLength(CHECK_LIMITS.count)), []),
+    /** The fuller snapshot (`metrics_stream.v1` agents); older agents send only `host`. */
+    system: v.optional(systemMetricsSchema()),
+  });
+export const HeartbeatFrame = /* @__PURE__ */ heartbeatFrame();
 
 /** A sample taken for an open live stream (`metrics_stream`): fanned out, not stored. */
-export const MetricsFrame = v.object({
-  ...base,
-  type: v.literal("metrics"),
-  host: HostMetricsSchema,
-  system: SystemMetricsSchema,
-});
+const metricsFrame = () =>
+  v.object({
+    ...baseEntries(),
+    type: v.literal("metrics"),
+    host: hostMetricsSchema(),
+    system: systemMetricsSchema(),
+  });
+export const MetricsFrame = /* @__PURE__ */ metricsFrame();
 
 /** The detail sections, every `metrics_detail_interval_seconds` (kept as the node's latest). */
-export const MetricsDetailFrame = v.object({
-  ...base,
-  type: v.literal("metrics_detail"),
-  detail: SystemDetailSchema,
-});
+const metricsDetailFrame = () =>
+  v.object({
+    ...baseEntries(),
+    type: v.literal("metrics_detail"),
+    detail: systemDetailSchema(),
+  });
+export const MetricsDetailFrame = /* @__PURE__ */ metricsDetailFrame();
 
-export const ResultFrame = v.object({
-  ...base,
-  type: v.literal("result"),
-  execution_id: ExecutionId,
-  exit_code: v.pipe(v.number(), v.integer()),
-  output: v.string(),
-  truncated: v.optional(v.boolean(), false),
-  started_at: v.optional(Count),
-  finished_at: v.optional(Count),
-});
+const resultFrame = () =>
+  v.object({
+    ...baseEntries(),
+    type: v.literal("result"),
+    execution_id: executionId(),
+    exit_code: v.pipe(v.number(), v.integer()),
+    output: v.string(),
+    truncated: v.optional(v.boolean(), false),
+    started_at: v.optional(count()),
+    finished_at: v.optional(count()),
+  });
+export const ResultFrame = /* @__PURE__ */ resultFrame();
 
-export const OutputFrame = v.object({
-  ...base,
-  type: v.literal("output"),
-  execution_id: ExecutionId,
-  seq: Count,
-  chunk: v.string(),
-});
+const outputFrame = () =>
+  v.object({
+    ...baseEntries(),
+    type: v.literal("output"),
+    execution_id: executionId(),
+    seq: count(),
+    chunk: v.string(),
+  });
+export const OutputFrame = /* @__PURE__ */ outputFrame();
 
 /** The agent confirms it received an `exec` (before it runs it). */
-export const AgentAckFrame = v.object({ ...base, type: v.literal("ack"), execution_id: ExecutionId });
+const agentAckFrame = () =>
+  v.object({ ...baseEntries(), type: v.literal("ack"), execution_id: executionId() });
+export const AgentAckFrame = /* @__PURE__ */ agentAckFrame();
 
 /** Either side answers an invalid frame with this, and keeps the connection. */
-export const ErrorFrame = v.object({
-  ...base,
-  type: v.literal("error"),
-  code: v.string(),
-  message: v.string(),
-});
+const errorFrame = () =>
+  v.object({
+    ...baseEntries(),
+    type: v.literal("error"),
+    code: v.string(),
+    message: v.string(),
+  });
+export const ErrorFrame = /* @__PURE__ */ errorFrame();
 
-export const PingFrame = v.object({ ...base, type: v.literal("ping"), id: Id, sent_at: Count });
-export const PongFrame = v.object({ ...base, type: v.literal("pong"), id: Id, sent_at: Count });
+const pingFrame = () => v.object({ ...baseEntries(), type: v.literal("ping"), id: id(), sent_at: count() });
+export const PingFrame = /* @__PURE__ */ pingFrame();
+const pongFrame = () => v.object({ ...baseEntries(), type: v.literal("pong"), id: id(), sent_at: count() });
+export const PongFrame = /* @__PURE__ */ pongFrame();
 
 /** The agent saved a rotated token (`token_rotated`) in its state dir; the old one is gone for good. */
-export const TokenStoredFrame = v.object({ ...base, type: v.literal("token_stored") });
+const tokenStoredFrame = () => v.object({ ...baseEntries(), type: v.literal("token_stored") });
+export const TokenStoredFrame = /* @__PURE__ */ tokenStoredFrame();
 
-export const AgentFrame = v.variant("type", [
+export const AgentFrame = /* @__PURE__ */ v.variant("type", [
   TokenStoredFrame,
   ErrorFrame,
   HelloFrame,
@@ -213,62 +254,76 @@ export type AgentFrame = v.InferOutput<typeof AgentFrame>;
 
 // ---- server → agent ----
 
-export const ExecFrame = v.object({
-  ...base,
-  type: v.literal("exec"),
-  execution_id: ExecutionId,
-  command: v.string(),
-  timeout_ms: v.nullable(Count),
-});
+const execFrame = () =>
+  v.object({
+    ...baseEntries(),
+    type: v.literal("exec"),
+    execution_id: executionId(),
+    command: v.string(),
+    timeout_ms: v.nullable(count()),
+  });
+export const ExecFrame = /* @__PURE__ */ execFrame();
 
-export const CancelFrame = v.object({ ...base, type: v.literal("cancel"), execution_id: ExecutionId });
+const cancelFrame = () =>
+  v.object({ ...baseEntries(), type: v.literal("cancel"), execution_id: executionId() });
+export const CancelFrame = /* @__PURE__ */ cancelFrame();
 
 /** The server stored a result; the agent may forget it. */
-export const ServerAckFrame = v.object({ ...base, type: v.literal("ack"), execution_id: ExecutionId });
+const serverAckFrame = () =>
+  v.object({ ...baseEntries(), type: v.literal("ack"), execution_id: executionId() });
+export const ServerAckFrame = /* @__PURE__ */ serverAckFrame();
 
-export const ConfigFrame = v.object({
-  ...base,
-  type: v.literal("config"),
-  node_id: Id,
-  cluster_name: v.string(),
-  heartbeat_interval_seconds: Count,
-  /** How often the agent collects the detail sections (processes, containers, services, GPU). */
-  metrics_detail_interval_seconds: v.optional(v.pipe(Count, v.minValue(10), v.maxValue(86_400))),
-});
+const configFrame = () =>
+  v.object({
+    ...baseEntries(),
+    type: v.literal("config"),
+    node_id: id(),
+    cluster_name: v.string(),
+    heartbeat_interval_seconds: count(),
+    /** How often the agent collects the detail sections (processes, containers, services, GPU). */
+    metrics_detail_interval_seconds: v.optional(v.pipe(count(), v.minValue(10), v.maxValue(86_400))),
+  });
+export const ConfigFrame = /* @__PURE__ */ configFrame();
 
 /**
  * Live metrics: while a stream is open the agent sends a `metrics` frame every `interval_seconds`;
  * `null` stops it (the last subscriber left).
  */
-export const MetricsStreamFrame = v.object({
-  ...base,
-  type: v.literal("metrics_stream"),
-  interval_seconds: v.nullable(
-    v.pipe(Count, v.minValue(STREAM_INTERVAL.min), v.maxValue(STREAM_INTERVAL.max)),
-  ),
-});
+const metricsStreamFrame = () =>
+  v.object({
+    ...baseEntries(),
+    type: v.literal("metrics_stream"),
+    interval_seconds: v.nullable(
+      v.pipe(count(), v.minValue(STREAM_INTERVAL.min), v.maxValue(STREAM_INTERVAL.max)),
+    ),
+  });
+export const MetricsStreamFrame = /* @__PURE__ */ metricsStreamFrame();
 
-export const SelfUpdateFrame = v.object({
-  ...base,
-  type: v.literal("self_update"),
-  version: v.string(),
-  url: v.string(),
-  sha256: v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/)),
-  /** Without it the agent refuses a version older than its own. */
-  allow_downgrade: v.optional(v.boolean()),
-});
+const selfUpdateFrame = () =>
+  v.object({
+    ...baseEntries(),
+    type: v.literal("self_update"),
+    version: v.string(),
+    url: v.string(),
+    sha256: v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/)),
+    /** Without it the agent refuses a version older than its own. */
+    allow_downgrade: v.optional(v.boolean()),
+  });
+export const SelfUpdateFrame = /* @__PURE__ */ selfUpdateFrame();
 
 /**
  * `PATCH /api/v1/nodes/{id}/rotate_token` issued a new token: the agent stores it in its state dir,
  * then answers `token_stored`. The open socket stays; the next connect uses the new token.
  */
-export const TokenRotatedFrame = v.object({
-  ...base,
-  type: v.literal("token_rotated"),
-  api_token: v.pipe(v.string(), v.minLength(1), v.maxLength(512)),
-});
+const tokenRotatedFrame = () =>
+  v.object({
+    ...baseEntries(),
+    type: v.literal("token_rotated"),
+    api_token: v.pipe(v.string(), v.minLength(1), v.maxLength(512)),
+  });
+export const TokenRotatedFrame = /* @__PURE__ */ tokenRotatedFrame();
 
-export const ServerFrame = v.variant("type", [
+export const ServerFrame = /* @__PURE__ */ v.variant("type", [
   TokenRotatedFrame,
   ExecFrame,
   CancelFrame,
@@ -294,7 +349,7 @@ export type Outgoing<T> = T extends unknown ? Omit<T, "v"> : never;
 
 /** Parses a text frame against a catalog; returns the frame or a readable error. */
 function parseWith<S extends v.GenericSchema>(
-  schema: S,
+  schema: S | ((json: unknown) => S),
   text: string,
 ): { frame: v.InferOutput<S> } | { error: string } {
   let json: unknown;
@@ -303,11 +358,68 @@ function parseWith<S extends v.GenericSchema>(
   } catch {
     return { error: "frame is not valid JSON" };
   }
-  const result = v.safeParse(schema, json);
+  const result = v.safeParse(typeof schema === "function" ? schema(json) : schema, json);
   if (result.success) return { frame: result.output };
   const issue = result.issues[0];
   const path = issue.path?.map((p) => String(p.key)).join(".");
   return { error: `invalid frame${path ? ` at ${path}` : ""}: ${issue.message}` };
+}
+
+/**
+ * Each frame type's schema factory, for the agent (issue 25): it validates a frame with a schema
+ * built for that frame's type, which is garbage once the frame is parsed or encoded, so an idle
+ * agent holds no schema at all (the whole catalog is ~0.75 MB of heap). The server keeps the
+ * built-once `AgentFrame` and `ServerFrame` above.
+ */
+const AGENT_FRAME_SCHEMAS: { [T in AgentFrame["type"]]: () => v.GenericSchema } = {
+  token_stored: tokenStoredFrame,
+  error: errorFrame,
+  hello: helloFrame,
+  heartbeat: heartbeatFrame,
+  metrics: metricsFrame,
+  metrics_detail: metricsDetailFrame,
+  result: resultFrame,
+  output: outputFrame,
+  ack: agentAckFrame,
+  ping: pingFrame,
+  pong: pongFrame,
+  inventory: () => inventoryFrame(),
+  inventory_chunk: inventoryChunkFrame,
+  rpc_result: rpcResultFrame,
+  stream_data: streamDataFrame,
+  stream_credit: streamCreditFrame,
+  stream_end: streamEndFrame,
+};
+
+const SERVER_FRAME_SCHEMAS: { [T in ServerFrame["type"]]: () => v.GenericSchema } = {
+  token_rotated: tokenRotatedFrame,
+  exec: execFrame,
+  cancel: cancelFrame,
+  ack: serverAckFrame,
+  config: configFrame,
+  metrics_stream: metricsStreamFrame,
+  self_update: selfUpdateFrame,
+  error: errorFrame,
+  ping: pingFrame,
+  pong: pongFrame,
+  inventory_request: inventoryRequestFrame,
+  inventory_ack: inventoryAckFrame,
+  rpc: rpcFrame,
+  stream_start: streamStartFrame,
+  stream_credit: streamCreditFrame,
+  stream_data: streamDataFrame,
+  stream_stop: streamStopFrame,
+};
+
+/**
+ * A new schema for `frame`'s type; for a frame of no known type, the whole catalog as a variant
+ * (built for this frame only), so the error names the types a variant would.
+ */
+function schemaFor(factories: Record<string, () => v.GenericSchema>, frame: unknown): v.GenericSchema {
+  const type = typeof frame === "object" && frame !== null ? (frame as { type?: unknown }).type : undefined;
+  if (typeof type === "string" && Object.hasOwn(factories, type)) return factories[type]();
+  const options = Object.values(factories).map((make) => make());
+  return v.variant("type", options as unknown as v.VariantOptions<"type">);
 }
 
 /** Parses a frame the server received from an agent. */
@@ -315,9 +427,11 @@ export function parseAgentFrame(text: string) {
   return parseWith(AgentFrame, text);
 }
 
-/** Parses a frame the agent received from the server. */
-export function parseServerFrame(text: string) {
-  return parseWith(ServerFrame, text);
+/** Parses a frame the agent received from the server, with a schema built for its type. */
+export function parseServerFrame(text: string): { frame: ServerFrame } | { error: string } {
+  return parseWith((json) => schemaFor(SERVER_FRAME_SCHEMAS, json), text) as
+    | { frame: ServerFrame }
+    | { error: string };
 }
 
 /** Serialises a server → agent frame, validating it first so a bug can't put a bad frame on the wire. */
@@ -325,7 +439,8 @@ export function encodeServerFrame(frame: Outgoing<ServerFrame>): string {
   return JSON.stringify(v.parse(ServerFrame, { v: PROTOCOL_VERSION, ...frame }));
 }
 
-/** Serialises an agent → server frame, validating it first. */
+/** Serialises an agent → server frame, validating it first with a schema built for its type (the agent's path). */
 export function encodeAgentFrame(frame: Outgoing<AgentFrame>): string {
-  return JSON.stringify(v.parse(AgentFrame, { v: PROTOCOL_VERSION, ...frame }));
+  const full = { v: PROTOCOL_VERSION, ...frame };
+  return JSON.stringify(v.parse(schemaFor(AGENT_FRAME_SCHEMAS, full), full));
 }

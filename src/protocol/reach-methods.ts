@@ -1,5 +1,10 @@
 import * as v from "valibot";
 
+// Each schema is built by a function, and the exported constant is that function's result, marked
+// pure: the server uses the constants (built once), while the agent builds only the schema a frame
+// needs when it needs it, and esbuild drops the unused constants from the agent's bundle, so an idle
+// agent holds no schema (issue 25, docs/agent-footprint.md).
+
 // The catalog of what the server may ask an agent through the generic `rpc` and stream frames
 // (./rpc-frames.ts): each method's params and result, validated by the agent on receive and by the
 // server on the answer. A later feature adds a method here, not a frame type.
@@ -26,110 +31,137 @@ export const ALLOWED_SIGNALS = [
 ] as const;
 export type AllowedSignal = (typeof ALLOWED_SIGNALS)[number];
 
-const Int = v.pipe(v.number(), v.integer(), v.minValue(0));
-const Pid = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(2 ** 31 - 1));
-const Num = v.pipe(v.number(), v.finite());
-const Id = v.pipe(v.string(), v.minLength(1), v.maxLength(128));
-const Sha256 = v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/));
-const AbsPath = v.pipe(
-  v.string(),
-  v.minLength(1),
-  v.maxLength(4096),
-  v.startsWith("/", "must be an absolute path"),
-  v.check((p) => !p.includes("\0"), "must not contain NUL"),
-);
+const int = () => v.pipe(v.number(), v.integer(), v.minValue(0));
+const pid = () => v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(2 ** 31 - 1));
+const num = () => v.pipe(v.number(), v.finite());
+const id = () => v.pipe(v.string(), v.minLength(1), v.maxLength(128));
+const sha256 = () => v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/));
+const absPath = () =>
+  v.pipe(
+    v.string(),
+    v.minLength(1),
+    v.maxLength(4096),
+    v.startsWith("/", "must be an absolute path"),
+    v.check((p) => !p.includes("\0"), "must not contain NUL"),
+  );
 
 /** One process as the agent reads it from `/proc`. `start_time` is ISO 8601 (it also guards pid reuse). */
-export const ProcessInfoSchema = v.object({
-  pid: Pid,
-  ppid: Int,
-  name: v.string(),
-  cmdline: v.string(),
-  user: v.string(),
-  state: v.string(),
-  cpu_percent: Num,
-  memory_bytes: Int,
-  threads: Int,
-  start_time: v.string(),
-});
+const processInfoSchema = () =>
+  v.object({
+    pid: pid(),
+    ppid: int(),
+    name: v.string(),
+    cmdline: v.string(),
+    user: v.string(),
+    state: v.string(),
+    cpu_percent: num(),
+    memory_bytes: int(),
+    threads: int(),
+    start_time: v.string(),
+  });
+export const ProcessInfoSchema = /* @__PURE__ */ processInfoSchema();
 export type ProcessInfo = v.InferOutput<typeof ProcessInfoSchema>;
 
 export const LOG_LEVELS = ["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** One log entry; `id` resumes a query or a tail (a journald cursor, or `<path>:<offset>`). */
-export const LogEntrySchema = v.object({
-  id: v.string(),
-  timestamp: v.string(),
-  source: v.picklist(["journal", "file", "docker"]),
-  source_name: v.string(),
-  level: v.nullable(v.picklist(LOG_LEVELS)),
-  message: v.string(),
-  fields: v.record(v.string(), v.unknown()),
-});
+const logEntrySchema = () =>
+  v.object({
+    id: v.string(),
+    timestamp: v.string(),
+    source: v.picklist(["journal", "file", "docker"]),
+    source_name: v.string(),
+    level: v.nullable(v.picklist(LOG_LEVELS)),
+    message: v.string(),
+    fields: v.record(v.string(), v.unknown()),
+  });
+export const LogEntrySchema = /* @__PURE__ */ logEntrySchema();
 export type LogEntry = v.InferOutput<typeof LogEntrySchema>;
 
 /** Filters shared by a log query and a live tail. */
-export const LogFilterSchema = v.object({
-  source: v.picklist(["journal", "file", "docker"]),
-  /** A systemd unit for the journal, an absolute path for a file. */
-  source_name: v.optional(v.pipe(v.string(), v.maxLength(4096))),
-  levels: v.optional(v.array(v.picklist(LOG_LEVELS))),
-  q: v.optional(v.pipe(v.string(), v.maxLength(256))),
-});
+const logFilterSchema = () =>
+  v.object({
+    source: v.picklist(["journal", "file", "docker"]),
+    /** A systemd unit for the journal, an absolute path for a file. */
+    source_name: v.optional(v.pipe(v.string(), v.maxLength(4096))),
+    levels: v.optional(v.array(v.picklist(LOG_LEVELS))),
+    q: v.optional(v.pipe(v.string(), v.maxLength(256))),
+  });
+export const LogFilterSchema = /* @__PURE__ */ logFilterSchema();
 export type LogFilter = v.InferOutput<typeof LogFilterSchema>;
 
-export const FileStatSchema = v.object({
-  path: v.string(),
-  size: Int,
-  mode: v.string(),
-  sha256: Sha256,
-});
+const fileStatSchema = () =>
+  v.object({
+    path: v.string(),
+    size: int(),
+    mode: v.string(),
+    sha256: sha256(),
+  });
+export const FileStatSchema = /* @__PURE__ */ fileStatSchema();
 
-/** Each method: its params and its result. */
-export const REACH_METHODS = {
-  "processes.list": { params: v.object({}), result: v.object({ processes: v.array(ProcessInfoSchema) }) },
-  "processes.get": { params: v.object({ pid: Pid }), result: ProcessInfoSchema },
-  "processes.signal": {
+/** Each method: a function that builds its params and result schemas. */
+const METHOD_SCHEMAS = {
+  "processes.list": () => ({
+    params: v.object({}),
+    result: v.object({ processes: v.array(processInfoSchema()) }),
+  }),
+  "processes.get": () => ({ params: v.object({ pid: pid() }), result: processInfoSchema() }),
+  "processes.signal": () => ({
     params: v.object({
-      pid: Pid,
+      pid: pid(),
       signal: v.union([v.picklist(ALLOWED_SIGNALS), v.pipe(v.number(), v.integer(), v.minValue(1))]),
       start_time: v.optional(v.string()),
     }),
-    result: v.object({ pid: Pid, signal: v.picklist(ALLOWED_SIGNALS), delivered: v.boolean() }),
-  },
-  "logs.query": {
+    result: v.object({ pid: pid(), signal: v.picklist(ALLOWED_SIGNALS), delivered: v.boolean() }),
+  }),
+  "logs.query": () => ({
     params: v.object({
-      ...LogFilterSchema.entries,
-      since: v.optional(Int),
-      until: v.optional(Int),
+      ...logFilterSchema().entries,
+      since: v.optional(int()),
+      until: v.optional(int()),
       limit: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1000)),
       cursor: v.optional(v.pipe(v.string(), v.maxLength(1024))),
     }),
     result: v.object({
-      entries: v.array(LogEntrySchema),
+      entries: v.array(logEntrySchema()),
       next_cursor: v.nullable(v.string()),
       scan_truncated: v.boolean(),
     }),
-  },
-  "files.stat": { params: v.object({ path: AbsPath }), result: FileStatSchema },
-  "files.write_open": {
+  }),
+  "files.stat": () => ({ params: v.object({ path: absPath() }), result: fileStatSchema() }),
+  "files.write_open": () => ({
     params: v.object({
-      dest: AbsPath,
+      dest: absPath(),
       mode: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(0o7777)),
       overwrite: v.boolean(),
       create_dirs: v.boolean(),
     }),
     // The bytes follow as server → agent binary chunk frames on `upload_id` (./chunk-frames.ts), at
     // most `credits` ahead of the agent's `stream_credit`s; size and SHA-256 are known only at the end.
-    result: v.object({ upload_id: Id, credits: v.pipe(Int, v.minValue(1), v.maxValue(64)) }),
-  },
-  "files.write_commit": {
-    params: v.object({ upload_id: Id, size: Int, sha256: Sha256 }),
-    result: FileStatSchema,
-  },
-  "files.write_abort": { params: v.object({ upload_id: Id }), result: v.object({}) },
-} as const;
+    result: v.object({ upload_id: id(), credits: v.pipe(int(), v.minValue(1), v.maxValue(64)) }),
+  }),
+  "files.write_commit": () => ({
+    params: v.object({ upload_id: id(), size: int(), sha256: sha256() }),
+    result: fileStatSchema(),
+  }),
+  "files.write_abort": () => ({ params: v.object({ upload_id: id() }), result: v.object({}) }),
+};
+type MethodSchemas = { readonly [M in keyof typeof METHOD_SCHEMAS]: ReturnType<(typeof METHOD_SCHEMAS)[M]> };
+
+/** Builds every entry of a table of schema factories once. */
+const buildAll = <T extends Record<string, () => unknown>>(factories: T) =>
+  Object.fromEntries(Object.entries(factories).map(([key, make]) => [key, make()])) as {
+    readonly [K in keyof T]: ReturnType<T[K]>;
+  };
+
+/** Each method: its params and its result, built once (the server checks every answer with them). */
+export const REACH_METHODS: MethodSchemas = /* @__PURE__ */ buildAll(METHOD_SCHEMAS);
+/** Every method's name, without building a schema. */
+export const REACH_METHOD_NAMES = Object.keys(METHOD_SCHEMAS) as [ReachMethod, ...ReachMethod[]];
+/** New params and result schemas for one method (the agent's, built per call so an idle agent holds none). */
+export const methodSchemas = <M extends ReachMethod>(method: M): MethodSchemas[M] =>
+  METHOD_SCHEMAS[method]() as MethodSchemas[M];
 export type ReachMethod = keyof typeof REACH_METHODS;
 export type MethodParams<M extends ReachMethod> = v.InferOutput<(typeof REACH_METHODS)[M]["params"]>;
 export type MethodResult<M extends ReachMethod> = v.InferOutput<(typeof REACH_METHODS)[M]["result"]>;
@@ -162,16 +194,24 @@ export const AGENT_REACH_CAPABILITIES = [
   ...new Set([...Object.values(REACH_CAPABILITIES), ...Object.values(METHOD_CAPABILITIES)]),
 ];
 
-/** Streams the server may open: a live log tail, and a file download in chunks. */
-export const STREAM_KINDS = {
-  "logs.tail": v.object({
-    ...LogFilterSchema.entries,
-    resume: v.optional(v.pipe(v.string(), v.maxLength(1024))),
-  }),
-  "files.read": v.object({ path: AbsPath }),
-} as const;
-export type StreamKind = keyof typeof STREAM_KINDS;
-export type StreamParams<K extends StreamKind> = v.InferOutput<(typeof STREAM_KINDS)[K]>;
+/** Streams the server may open: a live log tail, and a file download in chunks (params schema factories). */
+const STREAM_SCHEMAS = {
+  "logs.tail": () =>
+    v.object({
+      ...logFilterSchema().entries,
+      resume: v.optional(v.pipe(v.string(), v.maxLength(1024))),
+    }),
+  "files.read": () => v.object({ path: absPath() }),
+};
+/** Each stream kind's params schema, built once. */
+export const STREAM_KINDS = /* @__PURE__ */ buildAll(STREAM_SCHEMAS);
+export type StreamKind = keyof typeof STREAM_SCHEMAS;
+/** Every stream kind, without building a schema. */
+export const STREAM_KIND_NAMES = Object.keys(STREAM_SCHEMAS) as [StreamKind, ...StreamKind[]];
+/** A new params schema for one stream kind. */
+export const streamParamsSchema = <K extends StreamKind>(kind: K): ReturnType<(typeof STREAM_SCHEMAS)[K]> =>
+  STREAM_SCHEMAS[kind]() as ReturnType<(typeof STREAM_SCHEMAS)[K]>;
+export type StreamParams<K extends StreamKind> = v.InferOutput<ReturnType<(typeof STREAM_SCHEMAS)[K]>>;
 
 /**
  * Error codes an agent answers with; each maps to one REST status (`src/node-reach/errors.ts`).

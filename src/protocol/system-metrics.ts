@@ -1,5 +1,10 @@
 import * as v from "valibot";
 
+// Each schema is built by a function, and the exported constant is that function's result, marked
+// pure: the server uses the constants (built once), while the agent builds only the schema a frame
+// needs when it needs it, and esbuild drops the unused constants from the agent's bundle, so an idle
+// agent holds no schema (issue 25, docs/agent-footprint.md).
+
 // The fuller metrics snapshot (issue 19), part of the one catalog in ./frames.ts: a heartbeat may
 // carry `system` (the cheap sections), and a `metrics` frame carries one while a live stream is
 // open. The detail sections (processes, containers, services, GPU) travel in their own
@@ -23,170 +28,210 @@ export const SYSTEM_LIMITS = {
   gpus: 16,
 } as const;
 
-const Count = v.pipe(v.number(), v.integer(), v.minValue(0));
-const Num = v.pipe(v.number(), v.finite());
-const Pct = v.pipe(v.number(), v.finite(), v.minValue(0), v.maxValue(100));
-const Name = v.pipe(v.string(), v.maxLength(255));
-const Unavailable = v.object({
-  available: v.literal(false),
-  reason: v.optional(v.pipe(v.string(), v.maxLength(256))),
-});
+const count = () => v.pipe(v.number(), v.integer(), v.minValue(0));
+const num = () => v.pipe(v.number(), v.finite());
+const pct = () => v.pipe(v.number(), v.finite(), v.minValue(0), v.maxValue(100));
+const name = () => v.pipe(v.string(), v.maxLength(255));
+const unavailable = () =>
+  v.object({
+    available: v.literal(false),
+    reason: v.optional(v.pipe(v.string(), v.maxLength(256))),
+  });
 const section = <T extends v.ObjectEntries>(entries: T) =>
-  v.union([v.object({ available: v.literal(true), ...entries }), Unavailable]);
+  v.union([v.object({ available: v.literal(true), ...entries }), unavailable()]);
 const list = <T extends v.GenericSchema>(item: T, max: number) => v.pipe(v.array(item), v.maxLength(max));
 
-export const CpuCoreSchema = v.object({
-  id: Count,
-  usage_percent: Pct,
-  iowait_percent: Pct,
-  steal_percent: Pct,
-  frequency_mhz: v.nullable(Num),
-});
+const cpuCoreSchema = () =>
+  v.object({
+    id: count(),
+    usage_percent: pct(),
+    iowait_percent: pct(),
+    steal_percent: pct(),
+    frequency_mhz: v.nullable(num()),
+  });
+export const CpuCoreSchema = /* @__PURE__ */ cpuCoreSchema();
 
-export const CpuSectionSchema = section({
-  usage_percent: Pct,
-  user_percent: Pct,
-  system_percent: Pct,
-  iowait_percent: Pct,
-  steal_percent: Pct,
-  cores: list(CpuCoreSchema, SYSTEM_LIMITS.cores),
-});
+const cpuSectionSchema = () =>
+  section({
+    usage_percent: pct(),
+    user_percent: pct(),
+    system_percent: pct(),
+    iowait_percent: pct(),
+    steal_percent: pct(),
+    cores: list(cpuCoreSchema(), SYSTEM_LIMITS.cores),
+  });
+export const CpuSectionSchema = /* @__PURE__ */ cpuSectionSchema();
 
-export const MemoryDetailSchema = section({
-  buffers_bytes: Count,
-  cached_bytes: Count,
-  swap_total_bytes: Count,
-  swap_used_bytes: Count,
-  swap_free_bytes: Count,
-});
+const memoryDetailSchema = () =>
+  section({
+    buffers_bytes: count(),
+    cached_bytes: count(),
+    swap_total_bytes: count(),
+    swap_used_bytes: count(),
+    swap_free_bytes: count(),
+  });
+export const MemoryDetailSchema = /* @__PURE__ */ memoryDetailSchema();
 
-export const MountSchema = v.object({
-  device: Name,
-  mount_point: Name,
-  filesystem: v.pipe(v.string(), v.maxLength(64)),
-  total_bytes: Count,
-  used_bytes: Count,
-  free_bytes: Count,
-  usage_percent: Pct,
-  inodes_total: Count,
-  inodes_used: Count,
-});
+const mountSchema = () =>
+  v.object({
+    device: name(),
+    mount_point: name(),
+    filesystem: v.pipe(v.string(), v.maxLength(64)),
+    total_bytes: count(),
+    used_bytes: count(),
+    free_bytes: count(),
+    usage_percent: pct(),
+    inodes_total: count(),
+    inodes_used: count(),
+  });
+export const MountSchema = /* @__PURE__ */ mountSchema();
 
-export const MountsSectionSchema = section({ mounts: list(MountSchema, SYSTEM_LIMITS.mounts) });
+const mountsSectionSchema = () => section({ mounts: list(mountSchema(), SYSTEM_LIMITS.mounts) });
+export const MountsSectionSchema = /* @__PURE__ */ mountsSectionSchema();
 
-export const DiskIoSchema = v.object({
-  device: Name,
-  read_bytes_per_second: Num,
-  write_bytes_per_second: Num,
-  reads_per_second: Num,
-  writes_per_second: Num,
-});
+const diskIoSchema = () =>
+  v.object({
+    device: name(),
+    read_bytes_per_second: num(),
+    write_bytes_per_second: num(),
+    reads_per_second: num(),
+    writes_per_second: num(),
+  });
+export const DiskIoSchema = /* @__PURE__ */ diskIoSchema();
 
-export const DiskIoSectionSchema = section({ devices: list(DiskIoSchema, SYSTEM_LIMITS.devices) });
+const diskIoSectionSchema = () => section({ devices: list(diskIoSchema(), SYSTEM_LIMITS.devices) });
+export const DiskIoSectionSchema = /* @__PURE__ */ diskIoSectionSchema();
 
-export const InterfaceSchema = v.object({
-  name: Name,
-  rx_bytes: Count,
-  tx_bytes: Count,
-  rx_bytes_per_second: Num,
-  tx_bytes_per_second: Num,
-});
+const interfaceSchema = () =>
+  v.object({
+    name: name(),
+    rx_bytes: count(),
+    tx_bytes: count(),
+    rx_bytes_per_second: num(),
+    tx_bytes_per_second: num(),
+  });
+export const InterfaceSchema = /* @__PURE__ */ interfaceSchema();
 
-export const NetworkSectionSchema = section({ interfaces: list(InterfaceSchema, SYSTEM_LIMITS.interfaces) });
+const networkSectionSchema = () => section({ interfaces: list(interfaceSchema(), SYSTEM_LIMITS.interfaces) });
+export const NetworkSectionSchema = /* @__PURE__ */ networkSectionSchema();
 
-export const SocketsSectionSchema = section({
-  tcp_in_use: Count,
-  tcp_time_wait: Count,
-  tcp_orphaned: Count,
-  udp_in_use: Count,
-  tcp6_in_use: Count,
-  udp6_in_use: Count,
-});
+const socketsSectionSchema = () =>
+  section({
+    tcp_in_use: count(),
+    tcp_time_wait: count(),
+    tcp_orphaned: count(),
+    udp_in_use: count(),
+    tcp6_in_use: count(),
+    udp6_in_use: count(),
+  });
+export const SocketsSectionSchema = /* @__PURE__ */ socketsSectionSchema();
 
-export const SensorSchema = v.object({
-  name: Name,
-  celsius: Num,
-  high_celsius: v.nullable(Num),
-  critical_celsius: v.nullable(Num),
-});
+const sensorSchema = () =>
+  v.object({
+    name: name(),
+    celsius: num(),
+    high_celsius: v.nullable(num()),
+    critical_celsius: v.nullable(num()),
+  });
+export const SensorSchema = /* @__PURE__ */ sensorSchema();
 
-export const TemperaturesSectionSchema = section({ sensors: list(SensorSchema, SYSTEM_LIMITS.sensors) });
+const temperaturesSectionSchema = () => section({ sensors: list(sensorSchema(), SYSTEM_LIMITS.sensors) });
+export const TemperaturesSectionSchema = /* @__PURE__ */ temperaturesSectionSchema();
 
-export const ProcessSchema = v.object({
-  pid: Count,
-  name: Name,
-  cpu_percent: v.pipe(Num, v.minValue(0)),
-  rss_bytes: Count,
-});
+const processSchema = () =>
+  v.object({
+    pid: count(),
+    name: name(),
+    cpu_percent: v.pipe(num(), v.minValue(0)),
+    rss_bytes: count(),
+  });
+export const ProcessSchema = /* @__PURE__ */ processSchema();
 
-export const ProcessesSectionSchema = section({
-  total: Count,
-  running: Count,
-  top_cpu: list(ProcessSchema, SYSTEM_LIMITS.topProcesses),
-  top_memory: list(ProcessSchema, SYSTEM_LIMITS.topProcesses),
-});
+const processesSectionSchema = () =>
+  section({
+    total: count(),
+    running: count(),
+    top_cpu: list(processSchema(), SYSTEM_LIMITS.topProcesses),
+    top_memory: list(processSchema(), SYSTEM_LIMITS.topProcesses),
+  });
+export const ProcessesSectionSchema = /* @__PURE__ */ processesSectionSchema();
 
-export const ContainerSchema = v.object({
-  id: v.pipe(v.string(), v.maxLength(64)),
-  name: Name,
-  image: Name,
-  state: v.pipe(v.string(), v.maxLength(32)),
-});
+const containerSchema = () =>
+  v.object({
+    id: v.pipe(v.string(), v.maxLength(64)),
+    name: name(),
+    image: name(),
+    state: v.pipe(v.string(), v.maxLength(32)),
+  });
+export const ContainerSchema = /* @__PURE__ */ containerSchema();
 
-export const ContainersSectionSchema = section({
-  total: Count,
-  running: Count,
-  containers: list(ContainerSchema, SYSTEM_LIMITS.containers),
-});
+const containersSectionSchema = () =>
+  section({
+    total: count(),
+    running: count(),
+    containers: list(containerSchema(), SYSTEM_LIMITS.containers),
+  });
+export const ContainersSectionSchema = /* @__PURE__ */ containersSectionSchema();
 
-export const ServiceSchema = v.object({
-  name: Name,
-  state: v.pipe(v.string(), v.maxLength(32)),
-  sub_state: v.pipe(v.string(), v.maxLength(32)),
-});
+const serviceSchema = () =>
+  v.object({
+    name: name(),
+    state: v.pipe(v.string(), v.maxLength(32)),
+    sub_state: v.pipe(v.string(), v.maxLength(32)),
+  });
+export const ServiceSchema = /* @__PURE__ */ serviceSchema();
 
 /** Counts of every service; the list holds the failed ones first, then active ones, bounded. */
-export const ServicesSectionSchema = section({
-  total: Count,
-  active: Count,
-  failed: Count,
-  services: list(ServiceSchema, SYSTEM_LIMITS.services),
-});
+const servicesSectionSchema = () =>
+  section({
+    total: count(),
+    active: count(),
+    failed: count(),
+    services: list(serviceSchema(), SYSTEM_LIMITS.services),
+  });
+export const ServicesSectionSchema = /* @__PURE__ */ servicesSectionSchema();
 
-export const GpuSchema = v.object({
-  index: Count,
-  name: Name,
-  vendor: v.picklist(["nvidia", "amd"]),
-  utilization_percent: v.nullable(Pct),
-  memory_used_bytes: v.nullable(Count),
-  memory_total_bytes: v.nullable(Count),
-  temperature_celsius: v.nullable(Num),
-  power_watts: v.nullable(Num),
-});
+const gpuSchema = () =>
+  v.object({
+    index: count(),
+    name: name(),
+    vendor: v.picklist(["nvidia", "amd"]),
+    utilization_percent: v.nullable(pct()),
+    memory_used_bytes: v.nullable(count()),
+    memory_total_bytes: v.nullable(count()),
+    temperature_celsius: v.nullable(num()),
+    power_watts: v.nullable(num()),
+  });
+export const GpuSchema = /* @__PURE__ */ gpuSchema();
 
-export const GpuSectionSchema = section({ gpus: list(GpuSchema, SYSTEM_LIMITS.gpus) });
+const gpuSectionSchema = () => section({ gpus: list(gpuSchema(), SYSTEM_LIMITS.gpus) });
+export const GpuSectionSchema = /* @__PURE__ */ gpuSectionSchema();
 
 /** The detail sections, collected every `metrics_detail_interval_seconds`. */
-export const SystemDetailSchema = v.object({
-  /** Epoch ms when the agent collected them. */
-  collected_at: Count,
-  processes: ProcessesSectionSchema,
-  containers: ContainersSectionSchema,
-  services: ServicesSectionSchema,
-  gpu: GpuSectionSchema,
-});
+export const systemDetailSchema = () =>
+  v.object({
+    /** Epoch ms when the agent collected them. */
+    collected_at: count(),
+    processes: processesSectionSchema(),
+    containers: containersSectionSchema(),
+    services: servicesSectionSchema(),
+    gpu: gpuSectionSchema(),
+  });
+export const SystemDetailSchema = /* @__PURE__ */ systemDetailSchema();
 export type SystemDetail = v.InferOutput<typeof SystemDetailSchema>;
 
 /** The fuller snapshot an agent sends beside `host`. */
-export const SystemMetricsSchema = v.object({
-  cpu: CpuSectionSchema,
-  memory: MemoryDetailSchema,
-  mounts: MountsSectionSchema,
-  disk_io: DiskIoSectionSchema,
-  network: NetworkSectionSchema,
-  sockets: SocketsSectionSchema,
-  temperatures: TemperaturesSectionSchema,
-});
+export const systemMetricsSchema = () =>
+  v.object({
+    cpu: cpuSectionSchema(),
+    memory: memoryDetailSchema(),
+    mounts: mountsSectionSchema(),
+    disk_io: diskIoSectionSchema(),
+    network: networkSectionSchema(),
+    sockets: socketsSectionSchema(),
+    temperatures: temperaturesSectionSchema(),
+  });
+export const SystemMetricsSchema = /* @__PURE__ */ systemMetricsSchema();
 export type SystemMetrics = v.InferOutput<typeof SystemMetricsSchema>;
 
 /** Section shapes for code that builds one. */

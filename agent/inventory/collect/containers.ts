@@ -1,5 +1,6 @@
 import { request } from "node:http";
 import { compareText } from "../../compare";
+import { unixSocket } from "../../unix-socket";
 import { Unavailable } from "../budget";
 
 const DOCKER_SOCKET = process.env.DOCKER_HOST?.startsWith("unix://")
@@ -21,7 +22,14 @@ interface DockerContainer {
 // The Engine API over its unix socket: no docker CLI needed, no native module.
 function dockerGet(path: string, timeoutMs: number): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    const req = request({ socketPath: DOCKER_SOCKET, path, method: "GET", timeout: timeoutMs }, (res) => {
+    const options = {
+      createConnection: unixSocket(DOCKER_SOCKET),
+      path,
+      method: "GET",
+      headers: { host: "localhost" },
+      timeout: timeoutMs,
+    };
+    const req = request(options, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
       res.on("end", () => {

@@ -1,7 +1,9 @@
 // Full GCs after a burst of work (issue 25): two of them, after the last frame of the burst;
-// routine frames (heartbeats) never trigger any; nothing without --expose-gc.
+// one after each heartbeat; other routine frames (pongs, metrics) trigger none; nothing without
+// --expose-gc.
 import { describe, expect, it } from "vitest";
 import {
+  AFTER_HEARTBEAT_MS,
   MemoryRelease,
   RELEASE_AFTER_MS,
   TRANSFER_GC_BYTES,
@@ -27,13 +29,30 @@ describe("MemoryRelease", () => {
     expect(gcs).toBe(2);
   });
 
-  it("ignores heartbeats and metrics, and stops with the agent", () => {
+  it("runs one full GC shortly after each heartbeat", () => {
     const clock = new FakeClock();
     let gcs = 0;
     const release = new MemoryRelease(() => gcs++, clock);
-    for (const type of ["heartbeat", "pong", "metrics", "metrics_stream"]) release.sent(type);
+    release.sent("heartbeat");
+    clock.advance(AFTER_HEARTBEAT_MS - 1);
+    expect(gcs).toBe(0);
+    clock.advance(1);
+    expect(gcs).toBe(1);
+    clock.advance(15_000);
+    expect(gcs).toBe(1);
+    release.sent("heartbeat");
+    clock.advance(15_000);
+    expect(gcs).toBe(2);
+  });
+
+  it("ignores pongs and metrics, and stops with the agent", () => {
+    const clock = new FakeClock();
+    let gcs = 0;
+    const release = new MemoryRelease(() => gcs++, clock);
+    for (const type of ["pong", "metrics", "metrics_stream"]) release.sent(type);
     clock.advance(60_000);
     expect(gcs).toBe(0);
+    release.sent("heartbeat");
     release.sent("result");
     release.stop();
     clock.advance(60_000);
