@@ -1,6 +1,15 @@
 import { hostSeriesValues, type Series, SYSTEM_SERIES } from "../../src/metrics-history/buckets";
 import type { MetricsSample } from "../../src/nodes/metrics-sample";
-import type { BufferedSample } from "./sample-buffer";
+import type { SystemMetrics } from "../../src/protocol/system-metrics";
+
+/** One heartbeat as the object's storage keeps it: the sample, its fuller snapshot and its tier values. */
+export interface BufferedSample {
+  sample: MetricsSample;
+  system?: SystemMetrics;
+  values: Partial<Record<Series, number>>;
+  /** Read back from the attachment: the heartbeat carried a fuller snapshot (not held there). */
+  hadSystem?: boolean;
+}
 
 /**
  * Longest text of held samples kept in a connection's attachment. The runtime keeps an attachment

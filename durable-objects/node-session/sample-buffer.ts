@@ -1,21 +1,13 @@
-import type { Series } from "../../src/metrics-history/buckets";
 import type { MetricsSample } from "../../src/nodes/metrics-sample";
 import type { SystemMetrics } from "../../src/protocol/system-metrics";
-import { appendHeld, HELD_MAX_BYTES, heldBytes, readHeld } from "./held-samples";
+import { appendHeld, type BufferedSample, HELD_MAX_BYTES, heldBytes, readHeld } from "./held-samples";
+
+export type { BufferedSample };
 
 /** Longest a heartbeat's sample is held before it is written to the object's storage. */
 export const SAMPLE_FLUSH_MS = 60_000;
 /** Most samples held at once (the attachment's size usually stops it first: ~4 heartbeats). */
 export const SAMPLE_BUFFER_MAX = 8;
-
-/** One heartbeat as the object's storage keeps it: the sample, its fuller snapshot and its tier values. */
-export interface BufferedSample {
-  sample: MetricsSample;
-  system?: SystemMetrics;
-  values: Partial<Record<Series, number>>;
-  /** Read back from the attachment: the heartbeat carried a fuller snapshot (not held there). */
-  hadSystem?: boolean;
-}
 
 /** Where held samples live: a connection's attachment (kept by the runtime across hibernation). */
 export interface HeldSlot {
