@@ -49,16 +49,16 @@ export class SampleBuffer {
   /** Holds `entry` in `slot` (the heartbeat's connection), or writes it and what is held with it. */
   add(entry: BufferedSample, flushNow: boolean, slot: HeldSlot): void {
     const before = slot.read();
+    const earlier = this.#restore(before);
     const held = appendHeld(before, entry);
-    const oldest = readHeld(before)[0]?.sample.at ?? entry.sample.at;
-    const count = before ? readHeld(before).length + 1 : 1;
+    const oldest = earlier[0]?.sample.at ?? entry.sample.at;
     if (
       flushNow ||
-      count >= SAMPLE_BUFFER_MAX ||
+      earlier.length + 1 >= SAMPLE_BUFFER_MAX ||
       heldBytes(held) > HELD_MAX_BYTES ||
       entry.sample.at - oldest >= SAMPLE_FLUSH_MS
     ) {
-      const samples = [...this.#restore(before), entry];
+      const samples = [...earlier, entry];
       slot.write(undefined);
       this.#system = undefined;
       this.write(samples);
