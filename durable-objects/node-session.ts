@@ -50,7 +50,7 @@ import {
 } from "./node-session/presence";
 import { NODE_ID_HEADER, streamedExecution, streamedMetrics } from "./node-session/requests";
 import { CAPABILITIES_KEY, missingCapability, PendingRpcs, type RpcOutcome } from "./node-session/rpc";
-import { type BufferedSample, SampleBuffer } from "./node-session/sample-buffer";
+import { type BufferedSample, type HeldSlot, SampleBuffer } from "./node-session/sample-buffer";
 import { METRICS_HISTORY_LIMIT, SessionStore } from "./node-session/store";
 import { AgentStreams } from "./node-session/streams";
 import {
@@ -77,14 +77,24 @@ const HELLO_WAIT_MS = 5_000;
 /** The staleness check's (or a pending alert's) next time, which the shared alarm folds in. */
 const ALARM_BASE_KEY = "alarm_base";
 
+/** A connection's attachment as the place its held samples live. */
+function heldSlot(connection: Connection): HeldSlot {
+  return {
+    read: () => (connection.state as SampleState | null)?.heldSamples,
+    write: (held) => {
+      const state = (connection.state ?? {}) as SampleState;
+      if (state.heldSamples === held) return;
+      connection.setState({ ...state, heldSamples: held } satisfies SampleState);
+    },
+  };
+}
+
 /** What a connection's attachment says about its samples (it survives hibernation; memory does not). */
 interface SampleState {
-  /** Samples this object held unwritten after the connection's last heartbeat. */
-  unflushed?: number;
-  /** When that heartbeat's sample was taken. */
+  /** Heartbeat samples not yet written, compact (`./node-session/held-samples`). */
+  heldSamples?: string;
+  /** When the connection's last heartbeat's sample was taken. */
   heardAt?: number;
-  /** An eviction lost held samples once: this connection's samples are written one by one. */
-  writeThrough?: boolean;
   /** When the cached alert rules are next fetched (kept here: an instance rarely outlives a heartbeat). */
   rulesRefreshAt?: number;
 }
@@ -143,11 +153,19 @@ export class NodeSession extends Server<Env> {
   readonly #uploads = new AgentUploads();
   readonly #logTails = new LogTails(this.#streams);
   readonly #outputGate = new OutputGate((id) => isLiveExecution(this.#database(), this.name, id));
-  readonly #samples = new SampleBuffer((samples) => this.#storeSamples(samples));
+  readonly #samples = new SampleBuffer(
+    (samples) => this.#storeSamples(samples),
+    () => this.#heldSlots(),
+  );
   readonly #waiters = new ExecutionWaiters();
 
   get store(): SessionStore {
-    this.#store ??= new SessionStore(this.ctx.storage.sql);
+    if (!this.#store) {
+      this.#store = new SessionStore(this.ctx.storage.sql);
+      // Samples held in an attachment are heard, not yet stored: presence and sample times count them.
+      const held = this.#samples.newest;
+      if (held) this.#store.heard(held.at);
+    }
     return this.#store;
   }
 
@@ -210,49 +228,33 @@ export class NodeSession extends Server<Env> {
   }
 
   /**
-   * Buffers a heartbeat's sample; written with the presence refresh when that is due (the same
-   * commit). The connection's attachment counts what is held: a later instance that finds the
-   * count but not the samples was evicted between heartbeats, and stops buffering for the connection.
+   * Holds a heartbeat's sample in the connection's attachment (`./node-session/sample-buffer`);
+   * written with the presence refresh or the latest metrics when those are due (the same commit).
    */
   #recordSample(connection: Connection, entry: BufferedSample): void {
-    const state = (connection.state ?? {}) as SampleState;
-    let writeThrough = state.writeThrough === true;
-    if (!writeThrough && (state.unflushed ?? 0) > this.#samples.size) {
-      writeThrough = true;
-      this.#logger().warn(
-        "held metrics samples were lost with an evicted instance; writing each from now on",
-        {
-          lost: state.unflushed,
-        },
-      );
-      this.store.log("samples_lost", String(state.unflushed));
-    }
     const at = entry.sample.at;
     this.store.heard(at);
     // The presence refresh and the latest metrics write state rows in this turn anyway.
     const stateDue =
       at - readPresence(this.store).lastSeenWrittenAt >= LAST_SEEN_WRITE_INTERVAL_MS ||
       latestMetricsDue(this.store, at);
-    this.#samples.add(entry, writeThrough || stateDue);
-    connection.setState({
-      ...(connection.state as object),
-      unflushed: this.#samples.size,
-      heardAt: at,
-      writeThrough,
-    } satisfies SampleState);
+    this.#samples.add(entry, stateDue, heldSlot(connection));
+    connection.setState({ ...(connection.state as object), heardAt: at } satisfies SampleState);
   }
 
-  /** Writes held samples to the object's SQLite (one synchronous turn: one commit). */
+  /** Writes samples to the object's SQLite (one synchronous turn: one commit). */
   #storeSamples(samples: BufferedSample[]): void {
     for (const { sample, values } of samples) {
       this.store.addSample(sample);
       this.tiers.record(sample.at, values);
     }
     const last = samples.at(-1);
-    if (last?.system) keepSystem(this.store, last.sample.at, last.system);
-    const conn = this.#liveConnection();
-    if (conn && (conn.state as SampleState | null)?.unflushed)
-      conn.setState({ ...(conn.state as object), unflushed: 0 } satisfies SampleState);
+    if (last) keepSystem(this.store, last.sample.at, last.system, last.hadSystem === true);
+  }
+
+  /** Every connection's held samples (a closing one's too: its close flushes them). */
+  #heldSlots(): HeldSlot[] {
+    return [...this.getConnections()].map(heldSlot);
   }
 
   /** Without a live connection (alarm, close) the time lives in this instance only. */
@@ -376,7 +378,7 @@ export class NodeSession extends Server<Env> {
   }
 
   async #closed(connection: Connection, code: number): Promise<void> {
-    this.#samples.flush();
+    this.#samples.flush([heldSlot(connection)]);
     this.store.log("closed", `${connection.id} code ${code}`);
     const stillLive = [...this.getConnections()].some(
       (c) => c.id !== connection.id && c.readyState === WebSocket.OPEN,

@@ -11,6 +11,8 @@ export const LATEST_METRICS_INTERVAL_MS = 60_000;
 const SYSTEM_KEY = "system";
 const DETAIL_KEY = "system_detail";
 const WRITTEN_KEY = "latest_metrics_written_at";
+/** When the newest sample without a fuller snapshot was stored (an older agent's heartbeat). */
+const WITHOUT_SYSTEM_KEY = "system_absent_at";
 
 /** A sample's snapshot as live streams see it, with the latest detail sections. */
 export function snapshotOf(
@@ -22,9 +24,20 @@ export function snapshotOf(
   return { at, host, system: system ?? null, detail: store.get<SystemDetail>(DETAIL_KEY) ?? null };
 }
 
-/** Keeps a heartbeat's fuller snapshot (a `state` row, written in the same commit as its sample). */
-export function keepSystem(store: SessionStore, at: number, system: SystemMetrics): void {
-  store.set(SYSTEM_KEY, { at, system });
+/**
+ * Keeps the newest stored sample's fuller snapshot (a `state` row, written in the same commit as
+ * its sample). `undefined` with `hadSystem`: the heartbeat carried one but it was held by an
+ * instance since evicted (`./sample-buffer`); the previous one stays. Without either, the agent
+ * sent none, which is remembered so an old one is not shown as current.
+ */
+export function keepSystem(
+  store: SessionStore,
+  at: number,
+  system: SystemMetrics | undefined,
+  hadSystem: boolean,
+): void {
+  if (system) store.set(SYSTEM_KEY, { at, system });
+  else if (!hadSystem) store.set(WITHOUT_SYSTEM_KEY, at);
 }
 
 /** Keeps the latest detail sections (`metrics_detail`, about once a minute). */
@@ -40,8 +53,9 @@ export function latestSystem(store: SessionStore): SystemSnapshot | null {
   return {
     at: sample.at,
     host: sample.host,
-    // A heartbeat without `system` (an older agent again) must not show an old one as current.
-    system: kept && kept.at === sample.at ? kept.system : null,
+    // A heartbeat without `system` (an older agent again) must not show an old one as current; one
+    // whose snapshot was lost with an evicted instance shows the one before (at most a minute old).
+    system: kept && kept.at > (store.get<number>(WITHOUT_SYSTEM_KEY) ?? 0) ? kept.system : null,
     detail: kept ? (store.get<SystemDetail>(DETAIL_KEY) ?? null) : null,
   };
 }

@@ -1,4 +1,7 @@
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
+import type { NodeSession } from "../../durable-objects/node-session";
 import type { SystemDetail, SystemMetrics } from "../../src/protocol/system-metrics";
 import { AGENT, connectAgent, enrolNode, HOST } from "./agent-session";
 import { createTestApi, eventually, type TestApi } from "./harness";
@@ -248,6 +251,37 @@ describe("GET /api/v1/nodes/{node_id}/metrics/system", () => {
 
   it("is a 404 for an unknown node", async () => {
     expect((await api.get(`/api/v1/nodes/${crypto.randomUUID()}/metrics/system`)).status).toBe(404);
+  });
+});
+
+describe("a snapshot held by an evicted session", () => {
+  it("shows the one before it, and the history keeps the held heartbeat's series", async () => {
+    const { nodeId, token } = await enrolNode(api, CLUSTER);
+    const agent = await streamingAgent(token);
+    await agent.next("config");
+    const ns = (env as any).NODE_SESSION as DurableObjectNamespace<NodeSession>;
+    const stub = ns.get(ns.idFromName(nodeId));
+    // The first heartbeat is written at once (the latest metrics are due); the second is held in
+    // the connection's attachment, its snapshot in the instance's memory only.
+    agent.send({ type: "heartbeat", host: HOST, agent: AGENT, checks: [], system: SYSTEM });
+    await new Promise((r) => setTimeout(r, 1100));
+    const hotter = { ...SYSTEM, cpu: { ...SYSTEM.cpu, usage_percent: 77 } } as SystemMetrics;
+    agent.send({ type: "heartbeat", host: HOST, agent: AGENT, checks: [], system: hotter });
+    await new Promise((r) => setTimeout(r, 500));
+    // Eviction: a new instance with nothing in memory answers.
+    const snapshot = await runInDurableObject(stub, (instance: NodeSession, state) => {
+      const Fresh = instance.constructor as new (ctx: DurableObjectState, e: unknown) => NodeSession;
+      return new Fresh(state, env).systemMetrics();
+    });
+    expect(snapshot?.system).toEqual(SYSTEM);
+    const history = await stub.metricsHistory({
+      from: Date.now() - 60_000,
+      to: Date.now() + 1000,
+      resolution: "raw",
+      maxPoints: 100,
+    });
+    expect(history.rows).toHaveLength(2);
+    agent.ws.close(1000);
   });
 });
 
