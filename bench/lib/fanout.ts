@@ -109,6 +109,18 @@ async function waitCompleted(
   return { ms: null, summary: last };
 }
 
+/** `POST /api/v1/commands` of `true` to every node; throws when it is not accepted. */
+function postToAll(postApi: Api): Promise<any> {
+  return must(
+    postApi("POST", "/api/v1/commands", {
+      command_text: "true",
+      targeting: { type: "all" },
+      timeout: 600_000,
+    }),
+    "POST /commands (all)",
+  );
+}
+
 /**
  * POST a command to every node and wait for all `n` to complete: seconds, or null past the bound or
  * when the POST failed (`error` says which; a failed repeat is reported, not thrown).
@@ -117,14 +129,7 @@ async function timedFanout(api: Api, postApi: Api, n: number, boundMs: number, l
   const t0 = Date.now();
   let cmd: any;
   try {
-    cmd = await must(
-      postApi("POST", "/api/v1/commands", {
-        command_text: "true",
-        targeting: { type: "all" },
-        timeout: 600_000,
-      }),
-      "POST /commands (all)",
-    );
+    cmd = await postToAll(postApi);
   } catch (err) {
     return {
       id: null,
@@ -339,14 +344,7 @@ export async function fanout(mode: Mode, options: FanoutOptions = {}): Promise<B
       const t0 = Date.now();
       let cmd: any;
       try {
-        cmd = await must(
-          postApi("POST", "/api/v1/commands", {
-            command_text: "true",
-            targeting: { type: "all" },
-            timeout: 600_000,
-          }),
-          "POST /commands (all)",
-        );
+        cmd = await postToAll(postApi);
       } catch (err) {
         // Reported as the step's outcome, keeping the steps and repeats measured before it.
         sampler.stop();
