@@ -23,37 +23,21 @@ async function forEachBounded<T>(
   items: T[],
   label: (item: T) => Record<string, unknown>,
   task: (item: T) => Promise<void>,
-  limit?: CallLimit,
+  limit: CallLimit = new CallLimit(CONCURRENCY),
 ): Promise<number> {
-  let next = 0;
   let failed = 0;
-  if (limit) {
-    await Promise.all(
-      items.map((item) =>
-        limit.run(async () => {
-          try {
-            await task(item);
-          } catch (err) {
-            failed++;
-            log.warn("delivery request failed", { ...label(item), error: err });
-          }
-        }),
-      ),
-    );
-    return failed;
-  }
-  async function worker() {
-    while (next < items.length) {
-      const item = items[next++];
-      try {
-        await task(item);
-      } catch (err) {
-        failed++;
-        log.warn("delivery request failed", { ...label(item), error: err });
-      }
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, items.length) }, worker));
+  await Promise.all(
+    items.map((item) =>
+      limit.run(async () => {
+        try {
+          await task(item);
+        } catch (err) {
+          failed++;
+          log.warn("delivery request failed", { ...label(item), error: err });
+        }
+      }),
+    ),
+  );
   return failed;
 }
 
