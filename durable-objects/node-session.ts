@@ -27,11 +27,12 @@ import {
   nodeClusterSettings,
 } from "./node-session/agent-config";
 import { evaluateUnreachable, forgetCachedRules, type RulesClock } from "./node-session/alerts";
+import { heardAt, heldSlot, markHeard, rulesClock } from "./node-session/attachment";
 import { deliverExecutions, finalState, isLiveExecution, sendExec } from "./node-session/delivery";
 import { downloadResponse, downloadStream } from "./node-session/file-download";
 import { AgentUploads, uploadFailureOutcome } from "./node-session/file-upload";
 import { FrameBudget } from "./node-session/frame-budget";
-import { type FrameSession, handleAgentFrame, streamsMetrics } from "./node-session/frames";
+import { type FrameSession, handleAgentFrame, helloReceived, streamsMetrics } from "./node-session/frames";
 import { askForInventory, type InventoryAsk } from "./node-session/inventory";
 import { InventoryChunks } from "./node-session/inventory-chunks";
 import { LiveMetrics, type StreamStatus } from "./node-session/live-metrics";
@@ -76,28 +77,6 @@ const MAX_INVALID_FRAMES = 20;
 const HELLO_WAIT_MS = 5_000;
 /** The staleness check's (or a pending alert's) next time, which the shared alarm folds in. */
 const ALARM_BASE_KEY = "alarm_base";
-
-/** A connection's attachment as the place its held samples live. */
-function heldSlot(connection: Connection): HeldSlot {
-  return {
-    read: () => (connection.state as SampleState | null)?.heldSamples,
-    write: (held) => {
-      const state = (connection.state ?? {}) as SampleState;
-      if (state.heldSamples === held) return;
-      connection.setState({ ...state, heldSamples: held } satisfies SampleState);
-    },
-  };
-}
-
-/** What a connection's attachment says about its samples (it survives hibernation; memory does not). */
-interface SampleState {
-  /** Heartbeat samples not yet written, compact (`./node-session/held-samples`). */
-  heldSamples?: string;
-  /** When the connection's last heartbeat's sample was taken. */
-  heardAt?: number;
-  /** When the cached alert rules are next fetched (kept here: an instance rarely outlives a heartbeat). */
-  rulesRefreshAt?: number;
-}
 
 /** The node's latest heartbeat sample and recent history, newest first (`NodeSession.metrics`). */
 export interface NodeMetrics {
@@ -239,7 +218,7 @@ export class NodeSession extends Server<Env> {
       at - readPresence(this.store).lastSeenWrittenAt >= LAST_SEEN_WRITE_INTERVAL_MS ||
       latestMetricsDue(this.store, at);
     this.#samples.add(entry, stateDue, heldSlot(connection));
-    connection.setState({ ...(connection.state as object), heardAt: at } satisfies SampleState);
+    markHeard(connection, at);
   }
 
   /** Writes samples to the object's SQLite (one synchronous turn: one commit). */
@@ -257,19 +236,7 @@ export class NodeSession extends Server<Env> {
     return [...this.getConnections()].map(heldSlot);
   }
 
-  /** Without a live connection (alarm, close) the time lives in this instance only. */
-  #rulesRefreshAt?: number;
-  readonly #rulesClock: RulesClock = {
-    refreshAt: () => {
-      const held = (this.#liveConnection()?.state as SampleState | null)?.rulesRefreshAt;
-      return held ?? this.#rulesRefreshAt;
-    },
-    setRefreshAt: (at) => {
-      this.#rulesRefreshAt = at;
-      const conn = this.#liveConnection();
-      if (conn) conn.setState({ ...(conn.state as object), rulesRefreshAt: at } satisfies SampleState);
-    },
-  };
+  readonly #rulesClock: RulesClock = rulesClock(() => this.#liveConnection());
 
   #logger(): Logger {
     this.#log ??= createLogger({ fields: { node_id: this.name } });
@@ -483,8 +450,7 @@ export class NodeSession extends Server<Env> {
     this.store.set(ALARM_BASE_KEY, null);
     const presence = readPresence(this.store);
     // Heard by an evicted instance whose held samples are gone: the attachment still knows when.
-    const heardAt = (this.#liveConnection()?.state as SampleState | null)?.heardAt ?? 0;
-    presence.lastHeartbeatAt = Math.max(presence.lastHeartbeatAt, heardAt);
+    presence.lastHeartbeatAt = Math.max(presence.lastHeartbeatAt, heardAt(this.#liveConnection()));
     if (presence.status === "unreachable") {
       await this.#alertUnreachable();
       return this.#setAlarm(null);
@@ -730,8 +696,7 @@ export class NodeSession extends Server<Env> {
     const deadline = Date.now() + HELLO_WAIT_MS;
     for (;;) {
       const conn = this.#liveConnection();
-      const greeted = (conn?.state as { hello?: boolean } | null)?.hello === true;
-      if (!conn || greeted || Date.now() >= deadline) return this.#reachable(method);
+      if (!conn || helloReceived(conn) || Date.now() >= deadline) return this.#reachable(method);
       await scheduler.wait(25);
     }
   }

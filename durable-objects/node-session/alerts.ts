@@ -35,16 +35,16 @@ export interface RulesClock {
 }
 
 /**
- * A refresh's lifetime: between half and all of `RULES_TTL_MS`, at random. A fleet that connected
- * in one wave otherwise refreshed in one wave every minute, all inside whatever ran then (the
- * spread of issue 23's timed fan-outs); jittered, the refreshes spread over the minute.
- */
-/**
  * The cluster passed to `targetingSelectsNode` for targetings that do not name clusters, which
  * only ask whether the node has one (it has: its session is connected).
  */
 const OWN_NODE = "";
 
+/**
+ * A refresh's lifetime: between half and all of `RULES_TTL_MS`, at random. A fleet that connected
+ * in one wave otherwise refreshed in one wave every minute, all inside whatever ran then (the
+ * spread of issue 23's timed fan-outs); jittered, the refreshes spread over the minute.
+ */
 function refreshAfter(now: number): number {
   return now + RULES_TTL_MS * (0.5 + Math.random() / 2);
 }

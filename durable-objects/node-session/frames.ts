@@ -80,7 +80,8 @@ export function streamsMetrics(connection: Connection): boolean {
   return (connection.state as ConnectionState | null)?.metricsStream === true;
 }
 
-function helloReceived(connection: Connection): boolean {
+/** Whether the agent on `connection` has said hello (its capabilities are stored). */
+export function helloReceived(connection: Connection): boolean {
   return (connection.state as ConnectionState | null)?.hello === true;
 }
 
