@@ -6,7 +6,7 @@ import type { BatchWriter } from "../../durable-objects/batch-writer";
 import type { NodeSession } from "../../durable-objects/node-session";
 import { createDatabase } from "../../src/db/client";
 import { connectAgent, enrolNode } from "./agent-session";
-import { createTestApi, type TestApi } from "./harness";
+import { createTestApi, eventually, type TestApi } from "./harness";
 
 // Issue 23 under load: heartbeat samples are held in the session and written several per storage
 // commit, and when a fleet goes away at once every node is `unreachable` within the stale window,
@@ -135,12 +135,7 @@ describe("heartbeat samples of a session evicted between heartbeats", () => {
     expect(await storedSamples(nodeId)).toBeLessThanOrEqual(1);
     agent.ws.close(1000);
     await agent.waitClosed();
-    let n = 0;
-    for (let i = 0; i < 50 && n < 3; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      n = await storedSamples(nodeId);
-    }
-    expect(n).toBe(3);
+    await eventually(async () => expect(await storedSamples(nodeId)).toBe(3));
   });
 });
 

@@ -13,6 +13,7 @@ import {
   startExecutionsFile,
   waitFrame,
 } from "./executions-fixture";
+import { eventually } from "./harness";
 
 startExecutionsFile();
 
@@ -80,12 +81,9 @@ describe("rollout pacing in the result writer", () => {
       await waitFrame(a.agent, "ack", id);
     }
     // The last result's advance marks the rollout completed (the writer's round follows the ack).
-    let status = "";
-    for (let i = 0; i < 100 && status !== "completed"; i++) {
-      if (i > 0) await new Promise((r) => setTimeout(r, 50));
-      status = (await api.get(`/api/v1/commands/${command.id}`)).body.data.rollout.status;
-    }
-    expect(status).toBe("completed");
+    await eventually(async () =>
+      expect((await api.get(`/api/v1/commands/${command.id}`)).body.data.rollout.status).toBe("completed"),
+    );
     for (const a of agents) a.agent.ws.close(1000);
   });
 });

@@ -267,7 +267,13 @@ describe("a snapshot held by an evicted session", () => {
     await new Promise((r) => setTimeout(r, 1100));
     const hotter = { ...SYSTEM, cpu: { ...SYSTEM.cpu, usage_percent: 77 } } as SystemMetrics;
     agent.send({ type: "heartbeat", host: HOST, agent: AGENT, checks: [], system: hotter });
-    await new Promise((r) => setTimeout(r, 500));
+    // Held (not read through the object, whose reads write what is held first).
+    await eventually(async () => {
+      const held = await runInDurableObject(stub, (instance: NodeSession) =>
+        [...instance.getConnections()].some((c) => (c.state as { heldSamples?: string } | null)?.heldSamples),
+      );
+      expect(held).toBe(true);
+    });
     // Eviction: a new instance with nothing in memory answers.
     const snapshot = await runInDurableObject(stub, (instance: NodeSession, state) => {
       const Fresh = instance.constructor as new (ctx: DurableObjectState, e: unknown) => NodeSession;
