@@ -97,5 +97,4 @@ export const EnrollAcceptedSchema = /* @__PURE__ */ enrollAcceptedSchema();
 
 /** A 202 answer as the agent reads it. */
 export const enrollAcceptedResponseSchema = () => v.object({ data: enrollAcceptedSchema() });
-export const EnrollAcceptedResponseSchema = /* @__PURE__ */ enrollAcceptedResponseSchema();
 export type EnrollAccepted = v.InferOutput<typeof EnrollAcceptedSchema>;

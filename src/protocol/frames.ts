@@ -127,7 +127,6 @@ const checkSchema = () =>
     ok: v.boolean(),
     message: v.optional(v.pipe(v.string(), v.maxLength(CHECK_LIMITS.message))),
   });
-export const CheckSchema = /* @__PURE__ */ checkSchema();
 
 // ---- agent → server ----
 

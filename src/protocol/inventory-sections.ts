@@ -257,7 +257,6 @@ const pendingUpdateSchema = () =>
     security: v.boolean(),
     source: OptStr(255),
   });
-export const PendingUpdateSchema = /* @__PURE__ */ pendingUpdateSchema();
 
 const updatesData = () =>
   v.looseObject({

@@ -98,7 +98,6 @@ const fileStatSchema = () =>
     mode: v.string(),
     sha256: sha256(),
   });
-export const FileStatSchema = /* @__PURE__ */ fileStatSchema();
 
 /** Each method: a function that builds its params and result schemas. */
 const METHOD_SCHEMAS = {

@@ -84,7 +84,6 @@ const mountSchema = () =>
     inodes_total: count(),
     inodes_used: count(),
   });
-export const MountSchema = /* @__PURE__ */ mountSchema();
 
 const mountsSectionSchema = () => section({ mounts: list(mountSchema(), SYSTEM_LIMITS.mounts) });
 export const MountsSectionSchema = /* @__PURE__ */ mountsSectionSchema();
@@ -97,7 +96,6 @@ const diskIoSchema = () =>
     reads_per_second: num(),
     writes_per_second: num(),
   });
-export const DiskIoSchema = /* @__PURE__ */ diskIoSchema();
 
 const diskIoSectionSchema = () => section({ devices: list(diskIoSchema(), SYSTEM_LIMITS.devices) });
 export const DiskIoSectionSchema = /* @__PURE__ */ diskIoSectionSchema();
@@ -110,7 +108,6 @@ const interfaceSchema = () =>
     rx_bytes_per_second: num(),
     tx_bytes_per_second: num(),
   });
-export const InterfaceSchema = /* @__PURE__ */ interfaceSchema();
 
 const networkSectionSchema = () => section({ interfaces: list(interfaceSchema(), SYSTEM_LIMITS.interfaces) });
 export const NetworkSectionSchema = /* @__PURE__ */ networkSectionSchema();
@@ -133,7 +130,6 @@ const sensorSchema = () =>
     high_celsius: v.nullable(num()),
     critical_celsius: v.nullable(num()),
   });
-export const SensorSchema = /* @__PURE__ */ sensorSchema();
 
 const temperaturesSectionSchema = () => section({ sensors: list(sensorSchema(), SYSTEM_LIMITS.sensors) });
 export const TemperaturesSectionSchema = /* @__PURE__ */ temperaturesSectionSchema();
@@ -163,7 +159,6 @@ const containerSchema = () =>
     image: name(),
     state: v.pipe(v.string(), v.maxLength(32)),
   });
-export const ContainerSchema = /* @__PURE__ */ containerSchema();
 
 const containersSectionSchema = () =>
   section({
@@ -179,7 +174,6 @@ const serviceSchema = () =>
     state: v.pipe(v.string(), v.maxLength(32)),
     sub_state: v.pipe(v.string(), v.maxLength(32)),
   });
-export const ServiceSchema = /* @__PURE__ */ serviceSchema();
 
 /** Counts of every service; the list holds the failed ones first, then active ones, bounded. */
 const servicesSectionSchema = () =>
@@ -202,7 +196,6 @@ const gpuSchema = () =>
     temperature_celsius: v.nullable(num()),
     power_watts: v.nullable(num()),
   });
-export const GpuSchema = /* @__PURE__ */ gpuSchema();
 
 const gpuSectionSchema = () => section({ gpus: list(gpuSchema(), SYSTEM_LIMITS.gpus) });
 export const GpuSectionSchema = /* @__PURE__ */ gpuSectionSchema();
