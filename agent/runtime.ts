@@ -253,8 +253,10 @@ export class AgentRuntime {
   }
 
   private send(frame: OutgoingFrame): boolean {
-    this.memory.sent(frame.type);
-    return this.connection?.send(frame) ?? false;
+    const sent = this.connection?.send(frame) ?? false;
+    // Only work that went out is a burst to clean up after (a heartbeat tried offline is not).
+    if (sent) this.memory.sent(frame.type);
+    return sent;
   }
 
   private onOpen(): void {
