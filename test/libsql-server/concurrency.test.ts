@@ -134,16 +134,21 @@ describe("stream expiry", () => {
   });
 
   it("keeps a stream alive while it is used", async () => {
-    server = await startTestServer({ streamIdleMs: 150 });
+    // The gaps are a quarter of the idle window, so a loaded machine that
+    // stretches a 300 ms sleep does not expire the stream, while the whole
+    // transaction still outlives the window by half.
+    server = await startTestServer({ streamIdleMs: 1200 });
     const db = server.client("alive");
     await db.execute("CREATE TABLE t(x)");
     const tx = await db.transaction("write");
-    for (let i = 0; i < 4; i++) {
+    const started = Date.now();
+    for (let i = 0; i < 6; i++) {
       await tx.execute({ sql: "INSERT INTO t VALUES (?)", args: [i] });
-      await sleep(80);
+      await sleep(300);
     }
     await tx.commit();
-    expect((await db.execute("SELECT count(*) AS n FROM t")).rows[0].n).toBe(4);
+    expect(Date.now() - started).toBeGreaterThan(1200);
+    expect((await db.execute("SELECT count(*) AS n FROM t")).rows[0].n).toBe(6);
   });
 });
 
