@@ -535,7 +535,9 @@ describe("API fuzzing (OpenAPI-driven, fast-check)", () => {
       await runBatch(reqs, op.id);
     }
     await reseed();
-  }, 60_000);
+    // Alone this takes ~5 s; late in the full suite each of its ~110 database fingerprints reads
+    // every row the earlier files wrote to the shared database (~0.4 s each), so it took 55 s there.
+  }, 240_000);
 
   it("conflicting and refused writes (409/403/401/422) leave the database unchanged", async () => {
     await reseed();
