@@ -1,11 +1,11 @@
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 import { useLocation } from "preact-iso";
-import { get, list, withQuery } from "../api";
+import { get, list, type Pagination, withQuery } from "../api";
 import { ErrorBox, Pager, Table } from "../components/common";
 import { type FilterField, FilterForm } from "../components/filter-form";
-import { firstLoadSettled, takeEarlyNodes } from "../first-load";
+import { firstLoadSettled, settledAfter, takeEarlyNodes } from "../first-load";
 import { FILTERS, nodesRequest, pick, VIEW } from "../fleet-query";
-import { useLoad } from "../hooks";
+import { type FirstAnswer, useLoad } from "../hooks";
 import { to } from "../paths";
 import type { Node } from "../types";
 import { type Latest, rowsHtml, writeLatest } from "./fleet-rows";
@@ -87,17 +87,30 @@ function useLatest(nodes: Node[] | undefined): Record<string, Latest> {
   return latest;
 }
 
+/** A nodes request sent now, its answer kept once it arrives. */
+function sendNow(url: string): FirstAnswer<{ data: Node[]; pagination: Pagination }> {
+  const sent: FirstAnswer<{ data: Node[]; pagination: Pagination }> = { answer: list<Node>(url) };
+  sent.answer.then(
+    (value) => {
+      sent.value = value;
+    },
+    () => undefined,
+  );
+  return sent;
+}
+
 export function FleetPage() {
   const { query, route, path } = useLocation();
   const view = pick(query, VIEW);
   const filters = pick(query, FILTERS);
   const key = JSON.stringify(view);
-  // The nodes request first (started at load by first-load.ts when this page was the one opened);
-  // the summary counts after it.
-  const [early] = useState(() => takeEarlyNodes(nodesRequest(view)));
-  const nodes = useLoad(() => list<Node>(nodesRequest(view)), [key], early);
+  // The nodes request first, sent as the page is created rather than from an effect (a painted frame
+  // later): the one first-load.ts sent at load when this page was the one opened, or its own on a
+  // visit from another page. The summary counts wait for its answer, so they do not compete with it.
+  const [first] = useState(() => takeEarlyNodes(nodesRequest(view)) ?? sendNow(nodesRequest(view)));
+  const nodes = useLoad(() => list<Node>(nodesRequest(view)), [key], first);
   const summary = useLoad(
-    () => firstLoadSettled().then(() => get<Summary>("/api/v1/nodes/summary", filters)),
+    () => settledAfter(first.answer).then(() => get<Summary>("/api/v1/nodes/summary", filters)),
     [JSON.stringify(filters)],
   );
   const latest = useLatest(nodes.data?.data);
