@@ -252,6 +252,11 @@ describe.skipIf(!available)("web console in Chromium", () => {
 
       // Settings: an operator sees what its role allows; each tab renders.
       await page.getByRole("link", { name: "Settings" }).click();
+      // A first setup needs no curl: a cluster is created from the console (Clusters is the first tab).
+      const clusterForm = page.getByRole("form", { name: "Create cluster" });
+      await clusterForm.getByLabel("Name").fill("made-in-console");
+      await clusterForm.getByRole("button", { name: "Create cluster" }).click();
+      await page.getByRole("cell", { name: "made-in-console", exact: true }).waitFor();
       await page.getByRole("tab", { name: "enrollment keys" }).click();
       await shot("settings");
 

@@ -31,6 +31,7 @@ export type Role = Data<"/api/v1/roles">;
 export type ApiToken = Data<"/api/v1/api_tokens">;
 export type Webhook = Data<"/api/v1/webhooks">;
 export type EnrollmentKey = Data<"/api/v1/enrollment_keys">;
+export type Cluster = Data<"/api/v1/clusters">;
 export type NotificationChannel = Data<"/api/v1/notification_channels">;
 export type NotificationChannelInput = Body<"/api/v1/notification_channels", "post">;
 export type ChannelTestResult = Data<"/api/v1/notification_channels/{id}/test", "post">;

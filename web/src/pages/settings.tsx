@@ -2,10 +2,11 @@ import { useState } from "preact/hooks";
 import { ApiError, isMissingRoute, send } from "../api";
 import { Section, Tabs, when } from "../components/common";
 import { ConfirmButton, CreateForm, csv, ResourceTable, useResource } from "../components/resource";
-import type { ApiToken, EnrollmentKey, Role, User, Webhook } from "../schema";
+import type { ApiToken, Cluster, EnrollmentKey, Role, User, Webhook } from "../schema";
 import { Channels } from "./channels";
 
 const TABS = [
+  "Clusters",
   "Users",
   "Roles",
   "API tokens",
@@ -385,14 +386,87 @@ function EnrollmentKeys() {
   );
 }
 
+/**
+ * Clusters: the first thing a new fleet needs (an enrollment key names one), so a first setup is done
+ * from the console alone. Deleting one that still has nodes is refused by the server (its message shows).
+ */
+function Clusters() {
+  const r = useResource<Cluster>("/api/v1/clusters");
+  return (
+    <>
+      <ResourceTable
+        resource={r}
+        caption="Clusters"
+        rowKey={(c) => c.id}
+        columns={[
+          { label: "Name", cell: (c) => c.name },
+          {
+            label: "Nodes",
+            cell: (c) => (c.node_limit ? `${c.node_count} of ${c.node_limit}` : c.node_count),
+          },
+          { label: "Address range", cell: (c) => c.ipv4_range },
+          { label: "Created", cell: (c) => when(c.inserted_at) },
+          {
+            label: "Actions",
+            cell: (c) => (
+              <ConfirmButton
+                question={`Delete cluster ${c.name}?`}
+                onConfirm={() =>
+                  r.act(() => send("DELETE", `/api/v1/clusters/${encodeURIComponent(c.name)}`))
+                }
+              >
+                Delete
+              </ConfirmButton>
+            ),
+          },
+        ]}
+      />
+      <CreateForm
+        label="Create cluster"
+        onSubmit={(f) =>
+          r.act(() => {
+            const range = String(f.get("range") ?? "").trim();
+            const limit = String(f.get("limit") ?? "");
+            return send("POST", "/api/v1/clusters", {
+              name: String(f.get("name") ?? "").trim(),
+              ...(range ? { ipv4_range: range } : {}),
+              ...(limit ? { node_limit: Number(limit) } : {}),
+            });
+          })
+        }
+      >
+        <label>
+          Name
+          <input
+            name="name"
+            required
+            maxLength={24}
+            pattern="[a-z0-9]([a-z0-9\-]*[a-z0-9])?"
+            placeholder="edge"
+          />
+        </label>
+        <label>
+          Address range (empty: chosen for you)
+          <input name="range" placeholder="10.64.0.0/16" />
+        </label>
+        <label>
+          Node limit
+          <input name="limit" type="number" min={1} />
+        </label>
+      </CreateForm>
+    </>
+  );
+}
+
 export function SettingsPage() {
-  const [tab, setTab] = useState<Tab>("Users");
+  const [tab, setTab] = useState<Tab>("Clusters");
   return (
     <>
       <h1>Settings</h1>
       <Section title="Settings">
         <Tabs<Tab> tabs={TABS} current={tab} onSelect={setTab} label="Settings sections" />
         <div role="tabpanel" aria-label={tab} class="panel">
+          {tab === "Clusters" && <Clusters />}
           {tab === "Users" && <Users />}
           {tab === "Roles" && <Roles />}
           {tab === "API tokens" && <ApiTokens />}
