@@ -218,6 +218,9 @@ export async function footprint(mode: Mode): Promise<BenchResult> {
   const api = apiClient(() => stack.url);
   const work = await tempDir("outpost-bench-fp-");
   const variants: Variant[] = [];
+  // The diagnostic copy too: a run that fails midway must stop every agent it started, or the
+  // benchmark's process never exits.
+  const started: Variant[] = [];
   const notes: string[] = [];
   try {
     const key = await clusterWithKey(api, "fp", "100.81.0.0/24");
@@ -285,6 +288,7 @@ export async function footprint(mode: Mode): Promise<BenchResult> {
       anon: [],
       file: [],
     };
+    started.push(diag);
 
     // Every collector on: files may be moved in `files` (the transfer below), logs read in /var/log.
     const files = join(work, "files");
@@ -596,7 +600,7 @@ export async function footprint(mode: Mode): Promise<BenchResult> {
       },
     };
   } finally {
-    for (const v of variants) if (v.agent?.running()) await v.agent.stop();
+    for (const v of [...variants, ...started]) if (v.agent?.running()) await v.agent.stop();
     await stack.stop();
   }
 }

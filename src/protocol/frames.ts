@@ -9,6 +9,7 @@ import {
   inventoryFrame,
   inventoryRequestFrame,
 } from "./inventory-frames";
+import { boundedId, count, finiteNumber, PROTOCOL_VERSION, versionEntries } from "./primitives";
 import {
   RpcFrame,
   RpcResultFrame,
@@ -37,7 +38,7 @@ import { STREAM_INTERVAL, systemDetailSchema, systemMetricsSchema } from "./syst
  * WebSocket. One catalog, imported by the NodeSession Durable Object and the
  * agent, validated on send and on receive by both.
  */
-export const PROTOCOL_VERSION = 1;
+export { PROTOCOL_VERSION };
 
 /** WebSocket close codes the server uses, so the agent can tell why it was dropped. */
 export const CLOSE_CODES = {
@@ -82,17 +83,19 @@ export const AgentFact = (max: number) =>
     v.regex(/^[\x20-\x3b\x3d\x3f-\x7e]*$/, "must be printable characters other than < and >"),
   );
 
-const id = () => v.pipe(v.string(), v.minLength(1), v.maxLength(128));
 /** Execution ids are UUIDs the server minted: anything else is refused before it can cost a write. */
 const executionId = () => v.pipe(v.string(), v.uuid());
-const count = () => v.pipe(v.number(), v.integer(), v.minValue(0));
-const num = () => v.pipe(v.number(), v.finite());
-const baseEntries = () => ({ v: v.literal(PROTOCOL_VERSION) });
 
 /** Host metrics the agent reads each heartbeat (bytes, percent, seconds). */
 const hostMetricsSchema = () =>
   v.object({
-    cpu: v.object({ cores: count(), load_1m: num(), load_5m: num(), load_15m: num(), usage_percent: num() }),
+    cpu: v.object({
+      cores: count(),
+      load_1m: finiteNumber(),
+      load_5m: finiteNumber(),
+      load_15m: finiteNumber(),
+      usage_percent: finiteNumber(),
+    }),
     memory: v.object({ total_bytes: count(), available_bytes: count(), used_bytes: count() }),
     disk: v.object({ total_bytes: count(), available_bytes: count(), used_bytes: count() }),
     uptime_seconds: count(),
@@ -132,7 +135,7 @@ const checkSchema = () =>
 
 const helloFrame = () =>
   v.object({
-    ...baseEntries(),
+    ...versionEntries(),
     type: v.literal("hello"),
     agent_version: AgentFact(64),
     hostname: AgentFact(255),
@@ -154,7 +157,7 @@ export const HelloFrame = /* @__PURE__ */ helloFrame();
 
 const heartbeatFrame = () =>
   v.object({
-    ...baseEntries(),
+    ...versionEntries(),
     type: v.literal("heartbeat"),
     host: hostMetricsSchema(),
     agent: agentMetricsSchema(),
@@ -167,7 +170,7 @@ export const HeartbeatFrame = /* @__PURE__ */ heartbeatFrame();
 /** A sample taken for an open live stream (`metrics_stream`): fanned out, not stored. */
 const metricsFrame = () =>
   v.object({
-    ...baseEntries(),
+    ...versionEntries(),
     type: v.literal("metrics"),
     host: hostMetricsSchema(),
     system: systemMetricsSchema(),
@@ -177,7 +180,7 @@ export const MetricsFrame = /* @__PURE__ */ metricsFrame();
 /** The detail sections, every `metrics_detail_interval_seconds` (kept as the node's latest). */
 const metricsDetailFrame = () =>
   v.object({
-    ...baseEntries(),
+    ...versionEntries(),
     type: v.literal("metrics_detail"),
     detail: systemDetailSchema(),
   });
@@ -185,7 +188,7 @@ export const MetricsDetailFrame = /* @__PURE__ */ metricsDetailFrame();
 
 const resultFrame = () =>
   v.object({
-    ...baseEntries(),
+    ...versionEntries(),
     type: v.literal("result"),
     execution_id: executionId(),
     exit_code: v.pipe(v.number(), v.integer()),
@@ -198,7 +201,7 @@ export const ResultFrame = /* @__PURE__ */ resultFrame();
 
 const outputFrame = () =>
   v.object({
-    ...baseEntries(),
+    ...versionEntries(),
     type: v.literal("output"),
     execution_id: executionId(),
     seq: count(),
@@ -208,26 +211,28 @@ export const OutputFrame = /* @__PURE__ */ outputFrame();
 
 /** The agent confirms it received an `exec` (before it runs it). */
 const agentAckFrame = () =>
-  v.object({ ...baseEntries(), type: v.literal("ack"), execution_id: executionId() });
+  v.object({ ...versionEntries(), type: v.literal("ack"), execution_id: executionId() });
 export const AgentAckFrame = /* @__PURE__ */ agentAckFrame();
 
 /** Either side answers an invalid frame with this, and keeps the connection. */
 const errorFrame = () =>
   v.object({
-    ...baseEntries(),
+    ...versionEntries(),
     type: v.literal("error"),
     code: v.string(),
     message: v.string(),
   });
 export const ErrorFrame = /* @__PURE__ */ errorFrame();
 
-const pingFrame = () => v.object({ ...baseEntries(), type: v.literal("ping"), id: id(), sent_at: count() });
+const pingFrame = () =>
+  v.object({ ...versionEntries(), type: v.literal("ping"), id: boundedId(), sent_at: count() });
 export const PingFrame = /* @__PURE__ */ pingFrame();
-const pongFrame = () => v.object({ ...baseEntries(), type: v.literal("pong"), id: id(), sent_at: count() });
+const pongFrame = () =>
+  v.object({ ...versionEntries(), type: v.literal("pong"), id: boundedId(), sent_at: count() });
 export const PongFrame = /* @__PURE__ */ pongFrame();
 
 /** The agent saved a rotated token (`token_rotated`) in its state dir; the old one is gone for good. */
-const tokenStoredFrame = () => v.object({ ...baseEntries(), type: v.literal("token_stored") });
+const tokenStoredFrame = () => v.object({ ...versionEntries(), type: v.literal("token_stored") });
 export const TokenStoredFrame = /* @__PURE__ */ tokenStoredFrame();
 
 export const AgentFrame = /* @__PURE__ */ v.variant("type", [
@@ -255,7 +260,7 @@ export type AgentFrame = v.InferOutput<typeof AgentFrame>;
 
 const execFrame = () =>
   v.object({
-    ...baseEntries(),
+    ...versionEntries(),
     type: v.literal("exec"),
     execution_id: executionId(),
     command: v.string(),
@@ -264,19 +269,19 @@ const execFrame = () =>
 export const ExecFrame = /* @__PURE__ */ execFrame();
 
 const cancelFrame = () =>
-  v.object({ ...baseEntries(), type: v.literal("cancel"), execution_id: executionId() });
+  v.object({ ...versionEntries(), type: v.literal("cancel"), execution_id: executionId() });
 export const CancelFrame = /* @__PURE__ */ cancelFrame();
 
 /** The server stored a result; the agent may forget it. */
 const serverAckFrame = () =>
-  v.object({ ...baseEntries(), type: v.literal("ack"), execution_id: executionId() });
+  v.object({ ...versionEntries(), type: v.literal("ack"), execution_id: executionId() });
 export const ServerAckFrame = /* @__PURE__ */ serverAckFrame();
 
 const configFrame = () =>
   v.object({
-    ...baseEntries(),
+    ...versionEntries(),
     type: v.literal("config"),
-    node_id: id(),
+    node_id: boundedId(),
     cluster_name: v.string(),
     heartbeat_interval_seconds: count(),
     /** How often the agent collects the detail sections (processes, containers, services, GPU). */
@@ -290,7 +295,7 @@ export const ConfigFrame = /* @__PURE__ */ configFrame();
  */
 const metricsStreamFrame = () =>
   v.object({
-    ...baseEntries(),
+    ...versionEntries(),
     type: v.literal("metrics_stream"),
     interval_seconds: v.nullable(
       v.pipe(count(), v.minValue(STREAM_INTERVAL.min), v.maxValue(STREAM_INTERVAL.max)),
@@ -300,7 +305,7 @@ export const MetricsStreamFrame = /* @__PURE__ */ metricsStreamFrame();
 
 const selfUpdateFrame = () =>
   v.object({
-    ...baseEntries(),
+    ...versionEntries(),
     type: v.literal("self_update"),
     version: v.string(),
     url: v.string(),
@@ -316,7 +321,7 @@ export const SelfUpdateFrame = /* @__PURE__ */ selfUpdateFrame();
  */
 const tokenRotatedFrame = () =>
   v.object({
-    ...baseEntries(),
+    ...versionEntries(),
     type: v.literal("token_rotated"),
     api_token: v.pipe(v.string(), v.minLength(1), v.maxLength(512)),
   });

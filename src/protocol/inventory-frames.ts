@@ -6,6 +6,7 @@ import {
   SECTION_DATA,
   sectionDataSchema,
 } from "./inventory-sections";
+import { sha256Hex, versionEntries } from "./primitives";
 
 // Each schema is built by a function, and the exported constant is that function's result, marked
 // pure: the server uses the constants (built once), while the agent builds only the schema a frame
@@ -20,9 +21,7 @@ import {
 /** The capability an agent announces in its hello when it speaks these frames. */
 export const INVENTORY_CAPABILITY = "inventory.v1";
 
-const versionEntries = () => ({ v: v.literal(1) });
 const section = () => v.picklist(INVENTORY_SECTIONS);
-const hash = () => v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/, "must be a lowercase hex SHA-256"));
 const requestId = () => v.pipe(v.string(), v.minLength(1), v.maxLength(128));
 
 /**
@@ -39,7 +38,7 @@ export const inventoryFrame = (
       section: section(),
       status: v.picklist(["ok", "unavailable"]),
       reason: v.optional(v.pipe(v.string(), v.maxLength(512))),
-      content_hash: hash(),
+      content_hash: sha256Hex(),
       /** Epoch ms when the agent collected it. */
       collected_at: v.pipe(v.number(), v.integer(), v.minValue(0)),
       /** Present when the report answers an `inventory_request` that carried one. */
@@ -64,7 +63,7 @@ export const inventoryChunkFrame = () =>
       ...versionEntries(),
       type: v.literal("inventory_chunk"),
       section: section(),
-      content_hash: hash(),
+      content_hash: sha256Hex(),
       collected_at: v.pipe(v.number(), v.integer(), v.minValue(0)),
       request_id: v.optional(requestId()),
       index: v.pipe(v.number(), v.integer(), v.minValue(0)),
@@ -84,7 +83,7 @@ export const inventoryRequestFrame = () =>
     request_id: v.optional(requestId()),
     sections: v.optional(v.pipe(v.array(section()), v.maxLength(INVENTORY_SECTIONS.length))),
     /** The hashes the server holds; a section with the same hash is not sent. Absent: send every section asked for. */
-    known_hashes: v.optional(v.record(v.string(), hash())),
+    known_hashes: v.optional(v.record(v.string(), sha256Hex())),
     /** Let the package manager refresh its index before checking updates (apt-get update…); never otherwise. */
     refresh_cache: v.optional(v.boolean(), false),
     /** The server takes `inventory_chunk` frames: a section over one frame is sent in slices, not reported unavailable. */
@@ -98,6 +97,6 @@ export const inventoryAckFrame = () =>
     ...versionEntries(),
     type: v.literal("inventory_ack"),
     section: section(),
-    content_hash: hash(),
+    content_hash: sha256Hex(),
   });
 export const InventoryAckFrame = /* @__PURE__ */ inventoryAckFrame();

@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { count } from "./primitives";
 
 // Each schema is built by a function, and the exported constant is that function's result, marked
 // pure: the server uses the constants (built once), while the agent builds only the schema a frame
@@ -33,7 +34,6 @@ export const USER_SECTIONS: readonly InventorySection[] = ["users", "groups"];
 const Str = (max = 1024) => v.pipe(v.string(), v.maxLength(max));
 const OptStr = (max = 1024) => v.nullable(Str(max));
 const int = () => v.pipe(v.number(), v.integer());
-const count = () => v.pipe(v.number(), v.integer(), v.minValue(0));
 const optCount = () => v.nullable(count());
 const list = <T extends v.GenericSchema>(item: T, max: number) => v.pipe(v.array(item), v.maxLength(max));
 

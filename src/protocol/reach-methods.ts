@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { boundedId, count, finiteNumber, sha256Hex } from "./primitives";
 
 // Each schema is built by a function, and the exported constant is that function's result, marked
 // pure: the server uses the constants (built once), while the agent builds only the schema a frame
@@ -31,11 +32,7 @@ export const ALLOWED_SIGNALS = [
 ] as const;
 export type AllowedSignal = (typeof ALLOWED_SIGNALS)[number];
 
-const int = () => v.pipe(v.number(), v.integer(), v.minValue(0));
 const pid = () => v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(2 ** 31 - 1));
-const num = () => v.pipe(v.number(), v.finite());
-const id = () => v.pipe(v.string(), v.minLength(1), v.maxLength(128));
-const sha256 = () => v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/));
 const absPath = () =>
   v.pipe(
     v.string(),
@@ -49,14 +46,14 @@ const absPath = () =>
 const processInfoSchema = () =>
   v.object({
     pid: pid(),
-    ppid: int(),
+    ppid: count(),
     name: v.string(),
     cmdline: v.string(),
     user: v.string(),
     state: v.string(),
-    cpu_percent: num(),
-    memory_bytes: int(),
-    threads: int(),
+    cpu_percent: finiteNumber(),
+    memory_bytes: count(),
+    threads: count(),
     start_time: v.string(),
   });
 export const ProcessInfoSchema = /* @__PURE__ */ processInfoSchema();
@@ -94,9 +91,9 @@ export type LogFilter = v.InferOutput<typeof LogFilterSchema>;
 const fileStatSchema = () =>
   v.object({
     path: v.string(),
-    size: int(),
+    size: count(),
     mode: v.string(),
-    sha256: sha256(),
+    sha256: sha256Hex(),
   });
 
 /** Each method: a function that builds its params and result schemas. */
@@ -117,8 +114,8 @@ const METHOD_SCHEMAS = {
   "logs.query": () => ({
     params: v.object({
       ...logFilterSchema().entries,
-      since: v.optional(int()),
-      until: v.optional(int()),
+      since: v.optional(count()),
+      until: v.optional(count()),
       limit: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1000)),
       cursor: v.optional(v.pipe(v.string(), v.maxLength(1024))),
     }),
@@ -138,13 +135,13 @@ const METHOD_SCHEMAS = {
     }),
     // The bytes follow as server → agent binary chunk frames on `upload_id` (./chunk-frames.ts), at
     // most `credits` ahead of the agent's `stream_credit`s; size and SHA-256 are known only at the end.
-    result: v.object({ upload_id: id(), credits: v.pipe(int(), v.minValue(1), v.maxValue(64)) }),
+    result: v.object({ upload_id: boundedId(), credits: v.pipe(count(), v.minValue(1), v.maxValue(64)) }),
   }),
   "files.write_commit": () => ({
-    params: v.object({ upload_id: id(), size: int(), sha256: sha256() }),
+    params: v.object({ upload_id: boundedId(), size: count(), sha256: sha256Hex() }),
     result: fileStatSchema(),
   }),
-  "files.write_abort": () => ({ params: v.object({ upload_id: id() }), result: v.object({}) }),
+  "files.write_abort": () => ({ params: v.object({ upload_id: boundedId() }), result: v.object({}) }),
 };
 type MethodSchemas = { readonly [M in keyof typeof METHOD_SCHEMAS]: ReturnType<(typeof METHOD_SCHEMAS)[M]> };
 

@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { boundedId, count, versionEntries } from "./primitives";
 import { REACH_METHOD_NAMES, RPC_ERROR_CODES, STREAM_KIND_NAMES } from "./reach-methods";
 
 // Each schema is built by a function, and the exported constant is that function's result, marked
@@ -9,9 +10,6 @@ import { REACH_METHOD_NAMES, RPC_ERROR_CODES, STREAM_KIND_NAMES } from "./reach-
 // The generic live path (issue 20), part of the one catalog in ./frames.ts: a request/response pair
 // and a credit-based stream, whatever the method. What each method carries is in ./reach-methods.ts.
 
-const versionEntries = () => ({ v: v.literal(1) });
-const id = () => v.pipe(v.string(), v.minLength(1), v.maxLength(128));
-const count = () => v.pipe(v.number(), v.integer(), v.minValue(0));
 const method = () => v.picklist(REACH_METHOD_NAMES);
 const kind = () => v.picklist(STREAM_KIND_NAMES);
 const params = () => v.record(v.string(), v.unknown());
@@ -31,7 +29,7 @@ export const rpcFrame = () =>
   v.object({
     ...versionEntries(),
     type: v.literal("rpc"),
-    id: id(),
+    id: boundedId(),
     method: method(),
     params: params(),
     deadline_ms: count(),
@@ -43,7 +41,7 @@ export const rpcResultFrame = () =>
   v.object({
     ...versionEntries(),
     type: v.literal("rpc_result"),
-    id: id(),
+    id: boundedId(),
     ok: v.boolean(),
     result: v.optional(v.unknown()),
     error: v.optional(rpcErrorSchema()),
@@ -55,7 +53,7 @@ export const streamStartFrame = () =>
   v.object({
     ...versionEntries(),
     type: v.literal("stream_start"),
-    stream_id: id(),
+    stream_id: boundedId(),
     kind: kind(),
     params: params(),
     credits: v.pipe(count(), v.maxValue(1024)),
@@ -70,14 +68,14 @@ export const streamCreditFrame = () =>
   v.object({
     ...versionEntries(),
     type: v.literal("stream_credit"),
-    stream_id: id(),
+    stream_id: boundedId(),
     credits: v.pipe(count(), v.maxValue(1024)),
   });
 export const StreamCreditFrame = /* @__PURE__ */ streamCreditFrame();
 
 /** server → agent: nobody reads this stream any more. */
 export const streamStopFrame = () =>
-  v.object({ ...versionEntries(), type: v.literal("stream_stop"), stream_id: id() });
+  v.object({ ...versionEntries(), type: v.literal("stream_stop"), stream_id: boundedId() });
 export const StreamStopFrame = /* @__PURE__ */ streamStopFrame();
 
 /**
@@ -88,7 +86,7 @@ export const streamDataFrame = () =>
   v.object({
     ...versionEntries(),
     type: v.literal("stream_data"),
-    stream_id: id(),
+    stream_id: boundedId(),
     seq: count(),
     items: v.pipe(v.array(v.unknown()), v.maxLength(MAX_STREAM_ITEMS)),
   });
@@ -102,7 +100,7 @@ export const streamEndFrame = () =>
   v.object({
     ...versionEntries(),
     type: v.literal("stream_end"),
-    stream_id: id(),
+    stream_id: boundedId(),
     reason: v.picklist(["eof", "stopped", "error"]),
     error: v.optional(rpcErrorSchema()),
   });

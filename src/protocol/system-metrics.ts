@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { count, finiteNumber } from "./primitives";
 
 // Each schema is built by a function, and the exported constant is that function's result, marked
 // pure: the server uses the constants (built once), while the agent builds only the schema a frame
@@ -28,8 +29,6 @@ export const SYSTEM_LIMITS = {
   gpus: 16,
 } as const;
 
-const count = () => v.pipe(v.number(), v.integer(), v.minValue(0));
-const num = () => v.pipe(v.number(), v.finite());
 const pct = () => v.pipe(v.number(), v.finite(), v.minValue(0), v.maxValue(100));
 const name = () => v.pipe(v.string(), v.maxLength(255));
 const unavailable = () =>
@@ -47,7 +46,7 @@ const cpuCoreSchema = () =>
     usage_percent: pct(),
     iowait_percent: pct(),
     steal_percent: pct(),
-    frequency_mhz: v.nullable(num()),
+    frequency_mhz: v.nullable(finiteNumber()),
   });
 export const CpuCoreSchema = /* @__PURE__ */ cpuCoreSchema();
 
@@ -91,10 +90,10 @@ export const MountsSectionSchema = /* @__PURE__ */ mountsSectionSchema();
 const diskIoSchema = () =>
   v.object({
     device: name(),
-    read_bytes_per_second: num(),
-    write_bytes_per_second: num(),
-    reads_per_second: num(),
-    writes_per_second: num(),
+    read_bytes_per_second: finiteNumber(),
+    write_bytes_per_second: finiteNumber(),
+    reads_per_second: finiteNumber(),
+    writes_per_second: finiteNumber(),
   });
 
 const diskIoSectionSchema = () => section({ devices: list(diskIoSchema(), SYSTEM_LIMITS.devices) });
@@ -105,8 +104,8 @@ const interfaceSchema = () =>
     name: name(),
     rx_bytes: count(),
     tx_bytes: count(),
-    rx_bytes_per_second: num(),
-    tx_bytes_per_second: num(),
+    rx_bytes_per_second: finiteNumber(),
+    tx_bytes_per_second: finiteNumber(),
   });
 
 const networkSectionSchema = () => section({ interfaces: list(interfaceSchema(), SYSTEM_LIMITS.interfaces) });
@@ -126,9 +125,9 @@ export const SocketsSectionSchema = /* @__PURE__ */ socketsSectionSchema();
 const sensorSchema = () =>
   v.object({
     name: name(),
-    celsius: num(),
-    high_celsius: v.nullable(num()),
-    critical_celsius: v.nullable(num()),
+    celsius: finiteNumber(),
+    high_celsius: v.nullable(finiteNumber()),
+    critical_celsius: v.nullable(finiteNumber()),
   });
 
 const temperaturesSectionSchema = () => section({ sensors: list(sensorSchema(), SYSTEM_LIMITS.sensors) });
@@ -138,7 +137,7 @@ const processSchema = () =>
   v.object({
     pid: count(),
     name: name(),
-    cpu_percent: v.pipe(num(), v.minValue(0)),
+    cpu_percent: v.pipe(finiteNumber(), v.minValue(0)),
     rss_bytes: count(),
   });
 export const ProcessSchema = /* @__PURE__ */ processSchema();
@@ -193,8 +192,8 @@ const gpuSchema = () =>
     utilization_percent: v.nullable(pct()),
     memory_used_bytes: v.nullable(count()),
     memory_total_bytes: v.nullable(count()),
-    temperature_celsius: v.nullable(num()),
-    power_watts: v.nullable(num()),
+    temperature_celsius: v.nullable(finiteNumber()),
+    power_watts: v.nullable(finiteNumber()),
   });
 
 const gpuSectionSchema = () => section({ gpus: list(gpuSchema(), SYSTEM_LIMITS.gpus) });
