@@ -599,6 +599,9 @@ export async function footprint(mode: Mode): Promise<BenchResult> {
         variants: variants.map(({ agent, ...v }) => ({ ...v, pid: agent?.pid })),
       },
     };
+  } catch (error) {
+    // A request to the stack failing ("fetch failed", seen once) says nothing without the stack's side.
+    throw new Error(`${error}\nstack output tail:\n${stack.stack.output().slice(-2000)}`, { cause: error });
   } finally {
     for (const v of [...variants, ...started]) if (v.agent?.running()) await v.agent.stop();
     await stack.stop();
