@@ -62,6 +62,8 @@ const USAGE = `usage: npm run bench -- [--only ${Object.keys(BENCHMARKS).join(",
   --console-nodes  fleet size for the console benchmark (default 1000, quick 300; the issue's goal
                    is for 10000: --console-nodes 10000)
   --console-loads  page loads the console benchmark measures (default 5, quick 3; more for a steadier p50)
+  --fanout-heartbeat  the swarm's heartbeat interval in s (default 15, the agent's; an experiment:
+                   below workerd's 10 s eviction of idle actors no session is evicted between beats)
   --fanout-enrol   api (default): every node through POST /agent/v1/enroll, 16 at a time;
                    direct: one node through the API, the rest inserted into libSQL (fast)
   --load-size      issue 23's figures in one run, scaled: N (full size 1000) runs enrol with 2N nodes
@@ -139,6 +141,7 @@ export async function main(argv: string[]): Promise<number> {
         "fanout-steps": { type: "string" },
         "fanout-enrol": { type: "string" },
         "fanout-repeat": { type: "string" },
+        "fanout-heartbeat": { type: "string" },
         "enrol-count": { type: "string" },
         "inventory-full": { type: "boolean", default: false },
         "load-size": { type: "string" },
@@ -222,6 +225,7 @@ export async function main(argv: string[]): Promise<number> {
                 : undefined,
               enrol: values["fanout-enrol"] === "direct" ? "direct" : "api",
               repeatAt: values["fanout-repeat"] ? Number(values["fanout-repeat"]) : undefined,
+              heartbeatSeconds: values["fanout-heartbeat"] ? Number(values["fanout-heartbeat"]) : undefined,
             }
           : name === "enrol"
             ? { count: values["enrol-count"] ? Number(values["enrol-count"]) : undefined }

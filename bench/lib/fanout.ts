@@ -23,6 +23,11 @@ export interface FanoutOptions {
   boundMs?: number;
   /** The step at which five fan-outs are timed (spread) and the summary's latency is compared with idle. */
   repeatAt?: number;
+  /**
+   * The swarm agents' heartbeat interval (default 15 s, the agent's). An experiment's knob: below
+   * workerd's 10 s eviction of idle actors, no session is evicted between two heartbeats.
+   */
+  heartbeatSeconds?: number;
 }
 
 /** Fan-outs timed at the repeat step, for their spread (max / min). */
@@ -299,7 +304,10 @@ export async function fanout(mode: Mode, options: FanoutOptions = {}): Promise<B
       // request, a DO wake and a libSQL batch, while the already connected agents heartbeat).
       const stopConnectProfile = await profileWindow(`connect-${n}`);
       // 300 ms per agent: a loaded 2-core machine connected 471 of 1,000 in the old 100 s bound.
-      const conn = await swarm.connect(target, { timeoutMs: mode.quick ? 120_000 : 60_000 + target * 300 });
+      const conn = await swarm.connect(target, {
+        timeoutMs: mode.quick ? 120_000 : 60_000 + target * 300,
+        heartbeatSeconds: options.heartbeatSeconds,
+      });
       if (stopConnectProfile) connectProfiles.push({ n, profiles: await stopConnectProfile() });
       step.connect_ms = Math.round(conn.ms);
       step.ready = conn.ready;
