@@ -2,8 +2,9 @@
 // command with `max_concurrency: 2` and `max_errors: 1`. The command takes a numbered slot as it
 // starts (an atomic mkdir), so the third and fourth node to start fail whatever the order: the
 // rollout stops after the second failure, the nodes still waiting are cancelled with a reason, and
-// the agents' own start times and durations show never more than two running at once.
-import { rm } from "node:fs/promises";
+// the runs' own start and end times (logged by the command in nanoseconds: the API's timestamps are
+// whole seconds) show never more than two running at once.
+import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type AgentProcess, copyBundle, stopAllAgents, tempDir } from "../support/agent-process";
@@ -19,16 +20,11 @@ import {
 import { type Stack, startStack } from "../support/stack";
 
 const N = 10;
-/** Start-time tolerance between the agents' clocks (one host) and the durations they report. */
-const SLACK_MS = 50;
-
-/** The most executions running at one moment, from each one's [start, start + duration). */
+/** The most runs going at one moment: at each run's start, the runs started and not yet ended. */
 function mostAtOnce(runs: { start: number; end: number }[]): number {
   let most = 0;
-  for (const r of runs) {
-    const at = r.start + SLACK_MS;
-    most = Math.max(most, runs.filter((o) => o.start <= at && o.end > at).length);
-  }
+  for (const r of runs)
+    most = Math.max(most, runs.filter((o) => o.start <= r.start && o.end > r.start).length);
   return most;
 }
 
@@ -74,11 +70,16 @@ describe("a rollout over ten real agents", () => {
 
   it("max_concurrency 2 never has more than two running, and max_errors 1 stops it at the second failure", async () => {
     const slots = join(workDir, "slots");
+    const times = join(workDir, "times.log");
     const res = await api("POST", "/api/v1/commands", {
       command_text: [
         `mkdir -p ${slots}`,
         `for i in 1 2 3 4 5 6 7 8 9 10; do mkdir ${slots}/$i 2>/dev/null && break; done`,
+        // The API's timestamps are whole seconds (the contract's format): each run logs its own
+        // start and end in nanoseconds (one short O_APPEND write each, so lines never mix).
+        `echo "$i start $(date +%s%N)" >> ${times}`,
         "sleep 0.4",
+        `echo "$i end $(date +%s%N)" >> ${times}`,
         'echo "slot $i"',
         '[ "$i" -ne 3 ] && [ "$i" -ne 4 ]',
       ].join("\n"),
@@ -119,12 +120,18 @@ describe("a rollout over ten real agents", () => {
       expect(e.output).toMatch(/rollout stopped/);
     }
 
-    // Never more than two at once, from the agents' own start times and durations.
-    const runs = ran.map((e: any) => ({
-      start: Date.parse(e.started_at),
-      end: Date.parse(e.started_at) + e.duration_ms,
-    }));
-    expect(mostAtOnce(runs)).toBeLessThanOrEqual(2);
+    // Never more than two at once, from each run's own start and end (one host, one clock).
+    const logged = new Map<string, { start: number; end: number }>();
+    for (const line of (await readFile(times, "utf8")).trim().split("\n")) {
+      const [slot, what, ns] = line.split(" ");
+      const run = logged.get(slot as string) ?? { start: 0, end: 0 };
+      run[what as "start" | "end"] = Number(BigInt(ns as string) / 1_000_000n);
+      logged.set(slot as string, run);
+    }
+    const runs = [...logged.values()];
+    expect(runs).toHaveLength(ran.length);
+    for (const r of runs) expect(r.end).toBeGreaterThan(r.start);
+    expect(mostAtOnce(runs), JSON.stringify(runs)).toBeLessThanOrEqual(2);
     // And it did run two at a time (not one after another): the concurrency was used.
     expect(mostAtOnce(runs)).toBe(2);
 
