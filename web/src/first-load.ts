@@ -42,17 +42,13 @@ if (currentToken() && path === BASE) {
   const url = nodesRequest(pick(query, VIEW));
   used = sent?.url === url;
   const answer = sent && used ? listFromEarly<Node>(sent.answer) : list<Node>(url);
-  const taken: FirstAnswer<NodesPage> & { url: string } = { url, answer };
-  if (sent && used && sent.value !== undefined) taken.value = listOf<Node>(sent.value);
-  early = taken;
-  // Kept once answered, so a page rendered after the answer shows its rows in its first render.
   answer.then(
-    (value) => {
-      performance.mark(ANSWER_MARK);
-      taken.value = value;
-    },
+    () => performance.mark(ANSWER_MARK),
     () => undefined,
   );
+  const taken = Object.assign(keptOnceAnswered(answer), { url });
+  if (sent && used && sent.value !== undefined) taken.value = listOf<Node>(sent.value);
+  early = taken;
   settled = settledAfter(answer);
 }
 // Sent for another view than this one (the inline script and nodesRequest() disagree): unread.
@@ -67,6 +63,21 @@ export function takeEarlyNodes(url: string): FirstAnswer<NodesPage> | null {
   const taken = early;
   early = null;
   return taken;
+}
+
+/**
+ * A request's answer, its value kept once it arrives, so a page rendered after the answer shows it in
+ * its first render (`useLoad`'s `first`).
+ */
+export function keptOnceAnswered<T>(answer: Promise<T>): FirstAnswer<T> {
+  const kept: FirstAnswer<T> = { answer };
+  answer.then(
+    (value) => {
+      kept.value = value;
+    },
+    () => undefined,
+  );
+  return kept;
 }
 
 /**

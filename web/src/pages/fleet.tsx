@@ -1,11 +1,11 @@
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 import { useLocation } from "preact-iso";
-import { get, list, type Pagination, withQuery } from "../api";
+import { get, list, withQuery } from "../api";
 import { ErrorBox, Pager, Table } from "../components/common";
 import { type FilterField, FilterForm } from "../components/filter-form";
-import { firstLoadSettled, settledAfter, takeEarlyNodes } from "../first-load";
+import { firstLoadSettled, keptOnceAnswered, settledAfter, takeEarlyNodes } from "../first-load";
 import { FILTERS, nodesRequest, pick, VIEW } from "../fleet-query";
-import { type FirstAnswer, useLoad } from "../hooks";
+import { useLoad } from "../hooks";
 import { to } from "../paths";
 import type { Node } from "../types";
 import { type Latest, rowsHtml, writeLatest } from "./fleet-rows";
@@ -87,18 +87,6 @@ function useLatest(nodes: Node[] | undefined): Record<string, Latest> {
   return latest;
 }
 
-/** A nodes request sent now, its answer kept once it arrives. */
-function sendNow(url: string): FirstAnswer<{ data: Node[]; pagination: Pagination }> {
-  const sent: FirstAnswer<{ data: Node[]; pagination: Pagination }> = { answer: list<Node>(url) };
-  sent.answer.then(
-    (value) => {
-      sent.value = value;
-    },
-    () => undefined,
-  );
-  return sent;
-}
-
 export function FleetPage() {
   const { query, route, path } = useLocation();
   const view = pick(query, VIEW);
@@ -106,8 +94,10 @@ export function FleetPage() {
   const key = JSON.stringify(view);
   // The nodes request first, sent as the page is created rather than from an effect (a painted frame
   // later): the one first-load.ts sent at load when this page was the one opened, or its own on a
-  // visit from another page. The summary counts wait for its answer, so they do not compete with it.
-  const [first] = useState(() => takeEarlyNodes(nodesRequest(view)) ?? sendNow(nodesRequest(view)));
+  // visit from another page (`keptOnceAnswered`). The summary counts wait for its answer, so they do not compete with it.
+  const [first] = useState(
+    () => takeEarlyNodes(nodesRequest(view)) ?? keptOnceAnswered(list<Node>(nodesRequest(view))),
+  );
   const nodes = useLoad(() => list<Node>(nodesRequest(view)), [key], first);
   const summary = useLoad(
     () => settledAfter(first.answer).then(() => get<Summary>("/api/v1/nodes/summary", filters)),
