@@ -3,10 +3,9 @@
 // machine's load falls on all three alike; req/s and p50 as ratios to the key's. The session and the
 // token are resolved from the isolate's principal cache (AUTH_CACHE_SECONDS, default 5) most of the
 // time; the key is compared in constant time on every request.
-import { writeFile } from "node:fs/promises";
 import autocannon from "autocannon";
 import { API_KEY, startBenchStack } from "./bench-stack";
-import { RESULTS_DIR } from "./paths";
+import { writeResultFile } from "./result-file";
 import { ratio, round } from "./stats";
 import { type BenchResult, fmt, type Mode, table } from "./types";
 
@@ -103,10 +102,7 @@ export async function authCost(mode: Mode): Promise<BenchResult> {
       ],
       data: { runs },
     };
-    await writeFile(
-      `${RESULTS_DIR}/auth.md`,
-      `# ${result.title}${mode.quick ? " (quick)" : ""}\n\n${new Date().toISOString()}\n\n${markdown.join("\n")}\n\n${goals.map((g) => `- ${g.what}: ${g.value} (goal ${g.goal}, ${g.met ? "met" : "**not met**"})`).join("\n")}\n`,
-    );
+    await writeResultFile("auth", result, { size: mode.quick ? "quick" : undefined });
     return result;
   } finally {
     await stack.stop();

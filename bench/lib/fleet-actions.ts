@@ -3,12 +3,11 @@
 // swarm node (its in-process executor answers `true` at once): p50 ratio. `rollout`: a rollout over
 // N swarm nodes with `max_concurrency: 10%`: for each execution released after the first window,
 // the gap from the completion that freed its slot to its `sent_at`, p90.
-import { writeFile } from "node:fs/promises";
 import { createClient } from "@libsql/client";
 import { apiClient, clusterWithKey, must } from "./api";
 import { startBenchStack } from "./bench-stack";
 import { probeWindow } from "./fanout";
-import { RESULTS_DIR } from "./paths";
+import { writeResultFile } from "./result-file";
 import { seedNodes } from "./seed-nodes";
 import { percentile, ratio, round, summarize } from "./stats";
 import { ENROL_CONCURRENCY, Swarm } from "./swarm-client";
@@ -18,13 +17,6 @@ async function timed(call: () => Promise<unknown>): Promise<number> {
   const t = performance.now();
   await call();
   return performance.now() - t;
-}
-
-async function writeResult(name: string, result: BenchResult, quick: boolean, sizeLine: string) {
-  await writeFile(
-    `${RESULTS_DIR}/${name}.md`,
-    `# ${result.title}${quick ? " (quick)" : ""}\n\n${new Date().toISOString()}, ${sizeLine}\n\n${result.markdown.join("\n")}\n\n${result.goals.map((g) => `- ${g.what}: ${g.value} (goal ${g.goal}, ${g.met ? "met" : "**not met**"})`).join("\n")}\n`,
-  );
 }
 
 /** `--only sync [--sync-count N]` (default 100; quick 30). */
@@ -83,7 +75,10 @@ export async function syncCommand(mode: Mode, opts: { count?: number }): Promise
       ],
       data: { sync, floor },
     };
-    await writeResult("sync", result, mode.quick, `count ${count}`);
+    await writeResultFile("sync", result, {
+      size: mode.quick ? "quick" : undefined,
+      subject: `count ${count}`,
+    });
     return result;
   } finally {
     await swarm.stop().catch(() => {});
@@ -182,7 +177,10 @@ export async function rolloutPacing(mode: Mode, opts: { nodes?: number }): Promi
       ],
       data: { gaps, startGaps, limit, elapsed, libsql },
     };
-    await writeResult("rollout", result, mode.quick, `${n} nodes`);
+    await writeResultFile("rollout", result, {
+      size: mode.quick ? "quick" : undefined,
+      subject: `${n} nodes`,
+    });
     return result;
   } finally {
     await swarm.stop().catch(() => {});

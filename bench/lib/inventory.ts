@@ -6,7 +6,7 @@
 //  inventory_footprint: one real agent (the bundle on Node 20) with inventory on: RSS and CPU idle,
 //    and the peak while it collects every section on an operator's refresh.
 import { randomUUID } from "node:crypto";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "@libsql/client";
@@ -17,8 +17,9 @@ import { INVENTORY_SECTIONS } from "../../src/protocol/inventory-sections";
 import { copyBundle, startAgent } from "../../test/support/agent-process";
 import { apiClient, clusterWithKey, must } from "./api";
 import { API_KEY, startBenchStack } from "./bench-stack";
-import { RESULTS_DIR, ROOT } from "./paths";
+import { ROOT } from "./paths";
 import { ProcSampler } from "./proc";
+import { writeResultFile } from "./result-file";
 import { seed } from "./seed-rest";
 import { mb, ratio, round, sleep } from "./stats";
 import { type BenchResult, fmt, type Mode, table } from "./types";
@@ -39,18 +40,8 @@ async function cannon(url: string, seconds: number) {
   return { rps: round(r.requests.average, 1), p50: r.latency.p50 as number, non2xx: r.non2xx as number };
 }
 
-async function writeResult(name: string, result: BenchResult, mode: Mode, full: boolean) {
-  const size = full ? "full size" : mode.quick ? "quick" : "small size";
-  const goals = result.goals.map(
-    (g) =>
-      `- ${g.what}: ${g.value} (goal ${g.goal}, ${g.met === null ? "—" : g.met ? "met" : "**not met**"})`,
-  );
-  const notes = result.notes.map((n) => `- ${n}`);
-  await writeFile(
-    `${RESULTS_DIR}/${name}.md`,
-    `# ${result.title} (${size})\n\n${new Date().toISOString()}\n\n${result.markdown.join("\n")}\n\n${[...goals, ...notes].join("\n")}\n`,
-  );
-}
+/** The run's size as the results file names it. */
+const sizeOf = (mode: Mode, full: boolean) => (full ? "full size" : mode.quick ? "quick" : "small size");
 
 /** Fleet software search and the package filter against /health, over a seeded fleet. */
 export async function softwareSearch(mode: Mode, opts: InventoryOptions = {}): Promise<BenchResult> {
@@ -107,7 +98,7 @@ export async function softwareSearch(mode: Mode, opts: InventoryOptions = {}): P
       notes: full ? [] : ["small size: the issue's goal is set at 10,000 × 1,500 (`--inventory-full`)"],
       data: { nodes: nodeCount, packages_per_node: perNode, rows },
     };
-    await writeResult("software", result, mode, full);
+    await writeResultFile("software", result, { size: sizeOf(mode, full) });
     return result;
   } finally {
     await stack.stop();
@@ -126,7 +117,7 @@ class SimAgent {
   }
 
   static async open(url: string, token: string): Promise<SimAgent> {
-    const ws = new WebSocket(url.replace(/^http/, "ws") + "/agent/v1/connect", {
+    const ws = new WebSocket(`${url.replace(/^http/, "ws")}/agent/v1/connect`, {
       headers: { authorization: `Bearer ${token}` },
     });
     await new Promise<void>((resolve, reject) => {
@@ -316,7 +307,7 @@ export async function inventoryWrites(mode: Mode, opts: InventoryOptions = {}): 
         control_writes: controlWrites,
       },
     };
-    await writeResult("inventory_writes", result, mode, full);
+    await writeResultFile("inventory_writes", result, { size: sizeOf(mode, full) });
     return result;
   } finally {
     for (const agent of agents) agent?.close();
@@ -404,7 +395,7 @@ export async function inventoryFootprint(mode: Mode, opts: InventoryOptions = {}
       notes: [],
       data: { idle: still, collecting },
     };
-    await writeResult("inventory_footprint", result, mode, full);
+    await writeResultFile("inventory_footprint", result, { size: sizeOf(mode, full) });
     return result;
   } finally {
     await agent.stop();

@@ -11,8 +11,8 @@ import { join } from "node:path";
 import { copyBundle, startAgent, tempDir } from "../../test/support/agent-process";
 import { apiClient, clusterWithKey } from "./api";
 import { API_KEY, startBenchStack } from "./bench-stack";
-import { RESULTS_DIR } from "./paths";
 import { ProcSampler, rssBytes } from "./proc";
+import { writeResultFile } from "./result-file";
 import { mb, percentile, ratio, round, sleep, summarize } from "./stats";
 import { type BenchResult, fmt, type Mode, table } from "./types";
 
@@ -290,10 +290,10 @@ export async function reach(mode: Mode, opts: { mib?: number; lines?: number }):
         total,
       },
     };
-    await writeFile(
-      `${RESULTS_DIR}/reach.md`,
-      `# ${result.title}${mode.quick ? " (quick)" : ""}\n\n${new Date().toISOString()}\n\n${markdown.join("\n")}\n\n${goals.map((g) => `- ${g.what}: ${g.value} (goal ${g.goal}, ${g.met ? "met" : "**not met**"})`).join("\n")}\n\nFull size: \`npm run bench -- --only reach --reach-mib 50 --reach-lines 1000\`.\n`,
-    );
+    await writeResultFile("reach", result, {
+      size: mode.quick ? "quick" : undefined,
+      footer: "Full size: `npm run bench -- --only reach --reach-mib 50 --reach-lines 1000`.",
+    });
     return result;
   } finally {
     await stack.stop();
