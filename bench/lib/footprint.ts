@@ -17,6 +17,7 @@ import {
   type AgentProcess,
   node20,
   startAgent,
+  stopAllAgents,
   tempDir,
   wrapperNodeFlags,
 } from "../../test/support/agent-process";
@@ -218,9 +219,6 @@ export async function footprint(mode: Mode): Promise<BenchResult> {
   const api = apiClient(() => stack.url);
   const work = await tempDir("outpost-bench-fp-");
   const variants: Variant[] = [];
-  // The diagnostic copy too: a run that fails midway must stop every agent it started, or the
-  // benchmark's process never exits.
-  const started: Variant[] = [];
   const notes: string[] = [];
   try {
     const key = await clusterWithKey(api, "fp", "100.81.0.0/24");
@@ -288,7 +286,6 @@ export async function footprint(mode: Mode): Promise<BenchResult> {
       anon: [],
       file: [],
     };
-    started.push(diag);
 
     // Every collector on: files may be moved in `files` (the transfer below), logs read in /var/log.
     const files = join(work, "files");
@@ -603,7 +600,8 @@ export async function footprint(mode: Mode): Promise<BenchResult> {
     // A request to the stack failing ("fetch failed", seen once) says nothing without the stack's side.
     throw new Error(`${error}\nstack output tail:\n${stack.stack.output().slice(-2000)}`, { cause: error });
   } finally {
-    for (const v of [...variants, ...started]) if (v.agent?.running()) await v.agent.stop();
+    // Every agent this run started (the diagnostic copy too): one left running keeps the process alive.
+    await stopAllAgents();
     await stack.stop();
   }
 }
