@@ -159,3 +159,23 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
 }
 
 export const API_KEY = E2E_API_KEY;
+
+/** What libSQL executed between two probe readings: statements, busy time, the costliest SQL. */
+export function probeWindow(before: ProbeStats | null, after: ProbeStats | null) {
+  if (!before || !after) return undefined;
+  const top = Object.entries(after.by_sql)
+    .map(([sql, s]) => {
+      const b = before.by_sql[sql] ?? { n: 0, ms: 0 };
+      return { sql: sql.replace(/\s+/g, " ").slice(0, 160), n: s.n - b.n, ms: Math.round(s.ms - b.ms) };
+    })
+    .filter((x) => x.n > 0)
+    .sort((a, b) => b.ms - a.ms)
+    .slice(0, 5);
+  return {
+    statements: after.statements - before.statements,
+    writes: after.writes - before.writes,
+    busy_ms: Math.round(after.busy_ms - before.busy_ms),
+    http_requests: after.http_requests - before.http_requests,
+    top,
+  };
+}

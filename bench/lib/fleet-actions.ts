@@ -5,8 +5,7 @@
 // the gap from the completion that freed its slot to its `sent_at`, p90.
 import { createClient } from "@libsql/client";
 import { apiClient, clusterWithKey, must } from "./api";
-import { startBenchStack } from "./bench-stack";
-import { probeWindow } from "./fanout";
+import { probeWindow, startBenchStack } from "./bench-stack";
 import { writeResultFile } from "./result-file";
 import { seedNodes } from "./seed-nodes";
 import { percentile, ratio, round, summarize } from "./stats";
