@@ -16,7 +16,7 @@
 // JavaScript files the first loads fetched are gzipped and summed: the issue's budget is 250 KB.
 import { existsSync } from "node:fs";
 import { gzipSync } from "node:zlib";
-import { chromium } from "playwright-core";
+import { chromium, type Page } from "playwright-core";
 import { enroll } from "../../agent/enroll";
 import { decodeKeyBlob } from "../../src/enrollment/key-blob";
 import { apiClient, clusterWithKey } from "./api";
@@ -153,44 +153,8 @@ export async function consoleRender(mode: Mode, options: ConsoleRenderOptions = 
           `${round(sample.read, 1)} ms, ${ROWS} rows at ${round(sample.render, 1)} ms`,
       );
     }
-    // The same page reached from another page of the console (the Run page's nav link back to a
-    // 100-row fleet view): no document, no script, only the request and the render. Timed from the
-    // click to the rows mark, each after a quiet page.
     firstLoads = false;
-    const visits: { api: number; render: number }[] = [];
-    for (let i = 0; i <= loads; i++) {
-      await page.locator('nav a[href$="/run"]').click();
-      await page.locator("main h1", { hasText: "Run" }).first().waitFor({ timeout: 60_000 });
-      await page.waitForLoadState("networkidle");
-      await page.evaluate((path) => {
-        const document = (globalThis as any).document;
-        performance.clearMarks();
-        performance.clearResourceTimings();
-        const link = document.createElement("a");
-        link.href = path;
-        document.body.append(link);
-        performance.mark("bench:click");
-        link.click();
-        link.remove();
-      }, `/console/?page_size=${ROWS}`);
-      await page.waitForFunction((mark) => performance.getEntriesByName(mark).length > 0, ROWS_MARK, {
-        timeout: 60_000,
-      });
-      const visit = await page.evaluate((mark) => {
-        const click = performance.getEntriesByName("bench:click")[0]?.startTime ?? 0;
-        const rendered = performance.getEntriesByName(mark)[0]?.startTime ?? 0;
-        const call = performance
-          .getEntriesByType("resource")
-          .find((e) => /\/api\/v1\/nodes\?/.test(e.name)) as PerformanceResourceTiming | undefined;
-        return call ? { api: call.responseEnd - call.startTime, render: rendered - click } : null;
-      }, ROWS_MARK);
-      if (!visit) throw new Error("the fleet page made no /api/v1/nodes? request when visited");
-      await page.waitForLoadState("networkidle");
-      if (i > 0) visits.push(visit);
-      mode.log(
-        `  visit ${i}: API ${round(visit.api, 1)} ms, ${ROWS} rows ${round(visit.render, 1)} ms after the click`,
-      );
-    }
+    const visits = await timeVisits(page, loads, mode);
     const visitApi = summarize(visits.map((v) => v.api));
     const visitRender = summarize(visits.map((v) => v.render));
     const visitRatio = ratio(visitRender.p50, visitApi.p50);
@@ -270,4 +234,51 @@ export async function consoleRender(mode: Mode, options: ConsoleRenderOptions = 
     await browser.close();
     await stack.stop();
   }
+}
+
+/** One visit of the fleet page from another console page: its nodes request, and click → rows. */
+interface Visit {
+  api: number;
+  render: number;
+}
+
+// The same page reached from another page of the console (the Run page's nav link back to a
+// 100-row fleet view): no document, no script, only the request and the render. Timed from the
+// click to the rows mark, each after a quiet page.
+async function timeVisits(page: Page, loads: number, mode: Mode): Promise<Visit[]> {
+  const visits: Visit[] = [];
+  for (let i = 0; i <= loads; i++) {
+    await page.locator('nav a[href$="/run"]').click();
+    await page.locator("main h1", { hasText: "Run" }).first().waitFor({ timeout: 60_000 });
+    await page.waitForLoadState("networkidle");
+    await page.evaluate((path) => {
+      const document = (globalThis as any).document;
+      performance.clearMarks();
+      performance.clearResourceTimings();
+      const link = document.createElement("a");
+      link.href = path;
+      document.body.append(link);
+      performance.mark("bench:click");
+      link.click();
+      link.remove();
+    }, `/console/?page_size=${ROWS}`);
+    await page.waitForFunction((mark) => performance.getEntriesByName(mark).length > 0, ROWS_MARK, {
+      timeout: 60_000,
+    });
+    const visit = await page.evaluate((mark) => {
+      const click = performance.getEntriesByName("bench:click")[0]?.startTime ?? 0;
+      const rendered = performance.getEntriesByName(mark)[0]?.startTime ?? 0;
+      const call = performance.getEntriesByType("resource").find((e) => /\/api\/v1\/nodes\?/.test(e.name)) as
+        | PerformanceResourceTiming
+        | undefined;
+      return call ? { api: call.responseEnd - call.startTime, render: rendered - click } : null;
+    }, ROWS_MARK);
+    if (!visit) throw new Error("the fleet page made no /api/v1/nodes? request when visited");
+    await page.waitForLoadState("networkidle");
+    if (i > 0) visits.push(visit);
+    mode.log(
+      `  visit ${i}: API ${round(visit.api, 1)} ms, ${ROWS} rows ${round(visit.render, 1)} ms after the click`,
+    );
+  }
+  return visits;
 }
