@@ -64,6 +64,8 @@ const USAGE = `usage: npm run bench -- [--only ${Object.keys(BENCHMARKS).join(",
   --console-loads  page loads the console benchmark measures (default 5, quick 3; more for a steadier p50)
   --fanout-heartbeat  the swarm's heartbeat interval in s (default 15, the agent's; an experiment:
                    below workerd's 10 s eviction of idle actors no session is evicted between beats)
+  --fanout-rest    seconds each timed fan-out waits after the previous activity ended, on top of the
+                   quiet wait (an experiment: past the 10 s after which workerd evicts what it woke)
   --fanout-enrol   api (default): every node through POST /agent/v1/enroll, 16 at a time;
                    direct: one node through the API, the rest inserted into libSQL (fast)
   --load-size      issue 23's figures in one run, scaled: N (full size 1000) runs enrol with 2N nodes
@@ -142,6 +144,7 @@ export async function main(argv: string[]): Promise<number> {
         "fanout-enrol": { type: "string" },
         "fanout-repeat": { type: "string" },
         "fanout-heartbeat": { type: "string" },
+        "fanout-rest": { type: "string" },
         "enrol-count": { type: "string" },
         "inventory-full": { type: "boolean", default: false },
         "load-size": { type: "string" },
@@ -226,6 +229,7 @@ export async function main(argv: string[]): Promise<number> {
               enrol: values["fanout-enrol"] === "direct" ? "direct" : "api",
               repeatAt: values["fanout-repeat"] ? Number(values["fanout-repeat"]) : undefined,
               heartbeatSeconds: values["fanout-heartbeat"] ? Number(values["fanout-heartbeat"]) : undefined,
+              restSeconds: values["fanout-rest"] ? Number(values["fanout-rest"]) : undefined,
             }
           : name === "enrol"
             ? { count: values["enrol-count"] ? Number(values["enrol-count"]) : undefined }

@@ -15,6 +15,8 @@ export const IDLE_READS = 50;
 export interface RepeatRun {
   seconds: number | null;
   post_ms: number;
+  /** Seconds from the previous activity's end (connect wave, previous fan-out) to this POST. */
+  after_previous_s?: number;
   /** When the swarm ran its first and last exec, from the POST. */
   first_exec_s?: number | null;
   last_exec_s?: number | null;
@@ -161,6 +163,7 @@ export function fanoutResult(measured: FanoutMeasured): BenchResult {
             table(
               [
                 "fan-out",
+                "started s after the previous",
                 "POST → all completed s",
                 "POST ms",
                 "first / last exec s",
@@ -171,6 +174,7 @@ export function fanoutResult(measured: FanoutMeasured): BenchResult {
               ],
               repeat.runs.map((r, i) => [
                 i + 1,
+                r.after_previous_s ?? "—",
                 r.seconds ?? r.error ?? "—",
                 r.post_ms,
                 `${r.first_exec_s ?? "—"} / ${r.last_exec_s ?? "—"}`,

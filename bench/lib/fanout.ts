@@ -28,6 +28,19 @@ export interface FanoutOptions {
    * workerd's 10 s eviction of idle actors, no session is evicted between two heartbeats.
    */
   heartbeatSeconds?: number;
+  /**
+   * Seconds every timed fan-out waits after the previous activity ended (the connect wave, the
+   * previous fan-out's last completion), on top of the quiet wait: an experiment's knob. A fan-out
+   * 10–12 s after the previous one meets workerd evicting all the sessions that one woke.
+   */
+  restSeconds?: number;
+}
+
+/** Sleeps until `seconds` after `since` (ms), if that is still ahead. */
+async function restUntil(since: number, seconds: number | undefined): Promise<void> {
+  if (seconds === undefined) return;
+  const left = since + seconds * 1000 - Date.now();
+  if (left > 0) await sleep(left);
 }
 
 /**
@@ -234,6 +247,7 @@ export async function fanout(mode: Mode, options: FanoutOptions = {}): Promise<B
       if (stopConnectProfile) connectProfiles.push({ n, profiles: await stopConnectProfile() });
       step.connect_ms = Math.round(conn.ms);
       step.ready = conn.ready;
+      const readyAt = Date.now();
       mode.log(`  N=${n}: ${conn.ready} ready in ${round(conn.ms / 1000, 1)} s; fan-out`);
       if (conn.ready < target) {
         step.status = `only ${conn.ready}/${target} connected`;
@@ -247,6 +261,7 @@ export async function fanout(mode: Mode, options: FanoutOptions = {}): Promise<B
       fdsPerAgent = Math.max(0, step.workerd_open_files - baselineFds) / target;
       // The connect wave's writes drain before the clock starts (see bench/README, "Spread").
       const quiet = await waitQuiet(stack, target);
+      await restUntil(readyAt, options.restSeconds);
       step.quiet_wait_ms = quiet.waited_ms;
       mode.log(
         `  N=${n}: ${quiet.quiet ? "quiet" : "not quiet"} after ${round(quiet.waited_ms / 1000, 1)} s (libSQL writes per 3 s: ${quiet.windows.join(", ")}; bound ${quiet.bound})`,
@@ -289,6 +304,7 @@ export async function fanout(mode: Mode, options: FanoutOptions = {}): Promise<B
       step.post_ms = Date.now() - t0;
       const busyReads: number[] = [];
       const done = await waitCompleted(api, cmd.id, target, boundMs, busyReads);
+      let lastEndedAt = Date.now();
       const mem = sampler.stop();
       const firstSchedEnd = schedSeconds(pids.workerd[0]);
       const firstWall = (Date.now() - t0) / 1000;
@@ -329,6 +345,7 @@ export async function fanout(mode: Mode, options: FanoutOptions = {}): Promise<B
           {
             seconds: step.seconds,
             post_ms: step.post_ms,
+            after_previous_s: round((t0 - readyAt) / 1000, 1),
             first_exec_s: step.first_exec_s,
             last_exec_s: step.last_exec_s,
             libsql: firstWindow,
@@ -339,6 +356,7 @@ export async function fanout(mode: Mode, options: FanoutOptions = {}): Promise<B
         for (let i = 1; i < REPEATS; i++) {
           // Each fan-out starts as the first did: once the previous one's writes have drained.
           await waitQuiet(stack, target);
+          await restUntil(lastEndedAt, options.restSeconds);
           const before = await stack.probeSettled();
           const repSampler = new ProcSampler(
             { workerd: pids.workerd, libsql: pids.libsql, swarm: swarm.pid },
@@ -348,7 +366,9 @@ export async function fanout(mode: Mode, options: FanoutOptions = {}): Promise<B
           await swarm.resetTotals();
           const sched0 = schedSeconds(pids.workerd[0]);
           const t0 = Date.now();
+          const afterPrevious = round((t0 - lastEndedAt) / 1000, 1);
           const again = await timedFanout(api, postApi, target, boundMs, busyReads);
+          lastEndedAt = Date.now();
           const sched1 = schedSeconds(pids.workerd[0]);
           const wall = (Date.now() - t0) / 1000;
           const repCpu = repSampler.stop();
@@ -358,6 +378,7 @@ export async function fanout(mode: Mode, options: FanoutOptions = {}): Promise<B
           const run: RepeatRun = {
             seconds: again.seconds,
             post_ms: again.post_ms,
+            after_previous_s: afterPrevious,
             first_exec_s: execs.first_exec_at ? round((execs.first_exec_at - t0) / 1000, 2) : null,
             last_exec_s: execs.last_exec_at ? round((execs.last_exec_at - t0) / 1000, 2) : null,
             error: again.error,

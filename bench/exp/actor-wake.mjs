@@ -1,0 +1,95 @@
+// What waking an evicted Durable Object costs on the local runtime (issue 23): a Worker calls one
+// RPC method on each of N objects, 32 at a time, as the dispatcher does; once with every object
+// resident, once after workerd evicted them all (idle > 10 s). Run on the workerd that
+// `wrangler dev` runs (Miniflare from node_modules), one variant per process:
+//   node bench/exp/actor-wake.mjs [N]
+// Variants: an object that reads its SQLite storage on every call, one that never touches storage,
+// and the first with its state directory on tmpfs (/dev/shm), to tell the file system's share.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { convertV4MiniflareOptions, Miniflare } from "miniflare";
+
+const N = Number(process.argv[2] ?? 1000);
+const EVICTED_AFTER_MS = 12_000;
+
+const WORKER = `
+import { DurableObject } from "cloudflare:workers";
+export class Stored extends DurableObject {
+  async push(x) { this.ctx.storage.sql.exec("SELECT 1").toArray(); return x; }
+}
+export class Bare extends DurableObject {
+  async push(x) { return x; }
+}
+export default {
+  async fetch(request, env) {
+    const url = new URL(request.url);
+    const ns = url.searchParams.get("ns") === "bare" ? env.BARE : env.STORED;
+    const n = Number(url.searchParams.get("n"));
+    let next = 0;
+    const t = Date.now();
+    await Promise.all(Array.from({ length: 32 }, async () => {
+      while (next < n) { const i = next++; await ns.get(ns.idFromName("node-" + i)).push(i); }
+    }));
+    return new Response(String(Date.now() - t));
+  },
+};`;
+
+const variants = [
+  { name: "SQLite storage read per call, state on disk", ns: "stored", root: tmpdir() },
+  { name: "no storage access, state on disk", ns: "bare", root: tmpdir() },
+  { name: "SQLite storage read per call, state on tmpfs", ns: "stored", root: "/dev/shm" },
+];
+
+// One variant per child process, so no variant inherits another's runtime.
+if (process.env.ACTOR_WAKE_VARIANT) {
+  const v = variants[Number(process.env.ACTOR_WAKE_VARIANT)];
+  const dir = mkdtempSync(join(v.root, "actor-wake-"));
+  const mf = new Miniflare(
+    convertV4MiniflareOptions({
+      defaultPersistRoot: dir,
+      workers: [
+        {
+          name: "actor-wake",
+          modules: true,
+          script: WORKER,
+          compatibilityDate: "2026-10-01",
+          durableObjects: {
+            STORED: { className: "Stored", useSQLite: true },
+            BARE: { className: "Bare", useSQLite: true },
+          },
+        },
+      ],
+    }),
+  );
+  try {
+    const url = await mf.ready;
+    const round = async () => Number(await (await fetch(`${url}?ns=${v.ns}&n=${N}`)).text());
+    const created = await round();
+    const resident = await round();
+    await new Promise((r) => setTimeout(r, EVICTED_AFTER_MS));
+    const woken = await round();
+    const residentAgain = await round();
+    console.log(JSON.stringify({ created, resident, woken, residentAgain }));
+  } finally {
+    await mf.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
+} else {
+  console.log(`${N} Worker → Durable Object RPC calls, 32 at a time (ms for all; per call in brackets)\n`);
+  console.log("| object | first call (created) | resident | after eviction (woken) | woken / resident |");
+  console.log("| --- | --- | --- | --- | --- |");
+  for (let i = 0; i < variants.length; i++) {
+    const out = execFileSync(process.execPath, [new URL(import.meta.url).pathname], {
+      env: { ...process.env, ACTOR_WAKE_VARIANT: String(i) },
+      encoding: "utf8",
+    });
+    const r = JSON.parse(out.trim().split("\n").at(-1));
+    const per = (ms) => `${ms} (${(ms / N).toFixed(2)})`;
+    const resident = Math.min(r.resident, r.residentAgain);
+    console.log(
+      `| ${variants[i].name} | ${per(r.created)} | ${per(resident)} | ${per(r.woken)} | ${(r.woken / resident).toFixed(1)}× |`,
+    );
+  }
+}
