@@ -1,6 +1,6 @@
 import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type AgentProcess,
   copyBundle,
@@ -10,6 +10,7 @@ import {
   tempDir,
 } from "../support/agent-process";
 import { apiClient, waitUntil } from "../support/command-helpers";
+import { printOutputsOnFailure } from "../support/failure-output";
 import { createCluster, uniqueName } from "../support/fleet";
 import { type Stack, sharedStack } from "../support/stack";
 
@@ -87,13 +88,12 @@ describe("agents that enrol and stay connected", () => {
   });
 
   // On a failure, show what the stack and the agents printed: most causes are visible there.
-  afterEach((ctx) => {
-    if (ctx.task.result?.state !== "fail") return;
-    const tail = (text: string) => text.split("\n").slice(-40).join("\n");
-    console.error(`--- stack output ---\n${tail(stack?.output() ?? "")}`);
-    for (const [name, agent] of Object.entries(agents))
-      if (agent) console.error(`--- agent ${name} (pid ${agent.pid}) ---\n${tail(agent.output())}`);
-  });
+  printOutputsOnFailure(() => ({
+    "stack output": stack?.output(),
+    ...Object.fromEntries(
+      Object.entries(agents).map(([name, agent]) => [`agent ${name} (pid ${agent?.pid})`, agent?.output()]),
+    ),
+  }));
 
   it("enrols two agents with a two-use key; both report healthy with real metrics", async () => {
     agents.a = startAgent({ bundle, stateDir: stateDirs.a, env: agentEnv(keyBlob) });

@@ -2,8 +2,9 @@ import { rm } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AgentProcess, copyBundle, startAgent, stopAllAgents, tempDir } from "../support/agent-process";
+import { printOutputsOnFailure } from "../support/failure-output";
 import { E2E_API_KEY, type Stack, startStack } from "../support/stack";
 
 // A real agent on this machine reports its memory usage; a rule with a threshold far below it fires,
@@ -88,13 +89,11 @@ describe("alert notifications end to end", () => {
     if (workDir) await rm(workDir, { recursive: true, force: true });
   });
 
-  afterEach((ctx) => {
-    if (ctx.task.result?.state !== "fail") return;
-    const tail = (text: string) => text.split("\n").slice(-40).join("\n");
-    console.error(`--- stack ---\n${tail(stack?.output() ?? "")}`);
-    if (agent) console.error(`--- agent ---\n${tail(agent.output())}`);
-    console.error(`--- received ---\n${JSON.stringify(received).slice(0, 2000)}`);
-  });
+  printOutputsOnFailure(() => ({
+    stack: stack?.output(),
+    agent: agent?.output(),
+    received: JSON.stringify(received).slice(0, 2000),
+  }));
 
   it("fires on a real agent's memory usage within two heartbeats, notifies Slack-style at once, repeats, stops repeating once acknowledged, and resolves when the threshold is raised", async () => {
     expect((await api("POST", "/api/v1/clusters", { name: "alerting" })).status).toBe(201);

@@ -5,10 +5,11 @@
 import { execFile } from "node:child_process";
 import { readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildCli } from "../../scripts/build-cli.mjs";
 import { type AgentProcess, copyBundle, node20, stopAllAgents, tempDir } from "../support/agent-process";
-import { type Api, apiClient, tail, waitUntil } from "../support/command-helpers";
+import { type Api, apiClient, waitUntil } from "../support/command-helpers";
+import { printOutputsOnFailure } from "../support/failure-output";
 import { connectAgent, createCluster, uniqueName } from "../support/fleet";
 import { type Stack, sharedStack } from "../support/stack";
 
@@ -77,11 +78,10 @@ describe("outpost CLI", () => {
     if (workDir) await rm(workDir, { recursive: true, force: true });
   });
 
-  afterEach((ctx) => {
-    if (ctx.task.result?.state !== "fail") return;
-    console.error(`--- stack output ---\n${tail(stack?.output() ?? "", 40)}`);
-    if (agent) console.error(`--- agent ---\n${tail(agent.output(), 20)}`);
-  });
+  printOutputsOnFailure(() => ({
+    "stack output": stack?.output(),
+    agent: { text: agent?.output(), lines: 20 },
+  }));
 
   it("logs in with a user and password and stores the session with mode 0600", async () => {
     const result = await cli(["login", stack.url, "--username", USER, "--password-stdin"], {

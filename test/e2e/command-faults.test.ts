@@ -6,7 +6,7 @@
 // fresh heartbeats, the reconnect counted). This file owns its stack because it restarts it.
 import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AgentProcess, copyBundle, stopAllAgents, tempDir } from "../support/agent-process";
 import {
   type Api,
@@ -20,6 +20,7 @@ import {
   tail,
   waitUntil,
 } from "../support/command-helpers";
+import { printOutputsOnFailure } from "../support/failure-output";
 import { connectAgents } from "../support/fleet";
 import { freePort, portIsFree, type Stack, startStack } from "../support/stack";
 
@@ -87,10 +88,7 @@ describe("commands under faults: agents SIGKILLed, wrangler dev restarted", () =
     if (workDir) await rm(workDir, { recursive: true, force: true });
   });
 
-  afterEach((ctx) => {
-    if (ctx.task.result?.state !== "fail") return;
-    console.error(`--- stack output ---\n${tail(stack?.output() ?? "", 60)}`);
-  });
+  printOutputsOnFailure(() => ({ "stack output": { text: stack?.output(), lines: 60 } }));
 
   it("300 executions end terminal and none runs twice", async () => {
     const started = Date.now();

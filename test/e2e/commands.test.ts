@@ -7,7 +7,7 @@
 import { existsSync } from "node:fs";
 import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AgentProcess, copyBundle, stopAllAgents, tempDir } from "../support/agent-process";
 import {
   type Api,
@@ -24,11 +24,11 @@ import {
   readSse,
   type SseEvent,
   sleep,
-  tail,
   waitForCommand,
   waitForExecution,
   waitUntil,
 } from "../support/command-helpers";
+import { printOutputsOnFailure } from "../support/failure-output";
 import { connectAgents, createCluster, startCronTicker, uniqueName } from "../support/fleet";
 import { type Stack, sharedStack } from "../support/stack";
 
@@ -115,13 +115,15 @@ describe("commands on real agents", () => {
     if (workDir) await rm(workDir, { recursive: true, force: true });
   });
 
-  afterEach((ctx) => {
-    if (ctx.task.result?.state !== "fail") return;
-    console.error(`--- stack output ---\n${tail(stack?.output() ?? "", 60)}`);
-    for (const name of NAMES)
-      if (agents[name])
-        console.error(`--- agent ${name} (pid ${agents[name].pid}) ---\n${tail(agents[name].output(), 20)}`);
-  });
+  printOutputsOnFailure(() => ({
+    "stack output": { text: stack?.output(), lines: 60 },
+    ...Object.fromEntries(
+      NAMES.map((name) => [
+        `agent ${name} (pid ${agents[name]?.pid})`,
+        { text: agents[name]?.output(), lines: 20 },
+      ]),
+    ),
+  }));
 
   it("runs a multi-line script with variables on every node of two clusters, and on all nodes", async () => {
     const byClusters = await createCommand(api, {

@@ -3,8 +3,9 @@ import { readFile, rm, statfs } from "node:fs/promises";
 import { release } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AgentProcess, copyBundle, startAgent, stopAllAgents, tempDir } from "../support/agent-process";
+import { printOutputsOnFailure } from "../support/failure-output";
 import { type Stack, sharedStack } from "../support/stack";
 
 const execFileAsync = promisify(execFile);
@@ -89,12 +90,7 @@ describe("host inventory of this machine", () => {
     if (workDir) await rm(workDir, { recursive: true, force: true });
   });
 
-  afterEach((ctx) => {
-    if (ctx.task.result?.state !== "fail") return;
-    const tail = (text: string) => text.split("\n").slice(-40).join("\n");
-    console.error(`--- stack ---\n${tail(stack?.output() ?? "")}`);
-    if (agent) console.error(`--- agent ---\n${tail(agent.output())}`);
-  });
+  printOutputsOnFailure(() => ({ stack: stack?.output(), agent: agent?.output() }));
 
   it("shows the machine's facts on the node", async () => {
     const osRelease = await readFile("/etc/os-release", "utf8");

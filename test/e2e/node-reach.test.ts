@@ -2,8 +2,9 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { appendFile, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AgentProcess, copyBundle, startAgent, stopAllAgents, tempDir } from "../support/agent-process";
+import { printOutputsOnFailure } from "../support/failure-output";
 import { E2E_API_KEY, type Stack, sharedStack } from "../support/stack";
 
 // A real agent on this machine, reached through the shared stack (its own cluster): its processes, a
@@ -65,12 +66,7 @@ describe("reaching into a node", () => {
     if (workDir) await rm(workDir, { recursive: true, force: true });
   });
 
-  afterEach((ctx) => {
-    if (ctx.task.result?.state !== "fail") return;
-    const tail = (text: string) => text.split("\n").slice(-40).join("\n");
-    console.error(`--- stack ---\n${tail(stack?.output() ?? "")}`);
-    if (agent) console.error(`--- agent ---\n${tail(agent.output())}`);
-  });
+  printOutputsOnFailure(() => ({ stack: stack?.output(), agent: agent?.output() }));
 
   it("lists the test's own sleep, refuses unsafe signals, and signals it away", async () => {
     sleeper = spawn("sleep", ["600"], { stdio: "ignore" });

@@ -6,7 +6,7 @@
 // This file owns its stack because it restarts it.
 import { chmod, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AgentProcess, copyBundle, stopAllAgents, tempDir } from "../support/agent-process";
 import {
   type Api,
@@ -15,9 +15,9 @@ import {
   launchAgent,
   readIdentity,
   sleep,
-  tail,
   waitUntil,
 } from "../support/command-helpers";
+import { printOutputsOnFailure } from "../support/failure-output";
 import {
   FAKE_ENGINE,
   childStatus as fakeChildStatus,
@@ -78,11 +78,10 @@ describe("orchestrated reboot across a wrangler dev restart", () => {
     if (workDir) await rm(workDir, { recursive: true, force: true });
   });
 
-  afterEach((ctx) => {
-    if (ctx.task.result?.state !== "fail") return;
-    console.error(`--- agent ---\n${tail(agent?.output() ?? "", 40)}`);
-    console.error(`--- stack output ---\n${tail(stack?.output() ?? "", 60)}`);
-  });
+  printOutputsOnFailure(() => ({
+    agent: agent?.output(),
+    "stack output": { text: stack?.output(), lines: 60 },
+  }));
 
   it("resumes after the restart and completes, each step run once", async () => {
     await waitUntil(

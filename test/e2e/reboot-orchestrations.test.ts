@@ -5,7 +5,7 @@
 // children that ran are started again, and one the engine already brought back is left alone.
 import { chmod, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AgentProcess, copyBundle, stopAllAgents, tempDir } from "../support/agent-process";
 import {
   type Api,
@@ -14,9 +14,9 @@ import {
   launchAgent,
   readIdentity,
   sleep,
-  tail,
   waitUntil,
 } from "../support/command-helpers";
+import { printOutputsOnFailure } from "../support/failure-output";
 import {
   FAKE_ENGINE,
   childStatus as fakeChildStatus,
@@ -75,10 +75,7 @@ describe("orchestrated reboot on a real agent with stand-in child engines", () =
     if (workDir) await rm(workDir, { recursive: true, force: true });
   });
 
-  afterEach((ctx) => {
-    if (ctx.task.result?.state !== "fail") return;
-    console.error(`--- agent ---\n${tail(agent?.output() ?? "", 40)}`);
-  });
+  printOutputsOnFailure(() => ({ agent: agent?.output() }));
 
   it("the agent reports its children and the precheck lists the running ones", async () => {
     const pre = await waitUntil(

@@ -6,7 +6,7 @@
 // whole seconds) show never more than two running at once.
 import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AgentProcess, copyBundle, stopAllAgents, tempDir } from "../support/agent-process";
 import {
   type Api,
@@ -14,9 +14,9 @@ import {
   enrollmentKey,
   executionsOf,
   launchAgent,
-  tail,
   waitUntil,
 } from "../support/command-helpers";
+import { printOutputsOnFailure } from "../support/failure-output";
 import { type Stack, startStack } from "../support/stack";
 
 const N = 10;
@@ -62,11 +62,10 @@ describe("a rollout over ten real agents", () => {
     if (workDir) await rm(workDir, { recursive: true, force: true });
   });
 
-  afterEach((ctx) => {
-    if (ctx.task.result?.state !== "fail") return;
-    console.error(`--- stack output ---\n${tail(stack?.output() ?? "", 60)}`);
-    for (const [i, a] of agents.entries()) console.error(`--- agent ${i} ---\n${tail(a.output(), 10)}`);
-  });
+  printOutputsOnFailure(() => ({
+    "stack output": { text: stack?.output(), lines: 60 },
+    ...Object.fromEntries(agents.map((a, i) => [`agent ${i}`, { text: a.output(), lines: 10 }])),
+  }));
 
   it("max_concurrency 2 never has more than two running, and max_errors 1 stops it at the second failure", async () => {
     const slots = join(workDir, "slots");

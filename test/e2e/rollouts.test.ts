@@ -5,7 +5,7 @@
 import { chmod, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir as tmpdirOf } from "node:os";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AgentProcess, copyBundle, stopAllAgents, tempDir } from "../support/agent-process";
 import {
   type Api,
@@ -14,9 +14,9 @@ import {
   executionsOf,
   launchAgent,
   readIdentity,
-  tail,
   waitUntil,
 } from "../support/command-helpers";
+import { printOutputsOnFailure } from "../support/failure-output";
 import { freePort, portIsFree, type Stack, startStack } from "../support/stack";
 
 const N = 3;
@@ -75,11 +75,10 @@ describe("synchronous commands and rollouts on real agents", () => {
     await rm(`${stub}.log`, { force: true });
   });
 
-  afterEach((ctx) => {
-    if (ctx.task.result?.state !== "fail") return;
-    console.error(`--- stack output ---\n${tail(stack?.output() ?? "", 60)}`);
-    for (const [i, a] of agents.entries()) console.error(`--- agent ${i} ---\n${tail(a.output(), 20)}`);
-  });
+  printOutputsOnFailure(() => ({
+    "stack output": { text: stack?.output(), lines: 60 },
+    ...Object.fromEntries(agents.map((a, i) => [`agent ${i}`, { text: a.output(), lines: 20 }])),
+  }));
 
   it("wait_seconds answers with the output of all three nodes in one response", async () => {
     const res = await api("POST", "/api/v1/commands", {

@@ -8,9 +8,10 @@ import { readFile, rm } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AgentProcess, copyBundle, stopAllAgents, tempDir } from "../support/agent-process";
 import { apiClient } from "../support/command-helpers";
+import { printOutputsOnFailure } from "../support/failure-output";
 import { clusterWithKey, connectAgent } from "../support/fleet";
 import { ROOT, type Stack, sharedStack } from "../support/stack";
 
@@ -137,12 +138,7 @@ describe("agent self-update", () => {
     if (workDir) await rm(workDir, { recursive: true, force: true });
   });
 
-  afterEach((ctx) => {
-    if (ctx.task.result?.state !== "fail") return;
-    const tail = (text: string) => text.split("\n").slice(-40).join("\n");
-    console.error(`--- stack output ---\n${tail(stack?.output() ?? "")}`);
-    console.error(`--- agent output ---\n${tail(agent?.output() ?? "")}`);
-  });
+  printOutputsOnFailure(() => ({ "stack output": stack?.output(), "agent output": agent?.output() }));
 
   it("refuses a bundle whose SHA-256 differs: the node stays on A and reports it", async () => {
     const versionA = (await node()).version;

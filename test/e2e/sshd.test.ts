@@ -5,7 +5,7 @@
 import { spawn } from "node:child_process";
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type AgentProcess,
   copyBundle,
@@ -14,6 +14,7 @@ import {
   stopAllAgents,
   tempDir,
 } from "../support/agent-process";
+import { printOutputsOnFailure } from "../support/failure-output";
 import {
   createUnixUser,
   generateClientKey,
@@ -134,13 +135,7 @@ describe.skipIf(!hasSshd())("sshd logins decided by Outpost", () => {
     if (workDir) await rm(workDir, { recursive: true, force: true });
   });
 
-  afterEach((ctx) => {
-    if (ctx.task.result?.state !== "fail") return;
-    const tail = (text = "") => text.split("\n").slice(-40).join("\n");
-    console.error(`--- sshd ---\n${tail(sshd?.output())}`);
-    console.error(`--- agent ---\n${tail(agent?.output())}`);
-    console.error(`--- stack ---\n${tail(stack?.output())}`);
-  });
+  printOutputsOnFailure(() => ({ sshd: sshd?.output(), agent: agent?.output(), stack: stack?.output() }));
 
   it("refuses a Unix user that has no SSH username in Outpost", async () => {
     const res = await login(USER, key.privateKey);

@@ -1,8 +1,9 @@
 import { readFile, rm, statfs } from "node:fs/promises";
 import { cpus } from "node:os";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AgentProcess, copyBundle, startAgent, stopAllAgents, tempDir } from "../support/agent-process";
+import { printOutputsOnFailure } from "../support/failure-output";
 import { type Stack, sharedStack } from "../support/stack";
 
 // Real agents on this machine send the fuller metrics through a real stack: /metrics/system shows
@@ -65,12 +66,10 @@ describe("fuller metrics from real agents", () => {
     if (workDir) await rm(workDir, { recursive: true, force: true });
   });
 
-  afterEach((ctx) => {
-    if (ctx.task.result?.state !== "fail") return;
-    const tail = (text: string) => text.split("\n").slice(-40).join("\n");
-    console.error(`--- stack ---\n${tail(stack?.output() ?? "")}`);
-    for (const agent of agents) console.error(`--- agent ---\n${tail(agent.output())}`);
-  });
+  printOutputsOnFailure(() => ({
+    stack: stack?.output(),
+    ...Object.fromEntries(agents.map((a, i) => [`agent ${i}`, a.output()])),
+  }));
 
   it("fills /metrics/system with this machine's cores, mounts, network and processes", async () => {
     const data = await poll("a snapshot with the detail sections", async () => {
