@@ -6,10 +6,8 @@
 // Variants: an object that reads its SQLite storage on every call, one that never touches storage,
 // and the first with its state directory on tmpfs (/dev/shm), to tell the file system's share.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { convertV4MiniflareOptions, Miniflare } from "miniflare";
+import { startWorkerdScript } from "./workerd-script.mjs";
 
 const N = Number(process.argv[2] ?? 1000);
 const EVICTED_AFTER_MS = 12_000;
@@ -45,26 +43,14 @@ const variants = [
 // One variant per child process, so no variant inherits another's runtime.
 if (process.env.ACTOR_WAKE_VARIANT) {
   const v = variants[Number(process.env.ACTOR_WAKE_VARIANT)];
-  const dir = mkdtempSync(join(v.root, "actor-wake-"));
-  const mf = new Miniflare(
-    convertV4MiniflareOptions({
-      defaultPersistRoot: dir,
-      workers: [
-        {
-          name: "actor-wake",
-          modules: true,
-          script: WORKER,
-          compatibilityDate: "2026-10-01",
-          durableObjects: {
-            STORED: { className: "Stored", useSQLite: true },
-            BARE: { className: "Bare", useSQLite: true },
-          },
-        },
-      ],
-    }),
-  );
+  const worker = await startWorkerdScript({
+    name: "actor-wake",
+    script: WORKER,
+    classes: { STORED: "Stored", BARE: "Bare" },
+    root: v.root,
+  });
   try {
-    const url = await mf.ready;
+    const url = worker.url;
     const round = async () => Number(await (await fetch(`${url}?ns=${v.ns}&n=${N}`)).text());
     const created = await round();
     const resident = await round();
@@ -73,8 +59,7 @@ if (process.env.ACTOR_WAKE_VARIANT) {
     const residentAgain = await round();
     console.log(JSON.stringify({ created, resident, woken, residentAgain }));
   } finally {
-    await mf.dispose();
-    rmSync(dir, { recursive: true, force: true });
+    await worker.stop();
   }
 } else {
   console.log(`${N} Worker → Durable Object RPC calls, 32 at a time (ms for all; per call in brackets)\n`);

@@ -11,11 +11,8 @@
 // YIELD=1 every call ends on a timer, which fires only after a socket read.
 // Objects keep the heartbeat's time in SQLite, as a session's presence does; nothing else of
 // Outpost runs, so this shows what the layout costs, not what Outpost's frame handling costs.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 import WebSocket from "ws";
+import { startWorkerdScript } from "./workerd-script.mjs";
 
 const N = Number(process.argv[2] ?? 2500);
 const SHARD = Number(process.argv[3] ?? 250);
@@ -74,22 +71,12 @@ const pct = (xs, p) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 
 async function layout(name, perObject) {
-  const dir = mkdtempSync(join(tmpdir(), "session-shards-"));
-  const mf = new Miniflare(
-    convertV4MiniflareOptions({
-      defaultPersistRoot: dir,
-      workers: [
-        {
-          name: "session-shards",
-          modules: true,
-          script: WORKER,
-          compatibilityDate: "2026-10-01",
-          durableObjects: { SESSION: { className: "Session", useSQLite: true } },
-        },
-      ],
-    }),
-  );
-  const url = new URL(await mf.ready);
+  const worker = await startWorkerdScript({
+    name: "session-shards",
+    script: WORKER,
+    classes: { SESSION: "Session" },
+  });
+  const { url } = worker;
   const objects = Math.ceil(N / perObject);
   const clients = [];
   const timers = [];
@@ -152,8 +139,7 @@ async function layout(name, perObject) {
   // clearTimeout clears an interval as well (one Timeout class in Node).
   for (const t of timers) clearTimeout(t);
   for (const ws of clients) ws.terminate();
-  await mf.dispose();
-  rmSync(dir, { recursive: true, force: true });
+  await worker.stop();
   const ms = (x) => Math.round(x);
   return {
     name,
