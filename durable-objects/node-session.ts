@@ -3,7 +3,6 @@ import { type Env, loadConfig } from "../src/config";
 import { createDatabase, type Database } from "../src/db/client";
 import { isTransientDbError } from "../src/db/errors";
 import { retryTransient } from "../src/db/retry";
-import { recordEvent } from "../src/events/outbox";
 import type { ClaimedExecution } from "../src/executions/lifecycle";
 import { createLogger, type Logger } from "../src/log";
 import type { HistoryQuery, HistoryRows } from "../src/metrics-history/query";
@@ -29,10 +28,9 @@ import {
 import { evaluateUnreachable, forgetCachedRules, type RulesClock } from "./node-session/alerts";
 import { heardAt, heldSlot, markHeard, rulesClock } from "./node-session/attachment";
 import { deliverExecutions, finalState, isLiveExecution, sendExec } from "./node-session/delivery";
-import { downloadResponse, downloadStream } from "./node-session/file-download";
-import { AgentUploads, uploadFailureOutcome } from "./node-session/file-upload";
+import { AgentUploads } from "./node-session/file-upload";
 import { FrameBudget } from "./node-session/frame-budget";
-import { type FrameSession, handleAgentFrame, helloReceived, streamsMetrics } from "./node-session/frames";
+import { type FrameSession, handleAgentFrame, streamsMetrics } from "./node-session/frames";
 import { askForInventory, type InventoryAsk } from "./node-session/inventory";
 import { InventoryChunks } from "./node-session/inventory-chunks";
 import { LiveMetrics, type StreamStatus } from "./node-session/live-metrics";
@@ -49,8 +47,9 @@ import {
   readPresence,
   staleWindowMs,
 } from "./node-session/presence";
+import { NodeReach } from "./node-session/reach-calls";
 import { NODE_ID_HEADER, streamedExecution, streamedMetrics } from "./node-session/requests";
-import { CAPABILITIES_KEY, missingCapability, PendingRpcs, type RpcOutcome } from "./node-session/rpc";
+import { PendingRpcs, type RpcOutcome } from "./node-session/rpc";
 import { type BufferedSample, type HeldSlot, SampleBuffer } from "./node-session/sample-buffer";
 import { METRICS_HISTORY_LIMIT, SessionStore } from "./node-session/store";
 import { AgentStreams } from "./node-session/streams";
@@ -73,8 +72,6 @@ declare module "../src/config" {
 }
 
 const MAX_INVALID_FRAMES = 20;
-/** How long a reach-in request waits for a just-connected agent's hello (its capabilities). */
-const HELLO_WAIT_MS = 5_000;
 /** The staleness check's (or a pending alert's) next time, which the shared alarm folds in. */
 const ALARM_BASE_KEY = "alarm_base";
 
@@ -137,6 +134,7 @@ export class NodeSession extends Server<Env> {
     () => this.#heldSlots(),
   );
   readonly #waiters = new ExecutionWaiters();
+  #reachCalls?: NodeReach;
 
   get store(): SessionStore {
     if (!this.#store) {
@@ -165,6 +163,24 @@ export class NodeSession extends Server<Env> {
       this.#db = createDatabase({ url: config.libsqlUrl, authToken: config.libsqlAuthToken });
     }
     return this.#db;
+  }
+
+  /** Reaching into the node (`./node-session/reach-calls`); built on first use, once the object has its name. */
+  get #reach(): NodeReach {
+    this.#reachCalls ??= new NodeReach({
+      nodeId: this.name,
+      env: this.env,
+      store: this.store,
+      rpcs: this.#rpcs,
+      streams: this.#streams,
+      uploads: this.#uploads,
+      logTails: this.#logTails,
+      liveConnection: () => this.#liveConnection(),
+      db: () => this.#database(),
+      log: () => this.#logger(),
+      background: (task) => this.ctx.waitUntil(task),
+    });
+    return this.#reachCalls;
   }
 
   /** The session as frame handling sees it (`./node-session/frames`). */
@@ -675,126 +691,29 @@ export class NodeSession extends Server<Env> {
     return queryHistory(this.tiers, query, Date.now());
   }
 
-  /**
-   * Where a reach-in request can go: the live connection, or how it cannot (offline, or the agent
-   * did not announce the method's capability).
-   */
-  #reachable(method: string): { conn: Connection } | RpcOutcome<never> {
-    const conn = this.#liveConnection();
-    if (!conn) return { status: "offline", node_status: readPresence(this.store).status };
-    const missing = missingCapability(this.store.get<string[]>(CAPABILITIES_KEY), method);
-    if (missing) return { status: "unsupported", capability: missing };
-    return { conn };
-  }
-
-  /**
-   * `#reachable` once a connection that is still saying hello has said it: its capabilities are
-   * stored with the hello, so a request just after the agent connected would otherwise be refused
-   * as unsupported (seen in e2e runs under load). Waits at most HELLO_WAIT_MS.
-   */
-  async #reachableAfterHello(method: string): Promise<{ conn: Connection } | RpcOutcome<never>> {
-    const deadline = Date.now() + HELLO_WAIT_MS;
-    for (;;) {
-      const conn = this.#liveConnection();
-      if (!conn || helloReceived(conn) || Date.now() >= deadline) return this.#reachable(method);
-      await scheduler.wait(25);
-    }
-  }
+  // ---- Reaching into the node (processes, logs, files): `./node-session/reach-calls` ----
 
   /** Calls one method on the node's agent (processes, logs, files) and waits for its answer. */
-  async reach<M extends ReachMethod>(
-    method: M,
-    params: MethodParams<M>,
-  ): Promise<RpcOutcome<MethodResult<M>>> {
-    const target = await this.#reachableAfterHello(method);
-    if (!("conn" in target)) return target;
-    return this.#rpcs.call(target.conn, method, params, loadConfig(this.env).nodeRpcTimeoutMs);
+  reach<M extends ReachMethod>(method: M, params: MethodParams<M>): Promise<RpcOutcome<MethodResult<M>>> {
+    return this.#reach.call(method, params);
   }
 
-  /**
-   * A file from the node: the agent's `files.stat` (size, SHA-256), then its bytes streamed in chunks
-   * with flow control. `too_large` past `FILE_TRANSFER_MAX_BYTES`.
-   */
-  async download(path: string): Promise<RpcOutcome<{ response: Response }>> {
-    // Before the stat: an agent without binary chunks (files.v3) hashes no file for nothing.
-    const able = await this.#reachableAfterHello("files.read");
-    if (!("conn" in able)) return able;
-    const stat = await this.reach("files.stat", { path });
-    if (stat.status !== "ok") return stat;
-    const { fileTransferMaxBytes } = loadConfig(this.env);
-    if (stat.result.size > fileTransferMaxBytes)
-      return {
-        status: "error",
-        code: "too_large",
-        message: `the file is ${stat.result.size} bytes; FILE_TRANSFER_MAX_BYTES is ${fileTransferMaxBytes}`,
-      };
-    const target = this.#reachable("files.read");
-    if (!("conn" in target)) return target;
-    const { path: real, size, sha256 } = stat.result;
-    const body = downloadStream(this.#streams, target.conn, real, size, () =>
-      this.ctx.waitUntil(
-        recordEvent(this.#database(), "edge.file_transfer.completed", {
-          node_id: this.name,
-          direction: "download",
-          path: real,
-          size,
-          sha256,
-        })
-          .then(() => undefined)
-          .catch((error: unknown) =>
-            this.#logger().warn("a download's event was not recorded", { error: String(error) }),
-          ),
-      ),
-    );
-    return { status: "ok", result: { response: downloadResponse(body, stat.result) } };
+  /** A file from the node, streamed with flow control (`NodeReach.download`). */
+  download(path: string): Promise<RpcOutcome<{ response: Response }>> {
+    return this.#reach.download(path);
   }
 
-  /**
-   * An upload to the node: `files.write_open`, then `body` sent as binary chunk frames paced by the
-   * agent's credits (the object holds one chunk however large the file), then `files.write_commit`
-   * with the size and SHA-256 of what was sent. Any failure on the way aborts it on the agent.
-   */
-  async upload(
+  /** An upload to the node, paced by the agent's credits (`NodeReach.upload`). */
+  upload(
     fields: MethodParams<"files.write_open">,
     body: ReadableStream<Uint8Array>,
   ): Promise<RpcOutcome<MethodResult<"files.write_commit">>> {
-    const opened = await this.reach("files.write_open", fields);
-    const target = this.#reachable("files.write_open");
-    if (opened.status !== "ok" || !("conn" in target)) {
-      await body.cancel().catch(() => undefined);
-      return opened.status !== "ok"
-        ? opened
-        : { status: "offline", node_status: readPresence(this.store).status };
-    }
-    const { upload_id, credits } = opened.result;
-    const { fileTransferMaxBytes, nodeRpcTimeoutMs } = loadConfig(this.env);
-    const sent = await this.#uploads.send(target.conn, upload_id, credits, body, {
-      maxBytes: fileTransferMaxBytes,
-      idleMs: nodeRpcTimeoutMs,
-    });
-    if ("kind" in sent) {
-      await this.reach("files.write_abort", { upload_id });
-      return uploadFailureOutcome(sent, readPresence(this.store).status);
-    }
-    return this.reach("files.write_commit", { upload_id, ...sent });
+    return this.#reach.upload(fields, body);
   }
 
-  /** A live log tail as Server-Sent Events (`logs.tail`), shared by subscribers with the same filters. */
-  async tailLogs(params: StreamParams<"logs.tail">): Promise<RpcOutcome<{ response: Response }>> {
-    const target = await this.#reachableAfterHello("logs.tail");
-    if (!("conn" in target)) return target;
-    const { streamMaxLifetimeMs, streamMaxSubscribers } = loadConfig(this.env);
-    // An open SSE response keeps the object awake: bounded like live output (STREAM_MAX_SUBSCRIBERS_PER_NODE).
-    if (this.#logTails.subscribers >= streamMaxSubscribers)
-      return {
-        status: "error",
-        code: "internal",
-        message: "Too many live log streams for this node; retry later",
-      };
-    return {
-      status: "ok",
-      result: { response: this.#logTails.subscribe(target.conn, params, this.name, streamMaxLifetimeMs) },
-    };
+  /** A live log tail as Server-Sent Events (`NodeReach.tailLogs`). */
+  tailLogs(params: StreamParams<"logs.tail">): Promise<RpcOutcome<{ response: Response }>> {
+    return this.#reach.tailLogs(params);
   }
 
   /** Connection, presence and the connection log, for diagnostics and tests. */
