@@ -25,8 +25,8 @@ import {
   configFrame,
   nodeClusterSettings,
 } from "./node-session/agent-config";
-import { evaluateUnreachable, forgetCachedRules, type RulesClock } from "./node-session/alerts";
-import { heardAt, heldSlot, markHeard, rulesClock } from "./node-session/attachment";
+import { forgetCachedRules, type RulesClock } from "./node-session/alerts";
+import { heldSlot, markHeard, rulesClock } from "./node-session/attachment";
 import { deliverExecutions, finalState, isLiveExecution, sendExec } from "./node-session/delivery";
 import { AgentUploads } from "./node-session/file-upload";
 import { FrameBudget } from "./node-session/frame-budget";
@@ -37,7 +37,7 @@ import { LiveMetrics, type StreamStatus } from "./node-session/live-metrics";
 import { LiveOutput } from "./node-session/live-output";
 import { LogTails } from "./node-session/log-tail";
 import { MetricsTiers, queryHistory } from "./node-session/metrics-tiers";
-import { driveFromNow, orchestrationDue, tickOrchestrations } from "./node-session/orchestrations";
+import { driveFromNow } from "./node-session/orchestrations";
 import { OutputGate } from "./node-session/output-gate";
 import { arrive } from "./node-session/paced-frames";
 import {
@@ -45,12 +45,12 @@ import {
   observe,
   type PresenceState,
   readPresence,
-  staleWindowMs,
 } from "./node-session/presence";
 import { NodeReach } from "./node-session/reach-calls";
 import { NODE_ID_HEADER, streamedExecution, streamedMetrics } from "./node-session/requests";
 import { PendingRpcs, type RpcOutcome } from "./node-session/rpc";
 import { type BufferedSample, type HeldSlot, SampleBuffer } from "./node-session/sample-buffer";
+import { SessionAlarm } from "./node-session/session-alarm";
 import { METRICS_HISTORY_LIMIT, SessionStore } from "./node-session/store";
 import { AgentStreams } from "./node-session/streams";
 import {
@@ -72,8 +72,6 @@ declare module "../src/config" {
 }
 
 const MAX_INVALID_FRAMES = 20;
-/** The staleness check's (or a pending alert's) next time, which the shared alarm folds in. */
-const ALARM_BASE_KEY = "alarm_base";
 
 /** The node's latest heartbeat sample and recent history, newest first (`NodeSession.metrics`). */
 export interface NodeMetrics {
@@ -135,6 +133,7 @@ export class NodeSession extends Server<Env> {
   );
   readonly #waiters = new ExecutionWaiters();
   #reachCalls?: NodeReach;
+  #alarmCalls?: SessionAlarm;
 
   get store(): SessionStore {
     if (!this.#store) {
@@ -183,6 +182,20 @@ export class NodeSession extends Server<Env> {
     return this.#reachCalls;
   }
 
+  /** The one alarm: staleness, pending alerts, reboot steps (`./node-session/session-alarm`). */
+  get #alarm(): SessionAlarm {
+    this.#alarmCalls ??= new SessionAlarm({
+      frames: this.#frameSession(),
+      setAlarm: (at) => this.ctx.storage.setAlarm(at),
+      liveConnection: () => this.#liveConnection(),
+      flushSamples: () => this.#samples.flush(),
+      enqueue: (task) => this.#enqueue(task),
+      observe: (status, reason, seen) => this.#observe(status, reason, seen),
+      log: () => this.#logger(),
+    });
+    return this.#alarmCalls;
+  }
+
   /** The session as frame handling sees it (`./node-session/frames`). */
   #frameSession(): FrameSession {
     this.#frames ??= {
@@ -201,7 +214,7 @@ export class NodeSession extends Server<Env> {
       db: () => this.#database(),
       write: (write) => this.#write(write),
       observe: (status, reason, seen) => this.#observe(status, reason, seen),
-      armAlarm: () => this.#armAlarm(),
+      armAlarm: () => this.#alarm.arm(),
       publishSystem: (at, host, system, keep) => {
         // A stream sample nobody waits for (this object restarted and lost its subscribers): stop it.
         if (!keep && this.#liveMetrics.size === 0) return this.#askForStream(null);
@@ -264,10 +277,6 @@ export class NodeSession extends Server<Env> {
     return retryTransient(write, undefined, (error, attempt) =>
       this.#logger().warn("database write failed, retrying", { attempt, error }),
     );
-  }
-
-  #staleFactor(): number {
-    return loadConfig(this.env).heartbeatStaleFactor;
   }
 
   /** The newest open connection (there is at most one once `onConnect` has run). */
@@ -375,18 +384,7 @@ export class NodeSession extends Server<Env> {
     if (!stillLive && code !== CLOSE_CODES.nodeDeleted) {
       await this.#observe("unreachable", "agent disconnected", false);
       this.#liveMetrics.status({ connected: false, status: "unreachable" });
-      await this.#alertUnreachable();
-    }
-  }
-
-  /** `node_unreachable` rules see the agent gone; a pending `for` is looked at again by the alarm. */
-  async #alertUnreachable(): Promise<void> {
-    try {
-      const due = await evaluateUnreachable(this.#frameSession(), Date.now());
-      if (due !== null) await this.#setAlarm(due);
-    } catch (error) {
-      // Retried by the next alarm or disconnect; the status change itself went through.
-      this.#logger().error("alert evaluation failed", { error });
+      await this.#alarm.alertUnreachable();
     }
   }
 
@@ -425,65 +423,9 @@ export class NodeSession extends Server<Env> {
     return { connected: this.#liveConnection() !== undefined, status: readPresence(this.store).status };
   }
 
-  async #armAlarm(): Promise<void> {
-    const presence = readPresence(this.store);
-    await this.#setAlarm(presence.lastHeartbeatAt + staleWindowMs(presence, this.#staleFactor()));
-  }
-
-  /**
-   * One alarm serves the staleness check, pending alerts and orchestrated reboots: `at` (when given)
-   * is remembered as the check's next time, and the alarm is set to the earlier of it and the next
-   * orchestration step.
-   */
-  async #setAlarm(at: number | null): Promise<void> {
-    if (at !== null) this.store.set(ALARM_BASE_KEY, at);
-    const base = this.store.get<number | null>(ALARM_BASE_KEY) ?? null;
-    const due = orchestrationDue(this.store);
-    const next = base === null ? due : due === null ? base : Math.min(base, due);
-    if (next !== null) await this.ctx.storage.setAlarm(next);
-  }
-
-  /**
-   * Orchestrated reboots move on when due; then, when it is its time, the staleness check: no
-   * heartbeat within the window → unreachable; otherwise check again later.
-   */
-  async onAlarm(): Promise<void> {
-    this.#samples.flush();
-    const due = orchestrationDue(this.store);
-    const orchestrating = due !== null && due <= Date.now();
-    if (orchestrating)
-      await this.#enqueue(() =>
-        tickOrchestrations(
-          this.store,
-          { db: this.#database(), nodeId: this.name, deliver: () => this.#deliverPending() },
-          this.#logger(),
-        ),
-      );
-    const base = this.store.get<number | null>(ALARM_BASE_KEY);
-    // Early for the orchestration: the check keeps its own time (none stored: an alarm from before).
-    if (orchestrating && (base === null || (base !== undefined && base > Date.now())))
-      return this.#setAlarm(null);
-    this.store.set(ALARM_BASE_KEY, null);
-    const presence = readPresence(this.store);
-    // Heard by an evicted instance whose held samples are gone: the attachment still knows when.
-    presence.lastHeartbeatAt = Math.max(presence.lastHeartbeatAt, heardAt(this.#liveConnection()));
-    if (presence.status === "unreachable") {
-      await this.#alertUnreachable();
-      return this.#setAlarm(null);
-    }
-    const deadline = presence.lastHeartbeatAt + staleWindowMs(presence, this.#staleFactor());
-    if (Date.now() >= deadline) {
-      await this.#observe("unreachable", "no heartbeat within the stale window", false);
-      await this.#alertUnreachable();
-      return this.#setAlarm(null);
-    }
-    await this.#setAlarm(deadline);
-  }
-
-  /** Claims and sends the node's pending executions when its agent is connected (already in the queue). */
-  async #deliverPending(): Promise<void> {
-    const conn = this.#liveConnection();
-    if (conn) await deliverExecutions(this.#database(), this.name, conn, { resend: false });
+  /** The alarm fired (`./node-session/session-alarm`). */
+  onAlarm(): Promise<void> {
+    return this.#alarm.run();
   }
 
   /** The one plain request besides the upgrade: an execution's live output as Server-Sent Events. */
@@ -587,7 +529,7 @@ export class NodeSession extends Server<Env> {
    */
   async orchestrate(orchestrationId: string): Promise<void> {
     driveFromNow(this.store, orchestrationId);
-    await this.#setAlarm(null);
+    await this.#alarm.set(null);
   }
 
   /**
