@@ -1,34 +1,14 @@
 // E2E helper: real `outpost-agent` processes (the bundle on the machine's Node 20), each with its
 // own state dir; output captured, log lines awaited, every process stopped by stopAllAgents().
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { copyFile, mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { delimiter, join } from "node:path";
+import { join } from "node:path";
+import { node20 } from "./node20";
 import { ROOT } from "./stack";
 
-let cachedNode20: string | undefined;
-
-/** The machine's Node 20 (the agent's target runtime); vitest itself runs on Node 22. */
-export function node20(): string {
-  if (cachedNode20) return cachedNode20;
-  const candidates = [
-    ...(process.env.PATH ?? "").split(delimiter).map((dir) => join(dir, "node")),
-    "/usr/local/bin/node",
-    "/usr/bin/node",
-    "/bin/node",
-  ];
-  for (const candidate of candidates) {
-    try {
-      if (execFileSync(candidate, ["--version"], { encoding: "utf8" }).startsWith("v20.")) {
-        cachedNode20 = candidate;
-        return candidate;
-      }
-    } catch {
-      // not there
-    }
-  }
-  throw new Error("no Node 20 found; the agent must run on Node 20");
-}
+/** Re-exported: the agent helpers' callers find Node 20 here too. */
+export { node20 };
 
 /**
  * A private copy of the published bundle (dist/agent/outpost-agent.mjs, built by the e2e global

@@ -6,36 +6,16 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
-import { delimiter, join } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type WebSocket, WebSocketServer } from "ws";
 import { type AgentFrame, encodeServerFrame, parseAgentFrame } from "../../../src/protocol/frames";
+import { node20 } from "../../support/node20";
+
+/** Re-exported: the agent helpers' callers find Node 20 here too. */
+export { node20 };
 
 export const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
-
-let cachedNode20: string | undefined;
-
-/** The machine's Node 20 (the agent's target runtime); npm scripts put Node 22 first on PATH. */
-export function node20(): string {
-  if (cachedNode20) return cachedNode20;
-  const candidates = [
-    ...(process.env.PATH ?? "").split(delimiter).map((dir) => join(dir, "node")),
-    "/usr/local/bin/node",
-    "/usr/bin/node",
-    "/bin/node",
-  ];
-  for (const candidate of candidates) {
-    try {
-      if (execFileSync(candidate, ["--version"], { encoding: "utf8" }).startsWith("v20.")) {
-        cachedNode20 = candidate;
-        return candidate;
-      }
-    } catch {
-      // not there
-    }
-  }
-  throw new Error("no Node 20 found; the agent must be tested on Node 20");
-}
 
 /** Builds the agent bundle into a fresh temp dir (per test file, so parallel files never race). */
 export async function buildBundle(version?: string): Promise<string> {
