@@ -117,3 +117,19 @@ export async function connectAgent(api: TestApi, token: string) {
     until,
   };
 }
+
+/** Enrols a node in `cluster` and connects it as an agent whose hello announced `capabilities` and that got its `config`. */
+export async function connectedAgent(api: TestApi, cluster: string, capabilities: string[]) {
+  const { nodeId, token } = await enrolNode(api, cluster);
+  const agent = await connectAgent(api, token);
+  agent.send({
+    type: "hello",
+    agent_version: "1.2.3",
+    hostname: "h",
+    platform: "linux",
+    capabilities,
+    heartbeat_interval_seconds: 15,
+  });
+  await agent.next("config");
+  return { nodeId, agent };
+}

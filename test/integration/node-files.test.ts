@@ -2,7 +2,7 @@ import { and, eq, sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { events } from "../../src/db/schema";
 import { decodeChunkFrame, encodeChunkFrame } from "../../src/protocol/chunk-frames";
-import { connectAgent, enrolNode } from "./agent-session";
+import { type connectAgent, connectedAgent } from "./agent-session";
 import { api, db, makeCluster, P, setUpNodes, startNodesFile } from "./nodes-fixture";
 
 startNodesFile();
@@ -27,19 +27,8 @@ function serve(agent: Agent, on: (frame: any) => void) {
   });
 }
 
-async function connected(capabilities = ["files.v1", "files.v3"]) {
-  const { nodeId, token } = await enrolNode(api, `${P}-c`);
-  const agent = await connectAgent(api, token);
-  agent.send({
-    type: "hello",
-    agent_version: "1.2.3",
-    hostname: "h",
-    platform: "linux",
-    capabilities,
-    heartbeat_interval_seconds: 15,
-  });
-  await agent.next("config");
-  return { nodeId, agent };
+function connected(capabilities: string[] = ["files.v1", "files.v3"]) {
+  return connectedAgent(api, `${P}-c`, capabilities);
 }
 
 async function sha256(bytes: Uint8Array): Promise<string> {

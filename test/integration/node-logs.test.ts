@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { connectAgent, enrolNode } from "./agent-session";
+import { type connectAgent, connectedAgent, enrolNode } from "./agent-session";
 import { api, makeCluster, P, setUpNodes, startNodesFile } from "./nodes-fixture";
 
 startNodesFile();
@@ -26,19 +26,8 @@ function serve(agent: Agent, on: (frame: any) => void) {
   });
 }
 
-async function connected(capabilities = ["logs.v1"]) {
-  const { nodeId, token } = await enrolNode(api, `${P}-c`);
-  const agent = await connectAgent(api, token);
-  agent.send({
-    type: "hello",
-    agent_version: "1.2.3",
-    hostname: "h",
-    platform: "linux",
-    capabilities,
-    heartbeat_interval_seconds: 15,
-  });
-  await agent.next("config");
-  return { nodeId, agent };
+function connected(capabilities: string[] = ["logs.v1"]) {
+  return connectedAgent(api, `${P}-c`, capabilities);
 }
 
 /** Reads SSE text from a response until `done(text)` or the time runs out. */

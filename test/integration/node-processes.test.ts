@@ -2,7 +2,7 @@ import { and, eq, sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { events } from "../../src/db/schema";
 import type { ServerFrame } from "../../src/protocol/frames";
-import { connectAgent, enrolNode } from "./agent-session";
+import { connectAgent, connectedAgent, enrolNode } from "./agent-session";
 import { api, db, makeCluster, P, setUpNodes, startNodesFile } from "./nodes-fixture";
 
 startNodesFile();
@@ -76,19 +76,8 @@ function serve(
   });
 }
 
-async function connected(capabilities: string[] = ["processes.v1"]) {
-  const { nodeId, token } = await enrolNode(api, `${P}-c`);
-  const agent = await connectAgent(api, token);
-  agent.send({
-    type: "hello",
-    agent_version: "1.2.3",
-    hostname: "h",
-    platform: "linux",
-    capabilities,
-    heartbeat_interval_seconds: 15,
-  });
-  await agent.next("config");
-  return { nodeId, agent };
+function connected(capabilities: string[] = ["processes.v1"]) {
+  return connectedAgent(api, `${P}-c`, capabilities);
 }
 
 beforeAll(async () => {
