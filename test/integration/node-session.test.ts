@@ -124,6 +124,31 @@ describe("status from heartbeats, disconnects and the alarm", () => {
     agent.ws.close(1000);
   });
 
+  it("an alarm inside the stale window keeps the node and sets the next check at the window's end", async () => {
+    const { nodeId, token } = await enrolNode(api, CLUSTER);
+    const agent = await connectAgent(api, token);
+    agent.hello(1);
+    await agent.next("config");
+    expect(await status(nodeId)).toBe("healthy");
+    const before = Date.now();
+    expect(await runDurableObjectAlarm(stubFor(nodeId))).toBe(true);
+    expect(await status(nodeId)).toBe("healthy");
+    const after = Date.now();
+    const { alarm, base } = await runInDurableObject(
+      stubFor(nodeId),
+      async (instance: NodeSession, state) => ({
+        alarm: await state.storage.getAlarm(),
+        base: instance.store.get<number | null>("alarm_base"),
+      }),
+    );
+    // The check's own time is kept beside the alarm (which an orchestration step may set earlier).
+    expect(base).toBe(alarm);
+    // 1 s heartbeats × the stale factor (3): three seconds after the hello, heard before the alarm.
+    expect(alarm).toBeGreaterThan(before - 1000 + 3000);
+    expect(alarm).toBeLessThanOrEqual(after + 3000);
+    agent.ws.close(1000);
+  });
+
   it("records one status_changed event per real change", async () => {
     const { nodeId, token } = await enrolNode(api, CLUSTER);
     const agent = await connectAgent(api, token);
