@@ -185,7 +185,7 @@ export class NodeSession extends Server<Env> {
   /** The one alarm: staleness, pending alerts, reboot steps (`./node-session/session-alarm`). */
   get #alarm(): SessionAlarm {
     this.#alarmCalls ??= new SessionAlarm({
-      frames: this.#frameSession(),
+      frames: () => this.#frameSession(),
       setAlarm: (at) => this.ctx.storage.setAlarm(at),
       liveConnection: () => this.#liveConnection(),
       flushSamples: () => this.#samples.flush(),

@@ -14,8 +14,12 @@ const ALARM_BASE_KEY = "alarm_base";
 
 /** What the alarm needs from its NodeSession. */
 export interface AlarmSession {
-  /** The session as frame handling sees it: its store, rules, database and node id. */
-  readonly frames: FrameSession;
+  /**
+   * The session as frame handling sees it: its store, rules, database and node id. Asked for when
+   * needed, not up front: a woken object's store counts the samples held in its attachment, and the
+   * alarm writes those first.
+   */
+  frames(): FrameSession;
   setAlarm(at: number): Promise<void>;
   liveConnection(): Connection | undefined;
   /** Writes the samples the connections hold, so presence reads them from storage. */
@@ -38,7 +42,7 @@ export class SessionAlarm {
 
   /** Sets the staleness check to the end of the current stale window. */
   async arm(): Promise<void> {
-    const presence = readPresence(this.session.frames.store);
+    const presence = readPresence(this.session.frames().store);
     await this.set(presence.lastHeartbeatAt + this.#staleWindow(presence));
   }
 
@@ -47,7 +51,7 @@ export class SessionAlarm {
    * the next orchestration step.
    */
   async set(at: number | null): Promise<void> {
-    const { store } = this.session.frames;
+    const { store } = this.session.frames();
     if (at !== null) store.set(ALARM_BASE_KEY, at);
     const base = store.get<number | null>(ALARM_BASE_KEY) ?? null;
     const due = orchestrationDue(store);
@@ -60,9 +64,9 @@ export class SessionAlarm {
    * check: no heartbeat within the window → unreachable; otherwise check again later.
    */
   async run(): Promise<void> {
-    const { frames } = this.session;
-    const { store } = frames;
     this.session.flushSamples();
+    const frames = this.session.frames();
+    const { store } = frames;
     const due = orchestrationDue(store);
     const orchestrating = due !== null && due <= Date.now();
     if (orchestrating)
@@ -96,7 +100,7 @@ export class SessionAlarm {
   /** `node_unreachable` rules see the agent gone; a pending `for` is looked at again by the alarm. */
   async alertUnreachable(): Promise<void> {
     try {
-      const due = await evaluateUnreachable(this.session.frames, Date.now());
+      const due = await evaluateUnreachable(this.session.frames(), Date.now());
       if (due !== null) await this.set(due);
     } catch (error) {
       // Retried by the next alarm or disconnect; the status change itself went through.
@@ -105,13 +109,13 @@ export class SessionAlarm {
   }
 
   #staleWindow(presence: ReturnType<typeof readPresence>): number {
-    return staleWindowMs(presence, loadConfig(this.session.frames.env).heartbeatStaleFactor);
+    return staleWindowMs(presence, loadConfig(this.session.frames().env).heartbeatStaleFactor);
   }
 
   /** Claims and sends the node's pending executions when its agent is connected (already in the queue). */
   async #deliverPending(): Promise<void> {
     const conn = this.session.liveConnection();
-    const { frames } = this.session;
+    const frames = this.session.frames();
     if (conn) await deliverExecutions(frames.db(), frames.nodeId, conn, { resend: false });
   }
 }
