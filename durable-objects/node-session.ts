@@ -6,8 +6,7 @@ import { retryTransient } from "../src/db/retry";
 import type { ClaimedExecution } from "../src/executions/lifecycle";
 import { createLogger, type Logger } from "../src/log";
 import type { HistoryQuery, HistoryRows } from "../src/metrics-history/query";
-import { presentSystemMetrics, type SystemSnapshot } from "../src/node-metrics/system-present";
-import type { SystemMetricsResponse } from "../src/node-metrics/system-schema";
+import type { SystemSnapshot } from "../src/node-metrics/system-present";
 import type { MetricsSample } from "../src/nodes/metrics-sample";
 import type { NodeStatus } from "../src/nodes/status";
 import {
@@ -33,9 +32,9 @@ import { FrameBudget } from "./node-session/frame-budget";
 import { type FrameSession, handleAgentFrame, streamsMetrics } from "./node-session/frames";
 import { askForInventory, type InventoryAsk } from "./node-session/inventory";
 import { InventoryChunks } from "./node-session/inventory-chunks";
-import { LiveMetrics, type StreamStatus } from "./node-session/live-metrics";
 import { LiveOutput } from "./node-session/live-output";
 import { LogTails } from "./node-session/log-tail";
+import { MetricsStreams } from "./node-session/metrics-streams";
 import { MetricsTiers, queryHistory } from "./node-session/metrics-tiers";
 import { driveFromNow } from "./node-session/orchestrations";
 import { OutputGate } from "./node-session/output-gate";
@@ -59,7 +58,6 @@ import {
   latestMetricsDue,
   latestSystem,
   rememberDetail,
-  snapshotOf,
 } from "./node-session/system-snapshot";
 import { ExecutionWaiters, type SettledExecution } from "./node-session/waiters";
 
@@ -118,10 +116,14 @@ export class NodeSession extends Server<Env> {
   // and a later heartbeat must not act on presence state an earlier one is still changing.
   #queue: Promise<void> = Promise.resolve();
   readonly #liveOutput = new LiveOutput();
-  // The agent samples at the shortest interval an open stream asked for, and stops with the last one.
-  readonly #liveMetrics = new LiveMetrics((seconds) => this.#askForStream(seconds));
-  /** Cluster name the open metrics streams label their snapshots with (the Worker passes it). */
-  #streamCluster = "";
+  // Live metrics streams (`./node-session/metrics-streams`): the agent samples at the shortest
+  // interval an open stream asked for, and stops with the last one.
+  readonly #metricsStreams = new MetricsStreams({
+    nodeId: () => this.name,
+    store: () => this.store,
+    liveConnection: () => this.#liveConnection(),
+    flushSamples: () => this.#samples.flush(),
+  });
   readonly #rpcs = new PendingRpcs();
   readonly #streams = new AgentStreams();
   readonly #uploads = new AgentUploads();
@@ -215,21 +217,11 @@ export class NodeSession extends Server<Env> {
       write: (write) => this.#write(write),
       observe: (status, reason, seen) => this.#observe(status, reason, seen),
       armAlarm: () => this.#alarm.arm(),
-      publishSystem: (at, host, system, keep) => {
-        // A stream sample nobody waits for (this object restarted and lost its subscribers): stop it.
-        if (!keep && this.#liveMetrics.size === 0) return this.#askForStream(null);
-        if (this.#liveMetrics.size > 0)
-          this.#liveMetrics.publish(this.#present(snapshotOf(this.store, at, host, system)));
-      },
+      publishSystem: (at, host, system, keep) => this.#metricsStreams.publish(at, host, system, keep),
       recordSample: (connection, entry) => this.#recordSample(connection, entry),
       // Streams see it with their next sample.
       publishDetail: (detail) => rememberDetail(this.store, detail),
-      agentReady: (connection) => {
-        this.#liveMetrics.status({ connected: true, status: readPresence(this.store).status });
-        const seconds = this.#liveMetrics.interval;
-        if (seconds !== null && streamsMetrics(connection))
-          connection.send(encodeServerFrame({ type: "metrics_stream", interval_seconds: seconds }));
-      },
+      agentReady: (connection) => this.#metricsStreams.agentReady(connection),
       background: (task) => this.ctx.waitUntil(task),
     };
     return this.#frames;
@@ -383,7 +375,7 @@ export class NodeSession extends Server<Env> {
     }
     if (!stillLive && code !== CLOSE_CODES.nodeDeleted) {
       await this.#observe("unreachable", "agent disconnected", false);
-      this.#liveMetrics.status({ connected: false, status: "unreachable" });
+      this.#metricsStreams.agentGone();
       await this.#alarm.alertUnreachable();
     }
   }
@@ -406,21 +398,6 @@ export class NodeSession extends Server<Env> {
       write: (write) => this.#write(write),
       forceTouch: due !== undefined,
     });
-  }
-
-  #present(snapshot: SystemSnapshot): SystemMetricsResponse {
-    return presentSystemMetrics({ id: this.name, clusterName: this.#streamCluster }, snapshot);
-  }
-
-  /** Tells a connected agent that can stream to sample every `seconds` (null: stop). */
-  #askForStream(seconds: number | null): void {
-    const conn = this.#liveConnection();
-    if (conn && streamsMetrics(conn))
-      conn.send(encodeServerFrame({ type: "metrics_stream", interval_seconds: seconds }));
-  }
-
-  #streamStatus(): StreamStatus {
-    return { connected: this.#liveConnection() !== undefined, status: readPresence(this.store).status };
   }
 
   /** The alarm fired (`./node-session/session-alarm`). */
@@ -447,17 +424,11 @@ export class NodeSession extends Server<Env> {
   /** A live metrics stream; 503 (JSON `{reason}`) when the agent is offline or too many are open. */
   #metricsStream(interval: number, clusterName: string): Response {
     const { streamMaxSubscribers, streamMaxLifetimeMs } = loadConfig(this.env);
-    const refuse = (reason: string) => Response.json({ reason }, { status: 503 });
-    if (!this.#liveConnection()) return refuse("offline");
-    if (this.#liveMetrics.size >= streamMaxSubscribers) return refuse("too_many_streams");
-    this.#streamCluster = clusterName;
-    this.#samples.flush();
-    const latest = latestSystem(this.store);
-    return this.#liveMetrics.subscribe(
-      interval,
-      { status: this.#streamStatus(), snapshot: latest ? this.#present(latest) : null },
-      streamMaxLifetimeMs,
-    );
+    const stream = this.#metricsStreams.subscribe(interval, clusterName, {
+      maxSubscribers: streamMaxSubscribers,
+      maxLifetimeMs: streamMaxLifetimeMs,
+    });
+    return typeof stream === "string" ? Response.json({ reason: stream }, { status: 503 }) : stream;
   }
 
   // ---- RPC from the Worker (the stub returns a promise of each result) ----
@@ -667,7 +638,7 @@ export class NodeSession extends Server<Env> {
       samples: this.store.sampleCount(),
       live_outputs: this.#liveOutput.size,
       streams: this.#liveOutput.subscribers,
-      metrics_streams: this.#liveMetrics.size,
+      metrics_streams: this.#metricsStreams.size,
       sync_waiters: this.#waiters.size,
       connection_log: this.store.connectionLog(),
     };
