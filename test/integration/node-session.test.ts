@@ -16,6 +16,15 @@ function stubFor(nodeId: string) {
   return ns.get(ns.idFromName(nodeId));
 }
 
+/** A node of CLUSTER whose agent said hello (announcing `interval` s heartbeats) and got its config. */
+async function helloedAgent(interval?: number) {
+  const { nodeId, token } = await enrolNode(api, CLUSTER);
+  const agent = await connectAgent(api, token);
+  agent.hello(interval);
+  await agent.next("config");
+  return { nodeId, token, agent };
+}
+
 async function status(nodeId: string) {
   return (await api.get(`/api/v1/nodes/${nodeId}`)).body.data.status;
 }
@@ -86,10 +95,7 @@ describe("one live connection per node", () => {
 
 describe("status from heartbeats, disconnects and the alarm", () => {
   it("turns unhealthy on a failing check and healthy again when it passes", async () => {
-    const { nodeId, token } = await enrolNode(api, CLUSTER);
-    const agent = await connectAgent(api, token);
-    agent.hello();
-    await agent.next("config");
+    const { nodeId, agent } = await helloedAgent();
     agent.heartbeat([{ name: "disk", ok: false }]);
     await eventually(async () => expect(await status(nodeId)).toBe("unhealthy"));
     // Flips are damped (NODE_STATUS_MIN_INTERVAL_SECONDS, 1 s in tests): heal after the interval.
@@ -100,19 +106,13 @@ describe("status from heartbeats, disconnects and the alarm", () => {
   });
 
   it("turns unreachable when the agent disconnects", async () => {
-    const { nodeId, token } = await enrolNode(api, CLUSTER);
-    const agent = await connectAgent(api, token);
-    agent.hello();
-    await agent.next("config");
+    const { nodeId, agent } = await helloedAgent();
     agent.ws.close(1000, "bye");
     await eventually(async () => expect(await status(nodeId)).toBe("unreachable"));
   });
 
   it("turns unreachable from the alarm when heartbeats stop on an open socket", async () => {
-    const { nodeId, token } = await enrolNode(api, CLUSTER);
-    const agent = await connectAgent(api, token);
-    agent.hello(1);
-    await agent.next("config");
+    const { nodeId, agent } = await helloedAgent(1);
     expect(await status(nodeId)).toBe("healthy");
     // Pretend the last heartbeat was long ago, then fire the alarm.
     await runInDurableObject(stubFor(nodeId), (instance: NodeSession) => {
@@ -125,10 +125,7 @@ describe("status from heartbeats, disconnects and the alarm", () => {
   });
 
   it("an alarm inside the stale window keeps the node and sets the next check at the window's end", async () => {
-    const { nodeId, token } = await enrolNode(api, CLUSTER);
-    const agent = await connectAgent(api, token);
-    agent.hello(1);
-    await agent.next("config");
+    const { nodeId, agent } = await helloedAgent(1);
     expect(await status(nodeId)).toBe("healthy");
     const before = Date.now();
     expect(await runDurableObjectAlarm(stubFor(nodeId))).toBe(true);
@@ -150,10 +147,7 @@ describe("status from heartbeats, disconnects and the alarm", () => {
   });
 
   it("records one status_changed event per real change", async () => {
-    const { nodeId, token } = await enrolNode(api, CLUSTER);
-    const agent = await connectAgent(api, token);
-    agent.hello();
-    await agent.next("config");
+    const { nodeId, agent } = await helloedAgent();
     agent.heartbeat();
     agent.heartbeat();
     await new Promise((r) => setTimeout(r, 200));
@@ -182,10 +176,7 @@ describe("last_seen_at", () => {
     const { createDatabase } = await import("../../src/db/client");
     const { sql } = await import("drizzle-orm");
     const db = createDatabase({ url: api.env.LIBSQL_URL! });
-    const { nodeId, token } = await enrolNode(api, CLUSTER);
-    const agent = await connectAgent(api, token);
-    agent.hello();
-    await agent.next("config");
+    const { nodeId, agent } = await helloedAgent();
     // The cron judged the node stale while its writes were failing, and the last write is long ago.
     await db.run(sql`UPDATE nodes SET status = 'unreachable', last_seen_at = 1000 WHERE id = ${nodeId}`);
     await runInDurableObject(stubFor(nodeId), (instance: NodeSession) => {
@@ -290,10 +281,7 @@ describe("metrics", () => {
 
 describe("node deletion", () => {
   it("closes the socket with the node-deleted code and refuses the token afterwards", async () => {
-    const { nodeId, token } = await enrolNode(api, CLUSTER);
-    const agent = await connectAgent(api, token);
-    agent.hello();
-    await agent.next("config");
+    const { nodeId, token, agent } = await helloedAgent();
     expect((await api.del(`/api/v1/nodes/${nodeId}`)).status).toBe(204);
     expect((await agent.waitClosed()).code).toBe(CLOSE_CODES.nodeDeleted);
     const again = await api.fetch("/agent/v1/connect", {
