@@ -10,7 +10,6 @@
 
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
@@ -21,9 +20,10 @@ import {
   tempDir,
   wrapperNodeFlags,
 } from "../../test/support/agent-process";
+import { AGENT_DIAG_PRELOAD, heapSnapshotGroups } from "./agent-heap-diag";
 import { apiClient, clusterWithKey, must } from "./api";
 import { API_KEY, startBenchStack } from "./bench-stack";
-import { cpuSeconds, rssBytes } from "./proc";
+import { cpuSeconds, rssBytes, rssParts } from "./proc";
 import { mb, percentile, round, sleep } from "./stats";
 import { type BenchResult, type Mode, table } from "./types";
 
@@ -45,17 +45,6 @@ const RSS_BUDGET = 45 * 1024 * 1024;
 /** The issue's file transfer: uploaded to the installed agent, then downloaded, through the API. */
 const TRANSFER_MIB = 50;
 const PEAK_BUDGET = 80 * 1024 * 1024;
-
-/** Anonymous and file-backed resident memory from /proc/<pid>/status (bytes). */
-function rssParts(pid: number): { anon: number; file: number } {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, "utf8");
-    const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) * 1024;
-    return { anon: kb("RssAnon"), file: kb("RssFile") + kb("RssShmem") };
-  } catch {
-    return { anon: 0, file: 0 };
-  }
-}
 
 /** `export NAME=value` lines of the installed wrapper: environment the agent starts with. */
 function wrapperEnv(wrapper: string): Record<string, string> {
@@ -145,61 +134,6 @@ interface Variant {
   error?: string;
 }
 
-// Loaded with --import into the diagnostic copy only: every 5 s a line with process.memoryUsage(),
-// V8's heap spaces and the public built-in modules loaded so far; a heap snapshot when asked.
-const DIAG_PRELOAD = `
-import v8 from "node:v8";
-import { existsSync } from "node:fs";
-const dir = process.env.FOOTPRINT_DIAG_DIR;
-let snapped = false;
-setInterval(() => {
-  const builtins = process.moduleLoadList
-    .filter((m) => m.startsWith("NativeModule ") && !m.includes("internal/"))
-    .map((m) => m.slice(13));
-  const spaces = Object.fromEntries(
-    v8.getHeapSpaceStatistics().map((s) => [s.space_name, [s.space_size, s.space_used_size]]),
-  );
-  process.stderr.write("footprint-diag " + JSON.stringify({ memory: process.memoryUsage(), spaces, builtins }) + "\\n");
-  if (!snapped && existsSync(dir + "/snapshot-now")) {
-    snapped = true;
-    v8.writeHeapSnapshot(dir + "/agent.heapsnapshot");
-    process.stderr.write("footprint-diag snapshot written\\n");
-  }
-}, 5000).unref();
-`;
-
-/** Self size by constructor/type of a heap snapshot, largest first. */
-function snapshotGroups(text: string, top = 12): { what: string; count: number; bytes: number }[] {
-  const snap = JSON.parse(text);
-  const fields: string[] = snap.snapshot.meta.node_fields;
-  const types: string[] = snap.snapshot.meta.node_types[0];
-  const [t, n, s] = ["type", "name", "self_size"].map((f) => fields.indexOf(f));
-  const groups = new Map<string, { count: number; bytes: number }>();
-  let total = 0;
-  for (let i = 0; i < snap.nodes.length; i += fields.length) {
-    const type = types[snap.nodes[i + t]];
-    const name = snap.strings[snap.nodes[i + n]] as string;
-    const what =
-      type === "object" || type === "native"
-        ? `${type} ${name.slice(0, 40)}`
-        : type === "closure"
-          ? "closures"
-          : type;
-    const g = groups.get(what) ?? { count: 0, bytes: 0 };
-    g.count++;
-    g.bytes += snap.nodes[i + s];
-    total += snap.nodes[i + s];
-    groups.set(what, g);
-  }
-  return [
-    { what: "total", count: snap.nodes.length / fields.length, bytes: total },
-    ...[...groups.entries()]
-      .map(([what, g]) => ({ what, ...g }))
-      .sort((a, b) => b.bytes - a.bytes)
-      .slice(0, top),
-  ];
-}
-
 function sh(script: string, args: string[], env: Record<string, string>) {
   return new Promise<{ code: number; stderr: string }>((resolve) => {
     execFile(
@@ -238,7 +172,7 @@ export async function footprint(mode: Mode): Promise<BenchResult> {
     );
     const installedEnv = wrapperEnv(await readFile(join(root, "usr/local/bin/outpost-agent"), "utf8"));
     const bundleBytes = (await readFile(bundle)).byteLength;
-    await writeFile(join(work, "diag.mjs"), DIAG_PRELOAD);
+    await writeFile(join(work, "diag.mjs"), AGENT_DIAG_PRELOAD);
 
     variants.push({ name: "installed (wrapper flags)", flags: installedFlags, rss: [], anon: [], file: [] });
     if (installedFlags.includes("--lite-mode"))
@@ -361,10 +295,10 @@ export async function footprint(mode: Mode): Promise<BenchResult> {
 
     // Heap snapshot of the diagnostic copy, idle.
     await writeFile(join(work, "snapshot-now"), "");
-    let snapshot: ReturnType<typeof snapshotGroups> = [];
+    let snapshot: ReturnType<typeof heapSnapshotGroups> = [];
     try {
       await diag.agent!.waitFor("footprint-diag snapshot written", { timeoutMs: 30_000 });
-      snapshot = snapshotGroups(await readFile(join(work, "agent.heapsnapshot"), "utf8"));
+      snapshot = heapSnapshotGroups(await readFile(join(work, "agent.heapsnapshot"), "utf8"));
     } catch (error) {
       notes.push(`no heap snapshot: ${(error as Error).message.split("\n")[0]}`);
     }

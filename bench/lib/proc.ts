@@ -13,6 +13,17 @@ export function rssBytes(pid: number): number {
   }
 }
 
+/** Anonymous and file-backed resident memory from /proc/<pid>/status (bytes). */
+export function rssParts(pid: number): { anon: number; file: number } {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) * 1024;
+    return { anon: kb("RssAnon"), file: kb("RssFile") + kb("RssShmem") };
+  } catch {
+    return { anon: 0, file: 0 };
+  }
+}
+
 /** utime + stime of the process, in seconds (0 when it is gone). */
 export function cpuSeconds(pid: number): number {
   try {
