@@ -5,7 +5,7 @@ import type { NodeSession } from "../../durable-objects/node-session";
 import { seriesValues } from "../../src/metrics-history/buckets";
 import type { SystemMetrics } from "../../src/protocol/system-metrics";
 import { METRICS_STREAM_CAPABILITY } from "../../src/protocol/system-metrics";
-import { AGENT, connectAgent, enrolNode, HOST } from "./agent-session";
+import { AGENT, connectedAgent, enrolNode, HOST } from "./agent-session";
 import { createTestApi, eventually, type TestApi } from "./harness";
 
 // Swap, temperature and network rates from the fuller heartbeat are history series like cpu: raw
@@ -62,17 +62,7 @@ beforeAll(async () => {
 
 describe("history of the fuller metrics' series", () => {
   it("keeps an agent's swap, hottest sensor and summed network rates as raw samples", async () => {
-    const { nodeId, token } = await enrolNode(api, CLUSTER);
-    const agent = await connectAgent(api, token);
-    agent.send({
-      type: "hello",
-      agent_version: "1.2.3",
-      hostname: "host-mhs",
-      platform: "linux",
-      capabilities: [METRICS_STREAM_CAPABILITY],
-      heartbeat_interval_seconds: 15,
-    });
-    await agent.next("config");
+    const { nodeId, agent } = await connectedAgent(api, CLUSTER, [METRICS_STREAM_CAPABILITY]);
     agent.send({ type: "heartbeat", host: HOST, agent: AGENT, checks: [], system: system(71.5, 999, GB) });
     const point = await eventually(async () => {
       const res = await api.get(
